@@ -1,0 +1,158 @@
+//! What comes back: text, reasoning, tool calls, usage and why the model stopped.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::request::{Message, ToolCall};
+
+/// Token counts of one call. A field is `None` when the service did not report it: never a
+/// made-up zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens read (the prompt).
+    pub input_tokens: Option<u64>,
+    /// Tokens generated.
+    pub output_tokens: Option<u64>,
+    /// Both together.
+    pub total_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Whether the service reported anything at all.
+    pub fn is_reported(&self) -> bool {
+        self.input_tokens.is_some() || self.output_tokens.is_some() || self.total_tokens.is_some()
+    }
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its reply.
+    Stop,
+    /// The reply reached the token limit.
+    Length,
+    /// The model called tools and waits for their results.
+    ToolCalls,
+    /// A requested stop sequence was reached.
+    StopSequence,
+    /// The service filtered the reply.
+    ContentFilter,
+    /// The service did not say and nothing allowed an inference.
+    #[default]
+    Unknown,
+}
+
+impl FinishReason {
+    /// The stable name (`stop`, `length`...), or `None` for [`FinishReason::Unknown`].
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            FinishReason::Stop => Some("stop"),
+            FinishReason::Length => Some("length"),
+            FinishReason::ToolCalls => Some("tool_calls"),
+            FinishReason::StopSequence => Some("stop_sequence"),
+            FinishReason::ContentFilter => Some("content_filter"),
+            FinishReason::Unknown => None,
+        }
+    }
+}
+
+/// The model's reply to one [`ChatRequest`](crate::ChatRequest).
+///
+/// ```
+/// use genai_core::{ChatResponse, FinishReason};
+/// let reply = ChatResponse {
+///     text: r#"{"is_fruit": true}"#.into(),
+///     finish_reason: FinishReason::Stop,
+///     ..ChatResponse::default()
+/// };
+/// #[derive(serde::Deserialize)]
+/// struct Answer { is_fruit: bool }
+/// assert!(reply.decode_json::<Answer>().unwrap().is_fruit);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The answer, without reasoning. A JSON reply is its JSON text.
+    pub text: String,
+    /// The model's reasoning, when it showed any (empty otherwise).
+    pub reasoning: String,
+    /// The tools the model called.
+    pub tool_calls: Vec<ToolCall>,
+    /// Token counts.
+    pub usage: Usage,
+    /// Why the model stopped.
+    pub finish_reason: FinishReason,
+}
+
+impl ChatResponse {
+    /// Decodes the answer as JSON into `T`.
+    ///
+    /// A Markdown code fence around the JSON (a common habit of models) is tolerated.
+    /// Fails with [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) when the text is not
+    /// JSON of that shape.
+    pub fn decode_json<T: DeserializeOwned>(&self) -> Result<T> {
+        let text = strip_code_fence(&self.text);
+        serde_json::from_str(text).map_err(|e| {
+            Error::protocol(format!(
+                "the reply is not JSON of the expected shape ({e}): {}",
+                crate::text::excerpt(&self.text, 200)
+            ))
+        })
+    }
+
+    /// This reply as an assistant turn, to continue the conversation.
+    pub fn to_message(&self) -> Message {
+        Message::Assistant {
+            content: self.text.clone(),
+            tool_calls: self.tool_calls.clone(),
+        }
+    }
+}
+
+fn strip_code_fence(text: &str) -> &str {
+    let t = text.trim();
+    let Some(rest) = t.strip_prefix("```") else {
+        return t;
+    };
+    let Some(body) = rest.strip_suffix("```") else {
+        return t;
+    };
+    // Drop the info string (`json`) on the opening line.
+    match body.find('\n') {
+        Some(nl) => body[nl + 1..].trim(),
+        None => body.trim(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_fences_are_tolerated() {
+        assert_eq!(strip_code_fence("```json\n{\"a\":1}\n```"), "{\"a\":1}");
+        assert_eq!(strip_code_fence(" {\"a\":1} "), "{\"a\":1}");
+        assert_eq!(strip_code_fence("```{\"a\":1}```"), "{\"a\":1}");
+    }
+
+    #[test]
+    fn bad_json_is_a_protocol_error() {
+        let r = ChatResponse {
+            text: "yes".into(),
+            ..Default::default()
+        };
+        let e = r.decode_json::<serde_json::Value>().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn finish_reason_names() {
+        assert_eq!(FinishReason::ToolCalls.as_str(), Some("tool_calls"));
+        assert_eq!(FinishReason::Unknown.as_str(), None);
+        assert_eq!(
+            serde_json::to_string(&FinishReason::StopSequence).unwrap(),
+            "\"stop_sequence\""
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! Streamed replies: events, the named stream type, and folding a stream into a reply.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+
+use crate::error::Result;
+use crate::request::ToolCall;
+use crate::response::{ChatResponse, FinishReason, Usage};
+
+/// One piece of a streamed reply.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamEvent {
+    /// More answer text.
+    TextDelta(String),
+    /// More reasoning text.
+    ReasoningDelta(String),
+    /// A tool call, complete (assembled from all its fragments) before it is emitted.
+    ToolCall(ToolCall),
+    /// Token counts (usually once, near the end).
+    Usage(Usage),
+    /// Why the model stopped; the last event of a successful stream.
+    Finish(FinishReason),
+}
+
+/// A streamed reply: a `'static` stream of [`StreamEvent`]s.
+///
+/// Dropping it closes the connection. An error item ends the stream; events yielded before it
+/// were real.
+///
+/// ```
+/// use genai_core::{ChatStream, StreamEvent, FinishReason};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let stream = ChatStream::from_events(vec![
+///     StreamEvent::TextDelta("Hel".into()),
+///     StreamEvent::TextDelta("lo".into()),
+///     StreamEvent::Finish(FinishReason::Stop),
+/// ]);
+/// let reply = stream.collect_response().await.unwrap();
+/// assert_eq!(reply.text, "Hello");
+/// # });
+/// ```
+pub struct ChatStream {
+    inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send + 'static>>,
+}
+
+impl ChatStream {
+    /// Wraps any stream of events.
+    pub fn new(stream: impl Stream<Item = Result<StreamEvent>> + Send + 'static) -> Self {
+        ChatStream {
+            inner: Box::pin(stream),
+        }
+    }
+
+    /// A stream that yields these events, then ends.
+    pub fn from_events(events: Vec<StreamEvent>) -> Self {
+        ChatStream::new(futures_util::stream::iter(events.into_iter().map(Ok)))
+    }
+
+    /// The events of a complete reply, in the order a stream yields them.
+    pub fn from_response(reply: ChatResponse) -> Self {
+        let mut events = Vec::new();
+        if !reply.reasoning.is_empty() {
+            events.push(StreamEvent::ReasoningDelta(reply.reasoning));
+        }
+        if !reply.text.is_empty() {
+            events.push(StreamEvent::TextDelta(reply.text));
+        }
+        events.extend(reply.tool_calls.into_iter().map(StreamEvent::ToolCall));
+        if reply.usage.is_reported() {
+            events.push(StreamEvent::Usage(reply.usage));
+        }
+        events.push(StreamEvent::Finish(reply.finish_reason));
+        ChatStream::from_events(events)
+    }
+
+    /// The next event, or `None` at the end.
+    pub async fn next_event(&mut self) -> Option<Result<StreamEvent>> {
+        futures_util::StreamExt::next(self).await
+    }
+
+    /// Reads the whole stream and folds it into the reply `gen_sync` would have returned.
+    pub async fn collect_response(mut self) -> Result<ChatResponse> {
+        let mut acc = ResponseAccumulator::default();
+        while let Some(event) = self.next_event().await {
+            acc.push(event?);
+        }
+        Ok(acc.finish())
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<StreamEvent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatStream").finish_non_exhaustive()
+    }
+}
+
+/// Folds stream events into a [`ChatResponse`].
+///
+/// ```
+/// use genai_core::{ResponseAccumulator, StreamEvent};
+/// let mut acc = ResponseAccumulator::default();
+/// acc.push(StreamEvent::ReasoningDelta("hmm".into()));
+/// acc.push(StreamEvent::TextDelta("42".into()));
+/// let reply = acc.finish();
+/// assert_eq!((reply.reasoning.as_str(), reply.text.as_str()), ("hmm", "42"));
+/// ```
+#[derive(Debug, Default)]
+pub struct ResponseAccumulator {
+    reply: ChatResponse,
+}
+
+impl ResponseAccumulator {
+    /// Adds one event.
+    pub fn push(&mut self, event: StreamEvent) {
+        match event {
+            StreamEvent::TextDelta(t) => self.reply.text.push_str(&t),
+            StreamEvent::ReasoningDelta(t) => self.reply.reasoning.push_str(&t),
+            StreamEvent::ToolCall(c) => self.reply.tool_calls.push(c),
+            StreamEvent::Usage(u) => self.reply.usage = u,
+            StreamEvent::Finish(f) => self.reply.finish_reason = f,
+        }
+    }
+
+    /// The reply so far.
+    pub fn finish(self) -> ChatResponse {
+        self.reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn from_response_round_trips_through_collect() {
+        let reply = ChatResponse {
+            text: "x".into(),
+            reasoning: "r".into(),
+            tool_calls: vec![ToolCall::new("t", json!({}))],
+            usage: Usage {
+                input_tokens: Some(1),
+                output_tokens: Some(2),
+                total_tokens: Some(3),
+            },
+            finish_reason: FinishReason::ToolCalls,
+        };
+        let back = ChatStream::from_response(reply.clone())
+            .collect_response()
+            .await
+            .unwrap();
+        assert_eq!(back, reply);
+    }
+
+    #[tokio::test]
+    async fn an_error_item_fails_the_collection() {
+        let s = ChatStream::new(futures_util::stream::iter(vec![
+            Ok(StreamEvent::TextDelta("partial".into())),
+            Err(crate::Error::protocol("cut")),
+        ]));
+        let e = s.collect_response().await.unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn chat_stream_is_send_and_static() {
+        fn assert_send_static<T: Send + 'static>() {}
+        assert_send_static::<ChatStream>();
+    }
+}

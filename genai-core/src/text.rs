@@ -1,0 +1,346 @@
+//! Text helpers that several backends need: reasoning split and client-side stop sequences.
+//!
+//! Both work incrementally on stream deltas and give the same result on a whole reply, so a
+//! backend's sync and stream paths agree by construction.
+
+const OPEN: &str = "<think>";
+const CLOSE: &str = "</think>";
+
+/// Splits `<think>…</think>` reasoning from the answer, delta by delta.
+///
+/// The splitter starts in reasoning (models that reason always do, and their chat template
+/// often swallows the opening tag): a leading `<think>` is dropped, everything up to `</think>`
+/// is reasoning, the rest is the answer. A reply cut before `</think>` is all reasoning.
+/// Whitespace around both parts is trimmed. Tags split across deltas are handled.
+///
+/// ```
+/// use genai_core::text::ThinkSplitter;
+/// let mut s = ThinkSplitter::new();
+/// let (mut reasoning, mut text) = (String::new(), String::new());
+/// for delta in ["<thi", "nk>\nHmm.", "\n</th", "ink>\n\nHello"] {
+///     s.push(delta, &mut reasoning, &mut text);
+/// }
+/// s.finish(&mut reasoning, &mut text);
+/// assert_eq!((reasoning.as_str(), text.as_str()), ("Hmm.", "Hello"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ThinkSplitter {
+    state: ThinkState,
+    buf: String,
+    /// Some reasoning text was released (leading whitespace is dropped until then).
+    reasoning_started: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ThinkState {
+    /// Nothing but whitespace seen: an opening tag may still come.
+    Start,
+    Reasoning,
+    /// After `</think>`: leading whitespace of the answer is dropped.
+    AnswerStart,
+    Answer,
+}
+
+impl Default for ThinkSplitter {
+    fn default() -> Self {
+        ThinkSplitter::new()
+    }
+}
+
+impl ThinkSplitter {
+    /// A splitter at the start of a reply.
+    pub fn new() -> Self {
+        ThinkSplitter {
+            state: ThinkState::Start,
+            buf: String::new(),
+            reasoning_started: false,
+        }
+    }
+
+    /// Feeds one delta; appends what is settled to `reasoning` and `text`.
+    pub fn push(&mut self, delta: &str, reasoning: &mut String, text: &mut String) {
+        if self.state == ThinkState::Answer {
+            text.push_str(delta);
+            return;
+        }
+        self.buf.push_str(delta);
+        self.drain(reasoning, text, false);
+    }
+
+    /// Ends the reply: flushes what was held back.
+    pub fn finish(&mut self, reasoning: &mut String, text: &mut String) {
+        self.drain(reasoning, text, true);
+        self.buf.clear();
+    }
+
+    fn drain(&mut self, reasoning: &mut String, text: &mut String, at_end: bool) {
+        loop {
+            match self.state {
+                ThinkState::Start => {
+                    let trimmed = self.buf.trim_start();
+                    if trimmed.is_empty() && !at_end {
+                        return;
+                    }
+                    if let Some(rest) = trimmed.strip_prefix(OPEN) {
+                        self.buf = rest.to_owned();
+                    } else if OPEN.starts_with(trimmed) && !at_end {
+                        return; // maybe the start of `<think>`
+                    } else {
+                        self.buf = trimmed.to_owned();
+                    }
+                    self.state = ThinkState::Reasoning;
+                }
+                ThinkState::Reasoning => {
+                    if !self.reasoning_started {
+                        // Leading whitespace of the reasoning is dropped.
+                        let t = self.buf.trim_start().len();
+                        self.buf.drain(..self.buf.len() - t);
+                    }
+                    if let Some(idx) = self.buf.find(CLOSE) {
+                        reasoning.push_str(self.buf[..idx].trim_end());
+                        self.buf.drain(..idx + CLOSE.len());
+                        self.state = ThinkState::AnswerStart;
+                        continue;
+                    }
+                    let keep = if at_end {
+                        self.buf.len() - self.buf.trim_end().len()
+                    } else {
+                        held_suffix(&self.buf, CLOSE)
+                    };
+                    let cut = self.buf.len() - keep;
+                    if cut > 0 {
+                        reasoning.push_str(&self.buf[..cut]);
+                        self.buf.drain(..cut);
+                        self.reasoning_started = true;
+                    }
+                    return;
+                }
+                ThinkState::AnswerStart => {
+                    let t = self.buf.trim_start();
+                    if t.is_empty() {
+                        self.buf.clear();
+                        return;
+                    }
+                    text.push_str(t);
+                    self.buf.clear();
+                    self.state = ThinkState::Answer;
+                    return;
+                }
+                ThinkState::Answer => {
+                    text.push_str(&self.buf);
+                    self.buf.clear();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// How many trailing bytes of `buf` must be held back: trailing whitespace (it may precede the
+/// tag and be trimmed) plus a trailing partial `tag`.
+fn held_suffix(buf: &str, tag: &str) -> usize {
+    let mut keep = 0;
+    for k in (1..tag.len()).rev() {
+        if buf.len() >= k && buf.is_char_boundary(buf.len() - k) && buf.ends_with(&tag[..k]) {
+            keep = k;
+            break;
+        }
+    }
+    let before = &buf[..buf.len() - keep];
+    keep + (before.len() - before.trim_end().len())
+}
+
+/// Applies stop sequences on the client side, delta by delta.
+///
+/// Text is released as soon as it cannot be the start of a stop sequence; when a sequence
+/// appears, the text before it is released and the scanner reports the stop.
+///
+/// ```
+/// use genai_core::text::StopScanner;
+/// let mut s = StopScanner::new(vec!["END".into()]);
+/// let mut out = String::new();
+/// assert!(!s.push("one two E", &mut out));
+/// assert_eq!(out, "one two"); // " E" may start "END": held back
+/// assert!(s.push("ND three", &mut out));
+/// assert_eq!(out, "one two ");
+/// ```
+#[derive(Debug, Clone)]
+pub struct StopScanner {
+    stops: Vec<String>,
+    longest: usize,
+    held: String,
+    stopped: bool,
+}
+
+impl StopScanner {
+    /// A scanner for these sequences (empty sequences are ignored).
+    pub fn new(stops: Vec<String>) -> Self {
+        let stops: Vec<String> = stops.into_iter().filter(|s| !s.is_empty()).collect();
+        let longest = stops.iter().map(String::len).max().unwrap_or(0);
+        StopScanner {
+            stops,
+            longest,
+            held: String::new(),
+            stopped: false,
+        }
+    }
+
+    /// Whether there is anything to scan for.
+    pub fn is_active(&self) -> bool {
+        !self.stops.is_empty()
+    }
+
+    /// Whether a stop sequence was found.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Feeds one delta and appends the released text to `out`. Returns `true` when a stop
+    /// sequence was found (nothing after it is released, then or later).
+    pub fn push(&mut self, delta: &str, out: &mut String) -> bool {
+        if self.stopped {
+            return true;
+        }
+        if self.stops.is_empty() {
+            out.push_str(delta);
+            return false;
+        }
+        self.held.push_str(delta);
+        if let Some(idx) = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min() {
+            out.push_str(&self.held[..idx]);
+            self.held.clear();
+            self.stopped = true;
+            return true;
+        }
+        let mut cut = self.held.len().saturating_sub(self.longest - 1);
+        while !self.held.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push_str(&self.held[..cut]);
+        self.held.drain(..cut);
+        false
+    }
+
+    /// Releases the held-back text at the end of the reply.
+    pub fn finish(&mut self, out: &mut String) {
+        if !self.stopped {
+            out.push_str(&self.held);
+        }
+        self.held.clear();
+    }
+
+    /// Applies the sequences to a whole text: the text before the first match, and whether
+    /// one matched.
+    pub fn cut<'a>(stops: &[String], text: &'a str) -> (&'a str, bool) {
+        match stops
+            .iter()
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| text.find(s.as_str()))
+            .min()
+        {
+            Some(idx) => (&text[..idx], true),
+            None => (text, false),
+        }
+    }
+}
+
+/// The first `max_chars` characters of `text`, with `…` when cut. For error messages.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((idx, _)) => format!("{}…", &text[..idx]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_all(deltas: &[&str]) -> (String, String) {
+        let mut s = ThinkSplitter::new();
+        let (mut r, mut t) = (String::new(), String::new());
+        for d in deltas {
+            s.push(d, &mut r, &mut t);
+        }
+        s.finish(&mut r, &mut t);
+        (r, t)
+    }
+
+    /// Every way of cutting `text` in two gives the same split as the whole text.
+    fn split_is_cut_independent(text: &str) -> (String, String) {
+        let whole = split_all(&[text]);
+        for i in 0..=text.len() {
+            if text.is_char_boundary(i) {
+                assert_eq!(split_all(&[&text[..i], &text[i..]]), whole, "cut at {i}");
+            }
+        }
+        let chars: Vec<String> = text.chars().map(String::from).collect();
+        let refs: Vec<&str> = chars.iter().map(String::as_str).collect();
+        assert_eq!(split_all(&refs), whole, "char by char");
+        whole
+    }
+
+    #[test]
+    fn think_cases() {
+        let cases = [
+            ("<think>\nHmm.\n</think>\n\nHello", "Hmm.", "Hello"),
+            ("Hmm.\n</think>\n\nHello", "Hmm.", "Hello"),
+            ("<think>\nHmm, cut before the end", "Hmm, cut before the end", ""),
+            ("  <think>a</think>b", "a", "b"),
+            ("<think></think>answer", "", "answer"),
+            ("<think>\n\n</think>\n\n{\"a\": 1}", "", "{\"a\": 1}"),
+            ("<thin", "<thin", ""),
+            ("x < y </think> ok", "x < y", "ok"),
+            ("é</think>ü", "é", "ü"),
+            ("a</think>b</think>c", "a", "b</think>c"),
+        ];
+        for (input, reasoning, text) in cases {
+            let (r, t) = split_is_cut_independent(input);
+            assert_eq!((r.as_str(), t.as_str()), (reasoning, text), "input {input:?}");
+        }
+    }
+
+    fn scan_all(stops: &[&str], deltas: &[&str]) -> (String, bool) {
+        let mut s = StopScanner::new(stops.iter().map(|s| s.to_string()).collect());
+        let mut out = String::new();
+        let mut hit = false;
+        for d in deltas {
+            if s.push(d, &mut out) {
+                hit = true;
+                break;
+            }
+        }
+        s.finish(&mut out);
+        (out, hit)
+    }
+
+    #[test]
+    fn stop_scanner_matches_whole_text_cut() {
+        let texts = ["one two three", "é€😀 stop here", "abcabd", "no match at all"];
+        let stops = ["two", "😀", "abd", "zz", "e"];
+        for text in texts {
+            for stop in stops {
+                let (expected, hit) = StopScanner::cut(&[stop.to_string()], text);
+                for i in 0..=text.len() {
+                    if !text.is_char_boundary(i) {
+                        continue;
+                    }
+                    let got = scan_all(&[stop], &[&text[..i], &text[i..]]);
+                    assert_eq!(got, (expected.to_string(), hit), "{text:?} {stop:?} at {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn earliest_of_several_stops_wins() {
+        assert_eq!(scan_all(&["c", "b"], &["abc"]), ("a".into(), true));
+        assert_eq!(StopScanner::cut(&["c".into(), "b".into()], "abc"), ("a", true));
+    }
+
+    #[test]
+    fn excerpt_cuts_on_chars() {
+        assert_eq!(excerpt("héllo", 2), "hé…");
+        assert_eq!(excerpt("hi", 5), "hi");
+    }
+}
