@@ -199,11 +199,13 @@ mod tests {
         }
     }
 
+    type Case = (ChatRequest, fn(&mut Capabilities), &'static str);
+
     #[test]
     fn each_feature_is_checked_against_its_flag() {
         let tool = ToolDef::new("t", "", json!({"type":"object"}));
         let base = ChatRequest::new().user("x");
-        let cases: Vec<(ChatRequest, fn(&mut Capabilities), &str)> = vec![
+        let cases: Vec<Case> = vec![
             (base.clone().tool(tool.clone()), |c| c.tools = Support::Unsupported, "tools"),
             (
                 base.clone().tool(tool.clone()).tool_choice(ToolChoice::Required),

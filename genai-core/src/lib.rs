@@ -24,6 +24,7 @@ mod model;
 mod provider;
 mod request;
 mod response;
+pub mod scoreboard;
 mod stream;
 pub mod text;
 

@@ -1,0 +1,1 @@
+//! Scoreboard data model: what the conformance suite measured, per model and mode.

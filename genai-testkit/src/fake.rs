@@ -1,0 +1,1 @@
+//! fake (in progress).

@@ -1,0 +1,1 @@
+//! scoreboard (in progress).
