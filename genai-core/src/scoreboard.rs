@@ -1,1 +1,350 @@
 //! Scoreboard data model: what the conformance suite measured, per model and mode.
+//!
+//! Plain serde data, written by the conformance suite (`genai_testkit::scenarios`) and read by
+//! renderers (`genai_testkit::scoreboard`). The JSON form is stable: enums are `snake_case`.
+//!
+//! ```
+//! use genai_core::scoreboard::{Scenario, ScenarioResult, Scoreboard, ScoreRow, Verdict};
+//! use genai_core::{Mode, Modalities, Support};
+//!
+//! let row = ScoreRow {
+//!     model: "m".into(),
+//!     mode: Mode::Sync,
+//!     reasoning: false,
+//!     input: Modalities::TEXT,
+//!     output: Modalities::TEXT,
+//!     results: vec![ScenarioResult {
+//!         scenario: Scenario::Json,
+//!         declared: Support::Unsupported,
+//!         verdict: Verdict::Finding,
+//!         runs: 1,
+//!         passed: 1,
+//!         note: "answered anyway".into(),
+//!     }],
+//! };
+//! let board = Scoreboard::new("fake", "emulator", vec![row]);
+//! assert_eq!(board.warnings.len(), 1);
+//! let json = serde_json::to_string(&board).unwrap();
+//! assert!(json.contains(r#""verdict":"finding""#));
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::capability::{Capabilities, Modalities, Mode, Support};
+
+/// One capability the conformance suite judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// A plain one-word answer.
+    Text,
+    /// The same seed twice gives the same answer.
+    Seed,
+    /// `max_tokens` cuts the answer, finish reason `length`.
+    MaxTokens,
+    /// A stop sequence cuts the answer, finish reason `stop_sequence`.
+    Stop,
+    /// A free-form JSON reply decodes.
+    Json,
+    /// A JSON reply follows a schema and decodes into a Rust type.
+    JsonSchema,
+    /// A tool call, then an answer from the tool's result.
+    Tools,
+    /// A forced (named) tool choice yields that tool's call.
+    ToolChoiceForced,
+    /// A tool is called whichever of two options the prompt names first.
+    ToolBias,
+    /// Reasoning comes apart from the answer.
+    Reasoning,
+    /// Replies report input and output tokens.
+    Usage,
+    /// Replies report a finish reason.
+    FinishReason,
+}
+
+impl Scenario {
+    /// Every scenario, in the order the suite runs them (`usage` and `finish_reason` last: they
+    /// are judged on the replies of the others).
+    pub const ALL: [Scenario; 12] = [
+        Scenario::Text,
+        Scenario::Seed,
+        Scenario::MaxTokens,
+        Scenario::Stop,
+        Scenario::Json,
+        Scenario::JsonSchema,
+        Scenario::Tools,
+        Scenario::ToolChoiceForced,
+        Scenario::ToolBias,
+        Scenario::Reasoning,
+        Scenario::Usage,
+        Scenario::FinishReason,
+    ];
+
+    /// The stable `snake_case` name, as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::Text => "text",
+            Scenario::Seed => "seed",
+            Scenario::MaxTokens => "max_tokens",
+            Scenario::Stop => "stop",
+            Scenario::Json => "json",
+            Scenario::JsonSchema => "json_schema",
+            Scenario::Tools => "tools",
+            Scenario::ToolChoiceForced => "tool_choice_forced",
+            Scenario::ToolBias => "tool_bias",
+            Scenario::Reasoning => "reasoning",
+            Scenario::Usage => "usage",
+            Scenario::FinishReason => "finish_reason",
+        }
+    }
+
+    /// What `caps` declares about this scenario's capability. Plain text is always declared
+    /// supported: every chat model must answer.
+    pub fn declared(self, caps: &Capabilities) -> Support {
+        match self {
+            Scenario::Text => Support::Supported,
+            Scenario::Seed => caps.seed,
+            Scenario::MaxTokens => caps.max_tokens,
+            Scenario::Stop => caps.stop,
+            Scenario::Json => caps.json,
+            Scenario::JsonSchema => caps.json_schema,
+            Scenario::Tools | Scenario::ToolBias => caps.tools,
+            Scenario::ToolChoiceForced => caps.tool_choice_forced,
+            Scenario::Reasoning => caps.reasoning,
+            Scenario::Usage => caps.usage,
+            Scenario::FinishReason => caps.finish_reason,
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the suite concluded about one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Declared usable and passed every run.
+    Supported,
+    /// Declared usable and passed some runs only.
+    Flaky,
+    /// Declared unsupported and refused (or not shown) as declared.
+    Unsupported,
+    /// Declared unsupported, yet the call went through: the declaration is wrong.
+    Finding,
+    /// Declared usable and never passed (or refused with the wrong error kind).
+    Failed,
+}
+
+impl Verdict {
+    /// The stable `snake_case` name, as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::Flaky => "flaky",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Finding => "finding",
+            Verdict::Failed => "failed",
+        }
+    }
+
+    /// Whether the verdict contradicts the declaration (a finding or a failure): worth a warning.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Verdict::Finding | Verdict::Failed)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result of one scenario for one model and mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// Which scenario.
+    pub scenario: Scenario,
+    /// What the backend declared for it.
+    pub declared: Support,
+    /// What the suite concluded.
+    pub verdict: Verdict,
+    /// How many runs (or, for `usage` and `finish_reason`, replies) were judged.
+    pub runs: u32,
+    /// How many of them passed.
+    pub passed: u32,
+    /// A short explanation: the last failure reason or error, or what was seen.
+    pub note: String,
+}
+
+/// What the suite measured for one model in one mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRow {
+    /// The model id.
+    pub model: String,
+    /// Sync or stream.
+    pub mode: Mode,
+    /// Whether the model reasons in this mode (declared `reasoning` usable).
+    pub reasoning: bool,
+    /// What the model reads.
+    pub input: Modalities,
+    /// What the model writes.
+    pub output: Modalities,
+    /// One result per scenario, in [`Scenario::ALL`] order.
+    pub results: Vec<ScenarioResult>,
+}
+
+impl ScoreRow {
+    /// The result of `scenario`, if it was judged.
+    pub fn result(&self, scenario: Scenario) -> Option<&ScenarioResult> {
+        self.results.iter().find(|r| r.scenario == scenario)
+    }
+
+    /// The verdict of `scenario`, if it was judged.
+    pub fn verdict(&self, scenario: Scenario) -> Option<Verdict> {
+        self.result(scenario).map(|r| r.verdict)
+    }
+
+    /// One line per finding or failure, e.g. `m (stream) json_schema: finding: ...`.
+    pub fn problems(&self) -> impl Iterator<Item = String> + '_ {
+        self.results
+            .iter()
+            .filter(|r| r.verdict.is_problem())
+            .map(move |r| {
+                format!(
+                    "{} ({}) {}: {} ({}/{} passed): {}",
+                    self.model,
+                    self.mode.as_str(),
+                    r.scenario,
+                    r.verdict,
+                    r.passed,
+                    r.runs,
+                    r.note
+                )
+            })
+    }
+}
+
+/// Everything measured for one provider: rows, warnings, and the catalog models not measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scoreboard {
+    /// The provider's name, e.g. `cloudflare`.
+    pub provider: String,
+    /// Where the replies came from: `emulator`, `live`, `replay`...
+    pub source: String,
+    /// One row per model and mode.
+    pub rows: Vec<ScoreRow>,
+    /// Findings, failures and anything else a reader must know.
+    pub warnings: Vec<String>,
+    /// Catalog models that were not measured, in catalog order.
+    pub unmeasured: Vec<String>,
+}
+
+impl Scoreboard {
+    /// A scoreboard of `rows`, with one warning per finding or failure in them.
+    pub fn new(provider: impl Into<String>, source: impl Into<String>, rows: Vec<ScoreRow>) -> Self {
+        let warnings = rows.iter().flat_map(ScoreRow::problems).collect();
+        Scoreboard {
+            provider: provider.into(),
+            source: source.into(),
+            rows,
+            warnings,
+            unmeasured: Vec::new(),
+        }
+    }
+
+    /// Records every model of `catalog` that has no row as unmeasured (duplicates ignored).
+    ///
+    /// ```
+    /// use genai_core::scoreboard::Scoreboard;
+    /// let mut board = Scoreboard::new("p", "live", vec![]);
+    /// board.mark_unmeasured(["a", "b", "a"]);
+    /// assert_eq!(board.unmeasured, ["a", "b"]);
+    /// ```
+    pub fn mark_unmeasured<I, S>(&mut self, catalog: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut seen: BTreeSet<String> = self.rows.iter().map(|r| r.model.clone()).collect();
+        seen.extend(self.unmeasured.iter().cloned());
+        for id in catalog {
+            let id = id.as_ref();
+            if seen.insert(id.to_string()) {
+                self.unmeasured.push(id.to_string());
+            }
+        }
+    }
+
+    /// The measured model ids, in row order, each once.
+    pub fn models(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for row in &self.rows {
+            if !out.contains(&row.model.as_str()) {
+                out.push(&row.model);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(model: &str, verdict: Verdict) -> ScoreRow {
+        ScoreRow {
+            model: model.into(),
+            mode: Mode::Stream,
+            reasoning: true,
+            input: Modalities::TEXT,
+            output: Modalities::TEXT,
+            results: vec![ScenarioResult {
+                scenario: Scenario::ToolBias,
+                declared: Support::Supported,
+                verdict,
+                runs: 3,
+                passed: 0,
+                note: "no call".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn json_round_trips_with_snake_case_names() {
+        let mut board = Scoreboard::new("p", "replay", vec![row("m", Verdict::Failed)]);
+        board.mark_unmeasured(["m", "n"]);
+        let json = serde_json::to_value(&board).unwrap();
+        assert_eq!(json["rows"][0]["mode"], "stream");
+        assert_eq!(json["rows"][0]["results"][0]["scenario"], "tool_bias");
+        assert_eq!(json["rows"][0]["results"][0]["verdict"], "failed");
+        assert_eq!(json["unmeasured"], serde_json::json!(["n"]));
+        let back: Scoreboard = serde_json::from_value(json).unwrap();
+        assert_eq!(back, board);
+    }
+
+    #[test]
+    fn only_problems_become_warnings() {
+        let board = Scoreboard::new(
+            "p",
+            "emulator",
+            vec![row("a", Verdict::Supported), row("b", Verdict::Failed)],
+        );
+        assert_eq!(board.warnings.len(), 1);
+        assert!(board.warnings[0].starts_with("b (stream) tool_bias: failed (0/3 passed)"));
+        assert_eq!(board.models(), ["a", "b"]);
+    }
+
+    #[test]
+    fn scenario_names_match_serde() {
+        for s in Scenario::ALL {
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
+        }
+    }
+}
