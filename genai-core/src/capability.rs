@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 use crate::request::{ChatRequest, ResponseFormat};
 
 /// How well a feature works. The default is [`Support::Unsupported`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Support {
     /// The model cannot do it: a request that needs it fails with
@@ -206,13 +208,23 @@ mod tests {
         let tool = ToolDef::new("t", "", json!({"type":"object"}));
         let base = ChatRequest::new().user("x");
         let cases: Vec<Case> = vec![
-            (base.clone().tool(tool.clone()), |c| c.tools = Support::Unsupported, "tools"),
             (
-                base.clone().tool(tool.clone()).tool_choice(ToolChoice::Required),
+                base.clone().tool(tool.clone()),
+                |c| c.tools = Support::Unsupported,
+                "tools",
+            ),
+            (
+                base.clone()
+                    .tool(tool.clone())
+                    .tool_choice(ToolChoice::Required),
                 |c| c.tool_choice_forced = Support::Unsupported,
                 "forced",
             ),
-            (base.clone().json(), |c| c.json = Support::Unsupported, "JSON replies"),
+            (
+                base.clone().json(),
+                |c| c.json = Support::Unsupported,
+                "JSON replies",
+            ),
             (
                 base.clone().response_format(ResponseFormat::JsonSchema {
                     name: "x".into(),
@@ -221,9 +233,21 @@ mod tests {
                 |c| c.json_schema = Support::Unsupported,
                 "schema",
             ),
-            (base.clone().seed(1), |c| c.seed = Support::Unsupported, "seed"),
-            (base.clone().max_tokens(3), |c| c.max_tokens = Support::Unsupported, "max_tokens"),
-            (base.clone().stop("x"), |c| c.stop = Support::Unsupported, "stop"),
+            (
+                base.clone().seed(1),
+                |c| c.seed = Support::Unsupported,
+                "seed",
+            ),
+            (
+                base.clone().max_tokens(3),
+                |c| c.max_tokens = Support::Unsupported,
+                "max_tokens",
+            ),
+            (
+                base.clone().stop("x"),
+                |c| c.stop = Support::Unsupported,
+                "stop",
+            ),
         ];
         for (req, disable, needle) in cases {
             let mut caps = ModelCapabilities {

@@ -184,7 +184,10 @@ impl ToolDef {
     }
 
     /// A tool whose parameters are the JSON schema of `T`.
-    pub fn for_type<T: JsonSchema>(name: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn for_type<T: JsonSchema>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
         ToolDef::new(name, description, schema_of::<T>())
     }
 }
@@ -547,9 +550,11 @@ mod tests {
             (ChatRequest::new().user("x").top_p(0.0), "top_p"),
             (ChatRequest::new().user("x").stop(""), "stop"),
             (
-                ChatRequest::new()
-                    .user("x")
-                    .tool(ToolDef::new("bad name", "", json!({"type":"object"}))),
+                ChatRequest::new().user("x").tool(ToolDef::new(
+                    "bad name",
+                    "",
+                    json!({"type":"object"}),
+                )),
                 "tool name",
             ),
             (
@@ -582,7 +587,11 @@ mod tests {
         for (req, needle) in cases {
             let err = req.validate().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidRequest);
-            assert!(err.message().contains(needle), "{} !~ {needle}", err.message());
+            assert!(
+                err.message().contains(needle),
+                "{} !~ {needle}",
+                err.message()
+            );
         }
     }
 

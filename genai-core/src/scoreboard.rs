@@ -248,7 +248,11 @@ pub struct Scoreboard {
 
 impl Scoreboard {
     /// A scoreboard of `rows`, with one warning per finding or failure in them.
-    pub fn new(provider: impl Into<String>, source: impl Into<String>, rows: Vec<ScoreRow>) -> Self {
+    pub fn new(
+        provider: impl Into<String>,
+        source: impl Into<String>,
+        rows: Vec<ScoreRow>,
+    ) -> Self {
         let warnings = rows.iter().flat_map(ScoreRow::problems).collect();
         Scoreboard {
             provider: provider.into(),

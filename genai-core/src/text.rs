@@ -206,7 +206,12 @@ impl StopScanner {
             return false;
         }
         self.held.push_str(delta);
-        if let Some(idx) = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min() {
+        if let Some(idx) = self
+            .stops
+            .iter()
+            .filter_map(|s| self.held.find(s.as_str()))
+            .min()
+        {
             out.push_str(&self.held[..idx]);
             self.held.clear();
             self.stopped = true;
@@ -285,7 +290,11 @@ mod tests {
         let cases = [
             ("<think>\nHmm.\n</think>\n\nHello", "Hmm.", "Hello"),
             ("Hmm.\n</think>\n\nHello", "Hmm.", "Hello"),
-            ("<think>\nHmm, cut before the end", "Hmm, cut before the end", ""),
+            (
+                "<think>\nHmm, cut before the end",
+                "Hmm, cut before the end",
+                "",
+            ),
             ("  <think>a</think>b", "a", "b"),
             ("<think></think>answer", "", "answer"),
             ("<think>\n\n</think>\n\n{\"a\": 1}", "", "{\"a\": 1}"),
@@ -296,7 +305,11 @@ mod tests {
         ];
         for (input, reasoning, text) in cases {
             let (r, t) = split_is_cut_independent(input);
-            assert_eq!((r.as_str(), t.as_str()), (reasoning, text), "input {input:?}");
+            assert_eq!(
+                (r.as_str(), t.as_str()),
+                (reasoning, text),
+                "input {input:?}"
+            );
         }
     }
 
@@ -316,7 +329,12 @@ mod tests {
 
     #[test]
     fn stop_scanner_matches_whole_text_cut() {
-        let texts = ["one two three", "é€😀 stop here", "abcabd", "no match at all"];
+        let texts = [
+            "one two three",
+            "é€😀 stop here",
+            "abcabd",
+            "no match at all",
+        ];
         let stops = ["two", "😀", "abd", "zz", "e"];
         for text in texts {
             for stop in stops {
@@ -335,7 +353,10 @@ mod tests {
     #[test]
     fn earliest_of_several_stops_wins() {
         assert_eq!(scan_all(&["c", "b"], &["abc"]), ("a".into(), true));
-        assert_eq!(StopScanner::cut(&["c".into(), "b".into()], "abc"), ("a", true));
+        assert_eq!(
+            StopScanner::cut(&["c".into(), "b".into()], "abc"),
+            ("a", true)
+        );
     }
 
     #[test]

@@ -94,7 +94,8 @@ impl Deadline {
 
     /// Time left (`None`: unlimited).
     pub fn remaining(&self) -> Option<Duration> {
-        self.0.map(|at| at.saturating_duration_since(Instant::now()))
+        self.0
+            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
     /// Runs `fut` within the deadline and, when given, `idle`; `what` names the wait in the
@@ -299,7 +300,8 @@ fn too_large(limit: usize) -> Error {
 
 fn body_error(e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        return Error::new(ErrorKind::Timeout, "timed out reading the reply").with_source(e.without_url());
+        return Error::new(ErrorKind::Timeout, "timed out reading the reply")
+            .with_source(e.without_url());
     }
     Error::protocol("the connection broke in the middle of the reply").with_source(e.without_url())
 }
@@ -342,7 +344,11 @@ impl SseBody {
             }
             let chunk = self
                 .deadline
-                .run(self.idle, "waiting for the next stream event", self.resp.chunk())
+                .run(
+                    self.idle,
+                    "waiting for the next stream event",
+                    self.resp.chunk(),
+                )
                 .await?
                 .map_err(body_error)?;
             match chunk {

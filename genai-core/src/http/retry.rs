@@ -145,13 +145,17 @@ mod tests {
     #[test]
     fn delay_honours_retry_after_and_limits() {
         let p = RetryPolicy::default();
-        let limited = Error::new(ErrorKind::RateLimited, "x").with_retry_after(Duration::from_secs(3));
+        let limited =
+            Error::new(ErrorKind::RateLimited, "x").with_retry_after(Duration::from_secs(3));
         assert_eq!(p.delay_for(&limited, 0), Some(Duration::from_secs(3)));
         assert_eq!(p.delay_for(&limited, 2), None, "attempts used up");
-        let too_long = Error::new(ErrorKind::RateLimited, "x").with_retry_after(Duration::from_secs(600));
+        let too_long =
+            Error::new(ErrorKind::RateLimited, "x").with_retry_after(Duration::from_secs(600));
         assert_eq!(p.delay_for(&too_long, 0), None);
         assert_eq!(p.delay_for(&Error::invalid_request("x"), 0), None);
-        assert!(p.delay_for(&Error::new(ErrorKind::Unavailable, "x"), 1).is_some());
+        assert!(p
+            .delay_for(&Error::new(ErrorKind::Unavailable, "x"), 1)
+            .is_some());
     }
 
     #[test]
@@ -162,6 +166,9 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("-1", now), None);
-        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
     }
 }

@@ -112,7 +112,11 @@ impl SseDecoder {
         }
         let (field, value) = match memchr::memchr(b':', &line) {
             Some(i) => {
-                let v = if line.get(i + 1) == Some(&b' ') { i + 2 } else { i + 1 };
+                let v = if line.get(i + 1) == Some(&b' ') {
+                    i + 2
+                } else {
+                    i + 1
+                };
                 (line.slice(..i), line.slice(v..))
             }
             None => (line.clone(), Bytes::new()),
@@ -193,13 +197,22 @@ mod tests {
     fn splits_anywhere_give_the_same_events() {
         let input = "data: {\"response\":\"h\u{e9}llo \u{1F600}\"}\n\n: comment\r\n\r\nevent: x\rdata: a\rdata: b\r\rid: 7\ndata:no-space\n\ndata: [DONE]\n\n";
         let expected = vec![
-            (None, "{\"response\":\"h\u{e9}llo \u{1F600}\"}".as_bytes().to_vec()),
+            (
+                None,
+                "{\"response\":\"h\u{e9}llo \u{1F600}\"}"
+                    .as_bytes()
+                    .to_vec(),
+            ),
             (Some("x".into()), b"a\nb".to_vec()),
             (None, b"no-space".to_vec()),
             (None, b"[DONE]".to_vec()),
         ];
         for piece in 1..input.len() {
-            assert_eq!(decode_in_pieces(input.as_bytes(), piece).unwrap(), expected, "piece {piece}");
+            assert_eq!(
+                decode_in_pieces(input.as_bytes(), piece).unwrap(),
+                expected,
+                "piece {piece}"
+            );
         }
     }
 

@@ -1,0 +1,333 @@
+//! Configuration: the builder, its validation, and the secret token.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use genai_core::http::{HttpOptions, RetryPolicy};
+use genai_core::{Error, Result};
+use reqwest::header::HeaderValue;
+
+use crate::client::{Cloudflare, Inner};
+use crate::family::Family;
+
+/// The Cloudflare API root.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
+
+/// The model used when none is configured.
+pub const DEFAULT_MODEL: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+
+/// A credential: printed as `[redacted]` by `Debug` and never part of an error.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Builds a [`Cloudflare`] client; every check happens in [`build`](CloudflareBuilder::build).
+///
+/// ```
+/// use genai_cloudflare::Cloudflare;
+/// let client = Cloudflare::builder()
+///     .account_id("0123456789abcdef0123456789abcdef")
+///     .api_token("my-token")
+///     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
+///     .max_retries(3)
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("my-token"));
+/// ```
+#[derive(Clone, Default)]
+pub struct CloudflareBuilder {
+    account_id: Option<String>,
+    api_token: Option<Secret>,
+    model: Option<String>,
+    base_url: Option<String>,
+    http: Option<reqwest::Client>,
+    options: HttpOptions,
+    check_capabilities: Option<bool>,
+    log_content: bool,
+}
+
+impl fmt::Debug for CloudflareBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudflareBuilder")
+            .field("account_id", &self.account_id)
+            .field("api_token", &self.api_token.as_ref().map(|_| "[redacted]"))
+            .field("model", &self.model)
+            .field("base_url", &self.base_url)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CloudflareBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        CloudflareBuilder::default()
+    }
+
+    /// A builder filled from the environment: `CLOUDFLARE_ACCOUNT_ID`, `CLOUDFLARE_API_TOKEN`
+    /// (falling back to `CLOUDFLARE_API_KEY`) and `CLOUDFLARE_API_BASE_URL`. Unset or empty
+    /// variables are left unset; `build` says which one is missing.
+    ///
+    /// ```no_run
+    /// use genai_cloudflare::CloudflareBuilder;
+    /// use genai_core::{ChatRequest, ProviderGen};
+    /// # async fn run() -> genai_core::Result<()> {
+    /// let client = CloudflareBuilder::from_env()
+    ///     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
+    ///     .build()?;
+    /// let reply = client.gen_sync(&ChatRequest::new().user("Say hello.")).await?;
+    /// println!("{}", reply.text);
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut b = CloudflareBuilder::new();
+        b.account_id = var("CLOUDFLARE_ACCOUNT_ID");
+        b.api_token = var("CLOUDFLARE_API_TOKEN")
+            .or_else(|| var("CLOUDFLARE_API_KEY"))
+            .map(Secret);
+        b.base_url = var("CLOUDFLARE_API_BASE_URL");
+        b
+    }
+
+    /// Sets the account id (32 hexadecimal characters).
+    pub fn account_id(mut self, id: impl Into<String>) -> Self {
+        self.account_id = Some(id.into());
+        self
+    }
+
+    /// Sets the API token.
+    pub fn api_token(mut self, token: impl Into<String>) -> Self {
+        self.api_token = Some(Secret(token.into()));
+        self
+    }
+
+    /// Sets the model id, e.g. `@cf/meta/llama-3.3-70b-instruct-fp8-fast` (default
+    /// [`DEFAULT_MODEL`]).
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Sets the API root (default [`DEFAULT_BASE_URL`]); requests go to
+    /// `{url}/accounts/{account}/ai/run/{model}`.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Uses this HTTP client (connection pool, proxy, TLS settings).
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Sets retries, time limits and size limits at once.
+    pub fn http_options(mut self, options: HttpOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sets the number of retries of failures that may succeed later (default 2).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.options.retry = self.options.retry.max_retries(n);
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = policy;
+        self
+    }
+
+    /// Sets the overall deadline of a call (retries included) and, for streams, the longest
+    /// silence between two events.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.timeout(timeout);
+        self
+    }
+
+    /// Whether requests that the model's known capabilities cannot honour fail before any HTTP
+    /// call (default `true`). Turn it off to let the service decide, e.g. for a model whose
+    /// capabilities changed after this release.
+    pub fn check_capabilities(mut self, check: bool) -> Self {
+        self.check_capabilities = Some(check);
+        self
+    }
+
+    /// Whether prompts and replies may appear in `trace`-level logs (default `false`).
+    pub fn log_content(mut self, log: bool) -> Self {
+        self.log_content = log;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// Fails with [`ErrorKind::Config`](genai_core::ErrorKind::Config) when the account id or
+    /// token is missing or malformed, the model is empty, or the base URL is not an http(s)
+    /// URL. The token is never quoted.
+    pub fn build(self) -> Result<Cloudflare> {
+        let account_id = validate_account_id(self.account_id.as_deref())?;
+        let token = self
+            .api_token
+            .filter(|t| !t.0.trim().is_empty())
+            .ok_or_else(|| {
+                Error::config(
+                    "no Cloudflare API token: set CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY)",
+                )
+            })?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose().trim()))
+            .map_err(|_| {
+                Error::config("the API token contains characters not allowed in a header")
+            })?;
+        auth.set_sensitive(true);
+        let model = self.model.unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+        let model = model.trim().trim_start_matches('/').to_owned();
+        if model.is_empty() {
+            return Err(Error::config("the model id is empty"));
+        }
+        let base_url = validate_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let http = match self.http {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| Error::config("could not build the HTTP client").with_source(e))?,
+        };
+        let family = Family::of(&model);
+        Ok(Cloudflare {
+            inner: Arc::new(Inner {
+                run_url: format!("{base_url}/accounts/{account_id}/ai/run/{model}"),
+                models_url: format!("{base_url}/accounts/{account_id}/ai/models/search"),
+                auth,
+                capabilities: family.capabilities(&model),
+                family,
+                model,
+                http,
+                options: self.options,
+                check_capabilities: self.check_capabilities.unwrap_or(true),
+                log_content: self.log_content,
+            }),
+        })
+    }
+}
+
+fn validate_account_id(id: Option<&str>) -> Result<String> {
+    let Some(id) = id.map(str::trim) else {
+        return Err(Error::config(
+            "no Cloudflare account id: set CLOUDFLARE_ACCOUNT_ID (32 hexadecimal characters, \
+             shown on the dashboard's Workers AI page)",
+        ));
+    };
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(id.to_ascii_lowercase());
+    }
+    let why = if id.is_empty() {
+        "it is empty".to_owned()
+    } else if id.contains('$') || id.contains('{') {
+        "it looks like an unexpanded shell variable".to_owned()
+    } else if id.len() >= 35 && id.bytes().any(|b| !b.is_ascii_hexdigit()) {
+        "it looks like an API token, not an account id".to_owned()
+    } else {
+        format!("it has {} characters", id.chars().count())
+    };
+    Err(Error::config(format!(
+        "the Cloudflare account id must be 32 hexadecimal characters; {why}"
+    )))
+}
+
+fn validate_base_url(url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(url.to_owned()),
+        _ => Err(Error::config(format!(
+            "the base URL `{url}` is not an http(s) URL"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_core::ErrorKind;
+
+    const ACCOUNT: &str = "0123456789abcdef0123456789ABCDEF";
+
+    #[test]
+    fn account_id_mistakes_are_explained() {
+        let cases = [
+            (None, "CLOUDFLARE_ACCOUNT_ID"),
+            (Some(""), "empty"),
+            (Some("${CLOUDFLARE_ACCOUNT_ID}"), "unexpanded"),
+            (
+                Some("Zx9_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                "API token",
+            ),
+            (Some("abc"), "3 characters"),
+        ];
+        for (id, needle) in cases {
+            let err = validate_account_id(id).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config);
+            assert!(err.message().contains(needle), "{}", err.message());
+        }
+        assert_eq!(
+            validate_account_id(Some(ACCOUNT)).unwrap(),
+            ACCOUNT.to_ascii_lowercase()
+        );
+    }
+
+    #[test]
+    fn build_checks_token_model_and_url_without_quoting_the_token() {
+        let base = || {
+            CloudflareBuilder::new()
+                .account_id(ACCOUNT)
+                .api_token("s3cr3t-token")
+        };
+        assert!(base().build().is_ok());
+        let e = CloudflareBuilder::new()
+            .account_id(ACCOUNT)
+            .build()
+            .unwrap_err();
+        assert!(e.message().contains("CLOUDFLARE_API_TOKEN"));
+        let e = base().model("  ").build().unwrap_err();
+        assert!(e.message().contains("model"));
+        let e = base().with_base_url("ftp://x").build().unwrap_err();
+        assert!(e.message().contains("ftp://x"));
+        let e = CloudflareBuilder::new()
+            .account_id(ACCOUNT)
+            .api_token("bad\ntoken")
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains("bad\ntoken"));
+        let client = base().build().unwrap();
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+        assert!(!format!("{:?}", base()).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn urls_keep_the_model_unescaped() {
+        let client = CloudflareBuilder::new()
+            .account_id(ACCOUNT)
+            .api_token("t")
+            .with_base_url("http://127.0.0.1:9/client/v4/")
+            .model("@cf/meta/llama-3.2-3b-instruct")
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.inner.run_url,
+            "http://127.0.0.1:9/client/v4/accounts/0123456789abcdef0123456789abcdef/ai/run/@cf/meta/llama-3.2-3b-instruct"
+        );
+    }
+}

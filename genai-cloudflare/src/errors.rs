@@ -1,0 +1,243 @@
+//! The one place that turns Workers AI error replies into [`genai_core::Error`].
+
+use genai_core::http::{status_kind, HttpFailure};
+use genai_core::text::excerpt;
+use genai_core::{Error, ErrorKind};
+
+use crate::wire::WireError;
+
+/// The provider name on every error.
+pub(crate) const PROVIDER: &str = "cloudflare";
+
+/// Maps a non-2xx reply. The service's own message is kept word for word.
+pub(crate) fn map_failure(f: HttpFailure) -> Error {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        errors: Vec<WireError>,
+    }
+    let errors = serde_json::from_slice::<Body>(&f.body)
+        .map(|b| b.errors)
+        .unwrap_or_default();
+    let mut err = match errors.first() {
+        Some(_) => from_codes(f.status, &errors).with_status(f.status),
+        None => {
+            let body = f.body_text();
+            let body = body.trim();
+            let message = if body.is_empty() {
+                format!("HTTP {} with an empty body", f.status)
+            } else {
+                format!("HTTP {}: {}", f.status, excerpt(body, 200))
+            };
+            f.default_error(message)
+        }
+    };
+    if let Some(d) = f.retry_after() {
+        err = err.with_retry_after(d);
+    }
+    if let Some(id) = f.header("cf-ai-req-id").or_else(|| f.header("cf-ray")) {
+        err = err.with_request_id(id);
+    }
+    err.with_provider(PROVIDER)
+}
+
+/// Maps the `errors` of an error body, given the HTTP status (200 for an envelope that said
+/// `success: false`).
+pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
+    let first = errors.first().cloned().unwrap_or_default();
+    let message = errors
+        .iter()
+        .filter_map(|e| e.message.as_deref())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let message = if message.is_empty() {
+        format!("HTTP {status}: the service reported an error without a message")
+    } else {
+        message
+    };
+    let (kind, retryable) = match first.code {
+        Some(10000 | 10001) => (ErrorKind::Unauthenticated, false),
+        Some(5023 | 5025 | 5005) => (ErrorKind::Unsupported, false),
+        Some(5016 | 5018 | 3041 | 5035) => (ErrorKind::PermissionDenied, false),
+        Some(7000 | 7003 | 5007 | 3042) => (ErrorKind::NotFound, false),
+        Some(5006 | 3003 | 3006 | 8006) => (ErrorKind::InvalidRequest, false),
+        Some(3007 | 3008) => (ErrorKind::Timeout, true),
+        Some(3040) => (ErrorKind::Unavailable, true),
+        Some(3021) => (ErrorKind::RateLimited, true),
+        // The daily free allocation is used up: retrying today will not help.
+        Some(3036) => (ErrorKind::RateLimited, false),
+        _ => {
+            let kind = if status == 200 {
+                ErrorKind::Protocol
+            } else {
+                status_kind(status)
+            };
+            (
+                kind,
+                matches!(kind, ErrorKind::RateLimited | ErrorKind::Unavailable) || status == 408,
+            )
+        }
+    };
+    let mut err = Error::new(kind, message).with_retryable(retryable);
+    if let Some(code) = first.code {
+        err = err.with_code(code);
+    }
+    err.with_provider(PROVIDER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use reqwest::header::HeaderMap;
+    use std::time::Duration;
+
+    fn failure(status: u16, body: &str, headers: &[(&'static str, &str)]) -> Error {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map_failure(HttpFailure {
+            status,
+            headers: map,
+            body: Bytes::from(body.to_owned()),
+        })
+    }
+
+    /// Every error body shape the service is known to send, written by us.
+    #[test]
+    fn error_table() {
+        let rows: &[(u16, &str, ErrorKind, Option<i64>, bool)] = &[
+            (
+                401,
+                r#"{"result":null,"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"messages":[]}"#,
+                ErrorKind::Unauthenticated,
+                Some(10000),
+                false,
+            ),
+            (
+                400,
+                r#"{"success":false,"errors":[{"code":10001,"message":"Unable to authenticate request"}]}"#,
+                ErrorKind::Unauthenticated,
+                Some(10001),
+                false,
+            ),
+            (
+                400,
+                r#"{"success":false,"errors":[{"code":7000,"message":"No route for that URI"}],"messages":[],"result":null}"#,
+                ErrorKind::NotFound,
+                Some(7000),
+                false,
+            ),
+            (
+                400,
+                r#"{"success":false,"errors":[{"code":7003,"message":"Could not route to /accounts/x/ai/run, perhaps your object identifier is invalid?"}]}"#,
+                ErrorKind::NotFound,
+                Some(7003),
+                false,
+            ),
+            (
+                403,
+                r#"{"errors":[{"message":"AiError: Ai: JSON Schema mode is not supported with stream mode. (00000000-1111-2222-3333-444444444444)","code":5023}],"success":false,"result":{},"messages":[]}"#,
+                ErrorKind::Unsupported,
+                Some(5023),
+                false,
+            ),
+            (
+                403,
+                r#"{"errors":[{"message":"AiError: Ai: This model does not support JSON Schema. (abc)","code":5025}],"success":false,"result":{},"messages":[]}"#,
+                ErrorKind::Unsupported,
+                Some(5025),
+                false,
+            ),
+            (
+                400,
+                r#"{"errors":[{"message":"AiError: AiError: Error: oneOf at '/' not met, 0 matches: required properties at '/' are 'prompt'","code":5006}],"success":false,"result":{},"messages":[]}"#,
+                ErrorKind::InvalidRequest,
+                Some(5006),
+                false,
+            ),
+            (
+                403,
+                r#"{"errors":[{"code":5016,"message":"Please accept the model's terms first"}],"success":false}"#,
+                ErrorKind::PermissionDenied,
+                Some(5016),
+                false,
+            ),
+            (
+                429,
+                r#"{"errors":[{"code":3040,"message":"Capacity temporarily exceeded, please try again."}],"success":false}"#,
+                ErrorKind::Unavailable,
+                Some(3040),
+                true,
+            ),
+            (
+                429,
+                r#"{"errors":[{"code":3036,"message":"You have used up your daily free allocation"}],"success":false}"#,
+                ErrorKind::RateLimited,
+                Some(3036),
+                false,
+            ),
+            (
+                429,
+                r#"{"errors":[{"code":3021,"message":"Too many requests"}],"success":false}"#,
+                ErrorKind::RateLimited,
+                Some(3021),
+                true,
+            ),
+            (
+                408,
+                r#"{"errors":[{"code":3007,"message":"Request timeout"}],"success":false}"#,
+                ErrorKind::Timeout,
+                Some(3007),
+                true,
+            ),
+            (
+                413,
+                r#"{"errors":[{"code":3006,"message":"Request is too large"}],"success":false}"#,
+                ErrorKind::InvalidRequest,
+                Some(3006),
+                false,
+            ),
+            (
+                500,
+                r#"{"errors":[{"code":1234,"message":"Internal"}],"success":false}"#,
+                ErrorKind::Unavailable,
+                Some(1234),
+                true,
+            ),
+            (
+                502,
+                "<html><body>Bad gateway</body></html>",
+                ErrorKind::Unavailable,
+                None,
+                true,
+            ),
+            (503, "", ErrorKind::Unavailable, None, true),
+            (404, "not json", ErrorKind::NotFound, None, false),
+        ];
+        for (status, body, kind, code, retryable) in rows {
+            let e = failure(*status, body, &[]);
+            assert_eq!(e.kind(), *kind, "{body}");
+            assert_eq!(e.code(), *code, "{body}");
+            assert_eq!(e.status(), Some(*status));
+            assert_eq!(e.is_retryable(), *retryable, "{body}");
+            assert_eq!(e.provider(), Some("cloudflare"));
+            assert!(!e.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn service_words_are_kept_and_headers_read() {
+        let e = failure(
+            429,
+            r#"{"errors":[{"code":3021,"message":"slow down"}]}"#,
+            &[("retry-after", "12"), ("cf-ai-req-id", "req-1")],
+        );
+        assert_eq!(e.message(), "slow down");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(12)));
+        assert_eq!(e.request_id(), Some("req-1"));
+        let html = failure(502, "<html>proxy says no</html>", &[]);
+        assert!(html.message().contains("HTTP 502") && html.message().contains("proxy says no"));
+    }
+}

@@ -1,0 +1,444 @@
+//! Per-family behaviour of Workers AI models: every quirk is decided here, by family name.
+//!
+//! The service speaks two wire shapes (native `result.response`, and OpenAI chat completions
+//! for newer models) and each model family has its own habits: where tool calls go, whether
+//! reasoning is inline `<think>` text, what JSON modes it accepts. The rest of the crate asks
+//! [`Family`] instead of testing model ids.
+
+use genai_core::{Capabilities, Modalities, ModelCapabilities, Support};
+
+use crate::wire::CatalogModel;
+
+/// A family of Workers AI models that share wire behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Family {
+    /// Llama 3.x: flat tool calls in sync replies; in streams the call arrives as JSON text.
+    Llama3,
+    /// Llama 4 Scout: OpenAI-style tool calls and streamed deltas; JSON replies as objects.
+    Llama4Scout,
+    /// Hermes 2 Pro: tool calls as `<tool_call>` text with Python-style quotes.
+    Hermes,
+    /// DeepSeek R1 distill and QwQ: inline `<think>` reasoning; no tool calls.
+    InlineReasoning,
+    /// Newer models that speak OpenAI chat completions on `/ai/run` (GLM, Qwen3, Kimi,
+    /// GPT-OSS, Nemotron, Granite 4, Gemma 4...).
+    OpenAiChat,
+    /// Other native text generation models: plain text only.
+    Native,
+}
+
+/// How a family writes tool calls as text when it does not structure them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextCalls {
+    /// Nothing to recover.
+    None,
+    /// Llama JSON: `{"type":"function","name":…,"parameters":{…}}`.
+    LlamaJson,
+    /// Hermes: `<tool_call>{'arguments': {…}, 'name': …}</tool_call>`.
+    HermesTags,
+    /// The arguments alone as JSON (GPT-OSS leaking a forced call into `content`).
+    ArgumentsOnly,
+}
+
+/// Models that accept `response_format: json_schema` (sync only: every native model refuses
+/// it in stream mode with code 5023). Others answer 403 code 5025.
+const JSON_SCHEMA_MODELS: &[&str] = &[
+    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+    "@cf/meta/llama-3.1-70b-instruct",
+    "@cf/meta/llama-3.1-8b-instruct",
+    "@cf/meta/llama-3.1-8b-instruct-fast",
+    "@cf/meta/llama-3.1-8b-instruct-fp8",
+    "@cf/meta/llama-3-8b-instruct",
+    "@cf/meta/llama-3.2-11b-vision-instruct",
+    "@cf/meta/llama-4-scout-17b-16e-instruct",
+    "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
+    "@hf/nousresearch/hermes-2-pro-mistral-7b",
+    "@hf/thebloke/deepseek-coder-6.7b-instruct-awq",
+];
+
+/// Native models whose structured tool calls are reliable (the catalog's `function_calling`).
+const NATIVE_TOOL_MODELS: &[&str] = &[
+    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+    "@cf/meta/llama-4-scout-17b-16e-instruct",
+    "@hf/nousresearch/hermes-2-pro-mistral-7b",
+    "@cf/mistralai/mistral-small-3.1-24b-instruct",
+];
+
+/// OpenAI-shaped models that answer `stream: true` with a plain JSON reply.
+const NON_STREAMING_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/moonshotai/kimi-"];
+
+/// Id prefixes of models that speak OpenAI chat completions.
+const OPENAI_PREFIXES: &[&str] = &[
+    "@cf/openai/gpt-oss-",
+    "@cf/moonshotai/kimi-",
+    "@cf/zai-org/",
+    "@cf/qwen/qwen3",
+    "@cf/nvidia/nemotron",
+    "@cf/ibm-granite/granite-4",
+    "@cf/google/gemma-4",
+    "@cf/deepseek-ai/deepseek-v4",
+];
+
+/// OpenAI-shaped models that show reasoning.
+const OPENAI_REASONING_PREFIXES: &[&str] = &[
+    "@cf/openai/gpt-oss-",
+    "@cf/moonshotai/kimi-",
+    "@cf/zai-org/",
+    "@cf/qwen/qwen3-30b",
+    "@cf/nvidia/nemotron",
+    "@cf/google/gemma-4",
+    "@cf/deepseek-ai/deepseek-v4",
+];
+
+/// Native models have no finish reason; without `max_tokens` many stop at this many tokens.
+pub(crate) const NATIVE_DEFAULT_MAX_TOKENS: u64 = 256;
+
+impl Family {
+    /// The family of a model id.
+    ///
+    /// ```
+    /// use genai_cloudflare::Family;
+    /// assert_eq!(Family::of("@cf/meta/llama-3.3-70b-instruct-fp8-fast"), Family::Llama3);
+    /// assert_eq!(Family::of("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"), Family::InlineReasoning);
+    /// assert_eq!(Family::of("@cf/zai-org/glm-4.7-flash"), Family::OpenAiChat);
+    /// ```
+    pub fn of(model: &str) -> Family {
+        let m = model.to_ascii_lowercase();
+        let has = |prefixes: &[&str]| prefixes.iter().any(|p| m.starts_with(p));
+        if has(OPENAI_PREFIXES) {
+            Family::OpenAiChat
+        } else if m.contains("llama-4-scout") {
+            Family::Llama4Scout
+        } else if m.contains("hermes-2-pro") {
+            Family::Hermes
+        } else if m.contains("deepseek-r1") || m.contains("qwq") {
+            Family::InlineReasoning
+        } else if m.contains("llama-3") || m.contains("llama3") {
+            Family::Llama3
+        } else {
+            Family::Native
+        }
+    }
+
+    /// Whether requests and replies use the OpenAI chat-completions shape.
+    pub(crate) fn openai_wire(self) -> bool {
+        self == Family::OpenAiChat
+    }
+
+    /// Whether `stream: true` really streams for `model`.
+    pub(crate) fn streams(self, model: &str) -> bool {
+        !NON_STREAMING_PREFIXES.iter().any(|p| model.starts_with(p))
+    }
+
+    /// Whether the reply text carries inline `<think>` reasoning.
+    pub(crate) fn inline_reasoning(self) -> bool {
+        self == Family::InlineReasoning
+    }
+
+    /// How tool calls written as text are recognised.
+    pub(crate) fn text_calls(self) -> TextCalls {
+        match self {
+            Family::Llama3 | Family::Llama4Scout => TextCalls::LlamaJson,
+            Family::Hermes => TextCalls::HermesTags,
+            Family::OpenAiChat => TextCalls::ArgumentsOnly,
+            Family::InlineReasoning | Family::Native => TextCalls::None,
+        }
+    }
+
+    /// Whether the service applies stop sequences itself (else the client does).
+    pub(crate) fn server_stop(self) -> bool {
+        self.openai_wire()
+    }
+
+    /// The output limit the service applies when the request sets none, if known.
+    pub(crate) fn default_max_tokens(self) -> Option<u64> {
+        (!self.openai_wire()).then_some(NATIVE_DEFAULT_MAX_TOKENS)
+    }
+
+    /// What `model` (of this family) can do, per mode, from this crate's knowledge alone.
+    ///
+    /// ```
+    /// use genai_cloudflare::Family;
+    /// use genai_core::Support;
+    /// let caps = Family::Llama3.capabilities("@cf/meta/llama-3.2-3b-instruct");
+    /// assert_eq!(caps.sync.json_schema, Support::Unsupported);
+    /// assert_eq!(caps.sync.stop, Support::Supported); // applied by the client
+    /// ```
+    pub fn capabilities(self, model: &str) -> ModelCapabilities {
+        use Support::{Flaky, Supported, Unsupported};
+        let m = model.to_ascii_lowercase();
+        let schema_sync = if JSON_SCHEMA_MODELS.contains(&m.as_str()) {
+            Supported
+        } else {
+            Unsupported
+        };
+        let native_tools = if NATIVE_TOOL_MODELS.contains(&m.as_str()) {
+            Supported
+        } else {
+            Flaky
+        };
+        let mut base = Capabilities {
+            tools: Unsupported,
+            tool_choice_forced: Unsupported,
+            json: Supported,
+            json_schema: schema_sync,
+            seed: Supported,
+            max_tokens: Supported,
+            stop: Supported,
+            usage: Supported,
+            finish_reason: Supported,
+            reasoning: Unsupported,
+            input: Modalities::TEXT,
+            output: Modalities::TEXT,
+        };
+        match self {
+            Family::Llama3 => base.tools = native_tools,
+            Family::Llama4Scout => {
+                base.tools = Supported;
+                base.input.image = true;
+            }
+            Family::Hermes => base.tools = Supported,
+            Family::InlineReasoning => base.reasoning = Supported,
+            Family::Native => {
+                base.json = Flaky;
+                if NATIVE_TOOL_MODELS.contains(&m.as_str()) {
+                    base.tools = Supported;
+                }
+            }
+            Family::OpenAiChat => {
+                base.tools = Supported;
+                // `required` is advisory on these models; a named tool is enforced.
+                base.tool_choice_forced = Flaky;
+                base.json_schema = Supported;
+                if OPENAI_REASONING_PREFIXES.iter().any(|p| m.starts_with(p)) {
+                    base.reasoning = Supported;
+                }
+            }
+        }
+        if m.contains("vision") {
+            base.input.image = true;
+        }
+        let mut stream = base;
+        if !self.openai_wire() {
+            // Every native model refuses JSON schema with stream (403, code 5023).
+            stream.json_schema = Unsupported;
+        }
+        ModelCapabilities { sync: base, stream }
+    }
+}
+
+/// Capabilities of a catalog model: the family table, corrected by what the catalog says.
+pub(crate) fn catalog_capabilities(model: &CatalogModel) -> (bool, ModelCapabilities) {
+    let task = model.task.as_ref().map(|t| t.name.as_str()).unwrap_or("");
+    let mut modalities_in = Modalities::default();
+    let mut modalities_out = Modalities::default();
+    let chat = task == "Text Generation";
+    match task {
+        "Text Generation" | "Summarization" | "Translation" => {
+            modalities_in.text = true;
+            modalities_out.text = true;
+        }
+        "Text-to-Image" => {
+            modalities_in.text = true;
+            modalities_out.image = true;
+        }
+        "Image-to-Text" => {
+            modalities_in.image = true;
+            modalities_out.text = true;
+        }
+        "Automatic Speech Recognition" => {
+            modalities_in.audio = true;
+            modalities_out.text = true;
+        }
+        "Text-to-Speech" => {
+            modalities_in.text = true;
+            modalities_out.audio = true;
+        }
+        "Image Classification" | "Object Detection" => modalities_in.image = true,
+        "Dumb Pipe" => modalities_in.audio = true,
+        _ => modalities_in.text = true,
+    }
+    if model.property("vision") == Some("true") {
+        modalities_in.image = true;
+    }
+    if !chat {
+        let caps = Capabilities {
+            input: modalities_in,
+            output: modalities_out,
+            ..Capabilities::default()
+        };
+        return (
+            false,
+            ModelCapabilities {
+                sync: caps,
+                stream: caps,
+            },
+        );
+    }
+    let family = Family::of(&model.name);
+    let mut caps = family.capabilities(&model.name);
+    for mode in [&mut caps.sync, &mut caps.stream] {
+        mode.input = modalities_in;
+        mode.output = modalities_out;
+        if model.property("function_calling") == Some("true") && mode.tools != Support::Supported {
+            mode.tools = Support::Supported;
+        }
+        if model.property("reasoning") == Some("true") && mode.reasoning == Support::Unsupported {
+            // The catalog says it reasons, but this crate cannot split it out reliably.
+            mode.reasoning = Support::Flaky;
+        }
+    }
+    (true, caps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Support::{Flaky, Supported, Unsupported};
+
+    /// The family table: one row per model, the flags that differ between families.
+    #[test]
+    fn family_table() {
+        // (model, family, sync tools, sync json_schema, stream json_schema, reasoning, forced choice)
+        let rows = [
+            (
+                "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+                Family::Llama3,
+                Supported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-3.2-3b-instruct",
+                Family::Llama3,
+                Flaky,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-3.2-1b-instruct",
+                Family::Llama3,
+                Flaky,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-4-scout-17b-16e-instruct",
+                Family::Llama4Scout,
+                Supported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@hf/nousresearch/hermes-2-pro-mistral-7b",
+                Family::Hermes,
+                Supported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
+                Family::InlineReasoning,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Supported,
+                Unsupported,
+            ),
+            (
+                "@cf/qwen/qwq-32b",
+                Family::InlineReasoning,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+            ),
+            (
+                "@cf/zai-org/glm-4.7-flash",
+                Family::OpenAiChat,
+                Supported,
+                Supported,
+                Supported,
+                Supported,
+                Flaky,
+            ),
+            (
+                "@cf/openai/gpt-oss-120b",
+                Family::OpenAiChat,
+                Supported,
+                Supported,
+                Supported,
+                Supported,
+                Flaky,
+            ),
+            (
+                "@cf/ibm-granite/granite-4.0-h-micro",
+                Family::OpenAiChat,
+                Supported,
+                Supported,
+                Supported,
+                Unsupported,
+                Flaky,
+            ),
+            (
+                "@cf/mistral/mistral-7b-instruct-v0.1",
+                Family::Native,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/mistralai/mistral-small-3.1-24b-instruct",
+                Family::Native,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+        ];
+        for (model, family, tools, schema_sync, schema_stream, reasoning, forced) in rows {
+            assert_eq!(Family::of(model), family, "{model}");
+            let caps = family.capabilities(model);
+            let got = (
+                caps.sync.tools,
+                caps.sync.json_schema,
+                caps.stream.json_schema,
+                caps.sync.reasoning,
+                caps.sync.tool_choice_forced,
+            );
+            assert_eq!(
+                got,
+                (tools, schema_sync, schema_stream, reasoning, forced),
+                "{model}"
+            );
+            assert_eq!(
+                caps.sync.stop, Supported,
+                "{model}: stop is always honoured"
+            );
+            assert_eq!(caps.sync.usage, Supported);
+        }
+    }
+
+    #[test]
+    fn only_some_openai_models_refuse_to_stream() {
+        assert!(!Family::OpenAiChat.streams("@cf/openai/gpt-oss-20b"));
+        assert!(!Family::OpenAiChat.streams("@cf/moonshotai/kimi-k2.6"));
+        assert!(Family::OpenAiChat.streams("@cf/zai-org/glm-4.7-flash"));
+        assert!(Family::Llama3.streams("@cf/meta/llama-3.2-1b-instruct"));
+    }
+}

@@ -1,0 +1,91 @@
+//! The model catalog (`/ai/models/search`) and its unreliable pagination.
+
+use std::collections::HashSet;
+
+use genai_core::http::{self, Deadline};
+use genai_core::text::excerpt;
+use genai_core::{Error, ModelInfo, Result};
+use reqwest::header::AUTHORIZATION;
+
+use crate::client::Cloudflare;
+use crate::errors::{self, PROVIDER};
+use crate::family::catalog_capabilities;
+use crate::wire::{CatalogModel, CatalogPage};
+
+const PER_PAGE: usize = 100;
+/// A bound on pages, in case the service never returns an empty page.
+const MAX_PAGES: u32 = 50;
+
+pub(crate) async fn list(client: &Cloudflare) -> Result<Vec<ModelInfo>> {
+    let inner = &client.inner;
+    let deadline = Deadline::after(inner.options.timeout);
+    let mut seen = HashSet::new();
+    let mut models = Vec::new();
+    for page in 1..=MAX_PAGES {
+        let url = format!(
+            "{}?page={page}&per_page={PER_PAGE}&hide_experimental=false",
+            inner.models_url
+        );
+        let resp = http::send(
+            &inner.options,
+            &deadline,
+            || {
+                inner
+                    .http
+                    .get(&url)
+                    .header(AUTHORIZATION, inner.auth.clone())
+            },
+            errors::map_failure,
+        )
+        .await
+        .map_err(|e| e.with_provider(PROVIDER))?;
+        let status = resp.status().as_u16();
+        let body = http::read_body(
+            resp,
+            inner.options.max_response_bytes,
+            &deadline,
+            inner.options.idle_timeout,
+            false,
+        )
+        .await
+        .map_err(|e| e.with_provider(PROVIDER))?;
+        let page: CatalogPage = serde_json::from_slice(&body).map_err(|e| {
+            Error::protocol(format!(
+                "HTTP {status}: the model list is not valid JSON ({e}): {}",
+                excerpt(&String::from_utf8_lossy(&body), 200)
+            ))
+            .with_provider(PROVIDER)
+        })?;
+        if page.success == Some(false) {
+            return Err(errors::from_codes(status, &page.errors).with_status(status));
+        }
+        let total = page.result_info.and_then(|i| i.total_count);
+        let batch = page.result.unwrap_or_default();
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            if seen.insert(m.name.clone()) {
+                models.push(model_info(&m));
+            }
+        }
+        // `total_count` overstates what the pages hold: it only ends the loop early.
+        if total.is_some_and(|t| models.len() as u64 >= t) {
+            break;
+        }
+    }
+    Ok(models)
+}
+
+fn model_info(m: &CatalogModel) -> ModelInfo {
+    let (chat, capabilities) = catalog_capabilities(m);
+    let mut info = ModelInfo::new(m.name.clone());
+    info.description = m.description.clone().unwrap_or_default();
+    info.task = m.task.as_ref().map(|t| t.name.clone());
+    info.context_window = m
+        .property("context_window")
+        .and_then(|v| v.trim().parse().ok());
+    info.chat = chat;
+    info.capabilities = capabilities;
+    info
+}

@@ -1,0 +1,593 @@
+//! Serde types of the Workers AI wire: request bodies, envelopes, chunks, catalog, errors.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use genai_core::{ChatRequest, Message, ResponseFormat, ToolChoice, Usage};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::family::Family;
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/// The body of `POST /ai/run/{model}`, for both wire shapes.
+#[derive(Debug, Serialize)]
+pub(crate) struct RunBody<'a> {
+    messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize)]
+struct WireTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunctionDef<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct WireFunctionDef<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+impl<'a> RunBody<'a> {
+    /// The body that asks `family` for `req`.
+    pub(crate) fn new(family: Family, req: &'a ChatRequest, stream: bool) -> Self {
+        let openai = family.openai_wire();
+        RunBody {
+            messages: if openai {
+                openai_messages(&req.messages)
+            } else {
+                native_messages(family, &req.messages)
+            },
+            max_tokens: req.max_tokens,
+            temperature: req.temperature,
+            top_p: req.top_p,
+            top_k: req.top_k,
+            seed: req.seed,
+            stop: (openai && !req.stop.is_empty()).then_some(req.stop.as_slice()),
+            stream,
+            tools: req
+                .tools
+                .iter()
+                .map(|t| WireTool {
+                    kind: "function",
+                    function: WireFunctionDef {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters: &t.parameters,
+                    },
+                })
+                .collect(),
+            tool_choice: if openai {
+                req.tool_choice.as_ref().map(|c| match c {
+                    ToolChoice::Auto => json!("auto"),
+                    ToolChoice::Required => json!("required"),
+                    ToolChoice::None => json!("none"),
+                    ToolChoice::Named(n) => json!({"type": "function", "function": {"name": n}}),
+                })
+            } else {
+                None
+            },
+            response_format: match &req.response_format {
+                ResponseFormat::Text => None,
+                ResponseFormat::Json => Some(json!({"type": "json_object"})),
+                ResponseFormat::JsonSchema { name, schema } if openai => Some(json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": name, "schema": schema, "strict": true},
+                })),
+                ResponseFormat::JsonSchema { schema, .. } => {
+                    Some(json!({"type": "json_schema", "json_schema": schema}))
+                }
+            },
+        }
+    }
+}
+
+fn role_of(m: &Message) -> &'static str {
+    match m {
+        Message::System { .. } => "system",
+        Message::User { .. } => "user",
+        Message::Assistant { .. } => "assistant",
+        Message::Tool { .. } => "tool",
+    }
+}
+
+/// Native models take plain string contents. An assistant turn that called tools is written
+/// the way the family itself writes calls, so the model recognises its own turn.
+fn native_messages(family: Family, messages: &[Message]) -> Vec<WireMessage<'_>> {
+    messages
+        .iter()
+        .map(|m| {
+            let content = match m {
+                Message::Assistant {
+                    content,
+                    tool_calls,
+                } if !tool_calls.is_empty() => {
+                    let calls: Vec<String> = tool_calls
+                        .iter()
+                        .map(|c| match family {
+                            Family::Hermes => format!(
+                                "<tool_call>\n{}\n</tool_call>",
+                                json!({"arguments": c.arguments, "name": c.name})
+                            ),
+                            _ => json!({"name": c.name, "parameters": c.arguments}).to_string(),
+                        })
+                        .collect();
+                    let calls = calls.join("\n");
+                    Cow::Owned(if content.is_empty() {
+                        calls
+                    } else {
+                        format!("{content}\n{calls}")
+                    })
+                }
+                other => Cow::Borrowed(other.content()),
+            };
+            WireMessage {
+                role: role_of(m),
+                content: Some(content),
+                tool_calls: None,
+                tool_call_id: match m {
+                    Message::Tool { tool_call_id, .. } => {
+                        tool_call_id.as_deref().map(Cow::Borrowed)
+                    }
+                    _ => None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// OpenAI-shaped models want ids on calls and results; calls without one get `call_N`, and
+/// a result without an id answers the oldest call not yet answered.
+fn openai_messages(messages: &[Message]) -> Vec<WireMessage<'_>> {
+    let mut pending: std::collections::VecDeque<String> = Default::default();
+    let mut counter = 0;
+    messages
+        .iter()
+        .map(|m| match m {
+            Message::Assistant {
+                content,
+                tool_calls,
+            } if !tool_calls.is_empty() => {
+                let calls = tool_calls
+                    .iter()
+                    .map(|c| {
+                        let id = c.id.clone().unwrap_or_else(|| {
+                            counter += 1;
+                            format!("call_{counter}")
+                        });
+                        pending.push_back(id.clone());
+                        json!({
+                            "id": id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": c.arguments.to_string()},
+                        })
+                    })
+                    .collect();
+                WireMessage {
+                    role: "assistant",
+                    content: (!content.is_empty()).then_some(Cow::Borrowed(content.as_str())),
+                    tool_calls: Some(calls),
+                    tool_call_id: None,
+                }
+            }
+            Message::Tool {
+                content,
+                tool_call_id,
+            } => {
+                let id = match tool_call_id {
+                    Some(id) => {
+                        pending.retain(|p| p != id);
+                        Cow::Borrowed(id.as_str())
+                    }
+                    None => Cow::Owned(pending.pop_front().unwrap_or_else(|| "call_0".into())),
+                };
+                WireMessage {
+                    role: "tool",
+                    content: Some(Cow::Borrowed(content)),
+                    tool_calls: None,
+                    tool_call_id: Some(id),
+                }
+            }
+            other => WireMessage {
+                role: role_of(other),
+                content: Some(Cow::Borrowed(other.content())),
+                tool_calls: None,
+                tool_call_id: None,
+            },
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+/// `{"result":…,"success":…,"errors":[…]}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Envelope<'a> {
+    #[serde(default, borrow)]
+    pub(crate) result: Option<WireResult<'a>>,
+    #[serde(default)]
+    pub(crate) success: Option<bool>,
+    #[serde(default)]
+    pub(crate) errors: Vec<WireError>,
+}
+
+/// A sync `result` or a stream chunk: native keys and OpenAI keys, all optional.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireResult<'a> {
+    #[serde(default, borrow)]
+    pub(crate) response: Option<ResponseValue<'a>>,
+    #[serde(default)]
+    pub(crate) tool_calls: Option<Vec<WireToolCall>>,
+    #[serde(default)]
+    pub(crate) usage: Option<WireUsage>,
+    #[serde(default, borrow)]
+    pub(crate) choices: Option<Vec<WireChoice<'a>>>,
+}
+
+/// `response`: text, or (JSON modes) a JSON value, or `null`.
+#[derive(Debug, PartialEq)]
+pub(crate) enum ResponseValue<'a> {
+    Text(Cow<'a, str>),
+    Json(Value),
+    Null,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ResponseValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = ResponseValue<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, a JSON value or null")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Text(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Json(Value::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Json(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Json(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Json(json!(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ResponseValue::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ResponseValue::Json)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(ResponseValue::Json)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A tool call in any of the service's shapes: flat `{name, arguments}`, OpenAI
+/// `{id, type, function: {name, arguments}}`, or a streamed delta with `index`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireToolCall {
+    #[serde(default)]
+    pub(crate) index: Option<u32>,
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) arguments: Option<Value>,
+    #[serde(default)]
+    pub(crate) function: Option<WireFunction>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireFunction {
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) arguments: Option<Value>,
+}
+
+/// Token counts as the service reports them.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    pub(crate) prompt_tokens: Option<u64>,
+    #[serde(default)]
+    pub(crate) completion_tokens: Option<u64>,
+    #[serde(default)]
+    pub(crate) total_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Our usage; all zeros means "not measured" (Hermes in JSON-schema mode), never a count.
+    pub(crate) fn normalise(self) -> Usage {
+        let all = [
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.total_tokens,
+        ];
+        if all.iter().all(|v| v.unwrap_or(0) == 0) {
+            return Usage::default();
+        }
+        Usage {
+            input_tokens: self.prompt_tokens,
+            output_tokens: self.completion_tokens,
+            total_tokens: self
+                .total_tokens
+                .or_else(|| Some(self.prompt_tokens? + self.completion_tokens?)),
+        }
+    }
+}
+
+/// One OpenAI choice: `message` in a reply, `delta` in a chunk.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireChoice<'a> {
+    #[serde(default, borrow)]
+    pub(crate) message: Option<WireChatMessage<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) delta: Option<WireChatMessage<'a>>,
+    #[serde(default)]
+    pub(crate) finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireChatMessage<'a> {
+    #[serde(default, borrow)]
+    pub(crate) content: Option<ResponseValue<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) reasoning: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub(crate) tool_calls: Option<Vec<WireToolCall>>,
+}
+
+/// `{"code":…,"message":…}` of an error body.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct WireError {
+    #[serde(default)]
+    pub(crate) code: Option<i64>,
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+/// One page of `/ai/models/search`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CatalogPage {
+    #[serde(default)]
+    pub(crate) success: Option<bool>,
+    #[serde(default)]
+    pub(crate) result: Option<Vec<CatalogModel>>,
+    #[serde(default)]
+    pub(crate) result_info: Option<ResultInfo>,
+    #[serde(default)]
+    pub(crate) errors: Vec<WireError>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ResultInfo {
+    #[serde(default)]
+    pub(crate) total_count: Option<u64>,
+}
+
+/// A model of the catalog.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CatalogModel {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) task: Option<CatalogTask>,
+    #[serde(default)]
+    pub(crate) properties: Vec<CatalogProperty>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CatalogTask {
+    pub(crate) name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CatalogProperty {
+    pub(crate) property_id: String,
+    #[serde(default)]
+    pub(crate) value: Value,
+}
+
+impl CatalogModel {
+    /// A string property's value.
+    pub(crate) fn property(&self, id: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|p| p.property_id == id)
+            .and_then(|p| p.value.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_core::{ToolCall, ToolDef};
+
+    fn body(family: Family, req: &ChatRequest, stream: bool) -> Value {
+        serde_json::to_value(RunBody::new(family, req, stream)).unwrap()
+    }
+
+    #[test]
+    fn native_body_has_no_openai_only_fields() {
+        let req = ChatRequest::new()
+            .user("Hi")
+            .max_tokens(5)
+            .seed(3)
+            .stop("x")
+            .tool(ToolDef::new("t", "d", json!({"type":"object"})))
+            .tool_choice(ToolChoice::Auto)
+            .json();
+        let b = body(Family::Llama3, &req, true);
+        assert_eq!(
+            b,
+            json!({
+                "messages":[{"role":"user","content":"Hi"}],
+                "max_tokens":5, "seed":3, "stream":true,
+                "tools":[{"type":"function","function":{"name":"t","description":"d","parameters":{"type":"object"}}}],
+                "response_format":{"type":"json_object"}
+            })
+        );
+        let b = body(Family::Llama3, &ChatRequest::new().user("Hi"), false);
+        assert_eq!(b, json!({"messages":[{"role":"user","content":"Hi"}]}));
+    }
+
+    #[test]
+    fn openai_body_carries_stop_choice_and_named_schema() {
+        let req = ChatRequest::new()
+            .user("Hi")
+            .stop("x")
+            .tool(ToolDef::new("t", "d", json!({"type":"object"})))
+            .tool_choice(ToolChoice::Named("t".into()))
+            .response_format(ResponseFormat::JsonSchema {
+                name: "A".into(),
+                schema: json!({"type":"object"}),
+            });
+        let b = body(Family::OpenAiChat, &req, false);
+        assert_eq!(b["stop"], json!(["x"]));
+        assert_eq!(
+            b["tool_choice"],
+            json!({"type":"function","function":{"name":"t"}})
+        );
+        assert_eq!(
+            b["response_format"],
+            json!({"type":"json_schema","json_schema":{"name":"A","schema":{"type":"object"},"strict":true}})
+        );
+    }
+
+    #[test]
+    fn tool_history_per_wire() {
+        let call = ToolCall::new("square_root", json!({"number": 144}));
+        let req = ChatRequest::new()
+            .user("root?")
+            .message(Message::assistant_tool_calls(vec![call.clone()]))
+            .message(Message::tool_result(&call, "12"));
+        let native = body(Family::Llama3, &req, false);
+        assert_eq!(
+            native["messages"][1],
+            json!({"role":"assistant","content":"{\"name\":\"square_root\",\"parameters\":{\"number\":144}}"})
+        );
+        assert_eq!(native["messages"][2], json!({"role":"tool","content":"12"}));
+        let hermes = body(Family::Hermes, &req, false);
+        assert!(hermes["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<tool_call>"));
+        let openai = body(Family::OpenAiChat, &req, false);
+        assert_eq!(openai["messages"][1]["tool_calls"][0]["id"], "call_1");
+        assert_eq!(
+            openai["messages"][1]["tool_calls"][0]["function"]["arguments"],
+            "{\"number\":144}"
+        );
+        assert_eq!(openai["messages"][1]["content"], Value::Null);
+        assert_eq!(openai["messages"][2]["tool_call_id"], "call_1");
+    }
+
+    #[test]
+    fn response_takes_every_shape() {
+        let cases = [
+            (
+                r#"{"response":"hi"}"#,
+                Some(ResponseValue::Text("hi".into())),
+            ),
+            (
+                r#"{"response":"a\"b"}"#,
+                Some(ResponseValue::Text("a\"b".into())),
+            ),
+            (
+                r#"{"response":{"a":1}}"#,
+                Some(ResponseValue::Json(json!({"a":1}))),
+            ),
+            (
+                r#"{"response":true}"#,
+                Some(ResponseValue::Json(json!(true))),
+            ),
+            (r#"{"response":null}"#, None),
+            (r#"{}"#, None),
+        ];
+        for (text, expected) in cases {
+            let r: WireResult<'_> = serde_json::from_str(text).unwrap();
+            assert_eq!(r.response, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn zero_usage_is_unreported() {
+        let u = WireUsage {
+            prompt_tokens: Some(0),
+            completion_tokens: Some(0),
+            total_tokens: Some(0),
+        };
+        assert!(!u.normalise().is_reported());
+        let u = WireUsage {
+            prompt_tokens: Some(3),
+            completion_tokens: Some(4),
+            total_tokens: None,
+        };
+        assert_eq!(u.normalise().total_tokens, Some(7));
+    }
+}
