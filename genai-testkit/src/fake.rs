@@ -1,1 +1,460 @@
-//! fake (in progress).
+//! A scripted fake [`ProviderGen`] that honestly interprets requests, with knobs to misbehave.
+//!
+//! [`ScriptedProvider`] needs no network. By default it declares every capability in both
+//! modes and passes the whole conformance suite: it honours `max_tokens` (one word = one token,
+//! finish `length`), stop sequences (finish `stop_sequence`), JSON and JSON schema replies (a
+//! value generated from the schema), tools (a call to the declared tool with arguments taken
+//! from the prompt, then an answer from the tool result), and reasoning. It refuses what its
+//! declared capabilities exclude with [`ErrorKind::Unsupported`], like a real backend.
+//!
+//! The [`Misbehaviour`] knobs make it lie, so tests can prove the judge notices.
+//!
+//! ```
+//! use genai_core::{ChatRequest, FinishReason, ProviderGen};
+//! use genai_testkit::fake::ScriptedProvider;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let fake = ScriptedProvider::new("fake/model");
+//! let req = ChatRequest::new()
+//!     .user("Count from one to ten in words, separated by spaces.")
+//!     .stop("five");
+//! let reply = fake.gen_sync(&req).await.unwrap();
+//! assert_eq!(reply.text, "one two three four");
+//! assert_eq!(reply.finish_reason, FinishReason::StopSequence);
+//! # });
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use genai_core::{
+    Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
+    Modalities, Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent,
+    Support, ToolCall, ToolChoice, ToolDef, Usage,
+};
+use serde_json::{json, Map, Value};
+
+/// Ways the fake can misbehave; all off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Misbehaviour {
+    /// Answer requests its capabilities exclude instead of refusing them (and report usage and
+    /// finish reasons even when declared unsupported): the judge must report findings.
+    pub answer_unsupported: bool,
+    /// Fail every n-th call (counting from 1) with a retryable
+    /// [`ErrorKind::Unavailable`] error: the judge must report flaky or failed scenarios.
+    pub fail_every: Option<u64>,
+    /// Ignore `max_tokens` and stop sequences while declaring them supported.
+    pub ignore_limits: bool,
+    /// In streams, send the `Finish` event first.
+    pub finish_first: bool,
+}
+
+/// A fake provider that follows a script instead of a model. See the [module docs](self).
+#[derive(Debug)]
+pub struct ScriptedProvider {
+    model: String,
+    capabilities: ModelCapabilities,
+    misbehaviour: Misbehaviour,
+    calls: AtomicU64,
+}
+
+impl ScriptedProvider {
+    /// A fake model that declares (and honours) every capability in both modes, text in and
+    /// out.
+    pub fn new(model: impl Into<String>) -> Self {
+        ScriptedProvider {
+            model: model.into(),
+            capabilities: ModelCapabilities {
+                sync: Self::all_capabilities(),
+                stream: Self::all_capabilities(),
+            },
+            misbehaviour: Misbehaviour::default(),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Every flag supported, text in and out.
+    pub fn all_capabilities() -> Capabilities {
+        let s = Support::Supported;
+        Capabilities {
+            tools: s,
+            tool_choice_forced: s,
+            json: s,
+            json_schema: s,
+            seed: s,
+            max_tokens: s,
+            stop: s,
+            usage: s,
+            finish_reason: s,
+            reasoning: s,
+            input: Modalities::TEXT,
+            output: Modalities::TEXT,
+        }
+    }
+
+    /// Declares these capabilities instead (and honours them: what they exclude is refused,
+    /// unless [`Misbehaviour::answer_unsupported`]).
+    pub fn with_capabilities(mut self, capabilities: ModelCapabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Changes the capabilities of one mode.
+    pub fn with_mode_capabilities(mut self, mode: Mode, caps: Capabilities) -> Self {
+        match mode {
+            Mode::Sync => self.capabilities.sync = caps,
+            Mode::Stream => self.capabilities.stream = caps,
+        }
+        self
+    }
+
+    /// Sets the misbehaviour knobs.
+    pub fn with_misbehaviour(mut self, misbehaviour: Misbehaviour) -> Self {
+        self.misbehaviour = misbehaviour;
+        self
+    }
+
+    /// How many `gen_sync`/`gen_stream` calls it received.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn respond(&self, mode: Mode, req: &ChatRequest) -> Result<ChatResponse, Error> {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(every) = self.misbehaviour.fail_every {
+            if every > 0 && n % every == 0 {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!("scripted failure of call {n}"),
+                )
+                .with_provider("fake"));
+            }
+        }
+        let caps = self.capabilities.mode(mode);
+        if self.misbehaviour.answer_unsupported {
+            req.validate()?;
+        } else {
+            self.capabilities
+                .check(mode, req)
+                .map_err(|e| e.with_provider("fake"))?;
+        }
+        let lie = self.misbehaviour.answer_unsupported;
+        let mut reply = answer(req, caps.reasoning.is_usable() || lie);
+        if !self.misbehaviour.ignore_limits {
+            apply_limits(req, &mut reply);
+        }
+        if caps.usage.is_usable() || lie {
+            let input = req.messages.iter().map(|m| words(m.content())).sum::<u64>();
+            let output = words(&reply.text) + words(&reply.reasoning);
+            reply.usage = Usage {
+                input_tokens: Some(input),
+                output_tokens: Some(output),
+                total_tokens: Some(input + output),
+            };
+        }
+        if !(caps.finish_reason.is_usable() || lie) {
+            reply.finish_reason = FinishReason::Unknown;
+        }
+        Ok(reply)
+    }
+}
+
+#[async_trait]
+impl ProviderGen for ScriptedProvider {
+    fn name(&self) -> &str {
+        "fake"
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> ModelCapabilities {
+        self.capabilities
+    }
+
+    async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse, Error> {
+        self.respond(Mode::Sync, req)
+    }
+
+    async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream, Error> {
+        let reply = self.respond(Mode::Stream, req)?;
+        let mut events = Vec::new();
+        for word in split_keep_spaces(&reply.reasoning) {
+            events.push(StreamEvent::ReasoningDelta(word));
+        }
+        for word in split_keep_spaces(&reply.text) {
+            events.push(StreamEvent::TextDelta(word));
+        }
+        events.extend(reply.tool_calls.into_iter().map(StreamEvent::ToolCall));
+        if reply.usage.is_reported() {
+            events.push(StreamEvent::Usage(reply.usage));
+        }
+        let finish = StreamEvent::Finish(reply.finish_reason);
+        if self.misbehaviour.finish_first {
+            events.insert(0, finish);
+        } else {
+            events.push(finish);
+        }
+        Ok(ChatStream::from_events(events))
+    }
+
+    async fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
+        let mut info = ModelInfo::new(self.model.clone());
+        info.description = "A scripted fake model".into();
+        info.task = Some("Text Generation".into());
+        info.chat = true;
+        info.capabilities = self.capabilities;
+        Ok(vec![info])
+    }
+}
+
+fn words(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}
+
+/// Splits into pieces that concatenate back to `text`, one word (with its leading space) each.
+fn split_keep_spaces(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for ch in text.chars() {
+        if ch.is_whitespace() && !cur.trim().is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(ch);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The reply before limits: tool call, tool-result answer, JSON, or text.
+fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
+    let prompt = req.last_user_message().unwrap_or_default();
+    let mut reply = ChatResponse {
+        finish_reason: FinishReason::Stop,
+        ..ChatResponse::default()
+    };
+    if reasons {
+        reply.reasoning = reasoning_for(prompt);
+    }
+    // A tool result ends the conversation: answer with it.
+    if let Some(Message::Tool { content, .. }) = req.messages.last() {
+        reply.text = content.trim().to_string();
+        return reply;
+    }
+    if let Some(tool) = tool_to_call(req, prompt) {
+        let n = req.messages.len();
+        let mut call = ToolCall::new(tool.name.clone(), arguments_for(&tool.parameters, prompt));
+        call.id = Some(format!("call-{n}"));
+        reply.tool_calls.push(call);
+        reply.finish_reason = FinishReason::ToolCalls;
+        return reply;
+    }
+    reply.text = match &req.response_format {
+        ResponseFormat::Text => text_for(prompt),
+        ResponseFormat::Json => json_for(prompt).to_string(),
+        ResponseFormat::JsonSchema { schema, .. } => value_for(schema, prompt, "").to_string(),
+    };
+    reply
+}
+
+/// The declared tool to call: the forced one, else the first one the prompt names.
+fn tool_to_call<'r>(req: &'r ChatRequest, prompt: &str) -> Option<&'r ToolDef> {
+    match &req.tool_choice {
+        Some(ToolChoice::None) => None,
+        Some(ToolChoice::Named(name)) => req.find_tool(name),
+        Some(ToolChoice::Required) => req
+            .tools
+            .iter()
+            .find(|t| prompt.contains(&t.name))
+            .or(req.tools.first()),
+        Some(ToolChoice::Auto) | None => req.tools.iter().find(|t| prompt.contains(&t.name)),
+    }
+}
+
+/// Arguments following the tool's object schema, filled from the prompt.
+fn arguments_for(parameters: &Value, prompt: &str) -> Value {
+    match value_for(parameters, prompt, "") {
+        Value::Object(map) => Value::Object(map),
+        _ => Value::Object(Map::new()),
+    }
+}
+
+/// A value of `schema`, preferring what the prompt says: the first number for numbers, the
+/// enum value named first, yes/true for booleans.
+fn value_for(schema: &Value, prompt: &str, field: &str) -> Value {
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        let lower = prompt.to_lowercase();
+        let named_first = options
+            .iter()
+            .filter_map(|o| {
+                let s = o.as_str()?;
+                lower.find(&s.to_lowercase()).map(|at| (at, o))
+            })
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, o)| o.clone());
+        return named_first
+            .or_else(|| options.first().cloned())
+            .unwrap_or(Value::Null);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let mut map = Map::new();
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (name, sub) in props {
+                    map.insert(name.clone(), value_for(sub, prompt, name));
+                }
+            }
+            Value::Object(map)
+        }
+        Some("array") => json!([]),
+        Some("boolean") => Value::Bool(true),
+        Some("integer") => first_number(prompt)
+            .map(|n| json!(n as i64))
+            .unwrap_or(json!(0)),
+        Some("number") => first_number(prompt).map(|n| json!(n)).unwrap_or(json!(0)),
+        Some("string") => Value::String(if field.is_empty() { "text" } else { field }.into()),
+        _ => Value::Null,
+    }
+}
+
+fn first_number(prompt: &str) -> Option<f64> {
+    numbers(prompt).into_iter().next()
+}
+
+fn numbers(prompt: &str) -> Vec<f64> {
+    prompt
+        .split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter_map(|w| w.trim_matches('.').parse::<f64>().ok())
+        .collect()
+}
+
+/// Free-form JSON: an object with the boolean field the prompt names, else the text answer.
+fn json_for(prompt: &str) -> Value {
+    let field = prompt
+        .split_once("field named ")
+        .and_then(|(_, rest)| {
+            rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+        })
+        .filter(|f| !f.is_empty());
+    match field {
+        Some(f) => json!({ f: true }),
+        None => json!({ "answer": text_for(prompt) }),
+    }
+}
+
+const NUMBER_WORDS: [&str; 10] = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+];
+
+/// A plain-text answer to the prompt.
+fn text_for(prompt: &str) -> String {
+    let lower = prompt.to_lowercase();
+    if let Some((_, rest)) = lower.split_once("exactly one word:") {
+        return rest.trim().trim_end_matches('.').to_string();
+    }
+    if lower.starts_with("count from one to ten") {
+        return NUMBER_WORDS.join(" ");
+    }
+    if let Some(product) = product_of(&lower) {
+        return format!("{product}");
+    }
+    if lower.contains("detailed") || lower.contains("explanation") {
+        let sentence = "The fake model explains this topic one plain sentence at a time.";
+        return std::iter::repeat_n(sentence, 15)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    format!("You said: {prompt}")
+}
+
+/// "A times B" in the prompt: their product.
+fn product_of(lower: &str) -> Option<f64> {
+    if !lower.contains(" times ") {
+        return None;
+    }
+    match numbers(lower)[..] {
+        [a, b, ..] => Some(a * b),
+        _ => None,
+    }
+}
+
+fn reasoning_for(prompt: &str) -> String {
+    let lower = prompt.to_lowercase();
+    match (product_of(&lower), &numbers(&lower)[..]) {
+        (Some(p), [a, b, ..]) => format!("I multiply {a} by {b}, which gives {p}."),
+        _ => "The question is simple; I answer it directly.".to_string(),
+    }
+}
+
+/// Applies stop sequences (finish `stop_sequence`) and `max_tokens` by words (finish `length`).
+fn apply_limits(req: &ChatRequest, reply: &mut ChatResponse) {
+    if let Some(at) = req
+        .stop
+        .iter()
+        .filter_map(|s| reply.text.find(s.as_str()))
+        .min()
+    {
+        reply.text.truncate(at);
+        reply.text = reply.text.trim_end().to_string();
+        reply.finish_reason = FinishReason::StopSequence;
+    }
+    if let Some(limit) = req.max_tokens {
+        let limit = limit as usize;
+        let reasoning_words = reply.reasoning.split_whitespace().count();
+        if reasoning_words >= limit {
+            reply.reasoning = first_words(&reply.reasoning, limit);
+            reply.text.clear();
+            reply.tool_calls.clear();
+            reply.finish_reason = FinishReason::Length;
+        } else if reply.text.split_whitespace().count() + reasoning_words > limit {
+            // Reasoning counts as output too.
+            reply.text = first_words(&reply.text, limit - reasoning_words);
+            reply.finish_reason = FinishReason::Length;
+        }
+    }
+}
+
+fn first_words(text: &str, n: usize) -> String {
+    text.split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_values_follow_the_prompt() {
+        let schema = json!({"type":"object","properties":{
+            "color":{"type":"string","enum":["red","blue"]},
+            "number":{"type":"number"},
+            "ok":{"type":"boolean"}}});
+        let v = value_for(&schema, "Is blue better than red? 144", "");
+        assert_eq!(v, json!({"color":"blue","number":144.0,"ok":true}));
+    }
+
+    #[test]
+    fn limits_cut_by_words() {
+        let req = ChatRequest::new().user("x").max_tokens(3);
+        let mut reply = ChatResponse {
+            text: "a b c d e".into(),
+            ..ChatResponse::default()
+        };
+        apply_limits(&req, &mut reply);
+        assert_eq!(reply.text, "a b c");
+        assert_eq!(reply.finish_reason, FinishReason::Length);
+    }
+
+    #[test]
+    fn stream_pieces_concatenate_back() {
+        let text = "one  two three";
+        assert_eq!(split_keep_spaces(text).concat(), text);
+        assert_eq!(split_keep_spaces(text).len(), 3);
+    }
+}
