@@ -1,1 +1,276 @@
-//! emulator (in progress).
+//! A loopback Cloudflare Workers AI emulator.
+//!
+//! [`Emulator`] is a small HTTP server on `127.0.0.1` that speaks the Workers AI REST wire
+//! format (`/accounts/{account}/ai/run/{model}` and `/accounts/{account}/ai/models/search`),
+//! with each model family's quirks (see `docs/emulator.md`), a deterministic responder that
+//! answers the conformance prompts, and scripted [`Fault`]s. It lets the conformance suite and
+//! the Cloudflare client's tests run offline.
+//!
+//! ```
+//! use genai_testkit::emulator::{Emulator, EmulatorConfig};
+//!
+//! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+//! assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+//! assert!(emulator.base_url().ends_with("/client/v4"));
+//! assert_eq!(emulator.request_count(), 0);
+//! // The server stops when `emulator` is dropped.
+//! ```
+
+mod catalog;
+mod families;
+mod faults;
+mod responder;
+mod server;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+pub use faults::Fault;
+
+/// The token the emulator accepts by default (`Authorization: Bearer test-token`).
+pub const DEFAULT_TOKEN: &str = "test-token";
+
+/// How to run an [`Emulator`]: accepted token, scripted faults, listening address.
+///
+/// ```
+/// use std::time::Duration;
+/// use genai_testkit::emulator::{EmulatorConfig, Fault};
+///
+/// let config = EmulatorConfig::default()
+///     .token("secret")
+///     .faults([Fault::RateLimited { retry_after: "1".into() }, Fault::None]);
+/// let always_slow = EmulatorConfig::default()
+///     .fault_always(Fault::Stall { before_headers: true, duration: Duration::from_millis(50) });
+/// # let _ = (config, always_slow);
+/// ```
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    token: String,
+    script: Vec<Fault>,
+    always: Option<Fault>,
+    address: Option<SocketAddr>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self { token: DEFAULT_TOKEN.to_owned(), script: Vec::new(), always: None, address: None }
+    }
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("token", &"[redacted]")
+            .field("script", &self.script)
+            .field("always", &self.always)
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+impl EmulatorConfig {
+    /// The bearer token the emulator accepts (default [`DEFAULT_TOKEN`]).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// Faults applied to the incoming requests in order, one per request (any route); requests
+    /// after the end of the script get the [`fault_always`](Self::fault_always) fault, or none.
+    pub fn faults(mut self, script: impl IntoIterator<Item = Fault>) -> Self {
+        self.script = script.into_iter().collect();
+        self
+    }
+
+    /// A fault applied to every request once the [`faults`](Self::faults) script is used up.
+    pub fn fault_always(mut self, fault: Fault) -> Self {
+        self.always = Some(fault);
+        self
+    }
+
+    /// Listen on this address instead of `127.0.0.1:0` (for `genai serve`).
+    pub fn address(mut self, address: SocketAddr) -> Self {
+        self.address = Some(address);
+        self
+    }
+}
+
+/// One request the emulator received, for assertions in tests.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Percent-decoded path without the query, e.g.
+    /// `/client/v4/accounts/abc/ai/run/@cf/meta/llama-3.2-1b-instruct`.
+    pub path: String,
+    /// Raw query string, without `?` (empty when none).
+    pub query: String,
+    /// The body parsed as JSON; `Null` when empty or not JSON.
+    pub body: serde_json::Value,
+    headers: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    /// The value of a request header (name matched case-insensitively; several values joined
+    /// by `", "`).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+}
+
+/// State shared by the request handlers.
+pub(crate) struct Shared {
+    token: String,
+    script: Mutex<VecDeque<Fault>>,
+    always: Option<Fault>,
+    log: Mutex<Vec<RecordedRequest>>,
+    counter: AtomicU64,
+}
+
+impl Shared {
+    fn new(config: EmulatorConfig) -> Self {
+        Self {
+            token: config.token,
+            script: Mutex::new(config.script.into()),
+            always: config.always,
+            log: Mutex::new(Vec::new()),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// Records a request and returns its sequence number and the fault to apply to it.
+    fn admit(&self, request: RecordedRequest) -> (u64, Fault) {
+        lock(&self.log).push(request);
+        let number = self.counter.fetch_add(1, Ordering::SeqCst);
+        let fault = lock(&self.script).pop_front().or_else(|| self.always.clone());
+        (number, fault.unwrap_or(Fault::None))
+    }
+}
+
+/// Locks a mutex, recovering from poisoning (a panicking handler must not wedge the emulator).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running emulator. It serves on its own thread and stops when dropped.
+///
+/// ```
+/// use genai_testkit::emulator::{Emulator, EmulatorConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+/// let url = format!(
+///     "{}/accounts/0123456789abcdef0123456789abcdef/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+///     emulator.base_url()
+/// );
+/// let reply: serde_json::Value = reqwest::Client::new()
+///     .post(url)
+///     .bearer_auth("test-token")
+///     .json(&serde_json::json!({"messages": [{"role": "user", "content": "Reply with exactly one word: hello."}]}))
+///     .send().await.unwrap()
+///     .json().await.unwrap();
+/// assert_eq!(reply["success"], true);
+/// assert!(reply["result"]["response"].as_str().unwrap().to_lowercase().contains("hello"));
+/// assert_eq!(emulator.requests()[0].method, "POST");
+/// # }
+/// ```
+pub struct Emulator {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("address", &self.address).finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds `127.0.0.1:0` (or the configured address) and serves on a background thread.
+    pub fn start(config: EmulatorConfig) -> Result<Emulator, std::io::Error> {
+        let listener = bind(&config)?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = Arc::clone(&shared);
+        let thread = std::thread::Builder::new().name("genai-emulator".into()).spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = server::serve(listener, state) => {}
+                    _ = stopped => {}
+                }
+            });
+            // Cancels the connection tasks still running (streams, stalls).
+            runtime.shutdown_background();
+        })?;
+        Ok(Emulator { address, shared, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Serves on the current tokio runtime until the future is dropped or the listener fails;
+    /// for `genai serve`. Logs the base URL with `tracing` once listening.
+    pub async fn serve_forever(config: EmulatorConfig) -> Result<(), std::io::Error> {
+        let listener = bind(&config)?;
+        let address = listener.local_addr()?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        tracing::info!(base_url = %base_url_of(address), "Workers AI emulator listening");
+        server::serve(listener, Arc::new(Shared::new(config))).await
+    }
+
+    /// The API root to give a client: `http://127.0.0.1:PORT/client/v4`.
+    pub fn base_url(&self) -> String {
+        base_url_of(self.address)
+    }
+
+    /// The address the emulator listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// How many requests arrived so far (any route, including refused ones).
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.log).len()
+    }
+
+    /// The requests received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).clone()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn base_url_of(address: SocketAddr) -> String {
+    format!("http://{address}/client/v4")
+}
+
+fn bind(config: &EmulatorConfig) -> Result<std::net::TcpListener, std::io::Error> {
+    let address = config.address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let listener = std::net::TcpListener::bind(address)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}

@@ -1,0 +1,233 @@
+//! HTTP plumbing: routing, authentication, envelopes, SSE framing and fault injection.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::catalog::{self, Task};
+use super::families::{self, Dice, Family, Rendered};
+use super::faults::{self, Ending, Fault};
+use super::responder::Ask;
+use super::{RecordedRequest, Shared};
+
+/// Request bodies above this size get 413 code 3006.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Serves until the listener fails.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+) -> Result<(), std::io::Error> {
+    let app = axum::Router::new().fallback(move |request: Request<Body>| {
+        let shared = Arc::clone(&shared);
+        async move { handle(shared, request).await }
+    });
+    axum::serve(listener, app).await
+}
+
+/// What the handler decided to send, before faults shape the body.
+enum Reply {
+    Json { status: u16, body: String, content_type: &'static str, req_id: bool },
+    Sse(Vec<String>),
+}
+
+async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => Bytes::new(),
+    };
+    let path = percent_decode(parts.uri.path());
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let authorized = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| token.trim() == shared.token);
+    let (number, fault) = shared.admit(RecordedRequest {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        headers,
+    });
+    let mut dice = Dice::new(number);
+
+    if let Some(stall) = fault.stall_before_headers() {
+        tokio::time::sleep(stall).await;
+    }
+    let reply = if let Some((status, code, message)) = faults::error_reply(&fault) {
+        error_reply(status, code, &message, Value::Null)
+    } else if fault == Fault::HtmlBody {
+        Reply::Json { status: 200, body: faults::HTML_PAGE.to_owned(), content_type: "text/html; charset=utf-8", req_id: false }
+    } else {
+        route(&parts.method, &path, &query, &body, authorized, &mut dice)
+    };
+    respond(reply, &fault, &mut dice)
+}
+
+fn route(method: &Method, path: &str, query: &str, body: &[u8], authorized: bool, dice: &mut Dice) -> Reply {
+    let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
+        return no_route();
+    };
+    let Some((account, rest)) = rest.split_once('/') else {
+        return no_route();
+    };
+    if account.is_empty() {
+        return no_route();
+    }
+    if let Some(model) = rest.strip_prefix("ai/run/") {
+        if method != Method::POST {
+            return no_route();
+        }
+        if !authorized {
+            return error_reply(401, 10000, "Authentication error", Value::Null);
+        }
+        return run(model, body, dice);
+    }
+    if rest == "ai/models/search" && method == Method::GET {
+        if !authorized {
+            let body = json!({"success": false, "errors": [{"code": 10001, "message": "Unable to authenticate request"}]});
+            return Reply::Json { status: 400, body: body.to_string(), content_type: "application/json", req_id: false };
+        }
+        let body = catalog::search_body(query).to_string();
+        return Reply::Json { status: 200, body, content_type: "application/json;charset=UTF-8", req_id: false };
+    }
+    no_route()
+}
+
+fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
+    let Some(info) = catalog::find(model) else {
+        return no_route();
+    };
+    if body.is_empty() {
+        return error_reply(400, 3003, "AiError: Bad input: the request has no body", json!({}));
+    }
+    if info.task != Task::TextGeneration {
+        let message = format!(
+            "AiError: Bad input: the genai-rs emulator only runs text generation models, not {}",
+            info.id
+        );
+        return error_reply(400, 5006, &message, json!({}));
+    }
+    let ask = match Ask::parse(body) {
+        Ok(ask) => ask,
+        Err(error) => return error_reply(400, 5006, &error.message(), json!({})),
+    };
+    match families::render(Family::of(info.id), info.id, &ask, dice) {
+        Rendered::Result(result) => Reply::Json {
+            status: 200,
+            body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
+            content_type: "application/json",
+            req_id: true,
+        },
+        Rendered::Events(events) => Reply::Sse(events.iter().map(Value::to_string).collect()),
+        Rendered::Refused { status, code, message } => error_reply(status, code, &message, json!({})),
+    }
+}
+
+fn no_route() -> Reply {
+    let body = r#"{"success":false,"errors":[{"code":7000,"message":"No route for that URI"}],"messages":[],"result":null}"#;
+    Reply::Json { status: 400, body: body.to_owned(), content_type: "application/json", req_id: false }
+}
+
+fn error_reply(status: u16, code: u32, message: &str, result: Value) -> Reply {
+    let body = json!({"code": code, "message": message});
+    Reply::Json {
+        status,
+        body: format!(r#"{{"result":{result},"success":false,"errors":[{body}],"messages":[]}}"#),
+        content_type: "application/json",
+        req_id: false,
+    }
+}
+
+fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
+    let (status, content_type, req_id, (chunks, ending)) = match reply {
+        Reply::Json { status, body, content_type, req_id } => {
+            (status, content_type, req_id, faults::json_chunks(body, fault))
+        }
+        Reply::Sse(events) => (200, "text/event-stream", true, faults::sse_chunks(&events, fault)),
+    };
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, content_type)
+        .header("server", "cloudflare")
+        .header("cf-ray", format!("{}-EMU", dice.hex(16)));
+    if req_id {
+        builder = builder.header("cf-ai-req-id", dice.uuid());
+    }
+    if let Fault::RateLimited { retry_after } = fault {
+        if let Ok(value) = HeaderValue::from_str(retry_after) {
+            builder = builder.header(header::RETRY_AFTER, value);
+        }
+    }
+    let stall = fault.stall_before_body();
+    let body = Body::from_stream(body_stream(chunks, ending, stall));
+    builder.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// The body: an optional stall, the chunks, then a clean end or an abort.
+fn body_stream(
+    chunks: Vec<String>,
+    ending: Ending,
+    stall: Option<std::time::Duration>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let start = futures_util::stream::once(async move {
+        if let Some(stall) = stall {
+            tokio::time::sleep(stall).await;
+        }
+        Ok::<_, Infallible>(())
+    });
+    let chunks = futures_util::stream::iter(chunks.into_iter().map(|chunk| Ok(Bytes::from(chunk))));
+    let end = futures_util::stream::iter(match ending {
+        Ending::Clean => None,
+        Ending::Abort => Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "emulator fault: connection dropped",
+        ))),
+    });
+    use futures_util::StreamExt;
+    start.filter_map(|_| async { None::<Result<Bytes, std::io::Error>> }).chain(chunks).chain(end)
+}
+
+/// Decodes `%XX` escapes (invalid escapes stay as they are).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_percent_escapes() {
+        assert_eq!(percent_decode("bad%20model"), "bad model");
+        assert_eq!(percent_decode("%40cf%2Fmeta"), "@cf/meta");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}
