@@ -35,6 +35,8 @@
 
 mod client;
 mod config;
+#[doc(hidden)]
+pub mod decode;
 mod errors;
 mod family;
 mod models;

@@ -1,0 +1,79 @@
+//! Offline entry points to the reply decoders, for fuzzers, benches and property tests.
+//!
+//! Not part of the stable API: the same decoders the client uses, without any I/O.
+
+use genai_core::http::SseDecoder;
+use genai_core::{ChatRequest, ChatResponse, ResponseAccumulator, Result, StreamEvent};
+
+use crate::family::Family;
+use crate::reply::{CallContext, Shaper};
+use crate::stream::StreamDecoder;
+
+/// Decodes a complete `/ai/run` JSON body for `model` as the client would.
+pub fn decode_sync(
+    model: &str,
+    req: &ChatRequest,
+    status: u16,
+    body: &[u8],
+) -> Result<ChatResponse> {
+    crate::client::decode_reply(Family::of(model), req, status, body)
+}
+
+/// Decodes an SSE body delivered in `pieces` (split anywhere) for `model`, calling `on_event`
+/// for each event; returns the folded reply. Errors exactly where the client's stream would.
+pub fn decode_stream<'a>(
+    model: &str,
+    req: &ChatRequest,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    mut on_event: impl FnMut(&StreamEvent),
+) -> Result<ChatResponse> {
+    let mut sse = SseDecoder::new(1 << 20);
+    let mut decoder = StreamDecoder::new(Shaper::new(CallContext::new(Family::of(model), req)));
+    let mut acc = ResponseAccumulator::default();
+    let mut drain = |decoder: &mut StreamDecoder, acc: &mut ResponseAccumulator| {
+        while let Some(ev) = decoder.pop() {
+            on_event(&ev);
+            acc.push(ev);
+        }
+    };
+    for piece in pieces {
+        sse.feed(piece);
+        while let Some(ev) = sse.next_event()? {
+            decoder.on_data(&ev.data)?;
+            drain(&mut decoder, &mut acc);
+            if decoder.is_done() {
+                return Ok(acc.finish());
+            }
+        }
+    }
+    if let Some(ev) = sse.finish()? {
+        decoder.on_data(&ev.data)?;
+        drain(&mut decoder, &mut acc);
+    }
+    decoder.on_eof()?;
+    drain(&mut decoder, &mut acc);
+    Ok(acc.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_stream_decoding_matches_the_client_rules() {
+        let body = b"data: {\"response\":\"Hi\",\"p\":\"x\"}\n\ndata: {\"response\":\"\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n";
+        let req = ChatRequest::new().user("x");
+        let mut n = 0;
+        let r = decode_stream(
+            "@cf/meta/llama-3.2-1b-instruct",
+            &req,
+            body.chunks(5),
+            |_| n += 1,
+        )
+        .unwrap();
+        assert_eq!(r.text, "Hi");
+        assert_eq!(n, 3);
+        let cut = &body[..body.len() - 10];
+        assert!(decode_stream("@cf/meta/llama-3.2-1b-instruct", &req, [cut], |_| {}).is_err());
+    }
+}
