@@ -114,9 +114,15 @@ impl Task {
             Task::TextClassification
         } else if name.starts_with("bge-") {
             Task::TextEmbeddings
-        } else if ["flux", "stable-diffusion", "dreamshaper", "lucid-origin", "phoenix"]
-            .iter()
-            .any(|p| has(p))
+        } else if [
+            "flux",
+            "stable-diffusion",
+            "dreamshaper",
+            "lucid-origin",
+            "phoenix",
+        ]
+        .iter()
+        .any(|p| has(p))
         {
             Task::TextToImage
         } else if has("whisper") || has("nova-3") {
@@ -180,7 +186,10 @@ pub(crate) struct ModelInfo {
 
 /// Looks a model up by id.
 pub(crate) fn find(id: &str) -> Option<ModelInfo> {
-    MODEL_IDS.iter().find(|m| **m == id).map(|id| ModelInfo { id, task: Task::of(id) })
+    MODEL_IDS.iter().find(|m| **m == id).map(|id| ModelInfo {
+        id,
+        task: Task::of(id),
+    })
 }
 
 /// All model ids of the catalog.
@@ -197,15 +206,28 @@ pub(crate) fn search_body(query: &str) -> Value {
             (k == key).then(|| super::server::percent_decode(&v.replace('+', " ")))
         })
     };
-    let page = param("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
-    let per_page = param("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(100).clamp(1, 1000);
+    let page = param("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let per_page = param("per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
     let task = param("task").map(|t| t.to_lowercase());
     let search = param("search").map(|s| s.to_lowercase());
     let matching: Vec<&str> = MODEL_IDS
         .iter()
         .copied()
-        .filter(|id| task.as_ref().is_none_or(|t| Task::of(id).name().to_lowercase() == *t))
-        .filter(|id| search.as_ref().is_none_or(|s| id.to_lowercase().contains(s)))
+        .filter(|id| {
+            task.as_ref()
+                .is_none_or(|t| Task::of(id).name().to_lowercase() == *t)
+        })
+        .filter(|id| {
+            search
+                .as_ref()
+                .is_none_or(|s| id.to_lowercase().contains(s))
+        })
         .collect();
     let models: Vec<Value> = matching
         .iter()
@@ -236,16 +258,23 @@ fn model_json(id: &str) -> Value {
             properties.push(json!({"property_id": property, "value": "true"}));
         }
     };
-    flag("beta", id.contains("qwen1.5") || id.contains("lora") || id.starts_with("@hf/"));
+    flag(
+        "beta",
+        id.contains("qwen1.5") || id.contains("lora") || id.starts_with("@hf/"),
+    );
     flag("function_calling", family.is_some_and(|f| f.calls_tools()));
     flag("lora", id.contains("lora"));
     flag("reasoning", family.is_some_and(|f| f.reasons()));
     flag(
         "vision",
-        ["vision", "llama-4-scout", "gemma-3", "mistral-small-3.1"].iter().any(|p| id.contains(p)),
+        ["vision", "llama-4-scout", "gemma-3", "mistral-small-3.1"]
+            .iter()
+            .any(|p| id.contains(p)),
     );
     if task == Task::TextGeneration {
-        properties.push(json!({"property_id": "context_window", "value": context_window(id).to_string()}));
+        properties.push(
+            json!({"property_id": "context_window", "value": context_window(id).to_string()}),
+        );
     }
     properties.push(json!({"property_id": "price", "value": price(task, id)}));
     properties.sort_by(|a, b| a["property_id"].as_str().cmp(&b["property_id"].as_str()));
@@ -282,12 +311,17 @@ fn context_window(id: &str) -> u32 {
         ("mistral-small-3.1", 128_000),
         ("qwen2.5-coder", 32_768),
     ];
-    table.iter().find(|(part, _)| id.contains(part)).map_or(4_096, |(_, window)| *window)
+    table
+        .iter()
+        .find(|(part, _)| id.contains(part))
+        .map_or(4_096, |(_, window)| *window)
 }
 
 fn price(task: Task, id: &str) -> Value {
     // Deterministic made-up prices; bigger models cost more.
-    let size = id.split(['-', '/']).find_map(|part| part.strip_suffix('b')?.parse::<f64>().ok());
+    let size = id
+        .split(['-', '/'])
+        .find_map(|part| part.strip_suffix('b')?.parse::<f64>().ok());
     let base = (size.unwrap_or(7.0) / 100.0).max(0.01);
     let cents = |x: f64| (x * 1000.0).round() / 1000.0;
     match task {
@@ -295,8 +329,12 @@ fn price(task: Task, id: &str) -> Value {
             {"unit": "per M input tokens", "price": cents(base), "currency": "USD"},
             {"unit": "per M output tokens", "price": cents(base * 3.0), "currency": "USD"},
         ]),
-        Task::SpeechRecognition => json!([{"unit": "per audio minute", "price": 0.0005, "currency": "USD"}]),
-        Task::TextToImage => json!([{"unit": "per 512 by 512 tile", "price": 0.00005, "currency": "USD"}]),
+        Task::SpeechRecognition => {
+            json!([{"unit": "per audio minute", "price": 0.0005, "currency": "USD"}])
+        }
+        Task::TextToImage => {
+            json!([{"unit": "per 512 by 512 tile", "price": 0.00005, "currency": "USD"}])
+        }
         _ => json!([{"unit": "per M input tokens", "price": cents(base), "currency": "USD"}]),
     }
 }
@@ -316,7 +354,9 @@ fn uuid_of(text: &str) -> String {
 }
 
 fn fnv(bytes: &[u8], seed: u64) -> u64 {
-    bytes.iter().fold(seed, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3))
+    bytes.iter().fold(seed, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// A stable `"YYYY-MM-DD HH:MM:SS.mmm"` date derived from the id.
@@ -340,17 +380,15 @@ mod tests {
 
     #[test]
     fn every_seed_model_is_listed() {
-        let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/docs/seed-models.txt");
+        let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/docs/seed-models.txt");
         let Ok(bytes) = std::fs::read(&seed) else {
             eprintln!("skipped: {} is absent", seed.display());
             return;
         };
         for line in String::from_utf8_lossy(&bytes).lines() {
             // Some lines carry stray bytes after the id: keep the ASCII id only.
-            let id: String = line
-                .chars()
-                .take_while(|c| c.is_ascii_graphic())
-                .collect();
+            let id: String = line.chars().take_while(|c| c.is_ascii_graphic()).collect();
             if !id.is_empty() {
                 assert!(find(&id).is_some(), "{id} missing from the catalog");
             }
@@ -380,16 +418,29 @@ mod tests {
             for property in model["properties"].as_array().unwrap() {
                 let value = &property["value"];
                 if property["property_id"] == "price" {
-                    assert!(value.as_array().unwrap().iter().all(|p| p["unit"].is_string() && p["price"].is_number()));
+                    assert!(value
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|p| p["unit"].is_string() && p["price"].is_number()));
                 } else {
                     assert!(value.is_string());
                 }
             }
         }
         let scout = model_json("@cf/meta/llama-4-scout-17b-16e-instruct");
-        let has = |m: &Value, p: &str| m["properties"].as_array().unwrap().iter().any(|x| x["property_id"] == p);
+        let has = |m: &Value, p: &str| {
+            m["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["property_id"] == p)
+        };
         assert!(has(&scout, "function_calling") && has(&scout, "vision"));
-        assert!(has(&model_json("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"), "reasoning"));
+        assert!(has(
+            &model_json("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"),
+            "reasoning"
+        ));
         assert_eq!(Task::of("@cf/baai/bge-m3"), Task::TextEmbeddings);
     }
 }

@@ -88,7 +88,11 @@ pub(crate) enum Rendered {
     /// 200 SSE: the JSON payloads of the `data:` events, without `[DONE]`.
     Events(Vec<Value>),
     /// An error envelope with `result: {}`.
-    Refused { status: u16, code: u32, message: String },
+    Refused {
+        status: u16,
+        code: u32,
+        message: String,
+    },
 }
 
 /// Per-request generator: `p` padding and ids. Seeded by the request number, so a run is
@@ -100,7 +104,9 @@ pub(crate) struct Dice {
 
 impl Dice {
     pub(crate) fn new(seed: u64) -> Dice {
-        Dice { state: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5851_f42d_4c95_7f2d }
+        Dice {
+            state: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5851_f42d_4c95_7f2d,
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -130,7 +136,14 @@ impl Dice {
     /// A uuid-looking id.
     pub(crate) fn uuid(&mut self) -> String {
         let h = self.hex(32);
-        format!("{}-{}-4{}-8{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+        format!(
+            "{}-{}-4{}-8{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
     }
 }
 
@@ -149,7 +162,11 @@ pub(crate) fn render(family: Family, model: &str, ask: &Ask, dice: &mut Dice) ->
 /// A native reply before it is put on the wire.
 enum Native {
     /// Text; `structured` marks JSON or tool-call text (streamed in small pieces).
-    Text { text: String, structured: bool, cut: bool },
+    Text {
+        text: String,
+        structured: bool,
+        cut: bool,
+    },
     /// Flat tool call (Llama 3.x sync).
     FlatCall(Call),
     /// OpenAI-style tool call (Llama 4 Scout).
@@ -165,26 +182,49 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
             "AiError: Ai: JSON Schema mode is not supported with stream mode. ({})",
             dice.uuid()
         );
-        return Rendered::Refused { status: 403, code: 5023, message };
+        return Rendered::Refused {
+            status: 403,
+            code: 5023,
+            message,
+        };
     }
     if schema_mode && !family.accepts_json_schema() {
-        let message = format!("AiError: Ai: This model doesn't suuport JSON Schema. ({})", dice.uuid());
-        return Rendered::Refused { status: 403, code: 5025, message };
+        let message = format!(
+            "AiError: Ai: This model doesn't suuport JSON Schema. ({})",
+            dice.uuid()
+        );
+        return Rendered::Refused {
+            status: 403,
+            code: 5025,
+            message,
+        };
     }
     let reply = respond(ask, family.calls_tools());
     let think = |answer: &str| format!("<think>\n{}\n</think>\n\n{answer}", reply.reasoning);
     let native = match reply.answer {
-        Answer::Text(text) if family == Family::R1Distill => {
-            Native::Text { text: think(&text), structured: false, cut: false }
-        }
-        Answer::Text(text) => Native::Text { text, structured: false, cut: false },
+        Answer::Text(text) if family == Family::R1Distill => Native::Text {
+            text: think(&text),
+            structured: false,
+            cut: false,
+        },
+        Answer::Text(text) => Native::Text {
+            text,
+            structured: false,
+            cut: false,
+        },
         Answer::Json(value) if schema_mode => Native::Object(value),
         Answer::Json(value) => match family {
             Family::Llama4Scout if !ask.stream => Native::Object(value),
-            Family::R1Distill => {
-                Native::Text { text: think(&spaced_json(&value)), structured: false, cut: false }
-            }
-            _ => Native::Text { text: spaced_json(&value), structured: true, cut: false },
+            Family::R1Distill => Native::Text {
+                text: think(&spaced_json(&value)),
+                structured: false,
+                cut: false,
+            },
+            _ => Native::Text {
+                text: spaced_json(&value),
+                structured: true,
+                cut: false,
+            },
         },
         Answer::Call(call) => match family {
             Family::Llama3(Llama3::V33) if ask.stream => {
@@ -193,7 +233,11 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
                     "{{\"type\": \"function\", \"name\": {}, \"parameters\": {arguments}}}",
                     Value::String(call.name.clone())
                 );
-                Native::Text { text, structured: true, cut: false }
+                Native::Text {
+                    text,
+                    structured: true,
+                    cut: false,
+                }
             }
             Family::Llama3(Llama3::V33) => Native::FlatCall(Call {
                 arguments: numbers_as_strings(&call.arguments),
@@ -201,27 +245,42 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
             }),
             Family::Llama3(_) if ask.stream => {
                 let text = json!({"name": call.name, "parameters": call.arguments}).to_string();
-                Native::Text { text, structured: true, cut: false }
+                Native::Text {
+                    text,
+                    structured: true,
+                    cut: false,
+                }
             }
-            Family::Llama4Scout => {
-                Native::ScoutCall { id: format!("chatcmpl-tool-{}", dice.hex(32)), call }
-            }
+            Family::Llama4Scout => Native::ScoutCall {
+                id: format!("chatcmpl-tool-{}", dice.hex(32)),
+                call,
+            },
             Family::Hermes => {
                 let text = format!(
                     "<tool_call>\n{{'arguments': {}, 'name': {}}}\n</tool_call>",
                     python_repr(&call.arguments),
                     python_repr(&Value::String(call.name.clone()))
                 );
-                Native::Text { text, structured: true, cut: false }
+                Native::Text {
+                    text,
+                    structured: true,
+                    cut: false,
+                }
             }
             _ => Native::FlatCall(call),
         },
     };
     let native = match native {
-        Native::Text { text, structured, .. } => {
+        Native::Text {
+            text, structured, ..
+        } => {
             let limit = ask.max_tokens.unwrap_or(NATIVE_DEFAULT_MAX_TOKENS);
             let (text, cut) = cut_words(&text, limit);
-            Native::Text { text, structured, cut }
+            Native::Text {
+                text,
+                structured,
+                cut,
+            }
         }
         other => other,
     };
@@ -242,11 +301,14 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
 
 fn native_result(family: Family, ask: &Ask, native: Native, usage: Value) -> Value {
     match native {
-        Native::Text { text, .. } => {
+        Native::Text {
+            text, structured, ..
+        } => {
             let mut result = json!({ "response": text, "usage": usage });
-            // Llama 3.3 and Scout add an empty tool call list to plain text replies.
+            // Llama 3.3 (when no tools were declared) and Scout add an empty tool call list to
+            // plain text replies.
             let empty_calls = match family {
-                Family::Llama3(Llama3::V33) => ask.tools.is_empty(),
+                Family::Llama3(Llama3::V33) => !structured && ask.tools.is_empty(),
                 Family::Llama4Scout => true,
                 _ => false,
             };
@@ -281,8 +343,16 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
     let mut events = Vec::new();
     let last = json!({ "response": "", "usage": usage });
     match native {
-        Native::Text { text, structured, cut } => {
-            let pieces = if structured { json_pieces(&text) } else { word_tokens(&text) };
+        Native::Text {
+            text,
+            structured,
+            cut,
+        } => {
+            let pieces = if structured {
+                json_pieces(&text)
+            } else {
+                word_tokens(&text)
+            };
             match family {
                 Family::R1Distill => {
                     // No padding; an empty object just before the usage chunk.
@@ -306,7 +376,11 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
                 Family::Llama4Scout if structured => {
                     // JSON mode: the JSON token `true` goes out as a bare boolean.
                     for piece in &pieces {
-                        let response = if piece.trim() == "true" { json!(true) } else { json!(piece) };
+                        let response = if piece.trim() == "true" {
+                            json!(true)
+                        } else {
+                            json!(piece)
+                        };
                         events.push(json!({ "response": response, "p": dice.padding() }));
                     }
                     events.push(json!({ "response": "", "p": dice.padding() }));
@@ -384,7 +458,11 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
                 Some(at) => text[..at].trim_end().to_owned(),
                 None => text,
             };
-            let (text, cut) = if reasoning_cut { (String::new(), true) } else { cut_words(&text, left) };
+            let (text, cut) = if reasoning_cut {
+                (String::new(), true)
+            } else {
+                cut_words(&text, left)
+            };
             if cut {
                 finish = "length";
             }
@@ -393,7 +471,9 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
     }
     let completion = word_count(&reasoning)
         + content.as_deref().map_or(0, word_count)
-        + call.as_ref().map_or(0, |(_, c, arguments)| word_count(&c.name) + word_count(arguments));
+        + call.as_ref().map_or(0, |(_, c, arguments)| {
+            word_count(&c.name) + word_count(arguments)
+        });
     let usage = usage_json(ask.prompt_tokens(), completion);
     let id = format!("chatcmpl-{}", dice.hex(32));
     let created = std::time::SystemTime::now()
@@ -436,7 +516,10 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
             "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
         })
     };
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     for piece in word_tokens(&reasoning) {
         events.push(chunk(json!({ "reasoning_content": piece }), Value::Null));
     }
@@ -472,7 +555,11 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
 
 /// Byte offset of the earliest stop sequence in `text`.
 fn stop_at(text: &str, stops: &[String]) -> Option<usize> {
-    stops.iter().filter(|s| !s.is_empty()).filter_map(|s| text.find(s.as_str())).min()
+    stops
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text.find(s.as_str()))
+        .min()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,12 +574,17 @@ fn usage_json(prompt: usize, completion: usize) -> Value {
 pub(crate) fn spaced_json(value: &Value) -> String {
     match value {
         Value::Object(map) => {
-            let fields: Vec<String> =
-                map.iter().map(|(k, v)| format!("{}: {}", Value::String(k.clone()), spaced_json(v))).collect();
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), spaced_json(v)))
+                .collect();
             format!("{{{}}}", fields.join(", "))
         }
         Value::Array(items) => {
-            format!("[{}]", items.iter().map(spaced_json).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                items.iter().map(spaced_json).collect::<Vec<_>>().join(", ")
+            )
         }
         scalar => scalar.to_string(),
     }
@@ -504,12 +596,21 @@ fn python_repr(value: &Value) -> String {
         Value::Object(map) => {
             let fields: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", python_repr(&Value::String(k.clone())), python_repr(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}: {}",
+                        python_repr(&Value::String(k.clone())),
+                        python_repr(v)
+                    )
+                })
                 .collect();
             format!("{{{}}}", fields.join(", "))
         }
         Value::Array(items) => {
-            format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+            )
         }
         Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
         Value::Bool(true) => "True".to_owned(),
@@ -522,9 +623,11 @@ fn python_repr(value: &Value) -> String {
 fn numbers_as_strings(value: &Value) -> Value {
     match value {
         Value::Number(n) => Value::String(n.to_string()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), numbers_as_strings(v))).collect::<Map<_, _>>())
-        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_strings(v)))
+                .collect::<Map<_, _>>(),
+        ),
         Value::Array(items) => Value::Array(items.iter().map(numbers_as_strings).collect()),
         other => other.clone(),
     }
@@ -547,10 +650,9 @@ fn json_pieces(text: &str) -> Vec<&str> {
     let mut previous = 0;
     for (at, c) in text.char_indices() {
         let current = class(c);
-        if current != 0 && previous != 0 && current != previous {
-            pieces.push(&text[start..at]);
-            start = at;
-        } else if current == 0 && previous != 0 {
+        let word_ends = current != 0 && previous != 0 && current != previous;
+        let space_starts = current == 0 && previous != 0;
+        if word_ends || space_starts {
             pieces.push(&text[start..at]);
             start = at;
         }
@@ -565,7 +667,10 @@ fn json_pieces(text: &str) -> Vec<&str> {
 /// Splits `text` into pieces of at most `size` characters.
 fn char_chunks(text: &str, size: usize) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
-    chars.chunks(size.max(1)).map(|chunk| chunk.iter().collect()).collect()
+    chars
+        .chunks(size.max(1))
+        .map(|chunk| chunk.iter().collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -604,7 +709,10 @@ mod tests {
     }
 
     fn streamed_text(events: &[Value]) -> String {
-        events.iter().filter_map(|e| e["response"].as_str()).collect()
+        events
+            .iter()
+            .filter_map(|e| e["response"].as_str())
+            .collect()
     }
 
     const L33: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
@@ -634,14 +742,26 @@ mod tests {
     #[test]
     fn families_by_model_id() {
         assert_eq!(Family::of(L33), Family::Llama3(Llama3::V33));
-        assert_eq!(Family::of("@cf/meta/llama-3.2-1b-instruct"), Family::Llama3(Llama3::V32));
-        assert_eq!(Family::of("@cf/meta/llama-3.1-8b-instruct-fp8"), Family::Llama3(Llama3::V31));
+        assert_eq!(
+            Family::of("@cf/meta/llama-3.2-1b-instruct"),
+            Family::Llama3(Llama3::V32)
+        );
+        assert_eq!(
+            Family::of("@cf/meta/llama-3.1-8b-instruct-fp8"),
+            Family::Llama3(Llama3::V31)
+        );
         assert_eq!(Family::of(SCOUT), Family::Llama4Scout);
         assert_eq!(Family::of("@cf/qwen/qwq-32b"), Family::R1Distill);
         assert_eq!(Family::of(HERMES), Family::Hermes);
         assert_eq!(Family::of(OSS), Family::OpenAi { streams: false });
-        assert_eq!(Family::of("@cf/qwen/qwen3-30b-a3b-fp8"), Family::OpenAi { streams: true });
-        assert_eq!(Family::of("@cf/mistral/mistral-7b-instruct-v0.1"), Family::Plain);
+        assert_eq!(
+            Family::of("@cf/qwen/qwen3-30b-a3b-fp8"),
+            Family::OpenAi { streams: true }
+        );
+        assert_eq!(
+            Family::of("@cf/mistral/mistral-7b-instruct-v0.1"),
+            Family::Plain
+        );
     }
 
     #[test]
@@ -651,7 +771,10 @@ mod tests {
         assert_eq!(text["response"], "Hello.");
         let call = result(run(L33, tools_body(false)));
         assert_eq!(call["response"], Value::Null);
-        assert_eq!(call["tool_calls"], json!([{"name": "square_root", "arguments": {"number": "144"}}]));
+        assert_eq!(
+            call["tool_calls"],
+            json!([{"name": "square_root", "arguments": {"number": "144"}}])
+        );
         let stream = events(run(L33, tools_body(true)));
         assert_eq!(
             streamed_text(&stream),
@@ -671,13 +794,25 @@ mod tests {
     #[test]
     fn llama32_quirks() {
         let call = result(run(L32, tools_body(false)));
-        assert_eq!(call["tool_calls"], json!([{"name": "square_root", "arguments": {"number": 144}}]));
+        assert_eq!(
+            call["tool_calls"],
+            json!([{"name": "square_root", "arguments": {"number": 144}}])
+        );
         assert!(result(run(L32, hello(false))).get("tool_calls").is_none());
         let stream = events(run(L32, tools_body(true)));
-        assert_eq!(streamed_text(&stream), r#"{"name":"square_root","parameters":{"number":144}}"#);
+        assert_eq!(
+            streamed_text(&stream),
+            r#"{"name":"square_root","parameters":{"number":144}}"#
+        );
         match run(L32, schema_body(false)) {
-            Rendered::Refused { status: 403, code: 5025, message } => {
-                assert!(message.starts_with("AiError: Ai: This model doesn't suuport JSON Schema. ("))
+            Rendered::Refused {
+                status: 403,
+                code: 5025,
+                message,
+            } => {
+                assert!(
+                    message.starts_with("AiError: Ai: This model doesn't suuport JSON Schema. (")
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -687,7 +822,11 @@ mod tests {
     fn native_stream_plus_schema_is_refused() {
         for model in [L33, L32, SCOUT, R1, HERMES] {
             match run(model, schema_body(true)) {
-                Rendered::Refused { status: 403, code: 5023, message } => {
+                Rendered::Refused {
+                    status: 403,
+                    code: 5023,
+                    message,
+                } => {
                     assert!(message.contains("JSON Schema mode is not supported with stream mode"))
                 }
                 other => panic!("{model}: {other:?}"),
@@ -725,7 +864,10 @@ mod tests {
         let cut = result(run(R1, small));
         assert!(!cut["response"].as_str().unwrap().contains("</think>"));
         assert_eq!(cut["usage"]["completion_tokens"], 3);
-        assert_eq!(result(run(R1, schema_body(false))), json!({"response": {"is_fruit": true}}));
+        assert_eq!(
+            result(run(R1, schema_body(false))),
+            json!({"response": {"is_fruit": true}})
+        );
     }
 
     #[test]
@@ -733,17 +875,26 @@ mod tests {
         let call = result(run(SCOUT, tools_body(false)));
         assert!(call.get("response").is_none());
         let tool_call = &call["tool_calls"][0];
-        assert!(tool_call["id"].as_str().unwrap().starts_with("chatcmpl-tool-"));
+        assert!(tool_call["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("chatcmpl-tool-"));
         assert_eq!(tool_call["function"]["arguments"], r#"{"number": 144}"#);
         let stream = events(run(SCOUT, tools_body(true)));
-        assert_eq!(stream[0]["tool_calls"][0]["function"]["name"], "square_root");
+        assert_eq!(
+            stream[0]["tool_calls"][0]["function"]["name"],
+            "square_root"
+        );
         let arguments: String = stream
             .iter()
             .filter_map(|e| e["tool_calls"][0]["function"]["arguments"].as_str())
             .collect();
         assert_eq!(arguments, r#"{"number": 144}"#);
         assert_eq!(stream[stream.len() - 2]["tool_calls"], json!([]));
-        assert_eq!(result(run(SCOUT, json_object_body(false)))["response"], json!({"is_fruit": true}));
+        assert_eq!(
+            result(run(SCOUT, json_object_body(false)))["response"],
+            json!({"is_fruit": true})
+        );
         let json_stream = events(run(SCOUT, json_object_body(true)));
         assert!(json_stream.iter().any(|e| e["response"] == json!(true)));
     }
@@ -756,7 +907,10 @@ mod tests {
                 Rendered::Events(e) => streamed_text(&e),
                 other => panic!("{other:?}"),
             };
-            assert_eq!(text, "<tool_call>\n{'arguments': {'number': 144}, 'name': 'square_root'}\n</tool_call>");
+            assert_eq!(
+                text,
+                "<tool_call>\n{'arguments': {'number': 144}, 'name': 'square_root'}\n</tool_call>"
+            );
         }
         let schema = result(run(HERMES, schema_body(false)));
         assert_eq!(schema["usage"], usage_json(0, 0));
@@ -771,7 +925,10 @@ mod tests {
         assert_eq!(call["function"]["arguments"], r#"{"number":144}"#);
         let mut stop = json!({"messages": [{"role":"user","content":"Count from one to ten in words, separated by spaces."}], "stop": "five"});
         let stopped = result(run(GLM, stop.clone()));
-        assert_eq!(stopped["choices"][0]["message"]["content"], "one two three four");
+        assert_eq!(
+            stopped["choices"][0]["message"]["content"],
+            "one two three four"
+        );
         stop["max_completion_tokens"] = json!(3);
         stop.as_object_mut().unwrap().remove("stop");
         let short = result(run(GLM, stop));
@@ -781,7 +938,10 @@ mod tests {
         schema["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "fruit", "strict": true,
             "schema": {"type":"object","properties":{"is_fruit":{"type":"boolean"}}}}});
         let stream = events(run(GLM, schema));
-        let content: String = stream.iter().filter_map(|e| e["choices"][0]["delta"]["content"].as_str()).collect();
+        let content: String = stream
+            .iter()
+            .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
+            .collect();
         assert_eq!(content, r#"{"is_fruit":true}"#);
         let usage_event = stream.last().unwrap();
         assert_eq!(usage_event["choices"], json!([]));
@@ -792,10 +952,19 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(json_pieces(r#"{"is_fruit": true}"#).concat(), r#"{"is_fruit": true}"#);
+        assert_eq!(
+            json_pieces(r#"{"is_fruit": true}"#).concat(),
+            r#"{"is_fruit": true}"#
+        );
         assert!(json_pieces(r#"{"is_fruit": true}"#).contains(&" true"));
-        assert_eq!(python_repr(&json!({"a": [true, null, "it's"]})), r#"{'a': [True, None, 'it\'s']}"#);
-        assert_eq!(spaced_json(&json!({"a": 1, "b": [1, 2]})), r#"{"a": 1, "b": [1, 2]}"#);
+        assert_eq!(
+            python_repr(&json!({"a": [true, null, "it's"]})),
+            r#"{'a': [True, None, 'it\'s']}"#
+        );
+        assert_eq!(
+            spaced_json(&json!({"a": 1, "b": [1, 2]})),
+            r#"{"a": 1, "b": [1, 2]}"#
+        );
         let mut dice = Dice::new(3);
         let uuid = dice.uuid();
         assert_eq!(uuid.len(), 36);

@@ -60,7 +60,10 @@ impl Fault {
     /// The stall to apply before the headers, if any.
     pub(crate) fn stall_before_headers(&self) -> Option<Duration> {
         match self {
-            Fault::Stall { before_headers: true, duration } => Some((*duration).min(MAX_STALL)),
+            Fault::Stall {
+                before_headers: true,
+                duration,
+            } => Some((*duration).min(MAX_STALL)),
             _ => None,
         }
     }
@@ -68,7 +71,10 @@ impl Fault {
     /// The stall to apply between the headers and the body, if any.
     pub(crate) fn stall_before_body(&self) -> Option<Duration> {
         match self {
-            Fault::Stall { before_headers: false, duration } => Some((*duration).min(MAX_STALL)),
+            Fault::Stall {
+                before_headers: false,
+                duration,
+            } => Some((*duration).min(MAX_STALL)),
             _ => None,
         }
     }
@@ -86,12 +92,16 @@ pub(crate) enum Ending {
 /// The body chunks to send for an SSE stream made of `events` (JSON payloads, without the
 /// `data: ` framing), after applying `fault`.
 pub(crate) fn sse_chunks(events: &[String], fault: &Fault) -> (Vec<String>, Ending) {
-    let framed: Vec<String> = events.iter().map(|event| format!("data: {event}\n\n")).collect();
+    let framed: Vec<String> = events
+        .iter()
+        .map(|event| format!("data: {event}\n\n"))
+        .collect();
     let done = "data: [DONE]\n\n".to_owned();
     match fault {
-        Fault::CutMidStream { after_events } => {
-            (framed.into_iter().take(*after_events).collect(), Ending::Abort)
-        }
+        Fault::CutMidStream { after_events } => (
+            framed.into_iter().take(*after_events).collect(),
+            Ending::Abort,
+        ),
         Fault::TruncatedEvent { after_events } => {
             let mut chunks: Vec<String> = framed.iter().take(*after_events).cloned().collect();
             let next = framed.get(*after_events).unwrap_or(&done);
@@ -142,11 +152,17 @@ pub(crate) fn error_reply(fault: &Fault) -> Option<(u16, u32, String)> {
             3021,
             "Too many requests: you have exceeded the rate limit for this model.".to_owned(),
         )),
-        Fault::Capacity => {
-            Some((429, 3040, "Capacity temporarily exceeded, please try again.".to_owned()))
-        }
+        Fault::Capacity => Some((
+            429,
+            3040,
+            "Capacity temporarily exceeded, please try again.".to_owned(),
+        )),
         Fault::ServerError(status) => {
-            let status = if (500..=599).contains(status) { *status } else { 500 };
+            let status = if (500..=599).contains(status) {
+                *status
+            } else {
+                500
+            };
             Some((status, 3043, "Internal server error".to_owned()))
         }
         _ => None,
@@ -164,13 +180,19 @@ mod tests {
     use super::*;
 
     fn events() -> Vec<String> {
-        vec![r#"{"response":"a"}"#.to_owned(), r#"{"response":"b"}"#.to_owned()]
+        vec![
+            r#"{"response":"a"}"#.to_owned(),
+            r#"{"response":"b"}"#.to_owned(),
+        ]
     }
 
     #[test]
     fn normal_stream_ends_with_done() {
         let (chunks, ending) = sse_chunks(&events(), &Fault::None);
-        assert_eq!(chunks.concat(), "data: {\"response\":\"a\"}\n\ndata: {\"response\":\"b\"}\n\ndata: [DONE]\n\n");
+        assert_eq!(
+            chunks.concat(),
+            "data: {\"response\":\"a\"}\n\ndata: {\"response\":\"b\"}\n\ndata: [DONE]\n\n"
+        );
         assert_eq!(ending, Ending::Clean);
     }
 
@@ -207,15 +229,24 @@ mod tests {
 
     #[test]
     fn stalls_are_capped() {
-        let fault = Fault::Stall { before_headers: true, duration: Duration::from_secs(86_400) };
+        let fault = Fault::Stall {
+            before_headers: true,
+            duration: Duration::from_secs(86_400),
+        };
         assert_eq!(fault.stall_before_headers(), Some(MAX_STALL));
         assert_eq!(fault.stall_before_body(), None);
     }
 
     #[test]
     fn server_error_status_is_always_5xx() {
-        assert_eq!(error_reply(&Fault::ServerError(503)).map(|e| e.0), Some(503));
-        assert_eq!(error_reply(&Fault::ServerError(200)).map(|e| e.0), Some(500));
+        assert_eq!(
+            error_reply(&Fault::ServerError(503)).map(|e| e.0),
+            Some(503)
+        );
+        assert_eq!(
+            error_reply(&Fault::ServerError(200)).map(|e| e.0),
+            Some(500)
+        );
         assert_eq!(error_reply(&Fault::Capacity).map(|e| e.1), Some(3040));
     }
 

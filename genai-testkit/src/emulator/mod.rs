@@ -56,7 +56,12 @@ pub struct EmulatorConfig {
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
-        Self { token: DEFAULT_TOKEN.to_owned(), script: Vec::new(), always: None, address: None }
+        Self {
+            token: DEFAULT_TOKEN.to_owned(),
+            script: Vec::new(),
+            always: None,
+            address: None,
+        }
     }
 }
 
@@ -152,14 +157,18 @@ impl Shared {
     fn admit(&self, request: RecordedRequest) -> (u64, Fault) {
         lock(&self.log).push(request);
         let number = self.counter.fetch_add(1, Ordering::SeqCst);
-        let fault = lock(&self.script).pop_front().or_else(|| self.always.clone());
+        let fault = lock(&self.script)
+            .pop_front()
+            .or_else(|| self.always.clone());
         (number, fault.unwrap_or(Fault::None))
     }
 }
 
 /// Locks a mutex, recovering from poisoning (a panicking handler must not wedge the emulator).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A running emulator. It serves on its own thread and stops when dropped.
@@ -173,12 +182,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 ///     "{}/accounts/0123456789abcdef0123456789abcdef/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
 ///     emulator.base_url()
 /// );
-/// let reply: serde_json::Value = reqwest::Client::new()
+/// let reply = reqwest::Client::new()
 ///     .post(url)
 ///     .bearer_auth("test-token")
-///     .json(&serde_json::json!({"messages": [{"role": "user", "content": "Reply with exactly one word: hello."}]}))
+///     .body(r#"{"messages": [{"role": "user", "content": "Reply with exactly one word: hello."}]}"#)
 ///     .send().await.unwrap()
-///     .json().await.unwrap();
+///     .text().await.unwrap();
+/// let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
 /// assert_eq!(reply["success"], true);
 /// assert!(reply["result"]["response"].as_str().unwrap().to_lowercase().contains("hello"));
 /// assert_eq!(emulator.requests()[0].method, "POST");
@@ -193,7 +203,9 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("address", &self.address).finish_non_exhaustive()
+        f.debug_struct("Emulator")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
     }
 }
 
@@ -203,23 +215,32 @@ impl Emulator {
         let listener = bind(&config)?;
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config));
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = Arc::clone(&shared);
-        let thread = std::thread::Builder::new().name("genai-emulator".into()).spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = server::serve(listener, state) => {}
-                    _ = stopped => {}
-                }
-            });
-            // Cancels the connection tasks still running (streams, stalls).
-            runtime.shutdown_background();
-        })?;
-        Ok(Emulator { address, shared, stop: Some(stop), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("genai-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = server::serve(listener, state) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Cancels the connection tasks still running (streams, stalls).
+                runtime.shutdown_background();
+            })?;
+        Ok(Emulator {
+            address,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// Serves on the current tokio runtime until the future is dropped or the listener fails;
@@ -269,7 +290,9 @@ fn base_url_of(address: SocketAddr) -> String {
 }
 
 fn bind(config: &EmulatorConfig) -> Result<std::net::TcpListener, std::io::Error> {
-    let address = config.address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let address = config
+        .address
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
     let listener = std::net::TcpListener::bind(address)?;
     listener.set_nonblocking(true)?;
     Ok(listener)

@@ -86,7 +86,10 @@ impl Ask {
             (Some(Value::Array(messages)), _) => messages.iter().map(turn_of).collect(),
             (Some(_), _) => return Err(AskError::BadField("messages")),
             (None, Some(Value::String(prompt))) => {
-                vec![Turn { role: "user".to_owned(), content: prompt.clone() }]
+                vec![Turn {
+                    role: "user".to_owned(),
+                    content: prompt.clone(),
+                }]
             }
             (None, Some(_)) => return Err(AskError::BadField("prompt")),
             (None, None) => return Err(AskError::NoInput),
@@ -102,9 +105,11 @@ impl Ask {
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let stop = match body.get("stop") {
             Some(Value::String(stop)) => vec![stop.clone()],
-            Some(Value::Array(stops)) => {
-                stops.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-            }
+            Some(Value::Array(stops)) => stops
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ => Vec::new(),
         };
         Ok(Ask {
@@ -120,7 +125,11 @@ impl Ask {
 
     /// The last user turn's text (empty when none).
     pub(crate) fn last_user(&self) -> &str {
-        self.turns.iter().rev().find(|t| t.role == "user").map_or("", |t| t.content.as_str())
+        self.turns
+            .iter()
+            .rev()
+            .find(|t| t.role == "user")
+            .map_or("", |t| t.content.as_str())
     }
 
     /// Words in all turns: the prompt token count.
@@ -130,7 +139,11 @@ impl Ask {
 }
 
 fn turn_of(message: &Value) -> Turn {
-    let role = message.get("role").and_then(Value::as_str).unwrap_or("user").to_owned();
+    let role = message
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or("user")
+        .to_owned();
     let content = match message.get("content") {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(parts)) => parts
@@ -147,7 +160,10 @@ fn tool_of(tool: &Value) -> Option<Tool> {
     // `{"type":"function","function":{...}}`, or the bare function object.
     let function = tool.get("function").unwrap_or(tool);
     let name = function.get("name")?.as_str()?.to_owned();
-    let parameters = function.get("parameters").cloned().unwrap_or_else(|| json!({}));
+    let parameters = function
+        .get("parameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     Some(Tool { name, parameters })
 }
 
@@ -175,7 +191,10 @@ fn format_of(value: Option<&Value>) -> Format {
     match format.get("type").and_then(Value::as_str) {
         Some("json_object") => Format::JsonObject,
         Some("json_schema") => {
-            let schema = format.get("json_schema").cloned().unwrap_or_else(|| json!({}));
+            let schema = format
+                .get("json_schema")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
             // OpenAI form: {name, schema, strict}; native form: the schema itself.
             match schema.get("schema") {
                 Some(inner) if schema.get("type").is_none() => Format::JsonSchema(inner.clone()),
@@ -211,8 +230,7 @@ pub(crate) struct Reply {
 /// Decides the reply. `calls_tools` says whether the family makes tool calls at all.
 pub(crate) fn respond(ask: &Ask, calls_tools: bool) -> Reply {
     let last_is_user = ask.turns.last().is_some_and(|t| t.role == "user");
-    if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolChoice::None
-    {
+    if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolChoice::None {
         if let Some(call) = choose_call(ask) {
             return Reply {
                 reasoning: format!("The user wants the {} tool, so I will call it.", call.name),
@@ -237,7 +255,10 @@ fn choose_call(ask: &Ask) -> Option<Call> {
     }
     .or_else(|| ask.tools.iter().find(|t| prompt.contains(t.name.as_str())))
     .or_else(|| ask.tools.first())?;
-    Some(Call { name: tool.name.clone(), arguments: value_for(&tool.parameters, prompt, "value") })
+    Some(Call {
+        name: tool.name.clone(),
+        arguments: value_for(&tool.parameters, prompt, "value"),
+    })
 }
 
 /// A value following `schema`, filled from the prompt: numbers found in the prompt (in order)
@@ -259,9 +280,11 @@ fn fill(
     }
     let kind = match schema.get("type") {
         Some(Value::String(kind)) => kind.as_str(),
-        Some(Value::Array(kinds)) => {
-            kinds.iter().filter_map(Value::as_str).find(|k| *k != "null").unwrap_or("null")
-        }
+        Some(Value::Array(kinds)) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|k| *k != "null")
+            .unwrap_or("null"),
         _ if schema.get("properties").is_some() => "object",
         _ => "string",
     };
@@ -355,7 +378,10 @@ fn json_without_schema(prompt: &str, text: &str) -> Value {
 fn after_phrase(text: &str, phrase: &str) -> Option<String> {
     let lower = text.to_lowercase();
     let at = lower.find(phrase)? + phrase.len();
-    let word: String = text[at..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    let word: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
     is_identifier(&word).then_some(word)
 }
 
@@ -367,14 +393,20 @@ fn is_identifier(word: &str) -> bool {
 fn text_reply(ask: &Ask) -> (String, String) {
     if let Some(result) = ask.turns.last().filter(|t| t.role == "tool") {
         let content = result.content.trim().to_owned();
-        return (format!("The tool returned {content}, so that is the answer."), content);
+        return (
+            format!("The tool returned {content}, so that is the answer."),
+            content,
+        );
     }
     let prompt = ask.last_user();
     let lower = prompt.to_lowercase();
     if let Some(n) = number_after(&lower, "square root of ") {
         let root = format_number(n.sqrt());
         return (
-            format!("The square root of {} is the number that squared gives it: {root}.", format_number(n)),
+            format!(
+                "The square root of {} is the number that squared gives it: {root}.",
+                format_number(n)
+            ),
             root,
         );
     }
@@ -398,22 +430,43 @@ fn text_reply(ask: &Ask) -> (String, String) {
             .map(|w| w.trim().trim_end_matches('.').trim())
             .filter(|w| !w.is_empty() && !w.contains(' '))
             .map_or_else(|| "Hello".to_owned(), capitalize);
-        return (format!("A single word is wanted, so I will answer {word}."), format!("{word}."));
+        return (
+            format!("A single word is wanted, so I will answer {word}."),
+            format!("{word}."),
+        );
     }
     if lower.contains("hello") {
-        return ("The user greets me; I greet back.".to_owned(), "Hello.".to_owned());
+        return (
+            "The user greets me; I greet back.".to_owned(),
+            "Hello.".to_owned(),
+        );
     }
     if let Some(answer) = yes_no_category(prompt) {
-        return ("This is a yes or no question about a category.".to_owned(), answer);
+        return (
+            "This is a yes or no question about a category.".to_owned(),
+            answer,
+        );
     }
     if lower.contains("tide") {
-        return ("The user wants a long explanation of tides.".to_owned(), TIDES.to_owned());
+        return (
+            "The user wants a long explanation of tides.".to_owned(),
+            TIDES.to_owned(),
+        );
     }
-    if ["explain", "detailed", "describe", "essay"].iter().any(|w| lower.contains(w)) {
-        return ("The user wants a long explanation.".to_owned(), long_answer(prompt));
+    if ["explain", "detailed", "describe", "essay"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return (
+            "The user wants a long explanation.".to_owned(),
+            long_answer(prompt),
+        );
     }
     if let Some(sentence) = looked_up(ask, &lower) {
-        return ("The answer was given earlier in the conversation.".to_owned(), sentence);
+        return (
+            "The answer was given earlier in the conversation.".to_owned(),
+            sentence,
+        );
     }
     (
         "The request has no special form; I give a short reply.".to_owned(),
@@ -423,16 +476,25 @@ fn text_reply(ask: &Ask) -> (String, String) {
 
 fn number_after(lower: &str, phrase: &str) -> Option<f64> {
     let at = lower.find(phrase)? + phrase.len();
-    let digits: String =
-        lower[at..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let digits: String = lower[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     digits.trim_end_matches('.').parse().ok()
 }
 
 fn product_in(lower: &str) -> Option<(f64, f64)> {
     let words: Vec<&str> = lower.split_whitespace().collect();
     let at = words.iter().position(|w| *w == "times")?;
-    let parse = |w: &str| w.trim_matches(|c: char| !c.is_ascii_digit()).parse::<f64>().ok();
-    Some((parse(words.get(at.checked_sub(1)?)?)?, parse(words.get(at + 1)?)?))
+    let parse = |w: &str| {
+        w.trim_matches(|c: char| !c.is_ascii_digit())
+            .parse::<f64>()
+            .ok()
+    };
+    Some((
+        parse(words.get(at.checked_sub(1)?)?)?,
+        parse(words.get(at + 1)?)?,
+    ))
 }
 
 fn format_number(x: f64) -> String {
@@ -445,7 +507,9 @@ fn format_number(x: f64) -> String {
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// "Is an apple a fruit?" -> "Yes, an apple is a fruit."
@@ -457,13 +521,21 @@ fn yes_no_category(prompt: &str) -> Option<String> {
     }
     let (article, thing, article2, category) = (words[1], words[2], words[3], words[4]);
     let is_article = |w: &str| matches!(w.to_lowercase().as_str(), "a" | "an");
-    (is_article(article) && is_article(article2))
-        .then(|| format!("Yes, {} {thing} is {article2} {category}.", article.to_lowercase()))
+    (is_article(article) && is_article(article2)).then(|| {
+        format!(
+            "Yes, {} {thing} is {article2} {category}.",
+            article.to_lowercase()
+        )
+    })
 }
 
 /// "What is the capital of X?" answered from an earlier turn saying "the capital of X is Y".
 fn looked_up(ask: &Ask, lower: &str) -> Option<String> {
-    let subject = lower.strip_prefix("what is ")?.trim_end_matches('?').trim().to_owned();
+    let subject = lower
+        .strip_prefix("what is ")?
+        .trim_end_matches('?')
+        .trim()
+        .to_owned();
     let subject = subject.strip_prefix("the ").unwrap_or(&subject).to_owned();
     ask.turns
         .iter()
@@ -580,16 +652,26 @@ mod tests {
     fn answers_the_conformance_prompts() {
         let hello = respond(&ask(user("Reply with exactly one word: hello.")), true);
         assert_eq!(text_of(&hello), "Hello.");
-        let count = respond(&ask(user("Count from one to ten in words, separated by spaces.")), true);
-        assert_eq!(text_of(&count), "one two three four five six seven eight nine ten");
+        let count = respond(
+            &ask(user("Count from one to ten in words, separated by spaces.")),
+            true,
+        );
+        assert_eq!(
+            text_of(&count),
+            "one two three four five six seven eight nine ten"
+        );
         let times = respond(
-            &ask(user("What is 17 times 3? Think it through, then answer with the number.")),
+            &ask(user(
+                "What is 17 times 3? Think it through, then answer with the number.",
+            )),
             true,
         );
         assert!(text_of(&times).contains("51"));
         assert!(times.reasoning.contains("51"));
         let tides = respond(
-            &ask(user("Write a detailed, multi-paragraph explanation of how ocean tides work.")),
+            &ask(user(
+                "Write a detailed, multi-paragraph explanation of how ocean tides work.",
+            )),
             true,
         );
         assert!(word_count(text_of(&tides)) > 100);
@@ -601,11 +683,17 @@ mod tests {
             "Is an apple a fruit? Reply only with a JSON object with one boolean field named is_fruit.",
         );
         body["response_format"] = json!({"type": "json_object"});
-        assert_eq!(respond(&ask(body), true).answer, Answer::Json(json!({"is_fruit": true})));
+        assert_eq!(
+            respond(&ask(body), true).answer,
+            Answer::Json(json!({"is_fruit": true}))
+        );
         let mut body = user("Is an apple a fruit? Answer with the field is_fruit.");
         body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "answer", "strict": true,
             "schema": {"type":"object","properties":{"is_fruit":{"type":"boolean"}},"required":["is_fruit"]}}});
-        assert_eq!(respond(&ask(body), true).answer, Answer::Json(json!({"is_fruit": true})));
+        assert_eq!(
+            respond(&ask(body), true).answer,
+            Answer::Json(json!({"is_fruit": true}))
+        );
     }
 
     #[test]
@@ -618,28 +706,39 @@ mod tests {
         let reply = respond(&ask(body.clone()), true);
         assert_eq!(
             reply.answer,
-            Answer::Call(Call { name: "square_root".into(), arguments: json!({"number": 144}) })
+            Answer::Call(Call {
+                name: "square_root".into(),
+                arguments: json!({"number": 144})
+            })
         );
         // A family without tool calls answers in text.
         assert_eq!(text_of(&respond(&ask(body.clone()), false)), "12");
         // After the tool turn, the answer is the tool's content.
-        body["messages"]
-            .as_array_mut()
-            .unwrap()
-            .extend([json!({"role": "assistant", "content": ""}), json!({"role": "tool", "content": "12"})]);
+        body["messages"].as_array_mut().unwrap().extend([
+            json!({"role": "assistant", "content": ""}),
+            json!({"role": "tool", "content": "12"}),
+        ]);
         assert_eq!(text_of(&respond(&ask(body), true)), "12");
     }
 
     #[test]
     fn picks_the_enum_value_named_first() {
         for (prompt, expected) in [
-            ("Is red a better colour than blue? Call pick_color with your pick.", "red"),
-            ("Is blue a better colour than red? Call pick_color with your pick.", "blue"),
+            (
+                "Is red a better colour than blue? Call pick_color with your pick.",
+                "red",
+            ),
+            (
+                "Is blue a better colour than red? Call pick_color with your pick.",
+                "blue",
+            ),
         ] {
             let mut body = user(prompt);
             body["tools"] = json!([{"type": "function", "function": {"name": "pick_color",
                 "parameters": {"type":"object","properties":{"color":{"type":"string","enum":["blue","red"]}}}}}]);
-            let Answer::Call(call) = respond(&ask(body), true).answer else { panic!("no call") };
+            let Answer::Call(call) = respond(&ask(body), true).answer else {
+                panic!("no call")
+            };
             assert_eq!(call.arguments, json!({"color": expected}));
         }
     }
@@ -650,7 +749,9 @@ mod tests {
         body["tools"] = json!([{"type":"function","function":{"name":"first_tool","parameters":{}}},
                                {"type":"function","function":{"name":"second_tool","parameters":{}}}]);
         body["tool_choice"] = json!({"type":"function","function":{"name":"second_tool"}});
-        let Answer::Call(call) = respond(&ask(body.clone()), true).answer else { panic!("no call") };
+        let Answer::Call(call) = respond(&ask(body.clone()), true).answer else {
+            panic!("no call")
+        };
         assert_eq!(call.name, "second_tool");
         body["tool_choice"] = json!("none");
         assert!(matches!(respond(&ask(body), true).answer, Answer::Text(_)));

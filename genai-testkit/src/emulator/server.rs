@@ -16,6 +16,9 @@ use super::{RecordedRequest, Shared};
 /// Request bodies above this size get 413 code 3006.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// How long a faulty body waits before dropping the connection.
+const ABORT_FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Serves until the listener fails.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
@@ -30,7 +33,12 @@ pub(crate) async fn serve(
 
 /// What the handler decided to send, before faults shape the body.
 enum Reply {
-    Json { status: u16, body: String, content_type: &'static str, req_id: bool },
+    Json {
+        status: u16,
+        body: String,
+        content_type: &'static str,
+        req_id: bool,
+    },
     Sse(Vec<String>),
 }
 
@@ -68,14 +76,26 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
     let reply = if let Some((status, code, message)) = faults::error_reply(&fault) {
         error_reply(status, code, &message, Value::Null)
     } else if fault == Fault::HtmlBody {
-        Reply::Json { status: 200, body: faults::HTML_PAGE.to_owned(), content_type: "text/html; charset=utf-8", req_id: false }
+        Reply::Json {
+            status: 200,
+            body: faults::HTML_PAGE.to_owned(),
+            content_type: "text/html; charset=utf-8",
+            req_id: false,
+        }
     } else {
         route(&parts.method, &path, &query, &body, authorized, &mut dice)
     };
     respond(reply, &fault, &mut dice)
 }
 
-fn route(method: &Method, path: &str, query: &str, body: &[u8], authorized: bool, dice: &mut Dice) -> Reply {
+fn route(
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &[u8],
+    authorized: bool,
+    dice: &mut Dice,
+) -> Reply {
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
         return no_route();
     };
@@ -97,10 +117,20 @@ fn route(method: &Method, path: &str, query: &str, body: &[u8], authorized: bool
     if rest == "ai/models/search" && method == Method::GET {
         if !authorized {
             let body = json!({"success": false, "errors": [{"code": 10001, "message": "Unable to authenticate request"}]});
-            return Reply::Json { status: 400, body: body.to_string(), content_type: "application/json", req_id: false };
+            return Reply::Json {
+                status: 400,
+                body: body.to_string(),
+                content_type: "application/json",
+                req_id: false,
+            };
         }
         let body = catalog::search_body(query).to_string();
-        return Reply::Json { status: 200, body, content_type: "application/json;charset=UTF-8", req_id: false };
+        return Reply::Json {
+            status: 200,
+            body,
+            content_type: "application/json;charset=UTF-8",
+            req_id: false,
+        };
     }
     no_route()
 }
@@ -110,7 +140,12 @@ fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
         return no_route();
     };
     if body.is_empty() {
-        return error_reply(400, 3003, "AiError: Bad input: the request has no body", json!({}));
+        return error_reply(
+            400,
+            3003,
+            "AiError: Bad input: the request has no body",
+            json!({}),
+        );
     }
     if info.task != Task::TextGeneration {
         let message = format!(
@@ -131,13 +166,22 @@ fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
             req_id: true,
         },
         Rendered::Events(events) => Reply::Sse(events.iter().map(Value::to_string).collect()),
-        Rendered::Refused { status, code, message } => error_reply(status, code, &message, json!({})),
+        Rendered::Refused {
+            status,
+            code,
+            message,
+        } => error_reply(status, code, &message, json!({})),
     }
 }
 
 fn no_route() -> Reply {
     let body = r#"{"success":false,"errors":[{"code":7000,"message":"No route for that URI"}],"messages":[],"result":null}"#;
-    Reply::Json { status: 400, body: body.to_owned(), content_type: "application/json", req_id: false }
+    Reply::Json {
+        status: 400,
+        body: body.to_owned(),
+        content_type: "application/json",
+        req_id: false,
+    }
 }
 
 fn error_reply(status: u16, code: u32, message: &str, result: Value) -> Reply {
@@ -152,10 +196,23 @@ fn error_reply(status: u16, code: u32, message: &str, result: Value) -> Reply {
 
 fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
     let (status, content_type, req_id, (chunks, ending)) = match reply {
-        Reply::Json { status, body, content_type, req_id } => {
-            (status, content_type, req_id, faults::json_chunks(body, fault))
-        }
-        Reply::Sse(events) => (200, "text/event-stream", true, faults::sse_chunks(&events, fault)),
+        Reply::Json {
+            status,
+            body,
+            content_type,
+            req_id,
+        } => (
+            status,
+            content_type,
+            req_id,
+            faults::json_chunks(body, fault),
+        ),
+        Reply::Sse(events) => (
+            200,
+            "text/event-stream",
+            true,
+            faults::sse_chunks(&events, fault),
+        ),
     };
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -172,7 +229,9 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
     }
     let stall = fault.stall_before_body();
     let body = Body::from_stream(body_stream(chunks, ending, stall));
-    builder.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
+    builder
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 /// The body: an optional stall, the chunks, then a clean end or an abort.
@@ -188,15 +247,24 @@ fn body_stream(
         Ok::<_, Infallible>(())
     });
     let chunks = futures_util::stream::iter(chunks.into_iter().map(|chunk| Ok(Bytes::from(chunk))));
-    let end = futures_util::stream::iter(match ending {
-        Ending::Clean => None,
-        Ending::Abort => Some(Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "emulator fault: connection dropped",
-        ))),
+    // Before an abort, pause so the head and the chunks already sent reach the client.
+    let end = futures_util::stream::once(async move {
+        match ending {
+            Ending::Clean => None,
+            Ending::Abort => {
+                tokio::time::sleep(ABORT_FLUSH_PAUSE).await;
+                Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "emulator fault: connection dropped",
+                )))
+            }
+        }
     });
     use futures_util::StreamExt;
-    start.filter_map(|_| async { None::<Result<Bytes, std::io::Error>> }).chain(chunks).chain(end)
+    start
+        .filter_map(|_| async { None::<Result<Bytes, std::io::Error>> })
+        .chain(chunks)
+        .chain(end.filter_map(|item| async move { item }))
 }
 
 /// Decodes `%XX` escapes (invalid escapes stay as they are).
@@ -206,7 +274,11 @@ pub(crate) fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) {
             (b'%', Some(high), Some(low)) => {
                 out.push((high * 16 + low) as u8);
                 i += 3;
