@@ -161,6 +161,17 @@ pub async fn run_suite(provider: &dyn ProviderGen, config: &SuiteConfig) -> Vec<
 
 /// Runs every scenario in one mode.
 pub async fn run_mode(provider: &dyn ProviderGen, mode: Mode, config: &SuiteConfig) -> ScoreRow {
+    run_mode_with(provider, mode, config, &mut |_| {}).await
+}
+
+/// Runs every scenario in one mode, calling `after` once each scenario is judged (e.g. to save
+/// the exchanges of that scenario as a cassette).
+pub async fn run_mode_with(
+    provider: &dyn ProviderGen,
+    mode: Mode,
+    config: &SuiteConfig,
+    after: &mut (dyn FnMut(Scenario) + Send),
+) -> ScoreRow {
     let caps = *provider.capabilities().mode(mode);
     let mut results = Vec::with_capacity(Scenario::ALL.len());
     let mut replies = Vec::new();
@@ -180,6 +191,7 @@ pub async fn run_mode(provider: &dyn ProviderGen, mode: Mode, config: &SuiteConf
                 result
             }
         };
+        after(scenario);
         results.push(result);
     }
     ScoreRow {

@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Send one chat request and print the reply.
-    Chat(ChatArgs),
+    Chat(Box<ChatArgs>),
     /// List the provider's models.
     Models(ModelsArgs),
     /// Run the conformance scenarios and print the capability scoreboard.
@@ -161,7 +161,7 @@ fn main() -> ExitCode {
     };
     let (format, result) = runtime.block_on(async {
         match cli.command {
-            Command::Chat(args) => (args.provider.format, chat(args).await),
+            Command::Chat(args) => (args.provider.format, chat(*args).await),
             Command::Models(args) => (args.provider.format, models(args.provider).await),
             Command::Scoreboard(args) => (Format::Text, scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
