@@ -100,6 +100,20 @@ impl Cloudflare {
         }
     }
 
+    /// The API token, only to scrub it from errors (see [`errors::redact`]).
+    fn token(&self) -> &str {
+        self.inner
+            .auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("")
+    }
+
+    fn redact(&self, err: Error) -> Error {
+        errors::redact(err, self.token())
+    }
+
     fn span(&self, mode: Mode) -> tracing::Span {
         tracing::info_span!(
             "genai.call",
@@ -241,6 +255,20 @@ impl ProviderGen for Cloudflare {
     }
 
     async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse> {
+        self.sync_call(req).await.map_err(|e| self.redact(e))
+    }
+
+    async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
+        self.stream_call(req).await.map_err(|e| self.redact(e))
+    }
+
+    async fn list_models(&self) -> Result<Vec<ModelInfo>> {
+        crate::models::list(self).await.map_err(|e| self.redact(e))
+    }
+}
+
+impl Cloudflare {
+    async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
         let deadline = Deadline::after(self.inner.options.timeout);
         async {
@@ -251,7 +279,7 @@ impl ProviderGen for Cloudflare {
         .await
     }
 
-    async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
+    async fn stream_call(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.preflight(Mode::Stream, req)?;
         let span = self.span(Mode::Stream);
         let deadline = Deadline::after(self.inner.options.timeout);
@@ -285,11 +313,7 @@ impl ProviderGen for Cloudflare {
         }
         let body = SseBody::new(resp, &self.inner.options, deadline);
         let decoder = StreamDecoder::new(Shaper::new(CallContext::new(family, req)));
-        Ok(chat_stream(body, decoder, span))
-    }
-
-    async fn list_models(&self) -> Result<Vec<ModelInfo>> {
-        crate::models::list(self).await
+        Ok(chat_stream(body, decoder, span, self.token().to_owned()))
     }
 }
 

@@ -9,6 +9,55 @@ use crate::wire::WireError;
 /// The provider name on every error.
 pub(crate) const PROVIDER: &str = "cloudflare";
 
+/// What replaces the token wherever the service echoed it back.
+const REDACTED: &str = "[redacted]";
+
+/// Removes `secret` from an error about to reach the caller.
+///
+/// Error messages quote the service's words and the start of odd bodies, and a service or a
+/// proxy may echo the `Authorization` header there (or in a request-id header). Such an error
+/// is rebuilt with every occurrence replaced; its source is dropped, as it cannot be rewritten.
+pub(crate) fn redact(err: Error, secret: &str) -> Error {
+    if secret.is_empty() || !mentions(&err, secret) {
+        return err;
+    }
+    let mut clean = Error::new(err.kind(), err.message().replace(secret, REDACTED))
+        .with_retryable(err.is_retryable());
+    if let Some(p) = err.provider() {
+        clean = clean.with_provider(p.to_owned());
+    }
+    if let Some(s) = err.status() {
+        clean = clean.with_status(s);
+    }
+    if let Some(c) = err.code() {
+        clean = clean.with_code(c);
+    }
+    if let Some(id) = err.request_id() {
+        clean = clean.with_request_id(id.replace(secret, REDACTED));
+    }
+    if let Some(d) = err.retry_after() {
+        clean = clean.with_retry_after(d);
+    }
+    clean
+}
+
+/// Whether `secret` appears anywhere in `err`, its chain of causes included.
+fn mentions(err: &Error, secret: &str) -> bool {
+    if err.message().contains(secret) || err.request_id().is_some_and(|id| id.contains(secret)) {
+        return true;
+    }
+    let mut source = std::error::Error::source(err);
+    // Bounded: a cyclic chain cannot exist in safe code, but a very long one could.
+    for _ in 0..32 {
+        let Some(s) = source else { return false };
+        if s.to_string().contains(secret) || format!("{s:?}").contains(secret) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// Maps a non-2xx reply. The service's own message is kept word for word.
 pub(crate) fn map_failure(f: HttpFailure) -> Error {
     #[derive(serde::Deserialize)]
@@ -225,6 +274,34 @@ mod tests {
             assert_eq!(e.provider(), Some("cloudflare"));
             assert!(!e.message().is_empty());
         }
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted_everywhere() {
+        let e = failure(
+            401,
+            r#"{"errors":[{"code":10000,"message":"bad token s3cr3t-t0k3n"}]}"#,
+            &[("retry-after", "3"), ("cf-ai-req-id", "id-s3cr3t-t0k3n")],
+        );
+        let e = redact(e, "s3cr3t-t0k3n");
+        assert_eq!(e.message(), "bad token [redacted]");
+        assert_eq!(e.request_id(), Some("id-[redacted]"));
+        assert_eq!(
+            (e.kind(), e.status(), e.code(), e.provider()),
+            (
+                ErrorKind::Unauthenticated,
+                Some(401),
+                Some(10000),
+                Some("cloudflare")
+            )
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        assert!(!format!("{e:?}").contains("s3cr3t"));
+        let clean = failure(500, "nothing to hide", &[]);
+        assert_eq!(
+            redact(clean, "s3cr3t").message(),
+            "HTTP 500: nothing to hide"
+        );
     }
 
     #[test]

@@ -74,20 +74,25 @@ struct State {
     decoder: StreamDecoder,
     span: tracing::Span,
     failed: bool,
+    /// The API token, scrubbed from errors.
+    secret: String,
 }
 
 /// The caller's stream over an SSE body. Reading stops at `[DONE]` or a stop sequence, and the
-/// connection is closed then (or when the stream is dropped).
+/// connection is closed then (or when the stream is dropped). `secret` never appears in an
+/// error it yields.
 pub(crate) fn chat_stream(
     body: SseBody,
     decoder: StreamDecoder,
     span: tracing::Span,
+    secret: String,
 ) -> ChatStream {
     let state = State {
         body: Some(body),
         decoder,
         span,
         failed: false,
+        secret,
     };
     ChatStream::new(futures_util::stream::unfold(state, |mut st| async move {
         loop {
@@ -110,7 +115,7 @@ pub(crate) fn chat_stream(
             if let Err(e) = step {
                 st.failed = true;
                 st.body = None;
-                let e = e.with_provider(crate::errors::PROVIDER);
+                let e = crate::errors::redact(e.with_provider(crate::errors::PROVIDER), &st.secret);
                 tracing::debug!(parent: &st.span, kind = %e.kind(), "stream failed");
                 return Some((Err(e), st));
             }
