@@ -82,14 +82,16 @@ impl SseDecoder {
             let Some(rel) = memchr::memchr2(b'\n', b'\r', &self.buf[self.scanned..]) else {
                 self.scanned = self.buf.len();
                 if self.buf.len() > self.max_line {
-                    return Err(Error::protocol(format!(
-                        "an SSE line is longer than the {} byte limit",
-                        self.max_line
-                    )));
+                    return Err(self.too_long());
                 }
                 return Ok(None);
             };
             let end = self.scanned + rel;
+            if end > self.max_line {
+                // The same verdict as for a line still arriving: how the network split the
+                // bytes must not decide whether a line is refused.
+                return Err(self.too_long());
+            }
             self.scanned = 0;
             let term = self.buf[end];
             let line = self.buf.split_to(end + 1).freeze().slice(..end);
@@ -100,6 +102,13 @@ impl SseDecoder {
                 return Ok(Some(event));
             }
         }
+    }
+
+    fn too_long(&self) -> Error {
+        Error::protocol(format!(
+            "an SSE line is longer than the {} byte limit",
+            self.max_line
+        ))
     }
 
     /// Processes one line; returns an event when the line is blank and one is pending.
@@ -179,7 +188,15 @@ mod tests {
     use super::*;
 
     fn decode_in_pieces(input: &[u8], piece: usize) -> Result<Vec<(Option<String>, Vec<u8>)>> {
-        let mut d = SseDecoder::new(1 << 16);
+        decode_with_limit(input, piece, 1 << 16)
+    }
+
+    fn decode_with_limit(
+        input: &[u8],
+        piece: usize,
+        max_line: usize,
+    ) -> Result<Vec<(Option<String>, Vec<u8>)>> {
+        let mut d = SseDecoder::new(max_line);
         let mut out = Vec::new();
         for chunk in input.chunks(piece.max(1)) {
             d.feed(chunk);
@@ -235,6 +252,25 @@ mod tests {
         let mut d = SseDecoder::new(8);
         d.feed(b"data: 0123456789");
         assert!(d.next_event().is_err());
+    }
+
+    #[test]
+    fn overlong_lines_are_refused_however_they_arrive() {
+        // Whole, with its line end in the same read: refused like a line still arriving.
+        let mut d = SseDecoder::new(8);
+        d.feed(b"data: 0123456789\n\n");
+        assert!(d.next_event().is_err());
+        for piece in 1..18 {
+            assert!(
+                decode_with_limit(b"data: 0123456789\n\ndata: ok\n\n", piece, 8).is_err(),
+                "piece {piece}"
+            );
+        }
+        // At the limit exactly: accepted.
+        assert_eq!(
+            decode_with_limit(b"data: 12\n\n", 3, 8).unwrap(),
+            vec![(None, b"12".to_vec())]
+        );
     }
 
     #[test]
