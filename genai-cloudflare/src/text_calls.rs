@@ -19,7 +19,7 @@ pub(crate) fn parse(
     if tools.is_empty() {
         return None;
     }
-    let text = strip_fence(text.trim());
+    let text = genai_core::text::strip_code_fence(text);
     let calls = match style {
         TextCalls::None => return None,
         TextCalls::LlamaJson => llama_json(text.trim_start_matches("<|python_tag|>").trim())?,
@@ -32,19 +32,6 @@ pub(crate) fn parse(
     };
     let declared = |c: &ToolCall| tools.iter().any(|t| t.name == c.name);
     (!calls.is_empty() && calls.iter().all(declared)).then_some(calls)
-}
-
-fn strip_fence(text: &str) -> &str {
-    let Some(rest) = text.strip_prefix("```") else {
-        return text;
-    };
-    let Some(body) = rest.strip_suffix("```") else {
-        return text;
-    };
-    match body.find('\n') {
-        Some(nl) => body[nl + 1..].trim(),
-        None => body.trim(),
-    }
 }
 
 /// One JSON object, a JSON array of them, or several separated by `;` or new lines.

@@ -90,6 +90,34 @@ pub struct Capabilities {
     pub output: Modalities,
 }
 
+impl Capabilities {
+    /// Every feature flag set to `support`, text in and out.
+    ///
+    /// ```
+    /// use genai_core::{Capabilities, Support};
+    /// let caps = Capabilities::uniform(Support::Flaky);
+    /// assert_eq!(caps.tools, Support::Flaky);
+    /// assert!(caps.input.text && !caps.input.image);
+    /// ```
+    pub fn uniform(support: Support) -> Self {
+        let s = support;
+        Capabilities {
+            tools: s,
+            tool_choice_forced: s,
+            json: s,
+            json_schema: s,
+            seed: s,
+            max_tokens: s,
+            stop: s,
+            usage: s,
+            finish_reason: s,
+            reasoning: s,
+            input: Modalities::TEXT,
+            output: Modalities::TEXT,
+        }
+    }
+}
+
 /// Sync or stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -184,23 +212,6 @@ mod tests {
     use crate::{ErrorKind, ToolChoice, ToolDef};
     use serde_json::json;
 
-    fn all(s: Support) -> Capabilities {
-        Capabilities {
-            tools: s,
-            tool_choice_forced: s,
-            json: s,
-            json_schema: s,
-            seed: s,
-            max_tokens: s,
-            stop: s,
-            usage: s,
-            finish_reason: s,
-            reasoning: s,
-            input: Modalities::TEXT,
-            output: Modalities::TEXT,
-        }
-    }
-
     type Case = (ChatRequest, fn(&mut Capabilities), &'static str);
 
     #[test]
@@ -251,8 +262,8 @@ mod tests {
         ];
         for (req, disable, needle) in cases {
             let mut caps = ModelCapabilities {
-                sync: all(Support::Supported),
-                stream: all(Support::Flaky),
+                sync: Capabilities::uniform(Support::Supported),
+                stream: Capabilities::uniform(Support::Flaky),
             };
             assert!(caps.check(Mode::Sync, &req).is_ok());
             assert!(caps.check(Mode::Stream, &req).is_ok(), "flaky is usable");

@@ -92,7 +92,7 @@ impl ChatResponse {
     /// Fails with [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) when the text is not
     /// JSON of that shape.
     pub fn decode_json<T: DeserializeOwned>(&self) -> Result<T> {
-        let text = strip_code_fence(&self.text);
+        let text = crate::text::strip_code_fence(&self.text);
         serde_json::from_str(text).map_err(|e| {
             Error::protocol(format!(
                 "the reply is not JSON of the expected shape ({e}): {}",
@@ -110,31 +110,9 @@ impl ChatResponse {
     }
 }
 
-fn strip_code_fence(text: &str) -> &str {
-    let t = text.trim();
-    let Some(rest) = t.strip_prefix("```") else {
-        return t;
-    };
-    let Some(body) = rest.strip_suffix("```") else {
-        return t;
-    };
-    // Drop the info string (`json`) on the opening line.
-    match body.find('\n') {
-        Some(nl) => body[nl + 1..].trim(),
-        None => body.trim(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn code_fences_are_tolerated() {
-        assert_eq!(strip_code_fence("```json\n{\"a\":1}\n```"), "{\"a\":1}");
-        assert_eq!(strip_code_fence(" {\"a\":1} "), "{\"a\":1}");
-        assert_eq!(strip_code_fence("```{\"a\":1}```"), "{\"a\":1}");
-    }
 
     #[test]
     fn bad_json_is_a_protocol_error() {

@@ -75,21 +75,7 @@ impl ScriptedProvider {
 
     /// Every flag supported, text in and out.
     pub fn all_capabilities() -> Capabilities {
-        let s = Support::Supported;
-        Capabilities {
-            tools: s,
-            tool_choice_forced: s,
-            json: s,
-            json_schema: s,
-            seed: s,
-            max_tokens: s,
-            stop: s,
-            usage: s,
-            finish_reason: s,
-            reasoning: s,
-            input: Modalities::TEXT,
-            output: Modalities::TEXT,
-        }
+        Capabilities::uniform(Support::Supported)
     }
 
     /// Declares these capabilities instead (and honours them: what they exclude is refused,
