@@ -1,0 +1,325 @@
+//! No input from the network can make the library panic, and the framing does not depend on how
+//! the network split the bytes. Property tests over the SSE framing and both reply decoders, with
+//! arbitrary bytes and with mutated valid bodies; small case counts so they run in seconds (the
+//! cargo-fuzz targets in `fuzz/` explore the same functions for longer).
+
+use genai_cloudflare::decode::{decode_stream, decode_sync};
+use genai_core::http::SseDecoder;
+use genai_core::{ChatRequest, ErrorKind, StreamEvent, ToolDef};
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+/// One model of each wire family.
+const MODELS: &[&str] = &[
+    "@cf/mistral/mistral-7b-instruct-v0.1",
+    "@cf/meta/llama-3.2-1b-instruct",
+    "@cf/meta/llama-4-scout-17b-16e-instruct",
+    "@hf/nousresearch/hermes-2-pro-mistral-7b",
+    "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
+    "@cf/zai-org/glm-4.7-flash",
+];
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// The requests whose settings change how replies are shaped: plain, tools, JSON, stop.
+fn requests() -> Vec<ChatRequest> {
+    let tool = ToolDef::new(
+        "square_root",
+        "Computes the square root of a number",
+        serde_json::json!({"type":"object","properties":{"number":{"type":"number"}},"required":["number"]}),
+    );
+    vec![
+        ChatRequest::new().user("Say something."),
+        ChatRequest::new().user("Use the tool.").tool(tool),
+        ChatRequest::new().user("Answer in JSON.").json(),
+        {
+            let mut r = ChatRequest::new().user("Count.");
+            r.stop = vec!["five".into()];
+            r
+        },
+    ]
+}
+
+/// Valid bodies of our own, one per shape the decoders know.
+const SYNC_BODIES: &[&str] = &[
+    r#"{"result":{"response":"Hello there.","tool_calls":[],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":{"response":null,"tool_calls":[{"name":"square_root","arguments":{"number":"144"}}],"usage":{"prompt_tokens":20,"completion_tokens":9,"total_tokens":29}},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":{"tool_calls":[{"id":"call-ours-1","type":"function","function":{"name":"square_root","arguments":"{\"number\": 144}"}}]},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":{"response":{"is_fruit":true}},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":{"response":"<think>\nSeventeen threes.\n</think>\n\n51"},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":{"response":"<tool_call>\n{'arguments': {'number': 144}, 'name': 'square_root'}\n</tool_call>"},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":{"id":"chatcmpl-ours","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hi.","reasoning_content":"Greet back."},"finish_reason":"stop"}],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}},"success":true,"errors":[],"messages":[]}"#,
+    r#"{"result":null,"success":false,"errors":[{"code":3040,"message":"Capacity temporarily exceeded, please try again."}],"messages":[]}"#,
+];
+
+const STREAM_BODIES: &[&str] = &[
+    "data: {\"response\":\"Hel\",\"p\":\"abc\"}\n\ndata: {\"response\":\"lo\"}\n\ndata: {\"response\":\"\",\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\ndata: [DONE]\n\n",
+    "data: {\"response\":\"<think>\\nhm\"}\r\n\r\ndata: {\"response\":\"</think>\\n\\n51\"}\r\n\r\ndata: {}\r\n\r\ndata: [DONE]\r\n\r\n",
+    "data: {\"response\":\"\",\"tool_calls\":[{\"index\":0,\"id\":\"call-ours-2\",\"type\":\"function\",\"function\":{\"name\":\"square_root\"}}]}\n\ndata: {\"response\":\"\",\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"number\\\": 1\"}}]}\n\ndata: {\"response\":\"\",\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"44}\"}}]}\n\ndata: {\"response\":\"\",\"tool_calls\":[]}\n\ndata: [DONE]\n\n",
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"}}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":2,\"total_tokens\":4}}\n\ndata: [DONE]\n\n",
+    "data: {\"response\":\"one two three four fi\"}\n\ndata: {\"response\":\"ve six\"}\n\ndata: [DONE]\n\n",
+    "data: {\"response\":true}\n\ndata: [DONE]\n\n",
+];
+
+/// Fragments worth splicing into valid bodies: JSON edge values and the markers the decoders
+/// look for.
+#[rustfmt::skip]
+const FRAGMENTS: &[&str] = &[
+    "null",
+    "{}",
+    "[]",
+    "\"\"",
+    "true",
+    "-0",
+    "1e999",
+    "18446744073709551616",
+    "-1",
+    "\"\\ud800\"",
+    "{\"response\":",
+    "\"tool_calls\":[{",
+    "\"usage\":{\"prompt_tokens\":-5}",
+    "<think>",
+    "</think>",
+    "<tool_call>",
+    "</tool_call>",
+    "\"choices\":[{\"delta\":",
+    "\n\n",
+    "\r",
+    "data: ",
+    "[DONE]",
+    "\u{1F600}",
+    "\\",
+    "\"",
+    "{\"index\":4294967296,",
+];
+
+/// A mutation applied to a valid body.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Truncate(usize),
+    Insert(usize, usize),
+    Remove(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Flip(p, b)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), 0..FRAGMENTS.len()).prop_map(|(p, f)| Mutation::Insert(p, f)),
+        (any::<usize>(), 1usize..16).prop_map(|(p, n)| Mutation::Remove(p, n)),
+    ]
+}
+
+fn mutate(base: &str, mutations: &[Mutation]) -> Vec<u8> {
+    let mut b = base.as_bytes().to_vec();
+    for m in mutations {
+        let len = b.len();
+        match *m {
+            Mutation::Flip(p, byte) if len > 0 => b[p % len] = byte,
+            Mutation::Truncate(p) => b.truncate(p % (len + 1)),
+            Mutation::Insert(p, f) => {
+                let at = p % (len + 1);
+                b.splice(at..at, FRAGMENTS[f].bytes());
+            }
+            Mutation::Remove(p, n) if len > 0 => {
+                let at = p % len;
+                b.drain(at..(at + n).min(len));
+            }
+            _ => {}
+        }
+    }
+    b
+}
+
+/// Cuts `input` at the given points (taken modulo its length, sorted).
+fn split<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+    points.sort_unstable();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for p in points {
+        pieces.push(&input[start..p]);
+        start = p;
+    }
+    pieces.push(&input[start..]);
+    pieces
+}
+
+/// An event's name and data.
+type Framed = (Option<String>, Vec<u8>);
+
+/// Frames `pieces` with an [`SseDecoder`]: the events, or the error's kind and message.
+fn frame(pieces: &[&[u8]], max_line: usize) -> Result<Vec<Framed>, String> {
+    let mut d = SseDecoder::new(max_line);
+    let mut out = Vec::new();
+    for piece in pieces {
+        d.feed(piece);
+        loop {
+            match d.next_event() {
+                Ok(Some(e)) => out.push((e.event, e.data.to_vec())),
+                Ok(None) => break,
+                Err(e) => return Err(format!("{}: {}", e.kind(), e.message())),
+            }
+        }
+    }
+    match d.finish() {
+        Ok(Some(e)) => out.push((e.event, e.data.to_vec())),
+        Ok(None) => {}
+        Err(e) => return Err(format!("{}: {}", e.kind(), e.message())),
+    }
+    Ok(out)
+}
+
+/// The result of a stream decode, comparable across splits.
+fn stream_outcome(model: &str, req: &ChatRequest, pieces: &[&[u8]]) -> String {
+    let mut events: Vec<StreamEvent> = Vec::new();
+    let r = decode_stream(model, req, pieces.iter().copied(), |e| {
+        events.push(e.clone())
+    });
+    format!("{r:?} / {events:?}")
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Arbitrary bytes split anywhere: no panic, and the same events (or the same error)
+    /// whatever the split, even with a small line limit.
+    #[test]
+    fn sse_framing_ignores_how_bytes_are_split(
+        input in prop::collection::vec(
+            prop_oneof![4 => any::<u8>(), 1 => Just(b'\n'), 1 => Just(b'\r'), 1 => Just(b':')],
+            0..300,
+        ),
+        cuts in prop::collection::vec(any::<usize>(), 0..12),
+        max_line in prop_oneof![Just(8usize), Just(64), Just(1 << 20)],
+    ) {
+        let whole = frame(&[&input], max_line);
+        let pieces = split(&input, &cuts);
+        prop_assert_eq!(frame(&pieces, max_line), whole);
+    }
+
+    /// Well-formed events with any line endings, split anywhere, come out exactly as sent.
+    #[test]
+    fn sse_framing_round_trips_valid_events(
+        events in prop::collection::vec(
+            prop::collection::vec(prop::collection::vec(32u8..127, 0..20), 1..4),
+            0..8,
+        ),
+        ending in prop::sample::select(vec!["\n", "\r\n", "\r"]),
+        cuts in prop::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let mut wire = Vec::new();
+        let mut expected = Vec::new();
+        for lines in &events {
+            for line in lines {
+                wire.extend_from_slice(b"data: ");
+                wire.extend_from_slice(line);
+                wire.extend_from_slice(ending.as_bytes());
+            }
+            wire.extend_from_slice(ending.as_bytes());
+            expected.push((None, lines.join(&b'\n')));
+        }
+        prop_assert_eq!(frame(&split(&wire, &cuts), 1 << 20), Ok(expected));
+    }
+
+    /// Arbitrary bytes as a sync body, any status, any family and request: an error, never a
+    /// panic.
+    #[test]
+    fn decode_sync_never_panics_on_arbitrary_bytes(
+        body in prop::collection::vec(any::<u8>(), 0..400),
+        status in prop_oneof![Just(200u16), 100u16..600],
+        model in prop::sample::select(MODELS),
+        req in 0usize..4,
+    ) {
+        let _ = decode_sync(model, &requests()[req], status, &body);
+    }
+
+    /// Valid sync bodies, mutated: never a panic.
+    #[test]
+    fn decode_sync_never_panics_on_mutated_bodies(
+        base in prop::sample::select(SYNC_BODIES),
+        mutations in prop::collection::vec(mutation(), 1..6),
+        model in prop::sample::select(MODELS),
+        req in 0usize..4,
+    ) {
+        let body = mutate(base, &mutations);
+        let _ = decode_sync(model, &requests()[req], 200, &body);
+    }
+
+    /// Arbitrary bytes as a stream, split anywhere: never a panic, and the outcome does not
+    /// depend on the split.
+    #[test]
+    fn decode_stream_never_panics_on_arbitrary_bytes(
+        body in prop::collection::vec(
+            prop_oneof![3 => any::<u8>(), 1 => prop::sample::select(b"data: {}[]\"\n".to_vec())],
+            0..400,
+        ),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        model in prop::sample::select(MODELS),
+        req in 0usize..4,
+    ) {
+        let req = &requests()[req];
+        let whole = stream_outcome(model, req, &[&body]);
+        prop_assert_eq!(stream_outcome(model, req, &split(&body, &cuts)), whole);
+    }
+
+    /// Valid streams, mutated and split anywhere: never a panic, split-independent.
+    #[test]
+    fn decode_stream_never_panics_on_mutated_streams(
+        base in prop::sample::select(STREAM_BODIES),
+        mutations in prop::collection::vec(mutation(), 1..6),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        model in prop::sample::select(MODELS),
+        req in 0usize..4,
+    ) {
+        let body = mutate(base, &mutations);
+        let req = &requests()[req];
+        let whole = stream_outcome(model, req, &[&body]);
+        prop_assert_eq!(stream_outcome(model, req, &split(&body, &cuts)), whole);
+    }
+
+    /// A valid stream cut anywhere before its `[DONE]` line is complete is a protocol error,
+    /// never a silent partial success.
+    #[test]
+    fn truncated_streams_are_protocol_errors(
+        base in prop::sample::select(STREAM_BODIES),
+        cut in any::<usize>(),
+        model in prop::sample::select(MODELS),
+    ) {
+        let done_line = base.find("data: [DONE]").unwrap() + "data: [DONE]".len();
+        let cut = cut % (done_line + 1);
+        // Requests without a stop sequence: only [DONE] may end these streams.
+        let req = &requests()[0];
+        let r = decode_stream(model, req, [&base.as_bytes()[..cut]], |_| {});
+        let kind = r.as_ref().err().map(|e| e.kind());
+        prop_assert_eq!(kind, Some(ErrorKind::Protocol), "cut at {}: {:?}", cut, r);
+    }
+}
+
+#[test]
+fn every_seed_body_decodes_for_every_family() {
+    // The seeds must be valid for the mutations above to explore near-valid inputs.
+    let req = &requests()[0];
+    for body in &SYNC_BODIES[..SYNC_BODIES.len() - 1] {
+        assert!(
+            decode_sync(MODELS[0], req, 200, body.as_bytes()).is_ok(),
+            "{body}"
+        );
+    }
+    for body in STREAM_BODIES {
+        let model = if body.contains("chat.completion.chunk") {
+            "@cf/zai-org/glm-4.7-flash"
+        } else {
+            MODELS[0]
+        };
+        let r = decode_stream(model, req, [body.as_bytes()], |_| {});
+        assert!(r.is_ok(), "{body}: {r:?}");
+    }
+}
