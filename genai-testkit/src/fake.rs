@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use genai_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
-    Modalities, Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent,
-    Support, ToolCall, ToolChoice, ToolDef, Usage,
+    Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent, Support,
+    ToolCall, ToolChoice, ToolDef, Usage,
 };
 use serde_json::{json, Map, Value};
 
