@@ -40,14 +40,19 @@ impl SseEvent {
 /// ```
 #[derive(Debug)]
 pub struct SseDecoder {
+    /// Unconsumed input. Bytes before `line_start` were processed but may still back `data`.
     buf: BytesMut,
-    /// Bytes of `buf` already searched for a line end.
+    /// Where the line being read starts in `buf`.
+    line_start: usize,
+    /// Bytes from `line_start` already searched for a line end.
     scanned: usize,
     max_line: usize,
-    data: Option<Bytes>,
+    /// The event's only data line so far, as a range of `buf` (sliced out without a copy when
+    /// the event is dispatched).
+    data: Option<(usize, usize)>,
     joined: Option<Vec<u8>>,
     event: Option<String>,
-    /// The previous line ended with `\r`: a `\n` at the start of the buffer belongs to it.
+    /// The previous line ended with `\r`: a `\n` at the start of the next line belongs to it.
     skip_lf: bool,
 }
 
@@ -56,6 +61,7 @@ impl SseDecoder {
     pub fn new(max_line: usize) -> Self {
         SseDecoder {
             buf: BytesMut::new(),
+            line_start: 0,
             scanned: 0,
             max_line,
             data: None,
@@ -73,32 +79,34 @@ impl SseDecoder {
     /// The next complete event, or `None` until more bytes arrive.
     pub fn next_event(&mut self) -> Result<Option<SseEvent>> {
         loop {
-            if self.skip_lf && !self.buf.is_empty() {
-                if self.buf[0] == b'\n' {
-                    let _ = self.buf.split_to(1);
+            if self.skip_lf && self.line_start < self.buf.len() {
+                if self.buf[self.line_start] == b'\n' {
+                    self.line_start += 1;
                 }
                 self.skip_lf = false;
             }
-            let Some(rel) = memchr::memchr2(b'\n', b'\r', &self.buf[self.scanned..]) else {
-                self.scanned = self.buf.len();
-                if self.buf.len() > self.max_line {
+            let from = self.line_start + self.scanned;
+            let Some(rel) = memchr::memchr2(b'\n', b'\r', &self.buf[from..]) else {
+                self.scanned = self.buf.len() - self.line_start;
+                if self.scanned > self.max_line {
                     return Err(self.too_long());
                 }
+                self.compact();
                 return Ok(None);
             };
-            let end = self.scanned + rel;
-            if end > self.max_line {
+            let end = from + rel;
+            if end - self.line_start > self.max_line {
                 // The same verdict as for a line still arriving: how the network split the
                 // bytes must not decide whether a line is refused.
                 return Err(self.too_long());
             }
+            let start = self.line_start;
+            self.line_start = end + 1;
             self.scanned = 0;
-            let term = self.buf[end];
-            let line = self.buf.split_to(end + 1).freeze().slice(..end);
-            if term == b'\r' {
+            if self.buf[end] == b'\r' {
                 self.skip_lf = true;
             }
-            if let Some(event) = self.take_line(line) {
+            if let Some(event) = self.take_line(start, end) {
                 return Ok(Some(event));
             }
         }
@@ -111,42 +119,63 @@ impl SseDecoder {
         ))
     }
 
-    /// Processes one line; returns an event when the line is blank and one is pending.
-    fn take_line(&mut self, line: Bytes) -> Option<SseEvent> {
-        if line.is_empty() {
+    /// Drops processed bytes no pending data line needs, so the buffer holds at most the
+    /// unfinished line (plus, while an event is open, its data line and the lines after it).
+    fn compact(&mut self) {
+        if let Some((s, e)) = self.data {
+            if self.line_start <= self.max_line {
+                return;
+            }
+            // Many lines after the data line: keep a copy of the data rather than the lines.
+            self.joined = Some(self.buf[s..e].to_vec());
+            self.data = None;
+        }
+        let _ = self.buf.split_to(self.line_start);
+        self.line_start = 0;
+    }
+
+    /// Processes the line `buf[start..end]`; returns an event when the line is blank and one
+    /// is pending.
+    fn take_line(&mut self, start: usize, end: usize) -> Option<SseEvent> {
+        if start == end {
             return self.dispatch();
         }
+        let line = &self.buf[start..end];
         if line[0] == b':' {
             return None;
         }
-        let (field, value) = match memchr::memchr(b':', &line) {
+        let (field, value) = match memchr::memchr(b':', line) {
             Some(i) => {
                 let v = if line.get(i + 1) == Some(&b' ') {
                     i + 2
                 } else {
                     i + 1
                 };
-                (line.slice(..i), line.slice(v..))
+                (&line[..i], (start + v, end))
             }
-            None => (line.clone(), Bytes::new()),
+            None => (line, (end, end)),
         };
-        match &field[..] {
-            b"data" => match (&mut self.data, &mut self.joined) {
+        match field {
+            b"data" => match (self.data, &mut self.joined) {
                 (None, None) => self.data = Some(value),
-                (Some(first), None) => {
-                    let mut v = Vec::with_capacity(first.len() + 1 + value.len());
-                    v.extend_from_slice(first);
+                (Some((s, e)), None) => {
+                    let value = &self.buf[value.0..value.1];
+                    let mut v = Vec::with_capacity(e - s + 1 + value.len());
+                    v.extend_from_slice(&self.buf[s..e]);
                     v.push(b'\n');
-                    v.extend_from_slice(&value);
+                    v.extend_from_slice(value);
                     self.data = None;
                     self.joined = Some(v);
                 }
                 (_, Some(v)) => {
                     v.push(b'\n');
-                    v.extend_from_slice(&value);
+                    v.extend_from_slice(&self.buf[value.0..value.1]);
                 }
             },
-            b"event" => self.event = Some(String::from_utf8_lossy(&value).into_owned()),
+            b"event" => {
+                let value = &self.buf[value.0..value.1];
+                self.event = Some(String::from_utf8_lossy(value).into_owned());
+            }
             _ => {}
         }
         None
@@ -154,7 +183,13 @@ impl SseDecoder {
 
     fn dispatch(&mut self) -> Option<SseEvent> {
         let data = match (self.data.take(), self.joined.take()) {
-            (Some(d), _) => d,
+            (Some((s, e)), _) => {
+                // One split per event: the event's bytes leave the buffer, the data is a
+                // zero-copy slice of them.
+                let consumed = self.buf.split_to(self.line_start).freeze();
+                self.line_start = 0;
+                consumed.slice(s..e)
+            }
             (None, Some(v)) => Bytes::from(v),
             (None, None) => {
                 self.event = None;
@@ -173,10 +208,10 @@ impl SseDecoder {
         if let Some(event) = self.next_event()? {
             return Ok(Some(event));
         }
-        if !self.buf.is_empty() {
+        let unfinished = self.buf.len() - self.line_start;
+        if unfinished > 0 {
             return Err(Error::protocol(format!(
-                "the stream ended in the middle of an event ({} bytes of an unfinished line)",
-                self.buf.len()
+                "the stream ended in the middle of an event ({unfinished} bytes of an unfinished line)"
             )));
         }
         Ok(self.dispatch())
@@ -271,6 +306,19 @@ mod tests {
             decode_with_limit(b"data: 12\n\n", 3, 8).unwrap(),
             vec![(None, b"12".to_vec())]
         );
+    }
+
+    #[test]
+    fn lines_after_a_data_line_do_not_pile_up() {
+        let mut d = SseDecoder::new(64);
+        d.feed(b"data: kept\n");
+        for _ in 0..1000 {
+            d.feed(b": a comment line that the decoder must not keep around\n");
+            assert!(d.next_event().unwrap().is_none());
+            assert!(d.buf.len() < 256, "buffer grew to {}", d.buf.len());
+        }
+        d.feed(b"\n");
+        assert_eq!(&d.next_event().unwrap().unwrap().data[..], b"kept");
     }
 
     #[test]
