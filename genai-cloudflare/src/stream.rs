@@ -1,6 +1,11 @@
 //! Streamed replies: SSE events in, [`StreamEvent`]s out.
 
-use genai_core::http::SseBody;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use genai_core::http::{SseBody, SseEvent};
 use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
@@ -69,13 +74,85 @@ impl StreamDecoder {
     }
 }
 
-struct State {
+type Read = Pin<Box<dyn Future<Output = (SseBody, Result<Option<SseEvent>>)> + Send>>;
+
+/// The caller's stream. Events already read are decoded synchronously in `poll_next`; only a
+/// network read is a future (one per read, not per event).
+struct EventStream {
     body: Option<SseBody>,
+    reading: Option<Read>,
     decoder: StreamDecoder,
     span: tracing::Span,
     failed: bool,
     /// The API token, scrubbed from errors.
     secret: String,
+}
+
+impl Stream for EventStream {
+    type Item = Result<StreamEvent>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(ev) = this.decoder.pop() {
+                if let StreamEvent::Usage(u) = &ev {
+                    this.span.record("input_tokens", u.input_tokens);
+                    this.span.record("output_tokens", u.output_tokens);
+                }
+                return Poll::Ready(Some(Ok(ev)));
+            }
+            if this.failed || this.decoder.is_done() {
+                // Closes the connection as soon as nothing more is needed.
+                this.body = None;
+                this.reading = None;
+                return Poll::Ready(None);
+            }
+            let buffered = match this.body.as_mut() {
+                Some(body) => body.next_buffered(),
+                None if this.reading.is_some() => Ok(None),
+                None => return Poll::Ready(None),
+            };
+            let event = match buffered {
+                Ok(Some(ev)) => Ok(Some(ev)),
+                Err(e) => Err(e),
+                Ok(None) => {
+                    let reading = match &mut this.reading {
+                        Some(r) => r,
+                        None => {
+                            let Some(mut body) = this.body.take() else {
+                                return Poll::Ready(None);
+                            };
+                            this.reading.insert(Box::pin(async move {
+                                let r = body.next_event().await;
+                                (body, r)
+                            }))
+                        }
+                    };
+                    let Poll::Ready((body, r)) = reading.as_mut().poll(cx) else {
+                        return Poll::Pending;
+                    };
+                    this.reading = None;
+                    this.body = Some(body);
+                    r
+                }
+            };
+            let step = match event {
+                Ok(Some(ev)) => this.decoder.on_data(&ev.data),
+                Ok(None) => this.decoder.on_eof(),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = step {
+                this.failed = true;
+                this.body = None;
+                let e = crate::errors::redact(
+                    e.with_provider(crate::errors::PROVIDER),
+                    &this.secret,
+                );
+                tracing::debug!(parent: &this.span, kind = %e.kind(), "stream failed");
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
+    }
 }
 
 /// The caller's stream over an SSE body. Reading stops at `[DONE]` or a stop sequence, and the
@@ -87,38 +164,12 @@ pub(crate) fn chat_stream(
     span: tracing::Span,
     secret: String,
 ) -> ChatStream {
-    let state = State {
+    ChatStream::new(EventStream {
         body: Some(body),
+        reading: None,
         decoder,
         span,
         failed: false,
         secret,
-    };
-    ChatStream::new(futures_util::stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(ev) = st.decoder.pop() {
-                if let StreamEvent::Usage(u) = &ev {
-                    st.span.record("input_tokens", u.input_tokens);
-                    st.span.record("output_tokens", u.output_tokens);
-                }
-                return Some((Ok(ev), st));
-            }
-            if st.failed || st.decoder.is_done() {
-                return None;
-            }
-            let body = st.body.as_mut()?;
-            let step = match body.next_event().await {
-                Ok(Some(ev)) => st.decoder.on_data(&ev.data),
-                Ok(None) => st.decoder.on_eof(),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = step {
-                st.failed = true;
-                st.body = None;
-                let e = crate::errors::redact(e.with_provider(crate::errors::PROVIDER), &st.secret);
-                tracing::debug!(parent: &st.span, kind = %e.kind(), "stream failed");
-                return Some((Err(e), st));
-            }
-        }
-    }))
+    })
 }

@@ -367,6 +367,13 @@ impl SseBody {
         }
     }
 
+    /// The next event already received, without waiting for the network; `None` when more
+    /// bytes are needed (then call [`next_event`](Self::next_event)). Lets a caller drain a
+    /// read's events synchronously, with no future per event.
+    pub fn next_buffered(&mut self) -> Result<Option<SseEvent>> {
+        self.decoder.next_event()
+    }
+
     /// The reply's status.
     pub fn status(&self) -> StatusCode {
         self.resp.status()
