@@ -144,10 +144,8 @@ impl Stream for EventStream {
             if let Err(e) = step {
                 this.failed = true;
                 this.body = None;
-                let e = crate::errors::redact(
-                    e.with_provider(crate::errors::PROVIDER),
-                    &this.secret,
-                );
+                let e =
+                    crate::errors::redact(e.with_provider(crate::errors::PROVIDER), &this.secret);
                 tracing::debug!(parent: &this.span, kind = %e.kind(), "stream failed");
                 return Poll::Ready(Some(Err(e)));
             }
