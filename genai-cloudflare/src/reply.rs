@@ -4,6 +4,7 @@
 //! through the same reasoning split, text-form tool call recovery, client-side stop sequences,
 //! argument clean-up and finish-reason inference, so the two modes cannot disagree.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use genai_core::text::{StopScanner, ThinkSplitter};
@@ -127,7 +128,7 @@ impl Shaper {
     /// where a JSON `response` is the answer itself rather than a streamed JSON token.
     pub(crate) fn apply(&mut self, chunk: WireResult<'_>, whole: bool) -> Result<()> {
         match chunk.response {
-            Some(ResponseValue::Text(t)) => self.model_text(&t),
+            Some(ResponseValue::Text(t)) => self.model_text_owned(t),
             Some(ResponseValue::Json(v)) if whole => {
                 let text = v.to_string();
                 self.emit_text_unchecked(text);
@@ -161,6 +162,20 @@ impl Shaper {
             }
         }
         Ok(())
+    }
+
+    /// [`model_text`](Self::model_text), moving the text into the event when nothing has to
+    /// look at it (no reasoning split, no tool-call gate, no stop sequence): a whole sync reply
+    /// is then not copied once more.
+    fn model_text_owned(&mut self, delta: Cow<'_, str>) {
+        if self.think.is_none() && matches!(self.gate, Gate::Open) && !self.stop.is_active() {
+            if !delta.is_empty() && !self.stopped() {
+                self.out
+                    .push_back(StreamEvent::TextDelta(delta.into_owned()));
+            }
+            return;
+        }
+        self.model_text(&delta)
     }
 
     /// Text as the model wrote it (reasoning tags included).
