@@ -3,7 +3,7 @@
 //! Not part of the stable API: the same decoders the client uses, without any I/O.
 
 use genai_core::http::SseDecoder;
-use genai_core::{ChatRequest, ChatResponse, ResponseAccumulator, Result, StreamEvent};
+use genai_core::{ChatRequest, ChatResponse, ModelInfo, ResponseAccumulator, Result, StreamEvent};
 
 use crate::family::Family;
 use crate::reply::{CallContext, Shaper};
@@ -17,6 +17,12 @@ pub fn decode_sync(
     body: &[u8],
 ) -> Result<ChatResponse> {
     crate::client::decode_reply(Family::of(model), req, status, body)
+}
+
+/// Decodes one page of the model catalog (`/ai/models/search`): the models with their derived
+/// capabilities, and the `total_count` the page claims.
+pub fn decode_catalog_page(status: u16, body: &[u8]) -> Result<(Vec<ModelInfo>, Option<u64>)> {
+    crate::models::decode_page(status, body)
 }
 
 /// Decodes an SSE body delivered in `pieces` (split anywhere) for `model`, calling `on_event`
@@ -75,5 +81,18 @@ mod tests {
         assert_eq!(n, 3);
         let cut = &body[..body.len() - 10];
         assert!(decode_stream("@cf/meta/llama-3.2-1b-instruct", &req, [cut], |_| {}).is_err());
+    }
+
+    #[test]
+    fn catalog_pages_decode_with_capabilities() {
+        let body = br#"{"success":true,"result":[{"name":"@cf/meta/llama-3.3-70b-instruct-fp8-fast","task":{"name":"Text Generation"},"properties":[{"property_id":"context_window","value":"24000"},{"property_id":"function_calling","value":"true"}]},{"name":"@cf/x/embed","task":{"name":"Text Embeddings"},"properties":[]}],"result_info":{"total_count":7}}"#;
+        let (models, total) = decode_catalog_page(200, body).unwrap();
+        assert_eq!(total, Some(7));
+        assert_eq!(models[0].context_window, Some(24000));
+        assert!(models[0].chat && models[0].capabilities.sync.tools.is_usable());
+        assert!(!models[1].chat && !models[1].capabilities.sync.tools.is_usable());
+        let err = decode_catalog_page(400, br#"{"success":false,"errors":[{"code":10001,"message":"Unable to authenticate request"}]}"#).unwrap_err();
+        assert_eq!(err.kind(), genai_core::ErrorKind::Unauthenticated);
+        assert!(decode_catalog_page(200, b"<html>").is_err());
     }
 }

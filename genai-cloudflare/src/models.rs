@@ -49,24 +49,13 @@ pub(crate) async fn list(client: &Cloudflare) -> Result<Vec<ModelInfo>> {
         )
         .await
         .map_err(|e| e.with_provider(PROVIDER))?;
-        let page: CatalogPage = serde_json::from_slice(&body).map_err(|e| {
-            Error::protocol(format!(
-                "HTTP {status}: the model list is not valid JSON ({e}): {}",
-                excerpt(&String::from_utf8_lossy(&body), 200)
-            ))
-            .with_provider(PROVIDER)
-        })?;
-        if page.success == Some(false) {
-            return Err(errors::from_codes(status, &page.errors).with_status(status));
-        }
-        let total = page.result_info.and_then(|i| i.total_count);
-        let batch = page.result.unwrap_or_default();
+        let (batch, total) = decode_page(status, &body)?;
         if batch.is_empty() {
             break;
         }
         for m in batch {
-            if seen.insert(m.name.clone()) {
-                models.push(model_info(&m));
+            if seen.insert(m.id.clone()) {
+                models.push(m);
             }
         }
         // `total_count` overstates what the pages hold: it only ends the loop early.
@@ -75,6 +64,28 @@ pub(crate) async fn list(client: &Cloudflare) -> Result<Vec<ModelInfo>> {
         }
     }
     Ok(models)
+}
+
+/// Decodes one page of `/ai/models/search`: its models and the `total_count` it claims.
+pub(crate) fn decode_page(status: u16, body: &[u8]) -> Result<(Vec<ModelInfo>, Option<u64>)> {
+    let page: CatalogPage = serde_json::from_slice(body).map_err(|e| {
+        Error::protocol(format!(
+            "HTTP {status}: the model list is not valid JSON ({e}): {}",
+            excerpt(&String::from_utf8_lossy(body), 200)
+        ))
+        .with_provider(PROVIDER)
+    })?;
+    if page.success == Some(false) {
+        return Err(errors::from_codes(status, &page.errors).with_status(status));
+    }
+    let total = page.result_info.and_then(|i| i.total_count);
+    let models = page
+        .result
+        .unwrap_or_default()
+        .iter()
+        .map(model_info)
+        .collect();
+    Ok((models, total))
 }
 
 fn model_info(m: &CatalogModel) -> ModelInfo {
