@@ -191,6 +191,34 @@ fn init_tracing() {
         .try_init();
 }
 
+/// Writes one line to stdout. A closed stdout (`genai … | head`) is not an error worth a
+/// panic: the line is dropped.
+pub(crate) fn emit_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// A schema name services accept (`[A-Za-z0-9_-]`, at most 64 characters).
+fn schema_name(raw: &str) -> String {
+    let name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if name.is_empty() {
+        "reply".to_owned()
+    } else {
+        name
+    }
+}
+
 fn print_error_json(e: &Error) {
     let obj = json!({"error": {
         "kind": e.kind().as_str(),
@@ -287,12 +315,13 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     }
     if let Some(path) = &args.json_schema {
         let schema: Value = read_json_file(path, "JSON schema")?;
-        let name = schema
+        let raw = schema
             .get("title")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "reply".to_owned());
+            .unwrap_or_default();
+        let name = schema_name(&raw);
         req = req.response_format(ResponseFormat::JsonSchema { name, schema });
     }
     req.max_tokens = args.max_tokens;
@@ -350,7 +379,7 @@ async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         reply
     };
     if format == Format::Json {
-        println!("{}", reply_json(client.model(), &reply));
+        emit_line(&reply_json(client.model(), &reply).to_string());
     }
     Ok(())
 }
@@ -395,7 +424,7 @@ async fn models(args: ProviderArgs) -> genai_core::Result<()> {
                     })
                 })
                 .collect();
-            println!("{}", Value::Array(list));
+            emit_line(&Value::Array(list).to_string());
         }
         Format::Text => {
             let mut out = std::io::stdout().lock();
@@ -411,4 +440,16 @@ async fn models(args: ProviderArgs) -> genai_core::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_name;
+
+    #[test]
+    fn schema_names_are_made_acceptable() {
+        assert_eq!(schema_name("my answer.v2"), "my_answer_v2");
+        assert_eq!(schema_name(""), "reply");
+        assert_eq!(schema_name(&"x".repeat(100)).len(), 64);
+    }
 }

@@ -220,7 +220,7 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
     } else {
         render_markdown(&board, &picks)
     };
-    println!("{text}");
+    crate::emit_line(&text);
     if let Some(out) = &args.out {
         std::fs::write(out, &text)
             .map_err(|e| Error::config(format!("cannot write {}: {e}", out.display())))?;
