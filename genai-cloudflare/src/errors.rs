@@ -110,7 +110,9 @@ pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
         Some(5016 | 5018 | 3041 | 5035) => (ErrorKind::PermissionDenied, false),
         Some(7000 | 7003 | 5007 | 3042) => (ErrorKind::NotFound, false),
         Some(5006 | 3003 | 3006 | 8006) => (ErrorKind::InvalidRequest, false),
-        Some(3007 | 3008) => (ErrorKind::Timeout, true),
+        // A 4xx: never retried (the service gave up on this request; sending it again is the
+        // caller's call).
+        Some(3007 | 3008) => (ErrorKind::Timeout, false),
         Some(3040) => (ErrorKind::Unavailable, true),
         Some(3021) => (ErrorKind::RateLimited, true),
         // The daily free allocation is used up: retrying today will not help.
@@ -123,7 +125,7 @@ pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
             };
             (
                 kind,
-                matches!(kind, ErrorKind::RateLimited | ErrorKind::Unavailable) || status == 408,
+                matches!(kind, ErrorKind::RateLimited | ErrorKind::Unavailable),
             )
         }
     };
@@ -239,7 +241,7 @@ mod tests {
                 r#"{"errors":[{"code":3007,"message":"Request timeout"}],"success":false}"#,
                 ErrorKind::Timeout,
                 Some(3007),
-                true,
+                false,
             ),
             (
                 413,

@@ -26,6 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// use std::time::Duration;
 /// let opts = HttpOptions::default().timeout(Duration::from_secs(30));
 /// assert_eq!(opts.timeout, Some(Duration::from_secs(30)));
+/// assert_eq!(opts.idle_timeout, Some(Duration::from_secs(30)));
 /// assert_eq!(opts.retry.max_retries, 2);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +34,10 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct HttpOptions {
     /// Retries of failures that may succeed later.
     pub retry: RetryPolicy,
-    /// The overall deadline of one call, retries and waits included (default 120 s).
+    /// The overall deadline of one call, retries, waits and a whole stream included (default
+    /// 10 minutes: long generations take minutes; the idle limit catches a stalled peer).
     pub timeout: Option<Duration>,
-    /// The longest silence between two reads of a reply (default 60 s).
+    /// The longest silence between two reads of a reply, error bodies included (default 60 s).
     pub idle_timeout: Option<Duration>,
     /// The largest reply accepted, in bytes (default 64 MiB; a stream counts all its bytes).
     pub max_response_bytes: usize,
@@ -47,7 +49,7 @@ impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {
             retry: RetryPolicy::default(),
-            timeout: Some(Duration::from_secs(120)),
+            timeout: Some(Duration::from_secs(600)),
             idle_timeout: Some(Duration::from_secs(60)),
             max_response_bytes: 64 << 20,
             max_event_bytes: 1 << 20,
@@ -62,10 +64,11 @@ impl HttpOptions {
         self
     }
 
-    /// Sets the overall deadline and, unless set apart, the idle limit too.
+    /// Sets the overall deadline and the idle limit to `timeout` (call
+    /// [`idle_timeout`](Self::idle_timeout) afterwards to set the idle limit apart).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
-        self.idle_timeout = Some(self.idle_timeout.map_or(timeout, |i| i.min(timeout)));
+        self.idle_timeout = Some(timeout);
         self
     }
 
@@ -151,13 +154,10 @@ impl HttpFailure {
 
     /// The error a status implies when the body says nothing better: 401 unauthenticated,
     /// 403 permission denied, 404 not found, 408 timeout, 429 rate limited, 5xx unavailable,
-    /// other 4xx invalid request. `Retry-After` is attached.
+    /// other 4xx invalid request. Only 429 and 5xx are retryable. `Retry-After` is attached.
     pub fn default_error(&self, message: impl Into<String>) -> Error {
         let kind = status_kind(self.status);
         let mut err = Error::new(kind, message).with_status(self.status);
-        if matches!(self.status, 408 | 409) {
-            err = err.with_retryable(true);
-        }
         if let Some(d) = self.retry_after() {
             err = err.with_retry_after(d);
         }
@@ -172,7 +172,6 @@ pub fn status_kind(status: u16) -> ErrorKind {
         403 => ErrorKind::PermissionDenied,
         404 => ErrorKind::NotFound,
         408 => ErrorKind::Timeout,
-        409 => ErrorKind::Unavailable,
         429 => ErrorKind::RateLimited,
         500..=599 => ErrorKind::Unavailable,
         _ => ErrorKind::InvalidRequest,
@@ -211,7 +210,10 @@ pub async fn send(
                 let status = resp.status();
                 span.record("status", status.as_u16());
                 let headers = resp.headers().clone();
-                let body = read_body(resp, MAX_ERROR_BODY, deadline, None, true).await?;
+                // A body that stalls or breaks still leaves the status to judge by.
+                let body = read_body(resp, MAX_ERROR_BODY, deadline, options.idle_timeout, true)
+                    .await
+                    .unwrap_or_default();
                 map_failure(HttpFailure {
                     status: status.as_u16(),
                     headers,
@@ -390,6 +392,37 @@ mod tests {
         assert_eq!(status_kind(429), ErrorKind::RateLimited);
         assert_eq!(status_kind(503), ErrorKind::Unavailable);
         assert_eq!(status_kind(422), ErrorKind::InvalidRequest);
+    }
+
+    #[test]
+    fn only_429_and_5xx_are_retryable_by_status() {
+        for (status, retryable) in [
+            (400, false),
+            (408, false),
+            (409, false),
+            (429, true),
+            (500, true),
+            (503, true),
+        ] {
+            let f = HttpFailure {
+                status,
+                headers: HeaderMap::new(),
+                body: Bytes::new(),
+            };
+            assert_eq!(f.default_error("x").is_retryable(), retryable, "{status}");
+        }
+        assert_eq!(status_kind(409), ErrorKind::InvalidRequest);
+    }
+
+    #[test]
+    fn timeout_sets_the_idle_limit_too_even_above_the_default() {
+        let o = HttpOptions::default().timeout(Duration::from_secs(300));
+        assert_eq!(o.idle_timeout, Some(Duration::from_secs(300)));
+        let o = o.idle_timeout(Duration::from_secs(5));
+        assert_eq!(
+            (o.timeout, o.idle_timeout),
+            (Some(Duration::from_secs(300)), Some(Duration::from_secs(5)))
+        );
     }
 
     #[test]
