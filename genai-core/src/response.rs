@@ -28,6 +28,7 @@ impl Usage {
 /// Why the model stopped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FinishReason {
     /// The model ended its reply.
     Stop,

@@ -125,6 +125,8 @@ impl ResponseAccumulator {
     /// Adds one event.
     pub fn push(&mut self, event: StreamEvent) {
         match event {
+            // The first delta is taken as is: a whole reply is not copied again.
+            StreamEvent::TextDelta(t) if self.reply.text.is_empty() => self.reply.text = t,
             StreamEvent::TextDelta(t) => self.reply.text.push_str(&t),
             StreamEvent::ReasoningDelta(t) => self.reply.reasoning.push_str(&t),
             StreamEvent::ToolCall(c) => self.reply.tool_calls.push(c),

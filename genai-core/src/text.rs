@@ -8,10 +8,13 @@ const CLOSE: &str = "</think>";
 
 /// Splits `<think>…</think>` reasoning from the answer, delta by delta.
 ///
-/// The splitter starts in reasoning (models that reason always do, and their chat template
-/// often swallows the opening tag): a leading `<think>` is dropped, everything up to `</think>`
-/// is reasoning, the rest is the answer. A reply cut before `</think>` is all reasoning.
-/// Whitespace around both parts is trimmed. Tags split across deltas are handled.
+/// A leading `<think>` opens the reasoning; everything up to `</think>` is reasoning and the
+/// rest is the answer. Reasoning models' chat templates often swallow the opening tag, so a
+/// reply that does not start with `<think>` is held until `</think>` shows it was reasoning;
+/// if the tag never comes, the reply is the answer, unless it was cut at the token limit
+/// ([`finish_cut`](Self::finish_cut)): a cut reply is all reasoning, as is a reply cut after
+/// an explicit `<think>`. Whitespace around both parts is trimmed. Tags split across deltas
+/// are handled.
 ///
 /// ```
 /// use genai_core::text::ThinkSplitter;
@@ -35,6 +38,8 @@ pub struct ThinkSplitter {
 enum ThinkState {
     /// Nothing but whitespace seen: an opening tag may still come.
     Start,
+    /// No opening tag: held until `</think>` or the end decides what it was.
+    Unopened,
     Reasoning,
     /// After `</think>`: leading whitespace of the answer is dropped.
     AnswerStart,
@@ -67,8 +72,21 @@ impl ThinkSplitter {
         self.drain(reasoning, text, false);
     }
 
-    /// Ends the reply: flushes what was held back.
+    /// Ends a reply that ended on its own: flushes what was held back.
     pub fn finish(&mut self, reasoning: &mut String, text: &mut String) {
+        self.finish_cut(false, reasoning, text);
+    }
+
+    /// Ends the reply; `cut` tells whether it stopped at the token limit, which makes text
+    /// held without any tag reasoning rather than answer.
+    pub fn finish_cut(&mut self, cut: bool, reasoning: &mut String, text: &mut String) {
+        if self.state == ThinkState::Unopened {
+            self.state = if cut {
+                ThinkState::Reasoning
+            } else {
+                ThinkState::AnswerStart
+            };
+        }
         self.drain(reasoning, text, true);
         self.buf.clear();
     }
@@ -83,12 +101,26 @@ impl ThinkSplitter {
                     }
                     if let Some(rest) = trimmed.strip_prefix(OPEN) {
                         self.buf = rest.to_owned();
+                        self.state = ThinkState::Reasoning;
                     } else if OPEN.starts_with(trimmed) && !at_end {
                         return; // maybe the start of `<think>`
                     } else {
                         self.buf = trimmed.to_owned();
+                        self.state = ThinkState::Unopened;
+                        if at_end {
+                            // `finish_cut` decided before: no tag at all is an answer.
+                            self.state = ThinkState::AnswerStart;
+                        }
                     }
-                    self.state = ThinkState::Reasoning;
+                }
+                ThinkState::Unopened => {
+                    if let Some(idx) = self.buf.find(CLOSE) {
+                        reasoning.push_str(self.buf[..idx].trim());
+                        self.buf.drain(..idx + CLOSE.len());
+                        self.state = ThinkState::AnswerStart;
+                        continue;
+                    }
+                    return;
                 }
                 ThinkState::Reasoning => {
                     if !self.reasoning_started {
@@ -319,7 +351,9 @@ mod tests {
             ("  <think>a</think>b", "a", "b"),
             ("<think></think>answer", "", "answer"),
             ("<think>\n\n</think>\n\n{\"a\": 1}", "", "{\"a\": 1}"),
-            ("<thin", "<thin", ""),
+            ("<thin", "", "<thin"),
+            ("A plain answer.", "", "A plain answer."),
+            ("{\"is_fruit\": true}", "", "{\"is_fruit\": true}"),
             ("x < y </think> ok", "x < y", "ok"),
             ("é</think>ü", "é", "ü"),
             ("a</think>b</think>c", "a", "b</think>c"),
@@ -346,6 +380,27 @@ mod tests {
         }
         s.finish(&mut out);
         (out, hit)
+    }
+
+    #[test]
+    fn a_cut_reply_without_tags_is_reasoning() {
+        for deltas in [
+            &["Thinking and thi", "nking"][..],
+            &["Thinking and thinking"][..],
+        ] {
+            let mut s = ThinkSplitter::new();
+            let (mut r, mut t) = (String::new(), String::new());
+            for d in deltas {
+                s.push(d, &mut r, &mut t);
+            }
+            s.finish_cut(true, &mut r, &mut t);
+            assert_eq!((r.as_str(), t.as_str()), ("Thinking and thinking", ""));
+        }
+        let mut s = ThinkSplitter::new();
+        let (mut r, mut t) = (String::new(), String::new());
+        s.push("<think>cut inside", &mut r, &mut t);
+        s.finish_cut(false, &mut r, &mut t);
+        assert_eq!((r.as_str(), t.as_str()), ("cut inside", ""));
     }
 
     #[test]
