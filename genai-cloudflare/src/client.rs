@@ -17,7 +17,7 @@ use crate::errors::{self, PROVIDER};
 use crate::family::Family;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::{chat_stream, StreamDecoder};
-use crate::wire::{Envelope, RunBody};
+use crate::wire::{Envelope, RunBody, WireResult};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
 ///
@@ -75,16 +75,17 @@ impl Cloudflare {
         self.inner.family
     }
 
-    /// The same account and settings with another model.
-    pub fn with_model(&self, model: impl Into<String>) -> Cloudflare {
-        let model = model.into();
+    /// The same account and settings with another model (checked like
+    /// [`CloudflareBuilder::model`]).
+    pub fn with_model(&self, model: impl AsRef<str>) -> Result<Cloudflare> {
+        let model = crate::config::normalize_model(model.as_ref())?;
         let inner = &self.inner;
         let base = inner
             .run_url
             .strip_suffix(inner.model.as_str())
             .unwrap_or(&inner.run_url);
         let family = Family::of(&model);
-        Cloudflare {
+        Ok(Cloudflare {
             inner: Arc::new(Inner {
                 run_url: format!("{base}{model}"),
                 models_url: inner.models_url.clone(),
@@ -97,7 +98,7 @@ impl Cloudflare {
                 check_capabilities: inner.check_capabilities,
                 log_content: inner.log_content,
             }),
-        }
+        })
     }
 
     /// The API token, only to scrub it from errors (see [`errors::redact`]).
@@ -223,11 +224,17 @@ pub(crate) fn decode_reply(
     if envelope.success == Some(false) || !envelope.errors.is_empty() {
         return Err(errors::from_codes(status, &envelope.errors).with_status(status));
     }
-    let result = envelope.result.ok_or_else(|| {
-        Error::protocol(format!("HTTP {status}: the reply has no `result`"))
+    let result = envelope
+        .result
+        .filter(WireResult::has_reply)
+        .ok_or_else(|| {
+            Error::protocol(format!(
+                "HTTP {status}: the reply has no `response`, `choices` or `tool_calls`: {}",
+                excerpt(&String::from_utf8_lossy(body), 200)
+            ))
             .with_status(status)
             .with_provider(PROVIDER)
-    })?;
+        })?;
     let mut shaper = Shaper::new(CallContext::new(family, req));
     shaper
         .apply(result, true)
@@ -332,7 +339,8 @@ mod tests {
             .unwrap();
         let shared: Arc<dyn ProviderGen> = Arc::new(client.clone());
         assert_eq!(shared.name(), "cloudflare");
-        let other = client.with_model("@cf/zai-org/glm-4.7-flash");
+        assert!(client.with_model(" ").is_err());
+        let other = client.with_model("@cf/zai-org/glm-4.7-flash").unwrap();
         assert!(other
             .inner
             .run_url

@@ -193,11 +193,7 @@ impl CloudflareBuilder {
                 Error::config("the API token contains characters not allowed in a header")
             })?;
         auth.set_sensitive(true);
-        let model = self.model.unwrap_or_else(|| DEFAULT_MODEL.to_owned());
-        let model = model.trim().trim_start_matches('/').to_owned();
-        if model.is_empty() {
-            return Err(Error::config("the model id is empty"));
-        }
+        let model = normalize_model(self.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
         let base_url = validate_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let http = match self.http {
             Some(c) => c,
@@ -222,6 +218,15 @@ impl CloudflareBuilder {
             }),
         })
     }
+}
+
+/// A model id as it goes into the URL: trimmed, without a leading `/`, not empty.
+pub(crate) fn normalize_model(model: &str) -> Result<String> {
+    let model = model.trim().trim_start_matches('/');
+    if model.is_empty() {
+        return Err(Error::config("the model id is empty"));
+    }
+    Ok(model.to_owned())
 }
 
 fn validate_account_id(id: Option<&str>) -> Result<String> {

@@ -94,5 +94,13 @@ mod tests {
         let err = decode_catalog_page(400, br#"{"success":false,"errors":[{"code":10001,"message":"Unable to authenticate request"}]}"#).unwrap_err();
         assert_eq!(err.kind(), genai_core::ErrorKind::Unauthenticated);
         assert!(decode_catalog_page(200, b"<html>").is_err());
+        let odd = br#"{"success":true,"result":[{"name":"@cf/a/ok","task":{"name":"Text Generation"}},{"description":"no name"},{"name":"@cf/b/ok"}]}"#;
+        let (models, _) = decode_catalog_page(200, odd).unwrap();
+        let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["@cf/a/ok", "@cf/b/ok"],
+            "one odd entry does not hide the others"
+        );
     }
 }

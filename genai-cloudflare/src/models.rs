@@ -50,13 +50,16 @@ pub(crate) async fn list(client: &Cloudflare) -> Result<Vec<ModelInfo>> {
         .await
         .map_err(|e| e.with_provider(PROVIDER))?;
         let (batch, total) = decode_page(status, &body)?;
-        if batch.is_empty() {
-            break;
-        }
+        let before = models.len();
         for m in batch {
             if seen.insert(m.id.clone()) {
                 models.push(m);
             }
+        }
+        // An empty page ends the list; so does a page with nothing new (a service that ignores
+        // `page` would otherwise be asked fifty times for the same models).
+        if models.len() == before {
+            break;
         }
         // `total_count` overstates what the pages hold: it only ends the loop early.
         if total.is_some_and(|t| models.len() as u64 >= t) {
@@ -79,12 +82,15 @@ pub(crate) fn decode_page(status: u16, body: &[u8]) -> Result<(Vec<ModelInfo>, O
         return Err(errors::from_codes(status, &page.errors).with_status(status));
     }
     let total = page.result_info.and_then(|i| i.total_count);
-    let models = page
-        .result
-        .unwrap_or_default()
-        .iter()
-        .map(model_info)
-        .collect();
+    let entries = page.result.unwrap_or_default();
+    let mut models = Vec::with_capacity(entries.len());
+    for entry in entries {
+        // One odd entry does not hide the rest of the catalog.
+        match serde_json::from_value::<CatalogModel>(entry) {
+            Ok(m) => models.push(model_info(&m)),
+            Err(e) => tracing::debug!(error = %e, "skipped a catalog entry that does not decode"),
+        }
+    }
     Ok((models, total))
 }
 

@@ -29,6 +29,7 @@ pub(crate) struct CallContext {
 
 impl CallContext {
     pub(crate) fn new(family: Family, req: &ChatRequest) -> Self {
+        let tools_off = req.tool_choice == Some(ToolChoice::None);
         let forced_tool = match &req.tool_choice {
             Some(ToolChoice::Named(n)) => Some(n.clone()),
             Some(ToolChoice::Required) if req.tools.len() == 1 => Some(req.tools[0].name.clone()),
@@ -36,10 +37,20 @@ impl CallContext {
         };
         CallContext {
             family,
-            tools: req.tools.clone(),
+            // With `tool_choice: none`, nothing in the reply is a call.
+            tools: if tools_off {
+                Vec::new()
+            } else {
+                req.tools.clone()
+            },
             forced_tool,
             client_stops: if family.server_stop() {
-                Vec::new()
+                // The service applies the first few; the client applies the rest.
+                req.stop
+                    .iter()
+                    .skip(crate::wire::MAX_SERVER_STOPS)
+                    .cloned()
+                    .collect()
             } else {
                 req.stop.clone()
             },
@@ -138,7 +149,7 @@ impl Shaper {
             Some(ResponseValue::Null) | None => {}
         }
         for call in chunk.tool_calls.into_iter().flatten() {
-            self.tool_call(call)?;
+            self.tool_call(call, whole)?;
         }
         if let Some(u) = chunk.usage {
             self.usage = u.normalise();
@@ -153,11 +164,19 @@ impl Shaper {
                 }
                 match m.content {
                     Some(ResponseValue::Text(t)) => self.model_text(&t),
+                    // Content as an array of parts: the text parts, in order.
+                    Some(ResponseValue::Json(Value::Array(parts))) => {
+                        for part in &parts {
+                            if let Some(t) = part.get("text").and_then(Value::as_str) {
+                                self.model_text(t);
+                            }
+                        }
+                    }
                     Some(ResponseValue::Json(v)) => self.model_text(&v.to_string()),
                     Some(ResponseValue::Null) | None => {}
                 }
                 for call in m.tool_calls.into_iter().flatten() {
-                    self.tool_call(call)?;
+                    self.tool_call(call, whole)?;
                 }
             }
         }
@@ -258,14 +277,16 @@ impl Shaper {
         self.out.push_back(StreamEvent::TextDelta(text));
     }
 
-    fn tool_call(&mut self, call: WireToolCall) -> Result<()> {
+    /// One tool call or streamed fragment of one. In a `whole` reply every entry is a complete
+    /// call, whatever `index` it carries.
+    fn tool_call(&mut self, call: WireToolCall, whole: bool) -> Result<()> {
         let (fname, fargs) = match call.function {
             Some(f) => (f.name, f.arguments),
             None => (None, None),
         };
         let name = fname.or(call.name);
         let arguments = fargs.or(call.arguments);
-        match call.index {
+        match call.index.filter(|_| !whole) {
             Some(index) => {
                 let pos = match self.partial.iter().position(|p| p.index == index) {
                     Some(p) => p,
@@ -281,8 +302,11 @@ impl Shaper {
                 if let Some(id) = call.id.filter(|s| !s.is_empty()) {
                     p.id = Some(id);
                 }
-                if let Some(n) = name {
-                    p.name.push_str(&n);
+                // Some services repeat the name in every fragment, others split it.
+                match name {
+                    Some(n) if p.name.is_empty() => p.name = n,
+                    Some(n) if n != p.name => p.name.push_str(&n),
+                    _ => {}
                 }
                 match arguments {
                     Some(Value::String(fragment)) => p.arguments.push_str(&fragment),
@@ -315,7 +339,7 @@ impl Shaper {
         if let Some(mut splitter) = self.think.take() {
             let (mut r, mut t) = (String::new(), String::new());
             if !self.stopped() {
-                splitter.finish(&mut r, &mut t);
+                splitter.finish_cut(self.reached_limit(), &mut r, &mut t);
             }
             self.flush_split(r, t);
         }
@@ -391,16 +415,21 @@ impl Shaper {
         if !self.calls.is_empty() {
             return FinishReason::ToolCalls;
         }
-        if let Some(out) = self.usage.output_tokens {
-            match self.ctx.max_tokens {
-                Some(max) if out >= u64::from(max) => return FinishReason::Length,
-                None if self.ctx.family.default_max_tokens() == Some(out) => {
-                    return FinishReason::Length
-                }
-                _ => {}
-            }
+        if self.reached_limit() {
+            return FinishReason::Length;
         }
         FinishReason::Stop
+    }
+
+    /// Whether the output reached the token limit: the request's, or the service's default.
+    fn reached_limit(&self) -> bool {
+        let Some(out) = self.usage.output_tokens else {
+            return false;
+        };
+        match self.ctx.max_tokens {
+            Some(max) => out >= u64::from(max),
+            None => self.ctx.family.default_max_tokens() == Some(out),
+        }
     }
 }
 
@@ -866,6 +895,169 @@ mod tests {
         assert_eq!(r.tool_calls[0].id.as_deref(), Some("c9"));
         assert_eq!(r.finish_reason, FinishReason::ToolCalls);
         assert_eq!(r.usage, usage(5, 6));
+    }
+
+    #[test]
+    fn errors_inside_a_reply_are_errors() {
+        let req = ChatRequest::new().user("x");
+        let e = stream(Family::Llama3, &req, &[
+            r#"{"response":"Hel"}"#,
+            r#"{"errors":[{"code":3040,"message":"Capacity temporarily exceeded"}],"success":false}"#,
+            "[DONE]",
+        ])
+        .unwrap_err();
+        assert_eq!((e.kind(), e.code()), (ErrorKind::Unavailable, Some(3040)));
+        let e = stream(
+            Family::OpenAiChat,
+            &req,
+            &[r#"{"error":{"message":"overloaded","code":503}}"#, "[DONE]"],
+        )
+        .unwrap_err();
+        assert!(e.message().contains("overloaded"));
+        let e = decode_reply(
+            Family::Llama3,
+            &req,
+            200,
+            br#"{"result":{},"success":true}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        let e = decode_reply(
+            Family::OpenAiChat,
+            &req,
+            200,
+            br#"{"result":{"output":[{"type":"message"}]},"success":true}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        let r = sync(
+            Family::Llama3,
+            &req,
+            json!({"result":{"response":null},"success":true}),
+        );
+        assert_eq!(
+            r.text, "",
+            "an explicit null response is an empty reply, not a malformed one"
+        );
+        let (r, _) = stream(
+            Family::Llama3,
+            &req,
+            &[
+                r#"{"response":"a"}"#,
+                "",
+                " ",
+                r#"{"response":"b"}"#,
+                "[DONE]",
+            ],
+        )
+        .unwrap();
+        assert_eq!(r.text, "ab", "empty keep-alive events are skipped");
+    }
+
+    #[test]
+    fn tool_choice_none_offers_no_tools_to_native_models() {
+        let req = tools_req().tool_choice(ToolChoice::None);
+        let body =
+            serde_json::to_value(crate::wire::RunBody::new(Family::Llama3, &req, false)).unwrap();
+        assert!(body.get("tools").is_none(), "{body}");
+        let body = serde_json::to_value(crate::wire::RunBody::new(Family::OpenAiChat, &req, false))
+            .unwrap();
+        assert_eq!(
+            (body["tools"].as_array().map(Vec::len), &body["tool_choice"]),
+            (Some(1), &json!("none"))
+        );
+        let text = r#"{"name":"square_root","parameters":{"number":144}}"#;
+        let r = sync(
+            Family::Llama3,
+            &req,
+            json!({"result":{"response":text},"success":true}),
+        );
+        assert!(r.tool_calls.is_empty());
+        assert_eq!(r.text, text);
+    }
+
+    #[test]
+    fn a_reasoning_model_answering_without_tags_answers() {
+        let req = ChatRequest::new().user("fruit?").json();
+        let r = sync(
+            Family::InlineReasoning,
+            &req,
+            json!({"result":{"response":"{\"is_fruit\": true}","usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}},"success":true}),
+        );
+        assert_eq!(
+            (r.reasoning.as_str(), r.text.as_str()),
+            ("", "{\"is_fruit\": true}")
+        );
+        let req = ChatRequest::new().user("x").max_tokens(8);
+        let (r, _) = stream(Family::InlineReasoning, &req, &[
+            r#"{"response":"Let me think about"}"#, r#"{"response":" this carefully"}"#,
+            r#"{"response":"","usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}"#, "[DONE]",
+        ]).unwrap();
+        assert_eq!(
+            (r.reasoning.as_str(), r.text.as_str()),
+            ("Let me think about this carefully", "")
+        );
+        assert_eq!(r.finish_reason, FinishReason::Length);
+    }
+
+    #[test]
+    fn tool_call_names_and_indexes() {
+        let (r, _) = stream(Family::OpenAiChat, &tools_req(), &[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"square_root","arguments":"{\"number\""}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"square_root","arguments":":144}"}}]}}]}"#,
+            "[DONE]",
+        ]).unwrap();
+        assert_eq!(
+            r.tool_calls,
+            vec![ToolCall {
+                id: Some("c".into()),
+                name: "square_root".into(),
+                arguments: json!({"number":144})
+            }]
+        );
+        let r = sync(
+            Family::OpenAiChat,
+            &tools_req(),
+            json!({"result":{"choices":[{"message":{"tool_calls":[
+            {"index":0,"id":"a","type":"function","function":{"name":"square_root","arguments":"{\"number\":1}"}},
+            {"index":0,"id":"b","type":"function","function":{"name":"square_root","arguments":"{\"number\":4}"}}
+        ]},"finish_reason":"tool_calls"}]},"success":true}),
+        );
+        assert_eq!(
+            r.tool_calls.len(),
+            2,
+            "a whole reply's calls are complete whatever their index"
+        );
+    }
+
+    #[test]
+    fn openai_stops_beyond_four_are_applied_by_the_client() {
+        let mut req = ChatRequest::new().user("count");
+        for s in ["zz1", "zz2", "zz3", "zz4", "four"] {
+            req = req.stop(s);
+        }
+        let body = serde_json::to_value(crate::wire::RunBody::new(Family::OpenAiChat, &req, false))
+            .unwrap();
+        assert_eq!(body["stop"], json!(["zz1", "zz2", "zz3", "zz4"]));
+        let r = sync(
+            Family::OpenAiChat,
+            &req,
+            json!({"result":{"choices":[{"message":{"content":"one two three four five"},"finish_reason":"stop"}]},"success":true}),
+        );
+        assert_eq!(
+            (r.text.as_str(), r.finish_reason),
+            ("one two three ", FinishReason::StopSequence)
+        );
+    }
+
+    #[test]
+    fn openai_content_parts_are_joined() {
+        let r = sync(
+            Family::OpenAiChat,
+            &ChatRequest::new().user("x"),
+            json!({"result":{"choices":[{"message":{"content":[{"type":"text","text":"Hel"},{"type":"text","text":"lo"}]},"finish_reason":"stop"}]},"success":true}),
+        );
+        assert_eq!(r.text, "Hello");
     }
 
     #[test]

@@ -37,12 +37,20 @@ impl StreamDecoder {
             self.done = true;
             return self.shaper.finish();
         }
+        if data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(()); // an empty keep-alive event
+        }
         let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
             Error::protocol(format!(
                 "a stream event is not valid JSON ({e}): {}",
                 excerpt(&String::from_utf8_lossy(data), 120)
             ))
         })?;
+        if let Some(errors) = chunk.reported_error() {
+            // The service gave up mid-stream: what came before is not a complete reply.
+            self.done = true;
+            return Err(crate::errors::from_codes(200, &errors));
+        }
         self.shaper.apply(chunk, false)?;
         if self.shaper.stopped() {
             // A stop sequence matched: nothing after it matters.

@@ -13,6 +13,9 @@ use crate::family::Family;
 // ---------------------------------------------------------------------------------------------
 // Requests
 
+/// Stop sequences OpenAI-shaped models accept; the client applies any beyond these.
+pub(crate) const MAX_SERVER_STOPS: usize = 4;
+
 /// The body of `POST /ai/run/{model}`, for both wire shapes.
 #[derive(Debug, Serialize)]
 pub(crate) struct RunBody<'a> {
@@ -78,20 +81,25 @@ impl<'a> RunBody<'a> {
             top_p: req.top_p,
             top_k: req.top_k,
             seed: req.seed,
-            stop: (openai && !req.stop.is_empty()).then_some(req.stop.as_slice()),
+            stop: (openai && !req.stop.is_empty())
+                .then(|| &req.stop[..req.stop.len().min(MAX_SERVER_STOPS)]),
             stream,
-            tools: req
-                .tools
-                .iter()
-                .map(|t| WireTool {
-                    kind: "function",
-                    function: WireFunctionDef {
-                        name: &t.name,
-                        description: &t.description,
-                        parameters: &t.parameters,
-                    },
-                })
-                .collect(),
+            // Native models have no `tool_choice`: `none` is honoured by not offering tools.
+            tools: if openai || req.tool_choice != Some(ToolChoice::None) {
+                req.tools.as_slice()
+            } else {
+                &[]
+            }
+            .iter()
+            .map(|t| WireTool {
+                kind: "function",
+                function: WireFunctionDef {
+                    name: &t.name,
+                    description: &t.description,
+                    parameters: &t.parameters,
+                },
+            })
+            .collect(),
             tool_choice: if openai {
                 req.tool_choice.as_ref().map(|c| match c {
                     ToolChoice::Auto => json!("auto"),
@@ -247,10 +255,12 @@ pub(crate) struct Envelope<'a> {
     pub(crate) errors: Vec<WireError>,
 }
 
-/// A sync `result` or a stream chunk: native keys and OpenAI keys, all optional.
+/// A sync `result` or a stream chunk: native keys and OpenAI keys, all optional. A chunk may
+/// also carry an error (`errors`, `success: false`, `error`).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireResult<'a> {
-    #[serde(default, borrow)]
+    /// `None` when absent; `Some(ResponseValue::Null)` for an explicit `null`.
+    #[serde(default, borrow, deserialize_with = "present")]
     pub(crate) response: Option<ResponseValue<'a>>,
     #[serde(default)]
     pub(crate) tool_calls: Option<Vec<WireToolCall>>,
@@ -258,6 +268,52 @@ pub(crate) struct WireResult<'a> {
     pub(crate) usage: Option<WireUsage>,
     #[serde(default, borrow)]
     pub(crate) choices: Option<Vec<WireChoice<'a>>>,
+    #[serde(default)]
+    pub(crate) success: Option<bool>,
+    #[serde(default)]
+    pub(crate) errors: Vec<WireError>,
+    #[serde(default)]
+    pub(crate) error: Option<Value>,
+}
+
+impl WireResult<'_> {
+    /// Whether the service said anything a reply is made of.
+    pub(crate) fn has_reply(&self) -> bool {
+        self.response.is_some() || self.choices.is_some() || self.tool_calls.is_some()
+    }
+
+    /// The error this chunk reports, if it reports one.
+    pub(crate) fn reported_error(&self) -> Option<Vec<WireError>> {
+        if !self.errors.is_empty() {
+            return Some(self.errors.clone());
+        }
+        let message = match &self.error {
+            Some(Value::String(m)) => Some(m.clone()),
+            Some(Value::Object(o)) => Some(
+                o.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the service reported an error")
+                    .to_owned(),
+            ),
+            Some(Value::Null) | None if self.success == Some(false) => {
+                Some("the service reported a failure without details".to_owned())
+            }
+            _ => None,
+        }?;
+        let code = match &self.error {
+            Some(Value::Object(o)) => o.get("code").and_then(Value::as_i64),
+            _ => None,
+        };
+        Some(vec![WireError {
+            code,
+            message: Some(message),
+        }])
+    }
+}
+
+/// Keeps an explicit `null` apart from an absent field.
+fn present<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<ResponseValue<'a>>, D::Error> {
+    ResponseValue::deserialize(d).map(Some)
 }
 
 /// `response`: text, or (JSON modes) a JSON value, or `null`.
@@ -416,7 +472,7 @@ pub(crate) struct CatalogPage {
     #[serde(default)]
     pub(crate) success: Option<bool>,
     #[serde(default)]
-    pub(crate) result: Option<Vec<CatalogModel>>,
+    pub(crate) result: Option<Vec<Value>>,
     #[serde(default)]
     pub(crate) result_info: Option<ResultInfo>,
     #[serde(default)]
@@ -566,7 +622,7 @@ mod tests {
                 r#"{"response":true}"#,
                 Some(ResponseValue::Json(json!(true))),
             ),
-            (r#"{"response":null}"#, None),
+            (r#"{"response":null}"#, Some(ResponseValue::Null)),
             (r#"{}"#, None),
         ];
         for (text, expected) in cases {

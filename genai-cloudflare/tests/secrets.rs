@@ -256,7 +256,7 @@ fn debug_output_never_shows_the_token() {
     assert_clean("the builder's Debug", &format!("{b:?} {b:#?}"));
     let client = b.build().unwrap();
     assert_clean("the client's Debug", &format!("{client:?} {client:#?}"));
-    let other = client.with_model("@cf/zai-org/glm-4.7-flash");
+    let other = client.with_model("@cf/zai-org/glm-4.7-flash").unwrap();
     assert_clean("a derived client's Debug", &format!("{other:?}"));
     // A trailing newline is trimmed; a token that cannot go in a header is an error that
     // does not quote it.
