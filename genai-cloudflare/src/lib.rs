@@ -6,6 +6,9 @@
 //! `<think>` reasoning, usage only in the last chunk, padding, missing finish reasons and stop
 //! sequences...) is handled per [`Family`] and normalised, so callers never see it.
 //!
+//! (The same calls run for real against the offline emulator in `genai-testkit`'s crate
+//! documentation.)
+//!
 //! ```no_run
 //! use genai_cloudflare::CloudflareBuilder;
 //! use genai_core::{ChatRequest, Message, ProviderGen, ToolDef};
