@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Router;
 use genai_cloudflare::{Cloudflare, CloudflareBuilder};
 use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{ChatRequest, ChatStream, Error, ErrorKind, ProviderGen, StreamEvent};
+use genai_testkit::loopback::{
+    json_error, reply, sse_events, ScriptedServer as Server, SseTail as Tail,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -38,39 +38,8 @@ const SLACK: Duration = Duration::from_millis(1500);
 // ---------------------------------------------------------------------------------------------
 // Loopback servers
 
-/// An axum server whose every request is answered by `script(n)`, `n` counting from 0.
-struct Server {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    arrivals: Arc<Mutex<Vec<Instant>>>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    fn base_url(&self) -> String {
-        format!("http://{}/client/v4", self.addr)
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-
-    /// Time between the first and the last request.
-    fn spread(&self) -> Duration {
-        let a = self.arrivals.lock().unwrap();
-        match (a.first(), a.last()) {
-            (Some(f), Some(l)) => l.duration_since(*f),
-            _ => Duration::ZERO,
-        }
-    }
-}
-
+/// A scripted loopback server whose every request is answered by `script(n)`, `n` counting
+/// from 0; every request must be for the test model.
 async fn serve<F, Fut>(script: F) -> Server
 where
     F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
@@ -85,81 +54,23 @@ where
     F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    let addr = listener.local_addr().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let arrivals = Arc::new(Mutex::new(Vec::new()));
-    let (h, a) = (hits.clone(), arrivals.clone());
-    let router = Router::new().fallback(move |req: Request| {
-        assert!(req.uri().path().ends_with(&format!("/ai/run/{MODEL}")));
-        let n = h.fetch_add(1, Ordering::SeqCst);
-        a.lock().unwrap().push(Instant::now());
+    Server::start_on(listener, move |n, req| {
+        assert!(
+            req.path.ends_with(&format!("/ai/run/{MODEL}")),
+            "{}",
+            req.path
+        );
         script(n)
-    });
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Server {
-        addr,
-        hits,
-        arrivals,
-        task,
-    }
-}
-
-fn reply(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap())
-        .header("content-type", content_type)
-        .body(body.into())
-        .unwrap()
+    })
+    .unwrap()
 }
 
 fn ok_sync() -> Response {
     reply(200, "application/json", OK_SYNC)
 }
 
-fn json_error(status: u16, code: i64, message: &str) -> Response {
-    let body = serde_json::json!({"success": false, "result": null, "messages": [],
-        "errors": [{"code": code, "message": message}]});
-    reply(status, "application/json", body.to_string())
-}
-
-/// How an SSE body ends after its events.
-#[derive(Clone, Copy)]
-enum Tail {
-    /// The body ends cleanly.
-    End,
-    /// The connection breaks (no chunked terminator).
-    Break,
-    /// Nothing more is ever sent.
-    Stall,
-}
-
-/// An SSE body sending `events` `gap` apart, then ending as `tail` says.
 fn sse(events: Vec<String>, gap: Duration, tail: Tail) -> Response {
-    let stream = futures_util::stream::unfold(
-        (events.into_iter(), true),
-        move |(mut it, first)| async move {
-            if !first {
-                tokio::time::sleep(gap).await;
-            }
-            match it.next() {
-                Some(ev) => Some((Ok(Bytes::from(ev)), (it, false))),
-                None => match tail {
-                    Tail::End => None,
-                    Tail::Break => Some((
-                        Err(std::io::Error::other("the test cuts the connection")),
-                        (it, false),
-                    )),
-                    Tail::Stall => {
-                        std::future::pending::<()>().await;
-                        None
-                    }
-                },
-            }
-        },
-    );
-    reply(200, "text/event-stream", Body::from_stream(stream))
+    sse_events(events, gap, tail)
 }
 
 fn events(list: &[&str]) -> Vec<String> {

@@ -11,15 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Router;
 use genai_cloudflare::{Cloudflare, CloudflareBuilder};
 use genai_core::http::RetryPolicy;
 use genai_core::{ChatRequest, Error, ProviderGen, StreamEvent};
+use genai_testkit::loopback::{reply, ScriptedServer as Server};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::Subscriber;
@@ -37,40 +35,14 @@ const ANSWER: &str = "answer-marker-1717 hello";
 // ---------------------------------------------------------------------------------------------
 // A loopback server that can see (and echo) what the client sent
 
-struct Server {
-    addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
+/// A scripted loopback server; the script sees the request number and headers.
 async fn serve<F, Fut>(script: F) -> Server
 where
     F: Fn(usize, HeaderMap) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let router = Router::new().fallback(move |req: Request| {
-        let n = hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        script(n, req.headers().clone())
-    });
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Server { addr, task }
-}
-
-fn reply(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap())
-        .header("content-type", content_type)
-        .body(body.into())
+    Server::start(move |n, req| script(n, req.headers))
+        .await
         .unwrap()
 }
 
@@ -293,10 +265,10 @@ async fn errors_and_traces_never_show_the_token() {
 
     // Success, sync and streamed: nothing to leak but the request itself.
     let server = serve(|_, _| async { ok_sync() }).await;
-    let client = builder(server.addr).build().unwrap();
+    let client = builder(server.addr()).build().unwrap();
     assert_eq!(client.gen_sync(&request()).await.unwrap().text, ANSWER);
     let server = serve(|_, _| async { ok_stream() }).await;
-    let client = builder(server.addr).build().unwrap();
+    let client = builder(server.addr()).build().unwrap();
     let streamed = client
         .gen_stream(&request())
         .await
@@ -316,7 +288,7 @@ async fn errors_and_traces_never_show_the_token() {
         r
     })
     .await;
-    let e = builder(server.addr)
+    let e = builder(server.addr())
         .build()
         .unwrap()
         .gen_sync(&request())
@@ -334,7 +306,7 @@ async fn errors_and_traces_never_show_the_token() {
         )
     })
     .await;
-    let e = builder(server.addr)
+    let e = builder(server.addr())
         .build()
         .unwrap()
         .gen_sync(&request())
@@ -351,7 +323,7 @@ async fn errors_and_traces_never_show_the_token() {
         )
     })
     .await;
-    let e = builder(server.addr)
+    let e = builder(server.addr())
         .build()
         .unwrap()
         .gen_sync(&request())
@@ -369,7 +341,7 @@ async fn errors_and_traces_never_show_the_token() {
         )
     })
     .await;
-    let client = builder(server.addr).build().unwrap();
+    let client = builder(server.addr()).build().unwrap();
     errors.push((
         "200 HTML echoing the token",
         client.gen_sync(&request()).await.unwrap_err(),
@@ -388,7 +360,7 @@ async fn errors_and_traces_never_show_the_token() {
         reply(200, "text/event-stream", body)
     })
     .await;
-    let e = stream_error(&builder(server.addr).build().unwrap())
+    let e = stream_error(&builder(server.addr()).build().unwrap())
         .await
         .unwrap();
     errors.push(("garbage stream event echoing the token", e));
@@ -414,7 +386,7 @@ async fn errors_and_traces_never_show_the_token() {
         reply(200, "text/event-stream", Body::from_stream(stream))
     })
     .await;
-    let e = stream_error(&builder(server.addr).build().unwrap())
+    let e = stream_error(&builder(server.addr()).build().unwrap())
         .await
         .unwrap();
     errors.push(("connection broken mid-stream", e));
@@ -425,7 +397,7 @@ async fn errors_and_traces_never_show_the_token() {
         ok_sync()
     })
     .await;
-    let e = builder(server.addr)
+    let e = builder(server.addr())
         .timeout(Duration::from_millis(200))
         .build()
         .unwrap()
@@ -485,11 +457,11 @@ async fn one_span_per_call_with_its_figures_and_content_only_when_asked() {
         }
     })
     .await;
-    let client = builder(server.addr).build().unwrap();
+    let client = builder(server.addr()).build().unwrap();
     client.gen_sync(&request()).await.unwrap();
     // A stream.
     let server = serve(|_, _| async { ok_stream() }).await;
-    let client = builder(server.addr).build().unwrap();
+    let client = builder(server.addr()).build().unwrap();
     let mut stream = client.gen_stream(&request()).await.unwrap();
     let mut saw_usage = false;
     while let Some(ev) = stream.next_event().await {
@@ -499,7 +471,7 @@ async fn one_span_per_call_with_its_figures_and_content_only_when_asked() {
     drop(stream);
     // A failed call.
     let server = serve(|_, _| async { reply(400, "text/plain", "bad") }).await;
-    let client = builder(server.addr).build().unwrap();
+    let client = builder(server.addr()).build().unwrap();
     client.gen_sync(&request()).await.unwrap_err();
 
     let calls = spans.calls();
@@ -529,7 +501,7 @@ async fn one_span_per_call_with_its_figures_and_content_only_when_asked() {
     let spans = SpanLog::default();
     let _guard = tracing::subscriber::set_default(capture(&out, &spans));
     let server = serve(|_, _| async { ok_sync() }).await;
-    let client = builder(server.addr).log_content(true).build().unwrap();
+    let client = builder(server.addr()).log_content(true).build().unwrap();
     client.gen_sync(&request()).await.unwrap();
     let text = out.text();
     assert!(text.contains("prompt-marker-4242"), "{text}");

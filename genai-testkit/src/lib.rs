@@ -60,6 +60,7 @@
 pub mod cassette;
 pub mod emulator;
 pub mod fake;
+pub mod loopback;
 pub mod replay;
 pub mod scenarios;
 pub mod scoreboard;

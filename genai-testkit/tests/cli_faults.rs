@@ -2,21 +2,14 @@
 //! `Retry-After`, no retry of a 400, `protocol` errors for broken streams, `timeout` within
 //! `--timeout`, and the token never printed (not even with `RUST_LOG=trace`) nor recorded.
 
+use genai_testkit::loopback::{reply, ScriptedServer as Server};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Router;
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "cli-tok-31415926535-do-not-print";
@@ -28,59 +21,15 @@ const EV_LO: &str = "data: {\"response\":\"lo\"}\n\n";
 const BOUND: Duration = Duration::from_secs(20);
 const SLACK: Duration = Duration::from_millis(2000);
 
-struct Server {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    fn base_url(&self) -> String {
-        format!("http://{}/client/v4", self.addr)
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
-/// A loopback server answering request `n` (from 0) with `script(n, authorization header)`.
+/// A scripted loopback server; the script sees the request number and the `Authorization`
+/// header the client sent.
 async fn serve<F, Fut>(script: F) -> Server
 where
     F: Fn(usize, String) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
-    let router = Router::new().fallback(move |req: Request| {
-        let n = h.fetch_add(1, Ordering::SeqCst);
-        let auth = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        script(n, auth)
-    });
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Server { addr, hits, task }
-}
-
-fn reply(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap())
-        .header("content-type", content_type)
-        .body(body.into())
+    Server::start(move |n, req| script(n, req.header("authorization").to_owned()))
+        .await
         .unwrap()
 }
 
