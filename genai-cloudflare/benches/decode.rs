@@ -33,8 +33,8 @@ fn sse_framing(c: &mut Criterion) {
             let mut n = 0usize;
             for piece in body.chunks(PIECE) {
                 d.feed(piece);
-                while let Ok(Some(ev)) = d.next_event() {
-                    n += ev.data.len();
+                while let Ok(Some(data)) = d.next_data() {
+                    n += data.len();
                 }
             }
             black_box(n)

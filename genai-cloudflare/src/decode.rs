@@ -42,19 +42,19 @@ pub fn decode_stream<'a>(
             acc.push(ev);
         }
     };
+    let pieces = pieces.into_iter().map(Some).chain([None]);
     for piece in pieces {
-        sse.feed(piece);
-        while let Some(ev) = sse.next_event()? {
-            decoder.on_data(&ev.data)?;
+        match piece {
+            Some(piece) => sse.feed(piece),
+            None => sse.end(),
+        }
+        while let Some(data) = sse.next_data()? {
+            decoder.on_data(data)?;
             drain(&mut decoder, &mut acc);
             if decoder.is_done() {
                 return Ok(acc.finish());
             }
         }
-    }
-    if let Some(ev) = sse.finish()? {
-        decoder.on_data(&ev.data)?;
-        drain(&mut decoder, &mut acc);
     }
     decoder.on_eof()?;
     drain(&mut decoder, &mut acc);

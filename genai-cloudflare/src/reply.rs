@@ -125,6 +125,11 @@ impl Shaper {
         }
     }
 
+    /// Whether an event is ready for the caller.
+    pub(crate) fn has_event(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     /// The next event ready for the caller.
     pub(crate) fn pop(&mut self) -> Option<StreamEvent> {
         self.out.pop_front()

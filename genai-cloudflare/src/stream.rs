@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use genai_core::http::{SseBody, SseEvent};
+use genai_core::http::SseBody;
 use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
@@ -76,16 +76,22 @@ impl StreamDecoder {
         self.done
     }
 
+    /// Whether an event is ready for the caller.
+    pub(crate) fn has_event(&self) -> bool {
+        self.shaper.has_event()
+    }
+
     /// The next event ready for the caller.
     pub(crate) fn pop(&mut self) -> Option<StreamEvent> {
         self.shaper.pop()
     }
 }
 
-type Read = Pin<Box<dyn Future<Output = (SseBody, Result<Option<SseEvent>>)> + Send>>;
+type Read = Pin<Box<dyn Future<Output = (SseBody, Result<()>)> + Send>>;
 
-/// The caller's stream. Events already read are decoded synchronously in `poll_next`; only a
-/// network read is a future (one per read, not per event).
+/// The caller's stream. Events already read are decoded synchronously in `poll_next`, their
+/// data borrowed from the SSE buffer; only a network read is a future (one per read, not per
+/// event).
 struct EventStream {
     body: Option<SseBody>,
     reading: Option<Read>,
@@ -94,6 +100,39 @@ struct EventStream {
     failed: bool,
     /// The API token, scrubbed from errors.
     secret: String,
+}
+
+impl EventStream {
+    /// Decodes the events already read until one is ready; `Ok(false)` when more bytes are
+    /// needed.
+    fn drain_buffered(&mut self) -> Result<bool> {
+        let Some(body) = self.body.as_mut() else {
+            return Ok(false);
+        };
+        loop {
+            if self.decoder.has_event() || self.decoder.is_done() {
+                return Ok(true);
+            }
+            let ended = body.is_ended();
+            match body.next_buffered()? {
+                Some(data) => self.decoder.on_data(data)?,
+                None if ended => {
+                    self.decoder.on_eof()?;
+                    return Ok(true);
+                }
+                None => return Ok(false),
+            }
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Poll<Option<Result<StreamEvent>>> {
+        self.failed = true;
+        self.body = None;
+        self.reading = None;
+        let e = crate::errors::redact(e.with_provider(crate::errors::PROVIDER), &self.secret);
+        tracing::debug!(parent: &self.span, kind = %e.kind(), "stream failed");
+        Poll::Ready(Some(Err(e)))
+    }
 }
 
 impl Stream for EventStream {
@@ -115,47 +154,30 @@ impl Stream for EventStream {
                 this.reading = None;
                 return Poll::Ready(None);
             }
-            let buffered = match this.body.as_mut() {
-                Some(body) => body.next_buffered(),
-                None if this.reading.is_some() => Ok(None),
-                None => return Poll::Ready(None),
-            };
-            let event = match buffered {
-                Ok(Some(ev)) => Ok(Some(ev)),
-                Err(e) => Err(e),
-                Ok(None) => {
-                    let reading = match &mut this.reading {
-                        Some(r) => r,
-                        None => {
-                            let Some(mut body) = this.body.take() else {
-                                return Poll::Ready(None);
-                            };
-                            this.reading.insert(Box::pin(async move {
-                                let r = body.next_event().await;
-                                (body, r)
-                            }))
-                        }
+            match this.drain_buffered() {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => return this.fail(e),
+            }
+            let reading = match &mut this.reading {
+                Some(r) => r,
+                None => {
+                    let Some(mut body) = this.body.take() else {
+                        return Poll::Ready(None);
                     };
-                    let Poll::Ready((body, r)) = reading.as_mut().poll(cx) else {
-                        return Poll::Pending;
-                    };
-                    this.reading = None;
-                    this.body = Some(body);
-                    r
+                    this.reading.insert(Box::pin(async move {
+                        let r = body.read_more().await;
+                        (body, r)
+                    }))
                 }
             };
-            let step = match event {
-                Ok(Some(ev)) => this.decoder.on_data(&ev.data),
-                Ok(None) => this.decoder.on_eof(),
-                Err(e) => Err(e),
+            let Poll::Ready((body, r)) = reading.as_mut().poll(cx) else {
+                return Poll::Pending;
             };
-            if let Err(e) = step {
-                this.failed = true;
-                this.body = None;
-                let e =
-                    crate::errors::redact(e.with_provider(crate::errors::PROVIDER), &this.secret);
-                tracing::debug!(parent: &this.span, kind = %e.kind(), "stream failed");
-                return Poll::Ready(Some(Err(e)));
+            this.reading = None;
+            this.body = Some(body);
+            if let Err(e) = r {
+                return this.fail(e);
             }
         }
     }

@@ -317,7 +317,6 @@ pub struct SseBody {
     idle: Option<Duration>,
     read: usize,
     limit: usize,
-    eof: bool,
 }
 
 impl SseBody {
@@ -330,50 +329,64 @@ impl SseBody {
             idle: options.idle_timeout,
             read: 0,
             limit: options.max_response_bytes,
-            eof: false,
         }
     }
 
-    /// The next event; `None` when the body ended cleanly. A body that ends inside an event,
-    /// stalls past a limit or grows past the size limit is an error.
-    pub async fn next_event(&mut self) -> Result<Option<SseEvent>> {
+    /// The data of the next event, borrowed until the next call; `None` when the body ended
+    /// cleanly. A body that ends inside an event, stalls past a limit or grows past the size
+    /// limit is an error.
+    pub async fn next_data(&mut self) -> Result<Option<&[u8]>> {
         loop {
-            if let Some(ev) = self.decoder.next_event()? {
-                return Ok(Some(ev));
+            if let Some(r) = self.decoder.step()? {
+                return Ok(Some(self.decoder.ready(r)));
             }
-            if self.eof {
+            if self.decoder.is_ended() {
                 return Ok(None);
             }
-            let chunk = self
-                .deadline
-                .run(
-                    self.idle,
-                    "waiting for the next stream event",
-                    self.resp.chunk(),
-                )
-                .await?
-                .map_err(body_error)?;
-            match chunk {
-                Some(chunk) => {
-                    self.read += chunk.len();
-                    if self.read > self.limit {
-                        return Err(too_large(self.limit));
-                    }
-                    self.decoder.feed(&chunk);
-                }
-                None => {
-                    self.eof = true;
-                    return self.decoder.finish();
-                }
-            }
+            self.read_more().await?;
         }
     }
 
-    /// The next event already received, without waiting for the network; `None` when more
-    /// bytes are needed (then call [`next_event`](Self::next_event)). Lets a caller drain a
-    /// read's events synchronously, with no future per event.
-    pub fn next_buffered(&mut self) -> Result<Option<SseEvent>> {
-        self.decoder.next_event()
+    /// The data of the next event already received, without waiting for the network; `None`
+    /// when more bytes are needed (then call [`read_more`](Self::read_more)) or, once
+    /// [`is_ended`](Self::is_ended), when the body ended cleanly. Lets a caller drain a read's
+    /// events synchronously, with no future per event.
+    pub fn next_buffered(&mut self) -> Result<Option<&[u8]>> {
+        self.decoder.next_data()
+    }
+
+    /// Reads the next piece of the body (within the time and size limits) into the decoder;
+    /// at the end of the body, marks it [ended](Self::is_ended).
+    pub async fn read_more(&mut self) -> Result<()> {
+        if self.decoder.is_ended() {
+            return Ok(());
+        }
+        let chunk = self
+            .deadline
+            .run(
+                self.idle,
+                "waiting for the next stream event",
+                self.resp.chunk(),
+            )
+            .await?
+            .map_err(body_error)?;
+        match chunk {
+            Some(chunk) => {
+                self.read += chunk.len();
+                if self.read > self.limit {
+                    return Err(too_large(self.limit));
+                }
+                self.decoder.feed(&chunk);
+            }
+            None => self.decoder.end(),
+        }
+        Ok(())
+    }
+
+    /// Whether the body ended: once [`next_buffered`](Self::next_buffered) returns `None`,
+    /// no event is left.
+    pub fn is_ended(&self) -> bool {
+        self.decoder.is_ended()
     }
 
     /// The reply's status.

@@ -1,6 +1,6 @@
 //! Server-sent events framing, incremental and allocation-light.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::{Error, Result};
 
@@ -21,39 +21,58 @@ impl SseEvent {
     }
 }
 
-/// Splits a byte stream into [`SseEvent`]s.
+/// Splits a byte stream into server-sent events.
 ///
 /// Reads may be split anywhere (inside a line, a `\r\n`, or a UTF-8 character). Lines end with
 /// `\n`, `\r\n` or `\r`; comments and `id:`/`retry:` fields are skipped; an event is dispatched
 /// at a blank line. A line longer than the configured limit is a protocol error, so a hostile
 /// peer cannot make the buffer grow without bound.
 ///
+/// [`next_data`](Self::next_data) lends each event's data straight from the input buffer (no
+/// copy, no allocation, no reference count); [`next_event`](Self::next_event) returns an owned
+/// [`SseEvent`] instead.
+///
 /// ```
 /// use genai_core::http::SseDecoder;
 /// let mut d = SseDecoder::new(1 << 20);
 /// d.feed(b"data: {\"a\"");
-/// assert!(d.next_event().unwrap().is_none());
+/// assert!(d.next_data().unwrap().is_none());
 /// d.feed(b":1}\n\ndata: [DONE]\n\n");
-/// assert_eq!(&d.next_event().unwrap().unwrap().data[..], b"{\"a\":1}");
+/// assert_eq!(d.next_data().unwrap(), Some(&b"{\"a\":1}"[..]));
 /// assert_eq!(&d.next_event().unwrap().unwrap().data[..], b"[DONE]");
-/// assert!(d.finish().unwrap().is_none());
+/// d.end();
+/// assert!(d.next_data().unwrap().is_none());
 /// ```
 #[derive(Debug)]
 pub struct SseDecoder {
-    /// Unconsumed input. Bytes before `line_start` were processed but may still back `data`.
+    /// Unconsumed input. Bytes before `line_start` were processed; they are dropped only when
+    /// no complete line is left, so the data lent out by `next_data` stays valid until then.
     buf: BytesMut,
     /// Where the line being read starts in `buf`.
     line_start: usize,
     /// Bytes from `line_start` already searched for a line end.
     scanned: usize,
     max_line: usize,
-    /// The event's only data line so far, as a range of `buf` (sliced out without a copy when
-    /// the event is dispatched).
+    /// The open event's only data line so far, as a range of `buf`.
     data: Option<(usize, usize)>,
+    /// The open event's data when it has several lines (or outlived its line in `buf`).
     joined: Option<Vec<u8>>,
     event: Option<String>,
+    /// The data of the last multi-line event handed out (lent by `next_data`).
+    out: Vec<u8>,
+    /// The `event:` field of the last event handed out.
+    last_event: Option<String>,
     /// The previous line ended with `\r`: a `\n` at the start of the next line belongs to it.
     skip_lf: bool,
+    /// No more input will come.
+    ended: bool,
+}
+
+/// Where the data of an event just dispatched is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ready {
+    Buf(usize, usize),
+    Out,
 }
 
 impl SseDecoder {
@@ -67,7 +86,10 @@ impl SseDecoder {
             data: None,
             joined: None,
             event: None,
+            out: Vec::new(),
+            last_event: None,
             skip_lf: false,
+            ended: false,
         }
     }
 
@@ -76,8 +98,52 @@ impl SseDecoder {
         self.buf.extend_from_slice(chunk);
     }
 
-    /// The next complete event, or `None` until more bytes arrive.
+    /// Ends the input. The events still buffered come out of the next calls, then a last event
+    /// whose lines were complete but lacked the closing blank line; a partial line is then a
+    /// protocol error (the stream was cut mid-event).
+    pub fn end(&mut self) {
+        self.ended = true;
+    }
+
+    /// Whether [`end`](Self::end) was called: once `next_data` returns `None`, nothing is left.
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The data of the next complete event (`data:` lines joined by `\n`), borrowed from the
+    /// decoder until its next call; `None` until more bytes arrive (or, after
+    /// [`end`](Self::end), when every event was handed out).
+    pub fn next_data(&mut self) -> Result<Option<&[u8]>> {
+        Ok(self.step()?.map(|r| self.ready(r)))
+    }
+
+    /// The next complete event, owned, or `None` until more bytes arrive.
     pub fn next_event(&mut self) -> Result<Option<SseEvent>> {
+        let Some(r) = self.step()? else {
+            return Ok(None);
+        };
+        Ok(Some(SseEvent {
+            event: self.last_event.take(),
+            data: Bytes::copy_from_slice(self.ready(r)),
+        }))
+    }
+
+    /// Ends the input and returns what is left: a last event whose lines were complete but
+    /// lacked the closing blank line; a partial line is a protocol error.
+    pub fn finish(&mut self) -> Result<Option<SseEvent>> {
+        self.end();
+        self.next_event()
+    }
+
+    pub(crate) fn ready(&self, r: Ready) -> &[u8] {
+        match r {
+            Ready::Buf(s, e) => &self.buf[s..e],
+            Ready::Out => &self.out,
+        }
+    }
+
+    /// Reads lines up to the next dispatched event.
+    pub(crate) fn step(&mut self) -> Result<Option<Ready>> {
         loop {
             if self.skip_lf && self.line_start < self.buf.len() {
                 if self.buf[self.line_start] == b'\n' {
@@ -92,7 +158,16 @@ impl SseDecoder {
                     return Err(self.too_long());
                 }
                 self.compact();
-                return Ok(None);
+                if !self.ended {
+                    return Ok(None);
+                }
+                if self.scanned > 0 {
+                    return Err(Error::protocol(format!(
+                        "the stream ended in the middle of an event ({} bytes of an unfinished line)",
+                        self.scanned
+                    )));
+                }
+                return Ok(self.dispatch());
             };
             let end = from + rel;
             if end - self.line_start > self.max_line {
@@ -106,8 +181,12 @@ impl SseDecoder {
             if self.buf[end] == b'\r' {
                 self.skip_lf = true;
             }
-            if let Some(event) = self.take_line(start, end) {
-                return Ok(Some(event));
+            if start == end {
+                if let Some(r) = self.dispatch() {
+                    return Ok(Some(r));
+                }
+            } else {
+                self.take_line(start, end);
             }
         }
     }
@@ -119,30 +198,29 @@ impl SseDecoder {
         ))
     }
 
-    /// Drops processed bytes no pending data line needs, so the buffer holds at most the
-    /// unfinished line (plus, while an event is open, its data line and the lines after it).
+    /// Drops processed bytes no open event needs, so the buffer holds at most the unfinished
+    /// line (plus, while an event is open, its data line and at most `max_line` bytes after it).
     fn compact(&mut self) {
+        let mut cut = self.line_start;
         if let Some((s, e)) = self.data {
-            if self.line_start <= self.max_line {
-                return;
+            if self.line_start - s <= self.max_line {
+                cut = s;
+                self.data = Some((0, e - s));
+            } else {
+                // Many lines after the data line: keep a copy of the data rather than the lines.
+                self.joined = Some(self.buf[s..e].to_vec());
+                self.data = None;
             }
-            // Many lines after the data line: keep a copy of the data rather than the lines.
-            self.joined = Some(self.buf[s..e].to_vec());
-            self.data = None;
         }
-        let _ = self.buf.split_to(self.line_start);
-        self.line_start = 0;
+        self.buf.advance(cut);
+        self.line_start -= cut;
     }
 
-    /// Processes the line `buf[start..end]`; returns an event when the line is blank and one
-    /// is pending.
-    fn take_line(&mut self, start: usize, end: usize) -> Option<SseEvent> {
-        if start == end {
-            return self.dispatch();
-        }
+    /// Processes the non-blank line `buf[start..end]`.
+    fn take_line(&mut self, start: usize, end: usize) {
         let line = &self.buf[start..end];
         if line[0] == b':' {
-            return None;
+            return;
         }
         let (field, value) = match memchr::memchr(b':', line) {
             Some(i) => {
@@ -178,43 +256,22 @@ impl SseDecoder {
             }
             _ => {}
         }
-        None
     }
 
-    fn dispatch(&mut self) -> Option<SseEvent> {
-        let data = match (self.data.take(), self.joined.take()) {
-            (Some((s, e)), _) => {
-                // One split per event: the event's bytes leave the buffer, the data is a
-                // zero-copy slice of them.
-                let consumed = self.buf.split_to(self.line_start).freeze();
-                self.line_start = 0;
-                consumed.slice(s..e)
+    fn dispatch(&mut self) -> Option<Ready> {
+        let ready = match (self.data.take(), self.joined.take()) {
+            (Some((s, e)), _) => Ready::Buf(s, e),
+            (None, Some(v)) => {
+                self.out = v;
+                Ready::Out
             }
-            (None, Some(v)) => Bytes::from(v),
             (None, None) => {
                 self.event = None;
                 return None;
             }
         };
-        Some(SseEvent {
-            event: self.event.take(),
-            data,
-        })
-    }
-
-    /// Ends the input. A last event whose lines were complete but lacked the closing blank
-    /// line is returned; a partial line is a protocol error (the stream was cut mid-event).
-    pub fn finish(&mut self) -> Result<Option<SseEvent>> {
-        if let Some(event) = self.next_event()? {
-            return Ok(Some(event));
-        }
-        let unfinished = self.buf.len() - self.line_start;
-        if unfinished > 0 {
-            return Err(Error::protocol(format!(
-                "the stream ended in the middle of an event ({unfinished} bytes of an unfinished line)"
-            )));
-        }
-        Ok(self.dispatch())
+        self.last_event = self.event.take();
+        Some(ready)
     }
 }
 
@@ -265,6 +322,33 @@ mod tests {
                 expected,
                 "piece {piece}"
             );
+        }
+    }
+
+    #[test]
+    fn borrowed_data_matches_owned_events_however_split() {
+        let input =
+            b"data: one\n\n: c\ndata: a\ndata: b\n\nevent: e\r\ndata: two\r\n\r\ndata: last\n";
+        for piece in 1..input.len() {
+            let mut d = SseDecoder::new(64);
+            let mut got = Vec::new();
+            for chunk in input.chunks(piece) {
+                d.feed(chunk);
+                while let Some(data) = d.next_data().unwrap() {
+                    got.push(data.to_vec());
+                }
+            }
+            d.end();
+            while let Some(data) = d.next_data().unwrap() {
+                got.push(data.to_vec());
+            }
+            let owned: Vec<Vec<u8>> = decode_in_pieces(input, piece)
+                .unwrap()
+                .into_iter()
+                .map(|(_, data)| data)
+                .collect();
+            assert_eq!(got, owned, "piece {piece}");
+            assert_eq!(owned.len(), 4);
         }
     }
 
