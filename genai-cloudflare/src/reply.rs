@@ -191,7 +191,7 @@ impl Shaper {
     /// [`model_text`](Self::model_text), moving the text into the event when nothing has to
     /// look at it (no reasoning split, no tool-call gate, no stop sequence): a whole sync reply
     /// is then not copied once more.
-    fn model_text_owned(&mut self, delta: Cow<'_, str>) {
+    pub(crate) fn model_text_owned(&mut self, delta: Cow<'_, str>) {
         if self.think.is_none() && matches!(self.gate, Gate::Open) && !self.stop.is_active() {
             if !delta.is_empty() && !self.stopped() {
                 self.out

@@ -1,5 +1,6 @@
 //! Streamed replies: SSE events in, [`StreamEvent`]s out.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,7 +11,7 @@ use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
 use crate::reply::Shaper;
-use crate::wire::WireResult;
+use crate::wire::{plain_text_chunk, WireResult};
 
 /// Decodes the data of SSE events into events, with no I/O: fed by the client, and directly
 /// by tests, benches and fuzzers.
@@ -40,18 +41,23 @@ impl StreamDecoder {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Ok(()); // an empty keep-alive event
         }
-        let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
-            Error::protocol(format!(
-                "a stream event is not valid JSON ({e}): {}",
-                excerpt(&String::from_utf8_lossy(data), 120)
-            ))
-        })?;
-        if let Some(errors) = chunk.reported_error() {
-            // The service gave up mid-stream: what came before is not a complete reply.
-            self.done = true;
-            return Err(crate::errors::from_codes(200, &errors));
+        if let Some(text) = plain_text_chunk(data) {
+            // The usual native chunk: only its text matters.
+            self.shaper.model_text_owned(Cow::Borrowed(text));
+        } else {
+            let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
+                Error::protocol(format!(
+                    "a stream event is not valid JSON ({e}): {}",
+                    excerpt(&String::from_utf8_lossy(data), 120)
+                ))
+            })?;
+            if let Some(errors) = chunk.reported_error() {
+                // The service gave up mid-stream: what came before is not a complete reply.
+                self.done = true;
+                return Err(crate::errors::from_codes(200, &errors));
+            }
+            self.shaper.apply(chunk, false)?;
         }
-        self.shaper.apply(chunk, false)?;
         if self.shaper.stopped() {
             // A stop sequence matched: nothing after it matters.
             self.done = true;

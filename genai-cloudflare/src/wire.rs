@@ -311,6 +311,35 @@ impl WireResult<'_> {
     }
 }
 
+/// The text of a stream chunk in the native wire's usual shape, exactly
+/// `{"response":"…","tool_calls":[],"p":"…"}` (`tool_calls` and `p` optional, in this order)
+/// with no escape or control character in its strings (and only ASCII in `p`); `None` for
+/// anything else, which the full [`WireResult`] then decodes. What it accepts, `WireResult`
+/// reads as a borrowed text `response` and nothing else, so the two paths cannot disagree;
+/// checking the shape costs one pass over the bytes, far less than a general parse.
+pub(crate) fn plain_text_chunk(data: &[u8]) -> Option<&str> {
+    let rest = data.strip_prefix(br#"{"response":""#)?;
+    let (text, rest) = plain_string(rest, false)?;
+    let rest = rest.strip_prefix(br#","tool_calls":[]"#).unwrap_or(rest);
+    let rest = match rest.strip_prefix(br#","p":""#) {
+        Some(pad) => plain_string(pad, true)?.1,
+        None => rest,
+    };
+    if rest != b"}" {
+        return None;
+    }
+    std::str::from_utf8(text).ok()
+}
+
+/// A JSON string's contents up to its closing quote, and what follows it; `None` at an escape,
+/// a control character, or (with `ascii`) any non-ASCII byte.
+fn plain_string(s: &[u8], ascii: bool) -> Option<(&[u8], &[u8])> {
+    let end = s
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || (ascii && b >= 0x80))?;
+    (s[end] == b'"').then(|| (&s[..end], &s[end + 1..]))
+}
+
 /// Keeps an explicit `null` apart from an absent field.
 fn present<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<ResponseValue<'a>>, D::Error> {
     ResponseValue::deserialize(d).map(Some)
@@ -629,6 +658,44 @@ mod tests {
             let r: WireResult<'_> = serde_json::from_str(text).unwrap();
             assert_eq!(r.response, expected, "{text}");
         }
+    }
+
+    #[test]
+    fn plain_text_chunks_take_the_short_path_only_when_they_read_the_same() {
+        let plain = [
+            r#"{"response":"hi","tool_calls":[],"p":"abc"}"#,
+            "{\"response\":\" caf\u{e9} \u{1F30A}\",\"tool_calls\":[]}",
+            r#"{"response":"","p":"x"}"#,
+            r#"{"response":"ok"}"#,
+        ];
+        for text in plain {
+            let full: WireResult<'_> = serde_json::from_str(text).unwrap();
+            let Some(ResponseValue::Text(expected)) = full.response else {
+                panic!("{text}");
+            };
+            assert_eq!(
+                plain_text_chunk(text.as_bytes()),
+                Some(&*expected),
+                "{text}"
+            );
+        }
+        let other = [
+            r#"{"response":"a\"b","tool_calls":[],"p":"x"}"#,
+            r#"{"response":"a","tool_calls":[],"p":"x\ny"}"#,
+            "{\"response\":\"a\",\"tool_calls\":[],\"p\":\"\u{e9}\"}",
+            r#"{"response":"a","tool_calls":[{"name":"f"}]}"#,
+            r#"{"response":"","usage":{"prompt_tokens":1}}"#,
+            r#"{"response":"a","p":"x","tool_calls":[]}"#,
+            r#"{"response":"a"} "#,
+            r#"{"response":"a"}}"#,
+            r#"{"response":"a"#,
+            r#"{"response":null}"#,
+            "{\"response\":\"a\tb\"}",
+        ];
+        for text in other {
+            assert_eq!(plain_text_chunk(text.as_bytes()), None, "{text}");
+        }
+        assert_eq!(plain_text_chunk(b"{\"response\":\"\xff\"}"), None);
     }
 
     #[test]
