@@ -2,7 +2,8 @@
 //!
 //! - `sse_framing`: [`SseDecoder`] alone vs. splitting lines with `memchr`.
 //! - `stream_1000_events`: the whole offline stream path (SSE framing, chunk JSON, family
-//!   quirks, stop-sequence scanning, folding) vs. line split + `serde_json` into two fields.
+//!   quirks, stop-sequence scanning, folding) vs. line split + `serde_json` into two fields;
+//!   `genai_general_chunk_json` forces every chunk through the general chunk decoder.
 //! - `chunk`: one chunk through the whole path vs. one `serde_json` parse.
 //! - `sync_reply_1mb`: [`decode_sync`] of a 1 MB reply vs. `serde_json` into a typed struct
 //!   (and into a `Value`, for scale).
@@ -83,6 +84,16 @@ fn whole_stream(c: &mut Criterion) {
             black_box((r.map(|r| r.text.len()).ok(), n))
         })
     });
+    // The same stream with a space after each `{`: every chunk misses the plain-chunk shape
+    // and goes through the general chunk JSON (as OpenAI-shaped or unusual chunks do).
+    let general = body_with(&body, b"data: {\"response\"", b"data: { \"response\"");
+    g.bench_function("genai_general_chunk_json", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            let r = decode_stream(common::MODEL, &req, general.chunks(PIECE), |_| n += 1);
+            black_box((r.map(|r| r.text.len()).ok(), n))
+        })
+    });
     g.bench_function("baseline", |b| {
         b.iter(|| {
             let mut d = BaseDecoder::default();
@@ -93,6 +104,19 @@ fn whole_stream(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// `body` with every `from` replaced by `to`.
+fn body_with(body: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + body.len() / 16);
+    let mut rest = body;
+    while let Some(i) = memchr::memmem::find(rest, from) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(to);
+        rest = &rest[i + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 fn chunk(c: &mut Criterion) {
