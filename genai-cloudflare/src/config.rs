@@ -14,6 +14,9 @@ use crate::family::Family;
 /// The Cloudflare API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
 
+/// The AI Gateway root; see [`CloudflareBuilder::ai_gateway`].
+pub const DEFAULT_GATEWAY_URL: &str = "https://gateway.ai.cloudflare.com/v1";
+
 /// The model used when none is configured.
 pub const DEFAULT_MODEL: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
@@ -52,6 +55,7 @@ pub struct CloudflareBuilder {
     api_token: Option<Secret>,
     model: Option<String>,
     base_url: Option<String>,
+    gateway: Option<(String, String)>,
     http: Option<reqwest::Client>,
     options: HttpOptions,
     check_capabilities: Option<bool>,
@@ -65,6 +69,7 @@ impl fmt::Debug for CloudflareBuilder {
             .field("api_token", &self.api_token.as_ref().map(|_| "[redacted]"))
             .field("model", &self.model)
             .field("base_url", &self.base_url)
+            .field("gateway", &self.gateway)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -125,6 +130,30 @@ impl CloudflareBuilder {
     /// `{url}/accounts/{account}/ai/run/{model}`.
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// Sends chat requests through the AI Gateway `gateway_id` (caching, logs, rate limits)
+    /// at [`DEFAULT_GATEWAY_URL`]: `{url}/{account}/{gateway_id}/workers-ai/{model}`. The model
+    /// list still comes from the API root.
+    ///
+    /// ```
+    /// # use genai_cloudflare::Cloudflare;
+    /// let client = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("t")
+    ///     .ai_gateway("my-gateway")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn ai_gateway(self, gateway_id: impl Into<String>) -> Self {
+        self.ai_gateway_at(DEFAULT_GATEWAY_URL, gateway_id)
+    }
+
+    /// Like [`ai_gateway`](Self::ai_gateway), with another gateway root URL.
+    pub fn ai_gateway_at(mut self, url: impl Into<String>, gateway_id: impl Into<String>) -> Self {
+        self.gateway = Some((url.into(), gateway_id.into()));
         self
     }
 
@@ -195,6 +224,23 @@ impl CloudflareBuilder {
         auth.set_sensitive(true);
         let model = normalize_model(self.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
         let base_url = validate_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let run_url = match &self.gateway {
+            None => format!("{base_url}/accounts/{account_id}/ai/run/{model}"),
+            Some((url, id)) => {
+                let id = id.trim();
+                if id.is_empty()
+                    || !id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(Error::config(format!(
+                        "the AI Gateway id `{id}` must be letters, digits, `-` or `_`"
+                    )));
+                }
+                let url = validate_base_url(url)?;
+                format!("{url}/{account_id}/{id}/workers-ai/{model}")
+            }
+        };
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()
@@ -205,7 +251,7 @@ impl CloudflareBuilder {
         let family = Family::of(&model);
         Ok(Cloudflare {
             inner: Arc::new(Inner {
-                run_url: format!("{base_url}/accounts/{account_id}/ai/run/{model}"),
+                run_url,
                 models_url: format!("{base_url}/accounts/{account_id}/ai/models/search"),
                 auth,
                 capabilities: family.capabilities(&model),
@@ -319,6 +365,32 @@ mod tests {
         let client = base().build().unwrap();
         assert!(!format!("{client:?}").contains("s3cr3t"));
         assert!(!format!("{:?}", base()).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn ai_gateway_urls() {
+        let b = || {
+            CloudflareBuilder::new()
+                .account_id(ACCOUNT)
+                .api_token("t")
+                .model("@cf/meta/llama-3.2-1b-instruct")
+        };
+        let c = b().ai_gateway("my-gw").build().unwrap();
+        assert_eq!(
+            c.inner.run_url,
+            "https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/my-gw/workers-ai/@cf/meta/llama-3.2-1b-instruct"
+        );
+        assert!(c.inner.models_url.starts_with(DEFAULT_BASE_URL));
+        let c = b()
+            .ai_gateway_at("http://127.0.0.1:9/v1/", "g")
+            .build()
+            .unwrap();
+        assert!(c
+            .inner
+            .run_url
+            .starts_with("http://127.0.0.1:9/v1/0123456789abcdef0123456789abcdef/g/workers-ai/"));
+        let e = b().ai_gateway("bad/id").build().unwrap_err();
+        assert!(e.message().contains("AI Gateway"));
     }
 
     #[test]

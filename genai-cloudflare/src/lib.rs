@@ -49,5 +49,5 @@ mod text_calls;
 mod wire;
 
 pub use client::Cloudflare;
-pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_MODEL};
+pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use family::Family;
