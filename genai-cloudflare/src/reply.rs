@@ -307,11 +307,13 @@ impl Shaper {
                 if let Some(id) = call.id.filter(|s| !s.is_empty()) {
                     p.id = Some(id);
                 }
-                // Some services repeat the name in every fragment, others split it.
+                // Some services repeat the whole name in every fragment, others split it: a
+                // fragment equal to a declared tool's full name already held is a repeat.
                 match name {
                     Some(n) if p.name.is_empty() => p.name = n,
-                    Some(n) if n != p.name => p.name.push_str(&n),
-                    _ => {}
+                    Some(n) if n == p.name && self.ctx.tools.iter().any(|t| t.name == n) => {}
+                    Some(n) => p.name.push_str(&n),
+                    None => {}
                 }
                 match arguments {
                     Some(Value::String(fragment)) => p.arguments.push_str(&fragment),
@@ -1033,6 +1035,20 @@ mod tests {
             2,
             "a whole reply's calls are complete whatever their index"
         );
+    }
+
+    #[test]
+    fn a_name_split_into_equal_fragments_is_joined() {
+        let req =
+            ChatRequest::new()
+                .user("x")
+                .tool(ToolDef::new("abab", "", json!({"type":"object"})));
+        let (r, _) = stream(Family::OpenAiChat, &req, &[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"ab","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"ab","arguments":"{}"}}]}}]}"#,
+            "[DONE]",
+        ]).unwrap();
+        assert_eq!(r.tool_calls[0].name, "abab");
     }
 
     #[test]

@@ -135,6 +135,8 @@ impl EventStream {
         self.failed = true;
         self.body = None;
         self.reading = None;
+        // An error ends the stream: events queued by the same chunk are not delivered after it.
+        while self.decoder.pop().is_some() {}
         let e = crate::errors::redact(e.with_provider(crate::errors::PROVIDER), &self.secret);
         tracing::debug!(parent: &self.span, kind = %e.kind(), "stream failed");
         Poll::Ready(Some(Err(e)))

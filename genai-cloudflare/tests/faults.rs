@@ -971,3 +971,27 @@ async fn a_callers_timeout_leaves_nothing_running() {
         "connection closed, no retry",
     );
 }
+
+#[tokio::test]
+async fn a_chunk_that_fails_halfway_delivers_nothing_after_its_error() {
+    // Text and a malformed tool call in one chunk: the error ends the stream, and the text
+    // queued by the same chunk is not delivered after it.
+    let server = serve(|_| async {
+        sse(
+            events(&[
+                EV_HEL,
+                "data: {\"response\":\" there\",\"tool_calls\":[{\"arguments\":{}}]}\n\n",
+                EV_DONE,
+            ]),
+            Duration::ZERO,
+            Tail::End,
+        )
+    })
+    .await;
+    let client = builder(&server.base_url()).build().unwrap();
+    let seen = stream_call(&client).await;
+    assert_eq!(seen.deltas, ["Hel"]);
+    let e = seen.error.expect("the malformed chunk is an error");
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert!(e.message().contains("without a name"), "{e}");
+}
