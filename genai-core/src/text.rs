@@ -32,6 +32,8 @@ pub struct ThinkSplitter {
     buf: String,
     /// Some reasoning text was released (leading whitespace is dropped until then).
     reasoning_started: bool,
+    /// Bytes of `buf` already searched for `</think>` while no opening tag was seen.
+    searched: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,7 @@ impl ThinkSplitter {
             state: ThinkState::Start,
             buf: String::new(),
             reasoning_started: false,
+            searched: 0,
         }
     }
 
@@ -114,12 +117,20 @@ impl ThinkSplitter {
                     }
                 }
                 ThinkState::Unopened => {
-                    if let Some(idx) = self.buf.find(CLOSE) {
+                    // Only the new bytes (and a tag's length before them) are searched again,
+                    // so a long reply without tags costs linear time.
+                    let mut from = self.searched.saturating_sub(CLOSE.len() - 1);
+                    while !self.buf.is_char_boundary(from) {
+                        from -= 1;
+                    }
+                    if let Some(idx) = self.buf[from..].find(CLOSE).map(|i| i + from) {
                         reasoning.push_str(self.buf[..idx].trim());
                         self.buf.drain(..idx + CLOSE.len());
+                        self.searched = 0;
                         self.state = ThinkState::AnswerStart;
                         continue;
                     }
+                    self.searched = self.buf.len();
                     return;
                 }
                 ThinkState::Reasoning => {
