@@ -921,6 +921,13 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message().contains("overloaded"));
+        let e = stream(
+            Family::Llama3,
+            &req,
+            &[r#"{"success":false,"error":true}"#, "[DONE]"],
+        )
+        .unwrap_err();
+        assert!(e.message().contains("failure"), "{e}");
         let e = decode_reply(
             Family::Llama3,
             &req,

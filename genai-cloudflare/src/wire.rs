@@ -295,7 +295,7 @@ impl WireResult<'_> {
                     .unwrap_or("the service reported an error")
                     .to_owned(),
             ),
-            Some(Value::Null) | None if self.success == Some(false) => {
+            _ if self.success == Some(false) => {
                 Some("the service reported a failure without details".to_owned())
             }
             _ => None,
