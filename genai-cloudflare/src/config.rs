@@ -292,7 +292,10 @@ fn validate_account_id(id: Option<&str>) -> Result<String> {
     } else if id.len() >= 35 && id.bytes().any(|b| !b.is_ascii_hexdigit()) {
         "it looks like an API token, not an account id".to_owned()
     } else {
-        format!("it has {} characters", id.chars().count())
+        match id.chars().count() {
+            1 => "it has 1 character".to_owned(),
+            n => format!("it has {n} characters"),
+        }
     };
     Err(Error::config(format!(
         "the Cloudflare account id must be 32 hexadecimal characters; {why}"

@@ -219,16 +219,35 @@ fn schema_name(raw: &str) -> String {
     }
 }
 
+/// The error line of `--format json`, fields in the documented order.
+#[derive(serde::Serialize)]
+struct ErrorLine<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    kind: &'static str,
+    status: Option<u16>,
+    code: Option<i64>,
+    message: &'a str,
+}
+
 fn print_error_json(e: &Error) {
-    let obj = json!({"error": {
-        "kind": e.kind().as_str(),
-        "status": e.status(),
-        "code": e.code(),
-        "message": e.message(),
-    }});
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{obj}");
-    let _ = out.flush();
+    let line = ErrorLine {
+        error: ErrorBody {
+            kind: e.kind().as_str(),
+            status: e.status(),
+            code: e.code(),
+            message: e.message(),
+        },
+    };
+    match serde_json::to_string(&line) {
+        Ok(text) => emit_line(&text),
+        Err(_) => emit_line(
+            r#"{"error":{"kind":"protocol","status":null,"code":null,"message":"unprintable error"}}"#,
+        ),
+    }
 }
 
 /// Builds the configured provider from flags and the environment.
@@ -379,7 +398,7 @@ async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         reply
     };
     if format == Format::Json {
-        emit_line(&reply_json(client.model(), &reply).to_string());
+        emit_line(&reply_json(client.model(), &reply));
     }
     Ok(())
 }
@@ -391,19 +410,43 @@ fn print_tool_calls(out: &mut impl Write, reply: &ChatResponse) {
 }
 
 /// The `--format json` object of a reply (docs/cli.md).
-fn reply_json(model: &str, r: &ChatResponse) -> Value {
-    json!({
-        "model": model,
-        "text": r.text,
-        "reasoning": r.reasoning,
-        "tool_calls": r.tool_calls.iter().map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments})).collect::<Vec<_>>(),
-        "usage": {
-            "input_tokens": r.usage.input_tokens,
-            "output_tokens": r.usage.output_tokens,
-            "total_tokens": r.usage.total_tokens,
-        },
-        "finish_reason": r.finish_reason.as_str(),
-    })
+/// The `--format json` reply object (docs/cli.md), fields in the documented order.
+#[derive(serde::Serialize)]
+struct ReplyLine<'a> {
+    model: &'a str,
+    text: &'a str,
+    reasoning: &'a str,
+    tool_calls: Vec<CallLine<'a>>,
+    usage: &'a genai_core::Usage,
+    finish_reason: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct CallLine<'a> {
+    id: &'a Option<String>,
+    name: &'a str,
+    arguments: &'a Value,
+}
+
+fn reply_json(model: &str, r: &ChatResponse) -> String {
+    let line = ReplyLine {
+        model,
+        text: &r.text,
+        reasoning: &r.reasoning,
+        tool_calls: r
+            .tool_calls
+            .iter()
+            .map(|c| CallLine {
+                id: &c.id,
+                name: &c.name,
+                arguments: &c.arguments,
+            })
+            .collect(),
+        usage: &r.usage,
+        finish_reason: r.finish_reason.as_str(),
+    };
+    // Plain data with string keys: serialising it cannot fail.
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 async fn models(args: ProviderArgs) -> genai_core::Result<()> {
