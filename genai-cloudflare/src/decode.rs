@@ -9,6 +9,16 @@ use crate::family::Family;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::StreamDecoder;
 
+/// One model id of each [`Family`], for tests and fuzzers that must cover every wire family.
+pub const FAMILY_SAMPLES: &[&str] = &[
+    "@cf/mistral/mistral-7b-instruct-v0.1",
+    "@cf/meta/llama-3.2-1b-instruct",
+    "@cf/meta/llama-4-scout-17b-16e-instruct",
+    "@hf/nousresearch/hermes-2-pro-mistral-7b",
+    "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
+    "@cf/zai-org/glm-4.7-flash",
+];
+
 /// Decodes a complete `/ai/run` JSON body for `model` as the client would.
 pub fn decode_sync(
     model: &str,
@@ -81,6 +91,21 @@ mod tests {
         assert_eq!(n, 3);
         let cut = &body[..body.len() - 10];
         assert!(decode_stream("@cf/meta/llama-3.2-1b-instruct", &req, [cut], |_| {}).is_err());
+    }
+
+    #[test]
+    fn family_samples_cover_every_family() {
+        use std::collections::HashSet;
+        let families: HashSet<Family> = FAMILY_SAMPLES.iter().map(|m| Family::of(m)).collect();
+        let all = [
+            Family::Llama3,
+            Family::Llama4Scout,
+            Family::Hermes,
+            Family::InlineReasoning,
+            Family::OpenAiChat,
+            Family::Native,
+        ];
+        assert_eq!(families, all.into_iter().collect::<HashSet<_>>());
     }
 
     #[test]

@@ -10,14 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 /// One model of each wire family.
-const MODELS: &[&str] = &[
-    "@cf/mistral/mistral-7b-instruct-v0.1",
-    "@cf/meta/llama-3.2-1b-instruct",
-    "@cf/meta/llama-4-scout-17b-16e-instruct",
-    "@hf/nousresearch/hermes-2-pro-mistral-7b",
-    "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
-    "@cf/zai-org/glm-4.7-flash",
-];
+const MODELS: &[&str] = genai_cloudflare::decode::FAMILY_SAMPLES;
 
 fn config(cases: u32) -> Config {
     Config {
