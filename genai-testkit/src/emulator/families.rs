@@ -175,29 +175,27 @@ enum Native {
     Object(Value),
 }
 
+/// A 403 refusal in the service's words: `AiError: Ai: {what} (<uuid>)`.
+fn ai_refusal(code: u32, what: &str, dice: &mut Dice) -> Rendered {
+    Rendered::Refused {
+        status: 403,
+        code,
+        message: format!("AiError: Ai: {what} ({})", dice.uuid()),
+    }
+}
+
 fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
     let schema_mode = matches!(ask.format, Format::JsonSchema(_));
     if schema_mode && ask.stream {
-        let message = format!(
-            "AiError: Ai: JSON Schema mode is not supported with stream mode. ({})",
-            dice.uuid()
+        return ai_refusal(
+            5023,
+            "JSON Schema mode is not supported with stream mode.",
+            dice,
         );
-        return Rendered::Refused {
-            status: 403,
-            code: 5023,
-            message,
-        };
     }
     if schema_mode && !family.accepts_json_schema() {
-        let message = format!(
-            "AiError: Ai: This model doesn't suuport JSON Schema. ({})",
-            dice.uuid()
-        );
-        return Rendered::Refused {
-            status: 403,
-            code: 5025,
-            message,
-        };
+        // The service's own spelling.
+        return ai_refusal(5025, "This model doesn't suuport JSON Schema.", dice);
     }
     let reply = respond(ask, family.calls_tools());
     let think = |answer: &str| format!("<think>\n{}\n</think>\n\n{answer}", reply.reasoning);
