@@ -3,20 +3,22 @@
 use std::fmt;
 use std::sync::Arc;
 
-use genai_core::http::{self, Deadline, HttpOptions, SseBody};
+use genai_core::http::{Deadline, SseBody};
 use genai_core::text::excerpt;
 use genai_core::{
-    async_trait, ChatRequest, ChatResponse, ChatStream, Error, Mode, ModelCapabilities, ModelInfo,
+    async_trait, ChatRequest, ChatResponse, ChatStream, Error, Mode, ModelCapabilities,
     ProviderGen, ResponseAccumulator, Result,
 };
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::CONTENT_TYPE;
 use tracing::{field::Empty, Instrument};
 
 use crate::config::CloudflareBuilder;
 use crate::errors::{self, PROVIDER};
 use crate::family::Family;
+use crate::provider::WorkersAi;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::{chat_stream, StreamDecoder};
+use crate::transport::{Body, Transport};
 use crate::wire::{Envelope, RunBody, WireResult};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
@@ -40,16 +42,11 @@ pub struct Cloudflare {
 }
 
 pub(crate) struct Inner {
+    pub(crate) transport: Arc<Transport>,
     pub(crate) run_url: String,
-    pub(crate) models_url: String,
-    pub(crate) auth: HeaderValue,
     pub(crate) model: String,
     pub(crate) family: Family,
     pub(crate) capabilities: ModelCapabilities,
-    pub(crate) http: reqwest::Client,
-    pub(crate) options: HttpOptions,
-    pub(crate) check_capabilities: bool,
-    pub(crate) log_content: bool,
 }
 
 impl fmt::Debug for Cloudflare {
@@ -59,7 +56,7 @@ impl fmt::Debug for Cloudflare {
             .field("family", &self.inner.family)
             .field("run_url", &self.inner.run_url)
             .field("api_token", &"[redacted]")
-            .field("options", &self.inner.options)
+            .field("options", &self.inner.transport.options)
             .finish()
     }
 }
@@ -68,6 +65,20 @@ impl Cloudflare {
     /// A builder; see [`CloudflareBuilder`].
     pub fn builder() -> CloudflareBuilder {
         CloudflareBuilder::new()
+    }
+
+    /// The chat client of `model` over `transport` (the model id already normalised).
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Cloudflare {
+        let family = Family::of(&model);
+        Cloudflare {
+            inner: Arc::new(Inner {
+                run_url: transport.run_url(&model),
+                capabilities: family.capabilities(&model),
+                family,
+                model,
+                transport,
+            }),
+        }
     }
 
     /// The model's family, which decides its wire quirks.
@@ -79,40 +90,21 @@ impl Cloudflare {
     /// [`CloudflareBuilder::model`]).
     pub fn with_model(&self, model: impl AsRef<str>) -> Result<Cloudflare> {
         let model = crate::config::normalize_model(model.as_ref())?;
-        let inner = &self.inner;
-        let base = inner
-            .run_url
-            .strip_suffix(inner.model.as_str())
-            .unwrap_or(&inner.run_url);
-        let family = Family::of(&model);
-        Ok(Cloudflare {
-            inner: Arc::new(Inner {
-                run_url: format!("{base}{model}"),
-                models_url: inner.models_url.clone(),
-                auth: inner.auth.clone(),
-                capabilities: family.capabilities(&model),
-                family,
-                model,
-                http: inner.http.clone(),
-                options: inner.options,
-                check_capabilities: inner.check_capabilities,
-                log_content: inner.log_content,
-            }),
-        })
+        Ok(Cloudflare::over(self.inner.transport.clone(), model))
     }
 
-    /// The API token, only to scrub it from errors (see [`errors::redact`]).
-    fn token(&self) -> &str {
-        self.inner
-            .auth
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("")
+    /// The provider this client's account and settings belong to, to get models of other
+    /// kinds (embeddings, reranking...) or list the catalog.
+    pub fn provider(&self) -> WorkersAi {
+        WorkersAi::over(self.inner.transport.clone())
     }
 
     fn redact(&self, err: Error) -> Error {
-        errors::redact(err, self.token())
+        self.inner.transport.redact(err)
+    }
+
+    fn token(&self) -> &str {
+        self.inner.transport.token()
     }
 
     fn span(&self, mode: Mode) -> tracing::Span {
@@ -130,13 +122,13 @@ impl Cloudflare {
     }
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
-        let checked = if self.inner.check_capabilities {
+        let checked = if self.inner.transport.check_capabilities {
             self.inner.capabilities.check(mode, req)
         } else {
             req.validate()
         };
         checked.map_err(|e| e.with_provider(PROVIDER))?;
-        if self.inner.log_content {
+        if self.inner.transport.log_content {
             tracing::trace!(messages = ?req.messages, "request");
         }
         Ok(())
@@ -149,33 +141,16 @@ impl Cloudflare {
         stream: bool,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
-        let body =
-            serde_json::to_vec(&RunBody::new(self.inner.family, req, stream)).map_err(|e| {
-                Error::invalid_request("the request could not be encoded").with_source(e)
-            })?;
-        let body = bytes::Bytes::from(body);
-        let inner = &self.inner;
+        let body = Body::json(&RunBody::new(self.inner.family, req, stream))?;
         let accept = if stream {
             "text/event-stream"
         } else {
             "application/json"
         };
-        http::send(
-            &inner.options,
-            deadline,
-            || {
-                inner
-                    .http
-                    .post(&inner.run_url)
-                    .header(AUTHORIZATION, inner.auth.clone())
-                    .header(CONTENT_TYPE, "application/json")
-                    .header(ACCEPT, accept)
-                    .body(body.clone())
-            },
-            errors::map_failure,
-        )
-        .await
-        .map_err(|e| e.with_provider(PROVIDER))
+        self.inner
+            .transport
+            .post(&self.inner.run_url, &body, accept, deadline)
+            .await
     }
 
     /// Reads and decodes a complete JSON reply.
@@ -186,20 +161,11 @@ impl Cloudflare {
         deadline: &Deadline,
     ) -> Result<ChatResponse> {
         let status = resp.status().as_u16();
-        let opts = &self.inner.options;
-        let body = http::read_body(
-            resp,
-            opts.max_response_bytes,
-            deadline,
-            opts.idle_timeout,
-            false,
-        )
-        .await
-        .map_err(|e| e.with_provider(PROVIDER))?;
+        let body = self.inner.transport.read(resp, deadline).await?;
         let reply = decode_reply(self.inner.family, req, status, &body)?;
         tracing::Span::current().record("input_tokens", reply.usage.input_tokens);
         tracing::Span::current().record("output_tokens", reply.usage.output_tokens);
-        if self.inner.log_content {
+        if self.inner.transport.log_content {
             tracing::trace!(text = %reply.text, reasoning = %reply.reasoning, "reply");
         }
         Ok(reply)
@@ -268,16 +234,12 @@ impl ProviderGen for Cloudflare {
     async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.stream_call(req).await.map_err(|e| self.redact(e))
     }
-
-    async fn list_models(&self) -> Result<Vec<ModelInfo>> {
-        crate::models::list(self).await.map_err(|e| self.redact(e))
-    }
 }
 
 impl Cloudflare {
     async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
-        let deadline = Deadline::after(self.inner.options.timeout);
+        let deadline = Deadline::after(self.inner.transport.options.timeout);
         async {
             let resp = self.post(req, false, &deadline).await?;
             self.read_reply(resp, req, &deadline).await
@@ -289,7 +251,7 @@ impl Cloudflare {
     async fn stream_call(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.preflight(Mode::Stream, req)?;
         let span = self.span(Mode::Stream);
-        let deadline = Deadline::after(self.inner.options.timeout);
+        let deadline = Deadline::after(self.inner.transport.options.timeout);
         let family = self.inner.family;
         if !family.streams(&self.inner.model) {
             // These models answer `stream: true` with a plain reply: ask for it directly.
@@ -318,7 +280,7 @@ impl Cloudflare {
                 .await?;
             return Ok(ChatStream::from_response(reply));
         }
-        let body = SseBody::new(resp, &self.inner.options, deadline);
+        let body = SseBody::new(resp, &self.inner.transport.options, deadline);
         let decoder = StreamDecoder::new(Shaper::new(CallContext::new(family, req)));
         Ok(chat_stream(body, decoder, span, self.token().to_owned()))
     }

@@ -8,8 +8,9 @@ use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{Error, Result};
 use reqwest::header::HeaderValue;
 
-use crate::client::{Cloudflare, Inner};
-use crate::family::Family;
+use crate::client::Cloudflare;
+use crate::provider::WorkersAi;
+use crate::transport::Transport;
 
 /// The Cloudflare API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
@@ -202,12 +203,40 @@ impl CloudflareBuilder {
         self
     }
 
-    /// Checks the configuration and builds the client.
+    /// Checks the configuration and builds the chat client of the configured model.
     ///
     /// Fails with [`ErrorKind::Config`](genai_core::ErrorKind::Config) when the account id or
     /// token is missing or malformed, the model is empty, or the base URL is not an http(s)
     /// URL. The token is never quoted.
     pub fn build(self) -> Result<Cloudflare> {
+        let model = normalize_model(self.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
+        let transport = self.transport()?;
+        Ok(Cloudflare::over(Arc::new(transport), model))
+    }
+
+    /// Checks the configuration and builds the provider, which hands out models of every kind
+    /// (chat, embeddings, reranking...) over one connection pool and lists the catalog. The
+    /// configured [`model`](Self::model) is not used.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::{ErrorKind, Provider};
+    /// let provider = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("my-token")
+    ///     .build_provider()
+    ///     .unwrap();
+    /// let translator = provider.translation_model("@cf/meta/m2m100-1.2b").unwrap();
+    /// assert_eq!(translator.model(), "@cf/meta/m2m100-1.2b");
+    /// // A chat model asked for as a translation model is refused before any request.
+    /// let err = provider.translation_model("@cf/meta/llama-3.3-70b-instruct-fp8-fast").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Unsupported);
+    /// ```
+    pub fn build_provider(self) -> Result<WorkersAi> {
+        Ok(WorkersAi::over(Arc::new(self.transport()?)))
+    }
+
+    fn transport(self) -> Result<Transport> {
         let account_id = validate_account_id(self.account_id.as_deref())?;
         let token = self
             .api_token
@@ -222,10 +251,9 @@ impl CloudflareBuilder {
                 Error::config("the API token contains characters not allowed in a header")
             })?;
         auth.set_sensitive(true);
-        let model = normalize_model(self.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
         let base_url = validate_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let run_url = match &self.gateway {
-            None => format!("{base_url}/accounts/{account_id}/ai/run/{model}"),
+        let run_base = match &self.gateway {
+            None => format!("{base_url}/accounts/{account_id}/ai/run/"),
             Some((url, id)) => {
                 let id = id.trim();
                 if id.is_empty()
@@ -238,7 +266,7 @@ impl CloudflareBuilder {
                     )));
                 }
                 let url = validate_base_url(url)?;
-                format!("{url}/{account_id}/{id}/workers-ai/{model}")
+                format!("{url}/{account_id}/{id}/workers-ai/")
             }
         };
         let http = match self.http {
@@ -248,20 +276,14 @@ impl CloudflareBuilder {
                 .build()
                 .map_err(|e| Error::config("could not build the HTTP client").with_source(e))?,
         };
-        let family = Family::of(&model);
-        Ok(Cloudflare {
-            inner: Arc::new(Inner {
-                run_url,
-                models_url: format!("{base_url}/accounts/{account_id}/ai/models/search"),
-                auth,
-                capabilities: family.capabilities(&model),
-                family,
-                model,
-                http,
-                options: self.options,
-                check_capabilities: self.check_capabilities.unwrap_or(true),
-                log_content: self.log_content,
-            }),
+        Ok(Transport {
+            run_base,
+            models_url: format!("{base_url}/accounts/{account_id}/ai/models/search"),
+            auth,
+            http,
+            options: self.options,
+            check_capabilities: self.check_capabilities.unwrap_or(true),
+            log_content: self.log_content,
         })
     }
 }
@@ -383,7 +405,7 @@ mod tests {
             c.inner.run_url,
             "https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/my-gw/workers-ai/@cf/meta/llama-3.2-1b-instruct"
         );
-        assert!(c.inner.models_url.starts_with(DEFAULT_BASE_URL));
+        assert!(c.inner.transport.models_url.starts_with(DEFAULT_BASE_URL));
         let c = b()
             .ai_gateway_at("http://127.0.0.1:9/v1/", "g")
             .build()

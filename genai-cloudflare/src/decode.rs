@@ -32,7 +32,7 @@ pub fn decode_sync(
 /// Decodes one page of the model catalog (`/ai/models/search`): the models with their derived
 /// capabilities, and the `total_count` the page claims.
 pub fn decode_catalog_page(status: u16, body: &[u8]) -> Result<(Vec<ModelInfo>, Option<u64>)> {
-    crate::models::decode_page(status, body)
+    crate::catalog::decode_page(status, body)
 }
 
 /// Decodes an SSE body delivered in `pieces` (split anywhere) for `model`, calling `on_event`
@@ -114,8 +114,8 @@ mod tests {
         let (models, total) = decode_catalog_page(200, body).unwrap();
         assert_eq!(total, Some(7));
         assert_eq!(models[0].context_window, Some(24000));
-        assert!(models[0].chat && models[0].capabilities.sync.tools.is_usable());
-        assert!(!models[1].chat && !models[1].capabilities.sync.tools.is_usable());
+        assert!(models[0].is_chat() && models[0].capabilities.sync.tools.is_usable());
+        assert!(!models[1].is_chat() && !models[1].capabilities.sync.tools.is_usable());
         let err = decode_catalog_page(400, br#"{"success":false,"errors":[{"code":10001,"message":"Unable to authenticate request"}]}"#).unwrap_err();
         assert_eq!(err.kind(), genai_core::ErrorKind::Unauthenticated);
         assert!(decode_catalog_page(200, b"<html>").is_err());

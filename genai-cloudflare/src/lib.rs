@@ -36,18 +36,23 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod client;
 mod config;
 #[doc(hidden)]
 pub mod decode;
 mod errors;
 mod family;
-mod models;
+mod provider;
 mod reply;
 mod stream;
+mod tasks;
 mod text_calls;
+mod transport;
 mod wire;
 
 pub use client::Cloudflare;
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use family::Family;
+pub use provider::WorkersAi;
+pub use tasks::{CloudflareSummarizer, CloudflareTranslator};

@@ -517,11 +517,7 @@ mod tests {
     }
 
     fn usage(i: u64, o: u64) -> Usage {
-        Usage {
-            input_tokens: Some(i),
-            output_tokens: Some(o),
-            total_tokens: Some(i + o),
-        }
+        Usage::new(Some(i), Some(o), Some(i + o))
     }
 
     #[test]

@@ -450,13 +450,11 @@ impl WireUsage {
         if all.iter().all(|v| v.unwrap_or(0) == 0) {
             return Usage::default();
         }
-        Usage {
-            input_tokens: self.prompt_tokens,
-            output_tokens: self.completion_tokens,
-            total_tokens: self
-                .total_tokens
-                .or_else(|| Some(self.prompt_tokens? + self.completion_tokens?)),
-        }
+        Usage::new(
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.total_tokens,
+        )
     }
 }
 

@@ -193,6 +193,18 @@ impl ModelCapabilities {
             }
             _ => {}
         }
+        let media = req.messages.iter().flat_map(|m| m.media());
+        for m in media {
+            if m.is_image() && !caps.input.image {
+                return refuse("image input");
+            }
+            if m.is_audio() && !caps.input.audio {
+                return refuse("audio input");
+            }
+            if !m.is_image() && !m.is_audio() {
+                return refuse(&format!("{} input", m.media_type()));
+            }
+        }
         if req.seed.is_some() && !caps.seed.is_usable() {
             return refuse("a seed");
         }

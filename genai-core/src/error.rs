@@ -102,6 +102,7 @@ struct Inner {
     kind: ErrorKind,
     message: String,
     provider: Option<Cow<'static, str>>,
+    operation: Option<&'static str>,
     status: Option<u16>,
     code: Option<i64>,
     request_id: Option<String>,
@@ -118,6 +119,7 @@ impl Error {
                 kind,
                 message: message.into(),
                 provider: None,
+                operation: None,
                 status: None,
                 code: None,
                 request_id: None,
@@ -151,6 +153,19 @@ impl Error {
     /// Names the provider that produced the error.
     pub fn with_provider(mut self, provider: impl Into<Cow<'static, str>>) -> Self {
         self.inner.provider = Some(provider.into());
+        self
+    }
+
+    /// Names the operation that failed (`chat`, `embed`, `rerank`, `transcribe`...), unless
+    /// one is already named.
+    ///
+    /// ```
+    /// let e = genai_core::Error::invalid_request("empty input").with_operation("embed");
+    /// assert_eq!(e.operation(), Some("embed"));
+    /// assert_eq!(e.to_string(), "embed: invalid_request: empty input");
+    /// ```
+    pub fn with_operation(mut self, operation: &'static str) -> Self {
+        self.inner.operation.get_or_insert(operation);
         self
     }
 
@@ -205,6 +220,11 @@ impl Error {
         self.inner.provider.as_deref()
     }
 
+    /// The operation that failed, when named.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.operation
+    }
+
     /// The HTTP status, when the error came from an HTTP reply.
     pub fn status(&self) -> Option<u16> {
         self.inner.status
@@ -244,6 +264,9 @@ impl fmt::Debug for Error {
         if let Some(p) = &self.inner.provider {
             d.field("provider", p);
         }
+        if let Some(o) = self.inner.operation {
+            d.field("operation", &o);
+        }
         if let Some(s) = self.inner.status {
             d.field("status", &s);
         }
@@ -268,6 +291,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = &self.inner.provider {
             write!(f, "{p}: ")?;
+        }
+        if let Some(o) = self.inner.operation {
+            write!(f, "{o}: ")?;
         }
         write!(f, "{}: {}", self.inner.kind, self.inner.message)?;
         match (self.inner.status, self.inner.code) {

@@ -20,21 +20,33 @@
 mod capability;
 mod error;
 pub mod http;
+mod kind;
+mod media;
 mod model;
 mod provider;
 mod request;
 mod response;
 pub mod scoreboard;
 mod stream;
+mod tasks;
 pub mod text;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use error::{Error, ErrorKind, Result};
+pub use kind::ModelKind;
+pub use media::{decode_base64, sniff_media_type, Media};
 pub use model::ModelInfo;
-pub use provider::{ProviderGen, ProviderGenExt};
+pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
 pub use request::{ChatRequest, Message, ResponseFormat, ToolCall, ToolChoice, ToolDef};
 pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
+pub use tasks::{
+    cosine, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
+    ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Label,
+    Pooling, RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
+    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
+    Translation, TranslationCapabilities, TranslationModel,
+};
 
 /// Re-exported so backends and users share one version.
 pub use async_trait::async_trait;

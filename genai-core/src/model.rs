@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::capability::ModelCapabilities;
+use crate::kind::ModelKind;
 
 /// One model of a provider's catalog.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -16,13 +17,20 @@ pub struct ModelInfo {
     pub task: Option<String>,
     /// The context window in tokens, when known.
     pub context_window: Option<u64>,
-    /// Whether it answers chat requests.
-    pub chat: bool,
-    /// What it can do (meaningful for chat models).
+    /// What kind of model it is, which decides the trait that serves it.
+    pub kind: ModelKind,
+    /// Whether the provider can run it through an asynchronous batch queue.
+    pub batch: bool,
+    /// What it can do in chat (meaningful for chat models).
     pub capabilities: ModelCapabilities,
 }
 
 impl ModelInfo {
+    /// Whether it answers chat requests.
+    pub fn is_chat(&self) -> bool {
+        self.kind == ModelKind::Chat
+    }
+
     /// A model known only by its id.
     pub fn new(id: impl Into<String>) -> Self {
         ModelInfo {

@@ -1,17 +1,23 @@
-//! The contract every backend implements, and conveniences built on it.
+//! The chat contract every backend implements, conveniences built on it, and the provider
+//! entry point that hands out models of every kind.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use crate::capability::ModelCapabilities;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::kind::ModelKind;
 use crate::model::ModelInfo;
 use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
+use crate::tasks::{
+    ClassificationModel, EmbeddingModel, RerankingModel, SummarizationModel, TranslationModel,
+};
 
 /// A configured model of one provider: the contract every backend implements.
 ///
@@ -37,9 +43,6 @@ pub trait ProviderGen: Send + Sync + Debug {
 
     /// Sends the request and streams the reply.
     async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream>;
-
-    /// Lists the provider's models.
-    async fn list_models(&self) -> Result<Vec<ModelInfo>>;
 }
 
 /// Conveniences for every [`ProviderGen`], including `dyn ProviderGen`.
@@ -66,3 +69,91 @@ pub trait ProviderGenExt: ProviderGen {
 }
 
 impl<P: ProviderGen + ?Sized> ProviderGenExt for P {}
+
+/// One configured provider (one account, one credential, one base URL) that hands out a model
+/// of any kind it offers, and lists its models.
+///
+/// Each `*_model` method checks, before any request, that the model is of the right kind when
+/// the provider knows the model's kind, and fails with
+/// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) naming the model's task otherwise.
+/// A provider implements the methods of the kinds it offers; the others refuse by default.
+///
+/// ```
+/// use std::sync::Arc;
+/// use genai_core::{EmbedRequest, Provider};
+///
+/// async fn embed_and_chat(provider: Arc<dyn Provider>) -> genai_core::Result<()> {
+///     let embedder = provider.embedding_model("@cf/baai/bge-base-en-v1.5")?;
+///     let vectors = embedder.embed(&EmbedRequest::new(["a cat", "a dog"])).await?;
+///     let chat = provider.chat_model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")?;
+///     let reply = chat.gen_sync(&genai_core::ChatRequest::new().user("Say hello.")).await?;
+///     println!("{} dimensions; {}", vectors.dimensions, reply.text);
+///     Ok(())
+/// }
+/// ```
+#[async_trait]
+pub trait Provider: Send + Sync + Debug {
+    /// The provider's name, e.g. `cloudflare`.
+    fn name(&self) -> &str;
+
+    /// Lists the provider's models, each with its kind.
+    async fn list_models(&self) -> Result<Vec<ModelInfo>>;
+
+    /// The kind of `model` as far as the provider knows without a request
+    /// ([`ModelKind::Unknown`] when it does not know).
+    fn kind_of(&self, model: &str) -> ModelKind;
+
+    /// A chat model.
+    fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>> {
+        Err(no_kind(self.name(), ModelKind::Chat, model))
+    }
+
+    /// An embedding model.
+    fn embedding_model(&self, model: &str) -> Result<Arc<dyn EmbeddingModel>> {
+        Err(no_kind(self.name(), ModelKind::Embedding, model))
+    }
+
+    /// A reranking model.
+    fn reranking_model(&self, model: &str) -> Result<Arc<dyn RerankingModel>> {
+        Err(no_kind(self.name(), ModelKind::Reranking, model))
+    }
+
+    /// A text or image classification model.
+    fn classification_model(&self, model: &str) -> Result<Arc<dyn ClassificationModel>> {
+        Err(no_kind(self.name(), ModelKind::TextClassification, model))
+    }
+
+    /// A translation model.
+    fn translation_model(&self, model: &str) -> Result<Arc<dyn TranslationModel>> {
+        Err(no_kind(self.name(), ModelKind::Translation, model))
+    }
+
+    /// A summarisation model.
+    fn summarization_model(&self, model: &str) -> Result<Arc<dyn SummarizationModel>> {
+        Err(no_kind(self.name(), ModelKind::Summarization, model))
+    }
+}
+
+fn no_kind(provider: &str, kind: ModelKind, model: &str) -> Error {
+    Error::unsupported(format!(
+        "{provider} offers no {kind} models (asked for `{model}`)"
+    ))
+}
+
+/// The error for a model asked for as `wanted` when it is of kind `actual`: the one wording
+/// every provider uses.
+///
+/// ```
+/// use genai_core::{wrong_kind, ErrorKind, ModelKind};
+/// let e = wrong_kind("@cf/baai/bge-base-en-v1.5", ModelKind::Embedding, ModelKind::Chat);
+/// assert_eq!(e.kind(), ErrorKind::Unsupported);
+/// assert!(e.message().contains("Text Embeddings"));
+/// ```
+pub fn wrong_kind(model: &str, actual: ModelKind, wanted: ModelKind) -> Error {
+    Error::unsupported(format!(
+        "`{model}` is a {} model ({}); it cannot serve {} requests",
+        actual.as_str().replace('_', " "),
+        actual.task_name(),
+        wanted.as_str().replace('_', " ")
+    ))
+}

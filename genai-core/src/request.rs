@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::media::Media;
 
 /// One turn of a conversation.
 ///
@@ -27,10 +28,13 @@ pub enum Message {
         /// The instructions.
         content: String,
     },
-    /// What the user says.
+    /// What the user says, with images or audio attached when the model reads them.
     User {
         /// The user's words.
         content: String,
+        /// Images or sounds attached to the turn (for vision and image-to-text models).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        media: Vec<Media>,
     },
     /// An earlier reply of the model: text, tool calls, or both.
     Assistant {
@@ -67,6 +71,30 @@ impl Message {
     pub fn user(content: impl Into<String>) -> Self {
         Message::User {
             content: content.into(),
+            media: Vec::new(),
+        }
+    }
+
+    /// A user turn with images or sounds attached.
+    ///
+    /// ```
+    /// use genai_core::{Media, Message};
+    /// let photo = Media::with_type("image/png", vec![0x89, b'P', b'N', b'G']);
+    /// let m = Message::user_with_media("What is in this picture?", vec![photo]);
+    /// assert_eq!(m.media().len(), 1);
+    /// ```
+    pub fn user_with_media(content: impl Into<String>, media: Vec<Media>) -> Self {
+        Message::User {
+            content: content.into(),
+            media,
+        }
+    }
+
+    /// The media attached to this turn (only user turns carry any).
+    pub fn media(&self) -> &[Media] {
+        match self {
+            Message::User { media, .. } => media,
+            _ => &[],
         }
     }
 
@@ -98,7 +126,7 @@ impl Message {
     pub fn content(&self) -> &str {
         match self {
             Message::System { content }
-            | Message::User { content }
+            | Message::User { content, .. }
             | Message::Assistant { content, .. }
             | Message::Tool { content, .. } => content,
         }
@@ -400,7 +428,7 @@ impl ChatRequest {
     /// The last user turn's text, if any.
     pub fn last_user_message(&self) -> Option<&str> {
         self.messages.iter().rev().find_map(|m| match m {
-            Message::User { content } => Some(content.as_str()),
+            Message::User { content, .. } => Some(content.as_str()),
             _ => None,
         })
     }

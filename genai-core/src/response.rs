@@ -9,6 +9,7 @@ use crate::request::{Message, ToolCall};
 /// Token counts of one call. A field is `None` when the service did not report it: never a
 /// made-up zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Usage {
     /// Tokens read (the prompt).
     pub input_tokens: Option<u64>,
@@ -19,6 +20,25 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Counts as reported; the total is derived from the other two when not given.
+    ///
+    /// ```
+    /// let u = genai_core::Usage::new(Some(3), Some(4), None);
+    /// assert_eq!(u.total_tokens, Some(7));
+    /// assert_eq!(genai_core::Usage::new(None, None, None), genai_core::Usage::default());
+    /// ```
+    pub fn new(input: Option<u64>, output: Option<u64>, total: Option<u64>) -> Self {
+        let total = total.or(match (input, output) {
+            (Some(i), Some(o)) => Some(i + o),
+            _ => None,
+        });
+        Usage {
+            input_tokens: input,
+            output_tokens: output,
+            total_tokens: total,
+        }
+    }
+
     /// Whether the service reported anything at all.
     pub fn is_reported(&self) -> bool {
         self.input_tokens.is_some() || self.output_tokens.is_some() || self.total_tokens.is_some()
@@ -63,16 +83,13 @@ impl FinishReason {
 ///
 /// ```
 /// use genai_core::{ChatResponse, FinishReason};
-/// let reply = ChatResponse {
-///     text: r#"{"is_fruit": true}"#.into(),
-///     finish_reason: FinishReason::Stop,
-///     ..ChatResponse::default()
-/// };
+/// let reply = ChatResponse::new(r#"{"is_fruit": true}"#).finish_reason(FinishReason::Stop);
 /// #[derive(serde::Deserialize)]
 /// struct Answer { is_fruit: bool }
 /// assert!(reply.decode_json::<Answer>().unwrap().is_fruit);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatResponse {
     /// The answer, without reasoning. A JSON reply is its JSON text.
     pub text: String,
@@ -87,6 +104,38 @@ pub struct ChatResponse {
 }
 
 impl ChatResponse {
+    /// A reply with this answer text and nothing else (for fakes and tests).
+    pub fn new(text: impl Into<String>) -> Self {
+        ChatResponse {
+            text: text.into(),
+            ..ChatResponse::default()
+        }
+    }
+
+    /// Sets the finish reason.
+    pub fn finish_reason(mut self, reason: FinishReason) -> Self {
+        self.finish_reason = reason;
+        self
+    }
+
+    /// Sets the reasoning.
+    pub fn reasoning(mut self, reasoning: impl Into<String>) -> Self {
+        self.reasoning = reasoning.into();
+        self
+    }
+
+    /// Sets the tool calls.
+    pub fn tool_calls(mut self, calls: Vec<ToolCall>) -> Self {
+        self.tool_calls = calls;
+        self
+    }
+
+    /// Sets the usage.
+    pub fn usage(mut self, usage: Usage) -> Self {
+        self.usage = usage;
+        self
+    }
+
     /// Decodes the answer as JSON into `T`.
     ///
     /// A Markdown code fence around the JSON (a common habit of models) is tolerated.

@@ -132,11 +132,7 @@ impl ScriptedProvider {
         if caps.usage.is_usable() || lie {
             let input = req.messages.iter().map(|m| words(m.content())).sum::<u64>();
             let output = words(&reply.text) + words(&reply.reasoning);
-            reply.usage = Usage {
-                input_tokens: Some(input),
-                output_tokens: Some(output),
-                total_tokens: Some(input + output),
-            };
+            reply.usage = Usage::new(Some(input), Some(output), Some(input + output));
         }
         if !(caps.finish_reason.is_usable() || lie) {
             reply.finish_reason = FinishReason::Unknown;
@@ -184,14 +180,17 @@ impl ProviderGen for ScriptedProvider {
         }
         Ok(ChatStream::from_events(events))
     }
+}
 
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
+impl ScriptedProvider {
+    /// What a catalog would say about the fake model.
+    pub fn model_info(&self) -> ModelInfo {
         let mut info = ModelInfo::new(self.model.clone());
         info.description = "A scripted fake model".into();
         info.task = Some("Text Generation".into());
-        info.chat = true;
+        info.kind = genai_core::ModelKind::Chat;
         info.capabilities = self.capabilities;
-        Ok(vec![info])
+        info
     }
 }
 
@@ -218,10 +217,7 @@ fn split_keep_spaces(text: &str) -> Vec<String> {
 /// The reply before limits: tool call, tool-result answer, JSON, or text.
 fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
     let prompt = req.last_user_message().unwrap_or_default();
-    let mut reply = ChatResponse {
-        finish_reason: FinishReason::Stop,
-        ..ChatResponse::default()
-    };
+    let mut reply = ChatResponse::default().finish_reason(FinishReason::Stop);
     if reasons {
         reply.reasoning = reasoning_for(prompt);
     }
@@ -428,10 +424,7 @@ mod tests {
     #[test]
     fn limits_cut_by_words() {
         let req = ChatRequest::new().user("x").max_tokens(3);
-        let mut reply = ChatResponse {
-            text: "a b c d e".into(),
-            ..ChatResponse::default()
-        };
+        let mut reply = ChatResponse::new("a b c d e");
         apply_limits(&req, &mut reply);
         assert_eq!(reply.text, "a b c");
         assert_eq!(reply.finish_reason, FinishReason::Length);

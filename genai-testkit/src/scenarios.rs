@@ -855,14 +855,7 @@ mod tests {
 
     #[test]
     fn usage_is_judged_on_replies() {
-        let with = ChatResponse {
-            usage: Usage {
-                input_tokens: Some(1),
-                output_tokens: Some(1),
-                total_tokens: None,
-            },
-            ..ChatResponse::default()
-        };
+        let with = ChatResponse::default().usage(Usage::new(Some(1), Some(1), None));
         let without = ChatResponse::default();
         let has = |r: &ChatResponse| r.usage.is_reported();
         let flaky = judge_replies(

@@ -8,7 +8,7 @@ use genai_core::http::{self, Deadline, HttpOptions};
 use genai_core::scoreboard::Verdict;
 use genai_core::{
     async_trait, Capabilities, ChatRequest, ChatResponse, ChatStream, Error, FinishReason, Message,
-    Modalities, Mode, ModelCapabilities, ModelInfo, ProviderGen, Result, Support, Usage,
+    Modalities, Mode, ModelCapabilities, ProviderGen, Result, Support, Usage,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::scenarios::{run_suite, SuiteConfig};
@@ -133,32 +133,31 @@ impl ProviderGen for MiniChat {
             .into_iter()
             .next()
             .ok_or_else(|| Error::protocol("no choice"))?;
-        Ok(ChatResponse {
-            text: choice.message.content.unwrap_or_default(),
-            usage: completion.usage.map_or(Usage::default(), |u| Usage {
-                input_tokens: Some(u.prompt_tokens),
-                output_tokens: Some(u.completion_tokens),
-                total_tokens: Some(u.total_tokens),
-            }),
-            // The service does not say whether a stop sequence or the model ended the reply,
-            // so this backend reports plain `stop` (the suite shows that gap).
-            finish_reason: match choice.finish_reason.as_deref() {
-                Some("stop") => FinishReason::Stop,
-                Some("length") => FinishReason::Length,
-                _ => FinishReason::Unknown,
-            },
-            ..ChatResponse::default()
-        })
+        let usage = completion.usage.map_or(Usage::default(), |u| {
+            Usage::new(
+                Some(u.prompt_tokens),
+                Some(u.completion_tokens),
+                Some(u.total_tokens),
+            )
+        });
+        // The service does not say whether a stop sequence or the model ended the reply,
+        // so this backend reports plain `stop` (the suite shows that gap).
+        let finish = match choice.finish_reason.as_deref() {
+            Some("stop") => FinishReason::Stop,
+            Some("length") => FinishReason::Length,
+            _ => FinishReason::Unknown,
+        };
+        Ok(
+            ChatResponse::new(choice.message.content.unwrap_or_default())
+                .usage(usage)
+                .finish_reason(finish),
+        )
     }
 
     async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
         // The smallest honest stream: the whole reply as events.
         self.capabilities().check(Mode::Stream, req)?;
         Ok(ChatStream::from_response(self.gen_sync(req).await?))
-    }
-
-    async fn list_models(&self) -> Result<Vec<ModelInfo>> {
-        Ok(vec![ModelInfo::new(self.model.clone())])
     }
 }
 

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use genai_cloudflare::Cloudflare;
-use genai_core::ProviderGen;
 use genai_testkit::cassette::{Cassette, Interaction, RecordedRequest, RecordedResponse};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::json;
@@ -46,7 +45,9 @@ async fn list(pages: Vec<Interaction>) -> (Vec<String>, usize) {
         .max_retries(0)
         .build()
         .expect("client");
-    let models = client.list_models().await.expect("listing");
+    let models = genai_core::Provider::list_models(&client.provider())
+        .await
+        .expect("listing");
     (
         models.into_iter().map(|m| m.id).collect(),
         server.requests().len(),

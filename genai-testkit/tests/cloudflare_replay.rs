@@ -378,7 +378,7 @@ async fn catalog_cassettes_replay_with_their_broken_pagination() {
         let c = client(&srv.base_url(), genai_cloudflare::DEFAULT_MODEL, true);
         let status = cassette.interactions[0].response.status;
         for _ in 0..listings.max(1) {
-            let got = c.list_models().await;
+            let got = genai_core::Provider::list_models(&c.provider()).await;
             if status != 200 {
                 let e = got.unwrap_err();
                 assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{}", path.display());
@@ -393,7 +393,7 @@ async fn catalog_cassettes_replay_with_their_broken_pagination() {
             assert_eq!(models.len(), recorded.len(), "{}", path.display());
             for (m, r) in models.iter().zip(recorded) {
                 assert_eq!(m.id, r["name"].as_str().unwrap());
-                assert_eq!(m.chat, r["task"]["name"] == "Text Generation");
+                assert_eq!(m.is_chat(), r["task"]["name"] == "Text Generation");
             }
             let llama = models
                 .iter()

@@ -451,7 +451,7 @@ fn reply_json(model: &str, r: &ChatResponse) -> String {
 
 async fn models(args: ProviderArgs) -> genai_core::Result<()> {
     let client = provider(&args)?;
-    let models = client.list_models().await?;
+    let models = genai_core::Provider::list_models(&client.provider()).await?;
     match args.format {
         Format::Json => {
             let list: Vec<Value> = models
@@ -461,7 +461,9 @@ async fn models(args: ProviderArgs) -> genai_core::Result<()> {
                         "id": m.id,
                         "task": m.task,
                         "context_window": m.context_window,
-                        "chat": m.chat,
+                        "kind": m.kind,
+                        "chat": m.is_chat(),
+                        "batch": m.batch,
                         "description": m.description,
                         "capabilities": m.capabilities,
                     })

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use genai_cloudflare::{CloudflareBuilder, DEFAULT_BASE_URL};
 use genai_core::scoreboard::Scoreboard;
-use genai_core::{Error, Mode, ProviderGen, Result};
+use genai_core::{Error, Mode, Result};
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
@@ -176,8 +176,8 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
         }
         let client = b.build()?;
         if catalog.len() == seed_models().count() {
-            match client.list_models().await {
-                Ok(list) => catalog.extend(list.into_iter().filter(|m| m.chat).map(|m| m.id)),
+            match genai_core::Provider::list_models(&client.provider()).await {
+                Ok(list) => catalog.extend(list.into_iter().filter(|m| m.is_chat()).map(|m| m.id)),
                 Err(e) => {
                     eprintln!("note: the model list is unavailable ({e}); using the seed list")
                 }

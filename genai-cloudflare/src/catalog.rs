@@ -1,0 +1,233 @@
+//! The model catalog (`/ai/models/search`) with its unreliable pagination, and the built-in
+//! table of model kinds used when the catalog has not been read.
+
+use std::collections::HashSet;
+
+use genai_core::http::Deadline;
+use genai_core::text::excerpt;
+use genai_core::{Error, ModelInfo, ModelKind, Result};
+
+use crate::errors::{self, PROVIDER};
+use crate::family::catalog_capabilities;
+use crate::transport::Transport;
+use crate::wire::{CatalogModel, CatalogPage};
+
+const PER_PAGE: usize = 100;
+/// A bound on pages, in case the service never returns an empty page.
+const MAX_PAGES: u32 = 50;
+
+pub(crate) async fn list(transport: &Transport) -> Result<Vec<ModelInfo>> {
+    let deadline = Deadline::after(transport.options.timeout);
+    let mut seen = HashSet::new();
+    let mut models = Vec::new();
+    for page in 1..=MAX_PAGES {
+        let url = format!(
+            "{}?page={page}&per_page={PER_PAGE}&hide_experimental=false",
+            transport.models_url
+        );
+        let resp = transport.get(&url, &deadline).await?;
+        let status = resp.status().as_u16();
+        let body = transport.read(resp, &deadline).await?;
+        let (batch, total) = decode_page(status, &body)?;
+        let before = models.len();
+        for m in batch {
+            if seen.insert(m.id.clone()) {
+                models.push(m);
+            }
+        }
+        // An empty page ends the list; so does a page with nothing new (a service that ignores
+        // `page` would otherwise be asked fifty times for the same models).
+        if models.len() == before {
+            break;
+        }
+        // `total_count` overstates what the pages hold: it only ends the loop early.
+        if total.is_some_and(|t| models.len() as u64 >= t) {
+            break;
+        }
+    }
+    Ok(models)
+}
+
+/// Decodes one page of `/ai/models/search`: its models and the `total_count` it claims.
+pub(crate) fn decode_page(status: u16, body: &[u8]) -> Result<(Vec<ModelInfo>, Option<u64>)> {
+    let page: CatalogPage = serde_json::from_slice(body).map_err(|e| {
+        Error::protocol(format!(
+            "HTTP {status}: the model list is not valid JSON ({e}): {}",
+            excerpt(&String::from_utf8_lossy(body), 200)
+        ))
+        .with_provider(PROVIDER)
+    })?;
+    if page.success == Some(false) {
+        return Err(errors::from_codes(status, &page.errors).with_status(status));
+    }
+    let total = page.result_info.and_then(|i| i.total_count);
+    let entries = page.result.unwrap_or_default();
+    let mut models = Vec::with_capacity(entries.len());
+    for entry in entries {
+        // One odd entry does not hide the rest of the catalog.
+        match serde_json::from_value::<CatalogModel>(entry) {
+            Ok(m) => models.push(model_info(&m)),
+            Err(e) => tracing::debug!(error = %e, "skipped a catalog entry that does not decode"),
+        }
+    }
+    Ok((models, total))
+}
+
+fn model_info(m: &CatalogModel) -> ModelInfo {
+    let (_, capabilities) = catalog_capabilities(m);
+    let mut info = ModelInfo::new(m.name.clone());
+    info.description = m.description.clone().unwrap_or_default();
+    info.task = m.task.as_ref().map(|t| t.name.clone());
+    info.kind = kind_from_catalog(&m.name, info.task.as_deref());
+    info.batch = m.property("async_queue") == Some("true");
+    info.context_window = m
+        .property("context_window")
+        .and_then(|v| v.trim().parse().ok());
+    info.capabilities = capabilities;
+    info
+}
+
+/// The kind of a catalog entry: its task, except where the catalog files a model under a
+/// task it does not perform (the reranker is filed under "Text Classification"; a few chat
+/// models that read images are filed under "Image-to-Text").
+pub(crate) fn kind_from_catalog(model: &str, task: Option<&str>) -> ModelKind {
+    match builtin_kind(model) {
+        ModelKind::Unknown => task.map_or(ModelKind::Unknown, ModelKind::from_task),
+        known => known,
+    }
+}
+
+/// Models whose kind this crate knows without the catalog: every non-chat model of the
+/// Workers AI catalog, and the chat models whose id does not say so.
+const BUILTIN_KINDS: &[(&str, ModelKind)] = &[
+    ("@cf/baai/bge-small-en-v1.5", ModelKind::Embedding),
+    ("@cf/baai/bge-base-en-v1.5", ModelKind::Embedding),
+    ("@cf/baai/bge-large-en-v1.5", ModelKind::Embedding),
+    ("@cf/baai/bge-m3", ModelKind::Embedding),
+    ("@cf/baai/bge-reranker-base", ModelKind::Reranking),
+    ("@cf/google/embeddinggemma-300m", ModelKind::Embedding),
+    ("@cf/qwen/qwen3-embedding-0.6b", ModelKind::Embedding),
+    ("@cf/pfnet/plamo-embedding-1b", ModelKind::Embedding),
+    (
+        "@cf/huggingface/distilbert-sst-2-int8",
+        ModelKind::TextClassification,
+    ),
+    ("@cf/microsoft/resnet-50", ModelKind::ImageClassification),
+    ("@cf/facebook/detr-resnet-50", ModelKind::ObjectDetection),
+    ("@cf/llava-hf/llava-1.5-7b-hf", ModelKind::ImageToText),
+    ("@cf/unum/uform-gen2-qwen-500m", ModelKind::ImageToText),
+    ("@cf/meta/m2m100-1.2b", ModelKind::Translation),
+    (
+        "@cf/ai4bharat/indictrans2-en-indic-1b",
+        ModelKind::Translation,
+    ),
+    ("@cf/facebook/bart-large-cnn", ModelKind::Summarization),
+    (
+        "@cf/black-forest-labs/flux-1-schnell",
+        ModelKind::TextToImage,
+    ),
+    ("@cf/black-forest-labs/flux-2-dev", ModelKind::TextToImage),
+    (
+        "@cf/bytedance/stable-diffusion-xl-lightning",
+        ModelKind::TextToImage,
+    ),
+    ("@cf/leonardo/lucid-origin", ModelKind::TextToImage),
+    ("@cf/leonardo/phoenix-1.0", ModelKind::TextToImage),
+    ("@cf/lykon/dreamshaper-8-lcm", ModelKind::TextToImage),
+    (
+        "@cf/runwayml/stable-diffusion-v1-5-img2img",
+        ModelKind::TextToImage,
+    ),
+    (
+        "@cf/runwayml/stable-diffusion-v1-5-inpainting",
+        ModelKind::TextToImage,
+    ),
+    (
+        "@cf/stabilityai/stable-diffusion-xl-base-1.0",
+        ModelKind::TextToImage,
+    ),
+    ("@cf/deepgram/aura-1", ModelKind::TextToSpeech),
+    ("@cf/deepgram/aura-2-en", ModelKind::TextToSpeech),
+    ("@cf/deepgram/aura-2-es", ModelKind::TextToSpeech),
+    ("@cf/myshell-ai/melotts", ModelKind::TextToSpeech),
+    ("@cf/deepgram/nova-3", ModelKind::SpeechRecognition),
+    ("@cf/deepgram/flux", ModelKind::SpeechRecognition),
+    ("@cf/openai/whisper", ModelKind::SpeechRecognition),
+    ("@cf/openai/whisper-tiny-en", ModelKind::SpeechRecognition),
+    (
+        "@cf/openai/whisper-large-v3-turbo",
+        ModelKind::SpeechRecognition,
+    ),
+    ("@cf/pipecat-ai/smart-turn-v2", ModelKind::TurnDetection),
+    ("@cf/pipecat-ai/smart-turn-v3", ModelKind::TurnDetection),
+];
+
+/// The kind of `model` from the built-in table: [`ModelKind::Unknown`] for an id it does not
+/// list, except ids that name a text generation family (`-instruct`, `-chat`...).
+pub(crate) fn builtin_kind(model: &str) -> ModelKind {
+    let id = model.trim().to_ascii_lowercase();
+    if let Some((_, kind)) = BUILTIN_KINDS.iter().find(|(m, _)| *m == id) {
+        return *kind;
+    }
+    let name = id.rsplit('/').next().unwrap_or(&id);
+    let chat_words = [
+        "instruct",
+        "chat",
+        "llama",
+        "mistral",
+        "gemma",
+        "qwen",
+        "qwq",
+        "gpt-oss",
+        "glm",
+        "deepseek",
+        "hermes",
+        "phi-",
+        "falcon",
+        "sqlcoder",
+        "cybertron",
+        "zephyr",
+        "starling",
+        "openchat",
+        "discolm",
+        "guard",
+        "kimi",
+        "nemotron",
+        "granite",
+    ];
+    if chat_words.iter().any(|w| name.contains(w)) {
+        ModelKind::Chat
+    } else {
+        ModelKind::Unknown
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_kinds_cover_the_task_models() {
+        let cases = [
+            ("@cf/baai/bge-base-en-v1.5", ModelKind::Embedding),
+            ("@cf/baai/bge-reranker-base", ModelKind::Reranking),
+            ("@cf/meta/llama-3.3-70b-instruct-fp8-fast", ModelKind::Chat),
+            ("@hf/thebloke/deepseek-coder-6.7b-base-awq", ModelKind::Chat),
+            ("@cf/microsoft/phi-2", ModelKind::Chat),
+            ("@cf/unknown/thing", ModelKind::Unknown),
+        ];
+        for (model, kind) in cases {
+            assert_eq!(builtin_kind(model), kind, "{model}");
+        }
+        // The catalog's task is used for ids the table does not know; the table wins where
+        // the catalog files a model under another task.
+        assert_eq!(
+            kind_from_catalog("@cf/x/new-embedder", Some("Text Embeddings")),
+            ModelKind::Embedding
+        );
+        assert_eq!(
+            kind_from_catalog("@cf/baai/bge-reranker-base", Some("Text Classification")),
+            ModelKind::Reranking
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! [`WorkersAi`]: the provider entry point that hands out a model of any kind.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use genai_core::{
+    async_trait, wrong_kind, ModelInfo, ModelKind, Provider, ProviderGen, Result,
+    SummarizationModel, TranslationModel,
+};
+
+use crate::catalog;
+use crate::client::Cloudflare;
+use crate::config::normalize_model;
+use crate::errors::PROVIDER;
+use crate::transport::Transport;
+
+/// Workers AI for one account: hands out chat, embedding, reranking, classification,
+/// translation and summarisation models over one connection pool, and lists the catalog.
+/// Cheap to clone (an `Arc` inside).
+///
+/// A model's kind comes from the catalog once [`list_models`](Provider::list_models) has read
+/// it, and from a built-in table before that; a model asked for as the wrong kind is refused
+/// with [`ErrorKind::Unsupported`](genai_core::ErrorKind::Unsupported), naming its task,
+/// before any request. An id neither knows is handed out as asked (the service judges).
+///
+/// ```
+/// use genai_cloudflare::Cloudflare;
+/// use genai_core::{ErrorKind, ModelKind, Provider};
+/// let provider = Cloudflare::builder()
+///     .account_id("0123456789abcdef0123456789abcdef")
+///     .api_token("my-token")
+///     .build_provider()
+///     .unwrap();
+/// assert_eq!(provider.kind_of("@cf/baai/bge-m3"), ModelKind::Embedding);
+/// let chat = provider.chat_model("@cf/meta/llama-3.3-70b-instruct-fp8-fast").unwrap();
+/// assert_eq!(chat.model(), "@cf/meta/llama-3.3-70b-instruct-fp8-fast");
+/// let err = provider.chat_model("@cf/baai/bge-m3").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unsupported);
+/// assert!(err.message().contains("Text Embeddings"));
+/// ```
+#[derive(Clone)]
+pub struct WorkersAi {
+    pub(crate) transport: Arc<Transport>,
+    /// Kinds read from the catalog, by model id.
+    kinds: Arc<RwLock<HashMap<String, ModelKind>>>,
+}
+
+impl fmt::Debug for WorkersAi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkersAi")
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkersAi {
+    pub(crate) fn over(transport: Arc<Transport>) -> WorkersAi {
+        WorkersAi {
+            transport,
+            kinds: Arc::default(),
+        }
+    }
+
+    /// The chat client of `model`, as the concrete type (with its [`Family`](crate::Family)).
+    pub fn chat(&self, model: &str) -> Result<Cloudflare> {
+        let model = self.checked(model, ModelKind::Chat)?;
+        Ok(Cloudflare::over(self.transport.clone(), model))
+    }
+
+    /// Normalises `model` and refuses it when its known kind is not `wanted` (unless
+    /// capability checks are off).
+    pub(crate) fn checked(&self, model: &str, wanted: ModelKind) -> Result<String> {
+        let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
+        let kind = self.kind_of(&model);
+        let compatible = kind == wanted
+            || kind == ModelKind::Unknown
+            || (wanted == ModelKind::TextClassification && kind == ModelKind::ImageClassification);
+        if !compatible && self.transport.check_capabilities {
+            return Err(wrong_kind(&model, kind, wanted).with_provider(PROVIDER));
+        }
+        Ok(model)
+    }
+}
+
+#[async_trait]
+impl Provider for WorkersAi {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    async fn list_models(&self) -> Result<Vec<ModelInfo>> {
+        let models = catalog::list(&self.transport)
+            .await
+            .map_err(|e| self.transport.redact(e))?;
+        if let Ok(mut kinds) = self.kinds.write() {
+            for m in &models {
+                kinds.insert(m.id.to_ascii_lowercase(), m.kind);
+            }
+        }
+        Ok(models)
+    }
+
+    fn kind_of(&self, model: &str) -> ModelKind {
+        let id = model.trim().trim_start_matches('/').to_ascii_lowercase();
+        let listed = self.kinds.read().ok().and_then(|k| k.get(&id).copied());
+        match listed {
+            Some(kind) if kind != ModelKind::Unknown => kind,
+            _ => catalog::builtin_kind(&id),
+        }
+    }
+
+    fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>> {
+        Ok(Arc::new(self.chat(model)?))
+    }
+
+    fn translation_model(&self, model: &str) -> Result<Arc<dyn TranslationModel>> {
+        Ok(Arc::new(self.translator(model)?))
+    }
+
+    fn summarization_model(&self, model: &str) -> Result<Arc<dyn SummarizationModel>> {
+        Ok(Arc::new(self.summarizer(model)?))
+    }
+}

@@ -1,0 +1,150 @@
+//! Translation (`m2m100`) and summarisation (`bart-large-cnn`).
+
+use std::sync::Arc;
+
+use genai_core::{
+    async_trait, ModelKind, Result, SummarizationCapabilities, SummarizationModel,
+    SummarizeRequest, Summary, Support, TranslateRequest, Translation, TranslationCapabilities,
+    TranslationModel,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{finish_error, run_json};
+use crate::errors::PROVIDER;
+use crate::provider::WorkersAi;
+use crate::transport::Transport;
+
+/// The language codes m2m100 knows (its 100 languages).
+const M2M100_LANGUAGES: &[&str] = &[
+    "af", "am", "ar", "ast", "az", "ba", "be", "bg", "bn", "br", "bs", "ca", "ceb", "cs", "cy",
+    "da", "de", "el", "en", "es", "et", "fa", "ff", "fi", "fr", "fy", "ga", "gd", "gl", "gu", "ha",
+    "he", "hi", "hr", "ht", "hu", "hy", "id", "ig", "ilo", "is", "it", "ja", "jv", "ka", "kk",
+    "km", "kn", "ko", "lb", "lg", "ln", "lo", "lt", "lv", "mg", "mk", "ml", "mn", "mr", "ms", "my",
+    "ne", "nl", "no", "ns", "oc", "or", "pa", "pl", "ps", "pt", "ro", "ru", "sd", "si", "sk", "sl",
+    "so", "sq", "sr", "ss", "su", "sv", "sw", "ta", "th", "tl", "tn", "tr", "uk", "ur", "uz", "vi",
+    "wo", "xh", "yi", "yo", "zh", "zu",
+];
+
+/// A Workers AI translation model, e.g. `@cf/meta/m2m100-1.2b`.
+#[derive(Debug, Clone)]
+pub struct CloudflareTranslator {
+    transport: Arc<Transport>,
+    model: String,
+}
+
+#[derive(Serialize)]
+struct TranslateBody<'a> {
+    text: &'a str,
+    target_lang: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_lang: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct TranslateOut {
+    translated_text: String,
+}
+
+impl WorkersAi {
+    /// A translation model, as the concrete type.
+    pub fn translator(&self, model: &str) -> Result<CloudflareTranslator> {
+        Ok(CloudflareTranslator {
+            model: self.checked(model, ModelKind::Translation)?,
+            transport: self.transport.clone(),
+        })
+    }
+
+    /// A summarisation model, as the concrete type.
+    pub fn summarizer(&self, model: &str) -> Result<CloudflareSummarizer> {
+        Ok(CloudflareSummarizer {
+            model: self.checked(model, ModelKind::Summarization)?,
+            transport: self.transport.clone(),
+        })
+    }
+}
+
+#[async_trait]
+impl TranslationModel for CloudflareTranslator {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> TranslationCapabilities {
+        if self.model.contains("m2m100") {
+            TranslationCapabilities::new(M2M100_LANGUAGES)
+        } else {
+            TranslationCapabilities::default()
+        }
+    }
+
+    async fn translate(&self, req: &TranslateRequest) -> Result<Translation> {
+        let checked = if self.transport.check_capabilities {
+            self.capabilities().check(req)
+        } else {
+            req.validate()
+        };
+        checked.map_err(|e| finish_error(&self.transport, e, "translate"))?;
+        let body = TranslateBody {
+            text: &req.text,
+            target_lang: &req.target_lang,
+            source_lang: req.source_lang.as_deref(),
+        };
+        let out: TranslateOut = run_json(&self.transport, "translate", &self.model, &body).await?;
+        Ok(Translation::new(out.translated_text))
+    }
+}
+
+/// A Workers AI summarisation model, e.g. `@cf/facebook/bart-large-cnn`.
+#[derive(Debug, Clone)]
+pub struct CloudflareSummarizer {
+    transport: Arc<Transport>,
+    model: String,
+}
+
+#[derive(Serialize)]
+struct SummarizeBody<'a> {
+    input_text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_length: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct SummarizeOut {
+    summary: String,
+}
+
+#[async_trait]
+impl SummarizationModel for CloudflareSummarizer {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> SummarizationCapabilities {
+        let mut caps = SummarizationCapabilities::default();
+        caps.max_length = Support::Supported;
+        caps
+    }
+
+    async fn summarize(&self, req: &SummarizeRequest) -> Result<Summary> {
+        let checked = if self.transport.check_capabilities {
+            self.capabilities().check(req)
+        } else {
+            req.validate()
+        };
+        checked.map_err(|e| finish_error(&self.transport, e, "summarize"))?;
+        let body = SummarizeBody {
+            input_text: &req.text,
+            max_length: req.max_length,
+        };
+        let out: SummarizeOut = run_json(&self.transport, "summarize", &self.model, &body).await?;
+        Ok(Summary::new(out.summary))
+    }
+}

@@ -1,0 +1,223 @@
+//! The shared transport: URLs, authentication, sending with retries, bounded reads, the
+//! envelope, and redaction. Every operation (chat, the catalog, each task kind) goes through
+//! it; none of them calls another.
+
+use std::fmt;
+
+use bytes::Bytes;
+use genai_core::http::{self, Deadline, HttpOptions};
+use genai_core::text::excerpt;
+use genai_core::{Error, Result};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::errors::{self, PROVIDER};
+use crate::wire::WireError;
+
+/// One account's connection to Workers AI, shared by every model handle (behind an `Arc`).
+pub(crate) struct Transport {
+    /// `{base}/accounts/{account}/ai/run/` or the AI Gateway's `.../workers-ai/`.
+    pub(crate) run_base: String,
+    /// `{base}/accounts/{account}/ai/models/search`.
+    pub(crate) models_url: String,
+    pub(crate) auth: HeaderValue,
+    pub(crate) http: reqwest::Client,
+    pub(crate) options: HttpOptions,
+    pub(crate) check_capabilities: bool,
+    pub(crate) log_content: bool,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("run_base", &self.run_base)
+            .field("api_token", &"[redacted]")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request body and its media type.
+#[derive(Debug, Clone)]
+pub(crate) struct Body {
+    pub(crate) bytes: Bytes,
+    pub(crate) content_type: HeaderValue,
+}
+
+impl Body {
+    /// A JSON body.
+    pub(crate) fn json(value: &impl serde::Serialize) -> Result<Body> {
+        let bytes = serde_json::to_vec(value).map_err(|e| {
+            Error::invalid_request("the request could not be encoded").with_source(e)
+        })?;
+        Ok(Body {
+            bytes: Bytes::from(bytes),
+            content_type: HeaderValue::from_static("application/json"),
+        })
+    }
+}
+
+/// The `{result, success, errors}` envelope of every JSON reply.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    result: Option<T>,
+    success: Option<bool>,
+    #[serde(default)]
+    errors: Vec<WireError>,
+}
+
+impl Transport {
+    /// The run URL of `model`.
+    pub(crate) fn run_url(&self, model: &str) -> String {
+        format!("{}{model}", self.run_base)
+    }
+
+    /// The API token, only to scrub it from errors.
+    pub(crate) fn token(&self) -> &str {
+        self.auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("")
+    }
+
+    /// Removes the token from an error about to reach the caller.
+    pub(crate) fn redact(&self, err: Error) -> Error {
+        errors::redact(err, self.token())
+    }
+
+    /// Posts `body` to `url` (retrying what may succeed later) and returns the successful
+    /// reply, headers read, body not yet.
+    pub(crate) async fn post(
+        &self,
+        url: &str,
+        body: &Body,
+        accept: &'static str,
+        deadline: &Deadline,
+    ) -> Result<reqwest::Response> {
+        http::send(
+            &self.options,
+            deadline,
+            || {
+                self.http
+                    .post(url)
+                    .header(AUTHORIZATION, self.auth.clone())
+                    .header(CONTENT_TYPE, body.content_type.clone())
+                    .header(ACCEPT, accept)
+                    .body(body.bytes.clone())
+            },
+            errors::map_failure,
+        )
+        .await
+        .map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    /// Gets `url` and returns the successful reply.
+    pub(crate) async fn get(&self, url: &str, deadline: &Deadline) -> Result<reqwest::Response> {
+        http::send(
+            &self.options,
+            deadline,
+            || self.http.get(url).header(AUTHORIZATION, self.auth.clone()),
+            errors::map_failure,
+        )
+        .await
+        .map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    /// Reads a whole reply body within the size and time limits.
+    pub(crate) async fn read(&self, resp: reqwest::Response, deadline: &Deadline) -> Result<Bytes> {
+        let opts = &self.options;
+        http::read_body(
+            resp,
+            opts.max_response_bytes,
+            deadline,
+            opts.idle_timeout,
+            false,
+        )
+        .await
+        .map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    /// Posts a request to `model` and decodes the `result` of the JSON envelope as `T`.
+    pub(crate) async fn run_json<T: DeserializeOwned>(
+        &self,
+        model: &str,
+        body: &Body,
+        deadline: &Deadline,
+    ) -> Result<T> {
+        let resp = self
+            .post(&self.run_url(model), body, "application/json", deadline)
+            .await?;
+        let status = resp.status().as_u16();
+        let bytes = self.read(resp, deadline).await?;
+        decode_envelope(status, &bytes)
+    }
+}
+
+/// Decodes a JSON envelope whose `result` is a `T`: an envelope that reports failure is the
+/// service's error; one that does not decode, or has no `result`, is a protocol error.
+pub(crate) fn decode_envelope<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
+    let quote = || excerpt(&String::from_utf8_lossy(body), 200);
+    let envelope: Envelope<serde_json::Value> = serde_json::from_slice(body).map_err(|e| {
+        Error::protocol(format!(
+            "HTTP {status}: the reply is not a Workers AI JSON envelope ({e}): {}",
+            quote()
+        ))
+        .with_status(status)
+        .with_provider(PROVIDER)
+    })?;
+    if envelope.success == Some(false) || !envelope.errors.is_empty() {
+        return Err(errors::from_codes(status, &envelope.errors).with_status(status));
+    }
+    let result = envelope.result.filter(|r| !r.is_null()).ok_or_else(|| {
+        Error::protocol(format!(
+            "HTTP {status}: the reply has no `result`: {}",
+            quote()
+        ))
+        .with_status(status)
+        .with_provider(PROVIDER)
+    })?;
+    serde_json::from_value(result).map_err(|e| {
+        Error::protocol(format!(
+            "HTTP {status}: the reply's `result` does not have the expected shape ({e}): {}",
+            quote()
+        ))
+        .with_status(status)
+        .with_provider(PROVIDER)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_core::ErrorKind;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Out {
+        summary: String,
+    }
+
+    #[test]
+    fn envelopes_decode_or_fail_typed() {
+        let ok: Out = decode_envelope(
+            200,
+            br#"{"result":{"summary":"s"},"success":true,"errors":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.summary, "s");
+        let cases: [(&[u8], ErrorKind); 4] = [
+            (b"<html>", ErrorKind::Protocol),
+            (br#"{"result":null,"success":true,"errors":[]}"#, ErrorKind::Protocol),
+            (br#"{"result":{"other":1},"success":true}"#, ErrorKind::Protocol),
+            (
+                br#"{"result":null,"success":false,"errors":[{"code":5006,"message":"bad input"}]}"#,
+                ErrorKind::InvalidRequest,
+            ),
+        ];
+        for (body, kind) in cases {
+            let e = decode_envelope::<Out>(400, body).unwrap_err();
+            assert_eq!(e.kind(), kind, "{e}");
+        }
+    }
+}

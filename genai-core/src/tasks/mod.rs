@@ -1,0 +1,52 @@
+//! One trait per kind of model beyond chat, each with its requests, results and capabilities.
+//!
+//! Every trait follows the rule of [`ProviderGen`](crate::ProviderGen): a request the model
+//! cannot serve is refused with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported)
+//! before any network call, by the `check` method of the kind's capabilities, and a request
+//! that is malformed (an empty text, an empty list) fails with
+//! [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) by its `validate` method.
+
+mod classification;
+mod embedding;
+mod reranking;
+mod text;
+
+pub use classification::{
+    Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
+    ClassifyRequest, Label,
+};
+pub use embedding::{
+    cosine, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Pooling,
+};
+pub use reranking::{
+    RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
+};
+pub use text::{
+    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
+    Translation, TranslationCapabilities, TranslationModel,
+};
+
+use crate::error::{Error, Result};
+
+/// Refuses an empty or blank text, naming `what`.
+pub(crate) fn non_blank(text: &str, what: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid_request(format!("{what} is empty")));
+    }
+    Ok(())
+}
+
+/// Refuses an empty list or one with a blank text, naming `what` and the item's position.
+pub(crate) fn non_blank_list(texts: &[String], what: &str) -> Result<()> {
+    if texts.is_empty() {
+        return Err(Error::invalid_request(format!("no {what} given")));
+    }
+    if let Some(i) = texts.iter().position(|t| t.trim().is_empty()) {
+        return Err(Error::invalid_request(format!(
+            "{what} {} of {} is empty",
+            i + 1,
+            texts.len()
+        )));
+    }
+    Ok(())
+}
