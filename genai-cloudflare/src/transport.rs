@@ -58,6 +58,20 @@ impl Body {
     }
 }
 
+impl Body {
+    /// Raw bytes of the given media type (an image, a sound), sent as the whole body.
+    #[allow(dead_code)] // used by the media task models
+    pub(crate) fn raw(bytes: Bytes, media_type: &str) -> Result<Body> {
+        let content_type = HeaderValue::from_str(media_type).map_err(|_| {
+            Error::invalid_request(format!("`{media_type}` is not a valid media type"))
+        })?;
+        Ok(Body {
+            bytes,
+            content_type,
+        })
+    }
+}
+
 /// The `{result, success, errors}` envelope of every JSON reply.
 #[derive(Deserialize)]
 struct Envelope<T> {
