@@ -5,9 +5,9 @@
 use std::fmt;
 
 use bytes::Bytes;
-use genai_core::http::{self, Deadline, HttpOptions};
+use genai_core::http::{self, BinaryBody, Deadline, HttpOptions};
 use genai_core::text::excerpt;
-use genai_core::{Error, Result};
+use genai_core::{Error, MediaReply, Result};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -166,6 +166,45 @@ impl Transport {
         let status = resp.status().as_u16();
         let bytes = self.read(resp, deadline).await?;
         decode_envelope(status, &bytes)
+    }
+}
+
+/// A reply read by its `Content-Type`, never by the model's name: the `result` of a JSON
+/// envelope, or raw media bytes as they arrive.
+#[allow(dead_code)] // used by the media task models
+pub(crate) enum RunReply {
+    /// The JSON envelope's `result`.
+    Json(serde_json::Value),
+    /// Raw bytes (an image, a sound), not yet read.
+    Media(MediaReply),
+}
+
+#[allow(dead_code)] // used by the media task models
+impl Transport {
+    /// Posts a request to `model` whose reply may be JSON or raw media: a JSON reply is
+    /// decoded (its envelope checked), raw media is handed back unread.
+    pub(crate) async fn run_media(
+        &self,
+        model: &str,
+        body: &Body,
+        deadline: Deadline,
+    ) -> Result<RunReply> {
+        let resp = self
+            .post(&self.run_url(model), body, "*/*", &deadline)
+            .await?;
+        let is_json = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("json"));
+        if is_json {
+            let status = resp.status().as_u16();
+            let bytes = self.read(resp, &deadline).await?;
+            return decode_envelope(status, &bytes).map(RunReply::Json);
+        }
+        let body = BinaryBody::new(resp, &self.options, deadline)
+            .map_err(|e| e.with_provider(PROVIDER))?;
+        Ok(RunReply::Media(MediaReply::from_body(body)))
     }
 }
 

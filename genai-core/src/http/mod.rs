@@ -308,6 +308,84 @@ fn body_error(e: reqwest::Error) -> Error {
     Error::protocol("the connection broke in the middle of the reply").with_source(e.without_url())
 }
 
+/// A binary reply body (an image, a sound) read chunk by chunk within the time and size
+/// limits, never held whole. A body that ends before its `Content-Length` is a
+/// [`Protocol`](ErrorKind::Protocol) error, never a short success.
+#[derive(Debug)]
+pub struct BinaryBody {
+    resp: reqwest::Response,
+    deadline: Deadline,
+    idle: Option<Duration>,
+    read: u64,
+    limit: u64,
+    expected: Option<u64>,
+    ended: bool,
+}
+
+impl BinaryBody {
+    /// Reads `resp` as raw bytes; fails at once when its `Content-Length` is over the limit.
+    pub fn new(resp: reqwest::Response, options: &HttpOptions, deadline: Deadline) -> Result<Self> {
+        let limit = options.max_response_bytes as u64;
+        let expected = resp.content_length();
+        if expected.is_some_and(|len| len > limit) {
+            return Err(too_large(options.max_response_bytes));
+        }
+        Ok(BinaryBody {
+            resp,
+            deadline,
+            idle: options.idle_timeout,
+            read: 0,
+            limit,
+            expected,
+            ended: false,
+        })
+    }
+
+    /// The reply's `Content-Type`, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The size the service announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.expected
+    }
+
+    /// The next chunk, `None` at the end of a complete body.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        if self.ended {
+            return Ok(None);
+        }
+        let chunk = self
+            .deadline
+            .run(self.idle, "reading the reply body", self.resp.chunk())
+            .await?
+            .map_err(body_error)?;
+        match chunk {
+            Some(chunk) => {
+                self.read += chunk.len() as u64;
+                if self.read > self.limit {
+                    return Err(too_large(self.limit as usize));
+                }
+                Ok(Some(chunk))
+            }
+            None => {
+                self.ended = true;
+                match self.expected {
+                    Some(len) if self.read != len => Err(Error::protocol(format!(
+                        "the reply was cut: {} of the {len} announced bytes arrived",
+                        self.read
+                    ))),
+                    _ => Ok(None),
+                }
+            }
+        }
+    }
+}
+
 /// A streamed reply body, read as server-sent events within the time and size limits.
 #[derive(Debug)]
 pub struct SseBody {
