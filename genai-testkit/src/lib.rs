@@ -89,3 +89,10 @@ pub mod loopback;
 pub mod replay;
 pub mod scenarios;
 pub mod scoreboard;
+#[cfg(any(feature = "emulator", feature = "replay", feature = "loopback"))]
+// With only some of the server features on, some of its helpers have no user.
+#[cfg_attr(
+    not(all(feature = "emulator", feature = "replay", feature = "loopback")),
+    allow(dead_code)
+)]
+mod serve;

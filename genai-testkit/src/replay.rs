@@ -46,7 +46,7 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -55,16 +55,15 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use axum::Router;
 use futures_util::StreamExt;
 use serde_json::Value;
-use tokio::sync::oneshot;
 
 use crate::cassette::{
     redact_account, redact_headers, scrub, Cassette, CassetteError, Interaction, RecordedRequest,
     RecordedResponse, ACCOUNT_ID, REDACTED,
 };
+use crate::serve::{decode_query, percent_decode, LoopbackServer};
 
 /// The path prefix of [`ReplayServer::base_url`], the same as Cloudflare's API base.
 const BASE_PATH: &str = "/client/v4";
@@ -211,7 +210,9 @@ impl ReplayServerBuilder {
         let router = Router::new()
             .fallback(replay_handler)
             .with_state(Arc::clone(&state));
-        let server = LoopbackServer::start(router).await?;
+        let server = LoopbackServer::bind(router)
+            .await
+            .map_err(ReplayError::Bind)?;
         Ok(ReplayServer { server, state })
     }
 }
@@ -238,12 +239,12 @@ impl ReplayServer {
 
     /// `http://127.0.0.1:PORT/client/v4`: the base URL to give a Cloudflare client.
     pub fn base_url(&self) -> String {
-        format!("http://{}{BASE_PATH}", self.server.addr)
+        format!("http://{}{BASE_PATH}", self.server.addr())
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr
+        self.server.addr()
     }
 
     /// Every request received, in arrival order, matched or not.
@@ -576,78 +577,6 @@ fn shorten(text: &str) -> String {
     }
 }
 
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes `%XX` escapes (invalid escapes are kept as they are; invalid UTF-8 is replaced).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at] == b'%' && at + 2 < bytes.len() {
-            if let (Some(high), Some(low)) = (hex_value(bytes[at + 1]), hex_value(bytes[at + 2])) {
-                out.push(high * 16 + low);
-                at += 3;
-                continue;
-            }
-        }
-        out.push(bytes[at]);
-        at += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn decode_query(text: &str) -> String {
-    percent_decode(&text.replace('+', " "))
-}
-
-/// A spawned axum server on `127.0.0.1:0`, shut down gracefully when dropped.
-#[derive(Debug)]
-struct LoopbackServer {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-}
-
-impl LoopbackServer {
-    async fn start(router: Router) -> Result<Self, ReplayError> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(ReplayError::Bind)?;
-        let addr = listener.local_addr().map_err(ReplayError::Bind)?;
-        let listener = listener.tap_io(|tcp| {
-            // Small pieces must leave at once, not wait for the previous one's ACK.
-            let _ = tcp.set_nodelay(true);
-        });
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(Self {
-            addr,
-            shutdown: Some(shutdown),
-        })
-    }
-}
-
-impl Drop for LoopbackServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
 /// A loopback proxy that forwards a client's requests to the real service and records the
 /// exchanges, redacted, as a [`Cassette`].
 ///
@@ -741,7 +670,9 @@ impl RecordingProxy {
         let router = Router::new()
             .fallback(proxy_handler)
             .with_state(Arc::clone(&state));
-        let server = LoopbackServer::start(router).await?;
+        let server = LoopbackServer::bind(router)
+            .await
+            .map_err(ReplayError::Bind)?;
         Ok(Self {
             server,
             state,
@@ -752,7 +683,7 @@ impl RecordingProxy {
     /// `http://127.0.0.1:PORT` followed by the upstream base URL's path (e.g. `/client/v4`):
     /// the base URL to give the client.
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.server.addr, self.base_path)
+        format!("http://{}{}", self.server.addr(), self.base_path)
     }
 
     /// Returns the exchanges recorded so far, in request order, as a cassette with the given
