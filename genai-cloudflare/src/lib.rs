@@ -51,3 +51,8 @@ mod wire;
 pub use client::Cloudflare;
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use family::Family;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -38,3 +38,8 @@ pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 
 /// Re-exported so backends and users share one version.
 pub use async_trait::async_trait;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -96,3 +96,8 @@ pub mod scoreboard;
     allow(dead_code)
 )]
 mod serve;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
