@@ -27,14 +27,16 @@ mod response;
 pub mod scoreboard;
 mod stream;
 pub mod text;
+mod tool;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use error::{Error, ErrorKind, Result};
 pub use model::ModelInfo;
 pub use provider::{ProviderGen, ProviderGenExt};
-pub use request::{ChatRequest, Message, ResponseFormat, ToolCall, ToolChoice, ToolDef};
+pub use request::{ChatRequest, Message, ResponseFormat};
 pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
+pub use tool::{ToolCall, ToolChoice, ToolDef};
 
 /// Re-exported so backends and users share one version.
 pub use async_trait::async_trait;
