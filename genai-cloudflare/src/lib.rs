@@ -56,3 +56,8 @@ pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAU
 pub use family::Family;
 pub use provider::WorkersAi;
 pub use tasks::{CloudflareSummarizer, CloudflareTranslator};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -31,6 +31,7 @@ pub mod scoreboard;
 mod stream;
 mod tasks;
 pub mod text;
+mod tool;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use error::{Error, ErrorKind, Result};
@@ -39,7 +40,7 @@ pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_reply::{MediaReply, MediaSummary};
 pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
-pub use request::{ChatRequest, Message, ResponseFormat, ToolCall, ToolChoice, ToolDef};
+pub use request::{ChatRequest, Message, ResponseFormat};
 pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
@@ -49,6 +50,12 @@ pub use tasks::{
     SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
     Translation, TranslationCapabilities, TranslationModel,
 };
+pub use tool::{ToolCall, ToolChoice, ToolDef};
 
 /// Re-exported so backends and users share one version.
 pub use async_trait::async_trait;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

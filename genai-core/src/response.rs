@@ -4,7 +4,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::request::{Message, ToolCall};
+use crate::request::Message;
+use crate::tool::ToolCall;
 
 /// Token counts of one call. A field is `None` when the service did not report it: never a
 /// made-up zero.

@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 
 use crate::error::Result;
-use crate::request::ToolCall;
 use crate::response::{ChatResponse, FinishReason, Usage};
+use crate::tool::ToolCall;
 
 /// One piece of a streamed reply.
 #[derive(Debug, Clone, PartialEq)]

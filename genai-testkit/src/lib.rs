@@ -3,10 +3,24 @@
 //! Conformance scenarios written once and run against any [`genai_core::ProviderGen`], the
 //! capability scoreboard, cassette record/replay, and a loopback Workers AI emulator.
 //!
+//! ## Features
+//!
+//! All on by default. With `default-features = false` only [`scenarios`], [`fake`] and
+//! [`scoreboard`] are built, without any HTTP server, command line or backend.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `emulator` | `emulator`: the loopback Workers AI emulator |
+//! | `replay` | `cassette` and `replay`: cassette files, the replay server, the recording proxy |
+//! | `loopback` | `loopback`: a scripted loopback server for fault tests |
+//! | `cli` | the `genai` binary (turns on `emulator` and `replay`) |
+//!
 //! The emulator makes the Cloudflare backend runnable anywhere, so the main entry points are
 //! shown here running for real: a sync call, a stream, and a tool round trip.
 //!
 //! ```
+//! # #[cfg(feature = "emulator")]
+//! # mod example {
 //! use genai_cloudflare::Cloudflare;
 //! use genai_core::{ChatRequest, FinishReason, Message, ProviderGen, StreamEvent, ToolDef};
 //! use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
@@ -16,6 +30,7 @@
 //!     number: f64,
 //! }
 //!
+//! # pub fn run() {
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
 //! let client = Cloudflare::builder()
@@ -54,13 +69,35 @@
 //! assert!(answer.text.contains("12"));
 //! # Ok::<(), genai_core::Error>(())
 //! # }).unwrap();
+//! # }
+//! # }
+//! # fn main() {
+//! # #[cfg(feature = "emulator")]
+//! # example::run();
+//! # }
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+#[cfg(feature = "replay")]
 pub mod cassette;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod fake;
+#[cfg(feature = "loopback")]
 pub mod loopback;
+#[cfg(feature = "replay")]
 pub mod replay;
 pub mod scenarios;
 pub mod scoreboard;
+#[cfg(any(feature = "emulator", feature = "replay", feature = "loopback"))]
+// With only some of the server features on, some of its helpers have no user.
+#[cfg_attr(
+    not(all(feature = "emulator", feature = "replay", feature = "loopback")),
+    allow(dead_code)
+)]
+mod serve;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

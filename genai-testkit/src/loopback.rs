@@ -34,7 +34,8 @@ use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+
+use crate::serve::LoopbackServer;
 
 /// What the script sees of a request.
 #[derive(Debug, Clone)]
@@ -60,16 +61,9 @@ impl ScriptedRequest {
 /// A loopback server answering request `n` with `script(n, request)`.
 #[derive(Debug)]
 pub struct ScriptedServer {
-    addr: SocketAddr,
+    server: LoopbackServer,
     hits: Arc<AtomicUsize>,
     arrivals: Arc<Mutex<Vec<Instant>>>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for ScriptedServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl ScriptedServer {
@@ -90,7 +84,6 @@ impl ScriptedServer {
         F: Fn(usize, ScriptedRequest) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Response> + Send + 'static,
     {
-        let addr = listener.local_addr()?;
         let hits = Arc::new(AtomicUsize::new(0));
         let arrivals = Arc::new(Mutex::new(Vec::new()));
         let (h, a) = (hits.clone(), arrivals.clone());
@@ -109,25 +102,21 @@ impl ScriptedServer {
             };
             script(n, seen)
         });
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
         Ok(ScriptedServer {
-            addr,
+            server: LoopbackServer::spawn(listener, router)?,
             hits,
             arrivals,
-            task,
         })
     }
 
     /// `http://ADDR/client/v4`, the API root a Cloudflare client is pointed at.
     pub fn base_url(&self) -> String {
-        format!("http://{}/client/v4", self.addr)
+        format!("http://{}/client/v4", self.server.addr())
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Requests received so far.

@@ -203,7 +203,7 @@ pub(crate) fn search_body(query: &str) -> Value {
     let param = |key: &str| {
         query.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k == key).then(|| super::server::percent_decode(&v.replace('+', " ")))
+            (k == key).then(|| crate::serve::decode_query(v))
         })
     };
     let page = param("page")

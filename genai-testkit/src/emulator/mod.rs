@@ -228,7 +228,7 @@ impl Emulator {
                         return;
                     };
                     tokio::select! {
-                        _ = server::serve(listener, state) => {}
+                        _ = crate::serve::serve(listener, server::router(state)) => {}
                         _ = stopped => {}
                     }
                 });
@@ -250,7 +250,7 @@ impl Emulator {
         let address = listener.local_addr()?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tracing::info!(base_url = %base_url_of(address), "Workers AI emulator listening");
-        server::serve(listener, Arc::new(Shared::new(config))).await
+        crate::serve::serve(listener, server::router(Arc::new(Shared::new(config)))).await
     }
 
     /// The API root to give a client: `http://127.0.0.1:PORT/client/v4`.

@@ -12,6 +12,7 @@ use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
 use super::responder::Ask;
 use super::{RecordedRequest, Shared};
+use crate::serve::percent_decode;
 
 /// Request bodies above this size get 413 code 3006.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -19,16 +20,12 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long a faulty body waits before dropping the connection.
 const ABORT_FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Serves until the listener fails.
-pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
-) -> Result<(), std::io::Error> {
-    let app = axum::Router::new().fallback(move |request: Request<Body>| {
+/// The emulator's routes, served by [`crate::serve::serve`].
+pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
+    axum::Router::new().fallback(move |request: Request<Body>| {
         let shared = Arc::clone(&shared);
         async move { handle(shared, request).await }
-    });
-    axum::serve(listener, app).await
+    })
 }
 
 /// What the handler decided to send, before faults shape the body.
@@ -265,41 +262,4 @@ fn body_stream(
         .filter_map(|_| async { None::<Result<Bytes, std::io::Error>> })
         .chain(chunks)
         .chain(end.filter_map(|item| async move { item }))
-}
-
-/// Decodes `%XX` escapes (invalid escapes stay as they are).
-pub(crate) fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).and_then(|b| hex(*b)),
-            bytes.get(i + 2).and_then(|b| hex(*b)),
-        ) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_percent_escapes() {
-        assert_eq!(percent_decode("bad%20model"), "bad model");
-        assert_eq!(percent_decode("%40cf%2Fmeta"), "@cf/meta");
-        assert_eq!(percent_decode("100%"), "100%");
-    }
 }
