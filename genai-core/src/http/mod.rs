@@ -1,7 +1,13 @@
 //! HTTP plumbing every backend needs: retries with backoff, deadlines, bounded bodies, SSE.
 //!
 //! A backend builds its request and maps a failed reply to an [`Error`]; [`send`] does the
-//! rest. Streams read through [`SseBody`], which enforces the idle and overall time limits.
+//! rest. Streams read through [`SseBody`], which enforces the idle and overall time limits;
+//! binary replies through [`BinaryBody`].
+//!
+//! This module is for backend authors, and is built on [`reqwest`]: its functions take and
+//! return `reqwest` types. The crate is re-exported here so that a backend names the very
+//! version the plumbing uses (`genai_core::http::reqwest`), and callers of a backend never
+//! meet it. Nothing outside this module exposes an HTTP type.
 
 mod retry;
 mod sse;
@@ -14,6 +20,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
+pub use reqwest;
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use sse::{SseDecoder, SseEvent};
 
