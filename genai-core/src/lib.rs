@@ -24,7 +24,6 @@ mod model;
 mod provider;
 mod request;
 mod response;
-pub mod scoreboard;
 mod stream;
 pub mod text;
 

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use clap::Args;
 use genai_cloudflare::{CloudflareBuilder, DEFAULT_BASE_URL};
-use genai_core::scoreboard::Scoreboard;
 use genai_core::{Error, Mode, ProviderGen, Result};
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::{run_mode_with, SuiteConfig};
+use genai_testkit::scoreboard::Scoreboard;
 use genai_testkit::scoreboard::{render_json, render_markdown, seed_models, Pick};
 
 /// The models scored by default, with their picks (best, good, cheap).
@@ -185,7 +185,7 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
         }
         for mode in [Mode::Sync, Mode::Stream] {
             eprintln!("scoring {model} ({})", mode.as_str());
-            let mut save = |scenario: genai_core::scoreboard::Scenario| {
+            let mut save = |scenario: genai_testkit::scoreboard::Scenario| {
                 if let (Target::Live(Some(proxy)), Some(dir)) = (&target, &args.record) {
                     let path = dir.join(model.trim_start_matches('@')).join(format!(
                         "{}-{}.json",
