@@ -163,7 +163,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
             Command::Models(args) => (args.provider.format, models(args.provider).await),
-            Command::Scoreboard(args) => (Format::Text, scoreboard_cmd::run(args).await),
+            Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
         }
     });
