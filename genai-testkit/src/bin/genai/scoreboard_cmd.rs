@@ -305,7 +305,7 @@ async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, Stri
         .map_err(|e| Error::config(format!("cannot start the emulator: {e}")))?;
     Ok((
         Target::Emulator(emulator),
-        "built-in emulator (offline: no Cloudflare credentials used)".to_owned(),
+        "built-in emulator, offline: no Cloudflare credentials used".to_owned(),
     ))
 }
 
