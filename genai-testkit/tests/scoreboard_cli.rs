@@ -279,3 +279,87 @@ fn record_then_replay_gives_the_same_scoreboard() {
     assert_eq!(body(&recorded).len(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A run interrupted while a model hangs keeps the models it finished: in `--out` as soon as
+/// each one is done, and in the table printed on Ctrl-C.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_keeps_what_it_finished() {
+    use genai_testkit::emulator::Fault;
+    use std::time::{Duration, Instant};
+    let (first, second) = (FIVE[2], FIVE[3]);
+    // How many requests the first model takes (the catalog included).
+    let probe = Emulator::start(EmulatorConfig::default()).expect("emulator");
+    let out = live(
+        &probe.base_url(),
+        "test-token",
+        &["--runs", "1", "--model", first],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let served = probe.request_count();
+    // Then every later request hangs.
+    let emulator = Emulator::start(
+        EmulatorConfig::default()
+            .faults(vec![Fault::None; served])
+            .fault_always(Fault::Stall {
+                before_headers: true,
+                duration: Duration::from_secs(120),
+            }),
+    )
+    .expect("emulator");
+    let file = std::env::temp_dir().join(format!("genai-interrupted-{}.md", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genai"))
+        .args(["scoreboard", "--runs", "1", "--jobs", "1", "--out"])
+        .arg(&file)
+        .args(["--model", first, "--model", second])
+        .env("CLOUDFLARE_ACCOUNT_ID", "fedcba9876543210fedcba9876543210")
+        .env("CLOUDFLARE_API_TOKEN", "test-token")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .env("CLOUDFLARE_API_BASE_URL", emulator.base_url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("genai starts");
+    let row = format!("| {first} ");
+    let start = Instant::now();
+    let written = loop {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text
+            .lines()
+            .any(|l| l.starts_with(&row) && !l.contains("| ?"))
+        {
+            break text;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the finished model never reached --out: {text}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(written
+        .lines()
+        .any(|l| l.starts_with(&format!("| {second} ")) && l.contains("| ?")));
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let out = child.wait_with_output().expect("genai ends");
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with(&row) && !l.contains("| ?"))
+            .count(),
+        2,
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    let _ = std::fs::remove_file(&file);
+}
