@@ -509,6 +509,15 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
     let client = builder.build()?;
 
     let catalog = read_catalog(&client).await?;
+    if let (Target::Live(Some(proxy)), Some(dir)) = (&target, &args.record) {
+        // The catalog's own cassette: a replay of DIR then knows the models as the live run did.
+        let cassette = proxy.take_cassette("genai scoreboard --record: the model catalog");
+        if !cassette.interactions.is_empty() {
+            cassette
+                .save(&dir.join("catalog.json"))
+                .map_err(|e| Error::config(format!("cannot save the catalog cassette: {e}")))?;
+        }
+    }
     let plans = plan(&client, &args.models, catalog.as_deref())?;
     let mut done: Vec<Option<Vec<ScoreRow>>> = plans
         .iter()
