@@ -514,7 +514,7 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
         let cassette = proxy.take_cassette("genai scoreboard --record: the model catalog");
         if !cassette.interactions.is_empty() {
             cassette
-                .save(&dir.join("catalog.json"))
+                .save(dir.join("catalog.json"))
                 .map_err(|e| Error::config(format!("cannot save the catalog cassette: {e}")))?;
         }
     }
