@@ -363,3 +363,14 @@ fn an_interrupted_run_keeps_what_it_finished() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn a_run_that_fails_before_writing_leaves_no_empty_out_file() {
+    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
+    let file = std::env::temp_dir().join(format!("genai-no-table-{}.md", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let path = file.to_string_lossy().into_owned();
+    let out = live(&emulator.base_url(), "wrong-token", &["--out", &path]);
+    assert!(!out.status.success());
+    assert!(!file.exists(), "{path} left behind");
+}

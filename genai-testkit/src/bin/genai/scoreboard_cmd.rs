@@ -232,12 +232,14 @@ enum Plan {
 }
 
 /// Fails early when `path` cannot be written, without touching an existing file's content.
-fn check_out(path: &Path) -> Result<()> {
+/// Returns whether the check created the file (empty).
+fn check_out(path: &Path) -> Result<bool> {
+    let existed = path.exists();
     std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .open(path)
-        .map(drop)
+        .map(|_| !existed)
         .map_err(|e| Error::config(format!("cannot write --out {}: {e}", path.display())))
 }
 
@@ -480,17 +482,29 @@ async fn score_model(
 }
 
 pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
-    let format = args.output_format();
-    if let Some(out) = &args.out {
-        check_out(out)?;
+    let created = match &args.out {
+        Some(out) => check_out(out)?,
+        None => false,
+    };
+    let result = score(&args).await;
+    if let (Err(_), Some(out), true) = (&result, &args.out, created) {
+        // A run that failed before writing anything leaves no empty file behind.
+        if std::fs::metadata(out).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(out);
+        }
     }
+    result
+}
+
+async fn score(args: &ScoreboardArgs) -> Result<()> {
+    let format = args.output_format();
     let live = !args.emulator && args.replay.is_none() && has_credentials();
     if args.record.is_some() && !live {
         return Err(Error::config(
             "--record needs a live run: set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN",
         ));
     }
-    let (target, source) = start_target(&args, live).await?;
+    let (target, source) = start_target(args, live).await?;
     let config = SuiteConfig {
         runs: args.runs.max(1),
         call_timeout: Duration::from_secs(args.timeout.max(1)),
