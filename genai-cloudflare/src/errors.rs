@@ -17,11 +17,15 @@ const REDACTED: &str = "[redacted]";
 /// Error messages quote the service's words and the start of odd bodies, and a service or a
 /// proxy may echo the `Authorization` header there (or in a request-id header). Such an error
 /// is rebuilt with every occurrence replaced; its source is dropped, as it cannot be rewritten.
+///
+/// Only whole occurrences count: the secret standing alone, not inside a longer run of token
+/// characters. A very short token (say `a`) is then hidden where it is echoed, without turning
+/// `Authentication` into `Authenticreplaced`.
 pub(crate) fn redact(err: Error, secret: &str) -> Error {
     if secret.is_empty() || !mentions(&err, secret) {
         return err;
     }
-    let mut clean = Error::new(err.kind(), err.message().replace(secret, REDACTED))
+    let mut clean = Error::new(err.kind(), replace_whole(err.message(), secret))
         .with_retryable(err.is_retryable());
     if let Some(p) = err.provider() {
         clean = clean.with_provider(p.to_owned());
@@ -33,7 +37,7 @@ pub(crate) fn redact(err: Error, secret: &str) -> Error {
         clean = clean.with_code(c);
     }
     if let Some(id) = err.request_id() {
-        clean = clean.with_request_id(id.replace(secret, REDACTED));
+        clean = clean.with_request_id(replace_whole(id, secret));
     }
     if let Some(d) = err.retry_after() {
         clean = clean.with_retry_after(d);
@@ -41,16 +45,58 @@ pub(crate) fn redact(err: Error, secret: &str) -> Error {
     clean
 }
 
+/// Letters and digits: an occurrence of the secret next to one of them is part of a longer
+/// word, not the secret.
+fn token_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// The byte ranges where `secret` stands alone in `text`.
+fn whole_occurrences<'a>(
+    text: &'a str,
+    secret: &'a str,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    text.match_indices(secret).filter_map(move |(start, _)| {
+        let end = start + secret.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        let alone = !before.is_some_and(token_char) && !after.is_some_and(token_char);
+        alone.then_some((start, end))
+    })
+}
+
+/// Whether `secret` stands alone somewhere in `text`.
+fn contains_whole(text: &str, secret: &str) -> bool {
+    whole_occurrences(text, secret).next().is_some()
+}
+
+/// `text` with every whole occurrence of `secret` replaced by the redaction mark.
+fn replace_whole(text: &str, secret: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in whole_occurrences(text, secret) {
+        out.push_str(&text[last..start]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Whether `secret` appears anywhere in `err`, its chain of causes included.
 fn mentions(err: &Error, secret: &str) -> bool {
-    if err.message().contains(secret) || err.request_id().is_some_and(|id| id.contains(secret)) {
+    if contains_whole(err.message(), secret)
+        || err
+            .request_id()
+            .is_some_and(|id| contains_whole(id, secret))
+    {
         return true;
     }
     let mut source = std::error::Error::source(err);
     // Bounded: a cyclic chain cannot exist in safe code, but a very long one could.
     for _ in 0..32 {
         let Some(s) = source else { return false };
-        if s.to_string().contains(secret) || format!("{s:?}").contains(secret) {
+        if contains_whole(&s.to_string(), secret) || contains_whole(&format!("{s:?}"), secret) {
             return true;
         }
         source = s.source();
@@ -288,6 +334,7 @@ mod tests {
         let e = redact(e, "s3cr3t-t0k3n");
         assert_eq!(e.message(), "bad token [redacted]");
         assert_eq!(e.request_id(), Some("id-[redacted]"));
+
         assert_eq!(
             (e.kind(), e.status(), e.code(), e.provider()),
             (
@@ -304,6 +351,26 @@ mod tests {
             redact(clean, "s3cr3t").message(),
             "HTTP 500: nothing to hide"
         );
+    }
+
+    #[test]
+    fn a_very_short_token_does_not_garble_the_words_that_contain_it() {
+        let e = Error::new(
+            ErrorKind::Unauthenticated,
+            "Authentication error: token a is not valid",
+        );
+        let e = redact(e, "a");
+        assert_eq!(
+            e.message(),
+            "Authentication error: token [redacted] is not valid"
+        );
+        let e = redact(
+            Error::new(ErrorKind::Unavailable, "Service unavailable"),
+            "e",
+        );
+        assert_eq!(e.message(), "Service unavailable");
+        let e = redact(Error::new(ErrorKind::Unavailable, "echo: Bearer xy."), "xy");
+        assert_eq!(e.message(), "echo: Bearer [redacted].");
     }
 
     #[test]

@@ -27,7 +27,6 @@ mod model;
 mod provider;
 mod request;
 mod response;
-pub mod scoreboard;
 mod stream;
 mod tasks;
 pub mod text;

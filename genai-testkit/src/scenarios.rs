@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use genai_core::{Mode, ProviderGen};
-//! use genai_core::scoreboard::{Scenario, Verdict};
+//! use genai_testkit::scoreboard::{Scenario, Verdict};
 //! use genai_testkit::fake::ScriptedProvider;
 //! use genai_testkit::scenarios::{run_suite, SuiteConfig};
 //!
@@ -31,7 +31,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use genai_core::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
+use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
 use genai_core::{
     ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message, Mode,
     ProviderGen, ResponseFormat, StreamEvent, Support, ToolCall, ToolChoice, ToolDef,
@@ -174,7 +174,7 @@ pub async fn run_mode_with(
 ) -> ScoreRow {
     let caps = *provider.capabilities().mode(mode);
     let mut results = Vec::with_capacity(Scenario::ALL.len());
-    let mut replies = Vec::new();
+    let mut replies: Vec<(Scenario, ChatResponse)> = Vec::new();
     for scenario in Scenario::ALL {
         let result = match scenario {
             Scenario::Usage => judge_replies(scenario, scenario.declared(&caps), &replies, |r| {
@@ -187,7 +187,7 @@ pub async fn run_mode_with(
             }
             _ => {
                 let (result, seen) = run_scenario(provider, mode, scenario, config).await;
-                replies.extend(seen);
+                replies.extend(seen.into_iter().map(|r| (scenario, r)));
                 result
             }
         };
@@ -201,6 +201,8 @@ pub async fn run_mode_with(
         input: caps.input,
         output: caps.output,
         results,
+        task: None,
+        note: String::new(),
     }
 }
 
@@ -218,6 +220,8 @@ pub async fn run_scenario(
     let declared = scenario.declared(provider.capabilities().mode(mode));
     if matches!(scenario, Scenario::Usage | Scenario::FinishReason) {
         let (_, replies) = run_scenario_probes(provider, mode, Scenario::Text, config, 1).await;
+        let replies: Vec<(Scenario, ChatResponse)> =
+            replies.into_iter().map(|r| (Scenario::Text, r)).collect();
         let result = if scenario == Scenario::Usage {
             judge_replies(scenario, declared, &replies, |r| {
                 r.usage.input_tokens.is_some() && r.usage.output_tokens.is_some()
@@ -227,7 +231,7 @@ pub async fn run_scenario(
                 r.finish_reason != FinishReason::Unknown
             })
         };
-        return (result, replies);
+        return (result, replies.into_iter().map(|(_, r)| r).collect());
     }
     if declared.is_usable() {
         let (probes, replies) =
@@ -265,6 +269,12 @@ async fn run_scenario_probes(
             Scenario::ToolChoiceForced => tool_choice_forced(ctx).await,
             Scenario::ToolBias => tool_bias(ctx).await,
             Scenario::Reasoning => reasoning(ctx).await,
+            Scenario::Task | Scenario::AsyncQueue => Probe {
+                outcome: Outcome::Fail {
+                    reason: format!("`{scenario}` is not a chat scenario"),
+                },
+                replies: Vec::new(),
+            },
         };
         replies.extend(probe.replies);
         outcomes.push(probe.outcome);
@@ -348,14 +358,40 @@ fn judge_undeclared(scenario: Scenario, outcomes: &[Outcome]) -> ScenarioResult 
     }
 }
 
+/// Judges `usage` or `finish_reason` on the replies of the other scenarios, each tagged with
+/// the scenario that received it. A gap that every run of a scenario repeats is
+/// [`Verdict::Partial`] (it names those scenarios); runs of one scenario that disagree are
+/// [`Verdict::Flaky`].
 fn judge_replies(
     scenario: Scenario,
     declared: Support,
-    replies: &[ChatResponse],
+    replies: &[(Scenario, ChatResponse)],
     shows: impl Fn(&ChatResponse) -> bool,
 ) -> ScenarioResult {
     let runs = replies.len() as u32;
-    let passed = replies.iter().filter(|r| shows(r)).count() as u32;
+    let passed = replies.iter().filter(|(_, r)| shows(r)).count() as u32;
+    // Per scenario that received replies: (replies, replies showing it), in suite order.
+    let mut per: Vec<(Scenario, u32, u32)> = Vec::new();
+    for (from, reply) in replies {
+        let shown = u32::from(shows(reply));
+        match per.iter_mut().find(|(s, _, _)| s == from) {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 += shown;
+            }
+            None => per.push((*from, 1, shown)),
+        }
+    }
+    let disagree: Vec<Scenario> = per
+        .iter()
+        .filter(|(_, n, shown)| *shown > 0 && shown < n)
+        .map(|(s, _, _)| *s)
+        .collect();
+    let never: Vec<String> = per
+        .iter()
+        .filter(|(_, _, shown)| *shown == 0)
+        .map(|(s, n, _)| format!("`{s}` ({n})"))
+        .collect();
     let (verdict, note) = if runs == 0 {
         let v = if declared.is_usable() {
             Verdict::Failed
@@ -380,10 +416,23 @@ fn judge_replies(
             Verdict::Supported,
             format!("reported in all {runs} replies"),
         )
+    } else if passed > 0 && disagree.is_empty() {
+        (
+            Verdict::Partial,
+            format!(
+                "missing from every reply of {}; reported by the replies of the other scenarios",
+                never.join(", ")
+            ),
+        )
     } else if passed > 0 {
+        let names: Vec<String> = disagree.iter().map(|s| format!("`{s}`")).collect();
         (
             Verdict::Flaky,
-            format!("missing from {} of {runs} replies", runs - passed),
+            format!(
+                "missing from {} of {runs} replies; runs of {} disagree",
+                runs - passed,
+                names.join(", ")
+            ),
         )
     } else {
         (Verdict::Failed, format!("missing from all {runs} replies"))
@@ -861,11 +910,33 @@ mod tests {
         let flaky = judge_replies(
             Scenario::Usage,
             Support::Supported,
-            &[with.clone(), without.clone()],
+            &[
+                (Scenario::Text, with.clone()),
+                (Scenario::Text, without.clone()),
+            ],
             has,
         );
         assert_eq!(flaky.verdict, Verdict::Flaky);
-        let finding = judge_replies(Scenario::Usage, Support::Unsupported, &[with], has);
+        // The same gap in every run of one scenario is not chance: partial, and named.
+        let partial = judge_replies(
+            Scenario::Usage,
+            Support::Supported,
+            &[
+                (Scenario::Text, with.clone()),
+                (Scenario::Tools, without.clone()),
+                (Scenario::Text, with.clone()),
+                (Scenario::Tools, without.clone()),
+            ],
+            has,
+        );
+        assert_eq!(partial.verdict, Verdict::Partial);
+        assert!(partial.note.contains("`tools` (2)"), "{}", partial.note);
+        let finding = judge_replies(
+            Scenario::Usage,
+            Support::Unsupported,
+            &[(Scenario::Text, with)],
+            has,
+        );
         assert_eq!(finding.verdict, Verdict::Finding);
         let none = judge_replies(Scenario::Usage, Support::Supported, &[], has);
         assert_eq!(none.verdict, Verdict::Failed);

@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use genai_core::http::{self, Deadline, HttpOptions};
-use genai_core::scoreboard::Verdict;
 use genai_core::{
     async_trait, Capabilities, ChatRequest, ChatResponse, ChatStream, Error, FinishReason, Message,
     Modalities, Mode, ModelCapabilities, ProviderGen, Result, Support, Usage,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::scenarios::{run_suite, SuiteConfig};
+use genai_testkit::scoreboard::Verdict;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -196,7 +196,7 @@ async fn a_new_backend_passes_the_suite_as_declared() {
                 r.note
             );
         }
-        let text = row.verdict(genai_core::scoreboard::Scenario::Text);
+        let text = row.verdict(genai_testkit::scoreboard::Scenario::Text);
         assert_eq!(text, Some(Verdict::Supported));
     }
 }

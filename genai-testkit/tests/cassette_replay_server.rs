@@ -1,9 +1,10 @@
 //! Cassette record/replay: loading the shared recordings, replay matching rules, ordering,
 //! error reporting, chunked delivery, and recording through the proxy. Loopback only.
 
+mod recordings;
+
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,10 +24,6 @@ async fn timed<T>(future: impl Future<Output = T>) -> T {
     tokio::time::timeout(TIMEOUT, future)
         .await
         .expect("timed out")
-}
-
-fn shared_cloudflare_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassettes/cloudflare")
 }
 
 fn interaction(method: &str, url: &str, body: &str, status: u16, reply: &str) -> Interaction {
@@ -94,11 +91,11 @@ async fn post(url: &str, body: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn every_shared_cloudflare_cassette_loads_and_replays_exactly() {
-    let dir = shared_cloudflare_dir();
-    if !dir.is_dir() {
-        println!("skipped: no shared cassettes at {}", dir.display());
+    let Some(dir) =
+        recordings::dir_or_skip("every_shared_cloudflare_cassette_loads_and_replays_exactly")
+    else {
         return;
-    }
+    };
     let files = find_cassettes(&dir);
     let client = reqwest::Client::new();
     let mut exchanges = 0;

@@ -8,6 +8,8 @@
 //! (concatenate stream text, split `<think>`, read tool calls and usage), independently of the
 //! library's decoders.
 
+mod recordings;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,13 +25,7 @@ const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "replay-token";
 
 fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassettes/cloudflare");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} is absent, no cassette replayed", dir.display());
-        None
-    }
+    recordings::dir_or_skip("cloudflare_replay")
 }
 
 /// A recorded chat exchange, rebuilt as our own request.

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use genai_core::scoreboard::{Scenario, ScoreRow, Scoreboard, Verdict};
 use genai_core::{Mode, ModelCapabilities, ProviderGen, Support};
 use genai_testkit::fake::{Misbehaviour, ScriptedProvider};
 use genai_testkit::scenarios::{run_scenario, run_suite, SuiteConfig};
 use genai_testkit::scoreboard::{display_width, render_json, render_markdown, seed_models, Pick};
+use genai_testkit::scoreboard::{Scenario, ScoreRow, Scoreboard, Verdict};
 
 fn config() -> SuiteConfig {
     SuiteConfig::default()

@@ -5,6 +5,8 @@
 //!
 //! The second half checks the emulator's routes and every fault over real loopback HTTP.
 
+mod recordings;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,11 +40,6 @@ const TOLERATED: &[(&str, &str, &str)] = &[
 ];
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-fn shared_cassettes() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/cassettes/cloudflare");
-    dir.is_dir().then_some(dir)
-}
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -250,8 +247,7 @@ async fn send(
 
 #[tokio::test]
 async fn emulator_matches_the_shape_of_every_cassette() {
-    let Some(dir) = shared_cassettes() else {
-        eprintln!("skipped: ../shared/cassettes/cloudflare is absent");
+    let Some(dir) = recordings::dir_or_skip("emulator_matches_the_shape_of_every_cassette") else {
         return;
     };
     let mut files = Vec::new();

@@ -262,9 +262,56 @@ pub fn transport_error(e: reqwest::Error) -> Error {
         ErrorKind::Timeout => "the connection timed out",
         _ => "the connection failed before a reply arrived",
     };
+    let message = match connection_cause(&e) {
+        Some(cause) => format!("{message}: {cause}"),
+        None => message.to_owned(),
+    };
     Error::new(kind, message)
         .with_retryable(kind != ErrorKind::Config)
         .with_source(e.without_url())
+}
+
+/// Why a connection failed, from the error's causes (which never hold the URL): the host name
+/// did not resolve (DNS), the connection was refused or reset, or the TLS handshake failed,
+/// followed by the innermost cause's own words.
+fn connection_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut causes = Vec::new();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        causes.push(cause.to_string());
+        next = cause.source();
+    }
+    let innermost = causes.last()?.clone();
+    Some(match classify_cause(&causes.join(": ")) {
+        Some(what) => format!("{what} ({innermost})"),
+        None => innermost,
+    })
+}
+
+/// A plain name for a connection failure, from the text of its causes.
+fn classify_cause(text: &str) -> Option<&'static str> {
+    let t = text.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| t.contains(n));
+    if has(&[
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no such host",
+        "nodename nor servname",
+        "temporary failure in name resolution",
+    ]) {
+        Some("the host name could not be resolved (DNS)")
+    } else if has(&["connection refused", "actively refused"]) {
+        Some("the connection was refused (nothing listens there)")
+    } else if has(&["certificate", "tls", "ssl", "handshake"]) {
+        Some("the TLS handshake failed")
+    } else if has(&["connection reset", "broken pipe"]) {
+        Some("the connection was reset")
+    } else if has(&["network is unreachable", "no route to host"]) {
+        Some("the network is unreachable")
+    } else {
+        None
+    }
 }
 
 /// Reads a whole body, refusing more than `limit` bytes (or, with `truncate`, keeping only the
@@ -483,6 +530,34 @@ impl SseBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_causes_get_plain_names() {
+        for (text, name) in [
+            ("client error (Connect): dns error: failed to lookup address information: Name or service not known", "DNS"),
+            ("tcp connect error: Connection refused (os error 111)", "refused"),
+            ("invalid peer certificate: UnknownIssuer", "TLS"),
+            ("connection reset by peer", "reset"),
+        ] {
+            let got = classify_cause(text).unwrap_or_default();
+            assert!(got.contains(name), "{text}: {got}");
+        }
+        assert_eq!(classify_cause("something else"), None);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/secret-path");
+        let e = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        let err = transport_error(e);
+        assert_eq!(err.kind(), ErrorKind::Connection);
+        assert!(err.message().contains("refused"), "{}", err.message());
+        assert!(!err.message().contains("secret-path"), "{}", err.message());
+    }
 
     #[test]
     fn statuses_map_to_kinds() {

@@ -29,11 +29,25 @@ struct Cli {
     command: Command,
 }
 
+/// Where credentials come from: named in the help of every command that calls a provider.
+const CREDENTIALS_HELP: &str = "\
+Credentials come from the environment:
+  CLOUDFLARE_API_TOKEN   the API token (else CLOUDFLARE_API_KEY); never printed
+  CLOUDFLARE_ACCOUNT_ID  the account id (or --account-id)";
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Send one chat request and print the reply.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = format!(
+            "{CREDENTIALS_HELP}\n\nIn text output, reasoning (of models that show it) goes to \
+             stderr prefixed with [reasoning], the answer to stdout, in sync and stream mode alike."
+        )
+    )]
     Chat(Box<ChatArgs>),
     /// List the provider's models.
+    #[command(after_help = CREDENTIALS_HELP)]
     Models(ModelsArgs),
     /// Run the conformance scenarios and print the capability scoreboard.
     Scoreboard(scoreboard_cmd::ScoreboardArgs),
@@ -53,20 +67,22 @@ struct ProviderArgs {
     /// Backend.
     #[arg(long, default_value = "cloudflare")]
     provider: String,
-    /// Model id, e.g. @cf/meta/llama-3.3-70b-instruct-fp8-fast.
-    #[arg(long, env = "GENAI_MODEL")]
+    /// Model id [default: @cf/meta/llama-3.3-70b-instruct-fp8-fast].
+    #[arg(long, env = "GENAI_MODEL", value_name = "ID")]
     model: Option<String>,
-    /// API root; requests go to {URL}/accounts/{account}/ai/run/{model}.
-    #[arg(long, env = "CLOUDFLARE_API_BASE_URL")]
+    /// API root; requests go to {URL}/accounts/{account}/ai/run/{model}
+    /// [default: https://api.cloudflare.com/client/v4].
+    #[arg(long, env = "CLOUDFLARE_API_BASE_URL", value_name = "URL")]
     base_url: Option<String>,
     /// Cloudflare account id.
-    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID")]
+    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID", value_name = "ID")]
     account_id: Option<String>,
-    /// Retries of failures that may succeed later (429, capacity, 5xx, connection).
-    #[arg(long)]
+    /// Retries of failures that may succeed later (429, capacity, 5xx, connection) [default: 2].
+    #[arg(long, value_name = "N")]
     max_retries: Option<u32>,
-    /// Overall deadline of a call in seconds (for a stream, also the longest silence).
-    #[arg(long, value_name = "SECS")]
+    /// Overall deadline of a call in seconds (for a stream, also the longest silence)
+    /// [default: 600].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
     timeout: Option<f64>,
     /// Send requests even when the model is known not to support a feature they use (the
     /// service then decides).
@@ -77,9 +93,27 @@ struct ProviderArgs {
     format: Format,
 }
 
+/// A positive, finite number of seconds.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && Duration::try_from_secs_f64(t).is_ok() => Ok(t),
+        _ => Err("must be a positive number of seconds".to_owned()),
+    }
+}
+
+/// A prompt with something in it.
+fn non_empty_prompt(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("the prompt is empty".to_owned())
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
 #[derive(Args, Debug)]
 struct ChatArgs {
     /// The prompt (appended as the last user turn).
+    #[arg(value_parser = non_empty_prompt)]
     prompt: Option<String>,
     #[command(flatten)]
     provider: ProviderArgs,
@@ -124,10 +158,43 @@ struct ChatArgs {
     stream: bool,
 }
 
+/// Flags of `genai models`: where to reach the provider, nothing about a model.
 #[derive(Args, Debug)]
 struct ModelsArgs {
-    #[command(flatten)]
-    provider: ProviderArgs,
+    /// Backend.
+    #[arg(long, default_value = "cloudflare")]
+    provider: String,
+    /// API root [default: https://api.cloudflare.com/client/v4].
+    #[arg(long, env = "CLOUDFLARE_API_BASE_URL", value_name = "URL")]
+    base_url: Option<String>,
+    /// Cloudflare account id.
+    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID", value_name = "ID")]
+    account_id: Option<String>,
+    /// Retries of failures that may succeed later (429, capacity, 5xx, connection) [default: 2].
+    #[arg(long, value_name = "N")]
+    max_retries: Option<u32>,
+    /// Overall deadline of the listing in seconds [default: 600].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
+    timeout: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+impl ModelsArgs {
+    /// The shared provider flags these stand for (no model: the listing needs none).
+    fn provider_args(&self) -> ProviderArgs {
+        ProviderArgs {
+            provider: self.provider.clone(),
+            model: None,
+            base_url: self.base_url.clone(),
+            account_id: self.account_id.clone(),
+            max_retries: self.max_retries,
+            timeout: self.timeout,
+            no_capability_check: false,
+            format: self.format,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -162,8 +229,8 @@ fn main() -> ExitCode {
     let (format, result) = runtime.block_on(async {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
-            Command::Models(args) => (args.provider.format, models(args.provider).await),
-            Command::Scoreboard(args) => (Format::Text, scoreboard_cmd::run(args).await),
+            Command::Models(args) => (args.format, models(args.provider_args()).await),
+            Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
         }
     });
@@ -365,16 +432,23 @@ async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         let mut stream = client.gen_stream(&req).await?;
         let mut acc = genai_core::ResponseAccumulator::default();
         let mut out = std::io::stdout().lock();
+        let mut reasoning = ReasoningPrinter::default();
         while let Some(event) = stream.next_event().await {
             let event = event?;
             if format == Format::Text {
-                if let StreamEvent::TextDelta(t) = &event {
-                    let _ = out.write_all(t.as_bytes());
-                    let _ = out.flush();
+                match &event {
+                    StreamEvent::ReasoningDelta(r) => reasoning.push(r),
+                    StreamEvent::TextDelta(t) => {
+                        reasoning.end();
+                        let _ = out.write_all(t.as_bytes());
+                        let _ = out.flush();
+                    }
+                    _ => {}
                 }
             }
             acc.push(event);
         }
+        reasoning.end();
         let reply = acc.finish();
         if format == Format::Text {
             if !reply.text.is_empty() {
@@ -401,6 +475,35 @@ async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         emit_line(&reply_json(client.model(), &reply));
     }
     Ok(())
+}
+
+/// Prints streamed reasoning to stderr as the sync output does: `[reasoning] ` once before the
+/// first piece, a line break after the last.
+#[derive(Default)]
+struct ReasoningPrinter {
+    open: bool,
+}
+
+impl ReasoningPrinter {
+    fn push(&mut self, piece: &str) {
+        let mut err = std::io::stderr().lock();
+        if !self.open {
+            if piece.trim().is_empty() {
+                return;
+            }
+            let _ = err.write_all(b"[reasoning] ");
+            self.open = true;
+        }
+        let _ = err.write_all(piece.as_bytes());
+        let _ = err.flush();
+    }
+
+    fn end(&mut self) {
+        if self.open {
+            eprintln!();
+            self.open = false;
+        }
+    }
 }
 
 fn print_tool_calls(out: &mut impl Write, reply: &ChatResponse) {
@@ -473,6 +576,7 @@ async fn models(args: ProviderArgs) -> genai_core::Result<()> {
         }
         Format::Text => {
             let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{:<56} {:<30} CONTEXT", "ID", "TASK");
             for m in &models {
                 let _ = writeln!(
                     out,

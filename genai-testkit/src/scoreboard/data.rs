@@ -1,10 +1,11 @@
 //! Scoreboard data model: what the conformance suite measured, per model and mode.
 //!
 //! Plain serde data, written by the conformance suite (`genai_testkit::scenarios`) and read by
-//! renderers (`genai_testkit::scoreboard`). The JSON form is stable: enums are `snake_case`.
+//! the renderers. The JSON form is stable: enums are `snake_case`, and fields added later are
+//! optional.
 //!
 //! ```
-//! use genai_core::scoreboard::{Scenario, ScenarioResult, Scoreboard, ScoreRow, Verdict};
+//! use genai_testkit::scoreboard::{Scenario, ScenarioResult, Scoreboard, ScoreRow, Verdict};
 //! use genai_core::{Mode, Modalities, Support};
 //!
 //! let row = ScoreRow {
@@ -21,6 +22,8 @@
 //!         passed: 1,
 //!         note: "answered anyway".into(),
 //!     }],
+//!     task: None,
+//!     note: String::new(),
 //! };
 //! let board = Scoreboard::new("fake", "emulator", vec![row]);
 //! assert_eq!(board.warnings.len(), 1);
@@ -33,7 +36,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::capability::{Capabilities, Modalities, Mode, Support};
+use genai_core::{Capabilities, Modalities, Mode, Support};
 
 /// One capability the conformance suite judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -63,11 +66,17 @@ pub enum Scenario {
     Usage,
     /// Replies report a finish reason.
     FinishReason,
+    /// Beyond chat: the model's own task works (an embedding, an image, a transcript...). Shown
+    /// in the Text column of a non-chat row.
+    Task,
+    /// Beyond chat: the task works through the asynchronous batch queue. Shown in the Batch
+    /// column of a non-chat row.
+    AsyncQueue,
 }
 
 impl Scenario {
-    /// Every scenario, in the order the suite runs them (`usage` and `finish_reason` last: they
-    /// are judged on the replies of the others).
+    /// Every chat scenario, in the order the suite runs them (`usage` and `finish_reason` last:
+    /// they are judged on the replies of the others).
     pub const ALL: [Scenario; 12] = [
         Scenario::Text,
         Scenario::Seed,
@@ -82,6 +91,9 @@ impl Scenario {
         Scenario::Usage,
         Scenario::FinishReason,
     ];
+
+    /// The scenarios of a model that is not a chat model, in order; see [`ScoreRow::not_chat`].
+    pub const TASK: [Scenario; 2] = [Scenario::Task, Scenario::AsyncQueue];
 
     /// The stable `snake_case` name, as in the JSON form.
     pub fn as_str(self) -> &'static str {
@@ -98,14 +110,19 @@ impl Scenario {
             Scenario::Reasoning => "reasoning",
             Scenario::Usage => "usage",
             Scenario::FinishReason => "finish_reason",
+            Scenario::Task => "task",
+            Scenario::AsyncQueue => "async_queue",
         }
     }
 
     /// What `caps` declares about this scenario's capability. Plain text is always declared
-    /// supported: every chat model must answer.
+    /// supported: every chat model must answer. Chat capabilities say nothing of the task
+    /// scenarios: a model's own task is declared supported, the batch queue unsupported (the
+    /// task runner that judges them knows better and sets [`ScenarioResult::declared`] itself).
     pub fn declared(self, caps: &Capabilities) -> Support {
         match self {
-            Scenario::Text => Support::Supported,
+            Scenario::Text | Scenario::Task => Support::Supported,
+            Scenario::AsyncQueue => Support::Unsupported,
             Scenario::Seed => caps.seed,
             Scenario::MaxTokens => caps.max_tokens,
             Scenario::Stop => caps.stop,
@@ -132,8 +149,11 @@ impl fmt::Display for Scenario {
 pub enum Verdict {
     /// Declared usable and passed every run.
     Supported,
-    /// Declared usable and passed some runs only.
+    /// Declared usable and passed some runs only: runs of the same scenario disagree.
     Flaky,
+    /// Declared usable; shown by the replies of some scenarios and never by those of others
+    /// (every run agrees): a gap that repeats, not chance. The note names where it is missing.
+    Partial,
     /// Declared unsupported and refused (or not shown) as declared.
     Unsupported,
     /// Declared unsupported, yet the call went through: the declaration is wrong.
@@ -148,6 +168,7 @@ impl Verdict {
         match self {
             Verdict::Supported => "supported",
             Verdict::Flaky => "flaky",
+            Verdict::Partial => "partial",
             Verdict::Unsupported => "unsupported",
             Verdict::Finding => "finding",
             Verdict::Failed => "failed",
@@ -196,11 +217,61 @@ pub struct ScoreRow {
     pub input: Modalities,
     /// What the model writes.
     pub output: Modalities,
-    /// One result per scenario, in [`Scenario::ALL`] order.
+    /// One result per scenario, in [`Scenario::ALL`] order ([`Scenario::TASK`] order for a
+    /// non-chat row; empty while its task scenarios are not run).
     pub results: Vec<ScenarioResult>,
+    /// `None` for a chat model; for any other model its task (`Text Embeddings`,
+    /// `Text-to-Image`...), which chat scenarios do not measure.
+    ///
+    /// Such a row is rendered apart: ➛In / Out➛ come from [`input`](Self::input) and
+    /// [`output`](Self::output), the Text column shows [`Scenario::Task`] ("the task works"),
+    /// the Batch column [`Scenario::AsyncQueue`] ("the async queue works"), and the other
+    /// columns ➖. To give a non-chat model a real row, push the [`ScenarioResult`]s of those
+    /// two scenarios into [`results`](Self::results): nothing else changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// Why the row has no results, when it has none (empty otherwise).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 impl ScoreRow {
+    /// The row of a model that is not a chat model: no chat scenario applies to it, so its
+    /// results are empty and its note says so. See [`task`](Self::task) for how task scenario
+    /// results fill it in.
+    ///
+    /// ```
+    /// use genai_testkit::scoreboard::ScoreRow;
+    /// use genai_core::Modalities;
+    /// let row = ScoreRow::not_chat("@cf/baai/bge-m3", "Text Embeddings", Modalities::TEXT, Modalities::default());
+    /// assert_eq!(row.task.as_deref(), Some("Text Embeddings"));
+    /// assert!(row.results.is_empty());
+    /// assert!(row.note.contains("not measurable by chat scenarios"));
+    /// ```
+    pub fn not_chat(
+        model: impl Into<String>,
+        task: impl Into<String>,
+        input: Modalities,
+        output: Modalities,
+    ) -> Self {
+        let task = task.into();
+        ScoreRow {
+            model: model.into(),
+            mode: Mode::Sync,
+            reasoning: false,
+            input,
+            output,
+            results: Vec::new(),
+            note: format!("not a chat model ({task}): not measurable by chat scenarios"),
+            task: Some(task),
+        }
+    }
+
+    /// Whether this is a chat model's row (see [`task`](Self::task)).
+    pub fn is_chat(&self) -> bool {
+        self.task.is_none()
+    }
+
     /// The result of `scenario`, if it was judged.
     pub fn result(&self, scenario: Scenario) -> Option<&ScenarioResult> {
         self.results.iter().find(|r| r.scenario == scenario)
@@ -266,7 +337,7 @@ impl Scoreboard {
     /// Records every model of `catalog` that has no row as unmeasured (duplicates ignored).
     ///
     /// ```
-    /// use genai_core::scoreboard::Scoreboard;
+    /// use genai_testkit::scoreboard::Scoreboard;
     /// let mut board = Scoreboard::new("p", "live", vec![]);
     /// board.mark_unmeasured(["a", "b", "a"]);
     /// assert_eq!(board.unmeasured, ["a", "b"]);
@@ -317,6 +388,8 @@ mod tests {
                 passed: 0,
                 note: "no call".into(),
             }],
+            task: None,
+            note: String::new(),
         }
     }
 
@@ -346,8 +419,36 @@ mod tests {
     }
 
     #[test]
+    fn a_non_chat_row_round_trips_and_chat_rows_keep_their_old_shape() {
+        let row = ScoreRow::not_chat(
+            "e",
+            "Text Embeddings",
+            Modalities::TEXT,
+            Modalities::default(),
+        );
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["task"], "Text Embeddings");
+        let back: ScoreRow = serde_json::from_value(json).unwrap();
+        assert_eq!(back, row);
+        assert!(!back.is_chat());
+        let chat = serde_json::to_value(row_of("m", Verdict::Partial)).unwrap();
+        assert!(chat.get("task").is_none() && chat.get("note").is_none());
+        assert_eq!(chat["results"][0]["verdict"], "partial");
+        let m = r#"{"text":true,"image":false,"audio":false,"video":false,"document":false}"#;
+        let old = format!(
+            r#"{{"model":"m","mode":"sync","reasoning":false,"input":{m},"output":{m},"results":[]}}"#
+        );
+        let parsed: ScoreRow = serde_json::from_str(&old).unwrap();
+        assert!(parsed.is_chat() && parsed.note.is_empty());
+    }
+
+    fn row_of(model: &str, verdict: Verdict) -> ScoreRow {
+        row(model, verdict)
+    }
+
+    #[test]
     fn scenario_names_match_serde() {
-        for s in Scenario::ALL {
+        for s in Scenario::ALL.into_iter().chain(Scenario::TASK) {
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
         }
     }

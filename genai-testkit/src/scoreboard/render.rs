@@ -2,7 +2,7 @@
 //! the project's seed list of Cloudflare model ids.
 //!
 //! ```
-//! use genai_core::scoreboard::Scoreboard;
+//! use genai_testkit::scoreboard::Scoreboard;
 //! use genai_testkit::fake::ScriptedProvider;
 //! use genai_testkit::scenarios::{run_suite, SuiteConfig};
 //! use genai_testkit::scoreboard::{render_markdown, Pick};
@@ -21,11 +21,11 @@
 
 use std::fmt::Write as _;
 
-use genai_core::scoreboard::{Scenario, ScoreRow, Scoreboard, Verdict};
+use super::{Scenario, ScoreRow, Scoreboard, Verdict};
 use genai_core::{Modalities, Mode};
 
 /// The project's seed list of Cloudflare model ids, one per line (clean ASCII).
-pub const SEED_MODELS: &str = include_str!("../models.txt");
+pub const SEED_MODELS: &str = include_str!("../../models.txt");
 
 /// The ids of [`SEED_MODELS`], in order, without blank lines.
 pub fn seed_models() -> impl Iterator<Item = &'static str> {
@@ -73,6 +73,7 @@ mod mark {
     pub(super) const SYNC: &str = "🕰️";
     pub(super) const STREAM: &str = "📡";
     pub(super) const REASONING: &str = "🧠";
+    pub(super) const NOT_CHAT: &str = "🧩";
 }
 
 /// The legend printed under the table.
@@ -81,11 +82,12 @@ Legend:
 - Mode: 🕰️ sync (`gen_sync`), 📡 stream (`gen_stream`); 🧠 the model reasons in this mode.
 - ➛In / Out➛: what the model reads / writes: 💬 text, 📸 image, 🎤 audio, 🎥 video, 📄 document; ➖ none declared.
 - ✅ supported: declared, and every run of every scenario of the column passed.
-- 🌓 partly supported: some scenarios of the column supported, the others declared unsupported and refused.
-- 🤪 flaky: declared, but some runs failed.
+- 🧩 (Mode) not a chat model: chat scenarios do not measure it (its task is under Notes); its Text cell is \"the task works\", its Batch cell \"the async queue works\", ➖ until measured.
+- 🌓 partly supported: some scenarios of the column supported, the others declared unsupported and refused, or shown by the replies of some scenarios and never by others; see Notes.
+- 🤪 flaky: declared, but runs of the same scenario disagree (some passed, some failed); see Notes.
 - ❌ unsupported: declared unsupported, and refused with `unsupported`.
 - 💥 broken: a finding (declared unsupported, yet the call went through) or a failure (declared, never passed, or refused with the wrong error); see Warnings.
-- ➖ not measured by the conformance suite (Batch, File, Cite, Probs).
+- ➖ not measured by the conformance suite (Batch, File, Cite, Probs; every column of a 🧩 row but Text and Batch).
 - ❓ no result for this column.
 - ? a catalog model that was not measured.
 - 🥇 best pick, 🥈 good pick, 🥉 cheap pick.
@@ -107,6 +109,15 @@ fn column_scenarios(column: &str) -> Option<&'static [Scenario]> {
         "Finish" => &[Scenario::FinishReason],
         _ => return None,
     })
+}
+
+/// The scenarios a column shows on a non-chat row (see [`ScoreRow::task`]).
+fn task_column_scenarios(column: &str) -> &'static [Scenario] {
+    match column {
+        "Text" => &[Scenario::Task],
+        "Batch" => &[Scenario::AsyncQueue],
+        _ => &[],
+    }
 }
 
 /// The mark of a column from its scenarios' verdicts.
@@ -161,6 +172,7 @@ fn model_cell(model: &str, picks: &[(&str, Pick)]) -> String {
 
 fn row_cells(row: &ScoreRow, picks: &[(&str, Pick)]) -> Vec<String> {
     let mut mode = match row.mode {
+        _ if !row.is_chat() => mark::NOT_CHAT,
         Mode::Sync => mark::SYNC,
         Mode::Stream => mark::STREAM,
     }
@@ -175,21 +187,82 @@ fn row_cells(row: &ScoreRow, picks: &[(&str, Pick)]) -> Vec<String> {
         modalities(&row.output),
     ];
     for column in &COLUMNS[4..] {
-        let cell = match column_scenarios(column) {
+        let cell = match column_verdicts(row, column) {
             None => mark::NOT_MEASURED,
-            Some(scenarios) => {
-                let verdicts: Vec<Verdict> =
-                    scenarios.iter().filter_map(|s| row.verdict(*s)).collect();
-                combine(&verdicts)
-            }
+            Some(verdicts) => combine(&verdicts),
         };
         cells.push(cell.to_string());
     }
     cells
 }
 
+/// The verdicts behind one cell; `None` when the column is not measured for this row.
+fn column_verdicts(row: &ScoreRow, column: &str) -> Option<Vec<Verdict>> {
+    let scenarios = if row.is_chat() {
+        column_scenarios(column)?
+    } else {
+        task_column_scenarios(column)
+    };
+    let verdicts: Vec<Verdict> = scenarios.iter().filter_map(|s| row.verdict(*s)).collect();
+    if verdicts.is_empty() && !row.is_chat() {
+        return None;
+    }
+    Some(verdicts)
+}
+
+/// One line per cell that needs its reason told: 🌓 and 🤪 cells, and rows without results.
+fn notes(board: &Scoreboard) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in &board.rows {
+        let mode = if row.is_chat() {
+            format!(" ({})", row.mode.as_str())
+        } else {
+            String::new()
+        };
+        if !row.note.is_empty() {
+            out.push(format!("{}{mode}: {}", row.model, row.note));
+        }
+        for column in &COLUMNS[4..] {
+            let Some(verdicts) = column_verdicts(row, column) else {
+                continue;
+            };
+            let cell = combine(&verdicts);
+            if cell != mark::PARTIAL && cell != mark::FLAKY {
+                continue;
+            }
+            let reasons: Vec<String> = row
+                .results
+                .iter()
+                .filter(|r| r.verdict != Verdict::Supported)
+                .filter(|r| {
+                    let scenarios = if row.is_chat() {
+                        column_scenarios(column).unwrap_or(&[])
+                    } else {
+                        task_column_scenarios(column)
+                    };
+                    scenarios.contains(&r.scenario)
+                })
+                .map(|r| {
+                    format!(
+                        "`{}` {} ({}/{} passed): {}",
+                        r.scenario, r.verdict, r.passed, r.runs, r.note
+                    )
+                })
+                .collect();
+            out.push(format!(
+                "{}{mode} {column} {cell}: {}",
+                row.model,
+                reasons.join("; ")
+            ));
+        }
+    }
+    out
+}
+
 /// Renders the scoreboard as Markdown: a header line, the table (one row per model and mode,
-/// then a `?` row per unmeasured catalog model), the legend, and a `## Warnings` section.
+/// one 🧩 row per model that is not a chat model, then a `?` row per unmeasured catalog
+/// model), the legend, a `## Warnings` section (findings and failures), and a `## Notes`
+/// section that gives the reason of every 🌓, 🤪 and 🧩 cell.
 ///
 /// `picks` puts 🥇🥈🥉 after the named models. Cells are padded to equal display width (see
 /// [`display_width`]) so the raw text lines up too.
@@ -237,6 +310,13 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
     }
     for w in &board.warnings {
         let _ = writeln!(out, "- {}", w.replace(['\n', '\r'], " "));
+    }
+    let notes = notes(board);
+    if !notes.is_empty() {
+        out.push_str("\n## Notes\n\n");
+        for n in notes {
+            let _ = writeln!(out, "- {}", n.replace(['\n', '\r'], " "));
+        }
     }
     out
 }
@@ -320,7 +400,7 @@ fn is_wide(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use genai_core::scoreboard::ScenarioResult;
+    use crate::scoreboard::ScenarioResult;
     use genai_core::Support;
 
     fn result(scenario: Scenario, verdict: Verdict) -> ScenarioResult {
@@ -376,6 +456,8 @@ mod tests {
                 result(Scenario::Json, Verdict::Finding),
                 result(Scenario::Text, Verdict::Flaky),
             ],
+            task: None,
+            note: String::new(),
         };
         let mut board = Scoreboard::new("p", "replay", vec![row]);
         board.mark_unmeasured(["a-much-longer-model-id"]);
@@ -392,5 +474,53 @@ mod tests {
         assert_eq!(cells[11], "❓");
         assert!(lines[3].starts_with("| a-much-longer-model-id | ?"));
         assert!(md.contains("## Warnings\n\n- m|x (stream) json: finding"));
+        assert!(md.contains("\n- m|x (stream) Tool 🌓: `tool_choice_forced` unsupported"));
+        assert!(md.contains("\n- m|x (stream) Text 🤪: `text` flaky"));
+    }
+
+    #[test]
+    fn a_non_chat_model_gets_a_row_that_says_so_and_task_results_fill_it() {
+        let input = Modalities::TEXT;
+        let output = Modalities {
+            image: true,
+            ..Modalities::default()
+        };
+        let mut row = ScoreRow::not_chat("flux", "Text-to-Image", input, output);
+        let board = Scoreboard::new("p", "emulator", vec![row.clone()]);
+        let md = render_markdown(&board, &[]);
+        let line = md.lines().find(|l| l.starts_with("| flux")).unwrap();
+        let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
+        assert_eq!(&cells[1..4], ["🧩", "💬", "📸"]);
+        assert!(
+            cells[4..]
+                .iter()
+                .all(|c| c.trim_end_matches('|').trim() == "➖"),
+            "{line}"
+        );
+        assert!(!line.contains('💥') && !line.contains('?'));
+        assert!(md.contains(
+            "- flux: not a chat model (Text-to-Image): not measurable by chat scenarios"
+        ));
+        assert!(board.warnings.is_empty());
+
+        // The hook: task scenario results give the row real Text and Batch cells.
+        row.results = vec![
+            result(Scenario::Task, Verdict::Supported),
+            result(Scenario::AsyncQueue, Verdict::Unsupported),
+        ];
+        row.note.clear();
+        let md = render_markdown(&Scoreboard::new("p", "emulator", vec![row]), &[]);
+        let line = md.lines().find(|l| l.starts_with("| flux")).unwrap();
+        let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
+        assert_eq!(cells[6], "❌", "Batch: {line}");
+        assert_eq!(cells[9], "✅", "Text: {line}");
+        assert_eq!(cells[4], "➖");
+    }
+
+    #[test]
+    fn a_partial_verdict_is_half_a_moon_not_flaky() {
+        use Verdict::*;
+        assert_eq!(combine(&[Partial]), "🌓");
+        assert_eq!(combine(&[Supported, Partial]), "🌓");
     }
 }
