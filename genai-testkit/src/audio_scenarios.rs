@@ -215,9 +215,7 @@ pub fn tone_wav(tone: f64, silence: f64) -> Vec<u8> {
     let mut out = b"RIFF".to_vec();
     out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
-    for v in [16u32] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&rate.to_le_bytes());
