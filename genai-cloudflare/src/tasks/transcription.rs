@@ -386,6 +386,9 @@ mod tests {
         );
         assert_eq!(raw.content_type, "audio/wav");
         assert_eq!(deepgram_query(&req), "?smart_format=true&language=en");
+        // 4/3 of the audio plus the field names: no int-array inflation.
+        let big = TranscribeRequest::new(Media::with_type("audio/wav", vec![200u8; 30_000]));
+        assert!(turbo_body(&big).bytes.len() <= 40_000 + 32);
     }
 
     #[test]
