@@ -55,7 +55,10 @@ pub use client::Cloudflare;
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use family::Family;
 pub use provider::WorkersAi;
-pub use tasks::{CloudflareSummarizer, CloudflareTranslator};
+pub use tasks::{
+    CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber, CloudflareTranslator,
+    CloudflareTurnDetector, MAX_AUDIO_BYTES,
+};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

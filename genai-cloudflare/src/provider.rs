@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, ModelInfo, ModelKind, Provider, ProviderGen, Result,
-    SummarizationModel, TranslationModel,
+    async_trait, wrong_kind, ModelInfo, ModelKind, Provider, ProviderGen, Result, SpeechModel,
+    SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 use crate::catalog;
@@ -120,5 +120,17 @@ impl Provider for WorkersAi {
 
     fn summarization_model(&self, model: &str) -> Result<Arc<dyn SummarizationModel>> {
         Ok(Arc::new(self.summarizer(model)?))
+    }
+
+    fn speech_model(&self, model: &str) -> Result<Arc<dyn SpeechModel>> {
+        Ok(Arc::new(self.speech(model)?))
+    }
+
+    fn transcription_model(&self, model: &str) -> Result<Arc<dyn TranscriptionModel>> {
+        Ok(Arc::new(self.transcriber(model)?))
+    }
+
+    fn turn_detection_model(&self, model: &str) -> Result<Arc<dyn TurnDetectionModel>> {
+        Ok(Arc::new(self.turn_detector(model)?))
     }
 }

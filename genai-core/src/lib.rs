@@ -46,8 +46,11 @@ pub use tasks::{
     cosine, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
     ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Label,
     Pooling, RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
-    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
-    Translation, TranslationCapabilities, TranslationModel,
+    Segment, SpeechCapabilities, SpeechModel, SpeechRequest, SummarizationCapabilities,
+    SummarizationModel, SummarizeRequest, Summary, TranscribeRequest, Transcript,
+    TranscriptionCapabilities, TranscriptionModel, TranslateRequest, Translation,
+    TranslationCapabilities, TranslationModel, TurnDetection, TurnDetectionCapabilities,
+    TurnDetectionModel, TurnRequest, Word,
 };
 pub use tool::{ToolCall, ToolChoice, ToolDef};
 

@@ -16,7 +16,8 @@ use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
 use crate::tasks::{
-    ClassificationModel, EmbeddingModel, RerankingModel, SummarizationModel, TranslationModel,
+    ClassificationModel, EmbeddingModel, RerankingModel, SpeechModel, SummarizationModel,
+    TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 /// A configured model of one provider: the contract every backend implements.
@@ -131,6 +132,21 @@ pub trait Provider: Send + Sync + Debug {
     /// A summarisation model.
     fn summarization_model(&self, model: &str) -> Result<Arc<dyn SummarizationModel>> {
         Err(no_kind(self.name(), ModelKind::Summarization, model))
+    }
+
+    /// A text-to-speech model.
+    fn speech_model(&self, model: &str) -> Result<Arc<dyn SpeechModel>> {
+        Err(no_kind(self.name(), ModelKind::TextToSpeech, model))
+    }
+
+    /// A speech recognition model.
+    fn transcription_model(&self, model: &str) -> Result<Arc<dyn TranscriptionModel>> {
+        Err(no_kind(self.name(), ModelKind::SpeechRecognition, model))
+    }
+
+    /// A turn detection model.
+    fn turn_detection_model(&self, model: &str) -> Result<Arc<dyn TurnDetectionModel>> {
+        Err(no_kind(self.name(), ModelKind::TurnDetection, model))
     }
 }
 

@@ -78,6 +78,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod audio_scenarios;
 #[cfg(feature = "replay")]
 pub mod cassette;
 #[cfg(feature = "emulator")]

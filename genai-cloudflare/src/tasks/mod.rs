@@ -1,9 +1,15 @@
 //! The task models beyond chat, one file per kind, all over the shared
 //! [`Transport`](crate::transport::Transport).
 
+mod speech;
 mod text;
+mod transcription;
+mod turn;
 
+pub use speech::CloudflareSpeech;
 pub use text::{CloudflareSummarizer, CloudflareTranslator};
+pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};
+pub use turn::CloudflareTurnDetector;
 
 use genai_core::http::Deadline;
 use genai_core::{Error, Result};

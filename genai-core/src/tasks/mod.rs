@@ -9,7 +9,9 @@
 mod classification;
 mod embedding;
 mod reranking;
+mod speech;
 mod text;
+mod transcription;
 
 pub use classification::{
     Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
@@ -21,9 +23,14 @@ pub use embedding::{
 pub use reranking::{
     RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
 };
+pub use speech::{SpeechCapabilities, SpeechModel, SpeechRequest};
 pub use text::{
     SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
     Translation, TranslationCapabilities, TranslationModel,
+};
+pub use transcription::{
+    Segment, TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel,
+    TurnDetection, TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,
 };
 
 use crate::error::{Error, Result};

@@ -16,6 +16,7 @@
 //! // The server stops when `emulator` is dropped.
 //! ```
 
+mod audio;
 mod catalog;
 mod families;
 mod faults;

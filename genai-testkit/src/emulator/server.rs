@@ -7,6 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::audio::{self, AudioReply};
 use super::catalog::{self, Task};
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
@@ -14,8 +15,8 @@ use super::responder::Ask;
 use super::{RecordedRequest, Shared};
 use crate::serve::percent_decode;
 
-/// Request bodies above this size get 413 code 3006.
-const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Request bodies above this size get 413 code 3006 (room for 25 MiB of audio in base64).
+const MAX_BODY: usize = 48 * 1024 * 1024;
 
 /// How long a faulty body waits before dropping the connection.
 const ABORT_FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
@@ -37,6 +38,11 @@ enum Reply {
         req_id: bool,
     },
     Sse(Vec<String>),
+    /// Raw media bytes (an image, a sound).
+    Media {
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    },
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
@@ -46,6 +52,11 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         Err(_) => Bytes::new(),
     };
     let path = percent_decode(parts.uri.path());
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let query = parts.uri.query().unwrap_or("").to_owned();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -80,7 +91,14 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
             req_id: false,
         }
     } else {
-        route(&parts.method, &path, &query, &body, authorized, &mut dice)
+        route(
+            &parts.method,
+            &path,
+            (&query, content_type.as_deref()),
+            &body,
+            authorized,
+            &mut dice,
+        )
     };
     respond(reply, &fault, &mut dice)
 }
@@ -88,7 +106,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
 fn route(
     method: &Method,
     path: &str,
-    query: &str,
+    (query, content_type): (&str, Option<&str>),
     body: &[u8],
     authorized: bool,
     dice: &mut Dice,
@@ -109,7 +127,7 @@ fn route(
         if !authorized {
             return error_reply(401, 10000, "Authentication error", Value::Null);
         }
-        return run(model, body, dice);
+        return run(model, (query, content_type), body, dice);
     }
     if rest == "ai/models/search" && method == Method::GET {
         if !authorized {
@@ -132,7 +150,12 @@ fn route(
     no_route()
 }
 
-fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
+fn run(
+    model: &str,
+    (query, content_type): (&str, Option<&str>),
+    body: &[u8],
+    dice: &mut Dice,
+) -> Reply {
     let Some(info) = catalog::find(model) else {
         return no_route();
     };
@@ -143,6 +166,29 @@ fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
             "AiError: Bad input: the request has no body",
             json!({}),
         );
+    }
+    if let Some(reply) = audio::run(info.id, query, content_type, body) {
+        return match reply {
+            AudioReply::Json(result) => Reply::Json {
+                status: 200,
+                body: json!({"result": result, "success": true, "errors": [], "messages": []})
+                    .to_string(),
+                content_type: "application/json",
+                req_id: true,
+            },
+            AudioReply::Media {
+                content_type,
+                bytes,
+            } => Reply::Media {
+                content_type,
+                bytes,
+            },
+            AudioReply::Refused {
+                status,
+                code,
+                message,
+            } => error_reply(status, code, &message, json!({})),
+        };
     }
     if info.task != Task::TextGeneration {
         let message = format!(
@@ -192,6 +238,13 @@ fn error_reply(status: u16, code: u32, message: &str, result: Value) -> Reply {
 }
 
 fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
+    let bytes_of = |(chunks, ending): (Vec<String>, Ending)| {
+        (
+            chunks.into_iter().map(Bytes::from).collect::<Vec<_>>(),
+            ending,
+        )
+    };
+    let mut length = None;
     let (status, content_type, req_id, (chunks, ending)) = match reply {
         Reply::Json {
             status,
@@ -202,14 +255,21 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
             status,
             content_type,
             req_id,
-            faults::json_chunks(body, fault),
+            bytes_of(faults::json_chunks(body, fault)),
         ),
         Reply::Sse(events) => (
             200,
             "text/event-stream",
             true,
-            faults::sse_chunks(&events, fault),
+            bytes_of(faults::sse_chunks(&events, fault)),
         ),
+        Reply::Media {
+            content_type,
+            bytes,
+        } => {
+            length = Some(bytes.len());
+            (200, content_type, true, media_chunks(bytes, fault))
+        }
     };
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -218,6 +278,9 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
         .header("cf-ray", format!("{}-EMU", dice.hex(16)));
     if req_id {
         builder = builder.header("cf-ai-req-id", dice.uuid());
+    }
+    if let Some(length) = length {
+        builder = builder.header(header::CONTENT_LENGTH, length);
     }
     if let Fault::RateLimited { retry_after } = fault {
         if let Ok(value) = HeaderValue::from_str(retry_after) {
@@ -231,9 +294,26 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// A media body in 64 KiB chunks; a cut fault sends the first half of the bytes (under the
+/// full `Content-Length`) and drops the connection.
+fn media_chunks(bytes: Vec<u8>, fault: &Fault) -> (Vec<Bytes>, Ending) {
+    let bytes = Bytes::from(bytes);
+    let (bytes, ending) = match fault {
+        Fault::CutMidStream { .. } | Fault::TruncatedEvent { .. } => {
+            (bytes.slice(..bytes.len() / 2), Ending::Abort)
+        }
+        _ => (bytes, Ending::Clean),
+    };
+    let chunks = (0..bytes.len())
+        .step_by(64 * 1024)
+        .map(|at| bytes.slice(at..bytes.len().min(at + 64 * 1024)))
+        .collect();
+    (chunks, ending)
+}
+
 /// The body: an optional stall, the chunks, then a clean end or an abort.
 fn body_stream(
-    chunks: Vec<String>,
+    chunks: Vec<Bytes>,
     ending: Ending,
     stall: Option<std::time::Duration>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
@@ -243,7 +323,7 @@ fn body_stream(
         }
         Ok::<_, Infallible>(())
     });
-    let chunks = futures_util::stream::iter(chunks.into_iter().map(|chunk| Ok(Bytes::from(chunk))));
+    let chunks = futures_util::stream::iter(chunks.into_iter().map(Ok));
     // Before an abort, pause so the head and the chunks already sent reach the client.
     let end = futures_util::stream::once(async move {
         match ending {

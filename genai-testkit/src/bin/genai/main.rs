@@ -16,6 +16,7 @@ use genai_core::{
 };
 use serde_json::{json, Value};
 
+mod audio_cmd;
 mod scoreboard_cmd;
 
 #[derive(Parser, Debug)]
@@ -53,6 +54,10 @@ enum Command {
     Scoreboard(scoreboard_cmd::ScoreboardArgs),
     /// Serve the offline Workers AI emulator on a local address.
     Serve(scoreboard_cmd::ServeArgs),
+    /// Read a text aloud and write the audio to a file.
+    Speak(Box<audio_cmd::SpeakArgs>),
+    /// Write down what is said in an audio file.
+    Transcribe(Box<audio_cmd::TranscribeArgs>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -232,6 +237,10 @@ fn main() -> ExitCode {
             Command::Models(args) => (args.format, models(args.provider_args()).await),
             Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
+            Command::Speak(args) => (args.provider_format(), audio_cmd::speak(*args).await),
+            Command::Transcribe(args) => {
+                (args.provider_format(), audio_cmd::transcribe(*args).await)
+            }
         }
     });
     match result {

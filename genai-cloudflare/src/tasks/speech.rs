@@ -1,0 +1,214 @@
+//! Text to speech: Deepgram Aura (`speaker`, encodings; raw audio reply) and MeloTTS
+//! (`prompt`, `lang`; `{audio: base64}` reply whose bytes are WAV).
+
+use std::sync::Arc;
+
+use genai_core::http::Deadline;
+use genai_core::{
+    async_trait, decode_base64, Error, Media, MediaReply, ModelKind, Result, SpeechCapabilities,
+    SpeechModel, SpeechRequest, Support,
+};
+use serde::Serialize;
+
+use super::finish_error;
+use crate::errors::PROVIDER;
+use crate::provider::WorkersAi;
+use crate::transport::{Body, RunReply, Transport};
+
+/// Aura 1's speakers; the first is its default.
+pub(crate) const AURA_VOICES: &[&str] = &[
+    "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus", "helios",
+    "hera", "stella",
+];
+const AURA_ENCODINGS: &[&str] = &["linear16", "flac", "mulaw", "alaw", "mp3", "opus", "aac"];
+const AURA_CONTAINERS: &[&str] = &["none", "wav", "ogg"];
+/// The languages MeloTTS reads; the first is its default.
+pub(crate) const MELO_LANGUAGES: &[&str] = &["en", "es", "fr", "zh", "ja", "ko"];
+
+/// The two wire shapes of the text-to-speech models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// Deepgram Aura: `{text, speaker, encoding, container, sample_rate, bit_rate}`.
+    Aura,
+    /// MeloTTS: `{prompt, lang}`.
+    Melo,
+}
+
+/// A Workers AI text-to-speech model, e.g. `@cf/deepgram/aura-1` or `@cf/myshell-ai/melotts`.
+#[derive(Debug, Clone)]
+pub struct CloudflareSpeech {
+    transport: Arc<Transport>,
+    model: String,
+    wire: Wire,
+}
+
+#[derive(Serialize)]
+struct AuraBody<'a> {
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speaker: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample_rate: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bit_rate: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct MeloBody<'a> {
+    prompt: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lang: Option<&'a str>,
+}
+
+impl WorkersAi {
+    /// A text-to-speech model, as the concrete type.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::{ErrorKind, SpeechModel};
+    /// let provider = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("my-token")
+    ///     .build_provider()
+    ///     .unwrap();
+    /// let aura = provider.speech("@cf/deepgram/aura-1").unwrap();
+    /// assert_eq!(aura.capabilities().voices[0], "angus");
+    /// assert_eq!(provider.speech("@cf/baai/bge-m3").unwrap_err().kind(), ErrorKind::Unsupported);
+    /// ```
+    pub fn speech(&self, model: &str) -> Result<CloudflareSpeech> {
+        let model = self.checked(model, ModelKind::TextToSpeech)?;
+        let wire = if model.contains("melotts") {
+            Wire::Melo
+        } else {
+            Wire::Aura
+        };
+        Ok(CloudflareSpeech {
+            transport: self.transport.clone(),
+            model,
+            wire,
+        })
+    }
+}
+
+#[async_trait]
+impl SpeechModel for CloudflareSpeech {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> SpeechCapabilities {
+        match self.wire {
+            Wire::Melo => SpeechCapabilities::new(&[], MELO_LANGUAGES),
+            Wire::Aura => {
+                let voices = if self.model.ends_with("/aura-1") {
+                    AURA_VOICES
+                } else {
+                    &[]
+                };
+                let mut caps = SpeechCapabilities::new(voices, &[]);
+                caps.encodings = AURA_ENCODINGS;
+                caps.containers = AURA_CONTAINERS;
+                caps.sample_rate = Support::Supported;
+                caps.bit_rate = Support::Supported;
+                caps.max_text_chars = Some(2000);
+                caps
+            }
+        }
+    }
+
+    async fn speak(&self, req: &SpeechRequest) -> Result<MediaReply> {
+        let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "speak");
+        let call = async {
+            let checked = if self.transport.check_capabilities {
+                self.capabilities().check(req)
+            } else {
+                req.validate()
+            };
+            checked?;
+            let body = match self.wire {
+                Wire::Aura => Body::json(&AuraBody {
+                    text: &req.text,
+                    speaker: req.voice.as_deref(),
+                    encoding: req.encoding.as_deref(),
+                    container: req.container.as_deref(),
+                    sample_rate: req.sample_rate,
+                    bit_rate: req.bit_rate,
+                })?,
+                Wire::Melo => Body::json(&MeloBody {
+                    prompt: &req.text,
+                    lang: req.language.as_deref(),
+                })?,
+            };
+            let deadline = Deadline::after(self.transport.options.timeout);
+            match self
+                .transport
+                .run_media(&self.model, &body, deadline)
+                .await?
+            {
+                RunReply::Media(reply) => Ok(reply),
+                RunReply::Json(result) => audio_from_json(&result).map(MediaReply::from_media),
+            }
+        };
+        tracing::Instrument::instrument(call, span)
+            .await
+            .map_err(|e| finish_error(&self.transport, e, "speak"))
+    }
+}
+
+/// The audio of a JSON reply: `{"audio": "<base64>"}` (MeloTTS), its type read from the bytes.
+fn audio_from_json(result: &serde_json::Value) -> Result<Media> {
+    let b64 = result
+        .get("audio")
+        .and_then(|a| a.as_str())
+        .ok_or_else(|| {
+            Error::protocol("the speech reply has no `audio` (expected base64 audio)")
+                .with_provider(PROVIDER)
+        })?;
+    let bytes = decode_base64(b64)?;
+    if bytes.is_empty() {
+        return Err(Error::protocol("the speech reply's `audio` is empty"));
+    }
+    match Media::from_bytes(bytes) {
+        Ok(media) if media.is_audio() => Ok(media),
+        Ok(media) => Err(Error::protocol(format!(
+            "the speech reply's `audio` is {}, not audio",
+            media.media_type()
+        ))),
+        Err(_) => Err(Error::protocol(
+            "the speech reply's `audio` is not a known audio format",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_core::ErrorKind;
+
+    #[test]
+    fn json_audio_is_typed_by_its_bytes() {
+        let wav = Media::with_type("audio/wav", b"RIFF\x24\0\0\0WAVEfmt ".to_vec());
+        let ok = audio_from_json(&serde_json::json!({"audio": wav.to_base64()})).unwrap();
+        assert_eq!(ok.media_type(), "audio/wav");
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"audio": ""}),
+            serde_json::json!({"audio": "aGVsbG8gd29ybGQ="}),
+            serde_json::json!({"audio": "***"}),
+        ] {
+            assert_eq!(
+                audio_from_json(&bad).unwrap_err().kind(),
+                ErrorKind::Protocol,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Turn detection (`smart-turn-v2`): `{audio: base64 samples, dtype}` to
+//! `{is_complete, probability}`.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use genai_core::{
+    async_trait, Error, ModelKind, Result, TurnDetection, TurnDetectionCapabilities,
+    TurnDetectionModel, TurnRequest,
+};
+use serde::{Deserialize, Serialize};
+
+use super::transcription::MAX_AUDIO_BYTES;
+use super::{finish_error, run_json};
+use crate::errors::PROVIDER;
+use crate::provider::WorkersAi;
+use crate::transport::Transport;
+
+/// A Workers AI turn detection model, e.g. `@cf/pipecat-ai/smart-turn-v2`.
+///
+/// It reads mono PCM samples: a WAV request is unpacked and its first channel sent as
+/// `float32` samples.
+#[derive(Debug, Clone)]
+pub struct CloudflareTurnDetector {
+    transport: Arc<Transport>,
+    model: String,
+}
+
+#[derive(Serialize)]
+struct TurnBody<'a> {
+    audio: &'a str,
+    dtype: &'static str,
+}
+
+#[derive(Deserialize)]
+struct TurnOut {
+    is_complete: bool,
+    probability: f64,
+}
+
+impl WorkersAi {
+    /// A turn detection model, as the concrete type.
+    pub fn turn_detector(&self, model: &str) -> Result<CloudflareTurnDetector> {
+        Ok(CloudflareTurnDetector {
+            model: self.checked(model, ModelKind::TurnDetection)?,
+            transport: self.transport.clone(),
+        })
+    }
+}
+
+#[async_trait]
+impl TurnDetectionModel for CloudflareTurnDetector {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> TurnDetectionCapabilities {
+        let mut caps = TurnDetectionCapabilities::default();
+        caps.max_audio_bytes = Some(MAX_AUDIO_BYTES);
+        caps
+    }
+
+    async fn detect_turn(&self, req: &TurnRequest) -> Result<TurnDetection> {
+        let prepared = self
+            .capabilities()
+            .check(req)
+            .and_then(|()| wav_to_f32(req.audio.data()))
+            .map_err(|e| finish_error(&self.transport, e, "detect_turn"))?;
+        let audio = base64::engine::general_purpose::STANDARD.encode(&prepared);
+        let body = TurnBody {
+            audio: &audio,
+            dtype: "float32",
+        };
+        let out: TurnOut = run_json(&self.transport, "detect_turn", &self.model, &body).await?;
+        if !(0.0..=1.0).contains(&out.probability) {
+            return Err(finish_error(
+                &self.transport,
+                Error::protocol(format!(
+                    "the turn probability {} is outside [0, 1]",
+                    out.probability
+                )),
+                "detect_turn",
+            ));
+        }
+        Ok(TurnDetection::new(out.is_complete, out.probability))
+    }
+}
+
+/// The first channel of a PCM WAV file as little-endian `float32` samples in `[-1, 1]`.
+pub(crate) fn wav_to_f32(wav: &[u8]) -> Result<Vec<u8>> {
+    let bad =
+        |why: &str| Error::invalid_request(format!("turn detection needs PCM WAV audio: {why}"));
+    if wav.len() < 12 || &wav[..4] != b"RIFF" || &wav[8..12] != b"WAVE" {
+        return Err(bad("the audio is not a WAV file"));
+    }
+    let mut at = 12;
+    let mut fmt: Option<(u16, u16, u16)> = None;
+    while at + 8 <= wav.len() {
+        let id = &wav[at..at + 4];
+        let len = u32::from_le_bytes([wav[at + 4], wav[at + 5], wav[at + 6], wav[at + 7]]) as usize;
+        let data = &wav[at + 8..wav.len().min(at + 8 + len)];
+        if id == b"fmt " && data.len() >= 16 {
+            let u16_at = |i: usize| u16::from_le_bytes([data[i], data[i + 1]]);
+            fmt = Some((u16_at(0), u16_at(2), u16_at(14)));
+        } else if id == b"data" {
+            let (format, channels, bits) =
+                fmt.ok_or_else(|| bad("no `fmt ` chunk before `data`"))?;
+            let width = usize::from(bits / 8);
+            let frame = width * usize::from(channels.max(1));
+            if width == 0 || data.len() < frame {
+                return Err(bad("no samples"));
+            }
+            let mut out = Vec::with_capacity(data.len() / frame * 4);
+            for f in data.chunks_exact(frame) {
+                let s = &f[..width];
+                let v = match (format, bits) {
+                    (1, 8) => (f32::from(s[0]) - 128.0) / 128.0,
+                    (1, 16) => f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0,
+                    (1, 32) => {
+                        i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as f32 / 2_147_483_648.0
+                    }
+                    (3, 32) => f32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+                    _ => {
+                        return Err(bad(&format!(
+                            "format {format} with {bits} bits is not read"
+                        )))
+                    }
+                };
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            return Ok(out);
+        }
+        at += 8 + len + (len & 1);
+    }
+    Err(bad("no `data` chunk"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_samples_become_float32() {
+        let mut wav = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        wav.extend_from_slice(&16u32.to_le_bytes());
+        for v in [1u16, 1] {
+            wav.extend_from_slice(&v.to_le_bytes());
+        }
+        wav.extend_from_slice(&16000u32.to_le_bytes());
+        wav.extend_from_slice(&32000u32.to_le_bytes());
+        wav.extend_from_slice(&2u16.to_le_bytes());
+        wav.extend_from_slice(&16u16.to_le_bytes());
+        wav.extend_from_slice(b"data");
+        wav.extend_from_slice(&4u32.to_le_bytes());
+        wav.extend_from_slice(&i16::MIN.to_le_bytes());
+        wav.extend_from_slice(&0i16.to_le_bytes());
+        let out = wav_to_f32(&wav).unwrap();
+        assert_eq!(out.len(), 8);
+        assert_eq!(f32::from_le_bytes([out[0], out[1], out[2], out[3]]), -1.0);
+        assert!(wav_to_f32(b"ID3 not a wav").is_err());
+    }
+}

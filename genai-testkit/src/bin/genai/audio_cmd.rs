@@ -1,0 +1,228 @@
+//! `genai speak` (text to speech, streamed to a file or stdout) and `genai transcribe`
+//! (speech to text from a file or stdin).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use genai_core::{Error, Media, SpeechModel, SpeechRequest, TranscribeRequest, TranscriptionModel};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use crate::{emit_line, Format, ProviderArgs};
+
+/// The model `genai speak` uses when none is given.
+pub(crate) const DEFAULT_SPEECH_MODEL: &str = "@cf/deepgram/aura-1";
+/// The model `genai transcribe` uses when none is given.
+pub(crate) const DEFAULT_TRANSCRIPTION_MODEL: &str = "@cf/openai/whisper-large-v3-turbo";
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Default model: @cf/deepgram/aura-1 (change it with --model or GENAI_MODEL)."
+)]
+pub(crate) struct SpeakArgs {
+    /// The text to read aloud (`-` reads it from standard input).
+    text: String,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// Where to write the audio (`-` for standard output). Written through a temporary file:
+    /// a failed reply leaves nothing behind.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Voice (speaker) name, e.g. `luna` for aura-1.
+    #[arg(long, value_name = "NAME")]
+    voice: Option<String>,
+    /// Language of the text, e.g. `fr` for melotts.
+    #[arg(long, value_name = "CODE")]
+    lang: Option<String>,
+    /// Audio encoding, e.g. `mp3` or `linear16` (aura-1).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Container, e.g. `wav` or `none` (aura-1).
+    #[arg(long)]
+    container: Option<String>,
+    /// Sample rate in Hz (aura-1).
+    #[arg(long)]
+    sample_rate: Option<u32>,
+    /// Bit rate in bits per second (aura-1).
+    #[arg(long)]
+    bit_rate: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Default model: @cf/openai/whisper-large-v3-turbo (change it with --model or GENAI_MODEL)."
+)]
+pub(crate) struct TranscribeArgs {
+    /// The audio file (`-` reads it from standard input). Its type is read from its bytes.
+    file: PathBuf,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// The spoken language, e.g. `en`.
+    #[arg(long, value_name = "CODE")]
+    language: Option<String>,
+    /// Context for the model: names, spellings, the topic.
+    #[arg(long, value_name = "TEXT")]
+    prompt: Option<String>,
+}
+
+impl SpeakArgs {
+    /// The output format.
+    pub(crate) fn provider_format(&self) -> Format {
+        self.provider.format
+    }
+}
+
+impl TranscribeArgs {
+    /// The output format.
+    pub(crate) fn provider_format(&self) -> Format {
+        self.provider.format
+    }
+}
+
+fn model_of(args: &ProviderArgs, default: &str) -> String {
+    args.model.clone().unwrap_or_else(|| default.to_owned())
+}
+
+async fn read_stdin_text() -> genai_core::Result<String> {
+    let mut text = String::new();
+    tokio::io::stdin()
+        .read_to_string(&mut text)
+        .await
+        .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
+    Ok(text)
+}
+
+/// `genai speak`.
+pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
+    let provider = crate::provider(&args.provider)?.provider();
+    let model = provider.speech(&model_of(&args.provider, DEFAULT_SPEECH_MODEL))?;
+    let text = if args.text == "-" {
+        read_stdin_text().await?
+    } else {
+        args.text.clone()
+    };
+    let mut req = SpeechRequest::new(text.trim());
+    req.voice = args.voice;
+    req.language = args.lang;
+    req.encoding = args.encoding;
+    req.container = args.container;
+    req.sample_rate = args.sample_rate;
+    req.bit_rate = args.bit_rate;
+    let reply = model.speak(&req).await?;
+    let to_stdout = args.out.as_os_str() == "-";
+    let summary = if to_stdout {
+        let mut out = tokio::io::stdout();
+        reply.write_to(&mut out).await?
+    } else {
+        reply.save(&args.out).await?
+    };
+    let path = args.out.display().to_string();
+    match args.provider.format {
+        Format::Json => emit_line(
+            &json!({
+                "model": model.model(),
+                "path": path,
+                "media_type": summary.media_type,
+                "bytes": summary.bytes,
+            })
+            .to_string(),
+        ),
+        // With the audio on stdout, the path line would corrupt it.
+        Format::Text if to_stdout => {}
+        Format::Text => emit_line(&path),
+    }
+    Ok(())
+}
+
+/// Reads the audio: refuses an empty file, one over `limit` bytes (before reading it), and
+/// bytes that are not audio (sniffed, whatever the file name says). One buffer, no copy.
+async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<Media> {
+    let too_big = |n: u64, limit: u64| {
+        Error::invalid_request(format!(
+            "the audio is {n} bytes; this model takes at most {limit}"
+        ))
+    };
+    let cannot = |e: std::io::Error| {
+        Error::invalid_request(format!("cannot read the audio {}: {e}", path.display()))
+    };
+    let bytes = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        let cap = limit.map_or(u64::MAX, |l| l + 1);
+        tokio::io::stdin()
+            .take(cap)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(cannot)?;
+        buf
+    } else {
+        let meta = tokio::fs::metadata(path).await.map_err(cannot)?;
+        if !meta.is_file() {
+            return Err(Error::invalid_request(format!(
+                "{} is not a file",
+                path.display()
+            )));
+        }
+        if let Some(limit) = limit.filter(|l| meta.len() > *l) {
+            return Err(too_big(meta.len(), limit));
+        }
+        tokio::fs::read(path).await.map_err(cannot)?
+    };
+    if let Some(limit) = limit.filter(|l| bytes.len() as u64 > *l) {
+        return Err(too_big(bytes.len() as u64, limit));
+    }
+    if bytes.is_empty() {
+        return Err(Error::invalid_request(format!(
+            "the audio {} is empty (0 bytes)",
+            path.display()
+        )));
+    }
+    let media = Media::from_bytes(bytes).map_err(|e| {
+        Error::invalid_request(format!("{} is not audio: {}", path.display(), e.message()))
+    })?;
+    if !media.is_audio() {
+        return Err(Error::invalid_request(format!(
+            "{} is {}, not audio",
+            path.display(),
+            media.media_type()
+        )));
+    }
+    Ok(media)
+}
+
+/// `genai transcribe`.
+pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
+    let provider = crate::provider(&args.provider)?.provider();
+    let model = provider.transcriber(&model_of(&args.provider, DEFAULT_TRANSCRIPTION_MODEL))?;
+    let audio = read_audio(&args.file, model.capabilities().max_audio_bytes).await?;
+    let mut req = TranscribeRequest::new(audio);
+    req.language = args.language;
+    req.prompt = args.prompt;
+    let t = model.transcribe(&req).await?;
+    match args.provider.format {
+        Format::Json => {
+            let segments: Vec<_> = t
+                .segments
+                .iter()
+                .map(|s| json!({"start": s.start, "end": s.end, "text": s.text}))
+                .collect();
+            let words: Vec<_> = t
+                .words
+                .iter()
+                .map(|w| json!({"word": w.word, "start": w.start, "end": w.end}))
+                .collect();
+            emit_line(
+                &json!({
+                    "model": model.model(),
+                    "text": t.text,
+                    "language": t.language,
+                    "duration": t.duration,
+                    "segments": segments,
+                    "words": words,
+                })
+                .to_string(),
+            );
+        }
+        Format::Text => emit_line(&t.text),
+    }
+    Ok(())
+}
