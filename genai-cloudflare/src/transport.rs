@@ -5,7 +5,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use genai_core::http::{self, Deadline, HttpOptions};
+use genai_core::http::{self, Deadline, HttpOptions, RetryPolicy};
 use genai_core::text::excerpt;
 use genai_core::{Error, Result};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -59,6 +59,14 @@ impl Body {
 }
 
 impl Body {
+    /// Bytes that already are JSON.
+    pub(crate) fn json_bytes(bytes: Bytes) -> Body {
+        Body {
+            bytes,
+            content_type: HeaderValue::from_static("application/json"),
+        }
+    }
+
     /// Raw bytes of the given media type (an image, a sound), sent as the whole body.
     #[allow(dead_code)] // used by the media task models
     pub(crate) fn raw(bytes: Bytes, media_type: &str) -> Result<Body> {
@@ -110,8 +118,37 @@ impl Transport {
         accept: &'static str,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
+        self.post_with(&self.options, url, body, accept, deadline)
+            .await
+    }
+
+    /// Posts `body` once, without any retry (for a call that must not be repeated blindly),
+    /// and reads the whole successful JSON reply: its status and body.
+    pub(crate) async fn post_once(
+        &self,
+        url: &str,
+        body: &Body,
+        deadline: &Deadline,
+    ) -> Result<(u16, Bytes)> {
+        let mut options = self.options;
+        options.retry = RetryPolicy::none();
+        let resp = self
+            .post_with(&options, url, body, "application/json", deadline)
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, self.read(resp, deadline).await?))
+    }
+
+    async fn post_with(
+        &self,
+        options: &HttpOptions,
+        url: &str,
+        body: &Body,
+        accept: &'static str,
+        deadline: &Deadline,
+    ) -> Result<reqwest::Response> {
         http::send(
-            &self.options,
+            options,
             deadline,
             || {
                 self.http

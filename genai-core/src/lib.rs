@@ -41,7 +41,8 @@ pub use request::{ChatRequest, Message, ResponseFormat, ToolCall, ToolChoice, To
 pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
+    cosine, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
+    BatchRequest, BatchResult, BatchStatus, PollPolicy, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
     ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Label,
     Pooling, RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
     SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,

@@ -16,7 +16,7 @@ use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
 use crate::tasks::{
-    ClassificationModel, EmbeddingModel, RerankingModel, SummarizationModel, TranslationModel,
+    BatchModel, ClassificationModel, EmbeddingModel, RerankingModel, SummarizationModel, TranslationModel,
 };
 
 /// A configured model of one provider: the contract every backend implements.
@@ -131,6 +131,16 @@ pub trait Provider: Send + Sync + Debug {
     /// A summarisation model.
     fn summarization_model(&self, model: &str) -> Result<Arc<dyn SummarizationModel>> {
         Err(no_kind(self.name(), ModelKind::Summarization, model))
+    }
+
+    /// `model` run through the provider's asynchronous batch queue. A model the queue does not
+    /// take is refused with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) before
+    /// any request; a provider without a queue refuses every model.
+    fn batch_model(&self, model: &str) -> Result<Arc<dyn BatchModel>> {
+        Err(Error::unsupported(format!(
+            "{} has no batch queue (asked for `{model}`)",
+            self.name()
+        )))
     }
 }
 

@@ -1,8 +1,11 @@
 //! The task models beyond chat, one file per kind, all over the shared
 //! [`Transport`](crate::transport::Transport).
 
+mod batch;
 mod text;
 
+pub(crate) use batch::builtin_queue;
+pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub use text::{CloudflareSummarizer, CloudflareTranslator};
 
 use genai_core::http::Deadline;

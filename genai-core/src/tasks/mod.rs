@@ -6,11 +6,16 @@
 //! that is malformed (an empty text, an empty list) fails with
 //! [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) by its `validate` method.
 
+mod batch;
 mod classification;
 mod embedding;
 mod reranking;
 mod text;
 
+pub use batch::{
+    plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput, BatchRequest,
+    BatchResult, BatchStatus, PollPolicy,
+};
 pub use classification::{
     Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
     ClassifyRequest, Label,
