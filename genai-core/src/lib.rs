@@ -42,11 +42,12 @@ pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
     cosine, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
-    BatchRequest, BatchResult, BatchStatus, PollPolicy, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
-    ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Label,
-    Pooling, RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
-    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
-    Translation, TranslationCapabilities, TranslationModel,
+    BatchRequest, BatchResult, BatchStatus, Classification, ClassificationCapabilities,
+    ClassificationModel, ClassifyInput, ClassifyRequest, EmbedRequest, EmbeddingCapabilities,
+    EmbeddingModel, Embeddings, Label, PollPolicy, Pooling, RankedDocument, Ranking, RerankRequest,
+    RerankingCapabilities, RerankingModel, SummarizationCapabilities, SummarizationModel,
+    SummarizeRequest, Summary, TranslateRequest, Translation, TranslationCapabilities,
+    TranslationModel,
 };
 
 /// Re-exported so backends and users share one version.

@@ -16,7 +16,8 @@ use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
 use crate::tasks::{
-    BatchModel, ClassificationModel, EmbeddingModel, RerankingModel, SummarizationModel, TranslationModel,
+    BatchModel, ClassificationModel, EmbeddingModel, RerankingModel, SummarizationModel,
+    TranslationModel,
 };
 
 /// A configured model of one provider: the contract every backend implements.

@@ -11,7 +11,7 @@ use genai_core::text::excerpt;
 use genai_core::{
     async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
     BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
-    ErrorKind, Mode, ModelCapabilities, ModelKind, Pooling, PollPolicy, Provider, Result,
+    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Pooling, Provider, Result,
     Translation, TranslationCapabilities,
 };
 use serde::Deserialize;
@@ -258,9 +258,16 @@ impl CloudflareBatch {
             }
         };
         if out.request_id.trim().is_empty() {
-            return Err(Error::protocol("the queue's reply has an empty `request_id`"));
+            return Err(Error::protocol(
+                "the queue's reply has an empty `request_id`",
+            ));
         }
-        Ok(BatchJob::new(out.request_id, &self.model, offset, items.len()))
+        Ok(BatchJob::new(
+            out.request_id,
+            &self.model,
+            offset,
+            items.len(),
+        ))
     }
 
     async fn status_call(&self, job: &BatchJob, items: &[BatchItem]) -> Result<BatchStatus> {
@@ -285,9 +292,15 @@ impl CloudflareBatch {
             Poll {
                 responses: Some(responses),
                 ..
-            } => self.decode_responses(job, items, responses).map(BatchStatus::Done),
-            Poll { status: Some(s), .. } if s == "queued" => Ok(BatchStatus::Queued),
-            Poll { status: Some(s), .. } if s == "running" => Ok(BatchStatus::Running),
+            } => self
+                .decode_responses(job, items, responses)
+                .map(BatchStatus::Done),
+            Poll {
+                status: Some(s), ..
+            } if s == "queued" => Ok(BatchStatus::Queued),
+            Poll {
+                status: Some(s), ..
+            } if s == "running" => Ok(BatchStatus::Running),
             Poll { status, .. } => Err(Error::protocol(format!(
                 "the queue's reply has no `responses` and an unknown status {status:?}"
             ))),
@@ -364,7 +377,9 @@ impl CloudflareBatch {
                     translated_text: String,
                 }
                 let out: Out = from_result(unnest(result, "translated_text"))?;
-                Ok(BatchOutput::Translation(Translation::new(out.translated_text)))
+                Ok(BatchOutput::Translation(Translation::new(
+                    out.translated_text,
+                )))
             }
             other => Err(unbatchable(other)),
         }
@@ -425,7 +440,11 @@ fn from_result<T: serde::de::DeserializeOwned>(result: Value) -> Result<T> {
 
 /// A chat result goes through the synchronous decoder: nested twice, it is an envelope
 /// already; once, it is wrapped into one.
-fn decode_chat(family: Family, req: &ChatRequest, result: Value) -> Result<genai_core::ChatResponse> {
+fn decode_chat(
+    family: Family,
+    req: &ChatRequest,
+    result: Value,
+) -> Result<genai_core::ChatResponse> {
     let envelope = match result {
         Value::Object(m) if m.contains_key("result") => Value::Object(m),
         other => serde_json::json!({ "result": other }),
@@ -590,7 +609,10 @@ mod tests {
         let chat = BatchItem::chat(ChatRequest::new().user("hi"));
         assert_eq!(b.plan(&[chat]).unwrap_err().kind(), ErrorKind::Unsupported);
         let many = BatchItem::embed(EmbedRequest::new(vec!["x"; 101]));
-        assert_eq!(b.plan(&[many]).unwrap_err().kind(), ErrorKind::InvalidRequest);
+        assert_eq!(
+            b.plan(&[many]).unwrap_err().kind(),
+            ErrorKind::InvalidRequest
+        );
         let b = b.max_payload_bytes(200);
         let items: Vec<BatchItem> = (0..10)
             .map(|i| BatchItem::embed(EmbedRequest::new([format!("text number {i}")])))
@@ -618,7 +640,9 @@ mod tests {
         let p = provider();
         let b = p.batch("@cf/meta/llama-3.3-70b-instruct-fp8-fast").unwrap();
         let items: Vec<BatchItem> = (0..3)
-            .map(|i| BatchItem::chat(ChatRequest::new().user(format!("q{i}"))).reference(format!("r{i}")))
+            .map(|i| {
+                BatchItem::chat(ChatRequest::new().user(format!("q{i}"))).reference(format!("r{i}"))
+            })
             .collect();
         let job = BatchJob::new("id", &b.model, 10, 3);
         let responses: Vec<QueueResponse> = serde_json::from_value(serde_json::json!([
@@ -628,15 +652,24 @@ mod tests {
         ]))
         .unwrap();
         let out = b.decode_responses(&job, &items, responses).unwrap();
-        assert_eq!(out.iter().map(|r| r.index).collect::<Vec<_>>(), [10, 11, 12]);
+        assert_eq!(
+            out.iter().map(|r| r.index).collect::<Vec<_>>(),
+            [10, 11, 12]
+        );
         let mut out = out.into_iter();
         let zero = out.next().unwrap();
         assert_eq!(zero.external_reference.as_deref(), Some("r0"));
         assert_eq!(zero.outcome.unwrap().into_chat().unwrap().text, "zero");
         let one = out.next().unwrap().outcome.unwrap_err();
-        assert_eq!((one.kind(), one.code()), (ErrorKind::InvalidRequest, Some(5006)));
+        assert_eq!(
+            (one.kind(), one.code()),
+            (ErrorKind::InvalidRequest, Some(5006))
+        );
         let two = out.next().unwrap().outcome.unwrap().into_chat().unwrap();
-        assert_eq!((two.text.as_str(), two.usage.total_tokens), ("two", Some(3)));
+        assert_eq!(
+            (two.text.as_str(), two.usage.total_tokens),
+            ("two", Some(3))
+        );
         // A response for no item, or twice for one, is a protocol error for the whole reply.
         let dup: Vec<QueueResponse> = serde_json::from_value(serde_json::json!([
             {"id": 0, "result": {"response": "a"}}, {"id": 0, "result": {"response": "b"}}
@@ -646,9 +679,13 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Protocol);
         // A missing one is a per-item protocol error.
         let missing: Vec<QueueResponse> =
-            serde_json::from_value(serde_json::json!([{"id": 0, "result": {"response": "a"}}])).unwrap();
+            serde_json::from_value(serde_json::json!([{"id": 0, "result": {"response": "a"}}]))
+                .unwrap();
         let out = b.decode_responses(&job, &items, missing).unwrap();
-        assert_eq!(out[2].outcome.as_ref().unwrap_err().kind(), ErrorKind::Protocol);
+        assert_eq!(
+            out[2].outcome.as_ref().unwrap_err().kind(),
+            ErrorKind::Protocol
+        );
     }
 
     #[test]
@@ -662,12 +699,18 @@ mod tests {
             .into_embeddings()
             .unwrap();
         assert_eq!((ok.dimensions, ok.pooling), (2, Some(Pooling::Cls)));
-        let short = b.decode_item(&req, serde_json::json!({"shape": [1, 2], "data": [[1.0, 0.0]]}));
+        let short = b.decode_item(
+            &req,
+            serde_json::json!({"shape": [1, 2], "data": [[1.0, 0.0]]}),
+        );
         assert_eq!(short.unwrap_err().kind(), ErrorKind::Protocol);
         let t = p.batch("@cf/meta/m2m100-1.2b").unwrap();
         let req = BatchRequest::Translate(TranslateRequest::new("Hello", "fr"));
         let out = t
-            .decode_item(&req, serde_json::json!({"result": {"translated_text": "Bonjour"}}))
+            .decode_item(
+                &req,
+                serde_json::json!({"result": {"translated_text": "Bonjour"}}),
+            )
             .unwrap()
             .into_translation()
             .unwrap();

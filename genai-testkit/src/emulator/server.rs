@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::catalog::{self, Task};
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
+use super::queue::QueueReply;
 use super::responder::Ask;
 use super::{RecordedRequest, Shared};
 
@@ -69,6 +70,10 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         headers,
     });
     let mut dice = Dice::new(number);
+    let fault = match fault {
+        Fault::None => shared.queue.poll_fault(&query, &body).unwrap_or(fault),
+        scripted => scripted,
+    };
 
     if let Some(stall) = fault.stall_before_headers() {
         tokio::time::sleep(stall).await;
@@ -83,12 +88,21 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
             req_id: false,
         }
     } else {
-        route(&parts.method, &path, &query, &body, authorized, &mut dice)
+        route(
+            &shared,
+            &parts.method,
+            &path,
+            &query,
+            &body,
+            authorized,
+            &mut dice,
+        )
     };
     respond(reply, &fault, &mut dice)
 }
 
 fn route(
+    shared: &Shared,
     method: &Method,
     path: &str,
     query: &str,
@@ -111,6 +125,22 @@ fn route(
         }
         if !authorized {
             return error_reply(401, 10000, "Authentication error", Value::Null);
+        }
+        if super::queue::is_queue_request(query) {
+            return match shared.queue.handle(model, body, dice) {
+                QueueReply::Result(result) => Reply::Json {
+                    status: 200,
+                    body: json!({"result": result, "success": true, "errors": [], "messages": []})
+                        .to_string(),
+                    content_type: "application/json",
+                    req_id: true,
+                },
+                QueueReply::Refused {
+                    status,
+                    code,
+                    message,
+                } => error_reply(status, code, &message, json!({})),
+            };
         }
         return run(model, body, dice);
     }

@@ -16,6 +16,7 @@ use genai_core::{
 };
 use serde_json::{json, Value};
 
+mod batch_cmd;
 mod scoreboard_cmd;
 
 #[derive(Parser, Debug)]
@@ -37,6 +38,10 @@ enum Command {
     Models(ModelsArgs),
     /// Run the conformance scenarios and print the capability scoreboard.
     Scoreboard(scoreboard_cmd::ScoreboardArgs),
+    /// Run many requests of one model through the async batch queue (resumable).
+    ///
+    /// Default model: @cf/meta/llama-3.3-70b-instruct-fp8-fast.
+    Batch(Box<batch_cmd::BatchArgs>),
     /// Serve the offline Workers AI emulator on a local address.
     Serve(scoreboard_cmd::ServeArgs),
 }
@@ -163,6 +168,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
             Command::Models(args) => (args.provider.format, models(args.provider).await),
+            Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
             Command::Scoreboard(args) => (Format::Text, scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
         }
