@@ -16,6 +16,7 @@ use crate::errors::{self, PROVIDER};
 use crate::wire::WireError;
 
 /// One account's connection to Workers AI, shared by every model handle (behind an `Arc`).
+#[derive(Clone)]
 pub(crate) struct Transport {
     /// `{base}/accounts/{account}/ai/run/` or the AI Gateway's `.../workers-ai/`.
     pub(crate) run_base: String,
@@ -26,6 +27,10 @@ pub(crate) struct Transport {
     pub(crate) options: HttpOptions,
     pub(crate) check_capabilities: bool,
     pub(crate) log_content: bool,
+    /// Sent with every run request: the AI Gateway's options, the session affinity.
+    pub(crate) headers: reqwest::header::HeaderMap,
+    /// Appended to every run URL (`?tags=...`), or empty.
+    pub(crate) run_query: String,
 }
 
 impl fmt::Debug for Transport {
@@ -92,7 +97,13 @@ struct Envelope<T> {
 impl Transport {
     /// The run URL of `model`.
     pub(crate) fn run_url(&self, model: &str) -> String {
-        format!("{}{model}", self.run_base)
+        format!("{}{model}{}", self.run_base, self.run_query)
+    }
+
+    /// The run URL of `model` with one more query parameter.
+    pub(crate) fn run_url_with(&self, model: &str, param: &str) -> String {
+        let sep = if self.run_query.is_empty() { '?' } else { '&' };
+        format!("{}{sep}{param}", self.run_url(model))
     }
 
     /// The API token, only to scrub it from errors.
@@ -156,6 +167,7 @@ impl Transport {
                     .header(AUTHORIZATION, self.auth.clone())
                     .header(CONTENT_TYPE, body.content_type.clone())
                     .header(ACCEPT, accept)
+                    .headers(self.headers.clone())
                     .body(body.bytes.clone())
             },
             errors::map_failure,

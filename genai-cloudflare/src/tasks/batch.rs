@@ -144,7 +144,8 @@ impl CloudflareBatch {
     }
 
     fn queue_url(&self) -> String {
-        format!("{}?queueRequest=true", self.transport.run_url(&self.model))
+        self.transport
+            .run_url_with(&self.model, "queueRequest=true")
     }
 
     /// Checks one item the way its synchronous call would.
