@@ -57,6 +57,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod batch_scenarios;
 pub mod cassette;
 pub mod emulator;
 pub mod fake;
