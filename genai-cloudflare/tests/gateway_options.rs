@@ -1,25 +1,26 @@
 //! AI Gateway options, tags and session affinity reach the wire on every kind of request, and
 //! the gateway's errors are mapped.
 
+use std::future::Ready;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::response::Response;
 use genai_cloudflare::Cloudflare;
 use genai_core::{BatchItem, ChatRequest, ErrorKind, Provider, ProviderGen, TranslateRequest};
 use genai_testkit::loopback::{reply, ScriptedRequest, ScriptedServer};
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
+type Seen = Arc<Mutex<Vec<ScriptedRequest>>>;
+
+/// Records every request and answers `status` with `body`.
 fn recorder(
     body: &'static str,
     status: u16,
 ) -> (
-    Arc<Mutex<Vec<ScriptedRequest>>>,
-    impl Fn(usize, ScriptedRequest) -> std::future::Ready<axum::response::Response>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    Seen,
+    impl Fn(usize, ScriptedRequest) -> Ready<Response> + Clone + Send + Sync + 'static,
 ) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();

@@ -466,8 +466,12 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         let mut by_index = results.into_iter().map(|r| (index_of[r.index], r.outcome));
         let mut next = by_index.next();
         let mut lines = String::new();
-        for i in state.written..=last {
-            let entry = &entries[i];
+        for (i, entry) in entries
+            .iter()
+            .enumerate()
+            .take(last + 1)
+            .skip(state.written)
+        {
             let outcome = match &next {
                 Some((at, _)) if *at == i => next.take().map(|(_, o)| o),
                 _ => None,
