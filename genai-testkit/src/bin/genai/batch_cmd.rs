@@ -511,12 +511,41 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         state.written = entries.len();
         save(&state_path, &state)?;
     }
+    let failed = count_errors(&args.out)?;
     progress(format!(
-        "done: {} results in {}",
+        "done: {} lines in {} ({failed} errors)",
         state.written,
         args.out.display()
     ));
+    if args.provider.format == super::Format::Json {
+        super::emit_line(
+            &serde_json::json!({
+                "model": model,
+                "out": args.out.display().to_string(),
+                "lines": state.written,
+                "errors": failed,
+                "submissions": state.chunks.len(),
+            })
+            .to_string(),
+        );
+    }
     Ok(())
+}
+
+/// The error lines of the output.
+fn count_errors(path: &Path) -> Result<usize> {
+    let f = File::open(path).map_err(|e| io_error("read", path, e))?;
+    let mut n = 0;
+    for line in BufReader::new(f).lines() {
+        let line = line.map_err(|e| io_error("read", path, e))?;
+        if serde_json::from_str::<Value>(&line)
+            .ok()
+            .is_some_and(|v| v.get("error").is_some())
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn clone_error(e: &Error) -> Error {
