@@ -93,6 +93,32 @@ impl Cloudflare {
         Ok(Cloudflare::over(self.inner.transport.clone(), model))
     }
 
+    /// The same model and settings, with its chat requests routed to one model instance
+    /// (`x-session-affinity: key`), so the cached prompt prefix of a conversation is reused
+    /// (`usage` then reports cached input tokens where the service does).
+    ///
+    /// ```
+    /// # use genai_cloudflare::Cloudflare;
+    /// let client = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("t")
+    ///     .build()
+    ///     .unwrap();
+    /// let conversation = client.with_session_affinity("conversation-42").unwrap();
+    /// assert!(client.with_session_affinity("bad\nkey").is_err());
+    /// # let _ = conversation;
+    /// ```
+    pub fn with_session_affinity(&self, key: &str) -> Result<Cloudflare> {
+        let mut transport = (*self.inner.transport).clone();
+        transport
+            .headers
+            .insert("x-session-affinity", crate::config::affinity_header(key)?);
+        Ok(Cloudflare::over(
+            Arc::new(transport),
+            self.inner.model.clone(),
+        ))
+    }
+
     /// The provider this client's account and settings belong to, to get models of other
     /// kinds (embeddings, reranking...) or list the catalog.
     pub fn provider(&self) -> WorkersAi {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{Error, Result};
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::client::Cloudflare;
 use crate::provider::WorkersAi;
@@ -61,6 +61,115 @@ pub struct CloudflareBuilder {
     options: HttpOptions,
     check_capabilities: Option<bool>,
     log_content: bool,
+    gateway_options: GatewayOptions,
+    tags: Vec<String>,
+    session_affinity: Option<String>,
+}
+
+/// The AI Gateway's per-request options, sent as its `cf-aig-*` headers.
+#[derive(Clone, Default, Debug)]
+struct GatewayOptions {
+    cache_ttl: Option<Duration>,
+    skip_cache: bool,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    request_timeout: Option<Duration>,
+    max_attempts: Option<u32>,
+    token: Option<Secret>,
+}
+
+impl GatewayOptions {
+    fn is_set(&self) -> bool {
+        self.cache_ttl.is_some()
+            || self.skip_cache
+            || self.metadata.is_some()
+            || self.request_timeout.is_some()
+            || self.max_attempts.is_some()
+            || self.token.is_some()
+    }
+
+    /// The headers, checked: at most five metadata entries, each a string, number or boolean.
+    fn headers(&self) -> Result<HeaderMap> {
+        let mut h = HeaderMap::new();
+        let mut put = |name: &'static str, value: String| -> Result<()> {
+            let v = HeaderValue::from_str(&value).map_err(|_| {
+                Error::config(format!(
+                    "the AI Gateway option `{name}` is not a valid header value"
+                ))
+            })?;
+            h.insert(name, v);
+            Ok(())
+        };
+        if let Some(ttl) = self.cache_ttl {
+            put("cf-aig-cache-ttl", ttl.as_secs().to_string())?;
+        }
+        if self.skip_cache {
+            put("cf-aig-skip-cache", "true".to_owned())?;
+        }
+        if let Some(t) = self.request_timeout {
+            put("cf-aig-request-timeout", t.as_millis().to_string())?;
+        }
+        if let Some(n) = self.max_attempts {
+            put("cf-aig-max-attempts", n.to_string())?;
+        }
+        if let Some(m) = &self.metadata {
+            if m.len() > 5 {
+                return Err(Error::config(format!(
+                    "AI Gateway metadata takes at most 5 entries, {} were given",
+                    m.len()
+                )));
+            }
+            if let Some((k, _)) = m
+                .iter()
+                .find(|(_, v)| !(v.is_string() || v.is_number() || v.is_boolean()))
+            {
+                return Err(Error::config(format!(
+                    "AI Gateway metadata `{k}` must be a string, a number or a boolean"
+                )));
+            }
+            put(
+                "cf-aig-metadata",
+                serde_json::Value::Object(m.clone()).to_string(),
+            )?;
+        }
+        if let Some(t) = &self.token {
+            let mut v =
+                HeaderValue::from_str(&format!("Bearer {}", t.expose().trim())).map_err(|_| {
+                    Error::config(
+                        "the AI Gateway token contains characters not allowed in a header",
+                    )
+                })?;
+            v.set_sensitive(true);
+            h.insert("cf-aig-authorization", v);
+        }
+        Ok(h)
+    }
+}
+
+/// Checks request tags: at most 5, each 1 to 50 of letters, digits and `: - . / @`;
+/// duplicates dropped.
+fn check_tags(tags: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim();
+        let ok = (1..=50).contains(&t.len())
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b":-./@".contains(&b));
+        if !ok {
+            return Err(Error::config(format!(
+                "the tag `{t}` must be 1 to 50 letters, digits or `: - . / @`"
+            )));
+        }
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    if out.len() > 5 {
+        return Err(Error::config(format!(
+            "a request takes at most 5 tags, {} were given",
+            out.len()
+        )));
+    }
+    Ok(out)
 }
 
 impl fmt::Debug for CloudflareBuilder {
@@ -158,6 +267,82 @@ impl CloudflareBuilder {
         self
     }
 
+    /// Caches replies in the AI Gateway for `ttl` (`cf-aig-cache-ttl`, whole seconds). Needs
+    /// [`ai_gateway`](Self::ai_gateway).
+    ///
+    /// ```
+    /// # use genai_cloudflare::Cloudflare;
+    /// use std::time::Duration;
+    /// let client = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("t")
+    ///     .ai_gateway("my-gateway")
+    ///     .gateway_cache_ttl(Duration::from_secs(3600))
+    ///     .gateway_metadata(serde_json::json!({"user": "u-42", "tier": 2}).as_object().unwrap().clone())
+    ///     .tags(["nightly-job", "team:search"])
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn gateway_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.gateway_options.cache_ttl = Some(ttl);
+        self
+    }
+
+    /// Bypasses the AI Gateway's cache (`cf-aig-skip-cache: true`).
+    pub fn gateway_skip_cache(mut self, skip: bool) -> Self {
+        self.gateway_options.skip_cache = skip;
+        self
+    }
+
+    /// Attaches metadata to the AI Gateway's logs (`cf-aig-metadata`): at most 5 entries whose
+    /// values are strings, numbers or booleans (checked by `build`).
+    pub fn gateway_metadata(
+        mut self,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.gateway_options.metadata = Some(metadata);
+        self
+    }
+
+    /// The AI Gateway's own time limit for the upstream call (`cf-aig-request-timeout`).
+    pub fn gateway_request_timeout(mut self, timeout: Duration) -> Self {
+        self.gateway_options.request_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times the AI Gateway tries the upstream call (`cf-aig-max-attempts`).
+    pub fn gateway_max_attempts(mut self, n: u32) -> Self {
+        self.gateway_options.max_attempts = Some(n);
+        self
+    }
+
+    /// The token of an authenticated AI Gateway (`cf-aig-authorization`); kept secret like the
+    /// API token.
+    pub fn gateway_token(mut self, token: impl Into<String>) -> Self {
+        self.gateway_options.token = Some(Secret(token.into()));
+        self
+    }
+
+    /// Tags every request, to group them in the dashboard (sent as the `tags` query
+    /// parameter): at most 5, each 1 to 50 letters, digits or `: - . / @`.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Routes the chat requests of the built client to the same model instance
+    /// (`x-session-affinity`), so a conversation's prompt prefix is reused from the cache.
+    /// See also [`Cloudflare::with_session_affinity`].
+    pub fn session_affinity(mut self, key: impl Into<String>) -> Self {
+        self.session_affinity = Some(key.into());
+        self
+    }
+
     /// Uses this HTTP client (connection pool, proxy, TLS settings).
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -210,7 +395,13 @@ impl CloudflareBuilder {
     /// URL. The token is never quoted.
     pub fn build(self) -> Result<Cloudflare> {
         let model = normalize_model(self.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
-        let transport = self.transport()?;
+        let affinity = self.session_affinity.clone();
+        let mut transport = self.transport()?;
+        if let Some(key) = affinity {
+            transport
+                .headers
+                .insert("x-session-affinity", affinity_header(&key)?);
+        }
         Ok(Cloudflare::over(Arc::new(transport), model))
     }
 
@@ -269,6 +460,18 @@ impl CloudflareBuilder {
                 format!("{url}/{account_id}/{id}/workers-ai/")
             }
         };
+        if self.gateway.is_none() && self.gateway_options.is_set() {
+            return Err(Error::config(
+                "AI Gateway options were given without a gateway: set ai_gateway(ID) too",
+            ));
+        }
+        let headers = self.gateway_options.headers()?;
+        let tags = check_tags(&self.tags)?;
+        let run_query = if tags.is_empty() {
+            String::new()
+        } else {
+            format!("?tags={}", tags.join(","))
+        };
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()
@@ -284,8 +487,21 @@ impl CloudflareBuilder {
             options: self.options,
             check_capabilities: self.check_capabilities.unwrap_or(true),
             log_content: self.log_content,
+            headers,
+            run_query,
         })
     }
+}
+
+/// The `x-session-affinity` value, checked.
+pub(crate) fn affinity_header(key: &str) -> Result<HeaderValue> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(Error::config("the session affinity key is empty"));
+    }
+    HeaderValue::from_str(key).map_err(|_| {
+        Error::config("the session affinity key contains characters not allowed in a header")
+    })
 }
 
 /// A model id as it goes into the URL: trimmed, without a leading `/`, not empty.

@@ -106,13 +106,26 @@ fn mentions(err: &Error, secret: &str) -> bool {
 
 /// Maps a non-2xx reply. The service's own message is kept word for word.
 pub(crate) fn map_failure(f: HttpFailure) -> Error {
+    // Workers AI says `errors: [...]`; the AI Gateway says `error: [...]` (or one object).
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<WireError>),
+        One(WireError),
+    }
     #[derive(serde::Deserialize)]
     struct Body {
         #[serde(default)]
         errors: Vec<WireError>,
+        #[serde(default)]
+        error: Option<OneOrMany>,
     }
     let errors = serde_json::from_slice::<Body>(&f.body)
-        .map(|b| b.errors)
+        .map(|b| match (b.errors.is_empty(), b.error) {
+            (true, Some(OneOrMany::Many(v))) => v,
+            (true, Some(OneOrMany::One(e))) => vec![e],
+            _ => b.errors,
+        })
         .unwrap_or_default();
     let mut err = match errors.first() {
         Some(_) => from_codes(f.status, &errors).with_status(f.status),
@@ -130,7 +143,11 @@ pub(crate) fn map_failure(f: HttpFailure) -> Error {
     if let Some(d) = f.retry_after() {
         err = err.with_retry_after(d);
     }
-    if let Some(id) = f.header("cf-ai-req-id").or_else(|| f.header("cf-ray")) {
+    if let Some(id) = f
+        .header("cf-ai-req-id")
+        .or_else(|| f.header("cf-aig-log-id"))
+        .or_else(|| f.header("cf-ray"))
+    {
         err = err.with_request_id(id);
     }
     err.with_provider(PROVIDER)
@@ -163,6 +180,14 @@ pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
         Some(3021) => (ErrorKind::RateLimited, true),
         // The daily free allocation is used up: retrying today will not help.
         Some(3036) => (ErrorKind::RateLimited, false),
+        // AI Gateway: no such gateway; an authenticated gateway without its token; the
+        // gateway's rate limit; guardrails that blocked the prompt or the reply; the upstream
+        // call failed.
+        Some(2001) => (ErrorKind::NotFound, false),
+        Some(2009) => (ErrorKind::Unauthenticated, false),
+        Some(2003) => (ErrorKind::RateLimited, true),
+        Some(2016 | 2017) => (ErrorKind::PermissionDenied, false),
+        Some(2005) => (ErrorKind::Unavailable, true),
         _ => {
             let kind = if status == 200 {
                 ErrorKind::Protocol

@@ -1,12 +1,12 @@
 //! [`WorkersAi`]: the provider entry point that hands out a model of any kind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, ModelInfo, ModelKind, Provider, ProviderGen, Result, SpeechModel,
-    SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
+    async_trait, wrong_kind, BatchModel, ModelInfo, ModelKind, Provider, ProviderGen, Result,
+    SpeechModel, SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 use crate::catalog;
@@ -44,6 +44,8 @@ pub struct WorkersAi {
     pub(crate) transport: Arc<Transport>,
     /// Kinds read from the catalog, by model id.
     kinds: Arc<RwLock<HashMap<String, ModelKind>>>,
+    /// The models whose catalog entry has `async_queue`, once the catalog was read.
+    queue: Arc<RwLock<Option<HashSet<String>>>>,
 }
 
 impl fmt::Debug for WorkersAi {
@@ -59,6 +61,17 @@ impl WorkersAi {
         WorkersAi {
             transport,
             kinds: Arc::default(),
+            queue: Arc::default(),
+        }
+    }
+
+    /// Whether `model` takes the async batch queue: the catalog says once read, the built-in
+    /// list before.
+    pub(crate) fn takes_queue(&self, model: &str) -> bool {
+        let id = model.trim().trim_start_matches('/').to_ascii_lowercase();
+        match self.queue.read().ok().as_deref() {
+            Some(Some(listed)) => listed.contains(&id),
+            _ => crate::tasks::builtin_queue(&id),
         }
     }
 
@@ -98,6 +111,13 @@ impl Provider for WorkersAi {
                 kinds.insert(m.id.to_ascii_lowercase(), m.kind);
             }
         }
+        if let Ok(mut queue) = self.queue.write() {
+            let listed = models
+                .iter()
+                .filter(|m| m.batch)
+                .map(|m| m.id.to_ascii_lowercase());
+            *queue = Some(listed.collect());
+        }
         Ok(models)
     }
 
@@ -132,5 +152,9 @@ impl Provider for WorkersAi {
 
     fn turn_detection_model(&self, model: &str) -> Result<Arc<dyn TurnDetectionModel>> {
         Ok(Arc::new(self.turn_detector(model)?))
+    }
+
+    fn batch_model(&self, model: &str) -> Result<Arc<dyn BatchModel>> {
+        Ok(Arc::new(self.batch(model)?))
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use genai_core::http::{self, BinaryBody, Deadline, HttpOptions};
+use genai_core::http::{self, BinaryBody, Deadline, HttpOptions, RetryPolicy};
 use genai_core::text::excerpt;
 use genai_core::{Error, MediaReply, Result};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -16,6 +16,7 @@ use crate::errors::{self, PROVIDER};
 use crate::wire::WireError;
 
 /// One account's connection to Workers AI, shared by every model handle (behind an `Arc`).
+#[derive(Clone)]
 pub(crate) struct Transport {
     /// `{base}/accounts/{account}/ai/run/` or the AI Gateway's `.../workers-ai/`.
     pub(crate) run_base: String,
@@ -26,6 +27,10 @@ pub(crate) struct Transport {
     pub(crate) options: HttpOptions,
     pub(crate) check_capabilities: bool,
     pub(crate) log_content: bool,
+    /// Sent with every run request: the AI Gateway's options, the session affinity.
+    pub(crate) headers: reqwest::header::HeaderMap,
+    /// Appended to every run URL (`?tags=...`), or empty.
+    pub(crate) run_query: String,
 }
 
 impl fmt::Debug for Transport {
@@ -59,6 +64,14 @@ impl Body {
 }
 
 impl Body {
+    /// Bytes that already are JSON.
+    pub(crate) fn json_bytes(bytes: Bytes) -> Body {
+        Body {
+            bytes,
+            content_type: HeaderValue::from_static("application/json"),
+        }
+    }
+
     /// Raw bytes of the given media type (an image, a sound), sent as the whole body.
     pub(crate) fn raw(bytes: Bytes, media_type: &str) -> Result<Body> {
         let content_type = HeaderValue::from_str(media_type).map_err(|_| {
@@ -83,7 +96,13 @@ struct Envelope<T> {
 impl Transport {
     /// The run URL of `model`.
     pub(crate) fn run_url(&self, model: &str) -> String {
-        format!("{}{model}", self.run_base)
+        format!("{}{model}{}", self.run_base, self.run_query)
+    }
+
+    /// The run URL of `model` with one more query parameter.
+    pub(crate) fn run_url_with(&self, model: &str, param: &str) -> String {
+        let sep = if self.run_query.is_empty() { '?' } else { '&' };
+        format!("{}{sep}{param}", self.run_url(model))
     }
 
     /// The API token, only to scrub it from errors.
@@ -109,8 +128,37 @@ impl Transport {
         accept: &'static str,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
+        self.post_with(&self.options, url, body, accept, deadline)
+            .await
+    }
+
+    /// Posts `body` once, without any retry (for a call that must not be repeated blindly),
+    /// and reads the whole successful JSON reply: its status and body.
+    pub(crate) async fn post_once(
+        &self,
+        url: &str,
+        body: &Body,
+        deadline: &Deadline,
+    ) -> Result<(u16, Bytes)> {
+        let mut options = self.options;
+        options.retry = RetryPolicy::none();
+        let resp = self
+            .post_with(&options, url, body, "application/json", deadline)
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, self.read(resp, deadline).await?))
+    }
+
+    async fn post_with(
+        &self,
+        options: &HttpOptions,
+        url: &str,
+        body: &Body,
+        accept: &'static str,
+        deadline: &Deadline,
+    ) -> Result<reqwest::Response> {
         http::send(
-            &self.options,
+            options,
             deadline,
             || {
                 self.http
@@ -118,6 +166,7 @@ impl Transport {
                     .header(AUTHORIZATION, self.auth.clone())
                     .header(CONTENT_TYPE, body.content_type.clone())
                     .header(ACCEPT, accept)
+                    .headers(self.headers.clone())
                     .body(body.bytes.clone())
             },
             errors::map_failure,

@@ -43,12 +43,13 @@ pub use request::{ChatRequest, Message, ResponseFormat};
 pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
-    ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Label,
-    Pooling, RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
-    Segment, SpeechCapabilities, SpeechModel, SpeechRequest, SummarizationCapabilities,
-    SummarizationModel, SummarizeRequest, Summary, TranscribeRequest, Transcript,
-    TranscriptionCapabilities, TranscriptionModel, TranslateRequest, Translation,
+    cosine, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
+    BatchRequest, BatchResult, BatchStatus, Classification, ClassificationCapabilities,
+    ClassificationModel, ClassifyInput, ClassifyRequest, EmbedRequest, EmbeddingCapabilities,
+    EmbeddingModel, Embeddings, Label, PollPolicy, Pooling, RankedDocument, Ranking, RerankRequest,
+    RerankingCapabilities, RerankingModel, Segment, SpeechCapabilities, SpeechModel, SpeechRequest,
+    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranscribeRequest,
+    Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest, Translation,
     TranslationCapabilities, TranslationModel, TurnDetection, TurnDetectionCapabilities,
     TurnDetectionModel, TurnRequest, Word,
 };

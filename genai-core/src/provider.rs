@@ -16,8 +16,8 @@ use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
 use crate::tasks::{
-    ClassificationModel, EmbeddingModel, RerankingModel, SpeechModel, SummarizationModel,
-    TranscriptionModel, TranslationModel, TurnDetectionModel,
+    BatchModel, ClassificationModel, EmbeddingModel, RerankingModel, SpeechModel,
+    SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 /// A configured model of one provider: the contract every backend implements.
@@ -147,6 +147,16 @@ pub trait Provider: Send + Sync + Debug {
     /// A turn detection model.
     fn turn_detection_model(&self, model: &str) -> Result<Arc<dyn TurnDetectionModel>> {
         Err(no_kind(self.name(), ModelKind::TurnDetection, model))
+    }
+
+    /// `model` run through the provider's asynchronous batch queue. A model the queue does not
+    /// take is refused with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) before
+    /// any request; a provider without a queue refuses every model.
+    fn batch_model(&self, model: &str) -> Result<Arc<dyn BatchModel>> {
+        Err(Error::unsupported(format!(
+            "{} has no batch queue (asked for `{model}`)",
+            self.name()
+        )))
     }
 }
 

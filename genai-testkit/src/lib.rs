@@ -79,6 +79,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod audio_scenarios;
+pub mod batch_scenarios;
 #[cfg(feature = "replay")]
 pub mod cassette;
 #[cfg(feature = "emulator")]

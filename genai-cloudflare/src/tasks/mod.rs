@@ -1,11 +1,14 @@
 //! The task models beyond chat, one file per kind, all over the shared
 //! [`Transport`](crate::transport::Transport).
 
+mod batch;
 mod speech;
 mod text;
 mod transcription;
 mod turn;
 
+pub(crate) use batch::builtin_queue;
+pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub use speech::CloudflareSpeech;
 pub use text::{CloudflareSummarizer, CloudflareTranslator};
 pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};

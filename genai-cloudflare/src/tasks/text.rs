@@ -15,7 +15,7 @@ use crate::provider::WorkersAi;
 use crate::transport::Transport;
 
 /// The language codes m2m100 knows (its 100 languages).
-const M2M100_LANGUAGES: &[&str] = &[
+pub(crate) const M2M100_LANGUAGES: &[&str] = &[
     "af", "am", "ar", "ast", "az", "ba", "be", "bg", "bn", "br", "bs", "ca", "ceb", "cs", "cy",
     "da", "de", "el", "en", "es", "et", "fa", "ff", "fi", "fr", "fy", "ga", "gd", "gl", "gu", "ha",
     "he", "hi", "hr", "ht", "hu", "hy", "id", "ig", "ilo", "is", "it", "ja", "jv", "ka", "kk",

@@ -6,6 +6,7 @@
 //! that is malformed (an empty text, an empty list) fails with
 //! [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) by its `validate` method.
 
+mod batch;
 mod classification;
 mod embedding;
 mod reranking;
@@ -13,6 +14,10 @@ mod speech;
 mod text;
 mod transcription;
 
+pub use batch::{
+    plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput, BatchRequest,
+    BatchResult, BatchStatus, PollPolicy,
+};
 pub use classification::{
     Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
     ClassifyRequest, Label,

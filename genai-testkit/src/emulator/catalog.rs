@@ -262,6 +262,7 @@ fn model_json(id: &str) -> Value {
         "beta",
         id.contains("qwen1.5") || id.contains("lora") || id.starts_with("@hf/"),
     );
+    flag("async_queue", super::queue::takes_queue(id));
     flag("function_calling", family.is_some_and(|f| f.calls_tools()));
     flag("lora", id.contains("lora"));
     flag("reasoning", family.is_some_and(|f| f.reasons()));

@@ -20,6 +20,7 @@ mod audio;
 mod catalog;
 mod families;
 mod faults;
+mod queue;
 mod responder;
 mod server;
 
@@ -28,6 +29,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 pub use faults::Fault;
 
@@ -53,6 +55,7 @@ pub struct EmulatorConfig {
     script: Vec<Fault>,
     always: Option<Fault>,
     address: Option<SocketAddr>,
+    queue: queue::QueueConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -62,6 +65,7 @@ impl Default for EmulatorConfig {
             script: Vec::new(),
             always: None,
             address: None,
+            queue: queue::QueueConfig::default(),
         }
     }
 }
@@ -73,6 +77,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("script", &self.script)
             .field("always", &self.always)
             .field("address", &self.address)
+            .field("queue", &self.queue)
             .finish()
     }
 }
@@ -94,6 +99,28 @@ impl EmulatorConfig {
     /// A fault applied to every request once the [`faults`](Self::faults) script is used up.
     pub fn fault_always(mut self, fault: Fault) -> Self {
         self.always = Some(fault);
+        self
+    }
+
+    /// How long a batch queue job stays `queued`, and after how long (from its submission) it
+    /// is done; `running` in between (defaults 150 ms and 400 ms).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use genai_testkit::emulator::EmulatorConfig;
+    /// let slow = EmulatorConfig::default().queue_timing(Duration::from_secs(1), Duration::from_secs(3));
+    /// # let _ = slow;
+    /// ```
+    pub fn queue_timing(mut self, running_after: Duration, done_after: Duration) -> Self {
+        self.queue.running_after = running_after;
+        self.queue.done_after = done_after.max(running_after);
+        self
+    }
+
+    /// Every `every`-th poll of the batch queue (a request with a `request_id`) gets `fault`
+    /// (a 5xx, a 429 with `Retry-After`...) instead of its answer.
+    pub fn queue_poll_fault(mut self, every: u64, fault: Fault) -> Self {
+        self.queue.poll_fault = Some((every.max(1), fault));
         self
     }
 
@@ -141,6 +168,7 @@ pub(crate) struct Shared {
     always: Option<Fault>,
     log: Mutex<Vec<RecordedRequest>>,
     counter: AtomicU64,
+    queue: queue::Queue,
 }
 
 impl Shared {
@@ -151,6 +179,7 @@ impl Shared {
             always: config.always,
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
+            queue: queue::Queue::new(config.queue),
         }
     }
 

@@ -11,6 +11,7 @@ use super::audio::{self, AudioReply};
 use super::catalog::{self, Task};
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
+use super::queue::QueueReply;
 use super::responder::Ask;
 use super::{RecordedRequest, Shared};
 use crate::serve::percent_decode;
@@ -77,6 +78,10 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         headers,
     });
     let mut dice = Dice::new(number);
+    let fault = match fault {
+        Fault::None => shared.queue.poll_fault(&query, &body).unwrap_or(fault),
+        scripted => scripted,
+    };
 
     if let Some(stall) = fault.stall_before_headers() {
         tokio::time::sleep(stall).await;
@@ -92,6 +97,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         }
     } else {
         route(
+            &shared,
             &parts.method,
             &path,
             (&query, content_type.as_deref()),
@@ -104,6 +110,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
 }
 
 fn route(
+    shared: &Shared,
     method: &Method,
     path: &str,
     (query, content_type): (&str, Option<&str>),
@@ -126,6 +133,22 @@ fn route(
         }
         if !authorized {
             return error_reply(401, 10000, "Authentication error", Value::Null);
+        }
+        if super::queue::is_queue_request(query) {
+            return match shared.queue.handle(model, body, dice) {
+                QueueReply::Result(result) => Reply::Json {
+                    status: 200,
+                    body: json!({"result": result, "success": true, "errors": [], "messages": []})
+                        .to_string(),
+                    content_type: "application/json",
+                    req_id: true,
+                },
+                QueueReply::Refused {
+                    status,
+                    code,
+                    message,
+                } => error_reply(status, code, &message, json!({})),
+            };
         }
         return run(model, (query, content_type), body, dice);
     }

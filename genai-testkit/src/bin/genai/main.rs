@@ -17,6 +17,7 @@ use genai_core::{
 use serde_json::{json, Value};
 
 mod audio_cmd;
+mod batch_cmd;
 mod scoreboard_cmd;
 
 #[derive(Parser, Debug)]
@@ -52,6 +53,10 @@ enum Command {
     Models(ModelsArgs),
     /// Run the conformance scenarios and print the capability scoreboard.
     Scoreboard(scoreboard_cmd::ScoreboardArgs),
+    /// Run many requests of one model through the async batch queue (resumable).
+    ///
+    /// Default model: @cf/meta/llama-3.3-70b-instruct-fp8-fast.
+    Batch(Box<batch_cmd::BatchArgs>),
     /// Serve the offline Workers AI emulator on a local address.
     Serve(scoreboard_cmd::ServeArgs),
     /// Read a text aloud and write the audio to a file.
@@ -82,6 +87,24 @@ struct ProviderArgs {
     /// Cloudflare account id.
     #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID", value_name = "ID")]
     account_id: Option<String>,
+    /// Send every request through this Cloudflare AI Gateway.
+    #[arg(long, value_name = "ID", env = "CLOUDFLARE_AI_GATEWAY")]
+    gateway: Option<String>,
+    /// The AI Gateway root URL (default https://gateway.ai.cloudflare.com/v1).
+    #[arg(long, value_name = "URL", env = "CLOUDFLARE_AI_GATEWAY_BASE_URL")]
+    gateway_base_url: Option<String>,
+    /// Cache replies in the gateway for SECS seconds (cf-aig-cache-ttl).
+    #[arg(long, value_name = "SECS")]
+    gateway_cache_ttl: Option<u64>,
+    /// Bypass the gateway's cache (cf-aig-skip-cache).
+    #[arg(long)]
+    gateway_skip_cache: bool,
+    /// Metadata for the gateway's logs, a JSON object of at most 5 entries (cf-aig-metadata).
+    #[arg(long, value_name = "JSON")]
+    gateway_metadata: Option<String>,
+    /// Tag the requests (repeatable, at most 5).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
     /// Retries of failures that may succeed later (429, capacity, 5xx, connection) [default: 2].
     #[arg(long, value_name = "N")]
     max_retries: Option<u32>,
@@ -161,6 +184,10 @@ struct ChatArgs {
     /// Stream the reply.
     #[arg(long)]
     stream: bool,
+    /// Route the request to the model instance of this conversation, to reuse its cached
+    /// prompt (x-session-affinity).
+    #[arg(long, value_name = "KEY")]
+    session_affinity: Option<String>,
 }
 
 /// Flags of `genai models`: where to reach the provider, nothing about a model.
@@ -198,6 +225,13 @@ impl ModelsArgs {
             timeout: self.timeout,
             no_capability_check: false,
             format: self.format,
+            // The catalog is read from the API root, never through a gateway.
+            gateway: None,
+            gateway_base_url: None,
+            gateway_cache_ttl: None,
+            gateway_skip_cache: false,
+            gateway_metadata: None,
+            tags: Vec::new(),
         }
     }
 }
@@ -235,6 +269,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
             Command::Models(args) => (args.format, models(args.provider_args()).await),
+            Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
             Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
             Command::Speak(args) => (args.provider_format(), audio_cmd::speak(*args).await),
@@ -344,6 +379,29 @@ fn provider(args: &ProviderArgs) -> genai_core::Result<Cloudflare> {
     if let Some(a) = &args.account_id {
         b = b.account_id(a);
     }
+    if let Some(id) = &args.gateway {
+        b = match &args.gateway_base_url {
+            Some(url) => b.ai_gateway_at(url, id),
+            None => b.ai_gateway(id),
+        };
+    }
+    if let Some(ttl) = args.gateway_cache_ttl {
+        b = b.gateway_cache_ttl(Duration::from_secs(ttl));
+    }
+    if args.gateway_skip_cache {
+        b = b.gateway_skip_cache(true);
+    }
+    if let Some(meta) = &args.gateway_metadata {
+        let Ok(Value::Object(map)) = serde_json::from_str::<Value>(meta) else {
+            return Err(Error::invalid_request(
+                "--gateway-metadata must be a JSON object, e.g. {\"user\":\"u-42\"}",
+            ));
+        };
+        b = b.gateway_metadata(map);
+    }
+    if !args.tags.is_empty() {
+        b = b.tags(args.tags.iter().cloned());
+    }
     if let Some(n) = args.max_retries {
         b = b.max_retries(n);
     }
@@ -435,7 +493,10 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
 
 async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     let req = build_request(&args)?;
-    let client = provider(&args.provider)?;
+    let mut client = provider(&args.provider)?;
+    if let Some(key) = &args.session_affinity {
+        client = client.with_session_affinity(key)?;
+    }
     let format = args.provider.format;
     let reply = if args.stream {
         let mut stream = client.gen_stream(&req).await?;

@@ -1,0 +1,720 @@
+//! The asynchronous batch queue (`?queueRequest=true`): submit `{"requests":[...]}`, poll with
+//! `{"request_id"}`, read `responses` (out of order, chat results nested twice) through the
+//! same decoding as the synchronous calls.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use genai_core::http::Deadline;
+use genai_core::text::excerpt;
+use genai_core::{
+    async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
+    BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
+    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Pooling, Provider, Result,
+    Translation, TranslationCapabilities,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::finish_error;
+use crate::client::decode_reply;
+use crate::config::normalize_model;
+use crate::errors::{self, PROVIDER};
+use crate::family::Family;
+use crate::provider::WorkersAi;
+use crate::transport::{decode_envelope, Body, Transport};
+use crate::wire::WireError;
+
+/// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
+/// proxy's own accounting.
+pub const MAX_QUEUE_PAYLOAD: usize = 10_000_000;
+
+/// The most texts one embedding request takes.
+const MAX_EMBED_INPUTS: usize = 100;
+
+/// Models whose catalog entry has `async_queue: "true"`, used while the catalog has not been
+/// read.
+const QUEUE_MODELS: &[&str] = &[
+    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+    "@cf/qwen/qwen3-30b-a3b-fp8",
+    "@cf/baai/bge-small-en-v1.5",
+    "@cf/baai/bge-base-en-v1.5",
+    "@cf/baai/bge-large-en-v1.5",
+    "@cf/baai/bge-m3",
+    "@cf/meta/m2m100-1.2b",
+    "@cf/deepgram/aura-1",
+    "@cf/deepgram/nova-3",
+    "@cf/pipecat-ai/smart-turn-v2",
+];
+
+/// Whether the built-in list says `model` takes the queue.
+pub(crate) fn builtin_queue(model: &str) -> bool {
+    let id = model.trim().trim_start_matches('/').to_ascii_lowercase();
+    QUEUE_MODELS.contains(&id.as_str())
+}
+
+/// A Workers AI model run through the asynchronous batch queue; see [`BatchModel`].
+///
+/// ```
+/// use genai_cloudflare::Cloudflare;
+/// use genai_core::{BatchItem, BatchModel, ChatRequest, ErrorKind, Provider};
+/// let provider = Cloudflare::builder()
+///     .account_id("0123456789abcdef0123456789abcdef")
+///     .api_token("my-token")
+///     .build_provider()
+///     .unwrap();
+/// let batch = provider.batch("@cf/meta/llama-3.3-70b-instruct-fp8-fast").unwrap();
+/// let items = vec![BatchItem::chat(ChatRequest::new().user("Say hello.")); 3];
+/// assert_eq!(batch.plan(&items).unwrap(), vec![0..3]);
+/// // A model without the queue is refused before any request.
+/// let err = provider.batch_model("@cf/meta/llama-3.2-1b-instruct").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unsupported);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CloudflareBatch {
+    transport: Arc<Transport>,
+    model: String,
+    kind: ModelKind,
+    family: Family,
+    chat: ModelCapabilities,
+    max_items: Option<usize>,
+    max_payload: usize,
+    poll: PollPolicy,
+}
+
+impl WorkersAi {
+    /// `model` run through the asynchronous batch queue, as the concrete type. A model whose
+    /// catalog entry (or, before the catalog is read, the built-in list) has no `async_queue`,
+    /// or whose kind this library cannot batch yet, is refused with
+    /// [`ErrorKind::Unsupported`] before any request.
+    pub fn batch(&self, model: &str) -> Result<CloudflareBatch> {
+        let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
+        let refuse = |msg: String| Error::unsupported(msg).with_provider(PROVIDER);
+        if !self.takes_queue(&model) {
+            return Err(refuse(format!(
+                "`{model}` does not take the async batch queue (its catalog entry has no \
+                 `async_queue`); run its requests one by one instead"
+            )));
+        }
+        let kind = self.kind_of(&model);
+        if !matches!(
+            kind,
+            ModelKind::Chat | ModelKind::Embedding | ModelKind::Translation
+        ) {
+            return Err(refuse(format!(
+                "`{model}` is a {} model ({}); batches of this kind are not supported yet \
+                 (chat, embedding and translation models are)",
+                kind.as_str().replace('_', " "),
+                kind.task_name()
+            )));
+        }
+        let family = Family::of(&model);
+        Ok(CloudflareBatch {
+            chat: family.capabilities(&model),
+            family,
+            kind,
+            model,
+            transport: self.transport.clone(),
+            max_items: None,
+            max_payload: MAX_QUEUE_PAYLOAD,
+            poll: PollPolicy::default(),
+        })
+    }
+}
+
+impl CloudflareBatch {
+    /// Caps the items of one submission (default: only the payload limit splits).
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n.max(1));
+        self
+    }
+
+    /// Lowers the payload limit of one submission (it cannot be raised above
+    /// [`MAX_QUEUE_PAYLOAD`]).
+    pub fn max_payload_bytes(mut self, n: usize) -> Self {
+        self.max_payload = n.clamp(64, MAX_QUEUE_PAYLOAD);
+        self
+    }
+
+    /// Sets how [`results`](BatchModel::results) polls.
+    pub fn poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.poll = policy;
+        self
+    }
+
+    fn queue_url(&self) -> String {
+        self.transport
+            .run_url_with(&self.model, "queueRequest=true")
+    }
+
+    /// Checks one item the way its synchronous call would.
+    fn check(&self, item: &BatchItem) -> Result<()> {
+        if !self.transport.check_capabilities {
+            return item.request.validate();
+        }
+        BatchModel::capabilities(self).check(item)?;
+        match &item.request {
+            BatchRequest::Chat(req) => self.chat.check(Mode::Sync, req),
+            BatchRequest::Embed(req) if req.inputs.len() > MAX_EMBED_INPUTS => {
+                Err(Error::invalid_request(format!(
+                    "an embedding request of a batch takes at most {MAX_EMBED_INPUTS} texts, \
+                     this one has {}",
+                    req.inputs.len()
+                )))
+            }
+            BatchRequest::Translate(req) if self.model.contains("m2m100") => {
+                TranslationCapabilities::new(super::text::M2M100_LANGUAGES).check(req)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The JSON of one item as the queue takes it: the model's normal input, plus the
+    /// caller's reference.
+    fn encode(&self, item: &BatchItem) -> Result<Vec<u8>> {
+        let mut body = match &item.request {
+            BatchRequest::Chat(req) => {
+                to_object(&crate::wire::RunBody::new(self.family, req, false))?
+            }
+            BatchRequest::Embed(req) => embed_body(req),
+            BatchRequest::Translate(req) => {
+                let mut m = Map::new();
+                m.insert("text".into(), Value::from(req.text.as_str()));
+                m.insert("target_lang".into(), Value::from(req.target_lang.as_str()));
+                if let Some(src) = &req.source_lang {
+                    m.insert("source_lang".into(), Value::from(src.as_str()));
+                }
+                m
+            }
+            other => return Err(unbatchable(other)),
+        };
+        if let Some(r) = &item.external_reference {
+            body.insert("external_reference".into(), Value::from(r.as_str()));
+        }
+        serde_json::to_vec(&body)
+            .map_err(|e| Error::invalid_request("the request could not be encoded").with_source(e))
+    }
+
+    fn encode_all(&self, items: &[BatchItem]) -> Result<Vec<Vec<u8>>> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                self.check(item)
+                    .and_then(|()| self.encode(item))
+                    .map_err(|e| {
+                        Error::new(e.kind(), format!("batch item {}: {}", i + 1, e.message()))
+                    })
+            })
+            .collect()
+    }
+
+    async fn submit_call(&self, items: &[BatchItem], offset: usize) -> Result<BatchJob> {
+        if items.is_empty() {
+            return Err(Error::invalid_request("a batch needs at least one request"));
+        }
+        let encoded = self.encode_all(items)?;
+        let size = OVERHEAD + encoded.iter().map(Vec::len).sum::<usize>() + encoded.len() - 1;
+        if size > self.max_payload {
+            return Err(Error::invalid_request(format!(
+                "these {} requests make a {size} byte submission, over the {} byte limit; \
+                 split them (see `plan`)",
+                items.len(),
+                self.max_payload
+            )));
+        }
+        let mut bytes = Vec::with_capacity(size);
+        bytes.extend_from_slice(b"{\"requests\":[");
+        for (i, e) in encoded.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(e);
+        }
+        bytes.extend_from_slice(b"]}");
+        let body = Body::json_bytes(Bytes::from(bytes));
+        let deadline = Deadline::after(self.transport.options.timeout);
+        // A retry after a 5xx or a dropped connection could queue the same requests twice
+        // (the queue has no idempotency key): only refusals (429, capacity) are retried.
+        let policy = self.transport.options.retry;
+        let mut attempt = 0;
+        let out: Submitted = loop {
+            match self
+                .transport
+                .post_once(&self.queue_url(), &body, &deadline)
+                .await
+            {
+                Ok((status, bytes)) => break decode_envelope(status, &bytes)?,
+                Err(e) if e.kind() == ErrorKind::RateLimited || e.code() == Some(3040) => {
+                    match policy.delay_for(&e, attempt) {
+                        Some(d) if deadline.remaining().is_none_or(|left| left > d) => {
+                            tokio::time::sleep(d).await;
+                            attempt += 1;
+                        }
+                        _ => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if out.request_id.trim().is_empty() {
+            return Err(Error::protocol(
+                "the queue's reply has an empty `request_id`",
+            ));
+        }
+        Ok(BatchJob::new(
+            out.request_id,
+            &self.model,
+            offset,
+            items.len(),
+        ))
+    }
+
+    async fn status_call(&self, job: &BatchJob, items: &[BatchItem]) -> Result<BatchStatus> {
+        if items.len() != job.len {
+            return Err(Error::invalid_request(format!(
+                "job {} holds {} items, {} were given to read its results",
+                job.request_id,
+                job.len,
+                items.len()
+            )));
+        }
+        let body = Body::json(&serde_json::json!({ "request_id": job.request_id }))?;
+        let deadline = Deadline::after(self.transport.options.timeout);
+        let resp = self
+            .transport
+            .post(&self.queue_url(), &body, "application/json", &deadline)
+            .await?;
+        let status = resp.status().as_u16();
+        let bytes = self.transport.read(resp, &deadline).await?;
+        let poll: Poll = decode_envelope(status, &bytes)?;
+        match poll {
+            Poll {
+                responses: Some(responses),
+                ..
+            } => self
+                .decode_responses(job, items, responses)
+                .map(BatchStatus::Done),
+            Poll {
+                status: Some(s), ..
+            } if s == "queued" => Ok(BatchStatus::Queued),
+            Poll {
+                status: Some(s), ..
+            } if s == "running" => Ok(BatchStatus::Running),
+            Poll { status, .. } => Err(Error::protocol(format!(
+                "the queue's reply has no `responses` and an unknown status {status:?}"
+            ))),
+        }
+    }
+
+    /// One result per item, in item order; a response for no item, or two for one, makes the
+    /// whole reply a protocol error.
+    fn decode_responses(
+        &self,
+        job: &BatchJob,
+        items: &[BatchItem],
+        responses: Vec<QueueResponse>,
+    ) -> Result<Vec<BatchResult>> {
+        let mut slots: Vec<Option<BatchResult>> = (0..items.len()).map(|_| None).collect();
+        for r in responses {
+            let Some(item) = items.get(r.id) else {
+                return Err(Error::protocol(format!(
+                    "the queue answered for request {} of a job of {}",
+                    r.id,
+                    items.len()
+                )));
+            };
+            if slots[r.id].is_some() {
+                return Err(Error::protocol(format!(
+                    "the queue answered twice for request {}",
+                    r.id
+                )));
+            }
+            let sent = item.external_reference.clone();
+            let outcome = match (&sent, &r.external_reference) {
+                (Some(s), Some(got)) if s != got => Err(Error::protocol(format!(
+                    "the queue returned reference `{got}` for the request sent with `{s}`"
+                ))),
+                _ if r.success == Some(false) => Err(item_error(&r.result)),
+                _ => self.decode_item(&item.request, r.result),
+            };
+            let outcome = outcome.map_err(|e| finish_error(&self.transport, e, "batch"));
+            slots[r.id] = Some(BatchResult::new(
+                job.offset + r.id,
+                r.external_reference.or(sent),
+                outcome,
+            ));
+        }
+        Ok(slots
+            .into_iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                slot.unwrap_or_else(|| {
+                    BatchResult::new(
+                        job.offset + i,
+                        items[i].external_reference.clone(),
+                        Err(finish_error(
+                            &self.transport,
+                            Error::protocol("the queue's reply has no result for this request"),
+                            "batch",
+                        )),
+                    )
+                })
+            })
+            .collect())
+    }
+
+    /// Decodes one item's result like the synchronous reply of its kind.
+    fn decode_item(&self, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
+        match req {
+            BatchRequest::Chat(req) => decode_chat(self.family, req, result).map(BatchOutput::Chat),
+            BatchRequest::Embed(req) => {
+                decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
+            }
+            BatchRequest::Translate(_) => {
+                #[derive(Deserialize)]
+                struct Out {
+                    translated_text: String,
+                }
+                let out: Out = from_result(unnest(result, "translated_text"))?;
+                Ok(BatchOutput::Translation(Translation::new(
+                    out.translated_text,
+                )))
+            }
+            other => Err(unbatchable(other)),
+        }
+    }
+}
+
+/// A request of a kind this model's batches cannot take.
+fn unbatchable(req: &BatchRequest) -> Error {
+    Error::unsupported(format!(
+        "batches of {} requests are not supported by Workers AI in this library",
+        req.kind().as_str().replace('_', " ")
+    ))
+}
+
+/// `{"requests":[` and `]}`.
+const OVERHEAD: usize = 15;
+
+fn to_object(value: &impl serde::Serialize) -> Result<Map<String, Value>> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Error::invalid_request("the request is not a JSON object")),
+        Err(e) => Err(Error::invalid_request("the request could not be encoded").with_source(e)),
+    }
+}
+
+/// The embeddings wire body: `{"text": [...], "pooling"}` (the same as the synchronous call's).
+fn embed_body(req: &EmbedRequest) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "text".into(),
+        Value::from(req.inputs.iter().map(String::as_str).collect::<Vec<_>>()),
+    );
+    if let Some(p) = req.pooling {
+        m.insert("pooling".into(), Value::from(p.as_str()));
+    }
+    m
+}
+
+/// A result the queue nested one level deeper (`{"result": {...}}`) is unwrapped unless it
+/// already has the `key` its kind answers with.
+fn unnest(result: Value, key: &str) -> Value {
+    match result {
+        Value::Object(mut m) if !m.contains_key(key) && m.contains_key("result") => {
+            m.remove("result").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+fn from_result<T: serde::de::DeserializeOwned>(result: Value) -> Result<T> {
+    let quote = excerpt(&result.to_string(), 200);
+    serde_json::from_value(result).map_err(|e| {
+        Error::protocol(format!(
+            "a batch result does not have the expected shape ({e}): {quote}"
+        ))
+    })
+}
+
+/// A chat result goes through the synchronous decoder: nested twice, it is an envelope
+/// already; once, it is wrapped into one.
+fn decode_chat(
+    family: Family,
+    req: &ChatRequest,
+    result: Value,
+) -> Result<genai_core::ChatResponse> {
+    let envelope = match result {
+        Value::Object(m) if m.contains_key("result") => Value::Object(m),
+        other => serde_json::json!({ "result": other }),
+    };
+    let bytes = serde_json::to_vec(&envelope)
+        .map_err(|e| Error::protocol("a batch result could not be re-encoded").with_source(e))?;
+    decode_reply(family, req, 200, &bytes)
+}
+
+/// Embeddings as the synchronous call reads them: `{"shape", "data", "pooling"}`, one vector per
+/// input.
+fn decode_embeddings(req: &EmbedRequest, result: Value) -> Result<Embeddings> {
+    #[derive(Deserialize)]
+    struct Out {
+        data: Vec<Vec<f32>>,
+        #[serde(default)]
+        pooling: Option<String>,
+    }
+    let out: Out = from_result(result)?;
+    if out.data.len() != req.inputs.len() {
+        return Err(Error::protocol(format!(
+            "{} vectors came back for {} texts",
+            out.data.len(),
+            req.inputs.len()
+        )));
+    }
+    let mut e = Embeddings::new(out.data)?;
+    e.pooling = match out.pooling.as_deref() {
+        Some("mean") => Some(Pooling::Mean),
+        Some("cls") => Some(Pooling::Cls),
+        _ => None,
+    };
+    Ok(e)
+}
+
+/// The error of an item the queue reports as failed. Its shape is not documented: an
+/// `errors` list is mapped like any Workers AI error, a bare message kept as is.
+fn item_error(result: &Value) -> Error {
+    let errs: Option<Vec<WireError>> = result
+        .get("errors")
+        .and_then(|e| serde_json::from_value(e.clone()).ok())
+        .filter(|e: &Vec<WireError>| !e.is_empty());
+    if let Some(errs) = errs {
+        return errors::from_codes(400, &errs);
+    }
+    let message = match result {
+        Value::String(s) => s.clone(),
+        other => other
+            .get("error")
+            .or_else(|| other.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                format!(
+                    "the queue reports this request failed: {}",
+                    excerpt(&other.to_string(), 200)
+                )
+            }),
+    };
+    Error::new(ErrorKind::InvalidRequest, message)
+}
+
+#[derive(Deserialize)]
+struct Submitted {
+    request_id: String,
+}
+
+#[derive(Deserialize)]
+struct Poll {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    responses: Option<Vec<QueueResponse>>,
+}
+
+#[derive(Deserialize)]
+struct QueueResponse {
+    id: usize,
+    #[serde(default)]
+    result: Value,
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    external_reference: Option<String>,
+}
+
+#[async_trait]
+impl BatchModel for CloudflareBatch {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> BatchCapabilities {
+        let mut caps = BatchCapabilities::new(self.kind, self.max_payload);
+        caps.max_items = self.max_items;
+        caps
+    }
+
+    fn plan(&self, items: &[BatchItem]) -> Result<Vec<Range<usize>>> {
+        let sizes: Vec<usize> = self
+            .encode_all(items)
+            .map_err(|e| finish_error(&self.transport, e, "batch"))?
+            .iter()
+            .map(Vec::len)
+            .collect();
+        plan_chunks(&sizes, OVERHEAD, self.max_payload, self.max_items)
+            .map_err(|e| finish_error(&self.transport, e, "batch"))
+    }
+
+    async fn submit(&self, items: &[BatchItem], offset: usize) -> Result<BatchJob> {
+        self.submit_call(items, offset)
+            .await
+            .map_err(|e| finish_error(&self.transport, e, "batch"))
+    }
+
+    async fn status(&self, job: &BatchJob, items: &[BatchItem]) -> Result<BatchStatus> {
+        self.status_call(job, items)
+            .await
+            .map_err(|e| finish_error(&self.transport, e, "batch"))
+    }
+
+    fn poll_policy(&self) -> PollPolicy {
+        self.poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CloudflareBuilder;
+    use genai_core::{ChatRequest, EmbedRequest, TranslateRequest};
+
+    fn provider() -> WorkersAi {
+        CloudflareBuilder::new()
+            .account_id("0123456789abcdef0123456789abcdef")
+            .api_token("t")
+            .with_base_url("http://127.0.0.1:9/client/v4")
+            .build_provider()
+            .unwrap()
+    }
+
+    #[test]
+    fn only_queue_models_of_known_kinds_are_handed_out() {
+        let p = provider();
+        assert!(p.batch("@cf/meta/llama-3.3-70b-instruct-fp8-fast").is_ok());
+        assert!(p.batch("@cf/baai/bge-base-en-v1.5").is_ok());
+        assert!(p.batch("@cf/meta/m2m100-1.2b").is_ok());
+        for refused in ["@cf/meta/llama-3.2-1b-instruct", "@cf/deepgram/aura-1"] {
+            let e = p.batch(refused).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Unsupported, "{refused}");
+        }
+    }
+
+    #[test]
+    fn items_are_checked_and_split_under_the_limit() {
+        let p = provider();
+        let b = p.batch("@cf/baai/bge-base-en-v1.5").unwrap();
+        let chat = BatchItem::chat(ChatRequest::new().user("hi"));
+        assert_eq!(b.plan(&[chat]).unwrap_err().kind(), ErrorKind::Unsupported);
+        let many = BatchItem::embed(EmbedRequest::new(vec!["x"; 101]));
+        assert_eq!(
+            b.plan(&[many]).unwrap_err().kind(),
+            ErrorKind::InvalidRequest
+        );
+        let b = b.max_payload_bytes(200);
+        let items: Vec<BatchItem> = (0..10)
+            .map(|i| BatchItem::embed(EmbedRequest::new([format!("text number {i}")])))
+            .collect();
+        let plan = b.plan(&items).unwrap();
+        assert!(plan.len() > 1);
+        assert_eq!(plan.first().unwrap().start, 0);
+        assert_eq!(plan.last().unwrap().end, 10);
+        for r in &plan {
+            let size = OVERHEAD
+                + items[r.clone()]
+                    .iter()
+                    .map(|i| b.encode(i).unwrap().len() + 1)
+                    .sum::<usize>()
+                - 1;
+            assert!(size <= 200, "{size}");
+        }
+        let t = p.batch("@cf/meta/m2m100-1.2b").unwrap();
+        let bad = BatchItem::translate(TranslateRequest::new("Hello", "xx"));
+        assert!(t.plan(&[bad]).is_err());
+    }
+
+    #[test]
+    fn results_are_reordered_nested_chat_unwrapped_and_failures_kept_per_item() {
+        let p = provider();
+        let b = p.batch("@cf/meta/llama-3.3-70b-instruct-fp8-fast").unwrap();
+        let items: Vec<BatchItem> = (0..3)
+            .map(|i| {
+                BatchItem::chat(ChatRequest::new().user(format!("q{i}"))).reference(format!("r{i}"))
+            })
+            .collect();
+        let job = BatchJob::new("id", &b.model, 10, 3);
+        let responses: Vec<QueueResponse> = serde_json::from_value(serde_json::json!([
+            {"id": 2, "result": {"result": {"response": "two", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}}, "success": true, "external_reference": "r2"},
+            {"id": 0, "result": {"response": "zero"}, "success": true, "external_reference": "r0"},
+            {"id": 1, "result": {"errors": [{"code": 5006, "message": "bad input"}]}, "success": false, "external_reference": "r1"}
+        ]))
+        .unwrap();
+        let out = b.decode_responses(&job, &items, responses).unwrap();
+        assert_eq!(
+            out.iter().map(|r| r.index).collect::<Vec<_>>(),
+            [10, 11, 12]
+        );
+        let mut out = out.into_iter();
+        let zero = out.next().unwrap();
+        assert_eq!(zero.external_reference.as_deref(), Some("r0"));
+        assert_eq!(zero.outcome.unwrap().into_chat().unwrap().text, "zero");
+        let one = out.next().unwrap().outcome.unwrap_err();
+        assert_eq!(
+            (one.kind(), one.code()),
+            (ErrorKind::InvalidRequest, Some(5006))
+        );
+        let two = out.next().unwrap().outcome.unwrap().into_chat().unwrap();
+        assert_eq!(
+            (two.text.as_str(), two.usage.total_tokens),
+            ("two", Some(3))
+        );
+        // A response for no item, or twice for one, is a protocol error for the whole reply.
+        let dup: Vec<QueueResponse> = serde_json::from_value(serde_json::json!([
+            {"id": 0, "result": {"response": "a"}}, {"id": 0, "result": {"response": "b"}}
+        ]))
+        .unwrap();
+        let e = b.decode_responses(&job, &items, dup).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        // A missing one is a per-item protocol error.
+        let missing: Vec<QueueResponse> =
+            serde_json::from_value(serde_json::json!([{"id": 0, "result": {"response": "a"}}]))
+                .unwrap();
+        let out = b.decode_responses(&job, &items, missing).unwrap();
+        assert_eq!(
+            out[2].outcome.as_ref().unwrap_err().kind(),
+            ErrorKind::Protocol
+        );
+    }
+
+    #[test]
+    fn embeddings_and_translations_decode_like_their_sync_replies() {
+        let p = provider();
+        let b = p.batch("@cf/baai/bge-base-en-v1.5").unwrap();
+        let req = BatchRequest::Embed(EmbedRequest::new(["a", "b"]));
+        let ok = b
+            .decode_item(&req, serde_json::json!({"shape": [2, 2], "data": [[1.0, 0.0], [0.0, 1.0]], "pooling": "cls"}))
+            .unwrap()
+            .into_embeddings()
+            .unwrap();
+        assert_eq!((ok.dimensions, ok.pooling), (2, Some(Pooling::Cls)));
+        let short = b.decode_item(
+            &req,
+            serde_json::json!({"shape": [1, 2], "data": [[1.0, 0.0]]}),
+        );
+        assert_eq!(short.unwrap_err().kind(), ErrorKind::Protocol);
+        let t = p.batch("@cf/meta/m2m100-1.2b").unwrap();
+        let req = BatchRequest::Translate(TranslateRequest::new("Hello", "fr"));
+        let out = t
+            .decode_item(
+                &req,
+                serde_json::json!({"result": {"translated_text": "Bonjour"}}),
+            )
+            .unwrap()
+            .into_translation()
+            .unwrap();
+        assert_eq!(out.text, "Bonjour");
+    }
+}

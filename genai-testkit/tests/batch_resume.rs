@@ -1,0 +1,176 @@
+//! `genai batch` killed with SIGKILL at random moments and run again, through the emulator's
+//! queue (with failing polls): every result is in the output exactly once, in input order, and
+//! the service saw one submission per chunk plus at most one per kill.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
+use serde_json::Value;
+
+const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+const MODEL: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+
+fn genai(emulator: &Emulator, dir: &Path, chunk: usize) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
+    cmd.args([
+        "batch",
+        "--base-url",
+        &emulator.base_url(),
+        "--format",
+        "json",
+    ])
+    .args(["--model", MODEL, "--chunk-size", &chunk.to_string()])
+    .arg("--input")
+    .arg(dir.join("in.jsonl"))
+    .arg("--out")
+    .arg(dir.join("out.jsonl"))
+    .arg("--state")
+    .arg(dir.join("state.json"))
+    .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    .env("CLOUDFLARE_API_TOKEN", DEFAULT_TOKEN)
+    .env_remove("CLOUDFLARE_API_KEY")
+    .env_remove("GENAI_MODEL")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    cmd
+}
+
+/// A small xorshift, seeded from the clock: each run kills at other moments.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+struct Figures {
+    submissions: usize,
+    polls: usize,
+    chunks: usize,
+}
+
+fn killed_and_resumed(n: usize, chunk: usize, kills: usize) -> Figures {
+    let emulator = Emulator::start(
+        EmulatorConfig::default()
+            .queue_timing(Duration::from_millis(40), Duration::from_millis(150))
+            .queue_poll_fault(5, Fault::ServerError(503)),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("genai-batch-resume-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input: String = (0..n)
+        .map(|i| format!("{{\"id\":\"q{i}\",\"prompt\":\"Say the number {i}.\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("in.jsonl"), input).unwrap();
+
+    // How long an uninterrupted run takes here, to kill within it.
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut rng = Rng(seed);
+    // Long enough to land in every phase (planning, submitting, polling, writing) of a run.
+    let mut window = Duration::from_millis(300 + n as u64 / 2);
+    for k in 0..kills {
+        let mut child = genai(&emulator, &dir, chunk).spawn().unwrap();
+        let at = Duration::from_millis(rng.below(window.as_millis() as u64));
+        let started = Instant::now();
+        std::thread::sleep(at);
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            child.kill().unwrap();
+        }
+        child.wait().unwrap();
+        if finished {
+            // It ended before the kill: aim earlier next time (the state is complete, so the
+            // next runs only confirm it).
+            window = started.elapsed().max(Duration::from_millis(50));
+        }
+        let state: Value = std::fs::read(dir.join("state.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        let count = |s: &str| {
+            state["chunks"]
+                .as_array()
+                .map_or(0, |c| c.iter().filter(|c| c["state"] == s).count())
+        };
+        eprintln!(
+            "kill {}: after {} ms (finished: {finished}); chunks submitting {}, submitted {}, written {}",
+            k + 1,
+            at.as_millis(),
+            count("submitting"),
+            count("submitted"),
+            count("written")
+        );
+    }
+    let status = genai(&emulator, &dir, chunk).status().unwrap();
+    assert!(status.success(), "the last run failed: {status}");
+
+    let text = std::fs::read_to_string(dir.join("out.jsonl")).unwrap();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), n, "one line per input");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["index"], i, "in input order, each once");
+        assert_eq!(row["id"], format!("q{i}"));
+        assert!(row["result"]["text"].is_string(), "line {i}: {row}");
+    }
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    let chunks = state["chunks"].as_array().unwrap().len();
+    let requests = emulator.requests();
+    let submissions = requests
+        .iter()
+        .filter(|r| r.body.get("requests").is_some())
+        .count();
+    let polls = requests
+        .iter()
+        .filter(|r| r.body.get("request_id").is_some())
+        .count();
+    assert!(
+        submissions <= chunks + kills,
+        "{submissions} submissions for {chunks} chunks and {kills} kills"
+    );
+    assert_eq!(
+        requests.len(),
+        submissions + polls,
+        "nothing but submissions and polls"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Figures {
+        submissions,
+        polls,
+        chunks,
+    }
+}
+
+#[test]
+fn killed_five_times_every_result_is_written_once() {
+    let f = killed_and_resumed(600, 100, 5);
+    assert_eq!(f.chunks, 6);
+}
+
+/// The figure of the note: 10,000 requests, ten kills. `cargo test -p genai-testkit --test
+/// batch_resume -- --ignored --nocapture`.
+#[test]
+#[ignore = "10,000 requests: run on demand"]
+fn ten_thousand_requests_killed_ten_times() {
+    let f = killed_and_resumed(10_000, 500, 10);
+    println!(
+        "10000 requests: {} chunks, {} submissions, {} polls, {} requests in all",
+        f.chunks,
+        f.submissions,
+        f.polls,
+        f.submissions + f.polls
+    );
+}
