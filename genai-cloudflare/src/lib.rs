@@ -55,4 +55,7 @@ pub use client::Cloudflare;
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use family::Family;
 pub use provider::WorkersAi;
-pub use tasks::{CloudflareSummarizer, CloudflareTranslator};
+pub use tasks::{
+    CloudflareClassifier, CloudflareEmbedder, CloudflareReranker, CloudflareSummarizer,
+    CloudflareTranslator,
+};

@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, ModelInfo, ModelKind, Provider, ProviderGen, Result,
-    SummarizationModel, TranslationModel,
+    async_trait, wrong_kind, ClassificationModel, EmbeddingModel, ModelInfo, ModelKind, Provider,
+    ProviderGen, RerankingModel, Result, SummarizationModel, TranslationModel,
 };
 
 use crate::catalog;
@@ -112,6 +112,18 @@ impl Provider for WorkersAi {
 
     fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>> {
         Ok(Arc::new(self.chat(model)?))
+    }
+
+    fn embedding_model(&self, model: &str) -> Result<Arc<dyn EmbeddingModel>> {
+        Ok(Arc::new(self.embedder(model)?))
+    }
+
+    fn reranking_model(&self, model: &str) -> Result<Arc<dyn RerankingModel>> {
+        Ok(Arc::new(self.reranker(model)?))
+    }
+
+    fn classification_model(&self, model: &str) -> Result<Arc<dyn ClassificationModel>> {
+        Ok(Arc::new(self.classifier(model)?))
     }
 
     fn translation_model(&self, model: &str) -> Result<Arc<dyn TranslationModel>> {

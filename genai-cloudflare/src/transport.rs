@@ -26,6 +26,8 @@ pub(crate) struct Transport {
     pub(crate) options: HttpOptions,
     pub(crate) check_capabilities: bool,
     pub(crate) log_content: bool,
+    /// How many embedding calls of one request may be in flight at once.
+    pub(crate) embedding_concurrency: usize,
 }
 
 impl fmt::Debug for Transport {
@@ -60,7 +62,6 @@ impl Body {
 
 impl Body {
     /// Raw bytes of the given media type (an image, a sound), sent as the whole body.
-    #[allow(dead_code)] // used by the media task models
     pub(crate) fn raw(bytes: Bytes, media_type: &str) -> Result<Body> {
         let content_type = HeaderValue::from_str(media_type).map_err(|_| {
             Error::invalid_request(format!("`{media_type}` is not a valid media type"))

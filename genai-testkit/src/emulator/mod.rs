@@ -21,6 +21,7 @@ mod families;
 mod faults;
 mod responder;
 mod server;
+mod tasks;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
