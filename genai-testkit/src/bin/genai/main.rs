@@ -17,6 +17,7 @@ use genai_core::{
 use serde_json::{json, Value};
 
 mod scoreboard_cmd;
+mod tasks_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,6 +40,16 @@ enum Command {
     Scoreboard(scoreboard_cmd::ScoreboardArgs),
     /// Serve the offline Workers AI emulator on a local address.
     Serve(scoreboard_cmd::ServeArgs),
+    /// Embed texts: one vector per input, in input order.
+    Embed(tasks_cmd::EmbedArgs),
+    /// Score documents against a query, best first.
+    Rerank(tasks_cmd::RerankArgs),
+    /// Label a text or an image, best first.
+    Classify(tasks_cmd::ClassifyArgs),
+    /// Translate a text.
+    Translate(tasks_cmd::TranslateArgs),
+    /// Summarise a text.
+    Summarize(tasks_cmd::SummarizeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -128,6 +139,9 @@ struct ChatArgs {
 struct ModelsArgs {
     #[command(flatten)]
     provider: ProviderArgs,
+    /// Only the models of this kind (embedding, reranking, text_classification, translation...).
+    #[arg(long, value_name = "KIND")]
+    task: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -162,9 +176,14 @@ fn main() -> ExitCode {
     let (format, result) = runtime.block_on(async {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
-            Command::Models(args) => (args.provider.format, models(args.provider).await),
+            Command::Models(args) => (args.provider.format, models(args.provider, args.task).await),
             Command::Scoreboard(args) => (Format::Text, scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
+            Command::Embed(args) => (args.format(), tasks_cmd::embed(args).await),
+            Command::Rerank(args) => (args.format(), tasks_cmd::rerank(args).await),
+            Command::Classify(args) => (args.format(), tasks_cmd::classify(args).await),
+            Command::Translate(args) => (args.format(), tasks_cmd::translate(args).await),
+            Command::Summarize(args) => (args.format(), tasks_cmd::summarize(args).await),
         }
     });
     match result {
@@ -360,6 +379,8 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
 async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     let req = build_request(&args)?;
     let client = provider(&args.provider)?;
+    // A model of another kind (an embedding model...) is refused before any request.
+    let client = client.provider().chat(client.model())?;
     let format = args.provider.format;
     let reply = if args.stream {
         let mut stream = client.gen_stream(&req).await?;
@@ -449,9 +470,15 @@ fn reply_json(model: &str, r: &ChatResponse) -> String {
     serde_json::to_string(&line).unwrap_or_default()
 }
 
-async fn models(args: ProviderArgs) -> genai_core::Result<()> {
+async fn models(args: ProviderArgs, task: Option<String>) -> genai_core::Result<()> {
     let client = provider(&args)?;
-    let models = genai_core::Provider::list_models(&client.provider()).await?;
+    if let Some(task) = &task {
+        tasks_cmd::filter_by_task(Vec::new(), task)?; // an unknown kind: refused before any request
+    }
+    let mut models = genai_core::Provider::list_models(&client.provider()).await?;
+    if let Some(task) = &task {
+        models = tasks_cmd::filter_by_task(models, task)?;
+    }
     match args.format {
         Format::Json => {
             let list: Vec<Value> = models
