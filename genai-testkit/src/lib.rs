@@ -64,3 +64,4 @@ pub mod loopback;
 pub mod replay;
 pub mod scenarios;
 pub mod scoreboard;
+pub mod task_scenarios;
