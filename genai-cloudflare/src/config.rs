@@ -61,6 +61,7 @@ pub struct CloudflareBuilder {
     options: HttpOptions,
     check_capabilities: Option<bool>,
     log_content: bool,
+    embedding_concurrency: Option<usize>,
     gateway_options: GatewayOptions,
     tags: Vec<String>,
     session_affinity: Option<String>,
@@ -382,6 +383,13 @@ impl CloudflareBuilder {
         self
     }
 
+    /// How many embedding calls may be in flight at once when a request has more texts than
+    /// one call takes (default 4, at least 1). The vectors keep the input order whatever it is.
+    pub fn embedding_concurrency(mut self, calls: usize) -> Self {
+        self.embedding_concurrency = Some(calls.max(1));
+        self
+    }
+
     /// Whether prompts and replies may appear in `trace`-level logs (default `false`).
     pub fn log_content(mut self, log: bool) -> Self {
         self.log_content = log;
@@ -489,6 +497,7 @@ impl CloudflareBuilder {
             log_content: self.log_content,
             headers,
             run_query,
+            embedding_concurrency: self.embedding_concurrency.unwrap_or(4),
         })
     }
 }

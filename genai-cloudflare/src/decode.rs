@@ -19,6 +19,12 @@ pub const FAMILY_SAMPLES: &[&str] = &[
     "@cf/zai-org/glm-4.7-flash",
 ];
 
+/// Decodes one embedding reply (`/ai/run` of a text embedding model) as the client would: the
+/// vectors, in order.
+pub fn decode_embeddings(status: u16, body: &[u8]) -> Result<Vec<Vec<f32>>> {
+    crate::tasks::decode_embeddings(status, body).map(|chunk| chunk.embeddings)
+}
+
 /// Decodes a complete `/ai/run` JSON body for `model` as the client would.
 pub fn decode_sync(
     model: &str,

@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, BatchModel, ModelInfo, ModelKind, Provider, ProviderGen, Result,
-    SpeechModel, SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
+    async_trait, wrong_kind, BatchModel, ClassificationModel, EmbeddingModel, ModelInfo, ModelKind,
+    Provider, ProviderGen, RerankingModel, Result, SpeechModel, SummarizationModel,
+    TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 use crate::catalog;
@@ -132,6 +133,18 @@ impl Provider for WorkersAi {
 
     fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>> {
         Ok(Arc::new(self.chat(model)?))
+    }
+
+    fn embedding_model(&self, model: &str) -> Result<Arc<dyn EmbeddingModel>> {
+        Ok(Arc::new(self.embedder(model)?))
+    }
+
+    fn reranking_model(&self, model: &str) -> Result<Arc<dyn RerankingModel>> {
+        Ok(Arc::new(self.reranker(model)?))
+    }
+
+    fn classification_model(&self, model: &str) -> Result<Arc<dyn ClassificationModel>> {
+        Ok(Arc::new(self.classifier(model)?))
     }
 
     fn translation_model(&self, model: &str) -> Result<Arc<dyn TranslationModel>> {

@@ -31,6 +31,8 @@ pub(crate) struct Transport {
     pub(crate) headers: reqwest::header::HeaderMap,
     /// Appended to every run URL (`?tags=...`), or empty.
     pub(crate) run_query: String,
+    /// How many embedding calls of one request may be in flight at once.
+    pub(crate) embedding_concurrency: usize,
 }
 
 impl fmt::Debug for Transport {

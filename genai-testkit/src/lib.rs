@@ -98,6 +98,7 @@ pub mod scoreboard;
     allow(dead_code)
 )]
 mod serve;
+pub mod task_scenarios;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -2,6 +2,9 @@
 //! [`Transport`](crate::transport::Transport).
 
 mod batch;
+mod classification;
+mod embedding;
+mod reranking;
 mod speech;
 mod text;
 mod transcription;
@@ -9,6 +12,10 @@ mod turn;
 
 pub(crate) use batch::builtin_queue;
 pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
+pub use classification::CloudflareClassifier;
+pub(crate) use embedding::decode_embeddings;
+pub use embedding::CloudflareEmbedder;
+pub use reranking::CloudflareReranker;
 pub use speech::CloudflareSpeech;
 pub use text::{CloudflareSummarizer, CloudflareTranslator};
 pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};
@@ -39,6 +46,41 @@ pub(crate) async fn run_json<T: DeserializeOwned>(
     tracing::Instrument::instrument(call, span)
         .await
         .map_err(|e| finish_error(transport, e, operation))
+}
+
+/// Runs one task call on `model` with a body already encoded (JSON or raw bytes).
+pub(crate) async fn run_body<T: DeserializeOwned>(
+    transport: &Transport,
+    operation: &'static str,
+    model: &str,
+    body: &Body,
+) -> Result<T> {
+    let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %model, operation);
+    let call = async {
+        let deadline = Deadline::after(transport.options.timeout);
+        transport.run_json(model, body, &deadline).await
+    };
+    tracing::Instrument::instrument(call, span)
+        .await
+        .map_err(|e| finish_error(transport, e, operation))
+}
+
+/// Refuses a text that certainly exceeds a model that reads at most `max_tokens` tokens: every
+/// word is at least one token, so more words than that is over the limit whatever the
+/// tokenizer. `what` names the text (e.g. `input text 3 of 5`).
+pub(crate) fn within_token_limit(
+    text: &str,
+    max_tokens: usize,
+    model: &str,
+    what: &str,
+) -> Result<()> {
+    let words = text.split_whitespace().count();
+    if words > max_tokens {
+        return Err(Error::invalid_request(format!(
+            "{what} has {words} words, so more than the {max_tokens} tokens {model} reads"
+        )));
+    }
+    Ok(())
 }
 
 /// The last touch on every task error: provider, operation, no token.

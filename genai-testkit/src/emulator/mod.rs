@@ -23,6 +23,7 @@ mod faults;
 mod queue;
 mod responder;
 mod server;
+mod tasks;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

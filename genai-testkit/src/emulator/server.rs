@@ -213,6 +213,17 @@ fn run(
             } => error_reply(status, code, &message, json!({})),
         };
     }
+    if let Some(answer) = super::tasks::run(info.task, info.id, body) {
+        return match answer {
+            Ok(result) => Reply::Json {
+                status: 200,
+                body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
+                content_type: "application/json",
+                req_id: true,
+            },
+            Err((status, code, message)) => error_reply(status, code, &message, json!({})),
+        };
+    }
     if info.task != Task::TextGeneration {
         let message = format!(
             "AiError: Bad input: the genai-rs emulator only runs text generation models, not {}",

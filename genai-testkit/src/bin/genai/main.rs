@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 mod audio_cmd;
 mod batch_cmd;
 mod scoreboard_cmd;
+mod tasks_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -63,6 +64,16 @@ enum Command {
     Speak(Box<audio_cmd::SpeakArgs>),
     /// Write down what is said in an audio file.
     Transcribe(Box<audio_cmd::TranscribeArgs>),
+    /// Embed texts: one vector per input, in input order.
+    Embed(tasks_cmd::EmbedArgs),
+    /// Score documents against a query, best first.
+    Rerank(tasks_cmd::RerankArgs),
+    /// Label a text or an image, best first.
+    Classify(tasks_cmd::ClassifyArgs),
+    /// Translate a text.
+    Translate(tasks_cmd::TranslateArgs),
+    /// Summarise a text.
+    Summarize(tasks_cmd::SummarizeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -211,6 +222,9 @@ struct ModelsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Only the models of this kind (embedding, reranking, text_classification, translation...).
+    #[arg(long, value_name = "KIND")]
+    task: Option<String>,
 }
 
 impl ModelsArgs {
@@ -268,7 +282,7 @@ fn main() -> ExitCode {
     let (format, result) = runtime.block_on(async {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
-            Command::Models(args) => (args.format, models(args.provider_args()).await),
+            Command::Models(args) => (args.format, models(args.provider_args(), args.task).await),
             Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
             Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
@@ -276,6 +290,11 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => {
                 (args.provider_format(), audio_cmd::transcribe(*args).await)
             }
+            Command::Embed(args) => (args.format(), tasks_cmd::embed(args).await),
+            Command::Rerank(args) => (args.format(), tasks_cmd::rerank(args).await),
+            Command::Classify(args) => (args.format(), tasks_cmd::classify(args).await),
+            Command::Translate(args) => (args.format(), tasks_cmd::translate(args).await),
+            Command::Summarize(args) => (args.format(), tasks_cmd::summarize(args).await),
         }
     });
     match result {
@@ -493,7 +512,9 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
 
 async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     let req = build_request(&args)?;
-    let mut client = provider(&args.provider)?;
+    let client = provider(&args.provider)?;
+    // A model of another kind (an embedding model...) is refused before any request.
+    let mut client = client.provider().chat(client.model())?;
     if let Some(key) = &args.session_affinity {
         client = client.with_session_affinity(key)?;
     }
@@ -622,9 +643,15 @@ fn reply_json(model: &str, r: &ChatResponse) -> String {
     serde_json::to_string(&line).unwrap_or_default()
 }
 
-async fn models(args: ProviderArgs) -> genai_core::Result<()> {
+async fn models(args: ProviderArgs, task: Option<String>) -> genai_core::Result<()> {
     let client = provider(&args)?;
-    let models = genai_core::Provider::list_models(&client.provider()).await?;
+    if let Some(task) = &task {
+        tasks_cmd::filter_by_task(Vec::new(), task)?; // an unknown kind: refused before any request
+    }
+    let mut models = genai_core::Provider::list_models(&client.provider()).await?;
+    if let Some(task) = &task {
+        models = tasks_cmd::filter_by_task(models, task)?;
+    }
     match args.format {
         Format::Json => {
             let list: Vec<Value> = models

@@ -1,0 +1,440 @@
+//! Embeddings: the `bge-*` models (and any text embedding model of the catalog).
+//!
+//! A request with more texts than one call takes (100) is split into several calls, at most
+//! [`CloudflareBuilder::embedding_concurrency`](crate::CloudflareBuilder::embedding_concurrency)
+//! of them in flight at once, and the vectors are put back in input order. The reply is decoded
+//! straight into the vectors (no intermediate JSON tree).
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::{StreamExt, TryStreamExt};
+
+use genai_core::http::Deadline;
+use genai_core::{
+    async_trait, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Error, ModelKind,
+    Pooling, Result, Support, Usage,
+};
+use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{finish_error, within_token_limit};
+use crate::errors::PROVIDER;
+use crate::provider::WorkersAi;
+use crate::transport::{decode_envelope, Body, Transport};
+
+/// The most texts one Workers AI embedding call takes.
+const MAX_INPUTS_PER_CALL: usize = 100;
+
+/// What this crate knows of an embedding model: vector length, token limit, pooling option.
+#[derive(Debug, Clone, Copy)]
+struct Profile {
+    dimensions: Option<usize>,
+    max_tokens: Option<usize>,
+    pooling: bool,
+}
+
+fn profile(model: &str) -> Profile {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let bge_en = |dimensions| Profile {
+        dimensions: Some(dimensions),
+        // 512 positions, two of them taken by [CLS] and [SEP].
+        max_tokens: Some(510),
+        pooling: true,
+    };
+    match name {
+        "bge-small-en-v1.5" => bge_en(384),
+        "bge-base-en-v1.5" => bge_en(768),
+        "bge-large-en-v1.5" => bge_en(1024),
+        "bge-m3" => Profile {
+            dimensions: Some(1024),
+            max_tokens: Some(8190),
+            pooling: false,
+        },
+        _ => Profile {
+            dimensions: None,
+            max_tokens: None,
+            pooling: false,
+        },
+    }
+}
+
+/// A Workers AI text embedding model, e.g. `@cf/baai/bge-base-en-v1.5`.
+///
+/// ```
+/// use genai_cloudflare::Cloudflare;
+/// use genai_core::EmbeddingModel;
+/// let provider = Cloudflare::builder()
+///     .account_id("0123456789abcdef0123456789abcdef")
+///     .api_token("my-token")
+///     .build_provider()
+///     .unwrap();
+/// let embedder = provider.embedder("@cf/baai/bge-small-en-v1.5").unwrap();
+/// assert_eq!(embedder.capabilities().dimensions, Some(384));
+/// assert_eq!(embedder.capabilities().max_inputs_per_call, Some(100));
+/// ```
+#[derive(Clone)]
+pub struct CloudflareEmbedder {
+    transport: Arc<Transport>,
+    model: String,
+    concurrency: usize,
+}
+
+impl fmt::Debug for CloudflareEmbedder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudflareEmbedder")
+            .field("model", &self.model)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkersAi {
+    /// A text embedding model, as the concrete type.
+    pub fn embedder(&self, model: &str) -> Result<CloudflareEmbedder> {
+        Ok(CloudflareEmbedder {
+            model: self.checked(model, ModelKind::Embedding)?,
+            concurrency: self.transport.embedding_concurrency.max(1),
+            transport: self.transport.clone(),
+        })
+    }
+}
+
+impl CloudflareEmbedder {
+    /// How many calls of one request may be in flight at once (at least 1); the default
+    /// comes from the builder.
+    pub fn concurrency(mut self, calls: usize) -> Self {
+        self.concurrency = calls.max(1);
+        self
+    }
+
+    fn check(&self, req: &EmbedRequest) -> Result<()> {
+        if !self.transport.check_capabilities {
+            return req.validate();
+        }
+        self.capabilities().check(req)?;
+        if let Some(max) = profile(&self.model).max_tokens {
+            let n = req.inputs.len();
+            for (i, text) in req.inputs.iter().enumerate() {
+                within_token_limit(
+                    text,
+                    max,
+                    &self.model,
+                    &format!("input text {} of {n}", i + 1),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn call(&self, texts: &[String], pooling: Option<Pooling>) -> Result<Chunk> {
+        let body = Body::json(&EmbedBody {
+            text: texts,
+            pooling: pooling.map(Pooling::as_str),
+        })?;
+        let deadline = Deadline::after(self.transport.options.timeout);
+        let resp = self
+            .transport
+            .post(
+                &self.transport.run_url(&self.model),
+                &body,
+                "application/json",
+                &deadline,
+            )
+            .await?;
+        let status = resp.status().as_u16();
+        let bytes = self.transport.read(resp, &deadline).await?;
+        let out = decode_embeddings(status, &bytes)?;
+        if out.embeddings.len() != texts.len() {
+            return Err(Error::protocol(format!(
+                "{} texts sent, {} vectors received",
+                texts.len(),
+                out.embeddings.len()
+            ))
+            .with_status(status)
+            .with_provider(PROVIDER));
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Serialize)]
+struct EmbedBody<'a> {
+    text: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pooling: Option<&'static str>,
+}
+
+/// One call's decoded reply.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    /// The vectors, in the order of the call's texts.
+    pub(crate) embeddings: Vec<Vec<f32>>,
+    /// The pooling the service says it used.
+    pub(crate) pooling: Option<Pooling>,
+    /// Token counts, when the service reported them.
+    pub(crate) usage: Usage,
+}
+
+/// The `result` of an embedding reply: `data` (text form) or `response` (bge-m3's contexts
+/// form), decoded straight into vectors.
+#[derive(Deserialize)]
+struct EmbedOut {
+    #[serde(default)]
+    data: Option<Vectors>,
+    #[serde(default)]
+    response: Option<Vectors>,
+    #[serde(default)]
+    pooling: Option<String>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    total_tokens: Option<u64>,
+}
+
+/// The envelope on the happy path, typed all the way down.
+#[derive(Deserialize)]
+struct FastEnvelope {
+    result: Option<EmbedOut>,
+    success: Option<bool>,
+    #[serde(default)]
+    errors: Vec<IgnoredAny>,
+}
+
+/// Decodes one embedding reply (the JSON envelope): the vectors, the pooling and the usage
+/// when reported. A reply that reports failure is the service's error; one without vectors,
+/// or with vectors of different lengths, is a protocol error.
+pub(crate) fn decode_embeddings(status: u16, body: &[u8]) -> Result<Chunk> {
+    let out = match serde_json::from_slice::<FastEnvelope>(body) {
+        Ok(FastEnvelope {
+            result: Some(out),
+            success: Some(true) | None,
+            errors,
+        }) if errors.is_empty() => out,
+        // Anything else (an error envelope, another shape): the general path says what.
+        _ => decode_envelope::<EmbedOut>(status, body)?,
+    };
+    let protocol = |m: &str| {
+        Error::protocol(format!("HTTP {status}: {m}"))
+            .with_status(status)
+            .with_provider(PROVIDER)
+    };
+    let Some(Vectors(embeddings)) = out.data.or(out.response) else {
+        return Err(protocol("the embedding reply has no `data`"));
+    };
+    let dims = embeddings.first().map_or(0, Vec::len);
+    if let Some(i) = embeddings.iter().position(|v| v.len() != dims) {
+        return Err(protocol(&format!(
+            "vector {} has {} dimensions where vector 1 has {dims}",
+            i + 1,
+            embeddings[i].len()
+        )));
+    }
+    let pooling = match out.pooling.as_deref() {
+        Some("mean") => Some(Pooling::Mean),
+        Some("cls") => Some(Pooling::Cls),
+        _ => None,
+    };
+    let usage = out.usage.map_or_else(Usage::default, |u| {
+        Usage::new(u.prompt_tokens, None, u.total_tokens.or(u.prompt_tokens))
+    });
+    Ok(Chunk {
+        embeddings,
+        pooling,
+        usage,
+    })
+}
+
+/// Vectors decoded without an intermediate tree; every vector after the first is allocated
+/// at the first one's length, so no capacity is wasted.
+struct Vectors(Vec<Vec<f32>>);
+
+impl<'de> Deserialize<'de> for Vectors {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_seq(Outer)
+    }
+}
+
+struct Outer;
+
+impl<'de> Visitor<'de> for Outer {
+    type Value = Vectors;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of vectors")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vectors, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_INPUTS_PER_CALL));
+        let mut dims = 0;
+        while let Some(v) = seq.next_element_seed(Inner(dims))? {
+            dims = v.len();
+            out.push(v);
+        }
+        Ok(Vectors(out))
+    }
+}
+
+/// One vector, allocated at the given capacity.
+struct Inner(usize);
+
+impl<'de> DeserializeSeed<'de> for Inner {
+    type Value = Vec<f32>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<f32>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Inner {
+    type Value = Vec<f32>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a vector of numbers")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<f32>, A::Error> {
+        let mut v = Vec::with_capacity(self.0);
+        while let Some(x) = seq.next_element::<f32>()? {
+            v.push(x);
+        }
+        Ok(v)
+    }
+}
+
+#[async_trait]
+impl EmbeddingModel for CloudflareEmbedder {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> EmbeddingCapabilities {
+        let p = profile(&self.model);
+        let mut caps = EmbeddingCapabilities::new(Some(MAX_INPUTS_PER_CALL), p.dimensions);
+        if p.pooling {
+            caps.pooling = Support::Supported;
+        }
+        caps
+    }
+
+    async fn embed(&self, req: &EmbedRequest) -> Result<Embeddings> {
+        self.check(req)
+            .map_err(|e| finish_error(&self.transport, e, "embed"))?;
+        let span = tracing::info_span!(
+            "genai.call",
+            provider = PROVIDER,
+            model = %self.model,
+            operation = "embed",
+            inputs = req.inputs.len()
+        );
+        // At most `concurrency` calls in flight; `buffered` yields them in input order, and
+        // the first failure drops the calls not yet finished (none is sent twice).
+        let calls: Vec<_> = req
+            .inputs
+            .chunks(MAX_INPUTS_PER_CALL)
+            .map(|texts| self.call(texts, req.pooling))
+            .collect();
+        let chunks: Vec<Chunk> = tracing::Instrument::instrument(
+            futures_util::stream::iter(calls)
+                .buffered(self.concurrency)
+                .try_collect(),
+            span,
+        )
+        .await
+        .map_err(|e| finish_error(&self.transport, e, "embed"))?;
+        let mut vectors = Vec::with_capacity(req.inputs.len());
+        let mut pooling = None;
+        let mut usage = Some(Usage::default());
+        for chunk in chunks {
+            pooling = pooling.or(chunk.pooling);
+            usage = match (usage, chunk.usage.is_reported()) {
+                (Some(sum), true) => Some(add(sum, chunk.usage)),
+                _ => None,
+            };
+            vectors.extend(chunk.embeddings);
+        }
+        let mut out = Embeddings::new(vectors)
+            .map_err(|e| finish_error(&self.transport, e.with_provider(PROVIDER), "embed"))?;
+        out.pooling = pooling;
+        // Usage only when every call reported it: a partial sum would be invented.
+        out.usage = usage.unwrap_or_default();
+        Ok(out)
+    }
+}
+
+fn add(a: Usage, b: Usage) -> Usage {
+    let sum = |x: Option<u64>, y: Option<u64>| Some(x.unwrap_or(0) + y?);
+    Usage::new(
+        sum(a.input_tokens, b.input_tokens),
+        None,
+        sum(a.total_tokens, b.total_tokens),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_core::ErrorKind;
+
+    #[test]
+    fn decodes_vectors_pooling_and_no_usage() {
+        let body = br#"{"result":{"shape":[2,3],"data":[[0.1,0.2,0.3],[0.4,0.5,0.6]],"pooling":"cls"},"success":true,"errors":[],"messages":[]}"#;
+        let c = decode_embeddings(200, body).unwrap();
+        assert_eq!(c.embeddings, vec![vec![0.1, 0.2, 0.3], vec![0.4, 0.5, 0.6]]);
+        assert_eq!(c.pooling, Some(Pooling::Cls));
+        assert!(!c.usage.is_reported());
+        let m3 =
+            br#"{"result":{"response":[[1,0],[0,1]],"shape":[2,2]},"success":true,"errors":[]}"#;
+        assert_eq!(decode_embeddings(200, m3).unwrap().embeddings.len(), 2);
+        let with_usage = br#"{"result":{"data":[[1]],"usage":{"prompt_tokens":4}},"success":true}"#;
+        assert_eq!(
+            decode_embeddings(200, with_usage)
+                .unwrap()
+                .usage
+                .input_tokens,
+            Some(4)
+        );
+    }
+
+    #[test]
+    fn malformed_or_failed_replies_are_typed_errors() {
+        let cases: [(&[u8], ErrorKind); 5] = [
+            (br#"{"result":{"data":[[1,2],[3]]},"success":true}"#, ErrorKind::Protocol),
+            (br#"{"result":{"shape":[1,2]},"success":true}"#, ErrorKind::Protocol),
+            (br#"{"result":{"data":[[1,2],[3,4]"#, ErrorKind::Protocol),
+            (br#"{"result":{"data":[["x"]]},"success":true}"#, ErrorKind::Protocol),
+            (
+                br#"{"result":{},"success":false,"errors":[{"code":5006,"message":"AiError: Bad input: too many items"}]}"#,
+                ErrorKind::InvalidRequest,
+            ),
+        ];
+        for (body, kind) in cases {
+            let e = decode_embeddings(400, body).unwrap_err();
+            assert_eq!(e.kind(), kind, "{e}");
+        }
+        let e = decode_embeddings(
+            400,
+            br#"{"result":{},"success":false,"errors":[{"code":5006,"message":"AiError: Bad input: too many items"}]}"#,
+        )
+        .unwrap_err();
+        assert!(e.message().contains("too many items"), "{e}");
+    }
+
+    #[test]
+    fn usage_is_summed_only_when_reported() {
+        let a = Usage::new(Some(3), None, Some(3));
+        let b = Usage::new(Some(4), None, Some(4));
+        assert_eq!(add(a, b).input_tokens, Some(7));
+        assert_eq!(add(Usage::default(), b).input_tokens, Some(4));
+    }
+}

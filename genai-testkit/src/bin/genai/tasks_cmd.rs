@@ -1,0 +1,434 @@
+//! The task commands beyond chat: `embed`, `rerank`, `classify`, `translate`, `summarize`
+//! (docs/cli.md, "Tasks beyond chat"), and the `--task` filter of `genai models`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use genai_cloudflare::WorkersAi;
+use genai_core::{
+    ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Error, Media, ModelInfo,
+    ModelKind, Pooling, RerankRequest, RerankingModel, Result, SummarizationModel,
+    SummarizeRequest, TranslateRequest, TranslationModel, Usage,
+};
+
+use super::{emit_line, provider, Format, ProviderArgs};
+
+/// Default model of `genai embed`.
+pub(crate) const EMBED_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
+/// Default model of `genai rerank`.
+pub(crate) const RERANK_MODEL: &str = "@cf/baai/bge-reranker-base";
+/// Default model of `genai classify` for a text.
+pub(crate) const CLASSIFY_MODEL: &str = "@cf/huggingface/distilbert-sst-2-int8";
+/// Default model of `genai classify --image`.
+pub(crate) const CLASSIFY_IMAGE_MODEL: &str = "@cf/microsoft/resnet-50";
+/// Default model of `genai translate`.
+pub(crate) const TRANSLATE_MODEL: &str = "@cf/meta/m2m100-1.2b";
+/// Default model of `genai summarize`.
+pub(crate) const SUMMARIZE_MODEL: &str = "@cf/facebook/bart-large-cnn";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PoolingArg {
+    Mean,
+    Cls,
+}
+
+/// `genai embed`.
+#[derive(Args, Debug)]
+#[command(after_help = "Default model: @cf/baai/bge-base-en-v1.5")]
+pub(crate) struct EmbedArgs {
+    /// Texts to embed (`-` reads one text from standard input).
+    texts: Vec<String>,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// A file of texts, one per line (after the TEXT arguments).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// How token vectors are pooled (mean and cls vectors are not comparable).
+    #[arg(long, value_enum)]
+    pooling: Option<PoolingArg>,
+}
+
+/// `genai rerank`.
+#[derive(Args, Debug)]
+#[command(after_help = "Default model: @cf/baai/bge-reranker-base")]
+pub(crate) struct RerankArgs {
+    /// Documents to score (`-` reads one from standard input).
+    documents: Vec<String>,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// What the documents are scored against (`-` reads it from standard input).
+    #[arg(long)]
+    query: String,
+    /// A file of documents, one per line (after the DOC arguments).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Keep only the best N.
+    #[arg(long, value_name = "N")]
+    top_k: Option<usize>,
+}
+
+/// `genai classify`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Default model: @cf/huggingface/distilbert-sst-2-int8 (with --image: @cf/microsoft/resnet-50)"
+)]
+pub(crate) struct ClassifyArgs {
+    /// The text to classify (`-` reads standard input).
+    text: Option<String>,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// Classify this image file instead of a text (`-` reads it from standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    image: Option<PathBuf>,
+    /// Keep only the best N labels.
+    #[arg(long, value_name = "N")]
+    top_k: Option<usize>,
+}
+
+/// `genai translate`.
+#[derive(Args, Debug)]
+#[command(after_help = "Default model: @cf/meta/m2m100-1.2b")]
+pub(crate) struct TranslateArgs {
+    /// The text to translate (`-` reads standard input).
+    text: Option<String>,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// The language to translate into (a code: fr, de, ja...).
+    #[arg(long, value_name = "LANG")]
+    to: String,
+    /// The language of the text (default: the model's, English for m2m100).
+    #[arg(long, value_name = "LANG")]
+    from: Option<String>,
+    /// A file holding the text.
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    input: Option<PathBuf>,
+}
+
+/// `genai summarize`.
+#[derive(Args, Debug)]
+#[command(after_help = "Default model: @cf/facebook/bart-large-cnn")]
+pub(crate) struct SummarizeArgs {
+    /// The text to summarise (`-` reads standard input).
+    text: Option<String>,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// A file holding the text.
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    input: Option<PathBuf>,
+    /// The longest summary wanted, in tokens.
+    #[arg(long, value_name = "N")]
+    max_length: Option<u32>,
+}
+
+macro_rules! format_of {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The output format asked for.
+            pub(crate) fn format(&self) -> Format {
+                self.provider.format
+            }
+        }
+    )*};
+}
+format_of!(
+    EmbedArgs,
+    RerankArgs,
+    ClassifyArgs,
+    TranslateArgs,
+    SummarizeArgs
+);
+
+/// The provider and the model id: `--model` (or `GENAI_MODEL`), else the command's default.
+fn workers_ai(args: &ProviderArgs, default: &str) -> Result<(WorkersAi, String)> {
+    let model = args.model.clone().unwrap_or_else(|| default.to_owned());
+    Ok((provider(args)?.provider(), model))
+}
+
+/// Standard input, read once, as UTF-8 text.
+fn stdin_text() -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
+    let text = utf8(bytes, "standard input")?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+fn utf8(bytes: Vec<u8>, what: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        Error::invalid_request(format!(
+            "{what} is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::invalid_request(format!("cannot read the file {}: {e}", path.display()))
+    })
+}
+
+fn file_text(path: &Path) -> Result<String> {
+    utf8(read_file(path)?, &format!("the file {}", path.display()))
+}
+
+/// The argument texts (`-` = standard input, read once) followed by the file's lines. A blank
+/// line inside the file is refused (dropping it would shift every index after it).
+fn gather(args: &[String], input: Option<&Path>) -> Result<Vec<String>> {
+    let mut stdin: Option<String> = None;
+    let mut texts = Vec::with_capacity(args.len());
+    for a in args {
+        if a == "-" {
+            if stdin.is_none() {
+                stdin = Some(stdin_text()?);
+            }
+            texts.push(stdin.clone().unwrap_or_default());
+        } else {
+            texts.push(a.clone());
+        }
+    }
+    if let Some(path) = input {
+        let text = file_text(path)?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() {
+                return Err(Error::invalid_request(format!(
+                    "line {} of {} is blank (one text per line)",
+                    i + 1,
+                    path.display()
+                )));
+            }
+            texts.push(line.to_owned());
+        }
+    }
+    Ok(texts)
+}
+
+/// One text from an argument (`-` = standard input) or a file.
+fn one_text(arg: Option<&str>, input: Option<&Path>, what: &str) -> Result<String> {
+    match (arg, input) {
+        (Some("-"), _) => stdin_text(),
+        (Some(text), _) => Ok(text.to_owned()),
+        (None, Some(path)) => file_text(path),
+        (None, None) => Err(Error::invalid_request(format!(
+            "nothing to {what}: give a TEXT (or `-` for standard input) or --input FILE"
+        ))),
+    }
+}
+
+fn json_line(value: &impl serde::Serialize) {
+    // Plain data with string keys: serialising it cannot fail.
+    emit_line(&serde_json::to_string(value).unwrap_or_default());
+}
+
+#[derive(serde::Serialize)]
+struct EmbedLine<'a> {
+    model: &'a str,
+    dimensions: usize,
+    embeddings: &'a [Vec<f32>],
+    usage: &'a Usage,
+}
+
+pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
+    let (workers, model) = workers_ai(&args.provider, EMBED_MODEL)?;
+    let embedder = workers.embedder(&model)?;
+    let texts = gather(&args.texts, args.input.as_deref())?;
+    let mut req = EmbedRequest::new(texts);
+    if let Some(p) = args.pooling {
+        req = req.pooling(match p {
+            PoolingArg::Mean => Pooling::Mean,
+            PoolingArg::Cls => Pooling::Cls,
+        });
+    }
+    let out = embedder.embed(&req).await?;
+    match args.provider.format {
+        Format::Json => json_line(&EmbedLine {
+            model: embedder.model(),
+            dimensions: out.dimensions,
+            embeddings: &out.embeddings,
+            usage: &out.usage,
+        }),
+        Format::Text => {
+            for v in &out.embeddings {
+                json_line(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct RerankLine<'a> {
+    model: &'a str,
+    results: Vec<ScoreLine>,
+}
+
+#[derive(serde::Serialize)]
+struct ScoreLine {
+    index: usize,
+    score: f32,
+}
+
+pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
+    let (workers, model) = workers_ai(&args.provider, RERANK_MODEL)?;
+    let reranker = workers.reranker(&model)?;
+    let query = if args.query == "-" {
+        stdin_text()?
+    } else {
+        args.query.clone()
+    };
+    let documents = gather(&args.documents, args.input.as_deref())?;
+    let mut req = RerankRequest::new(query, documents);
+    req.top_k = args.top_k;
+    let out = reranker.rerank(&req).await?;
+    match args.provider.format {
+        Format::Json => json_line(&RerankLine {
+            model: reranker.model(),
+            results: out
+                .results
+                .iter()
+                .map(|r| ScoreLine {
+                    index: r.index,
+                    score: r.score,
+                })
+                .collect(),
+        }),
+        Format::Text => {
+            let mut out_lines = std::io::stdout().lock();
+            for r in &out.results {
+                let doc = req.documents.get(r.index).map_or("", String::as_str);
+                let _ = writeln!(out_lines, "{}\t{}\t{}", r.score, r.index, doc);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct ClassifyLine<'a> {
+    model: &'a str,
+    labels: Vec<LabelLine<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct LabelLine<'a> {
+    label: &'a str,
+    score: f32,
+}
+
+pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
+    let default = if args.image.is_some() {
+        CLASSIFY_IMAGE_MODEL
+    } else {
+        CLASSIFY_MODEL
+    };
+    let (workers, model) = workers_ai(&args.provider, default)?;
+    let classifier = workers.classifier(&model)?;
+    let mut req = match &args.image {
+        Some(path) => {
+            let bytes = if path.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| {
+                        Error::invalid_request(format!("cannot read standard input: {e}"))
+                    })?;
+                bytes
+            } else {
+                read_file(path)?
+            };
+            let media = Media::from_bytes(bytes).map_err(|e| {
+                Error::invalid_request(format!("{}: {}", path.display(), e.message()))
+            })?;
+            ClassifyRequest::image(media)
+        }
+        None => ClassifyRequest::text(one_text(args.text.as_deref(), None, "classify")?),
+    };
+    req.top_k = args.top_k;
+    let out = classifier.classify(&req).await?;
+    match args.provider.format {
+        Format::Json => json_line(&ClassifyLine {
+            model: classifier.model(),
+            labels: out
+                .labels
+                .iter()
+                .map(|l| LabelLine {
+                    label: &l.label,
+                    score: l.score,
+                })
+                .collect(),
+        }),
+        Format::Text => {
+            let mut lines = std::io::stdout().lock();
+            for l in &out.labels {
+                let _ = writeln!(lines, "{}\t{}", l.label, l.score);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct TextLine<'a> {
+    model: &'a str,
+    text: &'a str,
+}
+
+fn print_text(format: Format, model: &str, text: &str) {
+    match format {
+        Format::Json => json_line(&TextLine { model, text }),
+        Format::Text => emit_line(text),
+    }
+}
+
+pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
+    let (workers, model) = workers_ai(&args.provider, TRANSLATE_MODEL)?;
+    let translator = workers.translator(&model)?;
+    let text = one_text(args.text.as_deref(), args.input.as_deref(), "translate")?;
+    let mut req = TranslateRequest::new(text, args.to.trim());
+    if let Some(from) = &args.from {
+        req = req.from(from.trim());
+    }
+    let out = translator.translate(&req).await?;
+    print_text(args.provider.format, translator.model(), &out.text);
+    Ok(())
+}
+
+pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
+    let (workers, model) = workers_ai(&args.provider, SUMMARIZE_MODEL)?;
+    let summarizer = workers.summarizer(&model)?;
+    let text = one_text(args.text.as_deref(), args.input.as_deref(), "summarize")?;
+    let mut req = SummarizeRequest::new(text);
+    req.max_length = args.max_length;
+    let out = summarizer.summarize(&req).await?;
+    print_text(args.provider.format, summarizer.model(), &out.text);
+    Ok(())
+}
+
+/// Keeps the models of the kind named by `task` (`embedding`, `reranking`,
+/// `text_classification`, `translation`..., a catalog task name such as `Text Embeddings`,
+/// or a part of one such as `classification`); an unknown name is an error listing the kinds.
+pub(crate) fn filter_by_task(models: Vec<ModelInfo>, task: &str) -> Result<Vec<ModelInfo>> {
+    let norm = |s: &str| s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let q = norm(task);
+    let matches = |kind: ModelKind| {
+        let k = kind.as_str();
+        !q.is_empty()
+            && (k == q
+                || k == q.trim_end_matches('s')
+                || norm(kind.task_name()) == q
+                || (q.len() >= 4 && k.contains(q.as_str())))
+    };
+    if !ModelKind::all().iter().any(|k| matches(*k)) {
+        let kinds: Vec<&str> = ModelKind::all().iter().map(|k| k.as_str()).collect();
+        return Err(Error::invalid_request(format!(
+            "unknown task `{task}` (kinds: {})",
+            kinds.join(", ")
+        )));
+    }
+    Ok(models.into_iter().filter(|m| matches(m.kind)).collect())
+}
