@@ -5,7 +5,7 @@
 use genai_core::http::SseDecoder;
 use genai_core::{ChatRequest, ChatResponse, ModelInfo, ResponseAccumulator, Result, StreamEvent};
 
-use crate::family::Family;
+use crate::family::Traits;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::StreamDecoder;
 
@@ -26,7 +26,7 @@ pub fn decode_sync(
     status: u16,
     body: &[u8],
 ) -> Result<ChatResponse> {
-    crate::client::decode_reply(Family::of(model), req, status, body)
+    crate::client::decode_reply(Traits::of(model), req, status, body)
 }
 
 /// Decodes one page of the model catalog (`/ai/models/search`): the models with their derived
@@ -44,7 +44,7 @@ pub fn decode_stream<'a>(
     mut on_event: impl FnMut(&StreamEvent),
 ) -> Result<ChatResponse> {
     let mut sse = SseDecoder::new(1 << 20);
-    let mut decoder = StreamDecoder::new(Shaper::new(CallContext::new(Family::of(model), req)));
+    let mut decoder = StreamDecoder::new(Shaper::new(CallContext::new(Traits::of(model), req)));
     let mut acc = ResponseAccumulator::default();
     let mut drain = |decoder: &mut StreamDecoder, acc: &mut ResponseAccumulator| {
         while let Some(ev) = decoder.pop() {
@@ -74,6 +74,7 @@ pub fn decode_stream<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::Family;
 
     #[test]
     fn offline_stream_decoding_matches_the_client_rules() {

@@ -32,8 +32,11 @@ pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support}
 pub use error::{Error, ErrorKind, Result};
 pub use model::ModelInfo;
 pub use provider::{ProviderGen, ProviderGenExt};
-pub use request::{ChatRequest, Message, ResponseFormat, ToolCall, ToolChoice, ToolDef};
-pub use response::{ChatResponse, FinishReason, Usage};
+pub use request::{
+    ChatRequest, Message, ReasoningEffort, ResponseFormat, ToolCall, ToolChoice, ToolDef,
+    MAX_TOP_LOGPROBS,
+};
+pub use response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 
 /// Re-exported so backends and users share one version.
