@@ -27,6 +27,7 @@ mod response;
 pub mod scoreboard;
 mod stream;
 pub mod text;
+mod tool_schema;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use error::{Error, ErrorKind, Result};

@@ -333,3 +333,50 @@ async fn logprobs_stop_sequence_and_completion_limit_on_openai_shaped_models() {
         .unwrap();
     assert_eq!(last_body(&emulator)["max_tokens"], 5);
 }
+
+#[tokio::test]
+async fn a_typed_tool_with_an_optional_enum_round_trips() {
+    #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    enum Color {
+        /// A warm colour.
+        Red,
+        /// A cold colour.
+        Blue,
+    }
+    /// The colour picked, if any, and how sure.
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    struct Pick {
+        /// The colour, if one is better.
+        color: Option<Color>,
+        /// How sure, from 0 to 10.
+        confidence: Option<u8>,
+    }
+    let tool = genai_core::ToolDef::for_type::<Pick>("pick_color", "Records the better colour");
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    for model in [
+        GLM,
+        "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+        "@cf/meta/llama-4-scout-17b-16e-instruct",
+        "@hf/nousresearch/hermes-2-pro-mistral-7b",
+    ] {
+        let c = client(&emulator, model);
+        for mode in MODES {
+            let req = ChatRequest::new()
+                .user(
+                    "Is blue a better colour than red? Call pick_color with your pick, sure at 9.",
+                )
+                .tool(tool.clone());
+            let r = call(&c, mode, &req).await.unwrap();
+            let sent = &last_body(&emulator)["tools"][0]["function"]["parameters"];
+            assert!(sent.get("$schema").is_none() && sent.get("$defs").is_none());
+            let call_made = r
+                .tool_calls
+                .first()
+                .unwrap_or_else(|| panic!("{model} {mode:?}: {r:?}"));
+            let pick: Pick = tool.decode_arguments(call_made).unwrap();
+            assert_eq!(pick.color, Some(Color::Blue), "{model} {mode:?}");
+            assert_eq!(pick.confidence, Some(9), "{model} {mode:?}");
+        }
+    }
+}
