@@ -95,6 +95,49 @@ mod tests {
     }
 
     #[test]
+    fn openai_chunks_read_the_same_on_the_short_and_the_general_path() {
+        let head = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":"#;
+        let deltas = [
+            r#"{"role":"assistant","content":""}"#,
+            r#"{"reasoning_content":"Think"}"#,
+            r#"{"reasoning_content":" hard \"twice\""}"#,
+            r#"{"content":"Hel"}"#,
+            r#"{"content":"lo café"}"#,
+            r#"{"content":" 🌊"}"#,
+        ];
+        let mut fast = Vec::new();
+        for d in deltas {
+            fast.extend_from_slice(
+                format!("data: {head}{d},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n")
+                    .as_bytes(),
+            );
+        }
+        fast.extend_from_slice(
+            format!("data: {head}{{}},\"logprobs\":null,\"finish_reason\":\"stop\"}}]}}\n\n")
+                .as_bytes(),
+        );
+        fast.extend_from_slice(b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":5}}\n\ndata: [DONE]\n\n");
+        let general: Vec<u8> = String::from_utf8(fast.clone())
+            .unwrap()
+            .replace(",\"logprobs\"", ",\t\"logprobs\"")
+            .into_bytes();
+        assert_ne!(fast, general);
+        let req = ChatRequest::new().user("x");
+        let model = "@cf/zai-org/glm-4.7-flash";
+        for pieces in [1, 7, 64] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let ra =
+                decode_stream(model, &req, fast.chunks(pieces), |e| a.push(e.clone())).unwrap();
+            let rb =
+                decode_stream(model, &req, general.chunks(pieces), |e| b.push(e.clone())).unwrap();
+            assert_eq!(a, b);
+            assert_eq!(ra, rb);
+            assert_eq!(ra.text, "Hello café 🌊");
+            assert_eq!(ra.reasoning, "Think hard \"twice\"");
+        }
+    }
+
+    #[test]
     fn family_samples_cover_every_family() {
         use std::collections::HashSet;
         let families: HashSet<Family> = FAMILY_SAMPLES.iter().map(|m| Family::of(m)).collect();

@@ -348,6 +348,11 @@ impl Shaper {
         self.text_buf = t;
     }
 
+    /// Reasoning as an OpenAI-shaped model sends it apart from the answer.
+    pub(crate) fn reasoning_delta(&mut self, delta: &str) {
+        self.reasoning(delta);
+    }
+
     fn reasoning(&mut self, delta: &str) {
         if !delta.is_empty() && !self.stopped() {
             self.out

@@ -484,6 +484,222 @@ pub(crate) fn plain_text_chunk(data: &[u8]) -> Option<&str> {
     std::str::from_utf8(text).ok()
 }
 
+/// The text of an OpenAI-shaped stream chunk in its usual shape (see [`plain_openai_delta`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlainDelta<'a> {
+    /// `delta.content`.
+    Content(&'a str),
+    /// `delta.reasoning_content` (or `delta.reasoning`).
+    Reasoning(&'a str),
+    /// A delta with no text (`{"role":"assistant"}`, a `null` content).
+    Empty,
+}
+
+/// The delta of an OpenAI-shaped stream chunk in its usual shape: one object with only `id`,
+/// `object` (`chat.completion.chunk`), `created`, `model`, `system_fingerprint` and `usage`
+/// (`null`) besides `choices`, which holds exactly one choice with `index`, `delta`, and
+/// `null` `logprobs`, `finish_reason` and `stop_reason`; the delta has an optional
+/// `"role":"assistant"` and at most one text (`content`, `reasoning_content` or `reasoning`).
+/// Keys come in any order, with optional spaces; strings have no escape or control character
+/// (and, outside the text, only ASCII). `None` for anything else, which the full
+/// [`WireResult`] then decodes. What it accepts, `WireResult` reads as one choice with that
+/// delta text and nothing else, so the two paths cannot disagree; one pass over the bytes costs
+/// far less than a general parse.
+pub(crate) fn plain_openai_delta(data: &[u8]) -> Option<PlainDelta<'_>> {
+    let mut p = Plain { s: data, i: 0 };
+    let mut delta = None;
+    let mut object_seen = false;
+    let mut seen = 0u32;
+    p.byte(b'{')?;
+    loop {
+        let key = p.string(true)?;
+        p.byte(b':')?;
+        p.once(&mut seen, key, TOP_KEYS)?;
+        match key {
+            b"id" | b"model" => {
+                p.string(true)?;
+            }
+            b"system_fingerprint" => p.string_or_null()?,
+            b"object" => {
+                if p.string(true)? != b"chat.completion.chunk" {
+                    return None;
+                }
+                object_seen = true;
+            }
+            b"created" => p.integer()?,
+            b"usage" => p.null()?,
+            b"choices" if delta.is_none() => {
+                p.byte(b'[')?;
+                delta = Some(p.choice()?);
+                p.byte(b']')?;
+            }
+            _ => return None,
+        }
+        if !p.next_member()? {
+            break;
+        }
+    }
+    p.ws();
+    (p.i == data.len() && object_seen).then_some(())?;
+    delta
+}
+
+/// The keys [`plain_openai_delta`] accepts, per object (a duplicate makes serde fail, so it
+/// is refused too).
+const TOP_KEYS: &[&[u8]] = &[
+    b"id",
+    b"object",
+    b"created",
+    b"model",
+    b"system_fingerprint",
+    b"usage",
+    b"choices",
+];
+const CHOICE_KEYS: &[&[u8]] = &[
+    b"index",
+    b"delta",
+    b"logprobs",
+    b"finish_reason",
+    b"stop_reason",
+];
+const DELTA_KEYS: &[&[u8]] = &[b"role", b"content", b"reasoning_content", b"reasoning"];
+
+/// A cursor over a chunk, for [`plain_openai_delta`]: each method consumes one token (after
+/// optional spaces) or returns `None`.
+struct Plain<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Plain<'a> {
+    /// Marks `key` as seen; `None` when it is not in `keys` or was seen before.
+    fn once(&self, seen: &mut u32, key: &[u8], keys: &[&[u8]]) -> Option<()> {
+        let bit = 1u32 << keys.iter().position(|k| *k == key)?;
+        (*seen & bit == 0).then(|| *seen |= bit)
+    }
+
+    fn ws(&mut self) {
+        while self.s.get(self.i) == Some(&b' ') {
+            self.i += 1;
+        }
+    }
+
+    fn byte(&mut self, b: u8) -> Option<()> {
+        self.ws();
+        (self.s.get(self.i) == Some(&b)).then(|| self.i += 1)
+    }
+
+    /// `,` (true: another member follows) or `}` (false).
+    fn next_member(&mut self) -> Option<bool> {
+        self.ws();
+        let b = *self.s.get(self.i)?;
+        self.i += 1;
+        match b {
+            b',' => Some(true),
+            b'}' => Some(false),
+            _ => None,
+        }
+    }
+
+    fn string(&mut self, ascii: bool) -> Option<&'a [u8]> {
+        self.byte(b'"')?;
+        let (text, rest) = plain_string(&self.s[self.i..], ascii)?;
+        self.i = self.s.len() - rest.len();
+        Some(text)
+    }
+
+    fn null(&mut self) -> Option<()> {
+        self.ws();
+        let rest = self.s.get(self.i..)?.strip_prefix(b"null")?;
+        self.i = self.s.len() - rest.len();
+        Some(())
+    }
+
+    fn string_or_null(&mut self) -> Option<()> {
+        self.ws();
+        match self.s.get(self.i)? {
+            b'"' => self.string(true).map(|_| ()),
+            _ => self.null(),
+        }
+    }
+
+    /// A non-negative integer without sign, fraction, exponent or leading zero.
+    fn integer(&mut self) -> Option<()> {
+        self.ws();
+        let start = self.i;
+        while self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        let digits = &self.s[start..self.i];
+        (!digits.is_empty() && (digits.len() == 1 || digits[0] != b'0')).then_some(())
+    }
+
+    fn choice(&mut self) -> Option<PlainDelta<'a>> {
+        let mut delta = None;
+        let mut seen = 0u32;
+        self.byte(b'{')?;
+        loop {
+            let key = self.string(true)?;
+            self.byte(b':')?;
+            self.once(&mut seen, key, CHOICE_KEYS)?;
+            match key {
+                b"index" => self.integer()?,
+                b"logprobs" | b"finish_reason" | b"stop_reason" => self.null()?,
+                b"delta" if delta.is_none() => delta = Some(self.delta()?),
+                _ => return None,
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        delta
+    }
+
+    fn delta(&mut self) -> Option<PlainDelta<'a>> {
+        let mut found = PlainDelta::Empty;
+        self.byte(b'{')?;
+        self.ws();
+        if self.s.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Some(found);
+        }
+        let mut seen = 0u32;
+        loop {
+            let key = self.string(true)?;
+            self.byte(b':')?;
+            self.once(&mut seen, key, DELTA_KEYS)?;
+            match key {
+                b"role" => {
+                    if self.string(true)? != b"assistant" {
+                        return None;
+                    }
+                }
+                b"content" | b"reasoning_content" | b"reasoning" => {
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b'n') {
+                        self.null()?;
+                    } else {
+                        if found != PlainDelta::Empty {
+                            return None;
+                        }
+                        let text = std::str::from_utf8(self.string(false)?).ok()?;
+                        found = if key == b"content" {
+                            PlainDelta::Content(text)
+                        } else {
+                            PlainDelta::Reasoning(text)
+                        };
+                    }
+                }
+                _ => return None,
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        Some(found)
+    }
+}
+
 /// A JSON string's contents up to its closing quote, and what follows it; `None` at an escape,
 /// a control character, or (with `ascii`) any non-ASCII byte.
 fn plain_string(s: &[u8], ascii: bool) -> Option<(&[u8], &[u8])> {
@@ -949,6 +1165,75 @@ mod tests {
             assert_eq!(plain_text_chunk(text.as_bytes()), None, "{text}");
         }
         assert_eq!(plain_text_chunk(b"{\"response\":\"\xff\"}"), None);
+    }
+
+    #[test]
+    fn plain_openai_deltas_take_the_short_path_only_when_they_read_the_same() {
+        let head = r#""id":"chatcmpl-1","object":"chat.completion.chunk","created":1764460000,"model":"@cf/zai-org/glm-4.7-flash""#;
+        let plain = [
+            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"Hi"}},"logprobs":null,"finish_reason":null}}]}}"#), PlainDelta::Content("Hi")),
+            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":""}},"logprobs":null,"finish_reason":null}}]}}"#), PlainDelta::Content("")),
+            (format!("{{{head},\"choices\":[{{\"index\":0,\"delta\":{{\"reasoning_content\":\" caf\u{e9}\",\"content\":null}},\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}}],\"usage\":null}}"), PlainDelta::Reasoning(" caf\u{e9}")),
+            (format!(r#"{{"choices": [{{"delta": {{"reasoning": "think"}}, "index": 0}}], {head}, "system_fingerprint": null}}"#), PlainDelta::Reasoning("think")),
+            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":null}}]}}"#), PlainDelta::Empty),
+        ];
+        for (text, expected) in &plain {
+            assert_eq!(
+                plain_openai_delta(text.as_bytes()),
+                Some(*expected),
+                "{text}"
+            );
+            let full: WireResult<'_> = serde_json::from_str(text).unwrap();
+            assert!(full.response.is_none() && full.tool_calls.is_none() && full.usage.is_none());
+            assert!(full.reported_error().is_none() && !full.is_response_object());
+            let choices = full.choices.unwrap();
+            assert_eq!(choices.len(), 1, "{text}");
+            let choice = choices.into_iter().next().unwrap();
+            assert!(choice.finish_reason.is_none() && choice.logprobs.is_none());
+            assert!(choice.message.is_none() && choice.text.is_none());
+            let delta = choice.delta.unwrap();
+            assert!(delta.tool_calls.is_none());
+            let reasoning = delta.reasoning_content.or(delta.reasoning);
+            let got = match (delta.content, reasoning.as_deref()) {
+                (Some(ResponseValue::Text(t)), None) if t.is_empty() => PlainDelta::Content(""),
+                (Some(ResponseValue::Text(t)), None) if t == "Hi" => PlainDelta::Content("Hi"),
+                (None | Some(ResponseValue::Null), Some("think")) => PlainDelta::Reasoning("think"),
+                (None | Some(ResponseValue::Null), Some(" caf\u{e9}")) => {
+                    PlainDelta::Reasoning(" caf\u{e9}")
+                }
+                (None, None) => PlainDelta::Empty,
+                other => panic!("{text}: {other:?}"),
+            };
+            assert_eq!(got, *expected, "{text}");
+        }
+        let other = [
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a\"b"}},"finish_reason":null}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}},"finish_reason":"stop"}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}},"logprobs":{{"content":[]}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"tool_calls":[]}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a","reasoning_content":"b"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}},{{"index":1,"delta":{{"content":"b"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[],"usage":{{"prompt_tokens":1}}}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}],"id":"again"}}"#),
+            format!(r#"{{{head},"choices":[{{"index":00,"delta":{{"content":"a"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}]}} x"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"role":"user","content":"a"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}],"error":"boom"}}"#),
+            format!("{{{head},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"a\tb\"}}}}]}}"),
+            r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"delta":{"content":"a"}}]}"#.to_owned(),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}]"#),
+            r#"{"response":"hi"}"#.to_owned(),
+        ];
+        for text in &other {
+            assert_eq!(plain_openai_delta(text.as_bytes()), None, "{text}");
+        }
+        let bad_utf8 = [
+            &br#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":""#[..],
+            b"\xff",
+            b"\"}}]}",
+        ]
+        .concat();
+        assert_eq!(plain_openai_delta(&bad_utf8), None);
     }
 
     #[test]

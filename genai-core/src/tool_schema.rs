@@ -270,7 +270,7 @@ fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
                 .and_then(Value::as_array)
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            map.retain(|k, field| !(field.is_null() && !required.contains(&k.as_str())));
+            map.retain(|k, field| !field.is_null() || required.contains(&k.as_str()));
             if let Some(Value::Object(props)) = schema.get("properties") {
                 for (k, field) in map.iter_mut() {
                     if let Some(s) = props.get(k) {
