@@ -21,6 +21,10 @@ pub enum Shape {
     /// `chat.completion.chunk` events: a quarter of the tokens as `reasoning_content` deltas
     /// (the model thinks first), then `content` deltas, a finish chunk, a usage chunk.
     OpenAi,
+    /// [`Shape::OpenAi`] with a tab before each `"logprobs"` key: valid JSON that the client's
+    /// short path refuses, so every chunk takes its general decoder (the cost before the
+    /// short path existed).
+    OpenAiGeneral,
 }
 
 impl Shape {
@@ -28,7 +32,7 @@ impl Shape {
     pub fn model(self) -> &'static str {
         match self {
             Shape::Native => MODEL,
-            Shape::OpenAi => OPENAI_MODEL,
+            Shape::OpenAi | Shape::OpenAiGeneral => OPENAI_MODEL,
         }
     }
 }
@@ -121,7 +125,7 @@ impl EventGen {
         if self.finished {
             return false;
         }
-        if self.shape == Shape::OpenAi {
+        if self.shape != Shape::Native {
             return self.write_next_openai(out);
         }
         if self.emitted < self.count {
@@ -164,7 +168,12 @@ impl EventGen {
                 out.extend_from_slice(b"{\"index\":0,\"delta\":{\"content\":");
             }
             write_json_str(out, word);
-            out.extend_from_slice(b"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+            if self.shape == Shape::OpenAiGeneral {
+                out.push(b'}');
+                out.extend_from_slice(b",\t\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+            } else {
+                out.extend_from_slice(b"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+            }
         } else if self.emitted == self.count {
             out.extend_from_slice(HEAD);
             out.extend_from_slice(
@@ -293,7 +302,7 @@ impl BaseDecoder {
     /// A baseline for streams of `shape`.
     pub fn of(shape: Shape) -> Self {
         BaseDecoder {
-            openai: shape == Shape::OpenAi,
+            openai: shape != Shape::Native,
             ..BaseDecoder::default()
         }
     }
