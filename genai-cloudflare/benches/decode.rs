@@ -170,5 +170,49 @@ fn sync_reply(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sse_framing, whole_stream, chunk, sync_reply);
+/// A stream of OpenAI-shaped chunks (GLM, Qwen3, Kimi...): a quarter reasoning deltas, then
+/// content deltas, the finish chunk, the usage chunk.
+fn openai_stream(c: &mut Criterion) {
+    let shape = common::Shape::OpenAi;
+    let body = common::sse_body_of(shape, 1000, 7);
+    let req = ChatRequest::new().user("Explain the tides.");
+    // The same chunks with a tab before `"logprobs"`: the short path refuses them (the
+    // baseline's serde does not care), so this is the general decoder's cost.
+    let general = body_with(&body, b",\"logprobs\"", b",\t\"logprobs\"");
+    let mut g = c.benchmark_group("openai_stream_1000_events");
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("genai", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            let r = decode_stream(shape.model(), &req, body.chunks(PIECE), |_| n += 1);
+            black_box((r.map(|r| r.text.len()).unwrap_or(0), n))
+        })
+    });
+    g.bench_function("genai_general_chunk_json", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            let r = decode_stream(shape.model(), &req, general.chunks(PIECE), |_| n += 1);
+            black_box((r.map(|r| r.text.len()).unwrap_or(0), n))
+        })
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| {
+            let mut d = common::BaseDecoder::of(shape);
+            for piece in body.chunks(PIECE) {
+                d.feed(piece);
+            }
+            black_box(d.tally.text_bytes)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    sse_framing,
+    whole_stream,
+    chunk,
+    sync_reply,
+    openai_stream
+);
 criterion_main!(benches);

@@ -10,6 +10,8 @@
 //! ```text
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- all
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- stream 100000 5
+//! cargo run --release -p genai-cloudflare --example loopback_bench -- stream-openai 100000 5
+//! cargo run --release -p genai-cloudflare --example loopback_bench -- stream-openai-general 100000 5
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- memory
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- concurrency 1000 1000
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- first 5
@@ -26,7 +28,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
-use common::{BaseDecoder, EventGen};
+use common::{BaseDecoder, EventGen, Shape};
 use genai_cloudflare::CloudflareBuilder;
 use genai_core::http::HttpOptions;
 use genai_core::{ChatRequest, FinishReason, ProviderGen, StreamEvent};
@@ -164,19 +166,26 @@ async fn connection(mut sock: tokio::net::TcpStream) -> std::io::Result<()> {
             sock.write_all(body).await?;
             continue;
         }
-        // /n/{events}/s/{seed}/...
+        // /n/{events}/s/{seed}/... (native chunks), /o/... (OpenAI-shaped chunks) or /g/...
+        // (OpenAI-shaped chunks the client's short path refuses)
         let mut parts = path.split('/').skip(1);
-        let (events, seed) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("n"), Some(n), Some("s"), Some(s)) => {
-                (n.parse().unwrap_or(0), s.parse().unwrap_or(1))
-            }
-            _ => (0, 1),
+        let (events, seed, shape) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(k @ ("n" | "o" | "g")), Some(n), Some("s"), Some(s)) => (
+                n.parse().unwrap_or(0),
+                s.parse().unwrap_or(1),
+                match k {
+                    "o" => Shape::OpenAi,
+                    "g" => Shape::OpenAiGeneral,
+                    _ => Shape::Native,
+                },
+            ),
+            _ => (0, 1, Shape::Native),
         };
         sock.write_all(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
         )
         .await?;
-        let mut gen = EventGen::new(events, seed);
+        let mut gen = EventGen::with_shape(events, seed, shape);
         let mut out = Vec::with_capacity(80 << 10);
         while gen.write_next(&mut out) {
             if out.len() >= 64 << 10 {
@@ -228,14 +237,34 @@ impl Drop for Server {
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
 fn base_url(port: u16, events: u64, seed: u64) -> String {
-    format!("http://127.0.0.1:{port}/n/{events}/s/{seed}")
+    base_url_of(Shape::Native, port, events, seed)
+}
+
+fn base_url_of(shape: Shape, port: u16, events: u64, seed: u64) -> String {
+    let kind = match shape {
+        Shape::Native => "n",
+        Shape::OpenAi => "o",
+        Shape::OpenAiGeneral => "g",
+    };
+    format!("http://127.0.0.1:{port}/{kind}/{events}/s/{seed}")
+}
+
+/// The shape of the streams served under `base`.
+fn shape_of(base: &str) -> Shape {
+    if base.contains("/o/") {
+        Shape::OpenAi
+    } else if base.contains("/g/") {
+        Shape::OpenAiGeneral
+    } else {
+        Shape::Native
+    }
 }
 
 fn genai_client(base: &str) -> genai_cloudflare::Cloudflare {
     CloudflareBuilder::new()
         .account_id(ACCOUNT)
         .api_token("loopback-token")
-        .model(common::MODEL)
+        .model(shape_of(base).model())
         .with_base_url(base)
         // A 1,000,000-event stream is ~85 MB: above the 64 MiB default size limit.
         .http_options(HttpOptions::default().max_response_bytes(1 << 30))
@@ -269,7 +298,7 @@ async fn run_genai(client: &genai_cloudflare::Cloudflare) -> Seen {
     let mut stream = client.gen_stream(&req).await.expect("stream");
     while let Some(ev) = stream.next_event().await {
         match ev.expect("event") {
-            StreamEvent::TextDelta(t) => {
+            StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => {
                 seen.text_events += 1;
                 seen.text_bytes += t.len() as u64;
                 seen.text_hash = fnv(seen.text_hash, t.as_bytes());
@@ -291,13 +320,18 @@ async fn run_baseline(http: &reqwest::Client, url: &str) -> Seen {
         .send()
         .await
         .expect("baseline send");
-    let mut d = BaseDecoder::default();
+    let shape = shape_of(url);
+    let mut d = BaseDecoder::of(shape);
     while let Some(chunk) = resp.chunk().await.expect("baseline chunk") {
         d.feed(&chunk);
     }
     Seen {
-        // The baseline counts every parsed chunk; the usage chunk is one of them.
-        text_events: d.tally.events.saturating_sub(1),
+        // The native baseline counts every parsed chunk (the usage chunk is one of them); the
+        // OpenAI-shaped one counts the chunks with text.
+        text_events: match shape {
+            Shape::Native => d.tally.events.saturating_sub(1),
+            Shape::OpenAi | Shape::OpenAiGeneral => d.tally.events,
+        },
         text_bytes: d.tally.text_bytes,
         text_hash: 0,
         output_tokens: d.tally.completion_tokens,
@@ -306,7 +340,10 @@ async fn run_baseline(http: &reqwest::Client, url: &str) -> Seen {
 }
 
 fn run_url(base: &str) -> String {
-    format!("{base}/accounts/{ACCOUNT}/ai/run/{}", common::MODEL)
+    format!(
+        "{base}/accounts/{ACCOUNT}/ai/run/{}",
+        shape_of(base).model()
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,9 +363,10 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Streaming CPU: alternating runs of both clients on one current-thread runtime, so all the
 /// client's work (HTTP included) is on this thread.
-fn stream_cpu(events: u64, rounds: usize) {
+fn stream_cpu(events: u64, rounds: usize, shape: Shape) {
     let server = Server::start();
     let rt = current_thread();
+    let base_url = |port, events, seed| base_url_of(shape, port, events, seed);
     let base = base_url(server.port, events, 42);
     let client = genai_client(&base);
     let http = reqwest::Client::new();
@@ -366,7 +404,10 @@ fn stream_cpu(events: u64, rounds: usize) {
         }
     });
     let (o, t) = (median(&mut ours), median(&mut theirs));
-    println!("== streaming decode over loopback: {events} events, {rounds} alternating rounds");
+    println!(
+        "== streaming decode over loopback: {events} {shape:?} events ({}), {rounds} alternating rounds",
+        shape.model()
+    );
     println!(
         "   genai     CPU median {o:8.1} ms  ({:.0} ns/event)  runs {ours:.1?}",
         o * 1e6 / events as f64
@@ -375,7 +416,11 @@ fn stream_cpu(events: u64, rounds: usize) {
         "   baseline  CPU median {t:8.1} ms  ({:.0} ns/event)  runs {theirs:.1?}",
         t * 1e6 / events as f64
     );
-    println!("   ratio genai/baseline {:.2}x (target <= 1.30x)", o / t);
+    let target = if shape == Shape::Native { 1.3 } else { 1.2 };
+    println!(
+        "   ratio genai/baseline {:.2}x (target <= {target:.2}x)",
+        o / t
+    );
     println!(
         "   process CPU (all threads, 10 ms ticks) summed over rounds: genai {} ms, baseline {} ms",
         proc_check.0 / 1_000_000,
@@ -699,7 +744,11 @@ fn main() {
         "child-memory" => child_memory(&args[1], port(), arg(3, 1000)),
         "child-concurrency" => child_concurrency(&args[1], port(), arg(3, 1000), arg(4, 1000)),
         "child-first" => child_first(&args[1], port()),
-        "stream" => stream_cpu(arg(1, 100_000), arg(2, 5) as usize),
+        "stream" => stream_cpu(arg(1, 100_000), arg(2, 5) as usize, Shape::Native),
+        "stream-openai" => stream_cpu(arg(1, 100_000), arg(2, 5) as usize, Shape::OpenAi),
+        "stream-openai-general" => {
+            stream_cpu(arg(1, 100_000), arg(2, 5) as usize, Shape::OpenAiGeneral)
+        }
         "memory" => memory(),
         "concurrency" => concurrency(arg(1, 1000), arg(2, 1000)),
         "first" => first_request(arg(1, 7) as usize),
@@ -709,7 +758,8 @@ fn main() {
             arg(2, 20) as usize,
         ),
         "all" => {
-            stream_cpu(100_000, 5);
+            stream_cpu(100_000, 5, Shape::Native);
+            stream_cpu(100_000, 5, Shape::OpenAi);
             memory();
             concurrency(1000, 1000);
             first_request(7);

@@ -14,7 +14,7 @@ use tracing::{field::Empty, Instrument};
 
 use crate::config::CloudflareBuilder;
 use crate::errors::{self, PROVIDER};
-use crate::family::Family;
+use crate::family::{Family, Traits};
 use crate::provider::WorkersAi;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::{chat_stream, StreamDecoder};
@@ -153,7 +153,9 @@ impl Cloudflare {
         } else {
             req.validate()
         };
-        checked.map_err(|e| e.with_provider(PROVIDER))?;
+        checked
+            .and_then(|()| crate::wire::check_wire(Traits::of(&self.inner.model), req))
+            .map_err(|e| e.with_provider(PROVIDER))?;
         if self.inner.transport.log_content {
             tracing::trace!(messages = ?req.messages, "request");
         }
@@ -167,7 +169,11 @@ impl Cloudflare {
         stream: bool,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
-        let body = Body::json(&RunBody::new(self.inner.family, req, stream))?;
+        let body = Body::json(&RunBody::for_model(
+            Traits::of(&self.inner.model),
+            req,
+            stream,
+        ))?;
         let accept = if stream {
             "text/event-stream"
         } else {
@@ -188,7 +194,7 @@ impl Cloudflare {
     ) -> Result<ChatResponse> {
         let status = resp.status().as_u16();
         let body = self.inner.transport.read(resp, deadline).await?;
-        let reply = decode_reply(self.inner.family, req, status, &body)?;
+        let reply = decode_reply(Traits::of(&self.inner.model), req, status, &body)?;
         tracing::Span::current().record("input_tokens", reply.usage.input_tokens);
         tracing::Span::current().record("output_tokens", reply.usage.output_tokens);
         if self.inner.transport.log_content {
@@ -200,7 +206,7 @@ impl Cloudflare {
 
 /// Decodes a complete `/ai/run` JSON body (either wire shape) into a reply.
 pub(crate) fn decode_reply(
-    family: Family,
+    traits: impl Into<Traits>,
     req: &ChatRequest,
     status: u16,
     body: &[u8],
@@ -227,7 +233,7 @@ pub(crate) fn decode_reply(
             .with_status(status)
             .with_provider(PROVIDER)
         })?;
-    let mut shaper = Shaper::new(CallContext::new(family, req));
+    let mut shaper = Shaper::new(CallContext::new(traits, req));
     shaper
         .apply(result, true)
         .map_err(|e| e.with_provider(PROVIDER))?;
@@ -307,7 +313,8 @@ impl Cloudflare {
             return Ok(ChatStream::from_response(reply));
         }
         let body = SseBody::new(resp, &self.inner.transport.options, deadline);
-        let decoder = StreamDecoder::new(Shaper::new(CallContext::new(family, req)));
+        let traits = Traits::of(&self.inner.model);
+        let decoder = StreamDecoder::new(Shaper::new(CallContext::new(traits, req)));
         Ok(chat_stream(body, decoder, span, self.token().to_owned()))
     }
 }

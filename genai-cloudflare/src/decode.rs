@@ -5,7 +5,7 @@
 use genai_core::http::SseDecoder;
 use genai_core::{ChatRequest, ChatResponse, ModelInfo, ResponseAccumulator, Result, StreamEvent};
 
-use crate::family::Family;
+use crate::family::Traits;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::StreamDecoder;
 
@@ -32,7 +32,7 @@ pub fn decode_sync(
     status: u16,
     body: &[u8],
 ) -> Result<ChatResponse> {
-    crate::client::decode_reply(Family::of(model), req, status, body)
+    crate::client::decode_reply(Traits::of(model), req, status, body)
 }
 
 /// Decodes one page of the model catalog (`/ai/models/search`): the models with their derived
@@ -50,7 +50,7 @@ pub fn decode_stream<'a>(
     mut on_event: impl FnMut(&StreamEvent),
 ) -> Result<ChatResponse> {
     let mut sse = SseDecoder::new(1 << 20);
-    let mut decoder = StreamDecoder::new(Shaper::new(CallContext::new(Family::of(model), req)));
+    let mut decoder = StreamDecoder::new(Shaper::new(CallContext::new(Traits::of(model), req)));
     let mut acc = ResponseAccumulator::default();
     let mut drain = |decoder: &mut StreamDecoder, acc: &mut ResponseAccumulator| {
         while let Some(ev) = decoder.pop() {
@@ -80,6 +80,7 @@ pub fn decode_stream<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::Family;
 
     #[test]
     fn offline_stream_decoding_matches_the_client_rules() {
@@ -97,6 +98,49 @@ mod tests {
         assert_eq!(n, 3);
         let cut = &body[..body.len() - 10];
         assert!(decode_stream("@cf/meta/llama-3.2-1b-instruct", &req, [cut], |_| {}).is_err());
+    }
+
+    #[test]
+    fn openai_chunks_read_the_same_on_the_short_and_the_general_path() {
+        let head = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":"#;
+        let deltas = [
+            r#"{"role":"assistant","content":""}"#,
+            r#"{"reasoning_content":"Think"}"#,
+            r#"{"reasoning_content":" hard \"twice\""}"#,
+            r#"{"content":"Hel"}"#,
+            r#"{"content":"lo café"}"#,
+            r#"{"content":" 🌊"}"#,
+        ];
+        let mut fast = Vec::new();
+        for d in deltas {
+            fast.extend_from_slice(
+                format!("data: {head}{d},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n")
+                    .as_bytes(),
+            );
+        }
+        fast.extend_from_slice(
+            format!("data: {head}{{}},\"logprobs\":null,\"finish_reason\":\"stop\"}}]}}\n\n")
+                .as_bytes(),
+        );
+        fast.extend_from_slice(b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":5}}\n\ndata: [DONE]\n\n");
+        let general: Vec<u8> = String::from_utf8(fast.clone())
+            .unwrap()
+            .replace(",\"logprobs\"", ",\t\"logprobs\"")
+            .into_bytes();
+        assert_ne!(fast, general);
+        let req = ChatRequest::new().user("x");
+        let model = "@cf/zai-org/glm-4.7-flash";
+        for pieces in [1, 7, 64] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let ra =
+                decode_stream(model, &req, fast.chunks(pieces), |e| a.push(e.clone())).unwrap();
+            let rb =
+                decode_stream(model, &req, general.chunks(pieces), |e| b.push(e.clone())).unwrap();
+            assert_eq!(a, b);
+            assert_eq!(ra, rb);
+            assert_eq!(ra.text, "Hello café 🌊");
+            assert_eq!(ra.reasoning, "Think hard \"twice\"");
+        }
     }
 
     #[test]

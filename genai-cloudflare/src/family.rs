@@ -65,6 +65,32 @@ const NATIVE_TOOL_MODELS: &[&str] = &[
     "@cf/mistralai/mistral-small-3.1-24b-instruct",
 ];
 
+/// Models that take a LoRA: the catalog marks them `lora` *and* their input schema has the
+/// `lora` field (gemma-3, mistral-small-3.1, qwq and llama-guard-3 are marked but have no
+/// field: the service would drop the adapter silently, so they are not listed).
+const LORA_MODELS: &[&str] = &[
+    "@cf/google/gemma-2b-it-lora",
+    "@cf/google/gemma-7b-it-lora",
+    "@cf/mistral/mistral-7b-instruct-v0.2-lora",
+    "@cf/meta-llama/llama-2-7b-chat-hf-lora",
+    "@cf/meta/llama-3.2-3b-instruct",
+    "@cf/meta/llama-3.2-11b-vision-instruct",
+    "@cf/qwen/qwen2.5-coder-32b-instruct",
+];
+
+/// OpenAI-shaped models whose input schema has `prompt` with `raw` (the others take messages
+/// only).
+const OPENAI_RAW_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/qwen/qwen3"];
+
+/// Hybrid models whose chat template takes `chat_template_kwargs.enable_thinking`.
+const THINKING_PREFIXES: &[&str] = &["@cf/zai-org/", "@cf/qwen/qwen3"];
+
+/// OpenAI-shaped models that do not return log-probabilities (GPT-OSS's schema has none).
+const NO_LOGPROBS_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-"];
+
+/// Models whose schema deprecates `max_tokens` in favour of `max_completion_tokens`.
+const MAX_COMPLETION_TOKENS_PREFIXES: &[&str] = &["@cf/zai-org/"];
+
 /// OpenAI-shaped models that answer `stream: true` with a plain JSON reply.
 const NON_STREAMING_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/moonshotai/kimi-"];
 
@@ -90,6 +116,60 @@ const OPENAI_REASONING_PREFIXES: &[&str] = &[
     "@cf/google/gemma-4",
     "@cf/deepseek-ai/deepseek-v4",
 ];
+
+/// What the wire needs to know about one model beyond its [`Family`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Traits {
+    /// The wire family.
+    pub(crate) family: Family,
+    /// A Llama Guard classifier: the reply is a verdict.
+    pub(crate) guard: bool,
+    /// GPT-OSS: a reasoning effort goes in the Responses form (`input`, `reasoning.effort`).
+    pub(crate) responses_effort: bool,
+    /// The Mistral-3 schema: a tool turn must carry a `tool_call_id` of 9 letters or digits.
+    pub(crate) tool_call_ids: bool,
+    /// The output limit goes in `max_completion_tokens` (`max_tokens` is deprecated there).
+    pub(crate) max_completion_tokens: bool,
+}
+
+impl Traits {
+    /// The traits of `model`.
+    pub(crate) fn of(model: &str) -> Traits {
+        let m = model.to_ascii_lowercase();
+        Traits {
+            family: Family::of(&m),
+            guard: is_guard(&m),
+            responses_effort: m.starts_with("@cf/openai/gpt-oss-"),
+            tool_call_ids: m.contains("mistral-small-3"),
+            max_completion_tokens: MAX_COMPLETION_TOKENS_PREFIXES
+                .iter()
+                .any(|p| m.starts_with(p)),
+        }
+    }
+
+    /// A family's traits when no model id is known.
+    pub(crate) fn of_family(family: Family) -> Traits {
+        Traits {
+            family,
+            guard: false,
+            responses_effort: false,
+            tool_call_ids: false,
+            max_completion_tokens: false,
+        }
+    }
+}
+
+/// Llama Guard classifiers (`llama-guard-3-8b`, `llamaguard-7b-awq`).
+fn is_guard(m: &str) -> bool {
+    m.contains("llama-guard") || m.contains("llamaguard")
+}
+
+/// Llama 3.0 (`llama-3-8b-instruct` and its `-awq` and `@hf/` builds): trained without tool
+/// calling, and the catalog does not mark it `function_calling`. Its schema's `tools` field is
+/// the template every older native model shares (Llama 2 and base models have it too).
+fn is_llama3_0(m: &str) -> bool {
+    m.contains("llama-3-8b")
+}
 
 /// Native models have no finish reason; without `max_tokens` many stop at this many tokens.
 pub(crate) const NATIVE_DEFAULT_MAX_TOKENS: u64 = 256;
@@ -178,6 +258,8 @@ impl Family {
         } else {
             Flaky
         };
+        let has = |prefixes: &[&str]| prefixes.iter().any(|p| m.starts_with(p));
+        let guard = is_guard(&m);
         let mut base = Capabilities {
             tools: Unsupported,
             tool_choice_forced: Unsupported,
@@ -189,10 +271,25 @@ impl Family {
             usage: Supported,
             finish_reason: Supported,
             reasoning: Unsupported,
+            reasoning_effort: Unsupported,
+            thinking: Unsupported,
+            lora: if LORA_MODELS.contains(&m.as_str()) {
+                Supported
+            } else {
+                Unsupported
+            },
+            // Every older native schema has `prompt` with `raw`; OpenAI-shaped ones mostly not.
+            raw: if self.openai_wire() && !has(OPENAI_RAW_PREFIXES) {
+                Unsupported
+            } else {
+                Supported
+            },
+            logprobs: Unsupported,
             input: Modalities::TEXT,
             output: Modalities::TEXT,
         };
         match self {
+            Family::Llama3 if is_llama3_0(&m) => {}
             Family::Llama3 => base.tools = native_tools,
             Family::Llama4Scout => {
                 base.tools = Supported;
@@ -211,9 +308,27 @@ impl Family {
                 // `required` is advisory on these models; a named tool is enforced.
                 base.tool_choice_forced = Flaky;
                 base.json_schema = Supported;
-                if OPENAI_REASONING_PREFIXES.iter().any(|p| m.starts_with(p)) {
+                if has(OPENAI_REASONING_PREFIXES) {
                     base.reasoning = Supported;
+                    base.reasoning_effort = Supported;
                 }
+                if has(THINKING_PREFIXES) {
+                    base.thinking = Supported;
+                }
+                if !has(NO_LOGPROBS_PREFIXES) {
+                    base.logprobs = Supported;
+                }
+            }
+        }
+        if guard {
+            // Llama Guard 3's schema is one object: `messages`, `max_tokens`, `temperature`
+            // and `response_format` (json_object) only. Guard 7B has the common schema.
+            base.tools = Unsupported;
+            base.json_schema = Unsupported;
+            if m.contains("llama-guard-3") {
+                base.seed = Unsupported;
+                base.raw = Unsupported;
+                base.lora = Unsupported;
             }
         }
         if m.contains("vision") {
@@ -432,6 +547,152 @@ mod tests {
             );
             assert_eq!(caps.sync.usage, Supported);
         }
+    }
+
+    /// The options of the request, per model, as the schemas declare them.
+    #[test]
+    fn option_flags_follow_the_schemas() {
+        // (model, tools, lora, raw, reasoning_effort, thinking, logprobs)
+        let rows = [
+            (
+                "@cf/meta/llama-3-8b-instruct",
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-3-8b-instruct-awq",
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@hf/meta-llama/meta-llama-3-8b-instruct",
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-3.2-11b-vision-instruct",
+                Flaky,
+                Supported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/mistralai/mistral-small-3.1-24b-instruct",
+                Supported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-3.2-3b-instruct",
+                Flaky,
+                Supported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/google/gemma-3-12b-it",
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/meta/llama-guard-3-8b",
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@hf/thebloke/llamaguard-7b-awq",
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@hf/thebloke/deepseek-coder-6.7b-base-awq",
+                Unsupported,
+                Unsupported,
+                Supported,
+                Unsupported,
+                Unsupported,
+                Unsupported,
+            ),
+            (
+                "@cf/zai-org/glm-4.7-flash",
+                Supported,
+                Unsupported,
+                Unsupported,
+                Supported,
+                Supported,
+                Supported,
+            ),
+            (
+                "@cf/qwen/qwen3-30b-a3b-fp8",
+                Supported,
+                Unsupported,
+                Supported,
+                Supported,
+                Supported,
+                Supported,
+            ),
+            (
+                "@cf/openai/gpt-oss-20b",
+                Supported,
+                Unsupported,
+                Supported,
+                Supported,
+                Unsupported,
+                Unsupported,
+            ),
+        ];
+        for (model, tools, lora, raw, effort, thinking, logprobs) in rows {
+            let caps = Family::of(model).capabilities(model);
+            for c in [caps.sync, caps.stream] {
+                assert_eq!(
+                    (
+                        c.tools,
+                        c.lora,
+                        c.raw,
+                        c.reasoning_effort,
+                        c.thinking,
+                        c.logprobs
+                    ),
+                    (tools, lora, raw, effort, thinking, logprobs),
+                    "{model}"
+                );
+            }
+        }
+        assert!(Traits::of("@cf/meta/llama-guard-3-8b").guard);
+        assert!(Traits::of("@cf/zai-org/glm-4.7-flash").max_completion_tokens);
+        assert!(!Traits::of("@cf/qwen/qwen3-30b-a3b-fp8").max_completion_tokens);
+        assert!(Traits::of("@cf/openai/gpt-oss-120b").responses_effort);
     }
 
     #[test]

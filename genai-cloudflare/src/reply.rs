@@ -13,9 +13,9 @@ use genai_core::{
 };
 use serde_json::Value;
 
-use crate::family::{Family, TextCalls};
+use crate::family::{Family, TextCalls, Traits};
 use crate::text_calls;
-use crate::wire::{ResponseValue, WireResult, WireToolCall};
+use crate::wire::{ResponseValue, WireChoice, WireOutputItem, WireResult, WireToolCall};
 
 /// What the shaper needs to know about the request.
 #[derive(Debug, Clone)]
@@ -24,11 +24,23 @@ pub(crate) struct CallContext {
     tools: Vec<ToolDef>,
     forced_tool: Option<String>,
     client_stops: Vec<String>,
+    /// The stop sequences the service applies itself.
+    server_stops: Vec<String>,
     max_tokens: Option<u32>,
+    /// The reply is a Llama Guard verdict.
+    guard: bool,
+}
+
+impl From<Family> for Traits {
+    fn from(family: Family) -> Traits {
+        Traits::of_family(family)
+    }
 }
 
 impl CallContext {
-    pub(crate) fn new(family: Family, req: &ChatRequest) -> Self {
+    pub(crate) fn new(traits: impl Into<Traits>, req: &ChatRequest) -> Self {
+        let traits = traits.into();
+        let family = traits.family;
         let tools_off = req.tool_choice == Some(ToolChoice::None);
         let forced_tool = match &req.tool_choice {
             Some(ToolChoice::Named(n)) => Some(n.clone()),
@@ -54,7 +66,17 @@ impl CallContext {
             } else {
                 req.stop.clone()
             },
+            server_stops: if family.server_stop() {
+                req.stop
+                    .iter()
+                    .take(crate::wire::MAX_SERVER_STOPS)
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
             max_tokens: req.max_tokens,
+            guard: traits.guard,
         }
     }
 }
@@ -95,6 +117,8 @@ pub(crate) struct Shaper {
     reasoning_buf: String,
     text_buf: String,
     finished: bool,
+    /// The answer so far, kept only for a classifier's verdict.
+    verdict_text: Option<String>,
 }
 
 impl Shaper {
@@ -113,7 +137,6 @@ impl Shaper {
                 Gate::Open
             },
             stop: StopScanner::new(ctx.client_stops.clone()),
-            ctx,
             partial: Vec::new(),
             calls: Vec::new(),
             usage: Usage::default(),
@@ -122,7 +145,17 @@ impl Shaper {
             reasoning_buf: String::new(),
             text_buf: String::new(),
             finished: false,
+            verdict_text: ctx.guard.then(String::new),
+            ctx,
         }
+    }
+
+    /// Queues answer text for the caller (and for the verdict, on a classifier).
+    fn push_text(&mut self, text: String) {
+        if let Some(v) = &mut self.verdict_text {
+            v.push_str(&text);
+        }
+        self.out.push_back(StreamEvent::TextDelta(text));
     }
 
     /// Whether an event is ready for the caller.
@@ -143,6 +176,7 @@ impl Shaper {
     /// Applies one sync `result` or stream chunk. `whole` is true for a complete sync reply,
     /// where a JSON `response` is the answer itself rather than a streamed JSON token.
     pub(crate) fn apply(&mut self, chunk: WireResult<'_>, whole: bool) -> Result<()> {
+        let responses_form = chunk.is_response_object();
         match chunk.response {
             Some(ResponseValue::Text(t)) => self.model_text_owned(t),
             Some(ResponseValue::Json(v)) if whole => {
@@ -159,10 +193,56 @@ impl Shaper {
         if let Some(u) = chunk.usage {
             self.usage = u.normalise();
         }
-        if let Some(choice) = chunk.choices.and_then(|c| c.into_iter().next()) {
-            if let Some(f) = choice.finish_reason.as_deref() {
-                self.server_finish = Some(openai_finish(f));
+        if responses_form {
+            for item in chunk.output.into_iter().flatten() {
+                self.output_item(item)?;
             }
+        }
+        if chunk.status.as_deref() == Some("incomplete") {
+            let reason = chunk
+                .incomplete_details
+                .as_ref()
+                .and_then(|d| d.get("reason"))
+                .and_then(Value::as_str);
+            self.server_finish = Some(match reason {
+                Some("max_output_tokens") => FinishReason::Length,
+                Some("content_filter") => FinishReason::ContentFilter,
+                _ => FinishReason::Unknown,
+            });
+        }
+        if let Some(choice) = chunk.choices.and_then(|c| c.into_iter().next()) {
+            self.choice(choice, whole)?;
+        }
+        Ok(())
+    }
+
+    /// One OpenAI choice: the finish reason (a matched stop sequence is `stop_sequence`), the
+    /// log-probabilities, then the message or delta.
+    fn choice(&mut self, choice: WireChoice<'_>, whole: bool) -> Result<()> {
+        if let Some(f) = choice.finish_reason.as_deref() {
+            let stopped_by_sequence = matches!(
+                &choice.stop_reason,
+                Some(Value::String(s)) if self.ctx.server_stops.contains(s)
+            );
+            self.server_finish = Some(
+                if stopped_by_sequence && openai_finish(f) == FinishReason::Stop {
+                    FinishReason::StopSequence
+                } else {
+                    openai_finish(f)
+                },
+            );
+        }
+        if let Some(content) = choice.logprobs.and_then(|l| l.content) {
+            if !content.is_empty() && !self.stopped() {
+                self.out.push_back(StreamEvent::Logprobs(
+                    content.into_iter().map(|t| t.normalise()).collect(),
+                ));
+            }
+        }
+        if let Some(t) = choice.text {
+            self.model_text(&t);
+        }
+        {
             if let Some(m) = choice.message.or(choice.delta) {
                 if let Some(r) = m.reasoning_content.or(m.reasoning) {
                     self.reasoning(&r);
@@ -188,14 +268,49 @@ impl Shaper {
         Ok(())
     }
 
+    /// One item of a Responses `output`.
+    fn output_item(&mut self, item: WireOutputItem) -> Result<()> {
+        let texts = |parts: Option<Vec<crate::wire::WireOutputPart>>| -> String {
+            parts
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.text)
+                .collect::<Vec<_>>()
+                .join("")
+        };
+        match item.kind.as_deref() {
+            Some("reasoning") => {
+                let mut r = texts(item.content);
+                if r.is_empty() {
+                    r = texts(item.summary);
+                }
+                self.reasoning(&r);
+            }
+            Some("function_call") => self.tool_call(
+                WireToolCall {
+                    id: item.call_id,
+                    name: item.name,
+                    arguments: item.arguments,
+                    ..WireToolCall::default()
+                },
+                true,
+            )?,
+            Some("message") | None => {
+                let t = texts(item.content);
+                self.model_text(&t);
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
     /// [`model_text`](Self::model_text), moving the text into the event when nothing has to
     /// look at it (no reasoning split, no tool-call gate, no stop sequence): a whole sync reply
     /// is then not copied once more.
     pub(crate) fn model_text_owned(&mut self, delta: Cow<'_, str>) {
         if self.think.is_none() && matches!(self.gate, Gate::Open) && !self.stop.is_active() {
             if !delta.is_empty() && !self.stopped() {
-                self.out
-                    .push_back(StreamEvent::TextDelta(delta.into_owned()));
+                self.push_text(delta.into_owned());
             }
             return;
         }
@@ -233,6 +348,11 @@ impl Shaper {
         self.text_buf = t;
     }
 
+    /// Reasoning as an OpenAI-shaped model sends it apart from the answer.
+    pub(crate) fn reasoning_delta(&mut self, delta: &str) {
+        self.reasoning(delta);
+    }
+
     fn reasoning(&mut self, delta: &str) {
         if !delta.is_empty() && !self.stopped() {
             self.out
@@ -267,19 +387,19 @@ impl Shaper {
             return;
         }
         if !self.stop.is_active() {
-            self.out.push_back(StreamEvent::TextDelta(delta.to_owned()));
+            self.push_text(delta.to_owned());
             return;
         }
         let mut released = String::new();
         self.stop.push(delta, &mut released);
         if !released.is_empty() {
-            self.out.push_back(StreamEvent::TextDelta(released));
+            self.push_text(released);
         }
     }
 
     /// A complete JSON answer sent as an object: it is the answer, verbatim.
     fn emit_text_unchecked(&mut self, text: String) {
-        self.out.push_back(StreamEvent::TextDelta(text));
+        self.push_text(text);
     }
 
     /// One tool call or streamed fragment of one. In a `whole` reply every entry is a complete
@@ -370,7 +490,7 @@ impl Shaper {
             let mut rest = String::new();
             self.stop.finish(&mut rest);
             if !rest.is_empty() {
-                self.out.push_back(StreamEvent::TextDelta(rest));
+                self.push_text(rest);
             }
         }
         for p in std::mem::take(&mut self.partial) {
@@ -400,6 +520,10 @@ impl Shaper {
             .extend(self.calls.drain(..).map(StreamEvent::ToolCall));
         if self.usage.is_reported() {
             self.out.push_back(StreamEvent::Usage(self.usage));
+        }
+        if let Some(text) = self.verdict_text.take() {
+            let verdict = crate::wire::guard_verdict(&text)?;
+            self.out.push_back(StreamEvent::Verdict(verdict));
         }
         self.out.push_back(StreamEvent::Finish(finish));
         Ok(())
@@ -1105,5 +1229,58 @@ mod tests {
         }
         assert_eq!(whole.text, "final answer ");
         assert_eq!(whole.finish_reason, FinishReason::StopSequence);
+    }
+
+    #[test]
+    fn a_classifier_reply_that_is_not_a_verdict_is_a_protocol_error() {
+        let req = ChatRequest::new().user("hi");
+        let guard = Traits::of("@cf/meta/llama-guard-3-8b");
+        let r = decode_reply(
+            guard,
+            &req,
+            200,
+            br#"{"result":{"response":"unsafe\nS1,S2"},"success":true}"#,
+        )
+        .unwrap();
+        assert_eq!(r.verdict.unwrap().categories, ["S1", "S2"]);
+        let e = decode_reply(
+            guard,
+            &req,
+            200,
+            br#"{"result":{"response":"Hello there"},"success":true}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn openai_stop_reason_logprobs_and_responses_output() {
+        let req = ChatRequest::new().user("count").stop("five");
+        let r = sync(
+            Family::OpenAiChat,
+            &req,
+            json!({"result":{"choices":[{"message":{"content":"one two"},"finish_reason":"stop","stop_reason":"five",
+                "logprobs":{"content":[{"token":"one","logprob":-0.1,"top_logprobs":[{"token":"one","logprob":-0.1}]},{"token":" two","logprob":-0.2,"top_logprobs":[]}]}}]},"success":true}),
+        );
+        assert_eq!(r.finish_reason, FinishReason::StopSequence);
+        assert_eq!(r.logprobs.len(), 2);
+        assert_eq!(r.logprobs[0].top[0].token, "one");
+        let r = sync(
+            Family::OpenAiChat,
+            &req,
+            json!({"result":{"choices":[{"message":{"content":"one"},"finish_reason":"stop","stop_reason":null}]},"success":true}),
+        );
+        assert_eq!(r.finish_reason, FinishReason::Stop);
+        let r = sync(
+            Family::OpenAiChat,
+            &ChatRequest::new().user("x"),
+            json!({"result":{"object":"response","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},
+                "output":[{"type":"reasoning","content":[{"type":"reasoning_text","text":"hmm"}]},
+                          {"type":"message","content":[{"type":"output_text","text":"Hi"}]}],
+                "usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5}},"success":true}),
+        );
+        assert_eq!((r.reasoning.as_str(), r.text.as_str()), ("hmm", "Hi"));
+        assert_eq!(r.finish_reason, FinishReason::Length);
+        assert_eq!(r.usage, usage(3, 2));
     }
 }

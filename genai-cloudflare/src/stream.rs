@@ -11,7 +11,7 @@ use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
 use crate::reply::Shaper;
-use crate::wire::{plain_text_chunk, WireResult};
+use crate::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireResult};
 
 /// Decodes the data of SSE events into events, with no I/O: fed by the client, and directly
 /// by tests, benches and fuzzers.
@@ -44,6 +44,13 @@ impl StreamDecoder {
         if let Some(text) = plain_text_chunk(data) {
             // The usual native chunk: only its text matters.
             self.shaper.model_text_owned(Cow::Borrowed(text));
+        } else if let Some(delta) = plain_openai_delta(data) {
+            // The usual OpenAI-shaped chunk: only its delta text matters.
+            match delta {
+                PlainDelta::Content(text) => self.shaper.model_text_owned(Cow::Borrowed(text)),
+                PlainDelta::Reasoning(text) => self.shaper.reasoning_delta(text),
+                PlainDelta::Empty => {}
+            }
         } else {
             let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
                 Error::protocol(format!(

@@ -3,12 +3,15 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use genai_core::{ChatRequest, Message, ResponseFormat, ToolChoice, Usage};
+use genai_core::{
+    ChatRequest, Error, GuardVerdict, Message, ResponseFormat, TokenLogprob, ToolChoice,
+    TopLogprob, Usage,
+};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::family::Family;
+use crate::family::{Family, Traits};
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -16,12 +19,25 @@ use crate::family::Family;
 /// Stop sequences OpenAI-shaped models accept; the client applies any beyond these.
 pub(crate) const MAX_SERVER_STOPS: usize = 4;
 
-/// The body of `POST /ai/run/{model}`, for both wire shapes.
+/// The body of `POST /ai/run/{model}`, for both wire shapes (and GPT-OSS's Responses form).
 #[derive(Debug, Serialize)]
 pub(crate) struct RunBody<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     messages: Vec<WireMessage<'a>>,
+    /// The single prompt of a raw or LoRA request (the `Prompt` input form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt: Option<&'a str>,
+    /// The conversation in GPT-OSS's Responses form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<Vec<WireMessage<'a>>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    raw: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lora: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +56,46 @@ pub(crate) struct RunBody<'a> {
     tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+    /// GPT-OSS's Responses form: `{"effort": …}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chat_template_kwargs: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logprobs: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_logprobs: Option<u8>,
+}
+
+/// Refuses, before any request, option combinations `traits`'s model cannot express on the
+/// wire: GPT-OSS takes a reasoning effort only in its Responses form, whose input has nothing
+/// but the conversation and `reasoning`.
+pub(crate) fn check_wire(traits: Traits, req: &ChatRequest) -> genai_core::Result<()> {
+    if !(traits.responses_effort && req.reasoning_effort.is_some()) {
+        return Ok(());
+    }
+    let others = [
+        (req.max_tokens.is_some(), "max_tokens"),
+        (req.temperature.is_some(), "temperature"),
+        (req.top_p.is_some(), "top_p"),
+        (req.top_k.is_some(), "top_k"),
+        (req.seed.is_some(), "a seed"),
+        (!req.stop.is_empty(), "stop sequences"),
+        (!req.tools.is_empty(), "tools"),
+        (req.response_format.is_json(), "a JSON reply"),
+        (req.logprobs.is_some(), "log-probabilities"),
+        (req.raw, "raw prompts"),
+        (req.lora.is_some(), "a LoRA"),
+    ];
+    match others.iter().find(|(on, _)| *on) {
+        Some((_, what)) => Err(Error::unsupported(format!(
+            "this model takes a reasoning effort only in its Responses form, which has no \
+             {what}: drop one of the two"
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -67,16 +123,47 @@ struct WireFunctionDef<'a> {
 }
 
 impl<'a> RunBody<'a> {
-    /// The body that asks `family` for `req`.
+    /// The body that asks `family` for `req` (no model-specific trait).
+    #[cfg(test)]
     pub(crate) fn new(family: Family, req: &'a ChatRequest, stream: bool) -> Self {
+        RunBody::for_model(Traits::of_family(family), req, stream)
+    }
+
+    /// The body that asks the model of `traits` for `req`.
+    pub(crate) fn for_model(traits: Traits, req: &'a ChatRequest, stream: bool) -> Self {
+        let family = traits.family;
         let openai = family.openai_wire();
+        // A raw or LoRA request is one user turn: it goes as `prompt`, the only input form
+        // with `raw` and `lora`.
+        let prompt = if req.raw || req.lora.is_some() {
+            req.last_user_message()
+        } else {
+            None
+        };
+        let responses = traits.responses_effort && req.reasoning_effort.is_some();
+        let messages = if openai {
+            openai_messages(&req.messages)
+        } else {
+            native_messages(traits, &req.messages)
+        };
+        let (messages, input) = match (prompt, responses) {
+            (Some(_), _) => (Vec::new(), None),
+            (None, true) => (Vec::new(), Some(messages)),
+            (None, false) => (messages, None),
+        };
+        let (max_tokens, max_completion_tokens) = if traits.max_completion_tokens {
+            (None, req.max_tokens)
+        } else {
+            (req.max_tokens, None)
+        };
         RunBody {
-            messages: if openai {
-                openai_messages(&req.messages)
-            } else {
-                native_messages(family, &req.messages)
-            },
-            max_tokens: req.max_tokens,
+            messages,
+            prompt,
+            input,
+            raw: req.raw,
+            lora: req.lora.as_deref(),
+            max_tokens,
+            max_completion_tokens,
             temperature: req.temperature,
             top_p: req.top_p,
             top_k: req.top_k,
@@ -121,6 +208,17 @@ impl<'a> RunBody<'a> {
                     Some(json!({"type": "json_schema", "json_schema": schema}))
                 }
             },
+            reasoning_effort: req
+                .reasoning_effort
+                .filter(|_| !responses)
+                .map(|e| e.as_str()),
+            reasoning: req
+                .reasoning_effort
+                .filter(|_| responses)
+                .map(|e| json!({"effort": e.as_str()})),
+            chat_template_kwargs: req.thinking.map(|on| json!({"enable_thinking": on})),
+            logprobs: req.logprobs.map(|_| true),
+            top_logprobs: req.logprobs.filter(|n| *n > 0),
         }
     }
 }
@@ -136,7 +234,9 @@ fn role_of(m: &Message) -> &'static str {
 
 /// Native models take plain string contents. An assistant turn that called tools is written
 /// the way the family itself writes calls, so the model recognises its own turn.
-fn native_messages(family: Family, messages: &[Message]) -> Vec<WireMessage<'_>> {
+fn native_messages(traits: Traits, messages: &[Message]) -> Vec<WireMessage<'_>> {
+    let family = traits.family;
+    let mut results = 0;
     messages
         .iter()
         .map(|m| {
@@ -170,7 +270,16 @@ fn native_messages(family: Family, messages: &[Message]) -> Vec<WireMessage<'_>>
                 tool_calls: None,
                 tool_call_id: match m {
                     Message::Tool { tool_call_id, .. } => {
-                        tool_call_id.as_deref().map(Cow::Borrowed)
+                        results += 1;
+                        match tool_call_id {
+                            Some(id) => Some(Cow::Borrowed(id.as_str())),
+                            // Mistral-3 needs an id of 9 letters or digits; its flat calls
+                            // have none, and the schema's fallback is a 9-digit number.
+                            None if traits.tool_call_ids => {
+                                Some(Cow::Owned(format!("{results:09}")))
+                            }
+                            None => None,
+                        }
                     }
                     _ => None,
                 },
@@ -274,12 +383,56 @@ pub(crate) struct WireResult<'a> {
     pub(crate) errors: Vec<WireError>,
     #[serde(default)]
     pub(crate) error: Option<Value>,
+    /// GPT-OSS's Responses form: the output items (read only when `object` is `response`).
+    #[serde(default)]
+    pub(crate) output: Option<Vec<WireOutputItem>>,
+    #[serde(default)]
+    pub(crate) object: Option<String>,
+    /// GPT-OSS's Responses form: `incomplete` when cut (see `incomplete_details`).
+    #[serde(default)]
+    pub(crate) status: Option<String>,
+    #[serde(default)]
+    pub(crate) incomplete_details: Option<Value>,
+}
+
+/// One item of a Responses `output`: a message, a reasoning item or a function call.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireOutputItem {
+    #[serde(default, rename = "type")]
+    pub(crate) kind: Option<String>,
+    /// Message and reasoning parts: `[{type, text}]`.
+    #[serde(default)]
+    pub(crate) content: Option<Vec<WireOutputPart>>,
+    /// Reasoning summaries: `[{type, text}]`.
+    #[serde(default)]
+    pub(crate) summary: Option<Vec<WireOutputPart>>,
+    #[serde(default)]
+    pub(crate) call_id: Option<String>,
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) arguments: Option<Value>,
+}
+
+/// `{type, text}` of a Responses message or reasoning item.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireOutputPart {
+    #[serde(default)]
+    pub(crate) text: Option<String>,
 }
 
 impl WireResult<'_> {
     /// Whether the service said anything a reply is made of.
     pub(crate) fn has_reply(&self) -> bool {
-        self.response.is_some() || self.choices.is_some() || self.tool_calls.is_some()
+        self.response.is_some()
+            || self.choices.is_some()
+            || self.tool_calls.is_some()
+            || (self.output.is_some() && self.is_response_object())
+    }
+
+    /// Whether this is a Responses-form reply (`"object": "response"`).
+    pub(crate) fn is_response_object(&self) -> bool {
+        self.object.as_deref() == Some("response")
     }
 
     /// The error this chunk reports, if it reports one.
@@ -329,6 +482,222 @@ pub(crate) fn plain_text_chunk(data: &[u8]) -> Option<&str> {
         return None;
     }
     std::str::from_utf8(text).ok()
+}
+
+/// The text of an OpenAI-shaped stream chunk in its usual shape (see [`plain_openai_delta`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlainDelta<'a> {
+    /// `delta.content`.
+    Content(&'a str),
+    /// `delta.reasoning_content` (or `delta.reasoning`).
+    Reasoning(&'a str),
+    /// A delta with no text (`{"role":"assistant"}`, a `null` content).
+    Empty,
+}
+
+/// The delta of an OpenAI-shaped stream chunk in its usual shape: one object with only `id`,
+/// `object` (`chat.completion.chunk`), `created`, `model`, `system_fingerprint` and `usage`
+/// (`null`) besides `choices`, which holds exactly one choice with `index`, `delta`, and
+/// `null` `logprobs`, `finish_reason` and `stop_reason`; the delta has an optional
+/// `"role":"assistant"` and at most one text (`content`, `reasoning_content` or `reasoning`).
+/// Keys come in any order, with optional spaces; strings have no escape or control character
+/// (and, outside the text, only ASCII). `None` for anything else, which the full
+/// [`WireResult`] then decodes. What it accepts, `WireResult` reads as one choice with that
+/// delta text and nothing else, so the two paths cannot disagree; one pass over the bytes costs
+/// far less than a general parse.
+pub(crate) fn plain_openai_delta(data: &[u8]) -> Option<PlainDelta<'_>> {
+    let mut p = Plain { s: data, i: 0 };
+    let mut delta = None;
+    let mut object_seen = false;
+    let mut seen = 0u32;
+    p.byte(b'{')?;
+    loop {
+        let key = p.string(true)?;
+        p.byte(b':')?;
+        p.once(&mut seen, key, TOP_KEYS)?;
+        match key {
+            b"id" | b"model" => {
+                p.string(true)?;
+            }
+            b"system_fingerprint" => p.string_or_null()?,
+            b"object" => {
+                if p.string(true)? != b"chat.completion.chunk" {
+                    return None;
+                }
+                object_seen = true;
+            }
+            b"created" => p.integer()?,
+            b"usage" => p.null()?,
+            b"choices" if delta.is_none() => {
+                p.byte(b'[')?;
+                delta = Some(p.choice()?);
+                p.byte(b']')?;
+            }
+            _ => return None,
+        }
+        if !p.next_member()? {
+            break;
+        }
+    }
+    p.ws();
+    (p.i == data.len() && object_seen).then_some(())?;
+    delta
+}
+
+/// The keys [`plain_openai_delta`] accepts, per object (a duplicate makes serde fail, so it
+/// is refused too).
+const TOP_KEYS: &[&[u8]] = &[
+    b"id",
+    b"object",
+    b"created",
+    b"model",
+    b"system_fingerprint",
+    b"usage",
+    b"choices",
+];
+const CHOICE_KEYS: &[&[u8]] = &[
+    b"index",
+    b"delta",
+    b"logprobs",
+    b"finish_reason",
+    b"stop_reason",
+];
+const DELTA_KEYS: &[&[u8]] = &[b"role", b"content", b"reasoning_content", b"reasoning"];
+
+/// A cursor over a chunk, for [`plain_openai_delta`]: each method consumes one token (after
+/// optional spaces) or returns `None`.
+struct Plain<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Plain<'a> {
+    /// Marks `key` as seen; `None` when it is not in `keys` or was seen before.
+    fn once(&self, seen: &mut u32, key: &[u8], keys: &[&[u8]]) -> Option<()> {
+        let bit = 1u32 << keys.iter().position(|k| *k == key)?;
+        (*seen & bit == 0).then(|| *seen |= bit)
+    }
+
+    fn ws(&mut self) {
+        while self.s.get(self.i) == Some(&b' ') {
+            self.i += 1;
+        }
+    }
+
+    fn byte(&mut self, b: u8) -> Option<()> {
+        self.ws();
+        (self.s.get(self.i) == Some(&b)).then(|| self.i += 1)
+    }
+
+    /// `,` (true: another member follows) or `}` (false).
+    fn next_member(&mut self) -> Option<bool> {
+        self.ws();
+        let b = *self.s.get(self.i)?;
+        self.i += 1;
+        match b {
+            b',' => Some(true),
+            b'}' => Some(false),
+            _ => None,
+        }
+    }
+
+    fn string(&mut self, ascii: bool) -> Option<&'a [u8]> {
+        self.byte(b'"')?;
+        let (text, rest) = plain_string(&self.s[self.i..], ascii)?;
+        self.i = self.s.len() - rest.len();
+        Some(text)
+    }
+
+    fn null(&mut self) -> Option<()> {
+        self.ws();
+        let rest = self.s.get(self.i..)?.strip_prefix(b"null")?;
+        self.i = self.s.len() - rest.len();
+        Some(())
+    }
+
+    fn string_or_null(&mut self) -> Option<()> {
+        self.ws();
+        match self.s.get(self.i)? {
+            b'"' => self.string(true).map(|_| ()),
+            _ => self.null(),
+        }
+    }
+
+    /// A non-negative integer without sign, fraction, exponent or leading zero.
+    fn integer(&mut self) -> Option<()> {
+        self.ws();
+        let start = self.i;
+        while self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        let digits = &self.s[start..self.i];
+        (!digits.is_empty() && (digits.len() == 1 || digits[0] != b'0')).then_some(())
+    }
+
+    fn choice(&mut self) -> Option<PlainDelta<'a>> {
+        let mut delta = None;
+        let mut seen = 0u32;
+        self.byte(b'{')?;
+        loop {
+            let key = self.string(true)?;
+            self.byte(b':')?;
+            self.once(&mut seen, key, CHOICE_KEYS)?;
+            match key {
+                b"index" => self.integer()?,
+                b"logprobs" | b"finish_reason" | b"stop_reason" => self.null()?,
+                b"delta" if delta.is_none() => delta = Some(self.delta()?),
+                _ => return None,
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        delta
+    }
+
+    fn delta(&mut self) -> Option<PlainDelta<'a>> {
+        let mut found = PlainDelta::Empty;
+        self.byte(b'{')?;
+        self.ws();
+        if self.s.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Some(found);
+        }
+        let mut seen = 0u32;
+        loop {
+            let key = self.string(true)?;
+            self.byte(b':')?;
+            self.once(&mut seen, key, DELTA_KEYS)?;
+            match key {
+                b"role" => {
+                    if self.string(true)? != b"assistant" {
+                        return None;
+                    }
+                }
+                b"content" | b"reasoning_content" | b"reasoning" => {
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b'n') {
+                        self.null()?;
+                    } else {
+                        if found != PlainDelta::Empty {
+                            return None;
+                        }
+                        let text = std::str::from_utf8(self.string(false)?).ok()?;
+                        found = if key == b"content" {
+                            PlainDelta::Content(text)
+                        } else {
+                            PlainDelta::Reasoning(text)
+                        };
+                    }
+                }
+                _ => return None,
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        Some(found)
+    }
 }
 
 /// A JSON string's contents up to its closing quote, and what follows it; `None` at an escape,
@@ -431,9 +800,11 @@ pub(crate) struct WireFunction {
 /// Token counts as the service reports them.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 pub(crate) struct WireUsage {
-    #[serde(default)]
+    /// `input_tokens` in the Responses form.
+    #[serde(default, alias = "input_tokens")]
     pub(crate) prompt_tokens: Option<u64>,
-    #[serde(default)]
+    /// `output_tokens` in the Responses form.
+    #[serde(default, alias = "output_tokens")]
     pub(crate) completion_tokens: Option<u64>,
     #[serde(default)]
     pub(crate) total_tokens: Option<u64>,
@@ -467,6 +838,62 @@ pub(crate) struct WireChoice<'a> {
     pub(crate) delta: Option<WireChatMessage<'a>>,
     #[serde(default)]
     pub(crate) finish_reason: Option<String>,
+    /// What stopped the model: the matched stop sequence, a token id, or `null`.
+    #[serde(default)]
+    pub(crate) stop_reason: Option<Value>,
+    /// The text of a completion (`prompt` input) reply.
+    #[serde(default, borrow)]
+    pub(crate) text: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub(crate) logprobs: Option<WireLogprobs>,
+}
+
+/// `choices[].logprobs`: `{content: [{token, logprob, top_logprobs: [{token, logprob}]}]}`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireLogprobs {
+    #[serde(default)]
+    pub(crate) content: Option<Vec<WireTokenLogprob>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireTokenLogprob {
+    pub(crate) token: String,
+    pub(crate) logprob: f64,
+    #[serde(default)]
+    pub(crate) top_logprobs: Vec<WireTopLogprob>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireTopLogprob {
+    pub(crate) token: String,
+    pub(crate) logprob: f64,
+}
+
+impl WireTokenLogprob {
+    pub(crate) fn normalise(self) -> TokenLogprob {
+        TokenLogprob {
+            token: self.token,
+            logprob: self.logprob,
+            top: self
+                .top_logprobs
+                .into_iter()
+                .map(|t| TopLogprob {
+                    token: t.token,
+                    logprob: t.logprob,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A Llama Guard verdict from the reply text (or the JSON object the service made of it).
+pub(crate) fn guard_verdict(text: &str) -> genai_core::Result<GuardVerdict> {
+    GuardVerdict::parse(text).ok_or_else(|| {
+        Error::protocol(format!(
+            "the classifier's reply is not a verdict (`safe`, or `unsafe` and categories): {}",
+            genai_core::text::excerpt(text, 120)
+        ))
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -603,6 +1030,48 @@ mod tests {
     }
 
     #[test]
+    fn family_options_take_each_wire_form() {
+        use genai_core::ReasoningEffort;
+        let glm = Traits::of("@cf/zai-org/glm-4.7-flash");
+        let req = ChatRequest::new()
+            .user("Hi")
+            .max_tokens(7)
+            .reasoning_effort(ReasoningEffort::Low)
+            .thinking(false)
+            .logprobs(2);
+        let b = serde_json::to_value(RunBody::for_model(glm, &req, false)).unwrap();
+        assert_eq!(
+            b,
+            json!({"messages":[{"role":"user","content":"Hi"}],"max_completion_tokens":7,
+                   "reasoning_effort":"low","chat_template_kwargs":{"enable_thinking":false},
+                   "logprobs":true,"top_logprobs":2})
+        );
+        let oss = Traits::of("@cf/openai/gpt-oss-20b");
+        let req = ChatRequest::new()
+            .system("Be brief.")
+            .user("Hi")
+            .reasoning_effort(ReasoningEffort::High);
+        let b = serde_json::to_value(RunBody::for_model(oss, &req, false)).unwrap();
+        assert_eq!(
+            b,
+            json!({"input":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],
+                   "reasoning":{"effort":"high"}})
+        );
+        assert!(check_wire(oss, &req).is_ok());
+        let err = check_wire(oss, &req.clone().seed(1)).unwrap_err();
+        assert_eq!(err.kind(), genai_core::ErrorKind::Unsupported);
+        assert!(check_wire(glm, &req.seed(1)).is_ok());
+        let lora = ChatRequest::new().user("Hi").lora("adapter");
+        let b = body(Family::Llama3, &lora, true);
+        assert_eq!(b, json!({"prompt":"Hi","lora":"adapter","stream":true}));
+        let raw = ChatRequest::new().user("def f():").raw();
+        assert_eq!(
+            body(Family::Native, &raw, false),
+            json!({"prompt":"def f():","raw":true})
+        );
+    }
+
+    #[test]
     fn tool_history_per_wire() {
         let call = ToolCall::new("square_root", json!({"number": 144}));
         let req = ChatRequest::new()
@@ -694,6 +1163,75 @@ mod tests {
             assert_eq!(plain_text_chunk(text.as_bytes()), None, "{text}");
         }
         assert_eq!(plain_text_chunk(b"{\"response\":\"\xff\"}"), None);
+    }
+
+    #[test]
+    fn plain_openai_deltas_take_the_short_path_only_when_they_read_the_same() {
+        let head = r#""id":"chatcmpl-1","object":"chat.completion.chunk","created":1764460000,"model":"@cf/zai-org/glm-4.7-flash""#;
+        let plain = [
+            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"Hi"}},"logprobs":null,"finish_reason":null}}]}}"#), PlainDelta::Content("Hi")),
+            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":""}},"logprobs":null,"finish_reason":null}}]}}"#), PlainDelta::Content("")),
+            (format!("{{{head},\"choices\":[{{\"index\":0,\"delta\":{{\"reasoning_content\":\" caf\u{e9}\",\"content\":null}},\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}}],\"usage\":null}}"), PlainDelta::Reasoning(" caf\u{e9}")),
+            (format!(r#"{{"choices": [{{"delta": {{"reasoning": "think"}}, "index": 0}}], {head}, "system_fingerprint": null}}"#), PlainDelta::Reasoning("think")),
+            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{}},"logprobs":null,"finish_reason":null}}]}}"#), PlainDelta::Empty),
+        ];
+        for (text, expected) in &plain {
+            assert_eq!(
+                plain_openai_delta(text.as_bytes()),
+                Some(*expected),
+                "{text}"
+            );
+            let full: WireResult<'_> = serde_json::from_str(text).unwrap();
+            assert!(full.response.is_none() && full.tool_calls.is_none() && full.usage.is_none());
+            assert!(full.reported_error().is_none() && !full.is_response_object());
+            let choices = full.choices.unwrap();
+            assert_eq!(choices.len(), 1, "{text}");
+            let choice = choices.into_iter().next().unwrap();
+            assert!(choice.finish_reason.is_none() && choice.logprobs.is_none());
+            assert!(choice.message.is_none() && choice.text.is_none());
+            let delta = choice.delta.unwrap();
+            assert!(delta.tool_calls.is_none());
+            let reasoning = delta.reasoning_content.or(delta.reasoning);
+            let got = match (delta.content, reasoning.as_deref()) {
+                (Some(ResponseValue::Text(t)), None) if t.is_empty() => PlainDelta::Content(""),
+                (Some(ResponseValue::Text(t)), None) if t == "Hi" => PlainDelta::Content("Hi"),
+                (None | Some(ResponseValue::Null), Some("think")) => PlainDelta::Reasoning("think"),
+                (None | Some(ResponseValue::Null), Some(" caf\u{e9}")) => {
+                    PlainDelta::Reasoning(" caf\u{e9}")
+                }
+                (None, None) => PlainDelta::Empty,
+                other => panic!("{text}: {other:?}"),
+            };
+            assert_eq!(got, *expected, "{text}");
+        }
+        let other = [
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a\"b"}},"finish_reason":null}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}},"finish_reason":"stop"}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}},"logprobs":{{"content":[]}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"tool_calls":[]}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a","reasoning_content":"b"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}},{{"index":1,"delta":{{"content":"b"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[],"usage":{{"prompt_tokens":1}}}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}],"id":"again"}}"#),
+            format!(r#"{{{head},"choices":[{{"index":00,"delta":{{"content":"a"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}]}} x"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"role":"user","content":"a"}}}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}],"error":"boom"}}"#),
+            format!("{{{head},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"a\tb\"}}}}]}}"),
+            r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"delta":{"content":"a"}}]}"#.to_owned(),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"a"}}}}]"#),
+            r#"{"response":"hi"}"#.to_owned(),
+        ];
+        for text in &other {
+            assert_eq!(plain_openai_delta(text.as_bytes()), None, "{text}");
+        }
+        let bad_utf8 = [
+            &br#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":""#[..],
+            b"\xff",
+            b"\"}}]}",
+        ]
+        .concat();
+        assert_eq!(plain_openai_delta(&bad_utf8), None);
     }
 
     #[test]

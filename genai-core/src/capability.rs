@@ -84,6 +84,21 @@ pub struct Capabilities {
     pub finish_reason: Support,
     /// Reasoning shown apart from the answer.
     pub reasoning: Support,
+    /// A reasoning effort (`low`, `medium`, `high`) in the request.
+    #[serde(default)]
+    pub reasoning_effort: Support,
+    /// Switching thinking on or off (hybrid reasoning models).
+    #[serde(default)]
+    pub thinking: Support,
+    /// A fine-tune (LoRA) named in the request.
+    #[serde(default)]
+    pub lora: Support,
+    /// Raw completion: the prompt sent without the chat template.
+    #[serde(default)]
+    pub raw: Support,
+    /// Per-token log-probabilities with their top alternatives.
+    #[serde(default)]
+    pub logprobs: Support,
     /// What the model reads.
     pub input: Modalities,
     /// What the model writes.
@@ -112,6 +127,11 @@ impl Capabilities {
             usage: s,
             finish_reason: s,
             reasoning: s,
+            reasoning_effort: s,
+            thinking: s,
+            lora: s,
+            raw: s,
+            logprobs: s,
             input: Modalities::TEXT,
             output: Modalities::TEXT,
         }
@@ -214,6 +234,21 @@ impl ModelCapabilities {
         if !req.stop.is_empty() && !caps.stop.is_usable() {
             return refuse("stop sequences");
         }
+        if req.reasoning_effort.is_some() && !caps.reasoning_effort.is_usable() {
+            return refuse("a reasoning effort");
+        }
+        if req.thinking.is_some() && !caps.thinking.is_usable() {
+            return refuse("switching thinking on or off");
+        }
+        if req.lora.is_some() && !caps.lora.is_usable() {
+            return refuse("a LoRA fine-tune");
+        }
+        if req.raw && !caps.raw.is_usable() {
+            return refuse("raw prompts");
+        }
+        if req.logprobs.is_some() && !caps.logprobs.is_usable() {
+            return refuse("log-probabilities");
+        }
         Ok(())
     }
 }
@@ -270,6 +305,27 @@ mod tests {
                 base.clone().stop("x"),
                 |c| c.stop = Support::Unsupported,
                 "stop",
+            ),
+            (
+                base.clone().reasoning_effort(crate::ReasoningEffort::Low),
+                |c| c.reasoning_effort = Support::Unsupported,
+                "reasoning effort",
+            ),
+            (
+                base.clone().thinking(false),
+                |c| c.thinking = Support::Unsupported,
+                "thinking",
+            ),
+            (
+                base.clone().lora("my-adapter"),
+                |c| c.lora = Support::Unsupported,
+                "LoRA",
+            ),
+            (base.clone().raw(), |c| c.raw = Support::Unsupported, "raw"),
+            (
+                base.clone().logprobs(2),
+                |c| c.logprobs = Support::Unsupported,
+                "log-probabilities",
             ),
         ];
         for (req, disable, needle) in cases {

@@ -31,6 +31,7 @@ mod stream;
 mod tasks;
 pub mod text;
 mod tool;
+mod tool_schema;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use error::{Error, ErrorKind, Result};
@@ -39,8 +40,8 @@ pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_reply::{MediaReply, MediaSummary};
 pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
-pub use request::{ChatRequest, Message, ResponseFormat};
-pub use response::{ChatResponse, FinishReason, Usage};
+pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP_LOGPROBS};
+pub use response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
     cosine, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,

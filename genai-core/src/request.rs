@@ -213,6 +213,70 @@ pub struct ChatRequest {
     pub tools: Vec<ToolDef>,
     /// How the model must pick tools (`None`: the service's default, which is auto).
     pub tool_choice: Option<ToolChoice>,
+    /// How hard a reasoning model thinks (`None`: the model's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Switches a hybrid model's thinking on or off (`None`: the model's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<bool>,
+    /// The name of a fine-tune (LoRA) of a LoRA-capable model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora: Option<String>,
+    /// Sends the prompt as is, without the model's chat template (base models).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw: bool,
+    /// Asks for the log-probability of each generated token with this many most likely
+    /// alternatives (0 to [`MAX_TOP_LOGPROBS`]); `None`: no log-probabilities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<u8>,
+}
+
+/// The most alternatives per token [`ChatRequest::logprobs`] may ask for.
+pub const MAX_TOP_LOGPROBS: u8 = 20;
+
+/// How hard a reasoning model thinks before it answers.
+///
+/// ```
+/// use genai_core::ReasoningEffort;
+/// assert_eq!("low".parse::<ReasoningEffort>().unwrap(), ReasoningEffort::Low);
+/// assert_eq!(ReasoningEffort::High.as_str(), "high");
+/// assert!("max".parse::<ReasoningEffort>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningEffort {
+    /// Short reasoning, faster and cheaper.
+    Low,
+    /// The usual amount.
+    Medium,
+    /// Long reasoning.
+    High,
+}
+
+impl ReasoningEffort {
+    /// `low`, `medium` or `high`, as the services spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasoningEffort::Low => "low",
+            ReasoningEffort::Medium => "medium",
+            ReasoningEffort::High => "high",
+        }
+    }
+}
+
+impl std::str::FromStr for ReasoningEffort {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "low" => Ok(ReasoningEffort::Low),
+            "medium" => Ok(ReasoningEffort::Medium),
+            "high" => Ok(ReasoningEffort::High),
+            other => Err(Error::invalid_request(format!(
+                "reasoning effort must be low, medium or high, got `{other}`"
+            ))),
+        }
+    }
 }
 
 impl ChatRequest {
@@ -309,6 +373,45 @@ impl ChatRequest {
         self
     }
 
+    /// Sets how hard a reasoning model thinks.
+    pub fn reasoning_effort(mut self, effort: ReasoningEffort) -> Self {
+        self.reasoning_effort = Some(effort);
+        self
+    }
+
+    /// Switches a hybrid model's thinking on or off.
+    pub fn thinking(mut self, on: bool) -> Self {
+        self.thinking = Some(on);
+        self
+    }
+
+    /// Uses this fine-tune (LoRA) of the model. The conversation must then be one user turn:
+    /// services apply a LoRA to a single prompt.
+    pub fn lora(mut self, name: impl Into<String>) -> Self {
+        self.lora = Some(name.into());
+        self
+    }
+
+    /// Sends the single user turn as is, without the chat template (raw completion, for base
+    /// models).
+    ///
+    /// ```
+    /// use genai_core::ChatRequest;
+    /// let req = ChatRequest::new().user("def fib(n):").raw();
+    /// assert!(req.validate().is_ok());
+    /// assert!(req.system("x").validate().is_err(), "raw takes one user turn only");
+    /// ```
+    pub fn raw(mut self) -> Self {
+        self.raw = true;
+        self
+    }
+
+    /// Asks for per-token log-probabilities with the `top` most likely alternatives of each.
+    pub fn logprobs(mut self, top: u8) -> Self {
+        self.logprobs = Some(top);
+        self
+    }
+
     /// The last user turn's text, if any.
     pub fn last_user_message(&self) -> Option<&str> {
         self.messages.iter().rev().find_map(|m| match m {
@@ -390,6 +493,31 @@ impl ChatRequest {
                 )))
             }
             _ => {}
+        }
+        if self.logprobs.is_some_and(|n| n > MAX_TOP_LOGPROBS) {
+            return Err(Error::invalid_request(format!(
+                "logprobs asks for at most {MAX_TOP_LOGPROBS} alternatives per token"
+            )));
+        }
+        if let Some(lora) = &self.lora {
+            if lora.trim().is_empty() {
+                return Err(Error::invalid_request("the LoRA name is empty"));
+            }
+        }
+        for (on, what) in [(self.raw, "a raw"), (self.lora.is_some(), "a LoRA")] {
+            if !on {
+                continue;
+            }
+            if !matches!(self.messages.as_slice(), [Message::User { .. }]) {
+                return Err(Error::invalid_request(format!(
+                    "{what} request takes exactly one user turn (a single prompt)"
+                )));
+            }
+            if !self.tools.is_empty() {
+                return Err(Error::invalid_request(format!(
+                    "{what} request cannot declare tools"
+                )));
+            }
         }
         if let ResponseFormat::JsonSchema { schema, name } = &self.response_format {
             if !schema.is_object() {

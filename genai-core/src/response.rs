@@ -102,6 +102,111 @@ pub struct ChatResponse {
     pub usage: Usage,
     /// Why the model stopped.
     pub finish_reason: FinishReason,
+    /// The log-probability of each generated token, when the request asked for them
+    /// ([`ChatRequest::logprobs`](crate::ChatRequest::logprobs)); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logprobs: Vec<TokenLogprob>,
+    /// A safety classifier's verdict (Llama Guard models); `None` for other models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<GuardVerdict>,
+}
+
+/// One generated token with its log-probability and the most likely alternatives.
+///
+/// ```
+/// use genai_core::{TokenLogprob, TopLogprob};
+/// let t = TokenLogprob {
+///     token: "Hello".into(),
+///     logprob: -0.01,
+///     top: vec![TopLogprob { token: "Hi".into(), logprob: -4.6 }],
+/// };
+/// assert!(t.probability() > 0.98);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprob {
+    /// The token as text.
+    pub token: String,
+    /// Its natural log-probability (0 or less).
+    pub logprob: f64,
+    /// The most likely tokens at this position, most likely first.
+    #[serde(default)]
+    pub top: Vec<TopLogprob>,
+}
+
+impl TokenLogprob {
+    /// The token's probability, `exp(logprob)`.
+    pub fn probability(&self) -> f64 {
+        self.logprob.exp()
+    }
+}
+
+/// An alternative token at one position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopLogprob {
+    /// The token as text.
+    pub token: String,
+    /// Its natural log-probability.
+    pub logprob: f64,
+}
+
+/// What a safety classifier (Llama Guard) decided about a conversation.
+///
+/// ```
+/// use genai_core::GuardVerdict;
+/// let v = GuardVerdict::parse("unsafe\nS1,S10").unwrap();
+/// assert_eq!(v, GuardVerdict { safe: false, categories: vec!["S1".into(), "S10".into()] });
+/// assert_eq!(GuardVerdict::parse(" safe ").unwrap(), GuardVerdict::safe());
+/// assert!(GuardVerdict::parse("I cannot tell").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GuardVerdict {
+    /// Whether the conversation is safe.
+    pub safe: bool,
+    /// The hazard categories found (e.g. `S1`), empty when safe.
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+impl GuardVerdict {
+    /// The `safe` verdict.
+    pub fn safe() -> Self {
+        GuardVerdict {
+            safe: true,
+            categories: Vec::new(),
+        }
+    }
+
+    /// Reads a verdict as classifiers write it: `safe`, or `unsafe` followed by a line of
+    /// comma-separated categories; or the JSON object `{"safe":…,"categories":[…]}`. `None`
+    /// when the text is neither.
+    pub fn parse(text: &str) -> Option<GuardVerdict> {
+        let text = crate::text::strip_code_fence(text).trim();
+        if text.starts_with('{') {
+            let v: GuardVerdict = serde_json::from_str(text).ok()?;
+            return Some(v);
+        }
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        match lines.next()?.to_ascii_lowercase().as_str() {
+            "safe" => lines.next().is_none().then(GuardVerdict::safe),
+            "unsafe" => {
+                let categories = lines
+                    .next()
+                    .map(|l| {
+                        l.split(',')
+                            .map(str::trim)
+                            .filter(|c| !c.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                lines.next().is_none().then_some(GuardVerdict {
+                    safe: false,
+                    categories,
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl ChatResponse {

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 
 use crate::error::Result;
-use crate::response::{ChatResponse, FinishReason, Usage};
+use crate::response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, Usage};
 use crate::tool::ToolCall;
 
 /// One piece of a streamed reply.
@@ -22,6 +22,10 @@ pub enum StreamEvent {
     ToolCall(ToolCall),
     /// Token counts (usually once, near the end).
     Usage(Usage),
+    /// Log-probabilities of the tokens generated since the previous such event.
+    Logprobs(Vec<TokenLogprob>),
+    /// A safety classifier's verdict (Llama Guard models), just before `Finish`.
+    Verdict(GuardVerdict),
     /// Why the model stopped; the last event of a successful stream.
     Finish(FinishReason),
 }
@@ -70,8 +74,14 @@ impl ChatStream {
             events.push(StreamEvent::TextDelta(reply.text));
         }
         events.extend(reply.tool_calls.into_iter().map(StreamEvent::ToolCall));
+        if !reply.logprobs.is_empty() {
+            events.push(StreamEvent::Logprobs(reply.logprobs));
+        }
         if reply.usage.is_reported() {
             events.push(StreamEvent::Usage(reply.usage));
+        }
+        if let Some(verdict) = reply.verdict {
+            events.push(StreamEvent::Verdict(verdict));
         }
         events.push(StreamEvent::Finish(reply.finish_reason));
         ChatStream::from_events(events)
@@ -131,6 +141,8 @@ impl ResponseAccumulator {
             StreamEvent::ReasoningDelta(t) => self.reply.reasoning.push_str(&t),
             StreamEvent::ToolCall(c) => self.reply.tool_calls.push(c),
             StreamEvent::Usage(u) => self.reply.usage = u,
+            StreamEvent::Logprobs(l) => self.reply.logprobs.extend(l),
+            StreamEvent::Verdict(v) => self.reply.verdict = Some(v),
             StreamEvent::Finish(f) => self.reply.finish_reason = f,
         }
     }
@@ -158,6 +170,12 @@ mod tests {
                 total_tokens: Some(3),
             },
             finish_reason: FinishReason::ToolCalls,
+            logprobs: vec![TokenLogprob {
+                token: "x".into(),
+                logprob: -0.5,
+                top: Vec::new(),
+            }],
+            verdict: Some(GuardVerdict::safe()),
         };
         let back = ChatStream::from_response(reply.clone())
             .collect_response()

@@ -36,7 +36,8 @@ impl ToolCall {
         }
     }
 
-    /// Decodes the arguments into `T`.
+    /// Decodes the arguments into `T`, strictly (see [`ToolDef::decode_arguments`] for the
+    /// lenient form that knows the tool's schema).
     ///
     /// ```
     /// #[derive(serde::Deserialize)]
@@ -85,12 +86,55 @@ impl ToolDef {
         }
     }
 
-    /// A tool whose parameters are the JSON schema of `T`.
+    /// A tool whose parameters are the JSON schema of `T`, in the subset models accept.
+    ///
+    /// `schemars` output is rewritten: no `$schema` or titles, `$defs` inlined (a recursive
+    /// type is cut after a few levels), an `Option<T>` field is not required and its type has
+    /// no `null`, documented enums become a plain `enum` list, and only standard string
+    /// `format`s stay (`uint32`, `double`... are dropped). What is safe in `T`: structs of
+    /// named fields, `Option`, `Vec`, numbers, strings, booleans, unit-variant enums, nested
+    /// structs. Avoid untagged or data-carrying enums, maps with free keys and
+    /// `#[serde(flatten)]`: models fill them poorly. Decode the arguments with
+    /// [`ToolDef::decode_arguments`], which forgives the usual slips.
+    ///
+    /// ```
+    /// use genai_core::{ToolCall, ToolDef};
+    /// #[derive(schemars::JsonSchema, serde::Deserialize, Debug, PartialEq)]
+    /// #[serde(rename_all = "lowercase")]
+    /// enum Unit { Celsius, Fahrenheit }
+    /// #[derive(schemars::JsonSchema, serde::Deserialize)]
+    /// struct Weather { city: String, unit: Option<Unit> }
+    ///
+    /// let tool = ToolDef::for_type::<Weather>("weather", "Current weather");
+    /// assert!(tool.parameters.get("$schema").is_none());
+    /// assert_eq!(tool.parameters["required"], serde_json::json!(["city"]));
+    /// assert_eq!(tool.parameters["properties"]["unit"]["enum"], serde_json::json!(["celsius", "fahrenheit"]));
+    ///
+    /// let call = ToolCall::new("weather", serde_json::json!({"city": "Oslo", "unit": "Celsius"}));
+    /// let args: Weather = tool.decode_arguments(&call).unwrap();
+    /// assert_eq!(args.unit, Some(Unit::Celsius));
+    /// ```
     pub fn for_type<T: JsonSchema>(
         name: impl Into<String>,
         description: impl Into<String>,
     ) -> Self {
-        ToolDef::new(name, description, schema_of::<T>())
+        let schema = crate::tool_schema::model_subset(schemars::schema_for!(T).to_value());
+        ToolDef::new(name, description, schema)
+    }
+
+    /// Decodes the arguments of `call` into `T`, leniently: numbers and booleans written as
+    /// strings, an enum value in another case and `null` for an optional field are first
+    /// bent into this tool's schema. Fails with
+    /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) when they still do not fit.
+    pub fn decode_arguments<T: serde::de::DeserializeOwned>(&self, call: &ToolCall) -> Result<T> {
+        let mut arguments = call.arguments.clone();
+        crate::tool_schema::coerce(&mut arguments, &self.parameters);
+        T::deserialize(&arguments).map_err(|e| {
+            Error::protocol(format!(
+                "arguments of tool call `{}` do not match the expected type: {e}",
+                call.name
+            ))
+        })
     }
 }
 

@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use genai_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
     Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent, Support,
-    ToolCall, ToolChoice, ToolDef, Usage,
+    TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
 };
 use serde_json::{json, Map, Value};
 
@@ -137,6 +137,9 @@ impl ScriptedProvider {
         if !(caps.finish_reason.is_usable() || lie) {
             reply.finish_reason = FinishReason::Unknown;
         }
+        if let Some(top) = req.logprobs {
+            reply.logprobs = logprobs_of(&reply.text, top);
+        }
         Ok(reply)
     }
 }
@@ -169,6 +172,9 @@ impl ProviderGen for ScriptedProvider {
             events.push(StreamEvent::TextDelta(word));
         }
         events.extend(reply.tool_calls.into_iter().map(StreamEvent::ToolCall));
+        if !reply.logprobs.is_empty() {
+            events.push(StreamEvent::Logprobs(reply.logprobs));
+        }
         if reply.usage.is_reported() {
             events.push(StreamEvent::Usage(reply.usage));
         }
@@ -192,6 +198,28 @@ impl ScriptedProvider {
         info.capabilities = self.capabilities;
         info
     }
+}
+
+/// One entry per word of `text` (words keep their leading space), each fairly sure, with `top`
+/// alternatives: the word itself first, then less likely made-up ones.
+fn logprobs_of(text: &str, top: u8) -> Vec<TokenLogprob> {
+    split_keep_spaces(text)
+        .into_iter()
+        .map(|token| TokenLogprob {
+            top: (0..top)
+                .map(|i| TopLogprob {
+                    token: if i == 0 {
+                        token.clone()
+                    } else {
+                        format!("{token}{i}")
+                    },
+                    logprob: -0.05 - 2.0 * f64::from(i),
+                })
+                .collect(),
+            token,
+            logprob: -0.05,
+        })
+        .collect()
 }
 
 fn words(text: &str) -> u64 {

@@ -61,6 +61,8 @@ pub const JSON_SCHEMA_PROMPT: &str = "Is an apple a fruit? Answer with the field
 /// The tools prompt.
 pub const TOOLS_PROMPT: &str =
     "Use the square_root tool to compute the square root of 144. Reply with the result only.";
+/// How many alternatives per token the logprobs scenario asks for.
+pub const TOP_LOGPROBS: u8 = 2;
 /// The reasoning prompt.
 pub const REASONING_PROMPT: &str =
     "What is 17 times 3? Think it through, then answer with the number.";
@@ -275,6 +277,7 @@ async fn run_scenario_probes(
                 },
                 replies: Vec::new(),
             },
+            Scenario::Logprobs => logprobs(ctx).await,
         };
         replies.extend(probe.replies);
         outcomes.push(probe.outcome);
@@ -842,6 +845,60 @@ pub async fn reasoning(ctx: Ctx<'_>) -> Probe {
             p.pass(format!(
                 "{} words of reasoning, then 51",
                 words(&r.reasoning)
+            ));
+        }
+    }
+    p
+}
+
+/// A log-probability: a number of at most 0.
+fn is_logprob(x: f64) -> bool {
+    x.is_finite() && x <= 0.0
+}
+
+/// logprobs: the text prompt with [`TOP_LOGPROBS`] alternatives per token; the reply carries
+/// one entry per generated token whose tokens spell the answer, each with a log-probability
+/// of at most 0 and at most that many alternatives (the most likely first).
+pub async fn logprobs(ctx: Ctx<'_>) -> Probe {
+    let mut p = probe();
+    let req = ChatRequest::new().user(TEXT_PROMPT).logprobs(TOP_LOGPROBS);
+    if let Some(r) = ctx.send(&mut p, &req).await {
+        let spelled: String = r.logprobs.iter().map(|t| t.token.as_str()).collect();
+        let bad_value = r
+            .logprobs
+            .iter()
+            .any(|t| !is_logprob(t.logprob) || t.top.iter().any(|a| !is_logprob(a.logprob)));
+        let too_many = r
+            .logprobs
+            .iter()
+            .any(|t| t.top.len() > usize::from(TOP_LOGPROBS));
+        let unordered = r
+            .logprobs
+            .iter()
+            .any(|t| t.top.windows(2).any(|w| w[0].logprob < w[1].logprob));
+        if r.logprobs.is_empty() {
+            p.fail(format!(
+                "no log-probabilities; answered {:?}",
+                excerpt(&r.text)
+            ));
+        } else if spelled.trim() != r.text.trim() {
+            p.fail(format!(
+                "the tokens spell {:?}, the answer is {:?}",
+                excerpt(&spelled),
+                excerpt(&r.text)
+            ));
+        } else if bad_value {
+            p.fail("a log-probability above 0 or not a number");
+        } else if too_many {
+            p.fail(format!("more than {TOP_LOGPROBS} alternatives for a token"));
+        } else if unordered {
+            p.fail("alternatives not ordered most likely first");
+        } else if r.logprobs.iter().all(|t| t.top.is_empty()) {
+            p.fail("no alternatives for any token");
+        } else {
+            p.pass(format!(
+                "{} tokens with log-probabilities",
+                r.logprobs.len()
             ));
         }
     }

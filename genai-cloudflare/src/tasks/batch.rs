@@ -21,7 +21,7 @@ use super::finish_error;
 use crate::client::decode_reply;
 use crate::config::normalize_model;
 use crate::errors::{self, PROVIDER};
-use crate::family::Family;
+use crate::family::{Family, Traits};
 use crate::provider::WorkersAi;
 use crate::transport::{decode_envelope, Body, Transport};
 use crate::wire::WireError;
@@ -76,7 +76,6 @@ pub struct CloudflareBatch {
     transport: Arc<Transport>,
     model: String,
     kind: ModelKind,
-    family: Family,
     chat: ModelCapabilities,
     max_items: Option<usize>,
     max_payload: usize,
@@ -109,10 +108,8 @@ impl WorkersAi {
                 kind.task_name()
             )));
         }
-        let family = Family::of(&model);
         Ok(CloudflareBatch {
-            chat: family.capabilities(&model),
-            family,
+            chat: Family::of(&model).capabilities(&model),
             kind,
             model,
             transport: self.transport.clone(),
@@ -174,9 +171,11 @@ impl CloudflareBatch {
     /// caller's reference.
     fn encode(&self, item: &BatchItem) -> Result<Vec<u8>> {
         let mut body = match &item.request {
-            BatchRequest::Chat(req) => {
-                to_object(&crate::wire::RunBody::new(self.family, req, false))?
-            }
+            BatchRequest::Chat(req) => to_object(&crate::wire::RunBody::for_model(
+                Traits::of(&self.model),
+                req,
+                false,
+            ))?,
             BatchRequest::Embed(req) => embed_body(req),
             BatchRequest::Translate(req) => {
                 let mut m = Map::new();
@@ -368,7 +367,9 @@ impl CloudflareBatch {
     /// Decodes one item's result like the synchronous reply of its kind.
     fn decode_item(&self, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
         match req {
-            BatchRequest::Chat(req) => decode_chat(self.family, req, result).map(BatchOutput::Chat),
+            BatchRequest::Chat(req) => {
+                decode_chat(Traits::of(&self.model), req, result).map(BatchOutput::Chat)
+            }
             BatchRequest::Embed(req) => {
                 decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
             }
@@ -442,7 +443,7 @@ fn from_result<T: serde::de::DeserializeOwned>(result: Value) -> Result<T> {
 /// A chat result goes through the synchronous decoder: nested twice, it is an envelope
 /// already; once, it is wrapped into one.
 fn decode_chat(
-    family: Family,
+    traits: Traits,
     req: &ChatRequest,
     result: Value,
 ) -> Result<genai_core::ChatResponse> {
@@ -452,7 +453,7 @@ fn decode_chat(
     };
     let bytes = serde_json::to_vec(&envelope)
         .map_err(|e| Error::protocol("a batch result could not be re-encoded").with_source(e))?;
-    decode_reply(family, req, 200, &bytes)
+    decode_reply(traits, req, 200, &bytes)
 }
 
 /// Embeddings as the synchronous call reads them: `{"shape", "data", "pooling"}`, one vector per

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::responder::{cut_words, respond, word_count, word_tokens, Answer, Ask, Call, Format};
+use super::responder::{
+    cut_words, respond, word_count, word_tokens, Answer, Ask, Call, Format, InputForm,
+};
 
 /// Without `max_tokens`, native models stop at this many output tokens.
 const NATIVE_DEFAULT_MAX_TOKENS: usize = 256;
@@ -31,6 +33,15 @@ pub(crate) enum Family {
     R1Distill,
     /// Hermes 2 Pro: tool calls as `<tool_call>` text with Python-style quotes.
     Hermes,
+    /// Mistral Small 3.1 (the Mistral-3 schema): flat tool calls with an empty `response`;
+    /// a tool turn must carry a `tool_call_id` of 9 letters or digits.
+    Mistral3,
+    /// Llama Guard classifiers: the reply is a verdict, `safe` or `unsafe` and categories.
+    Guard {
+        /// Llama Guard 3: one-object schema (no stream, `S1`..`S14` categories, a JSON object
+        /// reply with `response_format: json_object`); else Llama Guard 7B (`O1`..`O6`).
+        v3: bool,
+    },
     /// Newer models answering in the OpenAI chat-completions shape. GPT-OSS does not stream.
     OpenAi {
         /// Whether `stream: true` gets an SSE stream (false: the plain JSON reply).
@@ -48,8 +59,16 @@ impl Family {
             Family::Llama3(Llama3::V33)
         } else if has("llama-3.2-1b-instruct") || has("llama-3.2-3b-instruct") {
             Family::Llama3(Llama3::V32)
-        } else if has("llama-3.1-8b-instruct") {
+        } else if has("llama-3.1-8b-instruct") || has("llama-3.2-11b-vision") {
+            // The 11B vision model writes tool calls like the other Llama 3.2 models and
+            // accepts JSON schema, like Llama 3.1.
             Family::Llama3(Llama3::V31)
+        } else if has("llama-guard-3") {
+            Family::Guard { v3: true }
+        } else if has("llamaguard") {
+            Family::Guard { v3: false }
+        } else if has("mistral-small-3") {
+            Family::Mistral3
         } else if has("llama-4-scout") {
             Family::Llama4Scout
         } else if has("deepseek-r1-distill") || has("qwq-32b") {
@@ -67,7 +86,10 @@ impl Family {
 
     /// Whether the family makes tool calls (others answer in text).
     pub(crate) fn calls_tools(self) -> bool {
-        !matches!(self, Family::R1Distill | Family::Plain)
+        !matches!(
+            self,
+            Family::R1Distill | Family::Plain | Family::Guard { .. }
+        )
     }
 
     /// Whether the family reasons before answering.
@@ -147,11 +169,114 @@ impl Dice {
     }
 }
 
+/// Models that take a LoRA: marked `lora` in the catalog and with a `lora` input field.
+const LORA_MODELS: &[&str] = &[
+    "@cf/google/gemma-2b-it-lora",
+    "@cf/google/gemma-7b-it-lora",
+    "@cf/mistral/mistral-7b-instruct-v0.2-lora",
+    "@cf/meta-llama/llama-2-7b-chat-hf-lora",
+    "@cf/meta/llama-3.2-3b-instruct",
+    "@cf/meta/llama-3.2-11b-vision-instruct",
+    "@cf/qwen/qwen2.5-coder-32b-instruct",
+];
+
 /// Answers a run request for a text generation model of `family`.
 pub(crate) fn render(family: Family, model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
+    // `lora` exists only in the prompt form; the messages form ignores it.
+    if ask.form == InputForm::Prompt && ask.lora.is_some() && !LORA_MODELS.contains(&model) {
+        return Rendered::Refused {
+            status: 405,
+            code: 5005,
+            message: format!(
+                "AiError: Ai: This model does not support LoRA adapters ({})",
+                dice.uuid()
+            ),
+        };
+    }
     match family {
+        Family::OpenAi { streams } if ask.form == InputForm::Responses => {
+            let _ = streams;
+            render_responses(model, ask, dice)
+        }
         Family::OpenAi { streams } => render_openai(model, ask, streams, dice),
+        Family::Guard { v3 } => render_guard(v3, ask, dice),
+        Family::Mistral3 => match ask
+            .turns
+            .iter()
+            .position(|t| t.role == "tool" && !mistral3_id(t.tool_call_id.as_deref()))
+        {
+            Some(at) => Rendered::Refused {
+                status: 400,
+                code: 5006,
+                message: format!(
+                    "AiError: Bad input: Error: String does not match pattern at \
+                     '/messages/{at}/tool_call_id'"
+                ),
+            },
+            None => render_native(family, ask, dice),
+        },
         _ => render_native(family, ask, dice),
+    }
+}
+
+/// Whether a `tool_call_id` matches the Mistral-3 pattern `[a-zA-Z0-9]{9}`.
+fn mistral3_id(id: Option<&str>) -> bool {
+    id.is_some_and(|id| {
+        id.as_bytes()
+            .split(|b| !b.is_ascii_alphanumeric())
+            .any(|run| run.len() >= 9)
+    })
+}
+
+/// A Llama Guard verdict on the conversation: unsafe when the last user (or assistant) turn
+/// speaks of violence or weapons.
+fn verdict_of(ask: &Ask, v3: bool) -> (bool, Vec<&'static str>) {
+    let text = ask
+        .turns
+        .last()
+        .map_or(String::new(), |t| t.content.to_lowercase());
+    let mut categories = Vec::new();
+    if ["kill", "murder", "hurt", "attack"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        categories.push(if v3 { "S1" } else { "O3" });
+    }
+    if ["bomb", "explosive", "weapon"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        categories.push(if v3 { "S9" } else { "O4" });
+    }
+    (categories.is_empty(), categories)
+}
+
+fn render_guard(v3: bool, ask: &Ask, dice: &mut Dice) -> Rendered {
+    let (safe, categories) = verdict_of(ask, v3);
+    let text = if safe {
+        "safe".to_owned()
+    } else {
+        format!("unsafe\n{}", categories.join(","))
+    };
+    let usage = usage_json(ask.prompt_tokens(), word_count(&text));
+    if v3 {
+        // One-object schema: no `stream`; `response_format: json_object` gives the object.
+        let response = if ask.format == Format::JsonObject {
+            json!({"safe": safe, "categories": categories})
+        } else {
+            json!(text)
+        };
+        return Rendered::Result(json!({"response": response, "usage": usage}));
+    }
+    let native = Native::Text {
+        text,
+        structured: false,
+        cut: false,
+    };
+    if ask.stream {
+        Rendered::Events(native_events(Family::Guard { v3 }, native, usage, dice))
+    } else {
+        Rendered::Result(native_result(Family::Guard { v3 }, ask, native, usage))
     }
 }
 
@@ -171,6 +296,8 @@ enum Native {
     FlatCall(Call),
     /// OpenAI-style tool call (Llama 4 Scout).
     ScoutCall { id: String, call: Call },
+    /// Flat tool call with an empty `response` (Mistral-3), in sync and stream alike.
+    MistralCall(Call),
     /// A JSON object as `response`.
     Object(Value),
 }
@@ -253,6 +380,7 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
                 id: format!("chatcmpl-tool-{}", dice.hex(32)),
                 call,
             },
+            Family::Mistral3 => Native::MistralCall(call),
             Family::Hermes => {
                 let text = format!(
                     "<tool_call>\n{{'arguments': {}, 'name': {}}}\n</tool_call>",
@@ -284,7 +412,7 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
     };
     let completion = match &native {
         Native::Text { text, .. } => word_count(text),
-        Native::FlatCall(call) | Native::ScoutCall { call, .. } => {
+        Native::FlatCall(call) | Native::ScoutCall { call, .. } | Native::MistralCall(call) => {
             word_count(&call.name) + word_count(&spaced_json(&call.arguments))
         }
         Native::Object(value) => word_count(&spaced_json(value)),
@@ -317,6 +445,11 @@ fn native_result(family: Family, ask: &Ask, native: Native, usage: Value) -> Val
         }
         Native::FlatCall(call) => json!({
             "response": null,
+            "tool_calls": [{"name": call.name, "arguments": call.arguments}],
+            "usage": usage,
+        }),
+        Native::MistralCall(call) => json!({
+            "response": "",
             "tool_calls": [{"name": call.name, "arguments": call.arguments}],
             "usage": usage,
         }),
@@ -415,6 +548,13 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
             }
             events.push(json!({ "response": "", "tool_calls": [], "p": dice.padding() }));
         }
+        Native::MistralCall(call) => {
+            events.push(json!({
+                "response": "",
+                "tool_calls": [{"name": call.name, "arguments": call.arguments}],
+                "p": dice.padding(),
+            }));
+        }
         // Streams never carry these (schema mode is refused, calls stream as text).
         Native::FlatCall(call) => {
             let text = json!({"name": call.name, "parameters": call.arguments}).to_string();
@@ -432,12 +572,104 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
 // OpenAI-compatible family
 // ---------------------------------------------------------------------------------------------
 
+/// The reasoning as the controls shape it: none with `enable_thinking: false`, one sentence
+/// at `low` effort, a second pass at `high`.
+fn controlled_reasoning(reasoning: &str, ask: &Ask) -> String {
+    if ask.enable_thinking == Some(false) {
+        return String::new();
+    }
+    match ask.reasoning_effort.as_deref() {
+        Some("low") => match reasoning.find(". ") {
+            Some(at) => reasoning[..=at].to_owned(),
+            None => reasoning.to_owned(),
+        },
+        Some("high") => format!("{reasoning} Checking it once more: {reasoning}"),
+        _ => reasoning.to_owned(),
+    }
+}
+
+/// One `logprobs.content` entry: the token, a made-up log-probability, and `top` alternatives
+/// (the token itself first, then less likely ones).
+fn logprob_entry(token: &str, top: usize) -> Value {
+    let logprob = -0.01 * (1 + token.len() % 7) as f64;
+    let alternatives: Vec<Value> = (0..top)
+        .map(|i| {
+            let (t, lp) = if i == 0 {
+                (token.to_owned(), logprob)
+            } else {
+                (format!("{}{i}", token.trim()), logprob - 1.5 * i as f64)
+            };
+            json!({"token": t, "logprob": lp, "bytes": t.as_bytes()})
+        })
+        .collect();
+    json!({"token": token, "logprob": logprob, "bytes": token.as_bytes(), "top_logprobs": alternatives})
+}
+
+/// GPT-OSS's Responses form (`input`, `reasoning.effort`): sync only, `output` items.
+fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
+    let reply = respond(ask, true);
+    let reasoning = controlled_reasoning(&reply.reasoning, ask);
+    let mut output = vec![json!({
+        "type": "reasoning",
+        "id": format!("rs_{}", dice.hex(32)),
+        "content": [{"type": "reasoning_text", "text": reasoning}],
+    })];
+    let mut completion = word_count(&reasoning);
+    match reply.answer {
+        Answer::Call(call) => {
+            let arguments = call.arguments.to_string();
+            completion += word_count(&call.name) + word_count(&arguments);
+            output.push(json!({
+                "type": "function_call",
+                "id": format!("fc_{}", dice.hex(32)),
+                "call_id": format!("call_{}", dice.hex(24)),
+                "name": call.name,
+                "arguments": arguments,
+            }));
+        }
+        Answer::Text(text) => {
+            completion += word_count(&text);
+            output.push(json!({
+                "type": "message",
+                "id": format!("msg_{}", dice.hex(32)),
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text}],
+            }));
+        }
+        Answer::Json(value) => {
+            let text = value.to_string();
+            completion += word_count(&text);
+            output.push(json!({
+                "type": "message",
+                "id": format!("msg_{}", dice.hex(32)),
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text}],
+            }));
+        }
+    }
+    let prompt = ask.prompt_tokens();
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Rendered::Result(json!({
+        "id": format!("resp_{}", dice.hex(32)),
+        "object": "response",
+        "created_at": created,
+        "model": model,
+        "status": "completed",
+        "output": output,
+        "usage": {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion},
+    }))
+}
+
 fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rendered {
     let reply = respond(ask, true);
     let budget = ask.max_tokens.unwrap_or(usize::MAX);
-    let (reasoning, reasoning_cut) = cut_words(&reply.reasoning, budget);
+    let (reasoning, reasoning_cut) =
+        cut_words(&controlled_reasoning(&reply.reasoning, ask), budget);
     let left = budget.saturating_sub(word_count(&reasoning));
     let mut finish = "stop";
+    let mut stop_reason = Value::Null;
     let mut content: Option<String> = None;
     let mut call: Option<(String, Call, String)> = None;
     match reply.answer {
@@ -453,7 +685,11 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
                 Answer::Call(_) => String::new(),
             };
             let text = match stop_at(&text, &ask.stop) {
-                Some(at) => text[..at].trim_end().to_owned(),
+                Some((at, stop)) => {
+                    // vLLM names the stop sequence that ended the reply.
+                    stop_reason = json!(stop);
+                    text[..at].trim_end().to_owned()
+                }
                 None => text,
             };
             let (text, cut) = if reasoning_cut {
@@ -463,6 +699,7 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
             };
             if cut {
                 finish = "length";
+                stop_reason = Value::Null;
             }
             content = Some(text);
         }
@@ -485,6 +722,12 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
                 json!({"id": call_id, "type": "function", "function": {"name": c.name, "arguments": arguments}})
             })
             .collect();
+        let logprobs = match (ask.logprobs, &content) {
+            (Some(top), Some(text)) => json!({
+                "content": word_tokens(text).iter().map(|t| logprob_entry(t, top)).collect::<Vec<_>>(),
+            }),
+            _ => Value::Null,
+        };
         return Rendered::Result(json!({
             "id": id,
             "object": "chat.completion",
@@ -498,22 +741,29 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
                     "reasoning_content": reasoning,
                     "tool_calls": tool_calls,
                 },
-                "logprobs": null,
+                "logprobs": logprobs,
                 "finish_reason": finish,
+                "stop_reason": stop_reason,
             }],
             "usage": usage,
         }));
     }
 
-    let chunk = |delta: Value, finish: Value| {
+    let chunk_with = |delta: Value, finish: Value, logprobs: Value, stop_reason: Value| {
+        let mut choice =
+            json!({"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish});
+        if !choice["finish_reason"].is_null() {
+            choice["stop_reason"] = stop_reason;
+        }
         json!({
             "id": id,
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
+            "choices": [choice],
         })
     };
+    let chunk = |delta: Value, finish: Value| chunk_with(delta, finish, Value::Null, Value::Null);
     let mut events = vec![chunk(
         json!({"role": "assistant", "content": ""}),
         Value::Null,
@@ -523,7 +773,16 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
     }
     if let Some(text) = &content {
         for piece in word_tokens(text) {
-            events.push(chunk(json!({ "content": piece }), Value::Null));
+            let logprobs = match ask.logprobs {
+                Some(top) => json!({"content": [logprob_entry(piece, top)]}),
+                None => Value::Null,
+            };
+            events.push(chunk_with(
+                json!({ "content": piece }),
+                Value::Null,
+                logprobs,
+                Value::Null,
+            ));
         }
     }
     if let Some((call_id, c, arguments)) = &call {
@@ -539,7 +798,12 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
             ));
         }
     }
-    events.push(chunk(json!({}), json!(finish)));
+    events.push(chunk_with(
+        json!({}),
+        json!(finish),
+        Value::Null,
+        stop_reason,
+    ));
     events.push(json!({
         "id": id,
         "object": "chat.completion.chunk",
@@ -551,13 +815,13 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
     Rendered::Events(events)
 }
 
-/// Byte offset of the earliest stop sequence in `text`.
-fn stop_at(text: &str, stops: &[String]) -> Option<usize> {
+/// Byte offset of the earliest stop sequence in `text`, and that sequence.
+fn stop_at<'s>(text: &str, stops: &'s [String]) -> Option<(usize, &'s str)> {
     stops
         .iter()
         .filter(|s| !s.is_empty())
-        .filter_map(|s| text.find(s.as_str()))
-        .min()
+        .filter_map(|s| text.find(s.as_str()).map(|at| (at, s.as_str())))
+        .min_by_key(|(at, _)| *at)
 }
 
 // ---------------------------------------------------------------------------------------------

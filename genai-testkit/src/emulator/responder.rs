@@ -10,6 +10,19 @@ use serde_json::{json, Map, Value};
 pub(crate) struct Turn {
     pub(crate) role: String,
     pub(crate) content: String,
+    /// `tool_call_id` of a tool turn, as sent.
+    pub(crate) tool_call_id: Option<String>,
+}
+
+/// Which input form of the model's schema the body used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputForm {
+    /// `messages`.
+    Messages,
+    /// `prompt` (the only form with `raw` and `lora`).
+    Prompt,
+    /// `input` (GPT-OSS's Responses form, with `reasoning`).
+    Responses,
 }
 
 /// A declared tool.
@@ -47,6 +60,17 @@ pub(crate) struct Ask {
     pub(crate) max_tokens: Option<usize>,
     pub(crate) stop: Vec<String>,
     pub(crate) stream: bool,
+    pub(crate) form: InputForm,
+    /// `raw` (prompt form).
+    pub(crate) raw: bool,
+    /// `lora` (prompt form; ignored by the messages form, as the service does).
+    pub(crate) lora: Option<String>,
+    /// `reasoning_effort`, or `reasoning.effort` in the Responses form.
+    pub(crate) reasoning_effort: Option<String>,
+    /// `chat_template_kwargs.enable_thinking`.
+    pub(crate) enable_thinking: Option<bool>,
+    /// `logprobs: true`, with `top_logprobs` alternatives.
+    pub(crate) logprobs: Option<usize>,
 }
 
 /// Why a body was refused (Workers AI answers 400 code 5006).
@@ -82,17 +106,57 @@ impl Ask {
         let Value::Object(body) = value else {
             return Err(AskError::NotJson);
         };
-        let turns = match (body.get("messages"), body.get("prompt")) {
-            (Some(Value::Array(messages)), _) => messages.iter().map(turn_of).collect(),
-            (Some(_), _) => return Err(AskError::BadField("messages")),
-            (None, Some(Value::String(prompt))) => {
-                vec![Turn {
-                    role: "user".to_owned(),
-                    content: prompt.clone(),
-                }]
+        let user = |content: &str| Turn {
+            role: "user".to_owned(),
+            content: content.to_owned(),
+            tool_call_id: None,
+        };
+        let (turns, form) = match (body.get("messages"), body.get("prompt"), body.get("input")) {
+            (Some(Value::Array(messages)), _, _) => {
+                (messages.iter().map(turn_of).collect(), InputForm::Messages)
             }
-            (None, Some(_)) => return Err(AskError::BadField("prompt")),
-            (None, None) => return Err(AskError::NoInput),
+            (Some(_), _, _) => return Err(AskError::BadField("messages")),
+            (None, Some(Value::String(prompt)), _) => (vec![user(prompt)], InputForm::Prompt),
+            (None, Some(_), _) => return Err(AskError::BadField("prompt")),
+            (None, None, Some(Value::String(input))) => (vec![user(input)], InputForm::Responses),
+            (None, None, Some(Value::Array(items))) => {
+                (items.iter().map(turn_of).collect(), InputForm::Responses)
+            }
+            (None, None, Some(_)) => return Err(AskError::BadField("input")),
+            (None, None, None) => return Err(AskError::NoInput),
+        };
+        let raw = match body.get("raw") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(raw)) => *raw,
+            Some(_) => return Err(AskError::BadField("raw")),
+        };
+        let lora = match body.get("lora") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.clone()),
+            Some(_) => return Err(AskError::BadField("lora")),
+        };
+        let effort_field = match form {
+            InputForm::Responses => body.get("reasoning").and_then(|r| r.get("effort")),
+            _ => body.get("reasoning_effort"),
+        };
+        let reasoning_effort = match effort_field {
+            None | Some(Value::Null) => None,
+            Some(Value::String(e)) if ["low", "medium", "high"].contains(&e.as_str()) => {
+                Some(e.clone())
+            }
+            Some(_) => return Err(AskError::BadField("reasoning_effort")),
+        };
+        let enable_thinking = body
+            .get("chat_template_kwargs")
+            .and_then(|k| k.get("enable_thinking"))
+            .and_then(Value::as_bool);
+        let logprobs = match body.get("logprobs") {
+            Some(Value::Bool(true)) => Some(
+                body.get("top_logprobs")
+                    .and_then(Value::as_u64)
+                    .map_or(0, |n| usize::try_from(n).unwrap_or(0)),
+            ),
+            _ => None,
         };
         let tools = match body.get("tools") {
             Some(Value::Array(tools)) => tools.iter().filter_map(tool_of).collect(),
@@ -120,6 +184,12 @@ impl Ask {
             max_tokens,
             stop,
             stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+            form,
+            raw,
+            lora,
+            reasoning_effort,
+            enable_thinking,
+            logprobs,
         })
     }
 
@@ -153,7 +223,15 @@ fn turn_of(message: &Value) -> Turn {
             .join(" "),
         _ => String::new(),
     };
-    Turn { role, content }
+    let tool_call_id = message
+        .get("tool_call_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Turn {
+        role,
+        content,
+        tool_call_id,
+    }
 }
 
 fn tool_of(tool: &Value) -> Option<Tool> {
@@ -230,6 +308,8 @@ pub(crate) struct Reply {
 /// Decides the reply. `calls_tools` says whether the family makes tool calls at all.
 pub(crate) fn respond(ask: &Ask, calls_tools: bool) -> Reply {
     let last_is_user = ask.turns.last().is_some_and(|t| t.role == "user");
+    // A raw prompt has no chat template: no tools can be offered through it.
+    let calls_tools = calls_tools && !ask.raw;
     if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolChoice::None {
         if let Some(call) = choose_call(ask) {
             return Reply {

@@ -62,6 +62,8 @@ pub enum Scenario {
     ToolBias,
     /// Reasoning comes apart from the answer.
     Reasoning,
+    /// Per-token log-probabilities with top alternatives come with the answer.
+    Logprobs,
     /// Replies report input and output tokens.
     Usage,
     /// Replies report a finish reason.
@@ -77,7 +79,7 @@ pub enum Scenario {
 impl Scenario {
     /// Every chat scenario, in the order the suite runs them (`usage` and `finish_reason` last:
     /// they are judged on the replies of the others).
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Text,
         Scenario::Seed,
         Scenario::MaxTokens,
@@ -88,6 +90,7 @@ impl Scenario {
         Scenario::ToolChoiceForced,
         Scenario::ToolBias,
         Scenario::Reasoning,
+        Scenario::Logprobs,
         Scenario::Usage,
         Scenario::FinishReason,
     ];
@@ -108,6 +111,7 @@ impl Scenario {
             Scenario::ToolChoiceForced => "tool_choice_forced",
             Scenario::ToolBias => "tool_bias",
             Scenario::Reasoning => "reasoning",
+            Scenario::Logprobs => "logprobs",
             Scenario::Usage => "usage",
             Scenario::FinishReason => "finish_reason",
             Scenario::Task => "task",
@@ -131,6 +135,7 @@ impl Scenario {
             Scenario::Tools | Scenario::ToolBias => caps.tools,
             Scenario::ToolChoiceForced => caps.tool_choice_forced,
             Scenario::Reasoning => caps.reasoning,
+            Scenario::Logprobs => caps.logprobs,
             Scenario::Usage => caps.usage,
             Scenario::FinishReason => caps.finish_reason,
         }

@@ -87,11 +87,11 @@ Legend:
 - 🤪 flaky: declared, but runs of the same scenario disagree (some passed, some failed); see Notes.
 - ❌ unsupported: declared unsupported, and refused with `unsupported`.
 - 💥 broken: a finding (declared unsupported, yet the call went through) or a failure (declared, never passed, or refused with the wrong error); see Warnings.
-- ➖ not measured by the conformance suite (Batch, File, Cite, Probs; every column of a 🧩 row but Text and Batch).
+- ➖ not measured by the conformance suite (File, Cite; Batch on models without an async queue; every column of a 🧩 row but Text and Batch).
 - ❓ no result for this column.
 - ? a catalog model that was not measured.
 - 🥇 best pick, 🥈 good pick, 🥉 cheap pick.
-- Columns: Tool = tools + tool_choice_forced + tool_bias; JSON = json + json_schema; Limits = max_tokens + stop + seed; Text = text; Usage = usage; Finish = finish_reason.
+- Columns: Tool = tools + tool_choice_forced + tool_bias; JSON = json + json_schema; Limits = max_tokens + stop + seed; Text = text; Probs = logprobs; Usage = usage; Finish = finish_reason.
 ";
 
 /// The scenarios a column aggregates; `None` for columns the suite does not measure.
@@ -105,6 +105,7 @@ fn column_scenarios(column: &str) -> Option<&'static [Scenario]> {
         "JSON" => &[Scenario::Json, Scenario::JsonSchema],
         "Limits" => &[Scenario::MaxTokens, Scenario::Stop, Scenario::Seed],
         "Text" => &[Scenario::Text],
+        "Probs" => &[Scenario::Logprobs],
         "Usage" => &[Scenario::Usage],
         "Finish" => &[Scenario::FinishReason],
         _ => return None,

@@ -584,7 +584,9 @@ fn push_line(
     outcome: Result<BatchOutput>,
 ) {
     let body = match outcome {
-        Ok(BatchOutput::Chat(reply)) => format!(r#""result":{}"#, super::reply_json(model, &reply)),
+        Ok(BatchOutput::Chat(reply)) => {
+            format!(r#""result":{}"#, super::reply_json(model, &reply, false))
+        }
         Ok(BatchOutput::Embeddings(e)) => format!(
             r#""result":{}"#,
             serde_json::json!({

@@ -199,6 +199,22 @@ struct ChatArgs {
     /// prompt (x-session-affinity).
     #[arg(long, value_name = "KEY")]
     session_affinity: Option<String>,
+    /// How hard a reasoning model thinks (GLM, Qwen3, GPT-OSS...).
+    #[arg(long, value_name = "low|medium|high", value_parser = ["low", "medium", "high"])]
+    reasoning_effort: Option<String>,
+    /// Switch a hybrid model's thinking on or off.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    thinking: Option<String>,
+    /// A fine-tune (LoRA) of a LoRA-capable model (the prompt must be a single user turn).
+    #[arg(long, value_name = "NAME")]
+    lora: Option<String>,
+    /// Send the prompt as is, without the chat template (base models).
+    #[arg(long)]
+    raw: bool,
+    /// Ask for the N most likely alternatives per token (0 to 20); `--format json` then adds
+    /// "logprobs".
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=20))]
+    logprobs: Option<u8>,
 }
 
 /// Flags of `genai models`: where to reach the provider, nothing about a model.
@@ -502,6 +518,13 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     req.top_k = args.top_k;
     req.seed = args.seed;
     req.stop.clone_from(&args.stop);
+    if let Some(effort) = &args.reasoning_effort {
+        req.reasoning_effort = Some(effort.parse()?);
+    }
+    req.thinking = args.thinking.as_deref().map(|t| t == "on");
+    req.lora.clone_from(&args.lora);
+    req.raw = args.raw;
+    req.logprobs = args.logprobs;
     if req.messages.is_empty() {
         return Err(Error::invalid_request(
             "nothing to send: give a PROMPT or --messages FILE",
@@ -563,7 +586,7 @@ async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         reply
     };
     if format == Format::Json {
-        emit_line(&reply_json(client.model(), &reply));
+        emit_line(&reply_json(client.model(), &reply, req.logprobs.is_some()));
     }
     Ok(())
 }
@@ -613,6 +636,24 @@ struct ReplyLine<'a> {
     tool_calls: Vec<CallLine<'a>>,
     usage: &'a genai_core::Usage,
     finish_reason: Option<&'static str>,
+    /// Only when the request asked for log-probabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logprobs: Option<Vec<LogprobLine<'a>>>,
+    /// A Llama Guard verdict; null for other models.
+    verdict: &'a Option<genai_core::GuardVerdict>,
+}
+
+#[derive(serde::Serialize)]
+struct LogprobLine<'a> {
+    token: &'a str,
+    logprob: f64,
+    top: Vec<TopLine<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct TopLine<'a> {
+    token: &'a str,
+    logprob: f64,
 }
 
 #[derive(serde::Serialize)]
@@ -622,7 +663,7 @@ struct CallLine<'a> {
     arguments: &'a Value,
 }
 
-fn reply_json(model: &str, r: &ChatResponse) -> String {
+fn reply_json(model: &str, r: &ChatResponse, with_logprobs: bool) -> String {
     let line = ReplyLine {
         model,
         text: &r.text,
@@ -638,6 +679,24 @@ fn reply_json(model: &str, r: &ChatResponse) -> String {
             .collect(),
         usage: &r.usage,
         finish_reason: r.finish_reason.as_str(),
+        logprobs: with_logprobs.then(|| {
+            r.logprobs
+                .iter()
+                .map(|t| LogprobLine {
+                    token: &t.token,
+                    logprob: t.logprob,
+                    top: t
+                        .top
+                        .iter()
+                        .map(|a| TopLine {
+                            token: &a.token,
+                            logprob: a.logprob,
+                        })
+                        .collect(),
+                })
+                .collect()
+        }),
+        verdict: &r.verdict,
     };
     // Plain data with string keys: serialising it cannot fail.
     serde_json::to_string(&line).unwrap_or_default()
