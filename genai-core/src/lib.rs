@@ -43,9 +43,10 @@ pub use request::{ChatRequest, Message, ResponseFormat, ToolCall, ToolChoice, To
 pub use response::{ChatResponse, FinishReason, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
-    ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Label,
-    Pooling, RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
+    cosine, image_size, Classification, ClassificationCapabilities, ClassificationModel,
+    ClassifyInput, ClassifyRequest, EmbedRequest, EmbeddingCapabilities, EmbeddingModel,
+    Embeddings, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest, Label, Pooling, Range,
+    RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
     SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
     Translation, TranslationCapabilities, TranslationModel,
 };

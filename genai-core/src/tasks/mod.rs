@@ -8,6 +8,7 @@
 
 mod classification;
 mod embedding;
+mod image;
 mod reranking;
 mod text;
 
@@ -18,6 +19,7 @@ pub use classification::{
 pub use embedding::{
     cosine, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Pooling,
 };
+pub use image::{image_size, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest, Range};
 pub use reranking::{
     RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
 };
