@@ -49,10 +49,11 @@ mod stream;
 mod tasks;
 mod text_calls;
 mod transport;
+mod vision;
 mod wire;
 
 pub use client::Cloudflare;
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use family::Family;
 pub use provider::WorkersAi;
-pub use tasks::{CloudflareSummarizer, CloudflareTranslator};
+pub use tasks::{CloudflareImageModel, CloudflareSummarizer, CloudflareTranslator};

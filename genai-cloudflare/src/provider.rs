@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, ModelInfo, ModelKind, Provider, ProviderGen, Result,
+    async_trait, wrong_kind, ImageModel, ModelInfo, ModelKind, Provider, ProviderGen, Result,
     SummarizationModel, TranslationModel,
 };
 
@@ -75,7 +75,9 @@ impl WorkersAi {
         let kind = self.kind_of(&model);
         let compatible = kind == wanted
             || kind == ModelKind::Unknown
-            || (wanted == ModelKind::TextClassification && kind == ModelKind::ImageClassification);
+            || (wanted == ModelKind::TextClassification && kind == ModelKind::ImageClassification)
+            // Image-to-text models answer through chat: an image and a prompt in, text out.
+            || (wanted == ModelKind::Chat && kind == ModelKind::ImageToText);
         if !compatible && self.transport.check_capabilities {
             return Err(wrong_kind(&model, kind, wanted).with_provider(PROVIDER));
         }
@@ -120,5 +122,9 @@ impl Provider for WorkersAi {
 
     fn summarization_model(&self, model: &str) -> Result<Arc<dyn SummarizationModel>> {
         Ok(Arc::new(self.summarizer(model)?))
+    }
+
+    fn image_model(&self, model: &str) -> Result<Arc<dyn ImageModel>> {
+        Ok(Arc::new(self.image_generator(model)?))
     }
 }

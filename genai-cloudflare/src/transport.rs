@@ -171,7 +171,6 @@ impl Transport {
 
 /// A reply read by its `Content-Type`, never by the model's name: the `result` of a JSON
 /// envelope, or raw media bytes as they arrive.
-#[allow(dead_code)] // used by the media task models
 pub(crate) enum RunReply {
     /// The JSON envelope's `result`.
     Json(serde_json::Value),
@@ -179,7 +178,6 @@ pub(crate) enum RunReply {
     Media(MediaReply),
 }
 
-#[allow(dead_code)] // used by the media task models
 impl Transport {
     /// Posts a request to `model` whose reply may be JSON or raw media: a JSON reply is
     /// decoded (its envelope checked), raw media is handed back unread.

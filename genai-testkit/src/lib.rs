@@ -61,6 +61,7 @@ pub mod cassette;
 pub mod emulator;
 pub mod fake;
 pub mod loopback;
+pub mod media_scenarios;
 pub mod replay;
 pub mod scenarios;
 pub mod scoreboard;

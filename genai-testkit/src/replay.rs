@@ -17,11 +17,13 @@
 //!         url: "https://api.cloudflare.com/client/v4/accounts/ACCOUNT_ID/ai/run/@cf/demo/model".into(),
 //!         headers: Default::default(),
 //!         body: r#"{"messages":[{"role":"user","content":"Name a fruit."}]}"#.into(),
+//!         body_base64: None,
 //!     },
 //!     response: RecordedResponse {
 //!         status: 200,
 //!         headers: [("content-type".to_string(), "application/json".to_string())].into(),
 //!         body: r#"{"result":{"response":"A pear."},"success":true,"errors":[],"messages":[]}"#.into(),
+//!         body_base64: None,
 //!     },
 //! });
 //! let server = ReplayServer::builder()
@@ -62,8 +64,8 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::cassette::{
-    redact_account, redact_headers, scrub, Cassette, CassetteError, Interaction, RecordedRequest,
-    RecordedResponse, ACCOUNT_ID, REDACTED,
+    body_fields, redact_account, redact_headers, scrub, Cassette, CassetteError, Interaction,
+    RecordedRequest, RecordedResponse, ACCOUNT_ID, REDACTED,
 };
 
 /// The path prefix of [`ReplayServer::base_url`], the same as Cloudflare's API base.
@@ -356,7 +358,7 @@ fn recorded_reply(recorded: &RecordedResponse, chunk_size: Option<usize>) -> Res
             recorded.status
         ));
     };
-    let bytes = Bytes::from(recorded.body.clone());
+    let bytes = Bytes::from(recorded.body_bytes());
     let body = match chunk_size {
         Some(size) if size > 0 && bytes.len() > size => chunked_body(bytes, size),
         _ => Body::from(bytes),
@@ -424,7 +426,11 @@ impl Target {
         } else {
             after_scheme
         };
-        Self::new(&request.method, path_and_query, &request.body)
+        Self::new(
+            &request.method,
+            path_and_query,
+            &String::from_utf8_lossy(&request.body_bytes()),
+        )
     }
 
     fn new(method: &str, path_and_query: &str, body: &str) -> Self {
@@ -850,12 +856,17 @@ async fn proxy_handler(State(state): State<Arc<ProxyState>>, request: Request) -
         Err(err) => return proxy_error(&state, format!("upstream request failed: {err}")),
     };
 
-    let recorded_request = RecordedRequest {
+    let mut recorded_request = RecordedRequest {
         method: parts.method.as_str().to_string(),
         url: redact_account(&state.scrub(&upstream_url), &state.account_id),
         headers: state.record_headers(&parts.headers, UNRECORDED_REQUEST_HEADERS),
-        body: state.scrub(&String::from_utf8_lossy(&body)),
+        body: String::new(),
+        body_base64: None,
     };
+    match body_fields(&body) {
+        (text, None) => recorded_request.body = state.scrub(&text),
+        (_, binary) => recorded_request.body_base64 = binary,
+    }
     let status = upstream.status();
     let upstream_headers = upstream.headers().clone();
     let slot = Slot::default();
@@ -911,14 +922,19 @@ impl Drop for Recorder {
         let Some(request) = self.request.take() else {
             return;
         };
-        let interaction = Interaction {
+        let mut interaction = Interaction {
             request,
             response: RecordedResponse {
                 status: self.status,
                 headers: std::mem::take(&mut self.headers),
-                body: self.state.scrub(&String::from_utf8_lossy(&self.body)),
+                body: String::new(),
+                body_base64: None,
             },
         };
+        match body_fields(&self.body) {
+            (text, None) => interaction.response.body = self.state.scrub(&text),
+            (_, binary) => interaction.response.body_base64 = binary,
+        }
         let mut filled = self
             .slot
             .lock()

@@ -1,8 +1,11 @@
 //! The task models beyond chat, one file per kind, all over the shared
 //! [`Transport`](crate::transport::Transport).
 
+mod image;
 mod text;
 
+pub use image::CloudflareImageModel;
+pub(crate) use image::MAX_INPUT_IMAGE_BYTES;
 pub use text::{CloudflareSummarizer, CloudflareTranslator};
 
 use genai_core::http::Deadline;

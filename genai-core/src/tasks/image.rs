@@ -336,6 +336,10 @@ pub struct ImageCapabilities {
     pub mask: bool,
     /// The largest input image or mask, in bytes, when known.
     pub max_image_bytes: Option<usize>,
+    /// An input image is required (an image-to-image model).
+    pub image_required: bool,
+    /// A mask is required (an inpainting model).
+    pub mask_required: bool,
 }
 
 impl ImageCapabilities {
@@ -388,6 +392,13 @@ impl ImageCapabilities {
         self
     }
 
+    /// Requires an input image, and a mask when `mask` (image-to-image and inpainting models).
+    pub fn image_required(mut self, mask: bool) -> Self {
+        self.image_required = true;
+        self.mask_required = mask;
+        self
+    }
+
     /// Validates `req`, refuses with [`Unsupported`](crate::ErrorKind::Unsupported) every
     /// option the model does not take (naming them all), and with
     /// [`InvalidRequest`](crate::ErrorKind::InvalidRequest) values outside its ranges, before
@@ -423,6 +434,16 @@ impl ImageCapabilities {
                 "this model does not take {} (it takes {takes})",
                 refused.join(", ")
             )));
+        }
+        if self.image_required && req.image.is_none() {
+            return Err(Error::invalid_request(
+                "this model transforms an input image: give one",
+            ));
+        }
+        if self.mask_required && req.mask.is_none() {
+            return Err(Error::invalid_request(
+                "this model paints into the white part of a mask: give one, the size of the image",
+            ));
         }
         if let Some(max) = self.max_prompt_chars {
             let n = req.prompt.chars().count();

@@ -19,6 +19,7 @@
 mod catalog;
 mod families;
 mod faults;
+pub(crate) mod images;
 mod responder;
 mod server;
 

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::catalog::{self, Task};
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
+use super::images::{self, Outcome};
 use super::responder::Ask;
 use super::{RecordedRequest, Shared};
 
@@ -40,6 +41,11 @@ enum Reply {
         req_id: bool,
     },
     Sse(Vec<String>),
+    /// Raw bytes (an image, a sound) with their media type and a `Content-Length`.
+    Binary {
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
@@ -49,6 +55,12 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         Err(_) => Bytes::new(),
     };
     let path = percent_decode(parts.uri.path());
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -83,7 +95,14 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
             req_id: false,
         }
     } else {
-        route(&parts.method, &path, &query, &body, authorized, &mut dice)
+        route(
+            &parts.method,
+            &path,
+            &query,
+            (&content_type, &body),
+            authorized,
+            &mut dice,
+        )
     };
     respond(reply, &fault, &mut dice)
 }
@@ -92,7 +111,7 @@ fn route(
     method: &Method,
     path: &str,
     query: &str,
-    body: &[u8],
+    (content_type, body): (&str, &[u8]),
     authorized: bool,
     dice: &mut Dice,
 ) -> Reply {
@@ -112,7 +131,7 @@ fn route(
         if !authorized {
             return error_reply(401, 10000, "Authentication error", Value::Null);
         }
-        return run(model, body, dice);
+        return run(model, content_type, body, dice);
     }
     if rest == "ai/models/search" && method == Method::GET {
         if !authorized {
@@ -135,7 +154,7 @@ fn route(
     no_route()
 }
 
-fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
+fn run(model: &str, content_type: &str, body: &[u8], dice: &mut Dice) -> Reply {
     let Some(info) = catalog::find(model) else {
         return no_route();
     };
@@ -146,6 +165,22 @@ fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
             "AiError: Bad input: the request has no body",
             json!({}),
         );
+    }
+    if let Some(outcome) = images::run(info.id, info.task, content_type, body) {
+        return match outcome {
+            Outcome::Json(result) => Reply::Json {
+                status: 200,
+                body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
+                content_type: "application/json",
+                req_id: true,
+            },
+            Outcome::Binary(content_type, body) => Reply::Binary { content_type, body },
+            Outcome::Error(status, code, message) => error_reply(status, code, &message, json!({})),
+        };
+    }
+    if info.task == Task::TextGeneration && !images::reads_images(info.id) && has_images(body) {
+        let message = format!("AiError: Bad input: {} does not take images", info.id);
+        return error_reply(400, 5006, &message, json!({}));
     }
     if info.task != Task::TextGeneration {
         let message = format!(
@@ -172,6 +207,22 @@ fn run(model: &str, body: &[u8], dice: &mut Dice) -> Reply {
             message,
         } => error_reply(status, code, &message, json!({})),
     }
+}
+
+/// Whether a chat body carries images (a top-level `image`, or `image_url` parts).
+fn has_images(body: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    value.get("image").is_some()
+        || value
+            .get("messages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("content").and_then(Value::as_array))
+            .flatten()
+            .any(|part| part.get("type").and_then(Value::as_str) == Some("image_url"))
 }
 
 fn no_route() -> Reply {
@@ -213,6 +264,9 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
             true,
             faults::sse_chunks(&events, fault),
         ),
+        Reply::Binary { content_type, body } => {
+            return respond_binary(content_type, body, fault, dice)
+        }
     };
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -228,15 +282,51 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
         }
     }
     let stall = fault.stall_before_body();
+    let chunks = chunks.into_iter().map(Bytes::from).collect();
     let body = Body::from_stream(body_stream(chunks, ending, stall));
     builder
         .body(body)
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// Raw bytes with their `Content-Length`, in 64 KiB chunks; a cutting fault sends half of
+/// them, then drops the connection.
+fn respond_binary(
+    content_type: &'static str,
+    body: Vec<u8>,
+    fault: &Fault,
+    dice: &mut Dice,
+) -> Response<Body> {
+    let total = body.len();
+    let cut = matches!(
+        fault,
+        Fault::ShortBody | Fault::CutMidStream { .. } | Fault::TruncatedEvent { .. }
+    );
+    let body = Bytes::from(body);
+    let sent = if cut { body.slice(..total / 2) } else { body };
+    let chunks = (0..sent.len())
+        .step_by(64 * 1024)
+        .map(|at| sent.slice(at..(at + 64 * 1024).min(sent.len())))
+        .collect();
+    let ending = if cut { Ending::Abort } else { Ending::Clean };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_LENGTH, total)
+        .header("server", "cloudflare")
+        .header("cf-ray", format!("{}-EMU", dice.hex(16)))
+        .header("cf-ai-req-id", dice.uuid())
+        .body(Body::from_stream(body_stream(
+            chunks,
+            ending,
+            fault.stall_before_body(),
+        )))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
 /// The body: an optional stall, the chunks, then a clean end or an abort.
 fn body_stream(
-    chunks: Vec<String>,
+    chunks: Vec<Bytes>,
     ending: Ending,
     stall: Option<std::time::Duration>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
@@ -246,7 +336,7 @@ fn body_stream(
         }
         Ok::<_, Infallible>(())
     });
-    let chunks = futures_util::stream::iter(chunks.into_iter().map(|chunk| Ok(Bytes::from(chunk))));
+    let chunks = futures_util::stream::iter(chunks.into_iter().map(Ok));
     // Before an abort, pause so the head and the chunks already sent reach the client.
     let end = futures_util::stream::once(async move {
         match ending {

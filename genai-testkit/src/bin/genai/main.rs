@@ -16,6 +16,7 @@ use genai_core::{
 };
 use serde_json::{json, Value};
 
+mod media_cmd;
 mod scoreboard_cmd;
 
 #[derive(Parser, Debug)]
@@ -33,6 +34,8 @@ struct Cli {
 enum Command {
     /// Send one chat request and print the reply.
     Chat(Box<ChatArgs>),
+    /// Make an image from a prompt and write it to a file.
+    Image(Box<media_cmd::ImageArgs>),
     /// List the provider's models.
     Models(ModelsArgs),
     /// Run the conformance scenarios and print the capability scoreboard.
@@ -122,6 +125,12 @@ struct ChatArgs {
     /// Stream the reply.
     #[arg(long)]
     stream: bool,
+    /// An image to attach to the last user turn (repeatable; vision and image-to-text models).
+    #[arg(long, value_name = "FILE")]
+    image: Vec<PathBuf>,
+    /// Accept the model's licence for the account first (Llama 3.2 Vision asks for it once).
+    #[arg(long)]
+    agree: bool,
 }
 
 #[derive(Args, Debug)]
@@ -162,6 +171,7 @@ fn main() -> ExitCode {
     let (format, result) = runtime.block_on(async {
         match cli.command {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
+            Command::Image(args) => (args.format(), media_cmd::image(*args).await),
             Command::Models(args) => (args.provider.format, models(args.provider).await),
             Command::Scoreboard(args) => (Format::Text, scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
@@ -349,6 +359,7 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     req.top_k = args.top_k;
     req.seed = args.seed;
     req.stop.clone_from(&args.stop);
+    media_cmd::attach_images(&mut req, &args.image)?;
     if req.messages.is_empty() {
         return Err(Error::invalid_request(
             "nothing to send: give a PROMPT or --messages FILE",
@@ -358,6 +369,13 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
 }
 
 async fn chat(args: ChatArgs) -> genai_core::Result<()> {
+    if args.agree {
+        provider(&args.provider)?.agree_to_license().await?;
+        eprintln!("licence accepted");
+        if args.prompt.is_none() && args.messages.is_none() {
+            return Ok(());
+        }
+    }
     let req = build_request(&args)?;
     let client = provider(&args.provider)?;
     let format = args.provider.format;
