@@ -24,9 +24,9 @@ fn page(n: u32, ids: &[&str], total: u64) -> Interaction {
             status: 200,
             headers: BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())]),
             body: json!({"success": true, "result": result, "errors": [], "messages": [],
-            body_base64: None,
                 "result_info": {"count": ids.len(), "page": n, "per_page": 100, "total_count": total}})
             .to_string(),
+            body_base64: None,
         },
     }
 }
