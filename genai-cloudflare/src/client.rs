@@ -125,6 +125,26 @@ impl Cloudflare {
         WorkersAi::over(self.inner.transport.clone())
     }
 
+    /// Accepts the model's licence for the account, once: Llama 3.2 Vision refuses every
+    /// request (code 5016, [`PermissionDenied`](genai_core::ErrorKind::PermissionDenied))
+    /// until the account has sent the prompt `agree` to it.
+    ///
+    /// ```no_run
+    /// use genai_cloudflare::CloudflareBuilder;
+    /// # async fn run() -> genai_core::Result<()> {
+    /// let vision = CloudflareBuilder::from_env()
+    ///     .model("@cf/meta/llama-3.2-11b-vision-instruct")
+    ///     .build()?;
+    /// vision.agree_to_license().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn agree_to_license(&self) -> Result<()> {
+        let deadline = Deadline::after(self.inner.transport.options.timeout);
+        crate::vision::agree(&self.inner.transport, &self.inner.model, &deadline)
+            .await
+            .map_err(|e| self.redact(e.with_provider(PROVIDER)))
+    }
+
     fn redact(&self, err: Error) -> Error {
         self.inner.transport.redact(err)
     }
@@ -169,11 +189,16 @@ impl Cloudflare {
         stream: bool,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
-        let body = Body::json(&RunBody::for_model(
-            Traits::of(&self.inner.model),
-            req,
-            stream,
-        ))?;
+        let run = RunBody::for_model(Traits::of(&self.inner.model), req, stream);
+        let body = if req.messages.iter().any(|m| !m.media().is_empty()) {
+            let mut value = serde_json::to_value(&run).map_err(|e| {
+                Error::invalid_request("the request could not be encoded").with_source(e)
+            })?;
+            crate::vision::attach_images(&self.inner.model, req, &mut value)?;
+            Body::json(&value)?
+        } else {
+            Body::json(&run)?
+        };
         let accept = if stream {
             "text/event-stream"
         } else {
@@ -260,11 +285,15 @@ impl ProviderGen for Cloudflare {
     }
 
     async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse> {
-        self.sync_call(req).await.map_err(|e| self.redact(e))
+        self.sync_call(req)
+            .await
+            .map_err(|e| self.redact(crate::vision::explain_license(&self.inner.model, e)))
     }
 
     async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
-        self.stream_call(req).await.map_err(|e| self.redact(e))
+        self.stream_call(req)
+            .await
+            .map_err(|e| self.redact(crate::vision::explain_license(&self.inner.model, e)))
     }
 }
 
@@ -272,6 +301,12 @@ impl Cloudflare {
     async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
         let deadline = Deadline::after(self.inner.transport.options.timeout);
+        if crate::vision::is_describer(&self.inner.model) {
+            let transport = &self.inner.transport;
+            return crate::vision::describe(transport, &self.inner.model, req, &deadline)
+                .instrument(self.span(Mode::Sync))
+                .await;
+        }
         async {
             let resp = self.post(req, false, &deadline).await?;
             self.read_reply(resp, req, &deadline).await
@@ -285,6 +320,13 @@ impl Cloudflare {
         let span = self.span(Mode::Stream);
         let deadline = Deadline::after(self.inner.transport.options.timeout);
         let family = self.inner.family;
+        if crate::vision::is_describer(&self.inner.model) {
+            let transport = &self.inner.transport;
+            let reply = crate::vision::describe(transport, &self.inner.model, req, &deadline)
+                .instrument(span)
+                .await?;
+            return Ok(ChatStream::from_response(reply));
+        }
         if !family.streams(&self.inner.model) {
             // These models answer `stream: true` with a plain reply: ask for it directly.
             let reply = async {

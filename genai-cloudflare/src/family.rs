@@ -331,8 +331,9 @@ impl Family {
                 base.lora = Unsupported;
             }
         }
-        if m.contains("vision") {
-            base.input.image = true;
+        base.input.image = crate::vision::reads_images(&m);
+        if crate::vision::is_describer(&m) {
+            base = crate::vision::describer_capabilities(base);
         }
         let mut stream = base;
         if !self.openai_wire() {

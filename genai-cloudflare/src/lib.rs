@@ -49,6 +49,7 @@ mod stream;
 mod tasks;
 mod text_calls;
 mod transport;
+mod vision;
 mod wire;
 
 pub use client::Cloudflare;
@@ -56,9 +57,9 @@ pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAU
 pub use family::Family;
 pub use provider::WorkersAi;
 pub use tasks::{
-    CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareReranker,
-    CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber, CloudflareTranslator,
-    CloudflareTurnDetector, MAX_AUDIO_BYTES, MAX_QUEUE_PAYLOAD,
+    CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,
+    CloudflareReranker, CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber,
+    CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES, MAX_QUEUE_PAYLOAD,
 };
 
 /// The README's examples, compiled and run as doc tests.

@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, BatchModel, ClassificationModel, EmbeddingModel, ModelInfo, ModelKind,
-    Provider, ProviderGen, RerankingModel, Result, SpeechModel, SummarizationModel,
-    TranscriptionModel, TranslationModel, TurnDetectionModel,
+    async_trait, wrong_kind, BatchModel, ClassificationModel, EmbeddingModel, ImageModel,
+    ModelInfo, ModelKind, Provider, ProviderGen, RerankingModel, Result, SpeechModel,
+    SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 use crate::catalog;
@@ -89,7 +89,9 @@ impl WorkersAi {
         let kind = self.kind_of(&model);
         let compatible = kind == wanted
             || kind == ModelKind::Unknown
-            || (wanted == ModelKind::TextClassification && kind == ModelKind::ImageClassification);
+            || (wanted == ModelKind::TextClassification && kind == ModelKind::ImageClassification)
+            // Image-to-text models answer through chat: an image and a prompt in, text out.
+            || (wanted == ModelKind::Chat && kind == ModelKind::ImageToText);
         if !compatible && self.transport.check_capabilities {
             return Err(wrong_kind(&model, kind, wanted).with_provider(PROVIDER));
         }
@@ -169,5 +171,9 @@ impl Provider for WorkersAi {
 
     fn batch_model(&self, model: &str) -> Result<Arc<dyn BatchModel>> {
         Ok(Arc::new(self.batch(model)?))
+    }
+
+    fn image_model(&self, model: &str) -> Result<Arc<dyn ImageModel>> {
+        Ok(Arc::new(self.image_generator(model)?))
     }
 }

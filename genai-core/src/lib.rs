@@ -44,15 +44,16 @@ pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP
 pub use response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
-    BatchRequest, BatchResult, BatchStatus, Classification, ClassificationCapabilities,
-    ClassificationModel, ClassifyInput, ClassifyRequest, EmbedRequest, EmbeddingCapabilities,
-    EmbeddingModel, Embeddings, Label, PollPolicy, Pooling, RankedDocument, Ranking, RerankRequest,
-    RerankingCapabilities, RerankingModel, Segment, SpeechCapabilities, SpeechModel, SpeechRequest,
-    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranscribeRequest,
-    Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest, Translation,
-    TranslationCapabilities, TranslationModel, TurnDetection, TurnDetectionCapabilities,
-    TurnDetectionModel, TurnRequest, Word,
+    cosine, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel,
+    BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
+    ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, EmbedRequest,
+    EmbeddingCapabilities, EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities,
+    ImageModel, ImageRequest, Label, PollPolicy, Pooling, Range, RankedDocument, Ranking,
+    RerankRequest, RerankingCapabilities, RerankingModel, Segment, SpeechCapabilities, SpeechModel,
+    SpeechRequest, SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary,
+    TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest,
+    Translation, TranslationCapabilities, TranslationModel, TurnDetection,
+    TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,
 };
 pub use tool::{ToolCall, ToolChoice, ToolDef};
 

@@ -11,6 +11,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::BinaryBody;
 use crate::media::{sniff_media_type, Media};
 
+/// The most bytes handed to the disk per write when saving.
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// How many leading bytes are enough to recognise a format.
 const SNIFF_BYTES: usize = 16;
 
@@ -151,6 +154,9 @@ impl MediaReply {
         let tmp = temp_path(path);
         let written = async {
             let mut file = tokio::fs::File::create(&tmp).await.map_err(write_error)?;
+            // Each chunk goes to the disk as it is (tokio would otherwise copy up to 2 MiB
+            // into its own buffer per write), so memory stays near the read buffer.
+            file.set_max_buf_size(WRITE_BUFFER);
             let summary = self.write_to(&mut file).await?;
             file.sync_all().await.map_err(write_error)?;
             drop(file);

@@ -16,7 +16,7 @@ use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
 use crate::tasks::{
-    BatchModel, ClassificationModel, EmbeddingModel, RerankingModel, SpeechModel,
+    BatchModel, ClassificationModel, EmbeddingModel, ImageModel, RerankingModel, SpeechModel,
     SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
@@ -127,6 +127,11 @@ pub trait Provider: Send + Sync + Debug {
     /// A translation model.
     fn translation_model(&self, model: &str) -> Result<Arc<dyn TranslationModel>> {
         Err(no_kind(self.name(), ModelKind::Translation, model))
+    }
+
+    /// A text-to-image model.
+    fn image_model(&self, model: &str) -> Result<Arc<dyn ImageModel>> {
+        Err(no_kind(self.name(), ModelKind::TextToImage, model))
     }
 
     /// A summarisation model.

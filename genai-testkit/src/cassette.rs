@@ -19,11 +19,13 @@
 //!         url: "https://api.example.invalid/client/v4/accounts/ACCOUNT_ID/ai/models/search".into(),
 //!         headers: Default::default(),
 //!         body: String::new(),
+//!         body_base64: None,
 //!     },
 //!     response: RecordedResponse {
 //!         status: 200,
 //!         headers: [("content-type".to_string(), "application/json".to_string())].into(),
 //!         body: r#"{"success":true,"result":[]}"#.into(),
+//!         body_base64: None,
 //!     },
 //! });
 //! let dir = std::env::temp_dir().join(format!("cassette-doc-{}", std::process::id()));
@@ -92,9 +94,20 @@ pub struct RecordedRequest {
     /// Lower-case header names; repeated headers joined with `", "`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// The body exactly as sent (empty for none).
+    /// The body exactly as sent (empty for none), when it is UTF-8 text.
     #[serde(default)]
     pub body: String,
+    /// The body's exact bytes when it is not UTF-8 text (an image, a sound); then `body` is
+    /// empty. Stored as `"body_base64"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<Base64Bytes>,
+}
+
+impl RecordedRequest {
+    /// The body's bytes, whichever way they are stored.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        body_bytes(&self.body, self.body_base64.as_ref())
+    }
 }
 
 /// A recorded HTTP response.
@@ -105,9 +118,67 @@ pub struct RecordedResponse {
     /// Lower-case header names; repeated headers joined with `", "`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// The body exactly as received (an SSE body keeps its framing).
+    /// The body exactly as received (an SSE body keeps its framing), when it is UTF-8 text.
     #[serde(default)]
     pub body: String,
+    /// The body's exact bytes when it is not UTF-8 text (an image, a sound); then `body` is
+    /// empty. Stored as `"body_base64"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<Base64Bytes>,
+}
+
+impl RecordedResponse {
+    /// The body's bytes, whichever way they are stored.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        body_bytes(&self.body, self.body_base64.as_ref())
+    }
+}
+
+/// Bytes stored in a cassette as standard base64 with padding (a binary body).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Base64Bytes(pub Vec<u8>);
+
+impl fmt::Debug for Base64Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Base64Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Base64Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Base64Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map(Base64Bytes)
+            .map_err(|e| serde::de::Error::custom(format!("body_base64 is not base64: {e}")))
+    }
+}
+
+/// A body as cassettes store it: UTF-8 text as `body`, anything else as `body_base64`.
+///
+/// ```
+/// use genai_testkit::cassette::body_fields;
+/// assert_eq!(body_fields(b"hello"), ("hello".to_owned(), None));
+/// let (text, binary) = body_fields(b"\x89PNG\r\n\x1a\n\xff");
+/// assert!(text.is_empty() && binary.unwrap().0.len() == 9);
+/// ```
+pub fn body_fields(bytes: &[u8]) -> (String, Option<Base64Bytes>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), None),
+        Err(_) => (String::new(), Some(Base64Bytes(bytes.to_vec()))),
+    }
+}
+
+fn body_bytes(body: &str, binary: Option<&Base64Bytes>) -> Vec<u8> {
+    binary.map_or_else(|| body.as_bytes().to_vec(), |b| b.0.clone())
 }
 
 /// Why a cassette could not be read or written. Every variant names the file.
@@ -349,11 +420,13 @@ mod tests {
                     .into(),
                 headers: [("content-type".to_string(), "application/json".to_string())].into(),
                 body: r#"{"messages":[{"role":"user","content":"Name a colour."}]}"#.into(),
+                body_base64: None,
             },
             response: RecordedResponse {
                 status: 200,
                 headers: BTreeMap::new(),
                 body: "data: {\"response\":\"teal\"}\n\ndata: [DONE]\n\n".into(),
+                body_base64: None,
             },
         });
         cassette

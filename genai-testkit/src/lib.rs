@@ -87,6 +87,8 @@ pub mod emulator;
 pub mod fake;
 #[cfg(feature = "loopback")]
 pub mod loopback;
+#[cfg(feature = "emulator")]
+pub mod media_scenarios;
 #[cfg(feature = "replay")]
 pub mod replay;
 pub mod scenarios;

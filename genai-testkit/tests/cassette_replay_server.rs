@@ -33,6 +33,7 @@ fn interaction(method: &str, url: &str, body: &str, status: u16, reply: &str) ->
             url: url.into(),
             headers: [("content-type".to_string(), "application/json".to_string())].into(),
             body: body.into(),
+            body_base64: None,
         },
         response: RecordedResponse {
             status,
@@ -43,6 +44,7 @@ fn interaction(method: &str, url: &str, body: &str, status: u16, reply: &str) ->
                 ("transfer-encoding".to_string(), "chunked".to_string()),
             ]),
             body: reply.into(),
+            body_base64: None,
         },
     }
 }

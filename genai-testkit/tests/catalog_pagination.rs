@@ -18,6 +18,7 @@ fn page(n: u32, ids: &[&str], total: u64) -> Interaction {
             url: format!("https://api.cloudflare.com/client/v4/accounts/ACCOUNT_ID/ai/models/search?page={n}&per_page=100&hide_experimental=false"),
             headers: BTreeMap::new(),
             body: String::new(),
+            body_base64: None,
         },
         response: RecordedResponse {
             status: 200,
@@ -25,6 +26,7 @@ fn page(n: u32, ids: &[&str], total: u64) -> Interaction {
             body: json!({"success": true, "result": result, "errors": [], "messages": [],
                 "result_info": {"count": ids.len(), "page": n, "per_page": 100, "total_count": total}})
             .to_string(),
+            body_base64: None,
         },
     }
 }

@@ -4,6 +4,7 @@
 mod batch;
 mod classification;
 mod embedding;
+mod image;
 mod reranking;
 mod speech;
 mod text;
@@ -15,6 +16,8 @@ pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub use classification::CloudflareClassifier;
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
+pub use image::CloudflareImageModel;
+pub(crate) use image::MAX_INPUT_IMAGE_BYTES;
 pub use reranking::CloudflareReranker;
 pub use speech::CloudflareSpeech;
 pub use text::{CloudflareSummarizer, CloudflareTranslator};

@@ -9,6 +9,7 @@
 mod batch;
 mod classification;
 mod embedding;
+mod image;
 mod reranking;
 mod speech;
 mod text;
@@ -25,6 +26,7 @@ pub use classification::{
 pub use embedding::{
     cosine, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Pooling,
 };
+pub use image::{image_size, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest, Range};
 pub use reranking::{
     RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
 };

@@ -54,6 +54,9 @@ pub enum Fault {
     NoDone,
     /// Answers 200 with a `text/html` page instead of JSON (as a misconfigured proxy would).
     HtmlBody,
+    /// Sends the headers with the whole body's `Content-Length`, then only the first half of
+    /// the body, then drops the connection (a truncated binary or JSON reply).
+    ShortBody,
 }
 
 impl Fault {
@@ -127,7 +130,7 @@ pub(crate) fn sse_chunks(events: &[String], fault: &Fault) -> (Vec<String>, Endi
 /// The body chunks to send for a JSON body, after applying `fault`.
 pub(crate) fn json_chunks(body: String, fault: &Fault) -> (Vec<String>, Ending) {
     match fault {
-        Fault::CutMidStream { .. } | Fault::TruncatedEvent { .. } => {
+        Fault::CutMidStream { .. } | Fault::TruncatedEvent { .. } | Fault::ShortBody => {
             (vec![first_half(&body).to_owned()], Ending::Abort)
         }
         Fault::GarbageEvent { .. } => (vec!["{not json".to_owned()], Ending::Clean),

@@ -20,6 +20,7 @@ mod audio;
 mod catalog;
 mod families;
 mod faults;
+pub(crate) mod images;
 mod queue;
 mod responder;
 mod server;

@@ -71,6 +71,8 @@ pub(crate) struct Ask {
     pub(crate) enable_thinking: Option<bool>,
     /// `logprobs: true`, with `top_logprobs` alternatives.
     pub(crate) logprobs: Option<usize>,
+    /// What the images attached to the request show (vision models answer with it).
+    pub(crate) images: Vec<String>,
 }
 
 /// Why a body was refused (Workers AI answers 400 code 5006).
@@ -190,6 +192,7 @@ impl Ask {
             reasoning_effort,
             enable_thinking,
             logprobs,
+            images: images_of(&body),
         })
     }
 
@@ -206,6 +209,36 @@ impl Ask {
     pub(crate) fn prompt_tokens(&self) -> usize {
         self.turns.iter().map(|t| word_count(&t.content)).sum()
     }
+}
+
+/// Descriptions of the images of a chat body: Llama 3.2 Vision's top-level `image` (base64
+/// or an int array) and `image_url` parts with `data:` URIs.
+fn images_of(body: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    match body.get("image") {
+        Some(Value::String(b64)) => out.extend(super::images::describe_encoded(b64)),
+        Some(Value::Array(items)) => {
+            let bytes: Option<Vec<u8>> = items
+                .iter()
+                .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
+                .collect();
+            out.extend(bytes.and_then(|b| super::images::describe(&b)));
+        }
+        _ => {}
+    }
+    let parts = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten();
+    for part in parts {
+        if let Some(url) = part.pointer("/image_url/url").and_then(Value::as_str) {
+            out.extend(super::images::describe_encoded(url));
+        }
+    }
+    out
 }
 
 fn turn_of(message: &Value) -> Turn {
@@ -477,6 +510,10 @@ fn text_reply(ask: &Ask) -> (String, String) {
             format!("The tool returned {content}, so that is the answer."),
             content,
         );
+    }
+    if let Some(seen) = ask.images.last() {
+        let text = format!("The image shows {seen}");
+        return (text.clone(), text);
     }
     let prompt = ask.last_user();
     let lower = prompt.to_lowercase();

@@ -11,6 +11,7 @@ use super::audio::{self, AudioReply};
 use super::catalog::{self, Task};
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
+use super::images::{self, Outcome};
 use super::queue::QueueReply;
 use super::responder::Ask;
 use super::{RecordedRequest, Shared};
@@ -224,6 +225,25 @@ fn run(
             Err((status, code, message)) => error_reply(status, code, &message, json!({})),
         };
     }
+    if let Some(outcome) = images::run(info.id, info.task, content_type.unwrap_or(""), body) {
+        return match outcome {
+            Outcome::Json(result) => Reply::Json {
+                status: 200,
+                body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
+                content_type: "application/json",
+                req_id: true,
+            },
+            Outcome::Binary(content_type, body) => Reply::Media {
+                content_type,
+                bytes: body,
+            },
+            Outcome::Error(status, code, message) => error_reply(status, code, &message, json!({})),
+        };
+    }
+    if info.task == Task::TextGeneration && !images::reads_images(info.id) && has_images(body) {
+        let message = format!("AiError: Bad input: {} does not take images", info.id);
+        return error_reply(400, 5006, &message, json!({}));
+    }
     if info.task != Task::TextGeneration {
         let message = format!(
             "AiError: Bad input: the genai-rs emulator only runs text generation models, not {}",
@@ -249,6 +269,22 @@ fn run(
             message,
         } => error_reply(status, code, &message, json!({})),
     }
+}
+
+/// Whether a chat body carries images (a top-level `image`, or `image_url` parts).
+fn has_images(body: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    value.get("image").is_some()
+        || value
+            .get("messages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("content").and_then(Value::as_array))
+            .flatten()
+            .any(|part| part.get("type").and_then(Value::as_str) == Some("image_url"))
 }
 
 fn no_route() -> Reply {
@@ -333,7 +369,7 @@ fn respond(reply: Reply, fault: &Fault, dice: &mut Dice) -> Response<Body> {
 fn media_chunks(bytes: Vec<u8>, fault: &Fault) -> (Vec<Bytes>, Ending) {
     let bytes = Bytes::from(bytes);
     let (bytes, ending) = match fault {
-        Fault::CutMidStream { .. } | Fault::TruncatedEvent { .. } => {
+        Fault::CutMidStream { .. } | Fault::TruncatedEvent { .. } | Fault::ShortBody => {
             (bytes.slice(..bytes.len() / 2), Ending::Abort)
         }
         _ => (bytes, Ending::Clean),

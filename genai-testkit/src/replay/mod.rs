@@ -17,11 +17,13 @@
 //!         url: "https://api.cloudflare.com/client/v4/accounts/ACCOUNT_ID/ai/run/@cf/demo/model".into(),
 //!         headers: Default::default(),
 //!         body: r#"{"messages":[{"role":"user","content":"Name a fruit."}]}"#.into(),
+//!         body_base64: None,
 //!     },
 //!     response: RecordedResponse {
 //!         status: 200,
 //!         headers: [("content-type".to_string(), "application/json".to_string())].into(),
 //!         body: r#"{"result":{"response":"A pear."},"success":true,"errors":[],"messages":[]}"#.into(),
+//!         body_base64: None,
 //!     },
 //! });
 //! let server = ReplayServer::builder()

@@ -14,8 +14,8 @@ use axum::Router;
 
 use super::{ReplayError, HOP_BY_HOP, MAX_BODY};
 use crate::cassette::{
-    redact_account, redact_headers, scrub, Cassette, CassetteError, Interaction, RecordedRequest,
-    RecordedResponse, ACCOUNT_ID, REDACTED,
+    body_fields, redact_account, redact_headers, scrub, Cassette, CassetteError, Interaction,
+    RecordedRequest, RecordedResponse, ACCOUNT_ID, REDACTED,
 };
 use crate::serve::LoopbackServer;
 
@@ -226,12 +226,17 @@ async fn proxy_handler(State(state): State<Arc<ProxyState>>, request: Request) -
         Err(err) => return proxy_error(&state, format!("upstream request failed: {err}")),
     };
 
-    let recorded_request = RecordedRequest {
+    let mut recorded_request = RecordedRequest {
         method: parts.method.as_str().to_string(),
         url: redact_account(&state.scrub(&upstream_url), &state.account_id),
         headers: state.record_headers(&parts.headers, UNRECORDED_REQUEST_HEADERS),
-        body: state.scrub(&String::from_utf8_lossy(&body)),
+        body: String::new(),
+        body_base64: None,
     };
+    match body_fields(&body) {
+        (text, None) => recorded_request.body = state.scrub(&text),
+        (_, binary) => recorded_request.body_base64 = binary,
+    }
     let status = upstream.status();
     let upstream_headers = upstream.headers().clone();
     let slot = Slot::default();
@@ -287,14 +292,19 @@ impl Drop for Recorder {
         let Some(request) = self.request.take() else {
             return;
         };
-        let interaction = Interaction {
+        let mut interaction = Interaction {
             request,
             response: RecordedResponse {
                 status: self.status,
                 headers: std::mem::take(&mut self.headers),
-                body: self.state.scrub(&String::from_utf8_lossy(&self.body)),
+                body: String::new(),
+                body_base64: None,
             },
         };
+        match body_fields(&self.body) {
+            (text, None) => interaction.response.body = self.state.scrub(&text),
+            (_, binary) => interaction.response.body_base64 = binary,
+        }
         let mut filled = self
             .slot
             .lock()

@@ -246,7 +246,7 @@ fn recorded_reply(recorded: &RecordedResponse, chunk_size: Option<usize>) -> Res
             recorded.status
         ));
     };
-    let bytes = Bytes::from(recorded.body.clone());
+    let bytes = Bytes::from(recorded.body_bytes());
     let body = match chunk_size {
         Some(size) if size > 0 && bytes.len() > size => chunked_body(bytes, size),
         _ => Body::from(bytes),
@@ -314,7 +314,11 @@ impl Target {
         } else {
             after_scheme
         };
-        Self::new(&request.method, path_and_query, &request.body)
+        Self::new(
+            &request.method,
+            path_and_query,
+            &String::from_utf8_lossy(&request.body_bytes()),
+        )
     }
 
     fn new(method: &str, path_and_query: &str, body: &str) -> Self {

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 mod audio_cmd;
 mod batch_cmd;
+mod media_cmd;
 mod scoreboard_cmd;
 mod tasks_cmd;
 
@@ -49,6 +50,8 @@ enum Command {
         )
     )]
     Chat(Box<ChatArgs>),
+    /// Make an image from a prompt and write it to a file.
+    Image(Box<media_cmd::ImageArgs>),
     /// List the provider's models.
     #[command(after_help = CREDENTIALS_HELP)]
     Models(ModelsArgs),
@@ -215,6 +218,12 @@ struct ChatArgs {
     /// "logprobs".
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=20))]
     logprobs: Option<u8>,
+    /// An image to attach to the last user turn (repeatable; vision and image-to-text models).
+    #[arg(long, value_name = "FILE")]
+    image: Vec<PathBuf>,
+    /// Accept the model's licence for the account first (Llama 3.2 Vision asks for it once).
+    #[arg(long)]
+    agree: bool,
 }
 
 /// Flags of `genai models`: where to reach the provider, nothing about a model.
@@ -300,6 +309,7 @@ fn main() -> ExitCode {
             Command::Chat(args) => (args.provider.format, chat(*args).await),
             Command::Models(args) => (args.format, models(args.provider_args(), args.task).await),
             Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
+            Command::Image(args) => (args.format(), media_cmd::image(*args).await),
             Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
             Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
             Command::Speak(args) => (args.provider_format(), audio_cmd::speak(*args).await),
@@ -525,6 +535,7 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     req.lora.clone_from(&args.lora);
     req.raw = args.raw;
     req.logprobs = args.logprobs;
+    media_cmd::attach_images(&mut req, &args.image)?;
     if req.messages.is_empty() {
         return Err(Error::invalid_request(
             "nothing to send: give a PROMPT or --messages FILE",
@@ -534,6 +545,13 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
 }
 
 async fn chat(args: ChatArgs) -> genai_core::Result<()> {
+    if args.agree {
+        provider(&args.provider)?.agree_to_license().await?;
+        eprintln!("licence accepted");
+        if args.prompt.is_none() && args.messages.is_none() {
+            return Ok(());
+        }
+    }
     let req = build_request(&args)?;
     let client = provider(&args.provider)?;
     // A model of another kind (an embedding model...) is refused before any request.

@@ -1,0 +1,240 @@
+//! Text to image: FLUX, Lucid Origin, Phoenix, Stable Diffusion (XL base and lightning,
+//! DreamShaper, 1.5 img2img and inpainting).
+//!
+//! The reply is read by its `Content-Type` (a JSON envelope whose `image` is base64, or the raw
+//! bytes), never by the model's name; the media type reported comes from the bytes.
+
+use std::sync::Arc;
+
+use genai_core::http::Deadline;
+use genai_core::{
+    async_trait, decode_base64, Error, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest,
+    Media, MediaReply, ModelKind, Range, Result,
+};
+use serde_json::{Map, Value};
+
+use super::finish_error;
+use crate::errors::PROVIDER;
+use crate::provider::WorkersAi;
+use crate::transport::{Body, RunReply, Transport};
+
+/// The largest input image or mask sent. Workers AI publishes no limit per request for these
+/// models; this keeps the base64 form (a third larger) of an image and its mask well within
+/// the request sizes it is known to take.
+pub(crate) const MAX_INPUT_IMAGE_BYTES: usize = 7 * 1024 * 1024;
+
+/// A Workers AI text-to-image model, e.g. `@cf/black-forest-labs/flux-1-schnell`.
+///
+/// ```no_run
+/// use genai_cloudflare::Cloudflare;
+/// use genai_core::{ImageModel, ImageRequest};
+/// # async fn run() -> genai_core::Result<()> {
+/// let provider = Cloudflare::builder().build_provider()?;
+/// let flux = provider.image_generator("@cf/black-forest-labs/flux-1-schnell")?;
+/// let image = flux.generate(&ImageRequest::new("a red fox in the snow").steps(4)).await?;
+/// let written = image.reply.save(std::path::Path::new("fox.jpg")).await?;
+/// assert_eq!(written.media_type, "image/jpeg");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CloudflareImageModel {
+    transport: Arc<Transport>,
+    model: String,
+}
+
+impl WorkersAi {
+    /// A text-to-image model, as the concrete type.
+    pub fn image_generator(&self, model: &str) -> Result<CloudflareImageModel> {
+        Ok(CloudflareImageModel {
+            model: self.checked(model, ModelKind::TextToImage)?,
+            transport: self.transport.clone(),
+        })
+    }
+}
+
+/// What each model's input schema takes.
+pub(crate) fn image_capabilities(model: &str) -> ImageCapabilities {
+    let m = model.to_ascii_lowercase();
+    let name = m.rsplit('/').next().unwrap_or(&m);
+    if name.starts_with("flux-1-schnell") {
+        // `additionalProperties: false`: prompt and steps only.
+        ImageCapabilities::new(Some(2048)).steps(Range::new(1.0, 8.0))
+    } else if name.starts_with("lucid-origin") {
+        ImageCapabilities::new(None)
+            .size(Range::new(1.0, 2500.0), 1)
+            .steps(Range::new(1.0, 40.0))
+            .guidance(Range::new(0.0, 10.0))
+            .seed()
+    } else if name.starts_with("phoenix") {
+        ImageCapabilities::new(None)
+            .negative_prompt()
+            .size(Range::new(1.0, 2048.0), 1)
+            .steps(Range::new(1.0, 50.0))
+            .guidance(Range::new(2.0, 10.0))
+            .seed()
+    } else if name.contains("stable-diffusion") || name.contains("dreamshaper") {
+        let caps = ImageCapabilities::new(None)
+            .negative_prompt()
+            .size(Range::new(256.0, 2048.0), 8)
+            .steps(Range::new(1.0, 20.0))
+            .guidance(Range::new(0.0, f64::MAX))
+            .seed()
+            .image(Some(MAX_INPUT_IMAGE_BYTES), true);
+        if name.ends_with("-img2img") {
+            caps.image_required(false)
+        } else if name.ends_with("-inpainting") {
+            caps.image_required(true)
+        } else {
+            caps
+        }
+    } else {
+        // A model this crate does not know: everything is sent, the service judges.
+        ImageCapabilities::new(None)
+            .negative_prompt()
+            .size(Range::new(1.0, f64::MAX), 1)
+            .steps(Range::new(1.0, f64::MAX))
+            .guidance(Range::new(f64::MIN, f64::MAX))
+            .seed()
+            .image(Some(MAX_INPUT_IMAGE_BYTES), true)
+    }
+}
+
+/// The JSON body: `steps` for FLUX (its only name for it), `num_steps` elsewhere; the input
+/// image as `image_b64` (the schema's compact form), the mask as the int array the schema
+/// only allows.
+pub(crate) fn image_body(model: &str, req: &ImageRequest) -> Map<String, Value> {
+    let flux = model.to_ascii_lowercase().contains("flux-1-schnell");
+    let mut body = Map::new();
+    body.insert("prompt".into(), req.prompt.clone().into());
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(v) = value {
+            body.insert(key.to_owned(), v);
+        }
+    };
+    put(
+        "negative_prompt",
+        req.negative_prompt.clone().map(Value::from),
+    );
+    put("width", req.width.map(Value::from));
+    put("height", req.height.map(Value::from));
+    put(
+        if flux { "steps" } else { "num_steps" },
+        req.steps.map(Value::from),
+    );
+    put("guidance", req.guidance.map(Value::from));
+    put("seed", req.seed.map(Value::from));
+    put("strength", req.strength.map(Value::from));
+    put(
+        "image_b64",
+        req.image.as_ref().map(|i| i.to_base64().into()),
+    );
+    put(
+        "mask",
+        req.mask
+            .as_ref()
+            .map(|m| Value::Array(m.data().iter().map(|b| Value::from(*b)).collect())),
+    );
+    body
+}
+
+#[async_trait]
+impl ImageModel for CloudflareImageModel {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn capabilities(&self) -> ImageCapabilities {
+        image_capabilities(&self.model)
+    }
+
+    async fn generate(&self, req: &ImageRequest) -> Result<GeneratedImage> {
+        let warnings = if self.transport.check_capabilities {
+            self.capabilities().check(req)
+        } else {
+            req.validate().map(|()| Vec::new())
+        }
+        .map_err(|e| finish_error(&self.transport, e, "image"))?;
+        let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "image");
+        let call = async {
+            let body = Body::json(&image_body(&self.model, req))?;
+            let deadline = Deadline::after(self.transport.options.timeout);
+            match self
+                .transport
+                .run_media(&self.model, &body, deadline)
+                .await?
+            {
+                RunReply::Media(reply) => Ok(reply),
+                RunReply::Json(result) => wrapped_image(&result).map(MediaReply::from_media),
+            }
+        };
+        let reply = tracing::Instrument::instrument(call, span)
+            .await
+            .map_err(|e| finish_error(&self.transport, e, "image"))?;
+        Ok(GeneratedImage::new(reply).with_warnings(warnings))
+    }
+}
+
+/// The image of a JSON reply `{"image": "<base64>"}`, typed by its bytes.
+pub(crate) fn wrapped_image(result: &Value) -> Result<Media> {
+    let text = result.get("image").and_then(Value::as_str).ok_or_else(|| {
+        Error::protocol("the reply has no `image` string (expected base64 image bytes)")
+    })?;
+    let bytes = decode_base64(text)?;
+    Media::from_bytes(bytes).map_err(|e| {
+        Error::protocol(format!(
+            "the reply's `image` is not an image: {}",
+            e.message()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_core::ErrorKind;
+
+    #[test]
+    fn bodies_follow_each_schema() {
+        let req = ImageRequest::new("a fox").steps(4);
+        let flux = image_body("@cf/black-forest-labs/flux-1-schnell", &req);
+        assert_eq!(
+            Value::Object(flux),
+            serde_json::json!({"prompt":"a fox","steps":4})
+        );
+        let png = Media::with_type("image/png", vec![1u8, 2, 3]);
+        let req = ImageRequest::new("a fox")
+            .image(png.clone())
+            .mask(png)
+            .strength(0.5);
+        let sd = image_body("@cf/runwayml/stable-diffusion-v1-5-inpainting", &req);
+        assert_eq!(sd["image_b64"], "AQID");
+        assert_eq!(sd["mask"], serde_json::json!([1, 2, 3]));
+        assert!(!sd.contains_key("image"));
+    }
+
+    #[test]
+    fn flux_refuses_what_it_does_not_take() {
+        let caps = image_capabilities("@cf/black-forest-labs/flux-1-schnell");
+        let e = caps
+            .check(&ImageRequest::new("x").size(512, 512).seed(3))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.message().contains("width, height, seed"), "{e}");
+        assert!(caps.check(&ImageRequest::new("x").steps(9)).is_err());
+        let sd = image_capabilities("@cf/stabilityai/stable-diffusion-xl-base-1.0");
+        assert!(sd.check(&ImageRequest::new("x").size(512, 384)).is_ok());
+    }
+
+    #[test]
+    fn wrapped_images_are_typed_by_their_bytes() {
+        let jpeg = serde_json::json!({"image": "/9j/4AAQ"});
+        assert_eq!(wrapped_image(&jpeg).unwrap().media_type(), "image/jpeg");
+        let bad = serde_json::json!({"image": "aGVsbG8="});
+        assert_eq!(wrapped_image(&bad).unwrap_err().kind(), ErrorKind::Protocol);
+        assert!(wrapped_image(&serde_json::json!({})).is_err());
+    }
+}

@@ -1,0 +1,262 @@
+//! Images in chat: vision models (image parts in their messages, or Llama 3.2 Vision's
+//! top-level `image` field) and image-to-text models (LLaVA, UForm) answered as chat text.
+
+use genai_core::http::Deadline;
+use genai_core::{
+    Capabilities, ChatRequest, ChatResponse, Error, ErrorKind, Media, Message, Result, Support,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::errors::PROVIDER;
+use crate::transport::{Body, Transport};
+
+/// Models that read images inside chat messages (`image_url` parts with a `data:` URI).
+const IMAGE_PART_MODELS: &[&str] = &[
+    "@cf/meta/llama-4-scout-17b-16e-instruct",
+    "@cf/google/gemma-3-12b-it",
+    "@cf/mistralai/mistral-small-3.1-24b-instruct",
+    "@cf/zai-org/glm-4.7-flash",
+];
+
+/// Models that take one image in a top-level `image` field beside the messages.
+const IMAGE_FIELD_MODELS: &[&str] = &["@cf/meta/llama-3.2-11b-vision-instruct"];
+
+/// Image-to-text models: an image and a prompt in, `{"description"}` out.
+const DESCRIBER_MODELS: &[&str] = &[
+    "@cf/llava-hf/llava-1.5-7b-hf",
+    "@cf/unum/uform-gen2-qwen-500m",
+];
+
+/// The largest image attached to a chat turn. Workers AI publishes no limit; this keeps the
+/// base64 form well within the request sizes it is known to take.
+pub(crate) const MAX_CHAT_IMAGE_BYTES: usize = crate::tasks::MAX_INPUT_IMAGE_BYTES;
+
+fn listed(list: &[&str], model: &str) -> bool {
+    list.iter().any(|m| m.eq_ignore_ascii_case(model))
+}
+
+/// Whether `model` reads images in a chat request.
+pub(crate) fn reads_images(model: &str) -> bool {
+    listed(IMAGE_PART_MODELS, model)
+        || listed(IMAGE_FIELD_MODELS, model)
+        || listed(DESCRIBER_MODELS, model)
+}
+
+/// Whether `model` is an image-to-text model served through chat.
+pub(crate) fn is_describer(model: &str) -> bool {
+    listed(DESCRIBER_MODELS, model)
+}
+
+/// What an image-to-text model can do through chat: an image and a prompt, sampling; no
+/// tools, no JSON modes, no stop sequences, no usage.
+pub(crate) fn describer_capabilities(mut caps: Capabilities) -> Capabilities {
+    caps.tools = Support::Unsupported;
+    caps.tool_choice_forced = Support::Unsupported;
+    caps.json = Support::Unsupported;
+    caps.json_schema = Support::Unsupported;
+    caps.stop = Support::Unsupported;
+    caps.usage = Support::Unsupported;
+    caps.finish_reason = Support::Unsupported;
+    caps.input.image = true;
+    caps
+}
+
+/// Refuses an attached file that is not an image, or one over the size sent.
+fn check_images(media: &[Media]) -> Result<()> {
+    for m in media {
+        if !m.is_image() {
+            return Err(Error::unsupported(format!(
+                "this model reads images, not {}",
+                m.media_type()
+            )));
+        }
+        if m.len() > MAX_CHAT_IMAGE_BYTES {
+            return Err(Error::invalid_request(format!(
+                "an attached image is {} bytes; at most {MAX_CHAT_IMAGE_BYTES} are sent",
+                m.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Puts the images of `req`'s user turns into the encoded chat body `body` the way `model`
+/// reads them: `image_url` content parts, or Llama 3.2 Vision's single top-level `image`
+/// (base64, the compact form its schema allows).
+pub(crate) fn attach_images(model: &str, req: &ChatRequest, body: &mut Value) -> Result<()> {
+    let users: Vec<&Message> = req
+        .messages
+        .iter()
+        .filter(|m| matches!(m, Message::User { .. }))
+        .collect();
+    let all: Vec<&Media> = users.iter().flat_map(|m| m.media()).collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    check_images(&all.iter().map(|m| (*m).clone()).collect::<Vec<_>>())?;
+    if listed(IMAGE_FIELD_MODELS, model) {
+        if all.len() > 1 {
+            return Err(Error::unsupported(format!(
+                "{model} reads one image per request, not {}",
+                all.len()
+            )));
+        }
+        body["image"] = Value::from(all[0].to_base64());
+        return Ok(());
+    }
+    let Some(wire) = body.get_mut("messages").and_then(Value::as_array_mut) else {
+        return Err(Error::protocol(
+            "the chat body has no messages to attach images to",
+        ));
+    };
+    let mut user_turns = wire
+        .iter_mut()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"));
+    for turn in users {
+        let Some(wire_turn) = user_turns.next() else {
+            break;
+        };
+        if turn.media().is_empty() {
+            continue;
+        }
+        let mut parts = Vec::new();
+        if !turn.content().is_empty() {
+            parts.push(json!({"type": "text", "text": turn.content()}));
+        }
+        for m in turn.media() {
+            parts.push(json!({"type": "image_url", "image_url": {"url": m.to_data_uri()}}));
+        }
+        wire_turn["content"] = Value::Array(parts);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Described {
+    description: String,
+}
+
+/// Asks an image-to-text model about the image of the last user turn: a JSON body with the
+/// image as base64 (the schema's string form, not the 4x int array) and the turn's text as the
+/// prompt, or the raw image as the whole body when there is no text. The reply's
+/// `description` is the answer.
+pub(crate) async fn describe(
+    transport: &Transport,
+    model: &str,
+    req: &ChatRequest,
+    deadline: &Deadline,
+) -> Result<ChatResponse> {
+    let last = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| matches!(m, Message::User { .. }))
+        .ok_or_else(|| Error::invalid_request("the request needs a user turn with an image"))?;
+    let images = last.media();
+    check_images(images)?;
+    let image = match images {
+        [one] => one,
+        [] => {
+            return Err(Error::invalid_request(format!(
+                "{model} describes an image: attach one to the last user turn"
+            )))
+        }
+        more => {
+            return Err(Error::unsupported(format!(
+                "{model} reads one image per request, not {}",
+                more.len()
+            )))
+        }
+    };
+    let prompt = last.content().trim();
+    let body = if prompt.is_empty() {
+        Body::raw(image.data().clone(), image.media_type())?
+    } else {
+        let mut body = json!({"image": image.to_base64(), "prompt": prompt});
+        if let Some(n) = req.max_tokens {
+            body["max_tokens"] = n.into();
+        }
+        for (key, value) in [("temperature", req.temperature), ("top_p", req.top_p)] {
+            if let Some(v) = value {
+                body[key] = v.into();
+            }
+        }
+        if let Some(k) = req.top_k {
+            body["top_k"] = k.into();
+        }
+        if let Some(s) = req.seed {
+            body["seed"] = s.into();
+        }
+        Body::json(&body)?
+    };
+    let out: Described = transport.run_json(model, &body, deadline).await?;
+    Ok(ChatResponse::new(out.description.trim().to_owned()))
+}
+
+/// Turns the service's "accept the licence first" refusal (code 5016) into an error that says
+/// how to accept it.
+pub(crate) fn explain_license(model: &str, e: Error) -> Error {
+    if e.code() != Some(5016) {
+        return e;
+    }
+    let mut out = Error::new(
+        ErrorKind::PermissionDenied,
+        format!(
+            "{model} needs its licence accepted once per account ({}). Accept it with \
+             `Cloudflare::agree_to_license()` or `genai chat --model {model} --agree`",
+            e.message()
+        ),
+    )
+    .with_provider(PROVIDER)
+    .with_code(5016);
+    if let Some(status) = e.status() {
+        out = out.with_status(status);
+    }
+    out
+}
+
+/// Sends the single prompt `agree` that accepts a model's licence for the account.
+pub(crate) async fn agree(transport: &Transport, model: &str, deadline: &Deadline) -> Result<()> {
+    let body = Body::json(&json!({"prompt": "agree"}))?;
+    let _: Value = transport.run_json(model, &body, deadline).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png() -> Media {
+        Media::with_type("image/png", b"\x89PNG\r\n\x1a\n".to_vec())
+    }
+
+    #[test]
+    fn parts_for_part_models_and_a_field_for_llama_vision() {
+        let req = ChatRequest::new()
+            .system("be brief")
+            .message(Message::user_with_media("What is this?", vec![png()]));
+        let mut body = json!({"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"What is this?"}]});
+        attach_images("@cf/google/gemma-3-12b-it", &req, &mut body).unwrap();
+        let parts = &body["messages"][1]["content"];
+        assert_eq!(parts[0], json!({"type":"text","text":"What is this?"}));
+        assert!(parts[1]["image_url"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"));
+        let mut body = json!({"messages":[{"role":"user","content":"What is this?"}]});
+        attach_images("@cf/meta/llama-3.2-11b-vision-instruct", &req, &mut body).unwrap();
+        assert_eq!(body["image"], "iVBORw0KGgo=");
+        assert_eq!(body["messages"][0]["content"], "What is this?");
+    }
+
+    #[test]
+    fn licence_refusal_says_how_to_agree() {
+        let e = Error::new(ErrorKind::InvalidRequest, "Model Agreement").with_code(5016);
+        let e = explain_license("@cf/meta/llama-3.2-11b-vision-instruct", e);
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert!(e.message().contains("--agree"));
+        assert!(reads_images("@cf/llava-hf/llava-1.5-7b-hf"));
+        assert!(!reads_images("@cf/meta/llama-3.2-1b-instruct"));
+    }
+}

@@ -1,0 +1,217 @@
+//! A 20 MB binary reply written to a file: peak memory above the process baseline, and CPU
+//! against `curl -o` on the same loopback reply in the same run.
+//!
+//! `cargo bench -p genai-testkit --bench media_save`. A loopback server answers every POST
+//! with the same 20 MB `image/png` body (with its `Content-Length`). Each client run is its own
+//! process, started by a shell that then prints its children's CPU time (`cutime`/`cstime` of
+//! `/proc/self/stat`): `curl -s -o FILE` RUNS times, and this library's
+//! `ImageModel::generate` + `MediaReply::save` RUNS times (this same binary, in client mode,
+//! which also reports its resident memory before the request and its peak after).
+//! Needs `curl` and `/proc` (Linux).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+const SIZE: usize = 20 * 1024 * 1024;
+const RUNS: usize = 10;
+const MODEL: &str = "@cf/stabilityai/stable-diffusion-xl-base-1.0";
+
+fn main() {
+    if let Ok(url) = std::env::var("MEDIA_BENCH_CLIENT") {
+        client(&url, &std::env::var("MEDIA_BENCH_OUT").unwrap_or_default());
+        return;
+    }
+    if std::env::args().any(|a| a == "--list") {
+        println!("media_save: benchmark");
+        return;
+    }
+    let body = reply_body();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let body = body.clone();
+            std::thread::spawn(move || serve(stream, &body));
+        }
+    });
+    let base = format!("http://{addr}/client/v4");
+    let run_url = format!("{base}/accounts/0123456789abcdef0123456789abcdef/ai/run/{MODEL}");
+    let dir = std::env::temp_dir().join(format!("genai-media-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let curl_out = dir.join("curl.png");
+    let ours_out = dir.join("ours.png");
+    let exe = std::env::current_exe().expect("own path");
+
+    let curl = format!(
+        "for i in $(seq {RUNS}); do curl -s -o '{}' -X POST -H 'content-type: application/json' \
+         -d '{{\"prompt\":\"x\"}}' '{run_url}' || exit 1; done; cat /proc/$$/stat",
+        curl_out.display()
+    );
+    let ours = format!(
+        "for i in $(seq {RUNS}); do MEDIA_BENCH_CLIENT='{base}' MEDIA_BENCH_OUT='{}' '{}' || exit 1; \
+         done; cat /proc/$$/stat",
+        ours_out.display(),
+        exe.display()
+    );
+    // Warm both (page cache, binaries), then measure in turn.
+    let _ = shell(&curl);
+    let _ = shell(&ours);
+    let (curl_cpu, curl_wall, _) = shell(&curl);
+    let (ours_cpu, ours_wall, out) = shell(&ours);
+    let same = std::fs::read(&curl_out).ok() == std::fs::read(&ours_out).ok();
+    let peaks: Vec<(u64, u64)> = out
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("rss ")?;
+            let n: Vec<u64> = rest.split(' ').filter_map(|x| x.parse().ok()).collect();
+            Some((*n.first()?, *n.get(1)?))
+        })
+        .collect();
+    let worst = peaks
+        .iter()
+        .map(|(b, p)| p.saturating_sub(*b))
+        .max()
+        .unwrap_or(0);
+    println!("media_save: {RUNS} x {} MiB on loopback", SIZE >> 20);
+    println!(
+        "  curl -o      cpu {curl_cpu:.2} s ({:.1} ms/run)  wall {curl_wall:.2} s",
+        curl_cpu * 1000.0 / RUNS as f64
+    );
+    println!(
+        "  genai save   cpu {ours_cpu:.2} s ({:.1} ms/run)  wall {ours_wall:.2} s",
+        ours_cpu * 1000.0 / RUNS as f64
+    );
+    println!(
+        "  cpu ratio genai/curl = {:.2} (target <= 1.2)",
+        ours_cpu / curl_cpu.max(0.01)
+    );
+    println!(
+        "  peak RSS above baseline = {} KiB (worst of {} runs; hyper's read buffer is at most \
+         408 KiB)",
+        worst >> 10,
+        peaks.len()
+    );
+    println!("  files identical: {same}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `script` under `sh`; returns the children's CPU seconds (from the last line, the
+/// shell's own `/proc/self/stat`), the wall time, and the output.
+fn shell(script: &str) -> (f64, f64, String) {
+    let start = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("sh");
+    let wall = start.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stat = text.lines().last().unwrap_or("");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the command name: state is field 3, so cutime (16) and cstime (17) are at 13, 14.
+    let ticks: f64 = fields
+        .get(13..15)
+        .map(|f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum())
+        .unwrap_or(0.0);
+    (ticks / 100.0, wall, text)
+}
+
+fn reply_body() -> Vec<u8> {
+    let mut body = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while body.len() < SIZE {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        body.extend_from_slice(&x.to_le_bytes());
+    }
+    body.truncate(SIZE);
+    body
+}
+
+/// Answers every request on the connection with the body (keep-alive).
+fn serve(stream: TcpStream, body: &[u8]) {
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut writer = stream;
+    loop {
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if line == "\r\n" {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut request = vec![0u8; length];
+        if reader.read_exact(&mut request).is_err() {
+            return;
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body).is_err() {
+            return;
+        }
+    }
+}
+
+/// Client mode: one image saved through the library; prints `rss BASELINE PEAK` in bytes.
+fn client(base: &str, out: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use genai_core::{ImageModel, ImageRequest};
+        let provider = genai_cloudflare::Cloudflare::builder()
+            .account_id("0123456789abcdef0123456789abcdef")
+            .api_token("bench-token")
+            .with_base_url(base)
+            .build_provider()
+            .expect("provider");
+        let model = provider.image_generator(MODEL).expect("model");
+        let baseline = status_kib("VmRSS:") * 1024;
+        let made = model
+            .generate(&ImageRequest::new("x"))
+            .await
+            .expect("generate");
+        let summary = made.reply.save(Path::new(out)).await.expect("save");
+        assert_eq!(summary.bytes as usize, SIZE);
+        let peak = status_kib("VmHWM:") * 1024;
+        println!("rss {baseline} {peak}");
+    });
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,180 @@
+//! `genai image` and the image files of `genai chat --image`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use genai_core::{ChatRequest, Error, ImageModel, ImageRequest, Media, MediaSummary, Message};
+
+use super::{emit_line, provider, Format, ProviderArgs};
+
+/// The model `genai image` uses when none is given.
+pub(crate) const DEFAULT_IMAGE_MODEL: &str = "@cf/black-forest-labs/flux-1-schnell";
+
+/// Files larger than this are refused before they are read (the models' own, smaller limits
+/// are checked by the library before any request).
+const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Args, Debug)]
+pub(crate) struct ImageArgs {
+    /// What the image shows (`-` reads it from standard input).
+    prompt: String,
+    #[command(flatten)]
+    provider: ProviderArgs,
+    /// Where to write the image (`-` = standard output). Default model:
+    /// @cf/black-forest-labs/flux-1-schnell.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// What the image must not show.
+    #[arg(long, value_name = "TEXT")]
+    negative_prompt: Option<String>,
+    /// Width in pixels.
+    #[arg(long)]
+    width: Option<u32>,
+    /// Height in pixels.
+    #[arg(long)]
+    height: Option<u32>,
+    /// Diffusion steps.
+    #[arg(long)]
+    steps: Option<u32>,
+    /// How closely to follow the prompt.
+    #[arg(long)]
+    guidance: Option<f64>,
+    /// Random seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// An input image to transform (image to image, inpainting).
+    #[arg(long, value_name = "FILE")]
+    image: Option<PathBuf>,
+    /// The inpainting mask (white = paint), the size of --image.
+    #[arg(long, value_name = "FILE")]
+    mask: Option<PathBuf>,
+    /// How far to move away from --image, 0 to 1.
+    #[arg(long, value_name = "F")]
+    strength: Option<f64>,
+}
+
+impl ImageArgs {
+    /// The format chosen, for the error line.
+    pub(crate) fn format(&self) -> Format {
+        self.provider.format
+    }
+}
+
+/// Reads an image file: sniffed (never trusted by its extension), not empty, not huge.
+pub(crate) fn read_image(path: &Path) -> genai_core::Result<Media> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::invalid_request(format!("cannot read the image {shown}: {e}")))?;
+    if meta.len() == 0 {
+        return Err(Error::invalid_request(format!(
+            "the image file {shown} is empty"
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::invalid_request(format!(
+            "the image file {shown} is {} bytes; at most {MAX_FILE_BYTES} are read",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::invalid_request(format!("cannot read the image {shown}: {e}")))?;
+    let media = Media::from_bytes(bytes)
+        .map_err(|e| Error::invalid_request(format!("{shown}: {}", e.message())))?;
+    if !media.is_image() {
+        return Err(Error::invalid_request(format!(
+            "{shown} is {}, not an image",
+            media.media_type()
+        )));
+    }
+    Ok(media)
+}
+
+/// Attaches the images of `chat --image` to the last user turn.
+pub(crate) fn attach_images(req: &mut ChatRequest, paths: &[PathBuf]) -> genai_core::Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let images = paths
+        .iter()
+        .map(|p| read_image(p))
+        .collect::<genai_core::Result<Vec<_>>>()?;
+    match req
+        .messages
+        .iter_mut()
+        .rev()
+        .find(|m| matches!(m, Message::User { .. }))
+    {
+        Some(Message::User { media, .. }) => media.extend(images),
+        _ => req.messages.push(Message::user_with_media("", images)),
+    }
+    Ok(())
+}
+
+/// The `--format json` object of `genai image`, fields in the documented order.
+#[derive(serde::Serialize)]
+struct ImageLine<'a> {
+    model: &'a str,
+    path: &'a str,
+    media_type: &'a str,
+    bytes: u64,
+}
+
+/// `genai image`.
+pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
+    let prompt = if args.prompt == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
+        text
+    } else {
+        args.prompt.clone()
+    };
+    let mut req = ImageRequest::new(prompt);
+    req.negative_prompt = args.negative_prompt.clone();
+    req.width = args.width;
+    req.height = args.height;
+    req.steps = args.steps;
+    req.guidance = args.guidance;
+    req.seed = args.seed;
+    req.strength = args.strength;
+    req.image = args.image.as_deref().map(read_image).transpose()?;
+    req.mask = args.mask.as_deref().map(read_image).transpose()?;
+    let mut where_to = args.provider.clone();
+    where_to
+        .model
+        .get_or_insert_with(|| DEFAULT_IMAGE_MODEL.to_owned());
+    let client = provider(&where_to)?;
+    let model = client
+        .provider()
+        .image_generator(genai_core::ProviderGen::model(&client))?;
+    let made = model.generate(&req).await?;
+    for w in &made.warnings {
+        eprintln!("warning: {w}");
+    }
+    let to_stdout = args.out.as_os_str() == "-";
+    let summary: MediaSummary = if to_stdout {
+        let mut out = tokio::io::stdout();
+        made.reply.write_to(&mut out).await?
+    } else {
+        made.reply.save(&args.out).await?
+    };
+    let path = args.out.display().to_string();
+    match args.provider.format {
+        Format::Json => {
+            let line = ImageLine {
+                model: model.model(),
+                path: &path,
+                media_type: &summary.media_type,
+                bytes: summary.bytes,
+            };
+            let text = serde_json::to_string(&line)
+                .map_err(|e| Error::protocol(format!("cannot print the result: {e}")))?;
+            emit_line(&text);
+        }
+        Format::Text if !to_stdout => emit_line(&path),
+        Format::Text => {}
+    }
+    Ok(())
+}

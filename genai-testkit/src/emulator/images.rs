@@ -1,0 +1,650 @@
+//! Image models: text to image (real PNG and JPEG pictures of the asked size, in each model's
+//! wire form) and image to text (a description of the picture by its size and main colour),
+//! plus the description vision chat models give of the images in their messages.
+
+use genai_core::{decode_base64, image_size, sniff_media_type};
+use serde_json::{json, Map, Value};
+
+use super::catalog::Task;
+
+/// What an image model answers.
+pub(crate) enum Outcome {
+    /// A JSON envelope with this `result`.
+    Json(Value),
+    /// Raw bytes with this `Content-Type`.
+    Binary(&'static str, Vec<u8>),
+    /// An error envelope: status, code, message.
+    Error(u16, u32, String),
+}
+
+/// How a text-to-image model answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// `{"image": base64}` of JPEG bytes.
+    JsonJpeg,
+    /// `{"image": base64}` of PNG bytes.
+    JsonPng,
+    /// Raw `image/jpeg`.
+    RawJpeg,
+    /// Raw `image/png`.
+    RawPng,
+}
+
+/// One text-to-image model's input schema, as far as the emulator checks it.
+struct Spec {
+    wire: Wire,
+    /// Every field the schema names; `strict` refuses others (`additionalProperties: false`).
+    fields: &'static [&'static str],
+    strict: bool,
+    default_size: u32,
+    size: (u64, u64),
+    max_steps: u64,
+    steps_key: &'static str,
+    needs_image: bool,
+    needs_mask: bool,
+}
+
+const SD_FIELDS: &[&str] = &[
+    "prompt",
+    "negative_prompt",
+    "height",
+    "width",
+    "image",
+    "image_b64",
+    "mask",
+    "num_steps",
+    "strength",
+    "guidance",
+    "seed",
+];
+
+fn spec(model: &str) -> Option<Spec> {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let sd = |default_size, needs_image, needs_mask| Spec {
+        wire: Wire::RawPng,
+        fields: SD_FIELDS,
+        strict: false,
+        default_size,
+        size: (256, 2048),
+        max_steps: 20,
+        steps_key: "num_steps",
+        needs_image,
+        needs_mask,
+    };
+    Some(match name {
+        "flux-1-schnell" => Spec {
+            wire: Wire::JsonJpeg,
+            fields: &["prompt", "steps"],
+            strict: true,
+            default_size: 1024,
+            size: (0, 0),
+            max_steps: 8,
+            steps_key: "steps",
+            needs_image: false,
+            needs_mask: false,
+        },
+        "lucid-origin" => Spec {
+            wire: Wire::JsonPng,
+            fields: &[
+                "prompt",
+                "guidance",
+                "seed",
+                "height",
+                "width",
+                "num_steps",
+                "steps",
+            ],
+            strict: false,
+            default_size: 1120,
+            size: (0, 2500),
+            max_steps: 40,
+            steps_key: "num_steps",
+            needs_image: false,
+            needs_mask: false,
+        },
+        "phoenix-1.0" => Spec {
+            wire: Wire::RawJpeg,
+            fields: &[
+                "prompt",
+                "guidance",
+                "seed",
+                "height",
+                "width",
+                "num_steps",
+                "negative_prompt",
+            ],
+            strict: false,
+            default_size: 1024,
+            size: (0, 2048),
+            max_steps: 50,
+            steps_key: "num_steps",
+            needs_image: false,
+            needs_mask: false,
+        },
+        "stable-diffusion-xl-base-1.0" | "stable-diffusion-xl-lightning" => sd(1024, false, false),
+        "dreamshaper-8-lcm" => sd(512, false, false),
+        "stable-diffusion-v1-5-img2img" => sd(512, true, false),
+        "stable-diffusion-v1-5-inpainting" => sd(512, true, true),
+        _ => return None,
+    })
+}
+
+/// Whether a text generation model reads images in its messages.
+pub(crate) fn reads_images(model: &str) -> bool {
+    [
+        "llama-4-scout",
+        "gemma-3-12b",
+        "mistral-small-3.1",
+        "llama-3.2-11b-vision",
+        "glm-4.7-flash",
+    ]
+    .iter()
+    .any(|m| model.contains(m))
+}
+
+/// Answers `model` if it is an image model the emulator runs.
+pub(crate) fn run(model: &str, task: Task, content_type: &str, body: &[u8]) -> Option<Outcome> {
+    match task {
+        Task::TextToImage => Some(spec(model).map_or_else(
+            || bad_input(format!("the emulator does not run {model}")),
+            |s| draw(&s, body),
+        )),
+        Task::ImageToText => Some(describe_request(content_type, body)),
+        _ => None,
+    }
+}
+
+fn bad_input(message: String) -> Outcome {
+    Outcome::Error(400, 5006, format!("AiError: Bad input: {message}"))
+}
+
+fn draw(spec: &Spec, body: &[u8]) -> Outcome {
+    let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
+        return bad_input("the body is not a JSON object".to_owned());
+    };
+    match draw_checked(spec, &input) {
+        Ok(outcome) => outcome,
+        Err(message) => bad_input(message),
+    }
+}
+
+fn draw_checked(spec: &Spec, input: &Map<String, Value>) -> Result<Outcome, String> {
+    if spec.strict {
+        if let Some(extra) = input.keys().find(|k| !spec.fields.contains(&k.as_str())) {
+            return Err(format!(
+                "Error: Input must not have additional property '{extra}'"
+            ));
+        }
+    }
+    let prompt = match input.get("prompt") {
+        Some(Value::String(p)) if !p.is_empty() => p.as_str(),
+        Some(Value::String(_)) => return Err("'prompt' must not be empty".to_owned()),
+        _ => return Err("missing required property 'prompt'".to_owned()),
+    };
+    if spec.strict && prompt.chars().count() > 2048 {
+        return Err("'prompt' must be at most 2048 characters".to_owned());
+    }
+    let int = |key: &str| -> Result<Option<u64>, String> {
+        match input.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("'{key}' must be a non-negative integer")),
+        }
+    };
+    if let Some(steps) = int(spec.steps_key)? {
+        if steps > spec.max_steps {
+            return Err(format!(
+                "'{}' must be at most {}",
+                spec.steps_key, spec.max_steps
+            ));
+        }
+    }
+    let mut size = [None, None];
+    for (i, key) in ["width", "height"].iter().enumerate() {
+        if let Some(v) = int(key)? {
+            if v < spec.size.0 || v > spec.size.1 {
+                return Err(format!(
+                    "'{key}' must be between {} and {}",
+                    spec.size.0, spec.size.1
+                ));
+            }
+            size[i] = Some(v as u32);
+        }
+    }
+    let seed = int("seed")?.unwrap_or(0);
+    let strength = match input.get("strength") {
+        None => 1.0,
+        Some(v) => v
+            .as_f64()
+            .filter(|s| (0.0..=1.0).contains(s))
+            .ok_or("'strength' must be a number between 0 and 1")?,
+    };
+    let image = match (input.get("image_b64"), input.get("image")) {
+        (Some(Value::String(b64)), _) => {
+            Some(decode_base64(b64).map_err(|_| "'image_b64' is not valid base64".to_owned())?)
+        }
+        (_, Some(v)) => Some(int_array(v, "image")?),
+        _ => None,
+    };
+    let mask = match input.get("mask") {
+        Some(v) => Some(int_array(v, "mask")?),
+        None => None,
+    };
+    if spec.needs_image && image.is_none() {
+        return Err("this model needs an input 'image' or 'image_b64'".to_owned());
+    }
+    if spec.needs_mask && mask.is_none() {
+        return Err("this model needs a 'mask'".to_owned());
+    }
+    let input_size = match &image {
+        Some(bytes) => Some(image_size(bytes).ok_or("the input image is not a PNG or JPEG image")?),
+        None => None,
+    };
+    if let Some(mask) = &mask {
+        let m = image_size(mask).ok_or("the mask is not a PNG or JPEG image")?;
+        if Some(m) != input_size {
+            return Err("the mask must be the size of the input image".to_owned());
+        }
+    }
+    let (mut w, mut h) = input_size.unwrap_or((spec.default_size, spec.default_size));
+    if spec.steps_key == "num_steps" && spec.size.0 == 256 {
+        // Stable Diffusion works in blocks of 8 pixels.
+        w = size[0].unwrap_or(w) / 8 * 8;
+        h = size[1].unwrap_or(h) / 8 * 8;
+    } else {
+        w = size[0].unwrap_or(w);
+        h = size[1].unwrap_or(h);
+    }
+    if w == 0 || h == 0 || w > 4096 || h > 4096 {
+        return Err(format!("cannot make an image of {w}x{h} pixels"));
+    }
+    let base = prompt_colour(prompt, seed);
+    let colour = match image.as_deref().and_then(average_colour) {
+        Some(from) => mix(from, base, strength),
+        None => base,
+    };
+    let pixels = paint(w, h, colour, seed);
+    Ok(match spec.wire {
+        Wire::JsonJpeg => Outcome::Json(json!({"image": b64(&jpeg(w, h, &pixels)?)})),
+        Wire::JsonPng => Outcome::Json(json!({"image": b64(&png(w, h, &pixels))})),
+        Wire::RawJpeg => Outcome::Binary("image/jpeg", jpeg(w, h, &pixels)?),
+        Wire::RawPng => Outcome::Binary("image/png", png(w, h, &pixels)),
+    })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    genai_core::Media::with_type("application/octet-stream", bytes.to_vec()).to_base64()
+}
+
+fn int_array(value: &Value, key: &str) -> Result<Vec<u8>, String> {
+    let Value::Array(items) = value else {
+        return Err(format!("'{key}' must be an array of integers 0..255"));
+    };
+    items
+        .iter()
+        .map(|v| {
+            v.as_u64()
+                .and_then(|n| u8::try_from(n).ok())
+                .ok_or_else(|| format!("'{key}' must hold integers 0..255"))
+        })
+        .collect()
+}
+
+/// Image to text: the raw image as the body, or JSON with `image` (int array or base64).
+fn describe_request(content_type: &str, body: &[u8]) -> Outcome {
+    let (image, prompt) = if content_type.contains("json") {
+        let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
+            return bad_input("the body is not a JSON object".to_owned());
+        };
+        let image = match input.get("image") {
+            Some(Value::String(b64)) => match decode_base64(b64) {
+                Ok(bytes) => bytes,
+                Err(_) => return bad_input("'image' is not valid base64".to_owned()),
+            },
+            Some(v) => match int_array(v, "image") {
+                Ok(bytes) => bytes,
+                Err(e) => return bad_input(e),
+            },
+            None => return bad_input("missing required property 'image'".to_owned()),
+        };
+        let prompt = input
+            .get("prompt")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        (image, prompt)
+    } else {
+        (body.to_vec(), String::new())
+    };
+    match describe(&image) {
+        Some(text) => {
+            let text = if prompt.is_empty() {
+                format!(" {text}")
+            } else {
+                format!(" Looking at the picture: {text}")
+            };
+            Outcome::Json(json!({"description": text}))
+        }
+        None => bad_input("the image could not be read".to_owned()),
+    }
+}
+
+/// A sentence about a picture: its format, size and main colour.
+pub(crate) fn describe(bytes: &[u8]) -> Option<String> {
+    let kind = match sniff_media_type(bytes)? {
+        "image/png" => "PNG",
+        "image/jpeg" => "JPEG",
+        "image/gif" => "GIF",
+        "image/webp" => "WebP",
+        _ => return None,
+    };
+    let (w, h) = image_size(bytes)?;
+    Some(match average_colour(bytes) {
+        Some(c) => format!(
+            "a mostly {} {kind} picture, {w} by {h} pixels.",
+            colour_name(c)
+        ),
+        None => format!("a {kind} picture, {w} by {h} pixels."),
+    })
+}
+
+/// Describes a `data:` URI or base64 image, if it is one.
+pub(crate) fn describe_encoded(text: &str) -> Option<String> {
+    describe(&decode_base64(text).ok()?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pictures
+
+type Rgb = [u8; 3];
+
+const COLOURS: &[(&str, Rgb)] = &[
+    ("red", [200, 30, 30]),
+    ("orange", [230, 120, 20]),
+    ("yellow", [230, 210, 40]),
+    ("green", [40, 160, 60]),
+    ("blue", [30, 70, 200]),
+    ("purple", [120, 50, 160]),
+    ("pink", [230, 130, 170]),
+    ("brown", [120, 80, 40]),
+    ("white", [245, 245, 245]),
+    ("grey", [128, 128, 128]),
+    ("black", [15, 15, 15]),
+];
+
+fn colour_name(c: Rgb) -> &'static str {
+    let dist = |p: Rgb| -> i32 {
+        (0..3)
+            .map(|i| (i32::from(c[i]) - i32::from(p[i])).pow(2))
+            .sum()
+    };
+    COLOURS
+        .iter()
+        .min_by_key(|(_, p)| dist(*p))
+        .map_or("grey", |(n, _)| n)
+}
+
+/// The colour a prompt names first (snow is white, the sea blue...), else one from its hash.
+fn prompt_colour(prompt: &str, seed: u64) -> Rgb {
+    let lower = prompt.to_lowercase();
+    let named = COLOURS
+        .iter()
+        .filter_map(|(n, c)| lower.find(n).map(|at| (at, *c)))
+        .min_by_key(|(at, _)| *at);
+    if let Some((_, c)) = named {
+        return c;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in lower.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    [(h >> 8) as u8, (h >> 24) as u8, (h >> 40) as u8]
+}
+
+fn mix(from: Rgb, to: Rgb, strength: f64) -> Rgb {
+    let s = strength.clamp(0.0, 1.0);
+    let m = |a: u8, b: u8| (f64::from(a) * (1.0 - s) + f64::from(b) * s).round() as u8;
+    [m(from[0], to[0]), m(from[1], to[1]), m(from[2], to[2])]
+}
+
+/// A picture of mostly `colour`: a gentle vertical shade and a few seeded stripes.
+fn paint(w: u32, h: u32, colour: Rgb, seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(w as usize * h as usize * 3);
+    let stripe = 16 + (seed % 16) as u32;
+    for y in 0..h {
+        let shade = (y * 24 / h.max(1)) as i16 - 12;
+        let band = if (y / stripe) % 5 == 0 { 8 } else { 0 };
+        let row: Rgb = [0, 1, 2].map(|i| (i16::from(colour[i]) + shade + band).clamp(0, 255) as u8);
+        for _ in 0..w {
+            out.extend_from_slice(&row);
+        }
+    }
+    out
+}
+
+fn jpeg(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>, String> {
+    let (w16, h16) = (
+        u16::try_from(w).map_err(|_| "too wide for JPEG")?,
+        u16::try_from(h).map_err(|_| "too tall for JPEG")?,
+    );
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 85)
+        .encode(rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| format!("JPEG encoding failed: {e}"))?;
+    Ok(out)
+}
+
+/// A PNG (8-bit RGB) of `rgb`.
+pub(crate) fn png(w: u32, h: u32, rgb: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(rgb.len() + h as usize);
+    for row in rgb.chunks(w as usize * 3) {
+        raw.push(0);
+        raw.extend_from_slice(row);
+    }
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6),
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let table: Vec<u32> = (0..256u32)
+        .map(|n| {
+            (0..8).fold(n, |c, _| {
+                if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                }
+            })
+        })
+        .collect();
+    !bytes.iter().fold(!0u32, |c, b| {
+        table[((c ^ u32::from(*b)) & 0xff) as usize] ^ (c >> 8)
+    })
+}
+
+/// The mean colour of an 8-bit, non-interlaced PNG (grey, RGB, grey+alpha or RGBA).
+pub(crate) fn average_colour(bytes: &[u8]) -> Option<Rgb> {
+    let (w, h, pixels, channels) = decode_png(bytes)?;
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let mut sum = [0u64; 3];
+    for px in pixels.chunks(channels) {
+        let rgb = if channels >= 3 {
+            [px[0], px[1], px[2]]
+        } else {
+            [px[0]; 3]
+        };
+        for i in 0..3 {
+            sum[i] += u64::from(rgb[i]);
+        }
+    }
+    let n = u64::from(w) * u64::from(h);
+    Some(sum.map(|s| (s / n) as u8))
+}
+
+/// The pixels of a PNG the emulator can read: width, height, unfiltered bytes, channels.
+pub(crate) fn decode_png(bytes: &[u8]) -> Option<(u32, u32, Vec<u8>, usize)> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return None;
+    }
+    let mut at = 8;
+    let mut header = None;
+    let mut idat = Vec::new();
+    while at + 8 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?) as usize;
+        let kind = &bytes[at + 4..at + 8];
+        let data = bytes.get(at + 8..at + 8 + len)?;
+        match kind {
+            b"IHDR" if len == 13 => header = Some(data.to_vec()),
+            b"IDAT" => idat.extend_from_slice(data),
+            b"IEND" => break,
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let header = header?;
+    let w = u32::from_be_bytes(header[0..4].try_into().ok()?);
+    let h = u32::from_be_bytes(header[4..8].try_into().ok()?);
+    let channels = match (header[8], header[9], header[12]) {
+        (8, 0, 0) => 1,
+        (8, 2, 0) => 3,
+        (8, 4, 0) => 2,
+        (8, 6, 0) => 4,
+        _ => return None,
+    };
+    let stride = w as usize * channels;
+    let limit = (stride + 1).checked_mul(h as usize)?;
+    if limit > 64 * 1024 * 1024 {
+        return None;
+    }
+    let raw = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&idat, limit).ok()?;
+    if raw.len() != limit {
+        return None;
+    }
+    let mut out = vec![0u8; stride * h as usize];
+    for y in 0..h as usize {
+        let filter = raw[y * (stride + 1)];
+        let line = &raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)];
+        let (done, rest) = out.split_at_mut(y * stride);
+        let prev = if y == 0 {
+            None
+        } else {
+            Some(&done[(y - 1) * stride..])
+        };
+        let cur = &mut rest[..stride];
+        for x in 0..stride {
+            let a = if x >= channels { cur[x - channels] } else { 0 };
+            let b = prev.map_or(0, |p| p[x]);
+            let c = if x >= channels {
+                prev.map_or(0, |p| p[x - channels])
+            } else {
+                0
+            };
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => paeth(a, b, c),
+                _ => return None,
+            };
+            cur[x] = line[x].wrapping_add(predicted);
+        }
+    }
+    Some((w, h, out, channels))
+}
+
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let p = i16::from(a) + i16::from(b) - i16::from(c);
+    let (pa, pb, pc) = (
+        (p - i16::from(a)).abs(),
+        (p - i16::from(b)).abs(),
+        (p - i16::from(c)).abs(),
+    );
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pngs_round_trip_and_are_described_by_colour() {
+        let pixels = paint(40, 30, [200, 30, 30], 3);
+        let bytes = png(40, 30, &pixels);
+        let (w, h, back, channels) = decode_png(&bytes).unwrap();
+        assert_eq!((w, h, channels), (40, 30, 3));
+        assert_eq!(back, pixels);
+        let text = describe(&bytes).unwrap();
+        assert!(text.contains("red") && text.contains("40 by 30"), "{text}");
+    }
+
+    #[test]
+    fn flux_refuses_unknown_fields_and_answers_base64_jpeg() {
+        let flux = spec("@cf/black-forest-labs/flux-1-schnell").unwrap();
+        let Outcome::Error(400, 5006, m) = draw(&flux, br#"{"prompt":"a fox","width":512}"#) else {
+            panic!("flux took a width");
+        };
+        assert!(m.contains("width"), "{m}");
+        let Outcome::Json(v) = draw(&flux, br#"{"prompt":"a red fox","steps":4}"#) else {
+            panic!("no JSON");
+        };
+        let bytes = decode_base64(v["image"].as_str().unwrap()).unwrap();
+        assert_eq!(sniff_media_type(&bytes), Some("image/jpeg"));
+        assert_eq!(image_size(&bytes), Some((1024, 1024)));
+    }
+
+    #[test]
+    fn stable_diffusion_draws_the_asked_size_and_checks_masks() {
+        let sd = spec("@cf/stabilityai/stable-diffusion-xl-base-1.0").unwrap();
+        let Outcome::Binary("image/png", bytes) =
+            draw(&sd, br#"{"prompt":"a fox","width":512,"height":384}"#)
+        else {
+            panic!("no PNG");
+        };
+        assert_eq!(image_size(&bytes), Some((512, 384)));
+        let inpaint = spec("@cf/runwayml/stable-diffusion-v1-5-inpainting").unwrap();
+        let src = png(64, 64, &paint(64, 64, [0, 0, 255], 0));
+        let small = png(32, 64, &paint(32, 64, [255, 255, 255], 0));
+        let body = json!({"prompt":"x","image_b64": b64(&src), "mask": small});
+        assert!(matches!(
+            draw(&inpaint, body.to_string().as_bytes()),
+            Outcome::Error(400, ..)
+        ));
+        let mask = png(64, 64, &paint(64, 64, [255, 255, 255], 0));
+        let body = json!({"prompt":"x","image_b64": b64(&src), "mask": mask});
+        let Outcome::Binary(_, bytes) = draw(&inpaint, body.to_string().as_bytes()) else {
+            panic!("inpainting failed");
+        };
+        assert_eq!(image_size(&bytes), Some((64, 64)));
+    }
+}
