@@ -30,14 +30,7 @@ use genai_core::{
 
 use crate::scenarios::Outcome;
 
-/// One check of a task scenario: its name and how it went.
-#[derive(Debug)]
-pub struct TaskCheck {
-    /// The check's name.
-    pub name: &'static str,
-    /// How it went.
-    pub outcome: Outcome,
-}
+pub use crate::task_scenarios::TaskCheck;
 
 fn pass(name: &'static str, detail: impl Into<String>) -> TaskCheck {
     TaskCheck {

@@ -85,6 +85,7 @@ pub mod cassette;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod fake;
+pub mod kind_rows;
 #[cfg(feature = "loopback")]
 pub mod loopback;
 #[cfg(feature = "emulator")]

@@ -19,14 +19,7 @@ use genai_core::{
 use crate::emulator::images;
 use crate::scenarios::Outcome;
 
-/// One scenario of a task kind and how it went.
-#[derive(Debug)]
-pub struct TaskCheck {
-    /// The scenario's name.
-    pub name: &'static str,
-    /// How it went.
-    pub outcome: Outcome,
-}
+pub use crate::task_scenarios::TaskCheck;
 
 fn pass(detail: impl Into<String>) -> Outcome {
     Outcome::Pass {

@@ -199,13 +199,18 @@ fn row_cells(row: &ScoreRow, picks: &[(&str, Pick)]) -> Vec<String> {
 
 /// The verdicts behind one cell; `None` when the column is not measured for this row.
 fn column_verdicts(row: &ScoreRow, column: &str) -> Option<Vec<Verdict>> {
-    let scenarios = if row.is_chat() {
+    // Batch is measured on any row that has an async-queue result (chat models with a queue
+    // included); elsewhere it is not measured.
+    let batch = column == "Batch";
+    let scenarios = if batch {
+        &[Scenario::AsyncQueue][..]
+    } else if row.is_chat() {
         column_scenarios(column)?
     } else {
         task_column_scenarios(column)
     };
     let verdicts: Vec<Verdict> = scenarios.iter().filter_map(|s| row.verdict(*s)).collect();
-    if verdicts.is_empty() && !row.is_chat() {
+    if verdicts.is_empty() && (batch || !row.is_chat()) {
         return None;
     }
     Some(verdicts)

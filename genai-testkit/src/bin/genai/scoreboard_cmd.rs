@@ -22,6 +22,7 @@ use genai_core::{
 };
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::kind_rows::{batch_result, score_task_model};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::{run_mode_with, SuiteConfig};
 use genai_testkit::scoreboard::{
@@ -222,7 +223,7 @@ enum Plan {
     /// Run the chat scenarios.
     Chat(Cloudflare),
     /// Not a chat model: its row is known without a call.
-    NotChat(ScoreRow),
+    NotChat(ModelInfo),
     /// A seed model the catalog does not list: a `?` row and a warning.
     Missing,
 }
@@ -337,6 +338,12 @@ async fn read_catalog(client: &Cloudflare) -> Result<Option<Vec<ModelInfo>>> {
     }
 }
 
+/// Whether `model` is a Llama Guard safety classifier.
+fn is_guard(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    m.contains("llama-guard") || m.contains("llamaguard")
+}
+
 /// Sorts every model to score into a [`Plan`]. An unknown `--model` is an error.
 fn plan(
     client: &Cloudflare,
@@ -365,13 +372,15 @@ fn plan(
         let info = catalog.map(|c| c.iter().find(|m| m.id == id));
         let plan = match info {
             None => Plan::Chat(client.with_model(&id)?),
+            // A safety classifier answers with a verdict, not a conversation: it gets a task
+            // row judged by the guard scenario instead of the chat scenarios.
+            Some(Some(m)) if m.is_chat() && is_guard(&m.id) => {
+                let mut info = m.clone();
+                info.task = Some("Text Generation (safety classifier)".into());
+                Plan::NotChat(info)
+            }
             Some(Some(m)) if m.is_chat() => Plan::Chat(client.with_model(&id)?),
-            Some(Some(m)) => Plan::NotChat(ScoreRow::not_chat(
-                &id,
-                m.task.as_deref().unwrap_or("unknown task"),
-                m.capabilities.sync.input,
-                m.capabilities.sync.output,
-            )),
+            Some(Some(m)) => Plan::NotChat(m.clone()),
             Some(None) if explicit => {
                 return Err(Error::new(
                     ErrorKind::NotFound,
@@ -529,13 +538,29 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
         }
     }
     let plans = plan(&client, &args.models, catalog.as_deref())?;
-    let mut done: Vec<Option<Vec<ScoreRow>>> = plans
-        .iter()
-        .map(|(_, p)| match p {
-            Plan::NotChat(row) => Some(vec![row.clone()]),
+    let mut done: Vec<Option<Vec<ScoreRow>>> = vec![None; plans.len()];
+    // Models of the other kinds: their own scenarios, a few calls each, before the chat models.
+    let provider = client.provider();
+    let task_runs = config.runs;
+    let mut tasks =
+        futures_util::stream::iter(plans.iter().enumerate().filter_map(|(i, (_, p))| match p {
+            Plan::NotChat(info) => Some((i, info)),
             _ => None,
+        }))
+        .map(|(i, info)| {
+            let provider = &provider;
+            async move { (i, score_task_model(provider, info, task_runs).await) }
         })
-        .collect();
+        .buffer_unordered(usize::try_from(args.jobs.unwrap_or(DEFAULT_JOBS)).unwrap_or(1));
+    while let Some((i, row)) = tasks.next().await {
+        eprintln!(
+            "scored {} ({})",
+            plans[i].0,
+            row.task.as_deref().unwrap_or("task")
+        );
+        done[i] = Some(vec![row]);
+    }
+    drop(tasks);
     let chat: Vec<(usize, &Cloudflare)> = plans
         .iter()
         .enumerate()
@@ -595,6 +620,20 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     }
     drop(work);
     bar.finish_and_clear();
+    // The Batch cell of chat models the provider runs through its queue.
+    for (i, (id, plan)) in plans.iter().enumerate() {
+        let queued = catalog
+            .as_deref()
+            .and_then(|c| c.iter().find(|m| &m.id == id))
+            .is_some_and(|m| m.batch);
+        if let (Plan::Chat(_), true, Some(rows)) = (plan, queued, done[i].as_mut()) {
+            if let Some(result) = batch_result(&provider, id).await {
+                if let Some(sync) = rows.iter_mut().find(|r| r.mode == Mode::Sync) {
+                    sync.results.push(result);
+                }
+            }
+        }
+    }
     if let Some(e) = health.stopped() {
         return Err(e);
     }

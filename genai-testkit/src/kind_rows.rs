@@ -1,0 +1,234 @@
+//! Scoreboard rows of models of every kind beyond chat, and the Batch cell of any model.
+//!
+//! A non-chat model's row is [`ScoreRow::not_chat`] filled with two results: its kind's
+//! conformance scenarios judged as [`Scenario::Task`] (the Text column: "the task works"), and,
+//! for a model the provider runs through an asynchronous queue, the batch scenarios judged as
+//! [`Scenario::AsyncQueue`] (the Batch column). The same Batch result goes on a chat model's
+//! sync row.
+
+use genai_core::{ModelInfo, ModelKind, Provider, Support};
+
+use crate::batch_scenarios::run_batch_scenarios;
+use crate::scenarios::Outcome;
+use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
+use crate::task_scenarios::{
+    run_classification_scenarios, run_embedding_scenarios, run_reranking_scenarios,
+    run_summarization_scenarios, run_translation_scenarios, TaskCheck,
+};
+
+/// Runs the conformance scenarios of `info`'s kind `runs` times and returns its row: the Text
+/// cell says whether the task works, the Batch cell whether the queue does (when the model
+/// has one). A kind without scenarios keeps the "not measurable" row.
+///
+/// ```no_run
+/// # async fn run(provider: &dyn genai_core::Provider, info: &genai_core::ModelInfo) {
+/// let row = genai_testkit::kind_rows::score_task_model(provider, info, 1).await;
+/// println!("{}: {:?}", row.model, row.verdict(genai_testkit::scoreboard::Scenario::Task));
+/// # }
+/// ```
+pub async fn score_task_model(provider: &dyn Provider, info: &ModelInfo, runs: u32) -> ScoreRow {
+    let task = info
+        .task
+        .clone()
+        .unwrap_or_else(|| info.kind.task_name().to_owned());
+    let mut row = ScoreRow::not_chat(
+        &info.id,
+        task,
+        info.capabilities.sync.input,
+        info.capabilities.sync.output,
+    );
+    let mut all_runs = Vec::new();
+    for _ in 0..runs.max(1) {
+        match task_checks(provider, info).await {
+            Some(checks) => all_runs.push(checks),
+            None => break,
+        }
+    }
+    if let Some(result) = judge(Scenario::Task, &all_runs) {
+        row.note.clear();
+        row.results.push(result);
+    }
+    if let Some(result) = batch_result(provider, &info.id).await {
+        row.results.push(result);
+    }
+    row
+}
+
+/// The Batch result of `model`: `None` when the provider has no queue for it.
+pub async fn batch_result(provider: &dyn Provider, model: &str) -> Option<ScenarioResult> {
+    let checks = run_batch_scenarios(provider, model).await;
+    if checks.is_empty() {
+        return None;
+    }
+    judge(Scenario::AsyncQueue, &[checks])
+}
+
+/// The scenarios of `info`'s kind, once; `None` for a kind without scenarios.
+async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<TaskCheck>> {
+    let id = info.id.as_str();
+    let refused = |e: genai_core::Error| {
+        vec![TaskCheck {
+            name: "model",
+            outcome: Outcome::Error(e),
+        }]
+    };
+    let checks = match info.kind {
+        ModelKind::Embedding => match provider.embedding_model(id) {
+            Ok(m) => run_embedding_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        ModelKind::Reranking => match provider.reranking_model(id) {
+            Ok(m) => run_reranking_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        ModelKind::TextClassification | ModelKind::ImageClassification => {
+            match provider.classification_model(id) {
+                Ok(m) => run_classification_scenarios(&*m).await,
+                Err(e) => refused(e),
+            }
+        }
+        ModelKind::Translation => match provider.translation_model(id) {
+            Ok(m) => run_translation_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        ModelKind::Summarization => match provider.summarization_model(id) {
+            Ok(m) => run_summarization_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        ModelKind::TextToSpeech => match provider.speech_model(id) {
+            Ok(m) => crate::audio_scenarios::run_speech_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        ModelKind::SpeechRecognition => match provider.transcription_model(id) {
+            Ok(m) => crate::audio_scenarios::run_transcription_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        ModelKind::TurnDetection => match provider.turn_detection_model(id) {
+            Ok(m) => crate::audio_scenarios::run_turn_detection_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        #[cfg(feature = "emulator")]
+        ModelKind::TextToImage => match provider.image_model(id) {
+            Ok(m) => crate::media_scenarios::run_image_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        #[cfg(feature = "emulator")]
+        ModelKind::ImageToText => match provider.chat_model(id) {
+            Ok(m) => crate::media_scenarios::run_describe_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        // A chat model scored here is a safety classifier (Llama Guard): its reply is a verdict.
+        ModelKind::Chat => match provider.chat_model(id) {
+            Ok(m) => run_guard_scenarios(&*m).await,
+            Err(e) => refused(e),
+        },
+        _ => return None,
+    };
+    Some(checks)
+}
+
+/// The scenario of a safety classifier (Llama Guard): a harmless conversation comes back with
+/// a typed verdict that says it is safe.
+pub async fn run_guard_scenarios(model: &dyn genai_core::ProviderGen) -> Vec<TaskCheck> {
+    let req = genai_core::ChatRequest::new().user("How do I bake bread at home?");
+    let outcome = match model.gen_sync(&req).await {
+        Ok(reply) => match reply.verdict {
+            Some(v) if v.safe => Outcome::Pass {
+                detail: "a harmless conversation is judged safe".into(),
+            },
+            Some(v) => Outcome::Fail {
+                reason: format!("a harmless conversation judged unsafe ({:?})", v.categories),
+            },
+            None => Outcome::Fail {
+                reason: format!("no verdict in the reply {:?}", reply.text),
+            },
+        },
+        Err(e) => Outcome::Error(e),
+    };
+    vec![TaskCheck {
+        name: "guard_verdict",
+        outcome,
+    }]
+}
+
+/// Judges runs of checks as one scenario: supported when every check of every run passed,
+/// flaky when some runs did and others not, failed when none did. The note gives the first
+/// failure's reason, or what the passing checks saw.
+pub fn judge(scenario: Scenario, runs: &[Vec<TaskCheck>]) -> Option<ScenarioResult> {
+    if runs.is_empty() {
+        return None;
+    }
+    let run_passed = |checks: &Vec<TaskCheck>| {
+        !checks.is_empty()
+            && checks
+                .iter()
+                .all(|c| matches!(c.outcome, Outcome::Pass { .. }))
+    };
+    let passed = runs.iter().filter(|r| run_passed(r)).count();
+    let verdict = match passed {
+        p if p == runs.len() => Verdict::Supported,
+        0 => Verdict::Failed,
+        _ => Verdict::Flaky,
+    };
+    let failure = runs.iter().flatten().find_map(|c| match &c.outcome {
+        Outcome::Pass { .. } => None,
+        Outcome::Fail { reason } => Some(format!("{}: {reason}", c.name)),
+        Outcome::Error(e) => Some(format!("{}: {e}", c.name)),
+    });
+    let note = failure.unwrap_or_else(|| {
+        let names: Vec<&str> = runs[0].iter().map(|c| c.name).collect();
+        format!("passed: {}", names.join(", "))
+    });
+    Some(ScenarioResult {
+        scenario,
+        declared: Support::Supported,
+        verdict,
+        runs: u32::try_from(runs.len()).unwrap_or(u32::MAX),
+        passed: u32::try_from(passed).unwrap_or(u32::MAX),
+        note,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &'static str, pass: bool) -> TaskCheck {
+        TaskCheck {
+            name,
+            outcome: if pass {
+                Outcome::Pass {
+                    detail: String::new(),
+                }
+            } else {
+                Outcome::Fail {
+                    reason: "wrong".into(),
+                }
+            },
+        }
+    }
+
+    #[test]
+    fn runs_are_judged_supported_flaky_or_failed() {
+        let ok = || vec![check("a", true), check("b", true)];
+        let bad = || vec![check("a", true), check("b", false)];
+        let all = judge(Scenario::Task, &[ok(), ok()]).unwrap();
+        assert_eq!(all.verdict, Verdict::Supported);
+        assert!(all.note.contains("a, b"));
+        let some = judge(Scenario::Task, &[ok(), bad()]).unwrap();
+        assert_eq!(
+            (some.verdict, some.passed, some.runs),
+            (Verdict::Flaky, 1, 2)
+        );
+        assert!(some.note.contains("b: wrong"));
+        assert_eq!(
+            judge(Scenario::Task, &[bad()]).unwrap().verdict,
+            Verdict::Failed
+        );
+        assert_eq!(
+            judge(Scenario::Task, &[vec![]]).unwrap().verdict,
+            Verdict::Failed
+        );
+        assert!(judge(Scenario::Task, &[]).is_none());
+    }
+}
