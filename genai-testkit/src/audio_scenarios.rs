@@ -34,18 +34,7 @@ use genai_core::{
 use crate::scenarios::Outcome;
 
 pub use crate::task_scenarios::TaskCheck;
-
-fn pass(detail: impl Into<String>) -> Outcome {
-    Outcome::Pass {
-        detail: detail.into(),
-    }
-}
-
-fn fail(reason: impl Into<String>) -> Outcome {
-    Outcome::Fail {
-        reason: reason.into(),
-    }
-}
+use crate::task_scenarios::{fail, pass};
 
 /// The sentence the speech scenarios speak.
 pub const SPOKEN: &str = "Hello there. This is a test of the speech models.";

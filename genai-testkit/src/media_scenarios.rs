@@ -20,18 +20,7 @@ use crate::emulator::images;
 use crate::scenarios::Outcome;
 
 pub use crate::task_scenarios::TaskCheck;
-
-fn pass(detail: impl Into<String>) -> Outcome {
-    Outcome::Pass {
-        detail: detail.into(),
-    }
-}
-
-fn fail(reason: impl Into<String>) -> Outcome {
-    Outcome::Fail {
-        reason: reason.into(),
-    }
-}
+use crate::task_scenarios::{fail, pass};
 
 /// A plain PNG of one colour, made here (no fixture files).
 pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Media {

@@ -57,13 +57,15 @@ impl TaskCheck {
     }
 }
 
-fn pass(detail: impl Into<String>) -> Outcome {
+/// A passing outcome with what was seen.
+pub(crate) fn pass(detail: impl Into<String>) -> Outcome {
     Outcome::Pass {
         detail: detail.into(),
     }
 }
 
-fn fail(reason: impl Into<String>) -> Outcome {
+/// A failing outcome with its reason.
+pub(crate) fn fail(reason: impl Into<String>) -> Outcome {
     Outcome::Fail {
         reason: reason.into(),
     }

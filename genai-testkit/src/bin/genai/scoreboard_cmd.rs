@@ -551,13 +551,19 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
             let provider = &provider;
             async move { (i, score_task_model(provider, info, task_runs).await) }
         })
-        .buffer_unordered(usize::try_from(args.jobs.unwrap_or(DEFAULT_JOBS)).unwrap_or(1));
+        // One at a time when recording, so each model's exchanges make its own cassette.
+        .buffer_unordered(if args.record.is_some() {
+            1
+        } else {
+            usize::try_from(args.jobs.unwrap_or(DEFAULT_JOBS)).unwrap_or(1)
+        });
     while let Some((i, row)) = tasks.next().await {
         eprintln!(
             "scored {} ({})",
             plans[i].0,
             row.task.as_deref().unwrap_or("task")
         );
+        save_cassette(&target, args.record.as_deref(), &plans[i].0, "task");
         done[i] = Some(vec![row]);
     }
     drop(tasks);
@@ -632,6 +638,7 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
                     sync.results.push(result);
                 }
             }
+            save_cassette(&target, args.record.as_deref(), id, "batch");
         }
     }
     if let Some(e) = health.stopped() {
@@ -665,6 +672,22 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// With `--record`, saves what the proxy recorded since the last cassette as
+/// `DIR/<model>/<name>.json` (nothing when nothing was recorded).
+fn save_cassette(target: &Target, record: Option<&Path>, model: &str, name: &str) {
+    if let (Target::Live(Some(proxy)), Some(dir)) = (target, record) {
+        let cassette = proxy.take_cassette(&format!("genai scoreboard --record: {model} {name}"));
+        if !cassette.interactions.is_empty() {
+            let path = dir
+                .join(model.trim_start_matches('@'))
+                .join(format!("{name}.json"));
+            if let Err(e) = cassette.save(&path) {
+                eprintln!("warning: {e}");
+            }
+        }
+    }
 }
 
 /// Binds the first address `addr` resolves to that accepts a listener.
