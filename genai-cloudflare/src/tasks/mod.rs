@@ -86,6 +86,20 @@ pub(crate) fn within_token_limit(
     Ok(())
 }
 
+/// Refuses what the model cannot do (`check`) before any request, or, when capability checks
+/// are off, only what is malformed (`validate`): the one switch every task model takes.
+pub(crate) fn preflight(
+    transport: &Transport,
+    check: impl FnOnce() -> Result<()>,
+    validate: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    if transport.check_capabilities {
+        check()
+    } else {
+        validate()
+    }
+}
+
 /// The last touch on every task error: provider, operation, no token.
 pub(crate) fn finish_error(transport: &Transport, e: Error, operation: &'static str) -> Error {
     transport

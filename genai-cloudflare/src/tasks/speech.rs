@@ -127,11 +127,11 @@ impl SpeechModel for CloudflareSpeech {
     async fn speak(&self, req: &SpeechRequest) -> Result<MediaReply> {
         let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "speak");
         let call = async {
-            let checked = if self.transport.check_capabilities {
-                self.capabilities().check(req)
-            } else {
-                req.validate()
-            };
+            let checked = super::preflight(
+                &self.transport,
+                || self.capabilities().check(req),
+                || req.validate(),
+            );
             checked?;
             let body = match self.wire {
                 Wire::Aura => Body::json(&AuraBody {

@@ -82,11 +82,11 @@ impl TranslationModel for CloudflareTranslator {
     }
 
     async fn translate(&self, req: &TranslateRequest) -> Result<Translation> {
-        let checked = if self.transport.check_capabilities {
-            self.capabilities().check(req)
-        } else {
-            req.validate()
-        };
+        let checked = super::preflight(
+            &self.transport,
+            || self.capabilities().check(req),
+            || req.validate(),
+        );
         checked.map_err(|e| finish_error(&self.transport, e, "translate"))?;
         let body = TranslateBody {
             text: &req.text,
@@ -134,11 +134,11 @@ impl SummarizationModel for CloudflareSummarizer {
     }
 
     async fn summarize(&self, req: &SummarizeRequest) -> Result<Summary> {
-        let checked = if self.transport.check_capabilities {
-            self.capabilities().check(req)
-        } else {
-            req.validate()
-        };
+        let checked = super::preflight(
+            &self.transport,
+            || self.capabilities().check(req),
+            || req.validate(),
+        );
         checked.map_err(|e| finish_error(&self.transport, e, "summarize"))?;
         let body = SummarizeBody {
             input_text: &req.text,

@@ -108,11 +108,11 @@ impl TranscriptionModel for CloudflareTranscriber {
     async fn transcribe(&self, req: &TranscribeRequest) -> Result<Transcript> {
         let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "transcribe");
         let call = async {
-            let checked = if self.transport.check_capabilities {
-                self.capabilities().check(req)
-            } else {
-                req.validate()
-            };
+            let checked = super::preflight(
+                &self.transport,
+                || self.capabilities().check(req),
+                || req.validate(),
+            );
             checked?;
             let deadline = Deadline::after(self.transport.options.timeout);
             let mut url = self.transport.run_url(&self.model);
