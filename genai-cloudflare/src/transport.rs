@@ -5,10 +5,11 @@
 use std::fmt;
 
 use bytes::Bytes;
+use futures_util::stream::{self, StreamExt as _};
 use genai_core::http::{self, BinaryBody, Deadline, HttpOptions, RetryPolicy};
 use genai_core::text::excerpt;
-use genai_core::{Error, MediaReply, Result};
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use genai_core::{Error, MediaFile, MediaReply, Result};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -48,8 +49,23 @@ impl fmt::Debug for Transport {
 /// A request body and its media type.
 #[derive(Debug, Clone)]
 pub(crate) struct Body {
-    pub(crate) bytes: Bytes,
+    data: BodyData,
     pub(crate) content_type: HeaderValue,
+}
+
+/// What a body is made of: bytes in memory, or a file streamed from disk as it is sent (read
+/// again for each attempt, so a retry sends the same bytes).
+#[derive(Debug, Clone)]
+enum BodyData {
+    Bytes(Bytes),
+    /// The file's bytes, as they are.
+    File(MediaFile),
+    /// `prefix`, the file's bytes in base64, `suffix` (a JSON string field holding the file).
+    Base64File {
+        prefix: Bytes,
+        file: MediaFile,
+        suffix: Bytes,
+    },
 }
 
 impl Body {
@@ -58,32 +74,90 @@ impl Body {
         let bytes = serde_json::to_vec(value).map_err(|e| {
             Error::invalid_request("the request could not be encoded").with_source(e)
         })?;
-        Ok(Body {
-            bytes: Bytes::from(bytes),
-            content_type: HeaderValue::from_static("application/json"),
-        })
+        Ok(Body::json_bytes(Bytes::from(bytes)))
     }
-}
 
-impl Body {
     /// Bytes that already are JSON.
     pub(crate) fn json_bytes(bytes: Bytes) -> Body {
         Body {
-            bytes,
+            data: BodyData::Bytes(bytes),
             content_type: HeaderValue::from_static("application/json"),
         }
     }
 
     /// Raw bytes of the given media type (an image, a sound), sent as the whole body.
     pub(crate) fn raw(bytes: Bytes, media_type: &str) -> Result<Body> {
-        let content_type = HeaderValue::from_str(media_type).map_err(|_| {
-            Error::invalid_request(format!("`{media_type}` is not a valid media type"))
-        })?;
         Ok(Body {
-            bytes,
-            content_type,
+            data: BodyData::Bytes(bytes),
+            content_type: content_type(media_type)?,
         })
     }
+
+    /// A file sent as the whole body, with its media type, streamed from disk.
+    pub(crate) fn raw_file(file: MediaFile) -> Result<Body> {
+        Ok(Body {
+            content_type: content_type(file.media_type())?,
+            data: BodyData::File(file),
+        })
+    }
+
+    /// JSON whose one large string field is a file in base64, encoded while it is sent:
+    /// `prefix` ends just inside the string's opening quote, `suffix` starts at its closing
+    /// quote.
+    pub(crate) fn json_with_base64_file(prefix: Bytes, file: MediaFile, suffix: Bytes) -> Body {
+        Body {
+            data: BodyData::Base64File {
+                prefix,
+                file,
+                suffix,
+            },
+            content_type: HeaderValue::from_static("application/json"),
+        }
+    }
+
+    /// The body's bytes when they are in memory.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> Option<&Bytes> {
+        match &self.data {
+            BodyData::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The body's size in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        match &self.data {
+            BodyData::Bytes(b) => b.len() as u64,
+            BodyData::File(f) => f.len(),
+            BodyData::Base64File {
+                prefix,
+                file,
+                suffix,
+            } => prefix.len() as u64 + file.base64_len() + suffix.len() as u64,
+        }
+    }
+
+    /// A fresh body for one attempt.
+    fn to_reqwest(&self) -> reqwest::Body {
+        match &self.data {
+            BodyData::Bytes(b) => reqwest::Body::from(b.clone()),
+            BodyData::File(f) => reqwest::Body::wrap_stream(f.chunks()),
+            BodyData::Base64File {
+                prefix,
+                file,
+                suffix,
+            } => {
+                let head = stream::once(std::future::ready(Ok(prefix.clone())));
+                let tail = stream::once(std::future::ready(Ok(suffix.clone())));
+                reqwest::Body::wrap_stream(head.chain(file.base64_chunks()).chain(tail))
+            }
+        }
+    }
+}
+
+fn content_type(media_type: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(media_type)
+        .map_err(|_| Error::invalid_request(format!("`{media_type}` is not a valid media type")))
 }
 
 /// The `{result, success, errors}` envelope of every JSON reply.
@@ -168,8 +242,9 @@ impl Transport {
                     .header(AUTHORIZATION, self.auth.clone())
                     .header(CONTENT_TYPE, body.content_type.clone())
                     .header(ACCEPT, accept)
+                    .header(CONTENT_LENGTH, body.len())
                     .headers(self.headers.clone())
-                    .body(body.bytes.clone())
+                    .body(body.to_reqwest())
             },
             errors::map_failure,
         )

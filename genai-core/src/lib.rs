@@ -22,6 +22,7 @@ mod error;
 pub mod http;
 mod kind;
 mod media;
+mod media_file;
 mod media_reply;
 mod model;
 mod provider;
@@ -37,6 +38,7 @@ pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support}
 pub use error::{Error, ErrorKind, Result};
 pub use kind::ModelKind;
 pub use media::{decode_base64, sniff_media_type, Media};
+pub use media_file::{MediaFile, MediaSource};
 pub use media_reply::{MediaReply, MediaSummary};
 pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};

@@ -1,6 +1,7 @@
 //! A media reply (an image, a sound) as it arrives: streamed to a file or collected.
 
 use std::fmt;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
@@ -10,9 +11,6 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::BinaryBody;
 use crate::media::{sniff_media_type, Media};
-
-/// The most bytes handed to the disk per write when saving.
-const WRITE_BUFFER: usize = 64 * 1024;
 
 /// How many leading bytes are enough to recognise a format.
 const SNIFF_BYTES: usize = 16;
@@ -150,18 +148,40 @@ impl MediaReply {
     /// Writes the reply to the file `path` as it arrives, through a temporary file beside it
     /// that is renamed only once the reply is complete: a failed or cut reply leaves no file
     /// that looks complete (and an existing `path` untouched).
-    pub async fn save(self, path: &Path) -> Result<MediaSummary> {
+    ///
+    /// Each chunk is written as it came, on tokio's blocking pool (no copy into a write
+    /// buffer), so memory stays near one read buffer whatever the size of the reply.
+    pub async fn save(mut self, path: &Path) -> Result<MediaSummary> {
+        let media_type = self.media_type().await?;
         let tmp = temp_path(path);
         let written = async {
-            let mut file = tokio::fs::File::create(&tmp).await.map_err(write_error)?;
-            // Each chunk goes to the disk as it is (tokio would otherwise copy up to 2 MiB
-            // into its own buffer per write), so memory stays near the read buffer.
-            file.set_max_buf_size(WRITE_BUFFER);
-            let summary = self.write_to(&mut file).await?;
-            file.sync_all().await.map_err(write_error)?;
-            drop(file);
-            tokio::fs::rename(&tmp, path).await.map_err(write_error)?;
-            Ok(summary)
+            let mut file = Some(
+                blocking({
+                    let tmp = tmp.clone();
+                    move || std::fs::File::create(tmp)
+                })
+                .await?,
+            );
+            let mut bytes = 0u64;
+            while let Some(chunk) = self.next_chunk().await? {
+                bytes += chunk.len() as u64;
+                let mut f = file
+                    .take()
+                    .ok_or_else(|| Error::protocol("the file was lost"))?;
+                file = Some(
+                    blocking(move || {
+                        f.write_all(&chunk)?;
+                        Ok(f)
+                    })
+                    .await?,
+                );
+            }
+            if let Some(f) = file.take() {
+                blocking(move || f.sync_all()).await?;
+            }
+            let (from, to) = (tmp.clone(), path.to_owned());
+            blocking(move || std::fs::rename(from, to)).await?;
+            Ok(MediaSummary { media_type, bytes })
         }
         .await;
         if written.is_err() {
@@ -169,6 +189,21 @@ impl MediaReply {
         }
         written
     }
+}
+
+/// Runs a file operation on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    op: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(op)
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("the file writer stopped: {e}"),
+            )
+        })?
+        .map_err(write_error)
 }
 
 fn temp_path(path: &Path) -> PathBuf {

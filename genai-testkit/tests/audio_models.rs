@@ -4,7 +4,8 @@
 
 use genai_cloudflare::{Cloudflare, WorkersAi, MAX_AUDIO_BYTES};
 use genai_core::{
-    ErrorKind, Media, Provider, SpeechModel, SpeechRequest, TranscribeRequest, TranscriptionModel,
+    ErrorKind, Media, MediaFile, Provider, SpeechModel, SpeechRequest, TranscribeRequest,
+    TranscriptionModel,
 };
 use genai_testkit::audio_scenarios::{
     check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
@@ -138,6 +139,46 @@ async fn the_wire_forms_are_the_services() {
     assert_eq!(sent[6].header("content-type").as_deref(), Some("audio/wav"));
     assert!(sent[6].query.contains("language=en"));
     assert!(sent[6].query.contains("smart_format=true"));
+}
+
+#[tokio::test]
+async fn a_recording_on_disk_is_streamed_to_every_recogniser() {
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    let p = provider(&emulator);
+    let speech = p
+        .speech("@cf/myshell-ai/melotts")
+        .unwrap()
+        .speak(&SpeechRequest::new("seven green apples"))
+        .await
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("genai-asr-file-{}.wav", std::process::id()));
+    speech.save(&path).await.unwrap();
+    let file = MediaFile::open(&path).await.unwrap();
+    assert_eq!(file.media_type(), "audio/wav");
+    for asr in ASR {
+        let req = TranscribeRequest::new(file.clone());
+        let heard = p.transcriber(asr).unwrap().transcribe(&req).await.unwrap();
+        assert!(
+            heard.text.to_lowercase().contains("seven green apples"),
+            "{asr}: {:?}",
+            heard.text
+        );
+    }
+    let sent = emulator.requests();
+    // Raw bodies are the file's bytes; turbo's JSON holds their base64; each with its length.
+    for i in [1, 2, 4] {
+        assert_eq!(
+            sent[i].header("content-length"),
+            Some(file.len().to_string())
+        );
+    }
+    let turbo_len: u64 = sent[3].header("content-length").unwrap().parse().unwrap();
+    assert_eq!(
+        turbo_len,
+        file.base64_len() + r#"{"audio":""}"#.len() as u64
+    );
+    assert!(sent[3].body["audio"].is_string());
+    std::fs::remove_file(&path).unwrap();
 }
 
 #[tokio::test]

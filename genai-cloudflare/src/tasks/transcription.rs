@@ -12,10 +12,9 @@ use base64::Engine as _;
 use bytes::Bytes;
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, Error, ModelKind, Result, Segment, Support, TranscribeRequest, Transcript,
-    TranscriptionCapabilities, TranscriptionModel, Word,
+    async_trait, Error, MediaSource, ModelKind, Result, Segment, Support, TranscribeRequest,
+    Transcript, TranscriptionCapabilities, TranscriptionModel, Word,
 };
-use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
 use super::finish_error;
@@ -118,7 +117,7 @@ impl TranscriptionModel for CloudflareTranscriber {
             let mut url = self.transport.run_url(&self.model);
             let body = match self.wire {
                 Wire::WhisperRaw { .. } => raw_body(req)?,
-                Wire::WhisperJson => turbo_body(req),
+                Wire::WhisperJson => turbo_body(req)?,
                 Wire::Deepgram => {
                     url.push_str(&deepgram_query(req));
                     raw_body(req)?
@@ -147,32 +146,55 @@ impl TranscriptionModel for CloudflareTranscriber {
     }
 }
 
-/// The audio as the whole body, with its media type; the bytes are shared, not copied.
+/// The audio as the whole body, with its media type: the bytes shared, not copied, or the
+/// file streamed from disk.
 fn raw_body(req: &TranscribeRequest) -> Result<Body> {
-    Body::raw(req.audio.data().clone(), req.audio.media_type())
+    match &req.audio {
+        MediaSource::Memory(media) => Body::raw(media.data().clone(), media.media_type()),
+        MediaSource::File(file) => Body::raw_file(file.clone()),
+        other => Err(unknown_source(other)),
+    }
 }
 
-/// `{"audio":"<base64>","language":..,"initial_prompt":..}`, the base64 written once straight
-/// into the body.
-fn turbo_body(req: &TranscribeRequest) -> Body {
-    let data = req.audio.data();
-    let mut text = String::with_capacity(data.len().div_ceil(3) * 4 + 256);
-    text.push_str("{\"audio\":\"");
-    base64::engine::general_purpose::STANDARD.encode_string(data, &mut text);
-    text.push('"');
+/// `{"audio":"<base64>","language":..,"initial_prompt":..}`: the base64 written once straight
+/// into the body, or encoded from the file while it is sent.
+fn turbo_body(req: &TranscribeRequest) -> Result<Body> {
+    let mut rest = String::from("\"");
     for (key, value) in [("language", &req.language), ("initial_prompt", &req.prompt)] {
         if let Some(value) = value {
-            text.push_str(&format!(
+            rest.push_str(&format!(
                 ",\"{key}\":{}",
                 serde_json::Value::from(value.as_str())
             ));
         }
     }
-    text.push('}');
-    Body {
-        bytes: Bytes::from(text),
-        content_type: HeaderValue::from_static("application/json"),
+    rest.push('}');
+    const HEAD: &str = "{\"audio\":\"";
+    match &req.audio {
+        MediaSource::Memory(media) => {
+            let data = media.data();
+            let mut text =
+                String::with_capacity(data.len().div_ceil(3) * 4 + HEAD.len() + rest.len());
+            text.push_str(HEAD);
+            base64::engine::general_purpose::STANDARD.encode_string(data, &mut text);
+            text.push_str(&rest);
+            Ok(Body::json_bytes(Bytes::from(text)))
+        }
+        MediaSource::File(file) => Ok(Body::json_with_base64_file(
+            Bytes::from_static(HEAD.as_bytes()),
+            file.clone(),
+            Bytes::from(rest),
+        )),
+        other => Err(unknown_source(other)),
     }
+}
+
+/// A media source this backend does not know how to send.
+fn unknown_source(source: &MediaSource) -> Error {
+    Error::unsupported(format!(
+        "this kind of media source ({}) cannot be sent to Workers AI",
+        source.media_type()
+    ))
 }
 
 /// `?smart_format=true[&language=..]`.
@@ -373,22 +395,45 @@ mod tests {
         let req = TranscribeRequest::new(Media::with_type("audio/wav", vec![1u8, 2, 3]))
             .language("en")
             .prompt("say \"hi\"");
-        let body = turbo_body(&req);
-        let v: serde_json::Value = serde_json::from_slice(&body.bytes).unwrap();
+        let body = turbo_body(&req).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(body.bytes().unwrap()).unwrap();
         assert_eq!(v["audio"], "AQID");
         assert_eq!(v["language"], "en");
         assert_eq!(v["initial_prompt"], "say \"hi\"");
         let raw = raw_body(&req).unwrap();
+        let MediaSource::Memory(audio) = &req.audio else {
+            panic!("in memory")
+        };
         assert_eq!(
-            raw.bytes.as_ptr(),
-            req.audio.data().as_ptr(),
+            raw.bytes().unwrap().as_ptr(),
+            audio.data().as_ptr(),
             "shared, not copied"
         );
         assert_eq!(raw.content_type, "audio/wav");
         assert_eq!(deepgram_query(&req), "?smart_format=true&language=en");
         // 4/3 of the audio plus the field names: no int-array inflation.
         let big = TranscribeRequest::new(Media::with_type("audio/wav", vec![200u8; 30_000]));
-        assert!(turbo_body(&big).bytes.len() <= 40_000 + 32);
+        assert!(turbo_body(&big).unwrap().len() <= 40_000 + 32);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_streamed_with_the_same_bytes_and_length() {
+        let path = std::env::temp_dir().join(format!("genai-turbo-{}.wav", std::process::id()));
+        let mut wav = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        wav.extend((0..100_001u32).map(|i| (i % 251) as u8));
+        std::fs::write(&path, &wav).unwrap();
+        let file = genai_core::MediaFile::open(&path).await.unwrap();
+        let in_memory =
+            TranscribeRequest::new(Media::with_type("audio/wav", wav.clone())).language("en");
+        let on_disk = TranscribeRequest::new(file).language("en");
+        let streamed = turbo_body(&on_disk).unwrap();
+        assert!(streamed.bytes().is_none(), "streamed, not read whole");
+        assert_eq!(streamed.len(), turbo_body(&in_memory).unwrap().len());
+        let raw = raw_body(&on_disk).unwrap();
+        assert!(raw.bytes().is_none());
+        assert_eq!(raw.len(), wav.len() as u64);
+        assert_eq!(raw.content_type, "audio/wav");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

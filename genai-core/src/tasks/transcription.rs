@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Support;
 use crate::error::{Error, Result};
 use crate::media::Media;
+use crate::media_file::MediaSource;
 
 /// Audio to transcribe.
 ///
@@ -20,8 +21,8 @@ use crate::media::Media;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TranscribeRequest {
-    /// The audio, with its media type.
-    pub audio: Media,
+    /// The audio, with its media type: in memory, or a file streamed as it is sent.
+    pub audio: MediaSource,
     /// The spoken language, as a code; `None` lets the model detect or assume it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -31,10 +32,11 @@ pub struct TranscribeRequest {
 }
 
 impl TranscribeRequest {
-    /// Transcribes `audio`.
-    pub fn new(audio: Media) -> Self {
+    /// Transcribes `audio`: a [`Media`] in memory, or a [`MediaFile`](crate::MediaFile)
+    /// streamed from disk.
+    pub fn new(audio: impl Into<MediaSource>) -> Self {
         TranscribeRequest {
-            audio,
+            audio: audio.into(),
             language: None,
             prompt: None,
         }
@@ -54,7 +56,7 @@ impl TranscribeRequest {
 
     /// Refuses empty audio, media that is not audio, and blank options.
     pub fn validate(&self) -> Result<()> {
-        check_audio(&self.audio, None)?;
+        check_audio(self.audio.media_type(), self.audio.len(), None)?;
         if let Some(l) = &self.language {
             super::non_blank(l, "the language")?;
         }
@@ -66,21 +68,19 @@ impl TranscribeRequest {
 }
 
 /// Refuses empty media, media that is not audio, and audio over `max` bytes.
-pub(crate) fn check_audio(audio: &Media, max: Option<u64>) -> Result<()> {
-    if audio.is_empty() {
+pub(crate) fn check_audio(media_type: &str, len: u64, max: Option<u64>) -> Result<()> {
+    if len == 0 {
         return Err(Error::invalid_request("the audio is empty (0 bytes)"));
     }
-    if !audio.is_audio() {
+    if !media_type.starts_with("audio/") {
         return Err(Error::invalid_request(format!(
-            "the input is {}, not audio",
-            audio.media_type()
+            "the input is {media_type}, not audio"
         )));
     }
     if let Some(max) = max {
-        if audio.len() as u64 > max {
+        if len > max {
             return Err(Error::invalid_request(format!(
-                "the audio is {} bytes; this model takes at most {max}",
-                audio.len()
+                "the audio is {len} bytes; this model takes at most {max}"
             )));
         }
     }
@@ -227,7 +227,11 @@ impl TranscriptionCapabilities {
     /// ```
     pub fn check(&self, req: &TranscribeRequest) -> Result<()> {
         req.validate()?;
-        check_audio(&req.audio, self.max_audio_bytes)?;
+        check_audio(
+            req.audio.media_type(),
+            req.audio.len(),
+            self.max_audio_bytes,
+        )?;
         if let Some(lang) = &req.language {
             match self.only_language {
                 Some(only) if !lang.to_ascii_lowercase().starts_with(only) => {
@@ -325,7 +329,11 @@ pub struct TurnDetectionCapabilities {
 impl TurnDetectionCapabilities {
     /// Refuses empty audio, media that is not audio, and audio over the limit.
     pub fn check(&self, req: &TurnRequest) -> Result<()> {
-        check_audio(&req.audio, self.max_audio_bytes)
+        check_audio(
+            req.audio.media_type(),
+            req.audio.len() as u64,
+            self.max_audio_bytes,
+        )
     }
 }
 

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use genai_core::{Error, Media, SpeechModel, SpeechRequest, TranscribeRequest, TranscriptionModel};
+use genai_core::{
+    Error, Media, MediaFile, MediaSource, SpeechModel, SpeechRequest, TranscribeRequest,
+    TranscriptionModel,
+};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
@@ -134,9 +137,10 @@ pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     Ok(())
 }
 
-/// Reads the audio: refuses an empty file, one over `limit` bytes (before reading it), and
-/// bytes that are not audio (sniffed, whatever the file name says). One buffer, no copy.
-async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<Media> {
+/// The audio to send: refuses an empty file, one over `limit` bytes, and bytes that are not
+/// audio (sniffed, whatever the file name says), all before any request. A file is streamed
+/// from disk as it is sent; standard input is read into one buffer.
+async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<MediaSource> {
     let too_big = |n: u64, limit: u64| {
         Error::invalid_request(format!(
             "the audio is {n} bytes; this model takes at most {limit}"
@@ -145,7 +149,12 @@ async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<Media
     let cannot = |e: std::io::Error| {
         Error::invalid_request(format!("cannot read the audio {}: {e}", path.display()))
     };
-    let bytes = if path.as_os_str() == "-" {
+    let empty =
+        || Error::invalid_request(format!("the audio {} is empty (0 bytes)", path.display()));
+    let not_audio = |e: Error| {
+        Error::invalid_request(format!("{} is not audio: {}", path.display(), e.message()))
+    };
+    let source = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         let cap = limit.map_or(u64::MAX, |l| l + 1);
         tokio::io::stdin()
@@ -153,7 +162,13 @@ async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<Media
             .read_to_end(&mut buf)
             .await
             .map_err(cannot)?;
-        buf
+        if let Some(limit) = limit.filter(|l| buf.len() as u64 > *l) {
+            return Err(too_big(buf.len() as u64, limit));
+        }
+        if buf.is_empty() {
+            return Err(empty());
+        }
+        MediaSource::from(Media::from_bytes(buf).map_err(not_audio)?)
     } else {
         let meta = tokio::fs::metadata(path).await.map_err(cannot)?;
         if !meta.is_file() {
@@ -165,28 +180,19 @@ async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<Media
         if let Some(limit) = limit.filter(|l| meta.len() > *l) {
             return Err(too_big(meta.len(), limit));
         }
-        tokio::fs::read(path).await.map_err(cannot)?
+        if meta.len() == 0 {
+            return Err(empty());
+        }
+        MediaSource::from(MediaFile::open(path).await?)
     };
-    if let Some(limit) = limit.filter(|l| bytes.len() as u64 > *l) {
-        return Err(too_big(bytes.len() as u64, limit));
-    }
-    if bytes.is_empty() {
-        return Err(Error::invalid_request(format!(
-            "the audio {} is empty (0 bytes)",
-            path.display()
-        )));
-    }
-    let media = Media::from_bytes(bytes).map_err(|e| {
-        Error::invalid_request(format!("{} is not audio: {}", path.display(), e.message()))
-    })?;
-    if !media.is_audio() {
+    if !source.is_audio() {
         return Err(Error::invalid_request(format!(
             "{} is {}, not audio",
             path.display(),
-            media.media_type()
+            source.media_type()
         )));
     }
-    Ok(media)
+    Ok(source)
 }
 
 /// `genai transcribe`.
