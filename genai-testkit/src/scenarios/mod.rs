@@ -2,7 +2,7 @@
 //!
 //! Each scenario is a plain async function over `&dyn ProviderGen` and a [`Mode`] that sends
 //! the shared conformance prompts and judges one capability. [`run_suite`] picks what to expect
-//! from the provider's declared [`capabilities`](ProviderGen::capabilities):
+//! from the provider's declared [`capabilities`](genai_core::ProviderGen::capabilities):
 //!
 //! - declared unsupported: one call, which must be refused with [`ErrorKind::Unsupported`]; a
 //!   call that goes through anyway is a [`Verdict::Finding`], never hidden;
@@ -31,6 +31,11 @@
 //! Every scenario shares a [`Ctx`] (provider, mode, per-call limit) and returns a [`Probe`]
 //! (an [`Outcome`] and the replies received); [`run_scenario`] turns probes into a
 //! [`ScenarioResult`](crate::scoreboard::ScenarioResult).
+//!
+//! [`ProviderGen`]: genai_core::ProviderGen
+//! [`Mode`]: genai_core::Mode
+//! [`ErrorKind::Unsupported`]: genai_core::ErrorKind::Unsupported
+//! [`Verdict::Finding`]: crate::scoreboard::Verdict::Finding
 
 mod json;
 mod judge;
