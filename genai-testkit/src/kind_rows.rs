@@ -107,12 +107,10 @@ async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<Ta
             Ok(m) => crate::audio_scenarios::run_turn_detection_scenarios(&*m).await,
             Err(e) => refused(e),
         },
-        #[cfg(feature = "emulator")]
         ModelKind::TextToImage => match provider.image_model(id) {
             Ok(m) => crate::media_scenarios::run_image_scenarios(&*m).await,
             Err(e) => refused(e),
         },
-        #[cfg(feature = "emulator")]
         ModelKind::ImageToText => match provider.chat_model(id) {
             Ok(m) => crate::media_scenarios::run_describe_scenarios(&*m).await,
             Err(e) => refused(e),

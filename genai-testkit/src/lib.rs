@@ -5,8 +5,10 @@
 //!
 //! ## Features
 //!
-//! All on by default. With `default-features = false` only [`scenarios`], [`fake`] and
-//! [`scoreboard`] are built, without any HTTP server, command line or backend.
+//! All on by default. With `default-features = false` only the scenarios ([`scenarios`] for
+//! chat, [`task_scenarios`], [`media_scenarios`], [`audio_scenarios`], [`batch_scenarios`]),
+//! [`kind_rows`], [`fake`] and [`scoreboard`] are built, without any HTTP server, command line
+//! or backend.
 //!
 //! | feature | what it adds |
 //! |---|---|
@@ -88,7 +90,7 @@ pub mod fake;
 pub mod kind_rows;
 #[cfg(feature = "loopback")]
 pub mod loopback;
-#[cfg(feature = "emulator")]
+mod media_check;
 pub mod media_scenarios;
 #[cfg(feature = "replay")]
 pub mod replay;

@@ -16,7 +16,7 @@ use genai_core::{
     ProviderGen,
 };
 
-use crate::emulator::images;
+use crate::media_check::{decode_png, png};
 use crate::scenarios::Outcome;
 
 pub use crate::task_scenarios::TaskCheck;
@@ -27,7 +27,7 @@ pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Media {
     let pixels: Vec<u8> = (0..width as usize * height as usize)
         .flat_map(|_| rgb)
         .collect();
-    Media::with_type("image/png", images::png(width, height, &pixels))
+    Media::with_type("image/png", png(width, height, &pixels))
 }
 
 /// Whether `media` is a whole image of its stated type: the type sniffed from the bytes
@@ -44,7 +44,7 @@ fn whole_image(media: &Media) -> Result<(u32, u32), String> {
     }
     let size = image_size(media.data()).ok_or("the image's size cannot be read")?;
     match media.media_type() {
-        "image/png" if images::decode_png(media.data()).is_none() => {
+        "image/png" if decode_png(media.data()).is_none() => {
             return Err("the PNG does not decode".to_owned())
         }
         "image/jpeg" if !media.data().ends_with(&[0xff, 0xd9]) => {

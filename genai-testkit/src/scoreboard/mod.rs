@@ -2,7 +2,7 @@
 //! how it is printed.
 //!
 //! - The data ([`Scoreboard`], [`ScoreRow`], [`ScenarioResult`], [`Scenario`], [`Verdict`]) is
-//!   plain serde data, written by the conformance suite ([`crate::scenarios`]) and read by the
+//!   plain serde data, written by the conformance suite (`genai_testkit::scenarios`) and read by the
 //!   renderers. Its JSON form is stable: enums are `snake_case`.
 //! - [`render_markdown`] and [`render_json`] print it; [`seed_models`] is the project's seed
 //!   list of Cloudflare model ids.

@@ -1,0 +1,374 @@
+//! `genai chat`: one chat request, its reply printed as text or as a JSON line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use genai_core::{
+    ChatRequest, ChatResponse, Error, Message, ProviderGen, ResponseFormat, StreamEvent,
+    ToolChoice, ToolDef,
+};
+use serde_json::Value;
+
+use crate::media_cmd;
+use crate::options::{non_empty_prompt, provider, Format, ProviderArgs};
+use crate::output::emit_line;
+
+#[derive(Args, Debug)]
+pub(crate) struct ChatArgs {
+    /// The prompt (appended as the last user turn).
+    #[arg(value_parser = non_empty_prompt)]
+    prompt: Option<String>,
+    #[command(flatten)]
+    pub(crate) provider: ProviderArgs,
+    /// System prompt.
+    #[arg(long)]
+    system: Option<String>,
+    /// Conversation as a JSON file: [{"role","content","tool_calls","tool_call_id"}].
+    #[arg(long, value_name = "FILE")]
+    messages: Option<PathBuf>,
+    /// Tools as a JSON file: [{"name","description","parameters"}].
+    #[arg(long, value_name = "FILE")]
+    tools: Option<PathBuf>,
+    /// auto, required, none, or a tool name.
+    #[arg(long, value_name = "auto|required|none|NAME")]
+    tool_choice: Option<String>,
+    /// Reply as free-form JSON.
+    #[arg(long, conflicts_with = "json_schema")]
+    json: bool,
+    /// Reply as JSON following the schema in FILE.
+    #[arg(long, value_name = "FILE")]
+    json_schema: Option<PathBuf>,
+    /// Most tokens to generate.
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Nucleus sampling.
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Top-k sampling.
+    #[arg(long)]
+    top_k: Option<u32>,
+    /// Seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop sequence (repeatable).
+    #[arg(long)]
+    stop: Vec<String>,
+    /// Stream the reply.
+    #[arg(long)]
+    stream: bool,
+    /// Route the request to the model instance of this conversation, to reuse its cached
+    /// prompt (x-session-affinity).
+    #[arg(long, value_name = "KEY")]
+    session_affinity: Option<String>,
+    /// How hard a reasoning model thinks (GLM, Qwen3, GPT-OSS...).
+    #[arg(long, value_name = "low|medium|high", value_parser = ["low", "medium", "high"])]
+    reasoning_effort: Option<String>,
+    /// Switch a hybrid model's thinking on or off.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    thinking: Option<String>,
+    /// A fine-tune (LoRA) of a LoRA-capable model (the prompt must be a single user turn).
+    #[arg(long, value_name = "NAME")]
+    lora: Option<String>,
+    /// Send the prompt as is, without the chat template (base models).
+    #[arg(long)]
+    raw: bool,
+    /// Ask for the N most likely alternatives per token (0 to 20); `--format json` then adds
+    /// "logprobs".
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=20))]
+    logprobs: Option<u8>,
+    /// An image to attach to the last user turn (repeatable; vision and image-to-text models).
+    #[arg(long, value_name = "FILE")]
+    image: Vec<PathBuf>,
+    /// Accept the model's licence for the account first (Llama 3.2 Vision asks for it once).
+    #[arg(long)]
+    agree: bool,
+}
+
+/// A schema name services accept (`[A-Za-z0-9_-]`, at most 64 characters).
+fn schema_name(raw: &str) -> String {
+    let name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if name.is_empty() {
+        "reply".to_owned()
+    } else {
+        name
+    }
+}
+
+fn read_json_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> genai_core::Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid_request(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::invalid_request(format!(
+            "the {what} file {} is not valid: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
+    let mut req = ChatRequest::new();
+    if let Some(s) = &args.system {
+        req = req.system(s);
+    }
+    if let Some(path) = &args.messages {
+        let msgs: Vec<Message> = read_json_file(path, "conversation")?;
+        req.messages.extend(msgs);
+    }
+    if let Some(p) = &args.prompt {
+        req = req.user(p);
+    }
+    if let Some(path) = &args.tools {
+        req.tools = read_json_file::<Vec<ToolDef>>(path, "tools")?;
+    }
+    if let Some(choice) = &args.tool_choice {
+        req.tool_choice = Some(match choice.as_str() {
+            "auto" => ToolChoice::Auto,
+            "required" => ToolChoice::Required,
+            "none" => ToolChoice::None,
+            name => ToolChoice::Named(name.to_owned()),
+        });
+    }
+    if args.json {
+        req = req.json();
+    }
+    if let Some(path) = &args.json_schema {
+        let schema: Value = read_json_file(path, "JSON schema")?;
+        let raw = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        let name = schema_name(&raw);
+        req = req.response_format(ResponseFormat::JsonSchema { name, schema });
+    }
+    req.max_tokens = args.max_tokens;
+    req.temperature = args.temperature;
+    req.top_p = args.top_p;
+    req.top_k = args.top_k;
+    req.seed = args.seed;
+    req.stop.clone_from(&args.stop);
+    if let Some(effort) = &args.reasoning_effort {
+        req.reasoning_effort = Some(effort.parse()?);
+    }
+    req.thinking = args.thinking.as_deref().map(|t| t == "on");
+    req.lora.clone_from(&args.lora);
+    req.raw = args.raw;
+    req.logprobs = args.logprobs;
+    media_cmd::attach_images(&mut req, &args.image)?;
+    if req.messages.is_empty() {
+        return Err(Error::invalid_request(
+            "nothing to send: give a PROMPT or --messages FILE",
+        ));
+    }
+    Ok(req)
+}
+
+pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
+    if args.agree {
+        provider(&args.provider)?.agree_to_license().await?;
+        eprintln!("licence accepted");
+        if args.prompt.is_none() && args.messages.is_none() {
+            return Ok(());
+        }
+    }
+    let req = build_request(&args)?;
+    let client = provider(&args.provider)?;
+    // A model of another kind (an embedding model...) is refused before any request.
+    let mut client = client.provider().chat(client.model())?;
+    if let Some(key) = &args.session_affinity {
+        client = client.with_session_affinity(key)?;
+    }
+    let format = args.provider.format;
+    let reply = if args.stream {
+        let mut stream = client.gen_stream(&req).await?;
+        let mut acc = genai_core::ResponseAccumulator::default();
+        let mut out = std::io::stdout().lock();
+        let mut reasoning = ReasoningPrinter::default();
+        while let Some(event) = stream.next_event().await {
+            let event = event?;
+            if format == Format::Text {
+                match &event {
+                    StreamEvent::ReasoningDelta(r) => reasoning.push(r),
+                    StreamEvent::TextDelta(t) => {
+                        reasoning.end();
+                        let _ = out.write_all(t.as_bytes());
+                        let _ = out.flush();
+                    }
+                    _ => {}
+                }
+            }
+            acc.push(event);
+        }
+        reasoning.end();
+        let reply = acc.finish();
+        if format == Format::Text {
+            if !reply.text.is_empty() {
+                let _ = writeln!(out);
+            }
+            print_tool_calls(&mut out, &reply);
+        }
+        reply
+    } else {
+        let reply = client.gen_sync(&req).await?;
+        if format == Format::Text {
+            let mut out = std::io::stdout().lock();
+            if !reply.reasoning.is_empty() {
+                eprintln!("[reasoning] {}", reply.reasoning);
+            }
+            if !reply.text.is_empty() {
+                let _ = writeln!(out, "{}", reply.text);
+            }
+            print_tool_calls(&mut out, &reply);
+        }
+        reply
+    };
+    if format == Format::Json {
+        emit_line(&reply_json(client.model(), &reply, req.logprobs.is_some()));
+    }
+    Ok(())
+}
+
+/// Prints streamed reasoning to stderr as the sync output does: `[reasoning] ` once before the
+/// first piece, a line break after the last.
+#[derive(Default)]
+struct ReasoningPrinter {
+    open: bool,
+}
+
+impl ReasoningPrinter {
+    fn push(&mut self, piece: &str) {
+        let mut err = std::io::stderr().lock();
+        if !self.open {
+            if piece.trim().is_empty() {
+                return;
+            }
+            let _ = err.write_all(b"[reasoning] ");
+            self.open = true;
+        }
+        let _ = err.write_all(piece.as_bytes());
+        let _ = err.flush();
+    }
+
+    fn end(&mut self) {
+        if self.open {
+            eprintln!();
+            self.open = false;
+        }
+    }
+}
+
+fn print_tool_calls(out: &mut impl Write, reply: &ChatResponse) {
+    for c in &reply.tool_calls {
+        let _ = writeln!(out, "tool_call: {} {}", c.name, c.arguments);
+    }
+}
+
+/// The `--format json` object of a reply (docs/cli.md).
+/// The `--format json` reply object (docs/cli.md), fields in the documented order.
+#[derive(serde::Serialize)]
+struct ReplyLine<'a> {
+    model: &'a str,
+    text: &'a str,
+    reasoning: &'a str,
+    tool_calls: Vec<CallLine<'a>>,
+    usage: &'a genai_core::Usage,
+    finish_reason: Option<&'static str>,
+    /// Only when the request asked for log-probabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logprobs: Option<Vec<LogprobLine<'a>>>,
+    /// A Llama Guard verdict; null for other models.
+    verdict: &'a Option<genai_core::GuardVerdict>,
+}
+
+#[derive(serde::Serialize)]
+struct LogprobLine<'a> {
+    token: &'a str,
+    logprob: f64,
+    top: Vec<TopLine<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct TopLine<'a> {
+    token: &'a str,
+    logprob: f64,
+}
+
+#[derive(serde::Serialize)]
+struct CallLine<'a> {
+    id: &'a Option<String>,
+    name: &'a str,
+    arguments: &'a Value,
+}
+
+pub(crate) fn reply_json(model: &str, r: &ChatResponse, with_logprobs: bool) -> String {
+    let line = ReplyLine {
+        model,
+        text: &r.text,
+        reasoning: &r.reasoning,
+        tool_calls: r
+            .tool_calls
+            .iter()
+            .map(|c| CallLine {
+                id: &c.id,
+                name: &c.name,
+                arguments: &c.arguments,
+            })
+            .collect(),
+        usage: &r.usage,
+        finish_reason: r.finish_reason.as_str(),
+        logprobs: with_logprobs.then(|| {
+            r.logprobs
+                .iter()
+                .map(|t| LogprobLine {
+                    token: &t.token,
+                    logprob: t.logprob,
+                    top: t
+                        .top
+                        .iter()
+                        .map(|a| TopLine {
+                            token: &a.token,
+                            logprob: a.logprob,
+                        })
+                        .collect(),
+                })
+                .collect()
+        }),
+        verdict: &r.verdict,
+    };
+    // Plain data with string keys: serialising it cannot fail.
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_name;
+
+    #[test]
+    fn schema_names_are_made_acceptable() {
+        assert_eq!(schema_name("my answer.v2"), "my_answer_v2");
+        assert_eq!(schema_name(""), "reply");
+        assert_eq!(schema_name(&"x".repeat(100)).len(), 64);
+    }
+}

@@ -1,0 +1,104 @@
+//! `genai models`: the provider's model catalog, optionally of one kind.
+
+use std::io::Write;
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use crate::options::{positive_secs, provider, Format, ProviderArgs};
+use crate::output::emit_line;
+use crate::tasks_cmd;
+
+/// Flags of `genai models`: where to reach the provider, nothing about a model.
+#[derive(Args, Debug)]
+pub(crate) struct ModelsArgs {
+    /// Backend.
+    #[arg(long, default_value = "cloudflare")]
+    provider: String,
+    /// API root [default: https://api.cloudflare.com/client/v4].
+    #[arg(long, env = "CLOUDFLARE_API_BASE_URL", value_name = "URL")]
+    base_url: Option<String>,
+    /// Cloudflare account id.
+    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID", value_name = "ID")]
+    account_id: Option<String>,
+    /// Retries of failures that may succeed later (429, capacity, 5xx, connection) [default: 2].
+    #[arg(long, value_name = "N")]
+    max_retries: Option<u32>,
+    /// Overall deadline of the listing in seconds [default: 600].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
+    timeout: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Only the models of this kind (embedding, reranking, text_classification, translation...).
+    #[arg(long, value_name = "KIND")]
+    pub(crate) task: Option<String>,
+}
+
+impl ModelsArgs {
+    /// The shared provider flags these stand for (no model: the listing needs none).
+    pub(crate) fn provider_args(&self) -> ProviderArgs {
+        ProviderArgs {
+            provider: self.provider.clone(),
+            model: None,
+            base_url: self.base_url.clone(),
+            account_id: self.account_id.clone(),
+            max_retries: self.max_retries,
+            timeout: self.timeout,
+            no_capability_check: false,
+            format: self.format,
+            // The catalog is read from the API root, never through a gateway.
+            gateway: None,
+            gateway_base_url: None,
+            gateway_cache_ttl: None,
+            gateway_skip_cache: false,
+            gateway_metadata: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
+pub(crate) async fn models(args: ProviderArgs, task: Option<String>) -> genai_core::Result<()> {
+    let client = provider(&args)?;
+    if let Some(task) = &task {
+        tasks_cmd::filter_by_task(Vec::new(), task)?; // an unknown kind: refused before any request
+    }
+    let mut models = genai_core::Provider::list_models(&client.provider()).await?;
+    if let Some(task) = &task {
+        models = tasks_cmd::filter_by_task(models, task)?;
+    }
+    match args.format {
+        Format::Json => {
+            let list: Vec<Value> = models
+                .iter()
+                .map(|m| {
+                    json!({
+                        "id": m.id,
+                        "task": m.task,
+                        "context_window": m.context_window,
+                        "kind": m.kind,
+                        "chat": m.is_chat(),
+                        "batch": m.batch,
+                        "description": m.description,
+                        "capabilities": m.capabilities,
+                    })
+                })
+                .collect();
+            emit_line(&Value::Array(list).to_string());
+        }
+        Format::Text => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{:<56} {:<30} CONTEXT", "ID", "TASK");
+            for m in &models {
+                let _ = writeln!(
+                    out,
+                    "{:<56} {:<30} {}",
+                    m.id,
+                    m.task.as_deref().unwrap_or("-"),
+                    m.context_window.map_or("-".to_owned(), |c| c.to_string())
+                );
+            }
+        }
+    }
+    Ok(())
+}

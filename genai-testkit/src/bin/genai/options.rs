@@ -1,0 +1,143 @@
+//! The flags every command that calls a provider shares, their checks, and the client they
+//! build.
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use genai_cloudflare::{Cloudflare, CloudflareBuilder};
+use genai_core::Error;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+}
+
+/// Where to reach the provider: shared by every command that calls one.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ProviderArgs {
+    /// Backend.
+    #[arg(long, default_value = "cloudflare")]
+    pub(crate) provider: String,
+    /// Model id [default: @cf/meta/llama-3.3-70b-instruct-fp8-fast].
+    #[arg(long, env = "GENAI_MODEL", value_name = "ID")]
+    pub(crate) model: Option<String>,
+    /// API root; requests go to {URL}/accounts/{account}/ai/run/{model}
+    /// [default: https://api.cloudflare.com/client/v4].
+    #[arg(long, env = "CLOUDFLARE_API_BASE_URL", value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    /// Cloudflare account id.
+    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID", value_name = "ID")]
+    pub(crate) account_id: Option<String>,
+    /// Send every request through this Cloudflare AI Gateway.
+    #[arg(long, value_name = "ID", env = "CLOUDFLARE_AI_GATEWAY")]
+    pub(crate) gateway: Option<String>,
+    /// The AI Gateway root URL (default https://gateway.ai.cloudflare.com/v1).
+    #[arg(long, value_name = "URL", env = "CLOUDFLARE_AI_GATEWAY_BASE_URL")]
+    pub(crate) gateway_base_url: Option<String>,
+    /// Cache replies in the gateway for SECS seconds (cf-aig-cache-ttl).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) gateway_cache_ttl: Option<u64>,
+    /// Bypass the gateway's cache (cf-aig-skip-cache).
+    #[arg(long)]
+    pub(crate) gateway_skip_cache: bool,
+    /// Metadata for the gateway's logs, a JSON object of at most 5 entries (cf-aig-metadata).
+    #[arg(long, value_name = "JSON")]
+    pub(crate) gateway_metadata: Option<String>,
+    /// Tag the requests (repeatable, at most 5).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+    /// Retries of failures that may succeed later (429, capacity, 5xx, connection) [default: 2].
+    #[arg(long, value_name = "N")]
+    pub(crate) max_retries: Option<u32>,
+    /// Overall deadline of a call in seconds (for a stream, also the longest silence)
+    /// [default: 600].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
+    pub(crate) timeout: Option<f64>,
+    /// Send requests even when the model is known not to support a feature they use (the
+    /// service then decides).
+    #[arg(long)]
+    pub(crate) no_capability_check: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// A positive, finite number of seconds.
+pub(crate) fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && Duration::try_from_secs_f64(t).is_ok() => Ok(t),
+        _ => Err("must be a positive number of seconds".to_owned()),
+    }
+}
+
+/// A prompt with something in it.
+pub(crate) fn non_empty_prompt(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("the prompt is empty".to_owned())
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// Builds the configured provider from flags and the environment.
+pub(crate) fn provider(args: &ProviderArgs) -> genai_core::Result<Cloudflare> {
+    if args.provider != "cloudflare" {
+        return Err(Error::config(format!(
+            "unknown provider `{}` (available: cloudflare)",
+            args.provider
+        )));
+    }
+    let mut b = CloudflareBuilder::from_env();
+    if let Some(m) = &args.model {
+        b = b.model(m);
+    }
+    if let Some(u) = &args.base_url {
+        b = b.with_base_url(u);
+    }
+    if let Some(a) = &args.account_id {
+        b = b.account_id(a);
+    }
+    if let Some(id) = &args.gateway {
+        b = match &args.gateway_base_url {
+            Some(url) => b.ai_gateway_at(url, id),
+            None => b.ai_gateway(id),
+        };
+    }
+    if let Some(ttl) = args.gateway_cache_ttl {
+        b = b.gateway_cache_ttl(Duration::from_secs(ttl));
+    }
+    if args.gateway_skip_cache {
+        b = b.gateway_skip_cache(true);
+    }
+    if let Some(meta) = &args.gateway_metadata {
+        let Ok(Value::Object(map)) = serde_json::from_str::<Value>(meta) else {
+            return Err(Error::invalid_request(
+                "--gateway-metadata must be a JSON object, e.g. {\"user\":\"u-42\"}",
+            ));
+        };
+        b = b.gateway_metadata(map);
+    }
+    if !args.tags.is_empty() {
+        b = b.tags(args.tags.iter().cloned());
+    }
+    if let Some(n) = args.max_retries {
+        b = b.max_retries(n);
+    }
+    if let Some(t) = args.timeout {
+        let t = Duration::try_from_secs_f64(t)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Error::invalid_request(format!(
+                    "--timeout must be a positive number of seconds, got {t}"
+                ))
+            })?;
+        b = b.timeout(t);
+    }
+    if args.no_capability_check {
+        b = b.check_capabilities(false);
+    }
+    b.build()
+}
