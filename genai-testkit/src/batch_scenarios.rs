@@ -24,9 +24,11 @@
 //! ```
 
 use genai_core::{
-    BatchItem, BatchOutput, BatchResult, ChatRequest, EmbedRequest, Error, ErrorKind, ModelKind,
-    Provider, TranslateRequest,
+    BatchItem, BatchOutput, BatchResult, ChatRequest, EmbedRequest, Error, ErrorKind, Media,
+    ModelKind, Provider, SpeechRequest, TranslateRequest, TurnRequest,
 };
+
+use crate::audio_scenarios::{check_audio, tone_wav};
 
 use crate::scenarios::Outcome;
 
@@ -87,6 +89,17 @@ pub async fn run_batch_scenarios(provider: &dyn Provider, model: &str) -> Vec<Ta
             .iter()
             .map(|t| BatchItem::translate(TranslateRequest::new(*t, "fr").from("en")))
             .collect(),
+        ModelKind::TextToSpeech => ["Good morning.", "Thank you.", "Where is the station?"]
+            .iter()
+            .map(|t| BatchItem::speak(SpeechRequest::new(*t)))
+            .collect(),
+        ModelKind::TurnDetection => [(0.6, 0.05), (0.6, 1.0), (1.2, 0.3)]
+            .iter()
+            .map(|(tone, silence)| {
+                let wav = Media::with_type("audio/wav", tone_wav(*tone, *silence));
+                BatchItem::detect_turn(TurnRequest::new(wav))
+            })
+            .collect(),
         other => {
             return vec![fail(
                 "batch_round_trip",
@@ -143,6 +156,11 @@ fn judge_round_trip(items: &[BatchItem], results: &[BatchResult]) -> TaskCheck {
             }
             Ok(BatchOutput::Translation(t)) if t.text.trim().is_empty() => {
                 return fail(NAME, format!("request {i}: an empty translation"))
+            }
+            Ok(BatchOutput::Speech(audio)) => {
+                if let Err(why) = check_audio(audio) {
+                    return fail(NAME, format!("request {i}: {why}"));
+                }
             }
             Ok(_) => {}
         }
@@ -221,6 +239,54 @@ async fn compare_with_sync(
                     pass(NAME, format!("sync {:?}, batch {:?}", s.text, b.text))
                 }
                 Ok(_) => fail(NAME, "the sync translation is empty"),
+            }
+        }
+        (genai_core::BatchRequest::Speak(req), BatchOutput::Speech(b)) => {
+            let sync = match provider.speech_model(model) {
+                Ok(m) => match m.speak(req).await {
+                    Ok(reply) => reply.collect().await,
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            match sync {
+                Err(e) => error(NAME, e),
+                Ok(s) if s.media_type() == b.media_type() => pass(
+                    NAME,
+                    format!(
+                        "{} both ways ({} bytes sync, {} batch)",
+                        b.media_type(),
+                        s.len(),
+                        b.len()
+                    ),
+                ),
+                Ok(s) => fail(
+                    NAME,
+                    format!("sync {} but batch {}", s.media_type(), b.media_type()),
+                ),
+            }
+        }
+        (genai_core::BatchRequest::DetectTurn(req), BatchOutput::Turn(b)) => {
+            let sync = match provider.turn_detection_model(model) {
+                Ok(m) => m.detect_turn(req).await,
+                Err(e) => Err(e),
+            };
+            match sync {
+                Err(e) => error(NAME, e),
+                Ok(s) if s.is_complete == b.is_complete => pass(
+                    NAME,
+                    format!(
+                        "complete: {} both ways (p {:.2} sync, {:.2} batch)",
+                        b.is_complete, s.probability, b.probability
+                    ),
+                ),
+                Ok(s) => fail(
+                    NAME,
+                    format!(
+                        "sync says complete: {}, batch {}",
+                        s.is_complete, b.is_complete
+                    ),
+                ),
             }
         }
         (_, out) => fail(NAME, format!("a result of another kind came back: {out:?}")),

@@ -11,13 +11,16 @@ use genai_core::text::excerpt;
 use genai_core::{
     async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
     BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
-    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Pooling, Provider, Result,
-    Translation, TranslationCapabilities,
+    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Provider, Result, SpeechModel,
+    Translation, TranslationCapabilities, TurnDetectionCapabilities,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::embedding::{EmbedBody, EmbedOut};
 use super::finish_error;
+use super::speech::{audio_from_json, CloudflareSpeech};
+use super::turn::{turn_body, TurnOut};
 use crate::client::decode_reply;
 use crate::config::normalize_model;
 use crate::errors::{self, PROVIDER};
@@ -80,6 +83,8 @@ pub struct CloudflareBatch {
     max_items: Option<usize>,
     max_payload: usize,
     poll: PollPolicy,
+    /// The synchronous handle of a text-to-speech model: its checks and wire body.
+    speech: Option<CloudflareSpeech>,
 }
 
 impl WorkersAi {
@@ -97,17 +102,31 @@ impl WorkersAi {
             )));
         }
         let kind = self.kind_of(&model);
+        if kind == ModelKind::SpeechRecognition {
+            return Err(refuse(format!(
+                "`{model}` reads its audio as a byte stream, which a queued batch's JSON cannot \
+                 carry; transcribe the recordings one by one instead"
+            )));
+        }
         if !matches!(
             kind,
-            ModelKind::Chat | ModelKind::Embedding | ModelKind::Translation
+            ModelKind::Chat
+                | ModelKind::Embedding
+                | ModelKind::Translation
+                | ModelKind::TextToSpeech
+                | ModelKind::TurnDetection
         ) {
             return Err(refuse(format!(
                 "`{model}` is a {} model ({}); batches of this kind are not supported yet \
-                 (chat, embedding and translation models are)",
+                 (chat, embedding, translation, text-to-speech and turn detection models are)",
                 kind.as_str().replace('_', " "),
                 kind.task_name()
             )));
         }
+        let speech = match kind {
+            ModelKind::TextToSpeech => Some(self.speech(&model)?),
+            _ => None,
+        };
         Ok(CloudflareBatch {
             chat: Family::of(&model).capabilities(&model),
             kind,
@@ -116,6 +135,7 @@ impl WorkersAi {
             max_items: None,
             max_payload: MAX_QUEUE_PAYLOAD,
             poll: PollPolicy::default(),
+            speech,
         })
     }
 }
@@ -163,6 +183,15 @@ impl CloudflareBatch {
             BatchRequest::Translate(req) if self.model.contains("m2m100") => {
                 TranslationCapabilities::new(super::text::M2M100_LANGUAGES).check(req)
             }
+            BatchRequest::Speak(req) => match &self.speech {
+                Some(speech) => speech.capabilities().check(req),
+                None => req.validate(),
+            },
+            BatchRequest::DetectTurn(req) => {
+                let mut caps = TurnDetectionCapabilities::default();
+                caps.max_audio_bytes = Some(super::transcription::MAX_AUDIO_BYTES);
+                caps.check(req)
+            }
             _ => Ok(()),
         }
     }
@@ -176,7 +205,7 @@ impl CloudflareBatch {
                 req,
                 false,
             ))?,
-            BatchRequest::Embed(req) => embed_body(req),
+            BatchRequest::Embed(req) => to_object(&EmbedBody::new(&req.inputs, req.pooling))?,
             BatchRequest::Translate(req) => {
                 let mut m = Map::new();
                 m.insert("text".into(), Value::from(req.text.as_str()));
@@ -186,6 +215,11 @@ impl CloudflareBatch {
                 }
                 m
             }
+            BatchRequest::Speak(req) => match &self.speech {
+                Some(speech) => into_object(speech.wire_json(req)?)?,
+                None => return Err(unbatchable(&item.request)),
+            },
+            BatchRequest::DetectTurn(req) => into_object(turn_body(req)?)?,
             other => return Err(unbatchable(other)),
         };
         if let Some(r) = &item.external_reference {
@@ -373,6 +407,12 @@ impl CloudflareBatch {
             BatchRequest::Embed(req) => {
                 decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
             }
+            BatchRequest::Speak(_) => {
+                audio_from_json(&unnest(result, "audio")).map(BatchOutput::Speech)
+            }
+            BatchRequest::DetectTurn(_) => from_result::<TurnOut>(unnest(result, "is_complete"))
+                .and_then(TurnOut::into_verdict)
+                .map(BatchOutput::Turn),
             BatchRequest::Translate(_) => {
                 #[derive(Deserialize)]
                 struct Out {
@@ -400,24 +440,16 @@ fn unbatchable(req: &BatchRequest) -> Error {
 const OVERHEAD: usize = 15;
 
 fn to_object(value: &impl serde::Serialize) -> Result<Map<String, Value>> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Error::invalid_request("the request is not a JSON object")),
-        Err(e) => Err(Error::invalid_request("the request could not be encoded").with_source(e)),
-    }
+    serde_json::to_value(value)
+        .map_err(|e| Error::invalid_request("the request could not be encoded").with_source(e))
+        .and_then(into_object)
 }
 
-/// The embeddings wire body: `{"text": [...], "pooling"}` (the same as the synchronous call's).
-fn embed_body(req: &EmbedRequest) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "text".into(),
-        Value::from(req.inputs.iter().map(String::as_str).collect::<Vec<_>>()),
-    );
-    if let Some(p) = req.pooling {
-        m.insert("pooling".into(), Value::from(p.as_str()));
+fn into_object(value: Value) -> Result<Map<String, Value>> {
+    match value {
+        Value::Object(m) => Ok(m),
+        _ => Err(Error::invalid_request("the request is not a JSON object")),
     }
-    m
 }
 
 /// A result the queue nested one level deeper (`{"result": {...}}`) is unwrapped unless it
@@ -456,29 +488,18 @@ fn decode_chat(
     decode_reply(traits, req, 200, &bytes)
 }
 
-/// Embeddings as the synchronous call reads them: `{"shape", "data", "pooling"}`, one vector per
-/// input.
+/// Embeddings as the synchronous call reads them (the same decoder): one vector per input.
 fn decode_embeddings(req: &EmbedRequest, result: Value) -> Result<Embeddings> {
-    #[derive(Deserialize)]
-    struct Out {
-        data: Vec<Vec<f32>>,
-        #[serde(default)]
-        pooling: Option<String>,
-    }
-    let out: Out = from_result(result)?;
-    if out.data.len() != req.inputs.len() {
+    let chunk = from_result::<EmbedOut>(result)?.into_chunk()?;
+    if chunk.embeddings.len() != req.inputs.len() {
         return Err(Error::protocol(format!(
             "{} vectors came back for {} texts",
-            out.data.len(),
+            chunk.embeddings.len(),
             req.inputs.len()
         )));
     }
-    let mut e = Embeddings::new(out.data)?;
-    e.pooling = match out.pooling.as_deref() {
-        Some("mean") => Some(Pooling::Mean),
-        Some("cls") => Some(Pooling::Cls),
-        _ => None,
-    };
+    let mut e = Embeddings::new(chunk.embeddings)?;
+    e.pooling = chunk.pooling;
     Ok(e)
 }
 
@@ -598,10 +619,19 @@ mod tests {
         assert!(p.batch("@cf/meta/llama-3.3-70b-instruct-fp8-fast").is_ok());
         assert!(p.batch("@cf/baai/bge-base-en-v1.5").is_ok());
         assert!(p.batch("@cf/meta/m2m100-1.2b").is_ok());
-        for refused in ["@cf/meta/llama-3.2-1b-instruct", "@cf/deepgram/aura-1"] {
+        assert!(p.batch("@cf/deepgram/aura-1").is_ok());
+        assert!(p.batch("@cf/pipecat-ai/smart-turn-v2").is_ok());
+        for refused in ["@cf/meta/llama-3.2-1b-instruct", "@cf/deepgram/nova-3"] {
             let e = p.batch(refused).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Unsupported, "{refused}");
         }
+        // A voice the model does not have is refused like its synchronous call does.
+        let aura = p.batch("@cf/deepgram/aura-1").unwrap();
+        let bad = BatchItem::speak(genai_core::SpeechRequest::new("hi").voice("nobody"));
+        assert_eq!(
+            aura.plan(&[bad]).unwrap_err().kind(),
+            ErrorKind::InvalidRequest
+        );
     }
 
     #[test]
@@ -700,7 +730,10 @@ mod tests {
             .unwrap()
             .into_embeddings()
             .unwrap();
-        assert_eq!((ok.dimensions, ok.pooling), (2, Some(Pooling::Cls)));
+        assert_eq!(
+            (ok.dimensions, ok.pooling),
+            (2, Some(genai_core::Pooling::Cls))
+        );
         let short = b.decode_item(
             &req,
             serde_json::json!({"shape": [1, 2], "data": [[1.0, 0.0]]}),
@@ -717,5 +750,60 @@ mod tests {
             .into_translation()
             .unwrap();
         assert_eq!(out.text, "Bonjour");
+    }
+
+    #[test]
+    fn speech_and_turn_items_use_their_sync_wire_forms() {
+        let p = provider();
+        let aura = p.batch("@cf/deepgram/aura-1").unwrap();
+        let item =
+            BatchItem::speak(genai_core::SpeechRequest::new("Hi").voice("luna")).reference("s1");
+        let sent: Value = serde_json::from_slice(&aura.encode(&item).unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            serde_json::json!({"text": "Hi", "speaker": "luna", "external_reference": "s1"})
+        );
+        // The audio comes back as base64, bare or under `audio`; its type is read from the bytes.
+        let mp3 = genai_core::Media::with_type("audio/mpeg", b"ID3\x04\0\0\0\0\0\0".to_vec());
+        for result in [
+            Value::from(mp3.to_base64()),
+            serde_json::json!({"audio": mp3.to_base64()}),
+        ] {
+            let out = aura
+                .decode_item(&item.request, result)
+                .unwrap()
+                .into_speech()
+                .unwrap();
+            assert_eq!(out.media_type(), "audio/mpeg");
+        }
+        let not_audio = aura.decode_item(&item.request, serde_json::json!({"text": "no"}));
+        assert_eq!(not_audio.unwrap_err().kind(), ErrorKind::Protocol);
+
+        let turn = p.batch("@cf/pipecat-ai/smart-turn-v2").unwrap();
+        let mut wav = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0data\x04\0\0\0".to_vec();
+        wav.extend_from_slice(&[0, 0x40, 0, 0xc0]);
+        let item = BatchItem::detect_turn(genai_core::TurnRequest::new(
+            genai_core::Media::with_type("audio/wav", wav),
+        ));
+        let sent: Value = serde_json::from_slice(&turn.encode(&item).unwrap()).unwrap();
+        assert_eq!(sent["dtype"], "float32");
+        assert!(
+            sent["audio"].is_string(),
+            "base64 samples, never an int array"
+        );
+        let verdict = turn
+            .decode_item(
+                &item.request,
+                serde_json::json!({"is_complete": true, "probability": 0.9}),
+            )
+            .unwrap()
+            .into_turn()
+            .unwrap();
+        assert!(verdict.is_complete);
+        let odd = turn.decode_item(
+            &item.request,
+            serde_json::json!({"is_complete": true, "probability": 3.0}),
+        );
+        assert_eq!(odd.unwrap_err().kind(), ErrorKind::Protocol);
     }
 }

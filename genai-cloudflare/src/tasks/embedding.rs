@@ -128,10 +128,7 @@ impl CloudflareEmbedder {
     }
 
     async fn call(&self, texts: &[String], pooling: Option<Pooling>) -> Result<Chunk> {
-        let body = Body::json(&EmbedBody {
-            text: texts,
-            pooling: pooling.map(Pooling::as_str),
-        })?;
+        let body = Body::json(&EmbedBody::new(texts, pooling))?;
         let deadline = Deadline::after(self.transport.options.timeout);
         let resp = self
             .transport
@@ -158,11 +155,21 @@ impl CloudflareEmbedder {
     }
 }
 
+/// The wire body of one call, also an item of a queued batch: `{"text": [...], "pooling"}`.
 #[derive(Serialize)]
-struct EmbedBody<'a> {
+pub(crate) struct EmbedBody<'a> {
     text: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     pooling: Option<&'static str>,
+}
+
+impl<'a> EmbedBody<'a> {
+    pub(crate) fn new(text: &'a [String], pooling: Option<Pooling>) -> Self {
+        EmbedBody {
+            text,
+            pooling: pooling.map(Pooling::as_str),
+        }
+    }
 }
 
 /// One call's decoded reply.
@@ -179,7 +186,7 @@ pub(crate) struct Chunk {
 /// The `result` of an embedding reply: `data` (text form) or `response` (bge-m3's contexts
 /// form), decoded straight into vectors.
 #[derive(Deserialize)]
-struct EmbedOut {
+pub(crate) struct EmbedOut {
     #[serde(default)]
     data: Option<Vectors>,
     #[serde(default)]
@@ -220,35 +227,43 @@ pub(crate) fn decode_embeddings(status: u16, body: &[u8]) -> Result<Chunk> {
         // Anything else (an error envelope, another shape): the general path says what.
         _ => decode_envelope::<EmbedOut>(status, body)?,
     };
-    let protocol = |m: &str| {
-        Error::protocol(format!("HTTP {status}: {m}"))
+    out.into_chunk().map_err(|e| {
+        Error::protocol(format!("HTTP {status}: {}", e.message()))
             .with_status(status)
             .with_provider(PROVIDER)
-    };
-    let Some(Vectors(embeddings)) = out.data.or(out.response) else {
-        return Err(protocol("the embedding reply has no `data`"));
-    };
-    let dims = embeddings.first().map_or(0, Vec::len);
-    if let Some(i) = embeddings.iter().position(|v| v.len() != dims) {
-        return Err(protocol(&format!(
-            "vector {} has {} dimensions where vector 1 has {dims}",
-            i + 1,
-            embeddings[i].len()
-        )));
-    }
-    let pooling = match out.pooling.as_deref() {
-        Some("mean") => Some(Pooling::Mean),
-        Some("cls") => Some(Pooling::Cls),
-        _ => None,
-    };
-    let usage = out.usage.map_or_else(Usage::default, |u| {
-        Usage::new(u.prompt_tokens, None, u.total_tokens.or(u.prompt_tokens))
-    });
-    Ok(Chunk {
-        embeddings,
-        pooling,
-        usage,
     })
+}
+
+impl EmbedOut {
+    /// The vectors (all of one length), the pooling and the usage when reported.
+    pub(crate) fn into_chunk(self) -> Result<Chunk> {
+        let out = self;
+        let protocol = |m: &str| Error::protocol(m.to_owned());
+        let Some(Vectors(embeddings)) = out.data.or(out.response) else {
+            return Err(protocol("the embedding reply has no `data`"));
+        };
+        let dims = embeddings.first().map_or(0, Vec::len);
+        if let Some(i) = embeddings.iter().position(|v| v.len() != dims) {
+            return Err(protocol(&format!(
+                "vector {} has {} dimensions where vector 1 has {dims}",
+                i + 1,
+                embeddings[i].len()
+            )));
+        }
+        let pooling = match out.pooling.as_deref() {
+            Some("mean") => Some(Pooling::Mean),
+            Some("cls") => Some(Pooling::Cls),
+            _ => None,
+        };
+        let usage = out.usage.map_or_else(Usage::default, |u| {
+            Usage::new(u.prompt_tokens, None, u.total_tokens.or(u.prompt_tokens))
+        });
+        Ok(Chunk {
+            embeddings,
+            pooling,
+            usage,
+        })
+    }
 }
 
 /// Vectors decoded without an intermediate tree; every vector after the first is allocated

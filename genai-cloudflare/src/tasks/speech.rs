@@ -133,20 +133,7 @@ impl SpeechModel for CloudflareSpeech {
                 || req.validate(),
             );
             checked?;
-            let body = match self.wire {
-                Wire::Aura => Body::json(&AuraBody {
-                    text: &req.text,
-                    speaker: req.voice.as_deref(),
-                    encoding: req.encoding.as_deref(),
-                    container: req.container.as_deref(),
-                    sample_rate: req.sample_rate,
-                    bit_rate: req.bit_rate,
-                })?,
-                Wire::Melo => Body::json(&MeloBody {
-                    prompt: &req.text,
-                    lang: req.language.as_deref(),
-                })?,
-            };
+            let body = Body::json(&self.wire_json(req)?)?;
             let deadline = Deadline::after(self.transport.options.timeout);
             match self
                 .transport
@@ -163,11 +150,33 @@ impl SpeechModel for CloudflareSpeech {
     }
 }
 
-/// The audio of a JSON reply: `{"audio": "<base64>"}` (MeloTTS), its type read from the bytes.
-fn audio_from_json(result: &serde_json::Value) -> Result<Media> {
+impl CloudflareSpeech {
+    /// The model's wire body for `req` (also an item of a queued batch).
+    pub(crate) fn wire_json(&self, req: &SpeechRequest) -> Result<serde_json::Value> {
+        let value = match self.wire {
+            Wire::Aura => serde_json::to_value(AuraBody {
+                text: &req.text,
+                speaker: req.voice.as_deref(),
+                encoding: req.encoding.as_deref(),
+                container: req.container.as_deref(),
+                sample_rate: req.sample_rate,
+                bit_rate: req.bit_rate,
+            }),
+            Wire::Melo => serde_json::to_value(MeloBody {
+                prompt: &req.text,
+                lang: req.language.as_deref(),
+            }),
+        };
+        value.map_err(|e| Error::invalid_request("the request could not be encoded").with_source(e))
+    }
+}
+
+/// The audio of a JSON reply: `{"audio": "<base64>"}` (MeloTTS), or, in a queued batch's
+/// results, the base64 string itself; its type read from the bytes.
+pub(crate) fn audio_from_json(result: &serde_json::Value) -> Result<Media> {
     let b64 = result
-        .get("audio")
-        .and_then(|a| a.as_str())
+        .as_str()
+        .or_else(|| result.get("audio").and_then(|a| a.as_str()))
         .ok_or_else(|| {
             Error::protocol("the speech reply has no `audio` (expected base64 audio)")
                 .with_provider(PROVIDER)

@@ -33,7 +33,7 @@ struct TurnBody<'a> {
 }
 
 #[derive(Deserialize)]
-struct TurnOut {
+pub(crate) struct TurnOut {
     is_complete: bool,
     probability: f64,
 }
@@ -65,28 +65,39 @@ impl TurnDetectionModel for CloudflareTurnDetector {
     }
 
     async fn detect_turn(&self, req: &TurnRequest) -> Result<TurnDetection> {
-        let prepared = self
+        let body = self
             .capabilities()
             .check(req)
-            .and_then(|()| wav_to_f32(req.audio.data()))
+            .and_then(|()| turn_body(req))
             .map_err(|e| finish_error(&self.transport, e, "detect_turn"))?;
-        let audio = base64::engine::general_purpose::STANDARD.encode(&prepared);
-        let body = TurnBody {
-            audio: &audio,
-            dtype: "float32",
-        };
         let out: TurnOut = run_json(&self.transport, "detect_turn", &self.model, &body).await?;
-        if !(0.0..=1.0).contains(&out.probability) {
-            return Err(finish_error(
-                &self.transport,
-                Error::protocol(format!(
-                    "the turn probability {} is outside [0, 1]",
-                    out.probability
-                )),
-                "detect_turn",
-            ));
+        out.into_verdict()
+            .map_err(|e| finish_error(&self.transport, e, "detect_turn"))
+    }
+}
+
+/// The wire body: the first channel's samples as base64 `float32` (also an item of a queued
+/// batch).
+pub(crate) fn turn_body(req: &TurnRequest) -> Result<serde_json::Value> {
+    let prepared = wav_to_f32(req.audio.data())?;
+    let audio = base64::engine::general_purpose::STANDARD.encode(&prepared);
+    serde_json::to_value(TurnBody {
+        audio: &audio,
+        dtype: "float32",
+    })
+    .map_err(|e| Error::invalid_request("the request could not be encoded").with_source(e))
+}
+
+impl TurnOut {
+    /// The verdict, its probability checked.
+    pub(crate) fn into_verdict(self) -> Result<TurnDetection> {
+        if !(0.0..=1.0).contains(&self.probability) {
+            return Err(Error::protocol(format!(
+                "the turn probability {} is outside [0, 1]",
+                self.probability
+            )));
         }
-        Ok(TurnDetection::new(out.is_complete, out.probability))
+        Ok(TurnDetection::new(self.is_complete, self.probability))
     }
 }
 

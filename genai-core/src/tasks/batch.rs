@@ -16,9 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::kind::ModelKind;
+use crate::media::Media;
 use crate::request::ChatRequest;
 use crate::response::ChatResponse;
-use crate::tasks::{EmbedRequest, Embeddings, TranslateRequest, Translation};
+use crate::tasks::{
+    EmbedRequest, Embeddings, SpeechRequest, TranslateRequest, Translation, TurnDetection,
+    TurnDetectionCapabilities, TurnRequest,
+};
 
 /// One request of a batch, of any kind the batch interface knows. More kinds may be added.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,10 @@ pub enum BatchRequest {
     Embed(EmbedRequest),
     /// A text to translate, answered by a [`Translation`].
     Translate(TranslateRequest),
+    /// A text to read aloud, answered by the audio as [`Media`].
+    Speak(SpeechRequest),
+    /// Audio whose end may end a speaker's turn, answered by a [`TurnDetection`].
+    DetectTurn(TurnRequest),
 }
 
 impl BatchRequest {
@@ -40,6 +48,8 @@ impl BatchRequest {
             BatchRequest::Chat(_) => ModelKind::Chat,
             BatchRequest::Embed(_) => ModelKind::Embedding,
             BatchRequest::Translate(_) => ModelKind::Translation,
+            BatchRequest::Speak(_) => ModelKind::TextToSpeech,
+            BatchRequest::DetectTurn(_) => ModelKind::TurnDetection,
         }
     }
 
@@ -49,6 +59,8 @@ impl BatchRequest {
             BatchRequest::Chat(r) => r.validate(),
             BatchRequest::Embed(r) => r.validate(),
             BatchRequest::Translate(r) => r.validate(),
+            BatchRequest::Speak(r) => r.validate(),
+            BatchRequest::DetectTurn(r) => TurnDetectionCapabilities::default().check(r),
         }
     }
 }
@@ -96,6 +108,16 @@ impl BatchItem {
         BatchItem::new(BatchRequest::Translate(req))
     }
 
+    /// A text-to-speech item.
+    pub fn speak(req: SpeechRequest) -> Self {
+        BatchItem::new(BatchRequest::Speak(req))
+    }
+
+    /// A turn detection item.
+    pub fn detect_turn(req: TurnRequest) -> Self {
+        BatchItem::new(BatchRequest::DetectTurn(req))
+    }
+
     /// Sets the caller's reference.
     pub fn reference(mut self, reference: impl Into<String>) -> Self {
         self.external_reference = Some(reference.into());
@@ -114,6 +136,10 @@ pub enum BatchOutput {
     Embeddings(Embeddings),
     /// A translation.
     Translation(Translation),
+    /// Spoken audio, its type read from its bytes.
+    Speech(Media),
+    /// A turn verdict.
+    Turn(TurnDetection),
 }
 
 impl BatchOutput {
@@ -141,11 +167,29 @@ impl BatchOutput {
         }
     }
 
+    /// The spoken audio, or an error naming the kind this output is.
+    pub fn into_speech(self) -> Result<Media> {
+        match self {
+            BatchOutput::Speech(m) => Ok(m),
+            other => Err(other.not("speech")),
+        }
+    }
+
+    /// The turn verdict, or an error naming the kind this output is.
+    pub fn into_turn(self) -> Result<TurnDetection> {
+        match self {
+            BatchOutput::Turn(t) => Ok(t),
+            other => Err(other.not("a turn verdict")),
+        }
+    }
+
     fn not(&self, wanted: &str) -> Error {
         let is = match self {
             BatchOutput::Chat(_) => "a chat reply",
             BatchOutput::Embeddings(_) => "embeddings",
             BatchOutput::Translation(_) => "a translation",
+            BatchOutput::Speech(_) => "speech",
+            BatchOutput::Turn(_) => "a turn verdict",
         };
         Error::invalid_request(format!("this batch result is {is}, not {wanted}"))
     }

@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
+use super::audio::AudioReply;
 use super::catalog::{self, Task};
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::Fault;
 use super::responder::Ask;
+use genai_core::Media;
 
 /// The largest submission the queue takes, in bytes (10 MiB).
 pub(crate) const MAX_QUEUE_BODY: usize = 10 * 1024 * 1024;
@@ -254,94 +256,34 @@ fn answer(model: &str, task: Task, request: &Value, dice: &mut Dice) -> (bool, V
                 Rendered::Refused { code, message, .. } => fail(code, message),
             }
         }
-        Task::TextEmbeddings => match embed(model, request) {
-            Ok(result) => (true, result),
-            Err(message) => fail(5006, message),
-        },
-        Task::Translation => {
-            let text = request.get("text").and_then(Value::as_str);
-            let target = request.get("target_lang").and_then(Value::as_str);
-            match (text, target) {
-                (Some(text), Some(target)) if !text.trim().is_empty() => (
+        // Every other task: the model's normal answer to the item, as the synchronous
+        // endpoint gives it; binary audio becomes its base64 text.
+        _ => {
+            let mut input = request.clone();
+            if let Value::Object(m) = &mut input {
+                m.remove("external_reference");
+            }
+            let body = input.to_string().into_bytes();
+            if let Some(answer) = super::tasks::run(task, model, &body) {
+                return match answer {
+                    Ok(result) => (true, result),
+                    Err((_, code, message)) => fail(code, message),
+                };
+            }
+            match super::audio::run(model, "", Some("application/json"), &body) {
+                Some(AudioReply::Json(result)) => (true, result),
+                Some(AudioReply::Media { bytes, .. }) => (
                     true,
-                    json!({"translated_text": format!("[{target}] {text}")}),
+                    Value::from(Media::with_type("audio/mpeg", bytes).to_base64()),
                 ),
-                _ => fail(
+                Some(AudioReply::Refused { code, message, .. }) => fail(code, message),
+                None => fail(
                     5006,
-                    "AiError: Bad input: required properties at '/' are 'text', 'target_lang'"
-                        .into(),
+                    format!("AiError: the genai-rs emulator does not run {model} in the queue"),
                 ),
             }
         }
-        _ => fail(
-            5006,
-            format!("AiError: the genai-rs emulator does not run {model} in the queue"),
-        ),
     }
-}
-
-/// The dimensions of an embedding model.
-fn dimensions(model: &str) -> usize {
-    if model.contains("small") {
-        384
-    } else if model.contains("base") {
-        768
-    } else {
-        1024
-    }
-}
-
-/// `{"shape","data","pooling"}` with a unit vector per text, derived from the text alone (so
-/// the same text gets the same vector in the queue and outside it).
-fn embed(model: &str, request: &Value) -> Result<Value, String> {
-    let texts: Vec<&str> = match request.get("text") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => return Err("AiError: Bad input: required properties at '/' are 'text'".into()),
-    };
-    if texts.is_empty() || texts.len() > 100 || texts.iter().any(|t| t.is_empty()) {
-        return Err("AiError: Bad input: 'text' must hold 1 to 100 non-empty texts".into());
-    }
-    let pooling = request
-        .get("pooling")
-        .and_then(Value::as_str)
-        .unwrap_or("mean");
-    let dims = dimensions(model);
-    let data: Vec<Value> = texts
-        .iter()
-        .map(|t| Value::from(text_vector(t, pooling, dims)))
-        .collect();
-    let mut out = Map::new();
-    out.insert("shape".into(), json!([texts.len(), dims]));
-    out.insert("data".into(), Value::Array(data));
-    out.insert("pooling".into(), Value::from(pooling));
-    Ok(Value::Object(out))
-}
-
-fn text_vector(text: &str, pooling: &str, dims: usize) -> Vec<f32> {
-    let mut state = 0xcbf2_9ce4_8422_2325u64;
-    for b in pooling.bytes().chain([0]).chain(text.bytes()) {
-        state ^= u64::from(b);
-        state = state.wrapping_mul(0x100_0000_01b3);
-    }
-    let mut v: Vec<f32> = (0..dims)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        })
-        .collect();
-    let norm = v
-        .iter()
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::EPSILON);
-    for x in &mut v {
-        *x /= norm;
-    }
-    v
 }
 
 #[cfg(test)]
@@ -437,16 +379,41 @@ mod tests {
     }
 
     #[test]
-    fn embeddings_are_deterministic_unit_vectors() {
-        let a = embed(
+    fn items_get_the_synchronous_answer_of_their_model() {
+        let mut dice = Dice::new(7);
+        let body = json!({"text": ["a cat", "a dog"]});
+        let sync = super::super::tasks::run(
+            Task::TextEmbeddings,
             "@cf/baai/bge-small-en-v1.5",
-            &json!({"text": ["a cat", "a dog"]}),
+            body.to_string().as_bytes(),
         )
+        .unwrap()
         .unwrap();
-        let b = embed("@cf/baai/bge-small-en-v1.5", &json!({"text": "a cat"})).unwrap();
-        assert_eq!(a["shape"], json!([2, 384]));
-        assert_eq!(a["data"][0], b["data"][0]);
-        assert_ne!(a["data"][0], a["data"][1]);
-        assert!(embed("@cf/baai/bge-small-en-v1.5", &json!({"text": []})).is_err());
+        let mut item = body.clone();
+        item["external_reference"] = json!("r1");
+        let (ok, queued) = answer(
+            "@cf/baai/bge-small-en-v1.5",
+            Task::TextEmbeddings,
+            &item,
+            &mut dice,
+        );
+        assert!(ok);
+        assert_eq!(queued, sync);
+        let (ok, _) = answer(
+            "@cf/baai/bge-small-en-v1.5",
+            Task::TextEmbeddings,
+            &json!({"text": ""}),
+            &mut dice,
+        );
+        assert!(!ok);
+        let (ok, audio) = answer(
+            "@cf/deepgram/aura-1",
+            Task::TextToSpeech,
+            &json!({"text": "hi"}),
+            &mut dice,
+        );
+        assert!(ok);
+        let bytes = genai_core::decode_base64(audio.as_str().unwrap()).unwrap();
+        assert_eq!(genai_core::sniff_media_type(&bytes), Some("audio/mpeg"));
     }
 }

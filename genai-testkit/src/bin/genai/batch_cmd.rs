@@ -34,7 +34,8 @@ use std::time::Duration;
 use clap::Args;
 use genai_core::{
     BatchItem, BatchJob, BatchModel, BatchOutput, ChatRequest, EmbedRequest, Error, ErrorKind,
-    Message, ModelKind, PollPolicy, Pooling, Result, TranslateRequest,
+    Media, Message, ModelKind, PollPolicy, Pooling, Result, SpeechRequest, TranslateRequest,
+    TurnRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,6 +67,8 @@ pub(crate) struct BatchArgs {
 struct Entry {
     id: Value,
     item: std::result::Result<BatchItem, Error>,
+    /// Where a text-to-speech line's audio goes (its `out`).
+    out: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +128,45 @@ struct TranslateLine {
     from: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpeakLine {
+    #[serde(default)]
+    #[allow(dead_code)] // read apart, whatever the line's shape
+    id: Value,
+    text: String,
+    out: PathBuf,
+    voice: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TurnLine {
+    #[serde(default)]
+    #[allow(dead_code)] // read apart, whatever the line's shape
+    id: Value,
+    /// The WAV file to judge.
+    audio: PathBuf,
+}
+
+/// A turn line's audio, read now: refused if missing, empty or not audio.
+fn read_turn_audio(path: &Path) -> Result<Media> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::invalid_request(format!("cannot read the audio {}: {e}", path.display()))
+    })?;
+    let media = Media::from_bytes(bytes)
+        .map_err(|e| Error::invalid_request(format!("{}: {}", path.display(), e.message())))?;
+    if !media.is_audio() {
+        return Err(Error::invalid_request(format!(
+            "{} is {}, not audio",
+            path.display(),
+            media.media_type()
+        )));
+    }
+    Ok(media)
+}
+
 /// The caller's id as the queue's `external_reference` (a string).
 fn reference(id: &Value) -> Option<String> {
     match id {
@@ -140,6 +182,7 @@ fn parse_line(kind: ModelKind, line: &str) -> Entry {
         .and_then(|v| v.get("id").cloned())
         .unwrap_or(Value::Null);
     let bad = |e: serde_json::Error| Error::invalid_request(format!("not a valid request: {e}"));
+    let mut out = None;
     let item = match kind {
         ModelKind::Chat => serde_json::from_str::<ChatLine>(line)
             .map_err(bad)
@@ -185,6 +228,19 @@ fn parse_line(kind: ModelKind, line: &str) -> Entry {
                 req.source_lang = l.from;
                 BatchItem::translate(req)
             }),
+        ModelKind::TextToSpeech => serde_json::from_str::<SpeakLine>(line)
+            .map_err(bad)
+            .map(|l| {
+                let mut req = SpeechRequest::new(l.text);
+                req.voice = l.voice;
+                req.language = l.lang;
+                out = Some(l.out);
+                BatchItem::speak(req)
+            }),
+        ModelKind::TurnDetection => serde_json::from_str::<TurnLine>(line)
+            .map_err(bad)
+            .and_then(|l| read_turn_audio(&l.audio))
+            .map(|audio| BatchItem::detect_turn(TurnRequest::new(audio))),
         other => Err(Error::unsupported(format!(
             "batches of {} models are not supported",
             other.as_str()
@@ -194,7 +250,7 @@ fn parse_line(kind: ModelKind, line: &str) -> Entry {
         Some(r) => item.reference(r),
         None => item,
     });
-    Entry { id, item }
+    Entry { id, item, out }
 }
 
 /// Where a chunk is.
@@ -484,7 +540,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 (None, Err(e)) => Err(clone_error(e)),
                 (None, Ok(_)) => Err(Error::protocol("no result for this request")),
             };
-            push_line(&mut lines, i, &entry.id, &model, outcome);
+            push_line(&mut lines, i, entry, &model, outcome);
         }
         state.out_bytes = append(&args.out, &lines)?;
         state.written = last + 1;
@@ -505,7 +561,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 Err(e) => clone_error(e),
                 Ok(_) => Error::protocol("no result for this request"),
             };
-            push_line(&mut lines, i, &entry.id, &model, Err(e));
+            push_line(&mut lines, i, entry, &model, Err(e));
         }
         state.out_bytes = append(&args.out, &lines)?;
         state.written = entries.len();
@@ -579,10 +635,21 @@ fn append(path: &Path, lines: &str) -> Result<u64> {
 fn push_line(
     out: &mut String,
     index: usize,
-    id: &Value,
+    entry: &Entry,
     model: &str,
     outcome: Result<BatchOutput>,
 ) {
+    let id = &entry.id;
+    // Speech is written to the line's own file first; the line then says where.
+    let outcome = match (outcome, &entry.out) {
+        (Ok(BatchOutput::Speech(audio)), Some(path)) => {
+            write_audio(path, &audio).map(|()| BatchOutput::Speech(audio))
+        }
+        (Ok(BatchOutput::Speech(_)), None) => Err(Error::invalid_request(
+            "a text-to-speech line needs `out`, the file to write the audio to",
+        )),
+        (other, _) => other,
+    };
     let body = match outcome {
         Ok(BatchOutput::Chat(reply)) => {
             format!(r#""result":{}"#, super::reply_json(model, &reply, false))
@@ -600,6 +667,23 @@ fn push_line(
             r#""result":{}"#,
             serde_json::json!({"model": model, "text": t.text})
         ),
+        Ok(BatchOutput::Speech(audio)) => format!(
+            r#""result":{}"#,
+            serde_json::json!({
+                "model": model,
+                "path": entry.out.as_deref().map(|p| p.display().to_string()),
+                "media_type": audio.media_type(),
+                "bytes": audio.len(),
+            })
+        ),
+        Ok(BatchOutput::Turn(t)) => format!(
+            r#""result":{}"#,
+            serde_json::json!({
+                "model": model,
+                "is_complete": t.is_complete,
+                "probability": t.probability,
+            })
+        ),
         Ok(_) => format!(
             r#""error":{}"#,
             error_json(&Error::unsupported(
@@ -610,6 +694,23 @@ fn push_line(
     };
     out.push_str(&format!(r#"{{"index":{index},"id":{id},{body}}}"#));
     out.push('\n');
+}
+
+/// Writes a speech result to its file through a temporary file renamed when complete (so a
+/// rerun after a crash rewrites it whole).
+fn write_audio(path: &Path, audio: &Media) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "audio".to_owned());
+    let tmp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    let written = std::fs::write(&tmp, audio.data())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| io_error("write", path, e));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn error_json(e: &Error) -> Value {
@@ -642,15 +743,30 @@ mod tests {
         assert_eq!(e.item.unwrap_err().kind(), ErrorKind::InvalidRequest);
         let e = parse_line(ModelKind::Chat, "not json");
         assert!(e.item.is_err());
+        let e = parse_line(
+            ModelKind::TextToSpeech,
+            r#"{"text":"Hi","voice":"luna","out":"hi.mp3"}"#,
+        );
+        assert_eq!(e.out.as_deref(), Some(Path::new("hi.mp3")));
+        assert!(e.item.is_ok());
+        let e = parse_line(ModelKind::TextToSpeech, r#"{"text":"Hi"}"#);
+        assert!(e.item.is_err(), "`out` is required");
+        let e = parse_line(ModelKind::TurnDetection, r#"{"audio":"/nonexistent.wav"}"#);
+        assert_eq!(e.item.unwrap_err().kind(), ErrorKind::InvalidRequest);
     }
 
     #[test]
     fn output_lines_have_the_documented_shape() {
         let mut s = String::new();
+        let entry = |id: Value| Entry {
+            id,
+            item: Err(Error::invalid_request("unused")),
+            out: None,
+        };
         push_line(
             &mut s,
             3,
-            &Value::from("q3"),
+            &entry(Value::from("q3")),
             "m",
             Ok(BatchOutput::Translation(genai_core::Translation::new(
                 "Bonjour",
@@ -659,9 +775,35 @@ mod tests {
         push_line(
             &mut s,
             4,
-            &Value::Null,
+            &entry(Value::Null),
             "m",
             Err(Error::invalid_request("bad")),
+        );
+        // Speech goes to the line's file; the line says where, like `genai speak`.
+        let dir = std::env::temp_dir().join(format!("genai-batch-speech-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hello.mp3");
+        let speak = Entry {
+            out: Some(path.clone()),
+            ..entry(Value::from("s"))
+        };
+        let mp3 = Media::with_type("audio/mpeg", b"ID3\x04\0\0\0\0\0\0".to_vec());
+        push_line(&mut s, 5, &speak, "m", Ok(BatchOutput::Speech(mp3.clone())));
+        push_line(
+            &mut s,
+            6,
+            &entry(Value::Null),
+            "m",
+            Ok(BatchOutput::Speech(mp3)),
+        );
+        push_line(
+            &mut s,
+            7,
+            &entry(Value::Null),
+            "m",
+            Ok(BatchOutput::Turn(genai_core::TurnDetection::new(
+                true, 0.75,
+            ))),
         );
         let lines: Vec<Value> = s
             .lines()
@@ -671,5 +813,12 @@ mod tests {
         assert_eq!(lines[0]["result"]["text"], "Bonjour");
         assert_eq!(lines[1]["error"]["kind"], "invalid_request");
         assert!(lines[1]["id"].is_null());
+        assert_eq!(lines[2]["result"]["path"], path.display().to_string());
+        assert_eq!(lines[2]["result"]["media_type"], "audio/mpeg");
+        assert_eq!(std::fs::read(&path).unwrap().len(), 10);
+        assert_eq!(lines[3]["error"]["kind"], "invalid_request", "no `out`");
+        assert_eq!(lines[4]["result"]["is_complete"], true);
+        assert_eq!(lines[4]["result"]["probability"], 0.75);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
