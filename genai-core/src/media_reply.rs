@@ -149,36 +149,25 @@ impl MediaReply {
     /// that is renamed only once the reply is complete: a failed or cut reply leaves no file
     /// that looks complete (and an existing `path` untouched).
     ///
-    /// Each chunk is written as it came, on tokio's blocking pool (no copy into a write
-    /// buffer), so memory stays near one read buffer whatever the size of the reply.
+    ///
+    /// Each chunk goes to the file as it came, before the next one is read, and is then
+    /// dropped: no copy into a write buffer, and the connection never reads ahead of the disk,
+    /// so memory stays within about one read buffer whatever the size of the reply. Those
+    /// writes land in the page cache and are made directly from the task (a chunk is at most
+    /// the connection's read buffer, a few hundred KiB); opening, `fsync` and the rename run on
+    /// tokio's blocking pool.
     pub async fn save(mut self, path: &Path) -> Result<MediaSummary> {
         let media_type = self.media_type().await?;
         let tmp = temp_path(path);
         let written = async {
-            let mut file = Some(
-                blocking({
-                    let tmp = tmp.clone();
-                    move || std::fs::File::create(tmp)
-                })
-                .await?,
-            );
+            let create = tmp.clone();
+            let mut file = blocking(move || std::fs::File::create(create)).await?;
             let mut bytes = 0u64;
             while let Some(chunk) = self.next_chunk().await? {
                 bytes += chunk.len() as u64;
-                let mut f = file
-                    .take()
-                    .ok_or_else(|| Error::protocol("the file was lost"))?;
-                file = Some(
-                    blocking(move || {
-                        f.write_all(&chunk)?;
-                        Ok(f)
-                    })
-                    .await?,
-                );
+                file.write_all(&chunk).map_err(write_error)?;
             }
-            if let Some(f) = file.take() {
-                blocking(move || f.sync_all()).await?;
-            }
+            blocking(move || file.sync_all()).await?;
             let (from, to) = (tmp.clone(), path.to_owned());
             blocking(move || std::fs::rename(from, to)).await?;
             Ok(MediaSummary { media_type, bytes })
