@@ -12,10 +12,8 @@ use genai_core::{
 use reqwest::header::CONTENT_TYPE;
 use tracing::{field::Empty, Instrument};
 
-use crate::config::CloudflareBuilder;
 use crate::errors::{self, PROVIDER};
 use crate::family::{Family, Traits};
-use crate::provider::WorkersAi;
 use crate::reply::{CallContext, Shaper};
 use crate::stream::{chat_stream, StreamDecoder};
 use crate::transport::{Body, Transport};
@@ -62,11 +60,6 @@ impl fmt::Debug for Cloudflare {
 }
 
 impl Cloudflare {
-    /// A builder; see [`CloudflareBuilder`].
-    pub fn builder() -> CloudflareBuilder {
-        CloudflareBuilder::new()
-    }
-
     /// The chat client of `model` over `transport` (the model id already normalised).
     pub(crate) fn over(transport: Arc<Transport>, model: String) -> Cloudflare {
         let family = Family::of(&model);
@@ -89,7 +82,7 @@ impl Cloudflare {
     /// The same account and settings with another model (checked like
     /// [`CloudflareBuilder::model`]).
     pub fn with_model(&self, model: impl AsRef<str>) -> Result<Cloudflare> {
-        let model = crate::config::normalize_model(model.as_ref())?;
+        let model = crate::transport::normalize_model(model.as_ref())?;
         Ok(Cloudflare::over(self.inner.transport.clone(), model))
     }
 
@@ -110,19 +103,14 @@ impl Cloudflare {
     /// ```
     pub fn with_session_affinity(&self, key: &str) -> Result<Cloudflare> {
         let mut transport = (*self.inner.transport).clone();
-        transport
-            .headers
-            .insert("x-session-affinity", crate::config::affinity_header(key)?);
+        transport.headers.insert(
+            "x-session-affinity",
+            crate::transport::affinity_header(key)?,
+        );
         Ok(Cloudflare::over(
             Arc::new(transport),
             self.inner.model.clone(),
         ))
-    }
-
-    /// The provider this client's account and settings belong to, to get models of other
-    /// kinds (embeddings, reranking...) or list the catalog.
-    pub fn provider(&self) -> WorkersAi {
-        WorkersAi::over(self.inner.transport.clone())
     }
 
     /// Accepts the model's licence for the account, once: Llama 3.2 Vision refuses every

@@ -12,9 +12,8 @@ use genai_core::{
 
 use crate::catalog;
 use crate::client::Cloudflare;
-use crate::config::normalize_model;
 use crate::errors::PROVIDER;
-use crate::transport::Transport;
+use crate::transport::{normalize_model, Transport};
 
 /// Workers AI for one account: hands out chat, embedding, reranking, classification,
 /// translation and summarisation models over one connection pool, and lists the catalog.
@@ -96,6 +95,14 @@ impl WorkersAi {
             return Err(wrong_kind(&model, kind, wanted).with_provider(PROVIDER));
         }
         Ok(model)
+    }
+}
+
+impl Cloudflare {
+    /// The provider this client's account and settings belong to, to get models of other
+    /// kinds (embeddings, reranking...) or list the catalog.
+    pub fn provider(&self) -> WorkersAi {
+        WorkersAi::over(self.inner.transport.clone())
     }
 }
 

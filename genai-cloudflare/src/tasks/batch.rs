@@ -19,12 +19,10 @@ use serde_json::{Map, Value};
 
 use super::finish_error;
 use crate::client::decode_reply;
-use crate::config::normalize_model;
-use crate::errors::{self, PROVIDER};
+use crate::errors::{self, WireError, PROVIDER};
 use crate::family::{Family, Traits};
 use crate::provider::WorkersAi;
-use crate::transport::{decode_envelope, Body, Transport};
-use crate::wire::WireError;
+use crate::transport::{decode_envelope, normalize_model, Body, Transport};
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
 /// proxy's own accounting.

@@ -16,12 +16,7 @@ use serde_json::{Map, Value};
 use super::finish_error;
 use crate::errors::PROVIDER;
 use crate::provider::WorkersAi;
-use crate::transport::{Body, RunReply, Transport};
-
-/// The largest input image or mask sent. Workers AI publishes no limit per request for these
-/// models; this keeps the base64 form (a third larger) of an image and its mask well within
-/// the request sizes it is known to take.
-pub(crate) const MAX_INPUT_IMAGE_BYTES: usize = 7 * 1024 * 1024;
+use crate::transport::{Body, RunReply, Transport, MAX_INPUT_IMAGE_BYTES};
 
 /// A Workers AI text-to-image model, e.g. `@cf/black-forest-labs/flux-1-schnell`.
 ///
