@@ -11,8 +11,8 @@ use genai_core::text::excerpt;
 use genai_core::{
     async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
     BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
-    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Pooling, Provider, Result,
-    Translation, TranslationCapabilities,
+    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Pooling, Result, Translation,
+    TranslationCapabilities,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -21,8 +21,7 @@ use super::finish_error;
 use crate::client::decode_reply;
 use crate::errors::{self, WireError, PROVIDER};
 use crate::family::{Family, Traits};
-use crate::provider::WorkersAi;
-use crate::transport::{decode_envelope, normalize_model, Body, Transport};
+use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
 /// proxy's own accounting.
@@ -80,41 +79,17 @@ pub struct CloudflareBatch {
     poll: PollPolicy,
 }
 
-impl WorkersAi {
-    /// `model` run through the asynchronous batch queue, as the concrete type. A model whose
-    /// catalog entry (or, before the catalog is read, the built-in list) has no `async_queue`,
-    /// or whose kind this library cannot batch yet, is refused with
-    /// [`ErrorKind::Unsupported`] before any request.
-    pub fn batch(&self, model: &str) -> Result<CloudflareBatch> {
-        let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
-        let refuse = |msg: String| Error::unsupported(msg).with_provider(PROVIDER);
-        if !self.takes_queue(&model) {
-            return Err(refuse(format!(
-                "`{model}` does not take the async batch queue (its catalog entry has no \
-                 `async_queue`); run its requests one by one instead"
-            )));
-        }
-        let kind = self.kind_of(&model);
-        if !matches!(
-            kind,
-            ModelKind::Chat | ModelKind::Embedding | ModelKind::Translation
-        ) {
-            return Err(refuse(format!(
-                "`{model}` is a {} model ({}); batches of this kind are not supported yet \
-                 (chat, embedding and translation models are)",
-                kind.as_str().replace('_', " "),
-                kind.task_name()
-            )));
-        }
-        Ok(CloudflareBatch {
+impl CloudflareBatch {
+    pub(crate) fn over(transport: Arc<Transport>, model: String, kind: ModelKind) -> Self {
+        CloudflareBatch {
             chat: Family::of(&model).capabilities(&model),
             kind,
             model,
-            transport: self.transport.clone(),
+            transport,
             max_items: None,
             max_payload: MAX_QUEUE_PAYLOAD,
             poll: PollPolicy::default(),
-        })
+        }
     }
 }
 
@@ -578,7 +553,7 @@ impl BatchModel for CloudflareBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CloudflareBuilder;
+    use crate::{CloudflareBuilder, WorkersAi};
     use genai_core::{ChatRequest, EmbedRequest, TranslateRequest};
 
     fn provider() -> WorkersAi {
