@@ -21,6 +21,7 @@ mod catalog;
 mod families;
 mod faults;
 pub(crate) mod images;
+mod models;
 mod queue;
 mod responder;
 mod server;

@@ -8,10 +8,11 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::audio::{self, AudioReply};
-use super::catalog::{self, Task};
+use super::catalog;
 use super::families::{self, Dice, Family, Rendered};
 use super::faults::{self, Ending, Fault};
 use super::images::{self, Outcome};
+use super::models::{self, Task};
 use super::queue::QueueReply;
 use super::responder::Ask;
 use super::{RecordedRequest, Shared};
@@ -180,7 +181,7 @@ fn run(
     body: &[u8],
     dice: &mut Dice,
 ) -> Reply {
-    let Some(info) = catalog::find(model) else {
+    let Some(info) = models::find(model) else {
         return no_route();
     };
     if body.is_empty() {

@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::catalog::Task;
+use super::models::Task;
 use super::responder::cut_words;
 
 /// A refusal: HTTP status, code, message.
