@@ -11,8 +11,8 @@ use genai_core::{
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::chat::family::Family;
 use crate::errors::{self, WireError, PROVIDER};
-use crate::family::Family;
 use crate::transport::Transport;
 
 const PER_PAGE: usize = 100;

@@ -8,7 +8,7 @@ use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::client::Cloudflare;
+use crate::chat::client::Cloudflare;
 use crate::provider::WorkersAi;
 use crate::transport::{affinity_header, normalize_model, Transport};
 

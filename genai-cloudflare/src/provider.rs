@@ -11,7 +11,7 @@ use genai_core::{
 };
 
 use crate::catalog;
-use crate::client::Cloudflare;
+use crate::chat::client::Cloudflare;
 use crate::errors::PROVIDER;
 use crate::tasks::{
     CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,

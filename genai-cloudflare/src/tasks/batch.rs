@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::finish_error;
-use crate::client::decode_reply;
+use crate::chat::client::decode_reply;
+use crate::chat::family::{Family, Traits};
 use crate::errors::{self, WireError, PROVIDER};
-use crate::family::{Family, Traits};
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
@@ -144,7 +144,7 @@ impl CloudflareBatch {
     /// caller's reference.
     fn encode(&self, item: &BatchItem) -> Result<Vec<u8>> {
         let mut body = match &item.request {
-            BatchRequest::Chat(req) => to_object(&crate::wire::RunBody::for_model(
+            BatchRequest::Chat(req) => to_object(&crate::chat::wire::RunBody::for_model(
                 Traits::of(&self.model),
                 req,
                 false,

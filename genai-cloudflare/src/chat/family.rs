@@ -329,9 +329,9 @@ impl Family {
                 base.lora = Unsupported;
             }
         }
-        base.input.image = crate::vision::reads_images(&m);
-        if crate::vision::is_describer(&m) {
-            base = crate::vision::describer_capabilities(base);
+        base.input.image = crate::chat::vision::reads_images(&m);
+        if crate::chat::vision::is_describer(&m) {
+            base = crate::chat::vision::describer_capabilities(base);
         }
         let mut stream = base;
         if !self.openai_wire() {

@@ -11,8 +11,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::chat::family::{Family, Traits};
 use crate::errors::WireError;
-use crate::family::{Family, Traits};
 
 // ---------------------------------------------------------------------------------------------
 // Requests

@@ -12,12 +12,12 @@ use genai_core::{
 use reqwest::header::CONTENT_TYPE;
 use tracing::{field::Empty, Instrument};
 
+use crate::chat::family::{Family, Traits};
+use crate::chat::reply::{CallContext, Shaper};
+use crate::chat::stream::{chat_stream, StreamDecoder};
+use crate::chat::wire::{Envelope, RunBody, WireResult};
 use crate::errors::{self, PROVIDER};
-use crate::family::{Family, Traits};
-use crate::reply::{CallContext, Shaper};
-use crate::stream::{chat_stream, StreamDecoder};
 use crate::transport::{Body, Transport};
-use crate::wire::{Envelope, RunBody, WireResult};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
 ///
@@ -128,7 +128,7 @@ impl Cloudflare {
     /// ```
     pub async fn agree_to_license(&self) -> Result<()> {
         let deadline = Deadline::after(self.inner.transport.options.timeout);
-        crate::vision::agree(&self.inner.transport, &self.inner.model, &deadline)
+        crate::chat::vision::agree(&self.inner.transport, &self.inner.model, &deadline)
             .await
             .map_err(|e| self.redact(e.with_provider(PROVIDER)))
     }
@@ -162,7 +162,7 @@ impl Cloudflare {
             req.validate()
         };
         checked
-            .and_then(|()| crate::wire::check_wire(Traits::of(&self.inner.model), req))
+            .and_then(|()| crate::chat::wire::check_wire(Traits::of(&self.inner.model), req))
             .map_err(|e| e.with_provider(PROVIDER))?;
         if self.inner.transport.log_content {
             tracing::trace!(messages = ?req.messages, "request");
@@ -182,7 +182,7 @@ impl Cloudflare {
             let mut value = serde_json::to_value(&run).map_err(|e| {
                 Error::invalid_request("the request could not be encoded").with_source(e)
             })?;
-            crate::vision::attach_images(&self.inner.model, req, &mut value)?;
+            crate::chat::vision::attach_images(&self.inner.model, req, &mut value)?;
             Body::json(&value)?
         } else {
             Body::json(&run)?
@@ -275,13 +275,13 @@ impl ProviderGen for Cloudflare {
     async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.sync_call(req)
             .await
-            .map_err(|e| self.redact(crate::vision::explain_license(&self.inner.model, e)))
+            .map_err(|e| self.redact(crate::chat::vision::explain_license(&self.inner.model, e)))
     }
 
     async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.stream_call(req)
             .await
-            .map_err(|e| self.redact(crate::vision::explain_license(&self.inner.model, e)))
+            .map_err(|e| self.redact(crate::chat::vision::explain_license(&self.inner.model, e)))
     }
 }
 
@@ -289,9 +289,9 @@ impl Cloudflare {
     async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
         let deadline = Deadline::after(self.inner.transport.options.timeout);
-        if crate::vision::is_describer(&self.inner.model) {
+        if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
-            return crate::vision::describe(transport, &self.inner.model, req, &deadline)
+            return crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
                 .instrument(self.span(Mode::Sync))
                 .await;
         }
@@ -308,9 +308,9 @@ impl Cloudflare {
         let span = self.span(Mode::Stream);
         let deadline = Deadline::after(self.inner.transport.options.timeout);
         let family = self.inner.family;
-        if crate::vision::is_describer(&self.inner.model) {
+        if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
-            let reply = crate::vision::describe(transport, &self.inner.model, req, &deadline)
+            let reply = crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
                 .instrument(span)
                 .await?;
             return Ok(ChatStream::from_response(reply));
