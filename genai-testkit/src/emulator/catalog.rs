@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::families::Family;
+use super::chat::families::Family;
 use super::models::{self, Task, MODEL_IDS};
 
 /// How many models `result_info.total_count` claims beyond the real list (the real service

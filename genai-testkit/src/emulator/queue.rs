@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::families::{self, Dice, Family, Rendered};
+use super::chat::families::{self, Dice, Family, Rendered};
+use super::chat::responder::Ask;
 use super::faults::Fault;
 use super::models::{self, takes_queue, Task};
-use super::responder::Ask;
 
 /// The largest submission the queue takes, in bytes (10 MiB).
 pub(crate) const MAX_QUEUE_BODY: usize = 10 * 1024 * 1024;

@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 
 use super::audio::{self, AudioReply};
 use super::catalog;
-use super::families::{self, Dice, Family, Rendered};
+use super::chat::families::{self, Dice, Family, Rendered};
+use super::chat::responder::Ask;
 use super::faults::{self, Ending, Fault};
 use super::images::{self, Outcome};
 use super::models::{self, Task};
 use super::queue::QueueReply;
-use super::responder::Ask;
 use super::{RecordedRequest, Shared};
 use crate::serve::percent_decode;
 
