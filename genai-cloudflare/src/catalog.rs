@@ -5,16 +5,72 @@ use std::collections::HashSet;
 
 use genai_core::http::Deadline;
 use genai_core::text::excerpt;
-use genai_core::{Error, ModelInfo, ModelKind, Result};
+use genai_core::{
+    Capabilities, Error, Modalities, ModelCapabilities, ModelInfo, ModelKind, Result, Support,
+};
+use serde::Deserialize;
+use serde_json::Value;
 
-use crate::errors::{self, PROVIDER};
-use crate::family::catalog_capabilities;
+use crate::chat::family::Family;
+use crate::errors::{self, WireError, PROVIDER};
 use crate::transport::Transport;
-use crate::wire::{CatalogModel, CatalogPage};
 
 const PER_PAGE: usize = 100;
 /// A bound on pages, in case the service never returns an empty page.
 const MAX_PAGES: u32 = 50;
+
+/// One page of `/ai/models/search`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CatalogPage {
+    #[serde(default)]
+    pub(crate) success: Option<bool>,
+    #[serde(default)]
+    pub(crate) result: Option<Vec<Value>>,
+    #[serde(default)]
+    pub(crate) result_info: Option<ResultInfo>,
+    #[serde(default)]
+    pub(crate) errors: Vec<WireError>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ResultInfo {
+    #[serde(default)]
+    pub(crate) total_count: Option<u64>,
+}
+
+/// A model of the catalog.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CatalogModel {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) task: Option<CatalogTask>,
+    #[serde(default)]
+    pub(crate) properties: Vec<CatalogProperty>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CatalogTask {
+    pub(crate) name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CatalogProperty {
+    pub(crate) property_id: String,
+    #[serde(default)]
+    pub(crate) value: Value,
+}
+
+impl CatalogModel {
+    /// A string property's value.
+    pub(crate) fn property(&self, id: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|p| p.property_id == id)
+            .and_then(|p| p.value.as_str())
+    }
+}
 
 pub(crate) async fn list(transport: &Transport) -> Result<Vec<ModelInfo>> {
     let deadline = Deadline::after(transport.options.timeout);
@@ -85,6 +141,70 @@ fn model_info(m: &CatalogModel) -> ModelInfo {
         .and_then(|v| v.trim().parse().ok());
     info.capabilities = capabilities;
     info
+}
+
+/// Capabilities of a catalog model: the family table, corrected by what the catalog says.
+pub(crate) fn catalog_capabilities(model: &CatalogModel) -> (bool, ModelCapabilities) {
+    let task = model.task.as_ref().map(|t| t.name.as_str()).unwrap_or("");
+    let mut modalities_in = Modalities::default();
+    let mut modalities_out = Modalities::default();
+    let chat = task == "Text Generation";
+    match task {
+        "Text Generation" | "Summarization" | "Translation" => {
+            modalities_in.text = true;
+            modalities_out.text = true;
+        }
+        "Text-to-Image" => {
+            modalities_in.text = true;
+            modalities_out.image = true;
+        }
+        "Image-to-Text" => {
+            modalities_in.image = true;
+            modalities_out.text = true;
+        }
+        "Automatic Speech Recognition" => {
+            modalities_in.audio = true;
+            modalities_out.text = true;
+        }
+        "Text-to-Speech" => {
+            modalities_in.text = true;
+            modalities_out.audio = true;
+        }
+        "Image Classification" | "Object Detection" => modalities_in.image = true,
+        "Dumb Pipe" => modalities_in.audio = true,
+        _ => modalities_in.text = true,
+    }
+    if model.property("vision") == Some("true") {
+        modalities_in.image = true;
+    }
+    if !chat {
+        let caps = Capabilities {
+            input: modalities_in,
+            output: modalities_out,
+            ..Capabilities::default()
+        };
+        return (
+            false,
+            ModelCapabilities {
+                sync: caps,
+                stream: caps,
+            },
+        );
+    }
+    let family = Family::of(&model.name);
+    let mut caps = family.capabilities(&model.name);
+    for mode in [&mut caps.sync, &mut caps.stream] {
+        mode.input = modalities_in;
+        mode.output = modalities_out;
+        if model.property("function_calling") == Some("true") && mode.tools != Support::Supported {
+            mode.tools = Support::Supported;
+        }
+        if model.property("reasoning") == Some("true") && mode.reasoning == Support::Unsupported {
+            // The catalog says it reasons, but this crate cannot split it out reliably.
+            mode.reasoning = Support::Flaky;
+        }
+    }
+    (true, caps)
 }
 
 /// The kind of a catalog entry: its task, except where the catalog files a model under a

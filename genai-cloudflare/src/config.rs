@@ -8,9 +8,9 @@ use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::client::Cloudflare;
+use crate::chat::client::Cloudflare;
 use crate::provider::WorkersAi;
-use crate::transport::Transport;
+use crate::transport::{affinity_header, normalize_model, Transport};
 
 /// The Cloudflare API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
@@ -34,6 +34,13 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+impl Cloudflare {
+    /// A builder; see [`CloudflareBuilder`].
+    pub fn builder() -> CloudflareBuilder {
+        CloudflareBuilder::new()
     }
 }
 
@@ -500,26 +507,6 @@ impl CloudflareBuilder {
             embedding_concurrency: self.embedding_concurrency.unwrap_or(4),
         })
     }
-}
-
-/// The `x-session-affinity` value, checked.
-pub(crate) fn affinity_header(key: &str) -> Result<HeaderValue> {
-    let key = key.trim();
-    if key.is_empty() {
-        return Err(Error::config("the session affinity key is empty"));
-    }
-    HeaderValue::from_str(key).map_err(|_| {
-        Error::config("the session affinity key contains characters not allowed in a header")
-    })
-}
-
-/// A model id as it goes into the URL: trimmed, without a leading `/`, not empty.
-pub(crate) fn normalize_model(model: &str) -> Result<String> {
-    let model = model.trim().trim_start_matches('/');
-    if model.is_empty() {
-        return Err(Error::config("the model id is empty"));
-    }
-    Ok(model.to_owned())
 }
 
 fn validate_account_id(id: Option<&str>) -> Result<String> {

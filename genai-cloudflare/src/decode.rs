@@ -5,9 +5,9 @@
 use genai_core::http::SseDecoder;
 use genai_core::{ChatRequest, ChatResponse, ModelInfo, ResponseAccumulator, Result, StreamEvent};
 
-use crate::family::Traits;
-use crate::reply::{CallContext, Shaper};
-use crate::stream::StreamDecoder;
+use crate::chat::family::Traits;
+use crate::chat::reply::{CallContext, Shaper};
+use crate::chat::stream::StreamDecoder;
 
 /// One model id of each [`Family`], for tests and fuzzers that must cover every wire family.
 pub const FAMILY_SAMPLES: &[&str] = &[
@@ -32,7 +32,7 @@ pub fn decode_sync(
     status: u16,
     body: &[u8],
 ) -> Result<ChatResponse> {
-    crate::client::decode_reply(Traits::of(model), req, status, body)
+    crate::chat::client::decode_reply(Traits::of(model), req, status, body)
 }
 
 /// Decodes one page of the model catalog (`/ai/models/search`): the models with their derived
@@ -80,7 +80,7 @@ pub fn decode_stream<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::Family;
+    use crate::chat::family::Family;
 
     #[test]
     fn offline_stream_decoding_matches_the_client_rules() {

@@ -3,11 +3,19 @@
 use genai_core::http::{status_kind, HttpFailure};
 use genai_core::text::excerpt;
 use genai_core::{Error, ErrorKind};
-
-use crate::wire::WireError;
+use serde::Deserialize;
 
 /// The provider name on every error.
 pub(crate) const PROVIDER: &str = "cloudflare";
+
+/// `{"code":…,"message":…}` of an error body.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct WireError {
+    #[serde(default)]
+    pub(crate) code: Option<i64>,
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+}
 
 /// What replaces the token wherever the service echoed it back.
 const REDACTED: &str = "[redacted]";

@@ -37,24 +37,17 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
-mod client;
+mod chat;
 mod config;
 #[doc(hidden)]
 pub mod decode;
 mod errors;
-mod family;
 mod provider;
-mod reply;
-mod stream;
 mod tasks;
-mod text_calls;
 mod transport;
-mod vision;
-mod wire;
 
-pub use client::Cloudflare;
+pub use chat::{Cloudflare, Family};
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
-pub use family::Family;
 pub use provider::WorkersAi;
 pub use tasks::{
     CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,

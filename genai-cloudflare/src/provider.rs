@@ -5,16 +5,20 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, BatchModel, ClassificationModel, EmbeddingModel, ImageModel,
+    async_trait, wrong_kind, BatchModel, ClassificationModel, EmbeddingModel, Error, ImageModel,
     ModelInfo, ModelKind, Provider, ProviderGen, RerankingModel, Result, SpeechModel,
     SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 use crate::catalog;
-use crate::client::Cloudflare;
-use crate::config::normalize_model;
+use crate::chat::client::Cloudflare;
 use crate::errors::PROVIDER;
-use crate::transport::Transport;
+use crate::tasks::{
+    CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,
+    CloudflareReranker, CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber,
+    CloudflareTranslator, CloudflareTurnDetector,
+};
+use crate::transport::{normalize_model, Transport};
 
 /// Workers AI for one account: hands out chat, embedding, reranking, classification,
 /// translation and summarisation models over one connection pool, and lists the catalog.
@@ -96,6 +100,139 @@ impl WorkersAi {
             return Err(wrong_kind(&model, kind, wanted).with_provider(PROVIDER));
         }
         Ok(model)
+    }
+}
+
+impl Cloudflare {
+    /// The provider this client's account and settings belong to, to get models of other
+    /// kinds (embeddings, reranking...) or list the catalog.
+    pub fn provider(&self) -> WorkersAi {
+        WorkersAi::over(self.inner.transport.clone())
+    }
+}
+
+/// The models of each kind, as their concrete types.
+impl WorkersAi {
+    /// A text or image classification model, as the concrete type.
+    pub fn classifier(&self, model: &str) -> Result<CloudflareClassifier> {
+        let model = self.checked(model, ModelKind::TextClassification)?;
+        let image = Provider::kind_of(self, &model) == ModelKind::ImageClassification;
+        Ok(CloudflareClassifier::over(
+            self.transport.clone(),
+            model,
+            image,
+        ))
+    }
+
+    /// A text embedding model, as the concrete type.
+    pub fn embedder(&self, model: &str) -> Result<CloudflareEmbedder> {
+        let model = self.checked(model, ModelKind::Embedding)?;
+        Ok(CloudflareEmbedder::over(self.transport.clone(), model))
+    }
+
+    /// A text-to-image model, as the concrete type.
+    pub fn image_generator(&self, model: &str) -> Result<CloudflareImageModel> {
+        let model = self.checked(model, ModelKind::TextToImage)?;
+        Ok(CloudflareImageModel::over(self.transport.clone(), model))
+    }
+
+    /// A reranking model, as the concrete type. `@cf/baai/bge-m3` is accepted too.
+    pub fn reranker(&self, model: &str) -> Result<CloudflareReranker> {
+        let model = self.checked(model, CloudflareReranker::wanted_kind(model))?;
+        Ok(CloudflareReranker::over(self.transport.clone(), model))
+    }
+
+    /// A text-to-speech model, as the concrete type.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::{ErrorKind, SpeechModel};
+    /// let provider = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("my-token")
+    ///     .build_provider()
+    ///     .unwrap();
+    /// let aura = provider.speech("@cf/deepgram/aura-1").unwrap();
+    /// assert_eq!(aura.capabilities().voices[0], "angus");
+    /// assert_eq!(provider.speech("@cf/baai/bge-m3").unwrap_err().kind(), ErrorKind::Unsupported);
+    /// ```
+    pub fn speech(&self, model: &str) -> Result<CloudflareSpeech> {
+        let model = self.checked(model, ModelKind::TextToSpeech)?;
+        Ok(CloudflareSpeech::over(self.transport.clone(), model))
+    }
+
+    /// A speech recognition model, as the concrete type.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::{Support, TranscriptionModel};
+    /// let provider = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("my-token")
+    ///     .build_provider()
+    ///     .unwrap();
+    /// let turbo = provider.transcriber("@cf/openai/whisper-large-v3-turbo").unwrap();
+    /// assert_eq!(turbo.capabilities().prompt, Support::Supported);
+    /// ```
+    pub fn transcriber(&self, model: &str) -> Result<CloudflareTranscriber> {
+        let model = self.checked(model, ModelKind::SpeechRecognition)?;
+        Ok(CloudflareTranscriber::over(self.transport.clone(), model))
+    }
+
+    /// A turn detection model, as the concrete type.
+    pub fn turn_detector(&self, model: &str) -> Result<CloudflareTurnDetector> {
+        let model = self.checked(model, ModelKind::TurnDetection)?;
+        Ok(CloudflareTurnDetector::over(self.transport.clone(), model))
+    }
+
+    /// A translation model, as the concrete type.
+    pub fn translator(&self, model: &str) -> Result<CloudflareTranslator> {
+        let model = self.checked(model, ModelKind::Translation)?;
+        Ok(CloudflareTranslator::over(self.transport.clone(), model))
+    }
+
+    /// A summarisation model, as the concrete type.
+    pub fn summarizer(&self, model: &str) -> Result<CloudflareSummarizer> {
+        let model = self.checked(model, ModelKind::Summarization)?;
+        Ok(CloudflareSummarizer::over(self.transport.clone(), model))
+    }
+
+    /// `model` run through the asynchronous batch queue, as the concrete type. A model whose
+    /// catalog entry (or, before the catalog is read, the built-in list) has no `async_queue`,
+    /// or whose kind this library cannot batch yet, is refused with
+    /// [`ErrorKind::Unsupported`](genai_core::ErrorKind::Unsupported) before any request.
+    pub fn batch(&self, model: &str) -> Result<CloudflareBatch> {
+        let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
+        let refuse = |msg: String| Error::unsupported(msg).with_provider(PROVIDER);
+        if !self.takes_queue(&model) {
+            return Err(refuse(format!(
+                "`{model}` does not take the async batch queue (its catalog entry has no \
+                 `async_queue`); run its requests one by one instead"
+            )));
+        }
+        let kind = self.kind_of(&model);
+        if kind == ModelKind::SpeechRecognition {
+            return Err(refuse(format!(
+                "`{model}` reads its audio as a byte stream, which a queued batch's JSON cannot \
+                 carry; transcribe the recordings one by one instead"
+            )));
+        }
+        if !matches!(
+            kind,
+            ModelKind::Chat
+                | ModelKind::Embedding
+                | ModelKind::Translation
+                | ModelKind::TextToSpeech
+                | ModelKind::TurnDetection
+        ) {
+            return Err(refuse(format!(
+                "`{model}` is a {} model ({}); batches of this kind are not supported yet \
+                 (chat, embedding, translation, text-to-speech and turn detection models are)",
+                kind.as_str().replace('_', " "),
+                kind.task_name()
+            )));
+        }
+        Ok(CloudflareBatch::over(self.transport.clone(), model, kind))
     }
 }
 

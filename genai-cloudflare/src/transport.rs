@@ -13,8 +13,12 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTEN
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::errors::{self, PROVIDER};
-use crate::wire::WireError;
+use crate::errors::{self, WireError, PROVIDER};
+
+/// The largest input image sent, to an image model (an image or a mask) or in a chat turn.
+/// Workers AI publishes no limit per request; this keeps the base64 form (a third larger) of
+/// an image and its mask well within the request sizes it is known to take.
+pub(crate) const MAX_INPUT_IMAGE_BYTES: usize = 7 * 1024 * 1024;
 
 /// One account's connection to Workers AI, shared by every model handle (behind an `Arc`).
 #[derive(Clone)]
@@ -158,6 +162,26 @@ impl Body {
 fn content_type(media_type: &str) -> Result<HeaderValue> {
     HeaderValue::from_str(media_type)
         .map_err(|_| Error::invalid_request(format!("`{media_type}` is not a valid media type")))
+}
+
+/// The `x-session-affinity` value, checked.
+pub(crate) fn affinity_header(key: &str) -> Result<HeaderValue> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(Error::config("the session affinity key is empty"));
+    }
+    HeaderValue::from_str(key).map_err(|_| {
+        Error::config("the session affinity key contains characters not allowed in a header")
+    })
+}
+
+/// A model id as it goes into the URL: trimmed, without a leading `/`, not empty.
+pub(crate) fn normalize_model(model: &str) -> Result<String> {
+    let model = model.trim().trim_start_matches('/');
+    if model.is_empty() {
+        return Err(Error::config("the model id is empty"));
+    }
+    Ok(model.to_owned())
 }
 
 /// The `{result, success, errors}` envelope of every JSON reply.

@@ -11,8 +11,8 @@ use genai_core::text::excerpt;
 use genai_core::{
     async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
     BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
-    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Provider, Result, SpeechModel,
-    Translation, TranslationCapabilities, TurnDetectionCapabilities,
+    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Result, SpeechModel, Translation,
+    TranslationCapabilities, TurnDetectionCapabilities,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -21,13 +21,10 @@ use super::embedding::{EmbedBody, EmbedOut};
 use super::finish_error;
 use super::speech::{audio_from_json, CloudflareSpeech};
 use super::turn::{turn_body, TurnOut};
-use crate::client::decode_reply;
-use crate::config::normalize_model;
-use crate::errors::{self, PROVIDER};
-use crate::family::{Family, Traits};
-use crate::provider::WorkersAi;
+use crate::chat::client::decode_reply;
+use crate::chat::family::{Family, Traits};
+use crate::errors::{self, WireError, PROVIDER};
 use crate::transport::{decode_envelope, Body, Transport};
-use crate::wire::WireError;
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
 /// proxy's own accounting.
@@ -87,56 +84,20 @@ pub struct CloudflareBatch {
     speech: Option<CloudflareSpeech>,
 }
 
-impl WorkersAi {
-    /// `model` run through the asynchronous batch queue, as the concrete type. A model whose
-    /// catalog entry (or, before the catalog is read, the built-in list) has no `async_queue`,
-    /// or whose kind this library cannot batch yet, is refused with
-    /// [`ErrorKind::Unsupported`] before any request.
-    pub fn batch(&self, model: &str) -> Result<CloudflareBatch> {
-        let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
-        let refuse = |msg: String| Error::unsupported(msg).with_provider(PROVIDER);
-        if !self.takes_queue(&model) {
-            return Err(refuse(format!(
-                "`{model}` does not take the async batch queue (its catalog entry has no \
-                 `async_queue`); run its requests one by one instead"
-            )));
-        }
-        let kind = self.kind_of(&model);
-        if kind == ModelKind::SpeechRecognition {
-            return Err(refuse(format!(
-                "`{model}` reads its audio as a byte stream, which a queued batch's JSON cannot \
-                 carry; transcribe the recordings one by one instead"
-            )));
-        }
-        if !matches!(
-            kind,
-            ModelKind::Chat
-                | ModelKind::Embedding
-                | ModelKind::Translation
-                | ModelKind::TextToSpeech
-                | ModelKind::TurnDetection
-        ) {
-            return Err(refuse(format!(
-                "`{model}` is a {} model ({}); batches of this kind are not supported yet \
-                 (chat, embedding, translation, text-to-speech and turn detection models are)",
-                kind.as_str().replace('_', " "),
-                kind.task_name()
-            )));
-        }
-        let speech = match kind {
-            ModelKind::TextToSpeech => Some(self.speech(&model)?),
-            _ => None,
-        };
-        Ok(CloudflareBatch {
+impl CloudflareBatch {
+    pub(crate) fn over(transport: Arc<Transport>, model: String, kind: ModelKind) -> Self {
+        let speech = (kind == ModelKind::TextToSpeech)
+            .then(|| CloudflareSpeech::over(transport.clone(), model.clone()));
+        CloudflareBatch {
             chat: Family::of(&model).capabilities(&model),
             kind,
             model,
-            transport: self.transport.clone(),
+            transport,
             max_items: None,
             max_payload: MAX_QUEUE_PAYLOAD,
             poll: PollPolicy::default(),
             speech,
-        })
+        }
     }
 }
 
@@ -200,7 +161,7 @@ impl CloudflareBatch {
     /// caller's reference.
     fn encode(&self, item: &BatchItem) -> Result<Vec<u8>> {
         let mut body = match &item.request {
-            BatchRequest::Chat(req) => to_object(&crate::wire::RunBody::for_model(
+            BatchRequest::Chat(req) => to_object(&crate::chat::wire::RunBody::for_model(
                 Traits::of(&self.model),
                 req,
                 false,
@@ -601,7 +562,7 @@ impl BatchModel for CloudflareBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CloudflareBuilder;
+    use crate::{CloudflareBuilder, WorkersAi};
     use genai_core::{ChatRequest, EmbedRequest, TranslateRequest};
 
     fn provider() -> WorkersAi {

@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use genai_core::{
     async_trait, sniff_media_type, Classification, ClassificationCapabilities, ClassificationModel,
-    ClassifyInput, ClassifyRequest, Error, Label, ModelKind, Result,
+    ClassifyInput, ClassifyRequest, Error, Label, Result,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{finish_error, run_body, run_json, within_token_limit};
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::{Body, Transport};
 
 /// A Workers AI classification model: text (`@cf/huggingface/distilbert-sst-2-int8`) or
@@ -39,16 +38,13 @@ pub struct CloudflareClassifier {
     image: bool,
 }
 
-impl WorkersAi {
-    /// A text or image classification model, as the concrete type.
-    pub fn classifier(&self, model: &str) -> Result<CloudflareClassifier> {
-        let model = self.checked(model, ModelKind::TextClassification)?;
-        let image = genai_core::Provider::kind_of(self, &model) == ModelKind::ImageClassification;
-        Ok(CloudflareClassifier {
+impl CloudflareClassifier {
+    pub(crate) fn over(transport: Arc<Transport>, model: String, image: bool) -> Self {
+        CloudflareClassifier {
             model,
             image,
-            transport: self.transport.clone(),
-        })
+            transport,
+        }
     }
 }
 

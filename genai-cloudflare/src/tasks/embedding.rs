@@ -12,15 +12,14 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Error, ModelKind,
-    Pooling, Result, Support, Usage,
+    async_trait, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Error, Pooling,
+    Result, Support, Usage,
 };
 use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{finish_error, within_token_limit};
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The most texts one Workers AI embedding call takes.
@@ -89,14 +88,13 @@ impl fmt::Debug for CloudflareEmbedder {
     }
 }
 
-impl WorkersAi {
-    /// A text embedding model, as the concrete type.
-    pub fn embedder(&self, model: &str) -> Result<CloudflareEmbedder> {
-        Ok(CloudflareEmbedder {
-            model: self.checked(model, ModelKind::Embedding)?,
-            concurrency: self.transport.embedding_concurrency.max(1),
-            transport: self.transport.clone(),
-        })
+impl CloudflareEmbedder {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
+        CloudflareEmbedder {
+            model,
+            concurrency: transport.embedding_concurrency.max(1),
+            transport,
+        }
     }
 }
 

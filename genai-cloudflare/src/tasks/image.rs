@@ -9,19 +9,13 @@ use std::sync::Arc;
 use genai_core::http::Deadline;
 use genai_core::{
     async_trait, decode_base64, Error, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest,
-    Media, MediaReply, ModelKind, Range, Result,
+    Media, MediaReply, Range, Result,
 };
 use serde_json::{Map, Value};
 
 use super::finish_error;
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
-use crate::transport::{Body, RunReply, Transport};
-
-/// The largest input image or mask sent. Workers AI publishes no limit per request for these
-/// models; this keeps the base64 form (a third larger) of an image and its mask well within
-/// the request sizes it is known to take.
-pub(crate) const MAX_INPUT_IMAGE_BYTES: usize = 7 * 1024 * 1024;
+use crate::transport::{Body, RunReply, Transport, MAX_INPUT_IMAGE_BYTES};
 
 /// A Workers AI text-to-image model, e.g. `@cf/black-forest-labs/flux-1-schnell`.
 ///
@@ -42,13 +36,9 @@ pub struct CloudflareImageModel {
     model: String,
 }
 
-impl WorkersAi {
-    /// A text-to-image model, as the concrete type.
-    pub fn image_generator(&self, model: &str) -> Result<CloudflareImageModel> {
-        Ok(CloudflareImageModel {
-            model: self.checked(model, ModelKind::TextToImage)?,
-            transport: self.transport.clone(),
-        })
+impl CloudflareImageModel {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
+        CloudflareImageModel { model, transport }
     }
 }
 

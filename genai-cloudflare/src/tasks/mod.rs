@@ -17,7 +17,6 @@ pub use classification::CloudflareClassifier;
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
 pub use image::CloudflareImageModel;
-pub(crate) use image::MAX_INPUT_IMAGE_BYTES;
 pub use reranking::CloudflareReranker;
 pub use speech::CloudflareSpeech;
 pub use text::{CloudflareSummarizer, CloudflareTranslator};

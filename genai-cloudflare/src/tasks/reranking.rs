@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{finish_error, run_json, within_token_limit};
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::Transport;
 
 /// A Workers AI reranking model: `@cf/baai/bge-reranker-base`, or `@cf/baai/bge-m3` (an
@@ -39,18 +38,19 @@ fn is_m3(model: &str) -> bool {
     model.eq_ignore_ascii_case("@cf/baai/bge-m3")
 }
 
-impl WorkersAi {
-    /// A reranking model, as the concrete type. `@cf/baai/bge-m3` is accepted too.
-    pub fn reranker(&self, model: &str) -> Result<CloudflareReranker> {
-        let wanted = if is_m3(model.trim().trim_start_matches('/')) {
+impl CloudflareReranker {
+    /// The kind a model must have to rerank: `@cf/baai/bge-m3` is an embedding model that
+    /// reranks too.
+    pub(crate) fn wanted_kind(model: &str) -> ModelKind {
+        if is_m3(model.trim().trim_start_matches('/')) {
             ModelKind::Embedding
         } else {
             ModelKind::Reranking
-        };
-        Ok(CloudflareReranker {
-            model: self.checked(model, wanted)?,
-            transport: self.transport.clone(),
-        })
+        }
+    }
+
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
+        CloudflareReranker { model, transport }
     }
 }
 

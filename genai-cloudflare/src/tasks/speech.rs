@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, decode_base64, Error, Media, MediaReply, ModelKind, Result, SpeechCapabilities,
-    SpeechModel, SpeechRequest, Support,
+    async_trait, decode_base64, Error, Media, MediaReply, Result, SpeechCapabilities, SpeechModel,
+    SpeechRequest, Support,
 };
 use serde::Serialize;
 
 use super::finish_error;
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::{Body, RunReply, Transport};
 
 /// Aura 1's speakers; the first is its default.
@@ -64,33 +63,18 @@ struct MeloBody<'a> {
     lang: Option<&'a str>,
 }
 
-impl WorkersAi {
-    /// A text-to-speech model, as the concrete type.
-    ///
-    /// ```
-    /// use genai_cloudflare::Cloudflare;
-    /// use genai_core::{ErrorKind, SpeechModel};
-    /// let provider = Cloudflare::builder()
-    ///     .account_id("0123456789abcdef0123456789abcdef")
-    ///     .api_token("my-token")
-    ///     .build_provider()
-    ///     .unwrap();
-    /// let aura = provider.speech("@cf/deepgram/aura-1").unwrap();
-    /// assert_eq!(aura.capabilities().voices[0], "angus");
-    /// assert_eq!(provider.speech("@cf/baai/bge-m3").unwrap_err().kind(), ErrorKind::Unsupported);
-    /// ```
-    pub fn speech(&self, model: &str) -> Result<CloudflareSpeech> {
-        let model = self.checked(model, ModelKind::TextToSpeech)?;
+impl CloudflareSpeech {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
         let wire = if model.contains("melotts") {
             Wire::Melo
         } else {
             Wire::Aura
         };
-        Ok(CloudflareSpeech {
-            transport: self.transport.clone(),
+        CloudflareSpeech {
+            transport,
             model,
             wire,
-        })
+        }
     }
 }
 

@@ -3,15 +3,13 @@
 use std::sync::Arc;
 
 use genai_core::{
-    async_trait, ModelKind, Result, SummarizationCapabilities, SummarizationModel,
-    SummarizeRequest, Summary, Support, TranslateRequest, Translation, TranslationCapabilities,
-    TranslationModel,
+    async_trait, Result, SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary,
+    Support, TranslateRequest, Translation, TranslationCapabilities, TranslationModel,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{finish_error, run_json};
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::Transport;
 
 /// The language codes m2m100 knows (its 100 languages).
@@ -32,6 +30,12 @@ pub struct CloudflareTranslator {
     model: String,
 }
 
+impl CloudflareTranslator {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
+        CloudflareTranslator { model, transport }
+    }
+}
+
 #[derive(Serialize)]
 struct TranslateBody<'a> {
     text: &'a str,
@@ -43,24 +47,6 @@ struct TranslateBody<'a> {
 #[derive(Deserialize)]
 struct TranslateOut {
     translated_text: String,
-}
-
-impl WorkersAi {
-    /// A translation model, as the concrete type.
-    pub fn translator(&self, model: &str) -> Result<CloudflareTranslator> {
-        Ok(CloudflareTranslator {
-            model: self.checked(model, ModelKind::Translation)?,
-            transport: self.transport.clone(),
-        })
-    }
-
-    /// A summarisation model, as the concrete type.
-    pub fn summarizer(&self, model: &str) -> Result<CloudflareSummarizer> {
-        Ok(CloudflareSummarizer {
-            model: self.checked(model, ModelKind::Summarization)?,
-            transport: self.transport.clone(),
-        })
-    }
 }
 
 #[async_trait]
@@ -103,6 +89,12 @@ impl TranslationModel for CloudflareTranslator {
 pub struct CloudflareSummarizer {
     transport: Arc<Transport>,
     model: String,
+}
+
+impl CloudflareSummarizer {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
+        CloudflareSummarizer { model, transport }
+    }
 }
 
 #[derive(Serialize)]

@@ -12,14 +12,13 @@ use base64::Engine as _;
 use bytes::Bytes;
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, Error, MediaSource, ModelKind, Result, Segment, Support, TranscribeRequest,
-    Transcript, TranscriptionCapabilities, TranscriptionModel, Word,
+    async_trait, Error, MediaSource, Result, Segment, Support, TranscribeRequest, Transcript,
+    TranscriptionCapabilities, TranscriptionModel, Word,
 };
 use serde::Deserialize;
 
 use super::finish_error;
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest audio the speech models take, in bytes (25 MiB).
@@ -44,22 +43,8 @@ pub struct CloudflareTranscriber {
     wire: Wire,
 }
 
-impl WorkersAi {
-    /// A speech recognition model, as the concrete type.
-    ///
-    /// ```
-    /// use genai_cloudflare::Cloudflare;
-    /// use genai_core::{Support, TranscriptionModel};
-    /// let provider = Cloudflare::builder()
-    ///     .account_id("0123456789abcdef0123456789abcdef")
-    ///     .api_token("my-token")
-    ///     .build_provider()
-    ///     .unwrap();
-    /// let turbo = provider.transcriber("@cf/openai/whisper-large-v3-turbo").unwrap();
-    /// assert_eq!(turbo.capabilities().prompt, Support::Supported);
-    /// ```
-    pub fn transcriber(&self, model: &str) -> Result<CloudflareTranscriber> {
-        let model = self.checked(model, ModelKind::SpeechRecognition)?;
+impl CloudflareTranscriber {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
         let name = model.rsplit('/').next().unwrap_or(&model);
         let wire = if name.starts_with("nova") || model.starts_with("@cf/deepgram/") {
             Wire::Deepgram
@@ -70,11 +55,11 @@ impl WorkersAi {
                 english_only: name.ends_with("-en"),
             }
         };
-        Ok(CloudflareTranscriber {
-            transport: self.transport.clone(),
+        CloudflareTranscriber {
+            transport,
             model,
             wire,
-        })
+        }
     }
 }
 

@@ -5,15 +5,14 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use genai_core::{
-    async_trait, Error, ModelKind, Result, TurnDetection, TurnDetectionCapabilities,
-    TurnDetectionModel, TurnRequest,
+    async_trait, Error, Result, TurnDetection, TurnDetectionCapabilities, TurnDetectionModel,
+    TurnRequest,
 };
 use serde::{Deserialize, Serialize};
 
 use super::transcription::MAX_AUDIO_BYTES;
 use super::{finish_error, run_json};
 use crate::errors::PROVIDER;
-use crate::provider::WorkersAi;
 use crate::transport::Transport;
 
 /// A Workers AI turn detection model, e.g. `@cf/pipecat-ai/smart-turn-v2`.
@@ -38,13 +37,9 @@ pub(crate) struct TurnOut {
     probability: f64,
 }
 
-impl WorkersAi {
-    /// A turn detection model, as the concrete type.
-    pub fn turn_detector(&self, model: &str) -> Result<CloudflareTurnDetector> {
-        Ok(CloudflareTurnDetector {
-            model: self.checked(model, ModelKind::TurnDetection)?,
-            transport: self.transport.clone(),
-        })
+impl CloudflareTurnDetector {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
+        CloudflareTurnDetector { model, transport }
     }
 }
 

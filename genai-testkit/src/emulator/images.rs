@@ -5,7 +5,7 @@
 use genai_core::{decode_base64, image_size, sniff_media_type};
 use serde_json::{json, Map, Value};
 
-use super::catalog::Task;
+use super::models::Task;
 use crate::media_check::{decode_png, png};
 
 /// What an image model answers.

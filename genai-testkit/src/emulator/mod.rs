@@ -18,11 +18,11 @@
 
 mod audio;
 mod catalog;
-mod families;
+mod chat;
 mod faults;
 pub(crate) mod images;
+mod models;
 mod queue;
-mod responder;
 mod server;
 mod tasks;
 

@@ -16,33 +16,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::audio::AudioReply;
-use super::catalog::{self, Task};
-use super::families::{self, Dice, Family, Rendered};
+use super::chat::families::{self, Dice, Family, Rendered};
+use super::chat::responder::Ask;
 use super::faults::Fault;
-use super::responder::Ask;
+use super::models::{self, takes_queue, Task};
 use genai_core::Media;
 
 /// The largest submission the queue takes, in bytes (10 MiB).
 pub(crate) const MAX_QUEUE_BODY: usize = 10 * 1024 * 1024;
-
-/// Models the emulator's catalog marks with `async_queue`.
-const QUEUE_MODELS: &[&str] = &[
-    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-    "@cf/qwen/qwen3-30b-a3b-fp8",
-    "@cf/baai/bge-small-en-v1.5",
-    "@cf/baai/bge-base-en-v1.5",
-    "@cf/baai/bge-large-en-v1.5",
-    "@cf/baai/bge-m3",
-    "@cf/meta/m2m100-1.2b",
-    "@cf/deepgram/aura-1",
-    "@cf/deepgram/nova-3",
-    "@cf/pipecat-ai/smart-turn-v2",
-];
-
-/// Whether the catalog lists `model` with `async_queue: "true"`.
-pub(crate) fn takes_queue(model: &str) -> bool {
-    QUEUE_MODELS.contains(&model)
-}
 
 /// How long a job stays queued, then running, and which polls fail.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +106,7 @@ impl Queue {
 
     /// Answers a queue request (a submission or a poll) for `model`.
     pub(crate) fn handle(&self, model: &str, body: &[u8], dice: &mut Dice) -> QueueReply {
-        let Some(info) = catalog::find(model) else {
+        let Some(info) = models::find(model) else {
             return refused(400, 7000, "No route for that URI");
         };
         if !takes_queue(info.id) {

@@ -8,12 +8,13 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::audio::{self, AudioReply};
-use super::catalog::{self, Task};
-use super::families::{self, Dice, Family, Rendered};
+use super::catalog;
+use super::chat::families::{self, Dice, Family, Rendered};
+use super::chat::responder::Ask;
 use super::faults::{self, Ending, Fault};
 use super::images::{self, Outcome};
+use super::models::{self, Task};
 use super::queue::QueueReply;
-use super::responder::Ask;
 use super::{RecordedRequest, Shared};
 use crate::serve::percent_decode;
 
@@ -180,7 +181,7 @@ fn run(
     body: &[u8],
     dice: &mut Dice,
 ) -> Reply {
-    let Some(info) = catalog::find(model) else {
+    let Some(info) = models::find(model) else {
         return no_route();
     };
     if body.is_empty() {

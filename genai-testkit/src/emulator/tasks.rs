@@ -10,8 +10,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::catalog::Task;
-use super::responder::cut_words;
+use super::chat::responder::cut_words;
+use super::models::Task;
 
 /// A refusal: HTTP status, code, message.
 pub(crate) type Refusal = (u16, u32, String);

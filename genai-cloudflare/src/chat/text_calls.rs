@@ -3,7 +3,7 @@
 use genai_core::{ToolCall, ToolDef};
 use serde_json::{Map, Number, Value};
 
-use crate::family::TextCalls;
+use crate::chat::family::TextCalls;
 
 /// Turns a whole reply into tool calls when it is nothing but calls to declared tools.
 ///

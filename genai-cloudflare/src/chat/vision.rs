@@ -30,7 +30,7 @@ const DESCRIBER_MODELS: &[&str] = &[
 
 /// The largest image attached to a chat turn. Workers AI publishes no limit; this keeps the
 /// base64 form well within the request sizes it is known to take.
-pub(crate) const MAX_CHAT_IMAGE_BYTES: usize = crate::tasks::MAX_INPUT_IMAGE_BYTES;
+pub(crate) const MAX_CHAT_IMAGE_BYTES: usize = crate::transport::MAX_INPUT_IMAGE_BYTES;
 
 fn listed(list: &[&str], model: &str) -> bool {
     list.iter().any(|m| m.eq_ignore_ascii_case(model))

@@ -7,8 +7,6 @@
 
 use genai_core::{Capabilities, Modalities, ModelCapabilities, Support};
 
-use crate::wire::CatalogModel;
-
 /// A family of Workers AI models that share wire behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -331,9 +329,9 @@ impl Family {
                 base.lora = Unsupported;
             }
         }
-        base.input.image = crate::vision::reads_images(&m);
-        if crate::vision::is_describer(&m) {
-            base = crate::vision::describer_capabilities(base);
+        base.input.image = crate::chat::vision::reads_images(&m);
+        if crate::chat::vision::is_describer(&m) {
+            base = crate::chat::vision::describer_capabilities(base);
         }
         let mut stream = base;
         if !self.openai_wire() {
@@ -342,70 +340,6 @@ impl Family {
         }
         ModelCapabilities { sync: base, stream }
     }
-}
-
-/// Capabilities of a catalog model: the family table, corrected by what the catalog says.
-pub(crate) fn catalog_capabilities(model: &CatalogModel) -> (bool, ModelCapabilities) {
-    let task = model.task.as_ref().map(|t| t.name.as_str()).unwrap_or("");
-    let mut modalities_in = Modalities::default();
-    let mut modalities_out = Modalities::default();
-    let chat = task == "Text Generation";
-    match task {
-        "Text Generation" | "Summarization" | "Translation" => {
-            modalities_in.text = true;
-            modalities_out.text = true;
-        }
-        "Text-to-Image" => {
-            modalities_in.text = true;
-            modalities_out.image = true;
-        }
-        "Image-to-Text" => {
-            modalities_in.image = true;
-            modalities_out.text = true;
-        }
-        "Automatic Speech Recognition" => {
-            modalities_in.audio = true;
-            modalities_out.text = true;
-        }
-        "Text-to-Speech" => {
-            modalities_in.text = true;
-            modalities_out.audio = true;
-        }
-        "Image Classification" | "Object Detection" => modalities_in.image = true,
-        "Dumb Pipe" => modalities_in.audio = true,
-        _ => modalities_in.text = true,
-    }
-    if model.property("vision") == Some("true") {
-        modalities_in.image = true;
-    }
-    if !chat {
-        let caps = Capabilities {
-            input: modalities_in,
-            output: modalities_out,
-            ..Capabilities::default()
-        };
-        return (
-            false,
-            ModelCapabilities {
-                sync: caps,
-                stream: caps,
-            },
-        );
-    }
-    let family = Family::of(&model.name);
-    let mut caps = family.capabilities(&model.name);
-    for mode in [&mut caps.sync, &mut caps.stream] {
-        mode.input = modalities_in;
-        mode.output = modalities_out;
-        if model.property("function_calling") == Some("true") && mode.tools != Support::Supported {
-            mode.tools = Support::Supported;
-        }
-        if model.property("reasoning") == Some("true") && mode.reasoning == Support::Unsupported {
-            // The catalog says it reasons, but this crate cannot split it out reliably.
-            mode.reasoning = Support::Flaky;
-        }
-    }
-    (true, caps)
 }
 
 #[cfg(test)]

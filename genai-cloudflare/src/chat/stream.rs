@@ -10,8 +10,8 @@ use genai_core::http::SseBody;
 use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
-use crate::reply::Shaper;
-use crate::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireResult};
+use crate::chat::reply::Shaper;
+use crate::chat::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireResult};
 
 /// Decodes the data of SSE events into events, with no I/O: fed by the client, and directly
 /// by tests, benches and fuzzers.

@@ -11,7 +11,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::family::{Family, Traits};
+use crate::chat::family::{Family, Traits};
+use crate::errors::WireError;
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -906,71 +907,6 @@ pub(crate) struct WireChatMessage<'a> {
     pub(crate) reasoning: Option<Cow<'a, str>>,
     #[serde(default)]
     pub(crate) tool_calls: Option<Vec<WireToolCall>>,
-}
-
-/// `{"code":…,"message":…}` of an error body.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct WireError {
-    #[serde(default)]
-    pub(crate) code: Option<i64>,
-    #[serde(default)]
-    pub(crate) message: Option<String>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Catalog
-
-/// One page of `/ai/models/search`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CatalogPage {
-    #[serde(default)]
-    pub(crate) success: Option<bool>,
-    #[serde(default)]
-    pub(crate) result: Option<Vec<Value>>,
-    #[serde(default)]
-    pub(crate) result_info: Option<ResultInfo>,
-    #[serde(default)]
-    pub(crate) errors: Vec<WireError>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ResultInfo {
-    #[serde(default)]
-    pub(crate) total_count: Option<u64>,
-}
-
-/// A model of the catalog.
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct CatalogModel {
-    pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) description: Option<String>,
-    #[serde(default)]
-    pub(crate) task: Option<CatalogTask>,
-    #[serde(default)]
-    pub(crate) properties: Vec<CatalogProperty>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct CatalogTask {
-    pub(crate) name: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct CatalogProperty {
-    pub(crate) property_id: String,
-    #[serde(default)]
-    pub(crate) value: Value,
-}
-
-impl CatalogModel {
-    /// A string property's value.
-    pub(crate) fn property(&self, id: &str) -> Option<&str> {
-        self.properties
-            .iter()
-            .find(|p| p.property_id == id)
-            .and_then(|p| p.value.as_str())
-    }
 }
 
 #[cfg(test)]

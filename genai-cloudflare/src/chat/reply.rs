@@ -13,9 +13,9 @@ use genai_core::{
 };
 use serde_json::Value;
 
-use crate::family::{Family, TextCalls, Traits};
-use crate::text_calls;
-use crate::wire::{ResponseValue, WireChoice, WireOutputItem, WireResult, WireToolCall};
+use crate::chat::family::{Family, TextCalls, Traits};
+use crate::chat::text_calls;
+use crate::chat::wire::{ResponseValue, WireChoice, WireOutputItem, WireResult, WireToolCall};
 
 /// What the shaper needs to know about the request.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ impl CallContext {
                 // The service applies the first few; the client applies the rest.
                 req.stop
                     .iter()
-                    .skip(crate::wire::MAX_SERVER_STOPS)
+                    .skip(crate::chat::wire::MAX_SERVER_STOPS)
                     .cloned()
                     .collect()
             } else {
@@ -69,7 +69,7 @@ impl CallContext {
             server_stops: if family.server_stop() {
                 req.stop
                     .iter()
-                    .take(crate::wire::MAX_SERVER_STOPS)
+                    .take(crate::chat::wire::MAX_SERVER_STOPS)
                     .cloned()
                     .collect()
             } else {
@@ -270,7 +270,7 @@ impl Shaper {
 
     /// One item of a Responses `output`.
     fn output_item(&mut self, item: WireOutputItem) -> Result<()> {
-        let texts = |parts: Option<Vec<crate::wire::WireOutputPart>>| -> String {
+        let texts = |parts: Option<Vec<crate::chat::wire::WireOutputPart>>| -> String {
             parts
                 .into_iter()
                 .flatten()
@@ -522,7 +522,7 @@ impl Shaper {
             self.out.push_back(StreamEvent::Usage(self.usage));
         }
         if let Some(text) = self.verdict_text.take() {
-            let verdict = crate::wire::guard_verdict(&text)?;
+            let verdict = crate::chat::wire::guard_verdict(&text)?;
             self.out.push_back(StreamEvent::Verdict(verdict));
         }
         self.out.push_back(StreamEvent::Finish(finish));
@@ -592,8 +592,8 @@ fn openai_finish(f: &str) -> FinishReason {
 mod tests {
     //! Every quirk, on fixtures written by us, through both the sync and the stream path.
     use super::*;
-    use crate::client::decode_reply;
-    use crate::stream::StreamDecoder;
+    use crate::chat::client::decode_reply;
+    use crate::chat::stream::StreamDecoder;
     use genai_core::{ChatResponse, ErrorKind, ResponseAccumulator, ToolDef};
     use serde_json::json;
 
@@ -1092,10 +1092,15 @@ mod tests {
     fn tool_choice_none_offers_no_tools_to_native_models() {
         let req = tools_req().tool_choice(ToolChoice::None);
         let body =
-            serde_json::to_value(crate::wire::RunBody::new(Family::Llama3, &req, false)).unwrap();
+            serde_json::to_value(crate::chat::wire::RunBody::new(Family::Llama3, &req, false))
+                .unwrap();
         assert!(body.get("tools").is_none(), "{body}");
-        let body = serde_json::to_value(crate::wire::RunBody::new(Family::OpenAiChat, &req, false))
-            .unwrap();
+        let body = serde_json::to_value(crate::chat::wire::RunBody::new(
+            Family::OpenAiChat,
+            &req,
+            false,
+        ))
+        .unwrap();
         assert_eq!(
             (body["tools"].as_array().map(Vec::len), &body["tool_choice"]),
             (Some(1), &json!("none"))
@@ -1184,8 +1189,12 @@ mod tests {
         for s in ["zz1", "zz2", "zz3", "zz4", "four"] {
             req = req.stop(s);
         }
-        let body = serde_json::to_value(crate::wire::RunBody::new(Family::OpenAiChat, &req, false))
-            .unwrap();
+        let body = serde_json::to_value(crate::chat::wire::RunBody::new(
+            Family::OpenAiChat,
+            &req,
+            false,
+        ))
+        .unwrap();
         assert_eq!(body["stop"], json!(["zz1", "zz2", "zz3", "zz4"]));
         let r = sync(
             Family::OpenAiChat,

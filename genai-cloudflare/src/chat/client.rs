@@ -12,14 +12,12 @@ use genai_core::{
 use reqwest::header::CONTENT_TYPE;
 use tracing::{field::Empty, Instrument};
 
-use crate::config::CloudflareBuilder;
+use crate::chat::family::{Family, Traits};
+use crate::chat::reply::{CallContext, Shaper};
+use crate::chat::stream::{chat_stream, StreamDecoder};
+use crate::chat::wire::{Envelope, RunBody, WireResult};
 use crate::errors::{self, PROVIDER};
-use crate::family::{Family, Traits};
-use crate::provider::WorkersAi;
-use crate::reply::{CallContext, Shaper};
-use crate::stream::{chat_stream, StreamDecoder};
 use crate::transport::{Body, Transport};
-use crate::wire::{Envelope, RunBody, WireResult};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
 ///
@@ -62,11 +60,6 @@ impl fmt::Debug for Cloudflare {
 }
 
 impl Cloudflare {
-    /// A builder; see [`CloudflareBuilder`].
-    pub fn builder() -> CloudflareBuilder {
-        CloudflareBuilder::new()
-    }
-
     /// The chat client of `model` over `transport` (the model id already normalised).
     pub(crate) fn over(transport: Arc<Transport>, model: String) -> Cloudflare {
         let family = Family::of(&model);
@@ -89,7 +82,7 @@ impl Cloudflare {
     /// The same account and settings with another model (checked like
     /// [`CloudflareBuilder::model`]).
     pub fn with_model(&self, model: impl AsRef<str>) -> Result<Cloudflare> {
-        let model = crate::config::normalize_model(model.as_ref())?;
+        let model = crate::transport::normalize_model(model.as_ref())?;
         Ok(Cloudflare::over(self.inner.transport.clone(), model))
     }
 
@@ -110,19 +103,14 @@ impl Cloudflare {
     /// ```
     pub fn with_session_affinity(&self, key: &str) -> Result<Cloudflare> {
         let mut transport = (*self.inner.transport).clone();
-        transport
-            .headers
-            .insert("x-session-affinity", crate::config::affinity_header(key)?);
+        transport.headers.insert(
+            "x-session-affinity",
+            crate::transport::affinity_header(key)?,
+        );
         Ok(Cloudflare::over(
             Arc::new(transport),
             self.inner.model.clone(),
         ))
-    }
-
-    /// The provider this client's account and settings belong to, to get models of other
-    /// kinds (embeddings, reranking...) or list the catalog.
-    pub fn provider(&self) -> WorkersAi {
-        WorkersAi::over(self.inner.transport.clone())
     }
 
     /// Accepts the model's licence for the account, once: Llama 3.2 Vision refuses every
@@ -140,7 +128,7 @@ impl Cloudflare {
     /// ```
     pub async fn agree_to_license(&self) -> Result<()> {
         let deadline = Deadline::after(self.inner.transport.options.timeout);
-        crate::vision::agree(&self.inner.transport, &self.inner.model, &deadline)
+        crate::chat::vision::agree(&self.inner.transport, &self.inner.model, &deadline)
             .await
             .map_err(|e| self.redact(e.with_provider(PROVIDER)))
     }
@@ -174,7 +162,7 @@ impl Cloudflare {
             req.validate()
         };
         checked
-            .and_then(|()| crate::wire::check_wire(Traits::of(&self.inner.model), req))
+            .and_then(|()| crate::chat::wire::check_wire(Traits::of(&self.inner.model), req))
             .map_err(|e| e.with_provider(PROVIDER))?;
         if self.inner.transport.log_content {
             tracing::trace!(messages = ?req.messages, "request");
@@ -194,7 +182,7 @@ impl Cloudflare {
             let mut value = serde_json::to_value(&run).map_err(|e| {
                 Error::invalid_request("the request could not be encoded").with_source(e)
             })?;
-            crate::vision::attach_images(&self.inner.model, req, &mut value)?;
+            crate::chat::vision::attach_images(&self.inner.model, req, &mut value)?;
             Body::json(&value)?
         } else {
             Body::json(&run)?
@@ -287,13 +275,13 @@ impl ProviderGen for Cloudflare {
     async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.sync_call(req)
             .await
-            .map_err(|e| self.redact(crate::vision::explain_license(&self.inner.model, e)))
+            .map_err(|e| self.redact(crate::chat::vision::explain_license(&self.inner.model, e)))
     }
 
     async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.stream_call(req)
             .await
-            .map_err(|e| self.redact(crate::vision::explain_license(&self.inner.model, e)))
+            .map_err(|e| self.redact(crate::chat::vision::explain_license(&self.inner.model, e)))
     }
 }
 
@@ -301,9 +289,9 @@ impl Cloudflare {
     async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
         let deadline = Deadline::after(self.inner.transport.options.timeout);
-        if crate::vision::is_describer(&self.inner.model) {
+        if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
-            return crate::vision::describe(transport, &self.inner.model, req, &deadline)
+            return crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
                 .instrument(self.span(Mode::Sync))
                 .await;
         }
@@ -320,9 +308,9 @@ impl Cloudflare {
         let span = self.span(Mode::Stream);
         let deadline = Deadline::after(self.inner.transport.options.timeout);
         let family = self.inner.family;
-        if crate::vision::is_describer(&self.inner.model) {
+        if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
-            let reply = crate::vision::describe(transport, &self.inner.model, req, &deadline)
+            let reply = crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
                 .instrument(span)
                 .await?;
             return Ok(ChatStream::from_response(reply));
