@@ -207,3 +207,62 @@ fn the_image_command_writes_the_file_and_reports_its_type() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("invalid_request"));
 }
+
+#[tokio::test]
+async fn llama_vision_asks_for_the_licence_until_it_is_accepted() {
+    use genai_core::{ChatRequest, Message, ProviderGen};
+    let emulator = Emulator::start(EmulatorConfig::default().require_license_agreement()).unwrap();
+    let model = provider(&emulator)
+        .chat("@cf/meta/llama-3.2-11b-vision-instruct")
+        .unwrap();
+    let png = solid_png(16, 16, [200, 30, 30]);
+    let req = ChatRequest::new().message(Message::user_with_media("What is this?", vec![png]));
+    let refused = model.gen_sync(&req).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::PermissionDenied);
+    assert_eq!(refused.code(), Some(5016));
+    assert!(refused.message().contains("agree_to_license"), "{refused}");
+    assert!(refused.message().contains("--agree"), "{refused}");
+
+    model.agree_to_license().await.unwrap();
+    let described = model.gen_sync(&req).await.unwrap();
+    assert!(!described.text.is_empty());
+
+    // The command line: `--agree` accepts the licence before the request.
+    let fresh = Emulator::start(EmulatorConfig::default().require_license_agreement()).unwrap();
+    let dir = temp_dir("licence");
+    let image = dir.join("red.png");
+    std::fs::write(&image, solid_png(16, 16, [200, 30, 30]).data()).unwrap();
+    let chat = |agree: bool| {
+        let mut args = vec![
+            "chat".to_owned(),
+            "--base-url".to_owned(),
+            fresh.base_url(),
+            "--model".to_owned(),
+            "@cf/meta/llama-3.2-11b-vision-instruct".to_owned(),
+            "--image".to_owned(),
+            image.display().to_string(),
+            "What is this?".to_owned(),
+        ];
+        if agree {
+            args.push("--agree".to_owned());
+        }
+        Command::new(env!("CARGO_BIN_EXE_genai"))
+            .args(&args)
+            .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+            .env("CLOUDFLARE_API_TOKEN", "test-token")
+            .env_remove("CLOUDFLARE_API_KEY")
+            .env_remove("GENAI_MODEL")
+            .output()
+            .unwrap()
+    };
+    let first = chat(false);
+    assert!(!first.status.success());
+    assert!(String::from_utf8_lossy(&first.stderr).contains("--agree"));
+    let agreed = chat(true);
+    assert!(
+        agreed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&agreed.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -58,6 +58,7 @@ pub struct EmulatorConfig {
     always: Option<Fault>,
     address: Option<SocketAddr>,
     queue: queue::QueueConfig,
+    license_agreement: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -68,6 +69,7 @@ impl Default for EmulatorConfig {
             always: None,
             address: None,
             queue: queue::QueueConfig::default(),
+            license_agreement: false,
         }
     }
 }
@@ -80,6 +82,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("always", &self.always)
             .field("address", &self.address)
             .field("queue", &self.queue)
+            .field("license_agreement", &self.license_agreement)
             .finish()
     }
 }
@@ -116,6 +119,21 @@ impl EmulatorConfig {
     pub fn queue_timing(mut self, running_after: Duration, done_after: Duration) -> Self {
         self.queue.running_after = running_after;
         self.queue.done_after = done_after.max(running_after);
+        self
+    }
+
+    /// Makes the models whose licence an account must accept (Llama 3.2 11B Vision) refuse
+    /// every request with 403 and code 5016, as the service does for a new account, until
+    /// one request sends the single prompt `agree`. Off by default: the emulated account has
+    /// accepted them.
+    ///
+    /// ```
+    /// use genai_testkit::emulator::EmulatorConfig;
+    /// let fresh_account = EmulatorConfig::default().require_license_agreement();
+    /// # let _ = fresh_account;
+    /// ```
+    pub fn require_license_agreement(mut self) -> Self {
+        self.license_agreement = true;
         self
     }
 
@@ -171,6 +189,8 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RecordedRequest>>,
     counter: AtomicU64,
     queue: queue::Queue,
+    /// Whether licensed models wait for `agree`, and whether it has come.
+    license: Option<std::sync::atomic::AtomicBool>,
 }
 
 impl Shared {
@@ -182,6 +202,9 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
             queue: queue::Queue::new(config.queue),
+            license: config
+                .license_agreement
+                .then(|| std::sync::atomic::AtomicBool::new(false)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! HTTP plumbing: routing, authentication, envelopes, SSE framing and fault injection.
 
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -152,6 +153,9 @@ fn route(
                 } => error_reply(status, code, &message, json!({})),
             };
         }
+        if let Some(reply) = license_gate(shared, model, body) {
+            return reply;
+        }
         return run(model, (query, content_type), body, dice);
     }
     if rest == "ai/models/search" && method == Method::GET {
@@ -173,6 +177,43 @@ fn route(
         };
     }
     no_route()
+}
+
+/// Models whose licence an account accepts once by sending the prompt `agree`.
+const LICENSED: &[&str] = &["@cf/meta/llama-3.2-11b-vision-instruct"];
+
+/// With [`EmulatorConfig::require_license_agreement`](super::EmulatorConfig), a licensed
+/// model refuses with 5016 until the prompt `agree` arrives, which it answers with a thank
+/// you; `None` lets the request through.
+fn license_gate(shared: &Shared, model: &str, body: &[u8]) -> Option<Reply> {
+    let agreed = shared.license.as_ref()?;
+    let model = model.trim_start_matches('/').to_ascii_lowercase();
+    if !LICENSED.contains(&model.as_str()) || agreed.load(Ordering::SeqCst) {
+        return None;
+    }
+    let is_agree = serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("prompt").and_then(Value::as_str) == Some("agree"));
+    if is_agree {
+        agreed.store(true, Ordering::SeqCst);
+        let result = json!({"response": "Thank you for agreeing to the license terms."});
+        return Some(Reply::Json {
+            status: 200,
+            body: json!({"result": result, "success": true, "errors": [], "messages": []})
+                .to_string(),
+            content_type: "application/json",
+            req_id: true,
+        });
+    }
+    Some(error_reply(
+        403,
+        5016,
+        &format!(
+            "AiError: Prior to using this model, you must submit the prompt 'agree' to {model} \
+             to accept its license terms"
+        ),
+        json!({}),
+    ))
 }
 
 fn run(
