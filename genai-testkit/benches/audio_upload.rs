@@ -9,8 +9,10 @@
 //! (`/proc/self/clear_refs`), then sends the 25 MB one and prints its resident memory before
 //! and its peak after. Needs `/proc` (Linux).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::io::{BufReader, Read};
+use std::net::TcpStream;
 use std::process::Command;
 
 /// Just under the 25 MiB the speech models take.
@@ -38,13 +40,7 @@ fn main() {
         println!("audio_upload: benchmark");
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(stream));
-        }
-    });
+    let addr = common::serve(answer);
     let base = format!("http://{addr}/client/v4");
     let dir = std::env::temp_dir().join(format!("genai-audio-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -116,8 +112,8 @@ fn client(base: &str, model: &str, file: &str, warm: &str, memory: bool) {
             .transcribe(&TranscribeRequest::new(warm))
             .await
             .expect("warm-up");
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let baseline = status_kib("VmRSS:") * 1024;
+        common::reset_peak();
+        let baseline = common::status_kib("VmRSS:") * 1024;
         let file = MediaFile::open(file).await.expect("file");
         let audio = if memory {
             MediaSource::from(file.read().await.expect("read"))
@@ -129,21 +125,9 @@ fn client(base: &str, model: &str, file: &str, warm: &str, memory: bool) {
             .await
             .expect("transcribe");
         assert_eq!(heard.text, format!("{SIZE} bytes"));
-        let peak = status_kib("VmHWM:") * 1024;
+        let peak = common::status_kib("VmHWM:") * 1024;
         println!("rss {baseline} {peak}");
     });
-}
-
-fn status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// A WAV header followed by `len - 44` bytes of noise.
@@ -153,46 +137,15 @@ fn wav(len: usize) -> Vec<u8> {
     out.extend_from_slice(&((len - 8) as u32).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0data");
     out.extend_from_slice(&((len - 44) as u32).to_le_bytes());
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
+    common::fill_noise(&mut out, len);
     out
 }
 
 /// Reads each request body to its end and answers how many bytes of audio it held (the body's
 /// size, or the decoded size of a base64 `audio` field).
-fn serve(stream: TcpStream) {
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    });
-    let mut writer = stream;
-    loop {
-        let mut length = 0usize;
-        let mut json = false;
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            if line == "\r\n" {
-                break;
-            }
-            let lower = line.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if lower.starts_with("content-type:") && lower.contains("json") {
-                json = true;
-            }
-        }
-        let mut left = length;
+fn answer(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream) {
+    while let Some(head) = common::read_head(reader) {
+        let mut left = head.length;
         let mut buf = vec![0u8; 64 * 1024];
         let cap = buf.len();
         let mut tail = Vec::new();
@@ -207,7 +160,7 @@ fn serve(stream: TcpStream) {
             }
             left -= n;
         }
-        let audio = if json {
+        let audio = if head.json {
             // `{"audio":"` + base64 + `"}`: the base64's length, less its padding.
             let padding = tail
                 .iter()
@@ -215,19 +168,14 @@ fn serve(stream: TcpStream) {
                 .skip(2)
                 .take_while(|b| **b == b'=')
                 .count();
-            (length - r#"{"audio":""}"#.len()) / 4 * 3 - padding
+            (head.length - r#"{"audio":""}"#.len()) / 4 * 3 - padding
         } else {
-            length
+            head.length
         };
-        let reply = format!(
+        let text = format!(
             r#"{{"result":{{"text":"{audio} bytes"}},"success":true,"errors":[],"messages":[]}}"#
         );
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            reply.len()
-        );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(reply.as_bytes()).is_err()
-        {
+        if !common::reply(writer, "application/json", text.as_bytes()) {
             return;
         }
     }

@@ -12,8 +12,10 @@
 //! the memory figure is what that reply costs; the warm-up's own growth is printed too.
 //! Needs `curl` and `/proc` (Linux).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::io::{BufReader, Read};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -34,15 +36,8 @@ fn main() {
         println!("media_save: benchmark");
         return;
     }
-    let body = reply_body();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let body = body.clone();
-            std::thread::spawn(move || serve(stream, &body));
-        }
-    });
+    let body = std::sync::Arc::new(reply_body());
+    let addr = common::serve(move |reader, writer| answer(reader, writer, &body));
     let base = format!("http://{addr}/client/v4");
     let run_url = format!("{base}/accounts/0123456789abcdef0123456789abcdef/ai/run/{MODEL}");
     let dir = std::env::temp_dir().join(format!("genai-media-bench-{}", std::process::id()));
@@ -154,51 +149,21 @@ fn shell(script: &str) -> (f64, f64, String) {
 
 fn reply_body() -> Vec<u8> {
     let mut body = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while body.len() < SIZE {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        body.extend_from_slice(&x.to_le_bytes());
-    }
-    body.truncate(SIZE);
+    common::fill_noise(&mut body, SIZE);
     body
 }
 
-/// Answers every request on the connection with the body (keep-alive).
-fn serve(stream: TcpStream, body: &[u8]) {
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    });
-    let mut writer = stream;
-    loop {
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            if line == "\r\n" {
-                break;
-            }
-            let lower = line.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut request = vec![0u8; length];
+/// Answers every request on the connection with the body (keep-alive), or its first
+/// `WARM_SIZE` bytes for the warm-up prompt.
+fn answer(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream, body: &[u8]) {
+    while let Some(head) = common::read_head(reader) {
+        let mut request = vec![0u8; head.length];
         if reader.read_exact(&mut request).is_err() {
             return;
         }
         let warm = String::from_utf8_lossy(&request).contains(WARM_PROMPT);
         let body = if warm { &body[..WARM_SIZE] } else { body };
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body).is_err() {
+        if !common::reply(writer, "image/png", body) {
             return;
         }
     }
@@ -219,7 +184,7 @@ fn client(base: &str, out: &str) {
             .build_provider()
             .expect("provider");
         let model = provider.image_generator(MODEL).expect("model");
-        let cold = status_kib("VmRSS:") * 1024;
+        let cold = common::status_kib("VmRSS:") * 1024;
         // A first, small reply warms the process (connection, code pages, the blocking pool),
         // then the peak is reset, so the figure is what the 20 MB reply itself costs.
         let warm = model
@@ -227,29 +192,17 @@ fn client(base: &str, out: &str) {
             .await
             .expect("warm-up");
         warm.reply.save(Path::new(out)).await.expect("warm-up save");
-        let cold_peak = status_kib("VmHWM:") * 1024;
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let baseline = status_kib("VmRSS:") * 1024;
+        let cold_peak = common::status_kib("VmHWM:") * 1024;
+        common::reset_peak();
+        let baseline = common::status_kib("VmRSS:") * 1024;
         let made = model
             .generate(&ImageRequest::new("x"))
             .await
             .expect("generate");
         let summary = made.reply.save(Path::new(out)).await.expect("save");
         assert_eq!(summary.bytes as usize, SIZE);
-        let peak = status_kib("VmHWM:") * 1024;
+        let peak = common::status_kib("VmHWM:") * 1024;
         println!("cold {cold} {cold_peak}");
         println!("rss {baseline} {peak}");
     });
-}
-
-fn status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -43,6 +43,18 @@ fn provider(emulator: &Emulator) -> WorkersAi {
         .unwrap()
 }
 
+/// Runs the `genai` binary with the emulator's credentials.
+fn genai(args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_genai"))
+        .args(args)
+        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+        .env("CLOUDFLARE_API_TOKEN", "test-token")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .env_remove("GENAI_MODEL")
+        .output()
+        .unwrap()
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("genai-media-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -154,16 +166,7 @@ fn the_image_command_writes_the_file_and_reports_its_type() {
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
     let dir = temp_dir("cli");
     let out = dir.join("fox.img");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_genai"))
-            .args(args)
-            .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-            .env("CLOUDFLARE_API_TOKEN", "test-token")
-            .env_remove("CLOUDFLARE_API_KEY")
-            .env_remove("GENAI_MODEL")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| genai(args);
     let base = emulator.base_url();
     let o = run(&[
         "image",
@@ -246,14 +249,7 @@ async fn llama_vision_asks_for_the_licence_until_it_is_accepted() {
         if agree {
             args.push("--agree".to_owned());
         }
-        Command::new(env!("CARGO_BIN_EXE_genai"))
-            .args(&args)
-            .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-            .env("CLOUDFLARE_API_TOKEN", "test-token")
-            .env_remove("CLOUDFLARE_API_KEY")
-            .env_remove("GENAI_MODEL")
-            .output()
-            .unwrap()
+        genai(&args)
     };
     let first = chat(false);
     assert!(!first.status.success());
