@@ -190,6 +190,8 @@ impl CloudflareBatch {
             .map_err(|e| Error::invalid_request("the request could not be encoded").with_source(e))
     }
 
+    /// Checks and encodes every item; an item's error names its position when there are
+    /// several.
     fn encode_all(&self, items: &[BatchItem]) -> Result<Vec<Vec<u8>>> {
         items
             .iter()
@@ -197,8 +199,9 @@ impl CloudflareBatch {
             .map(|(i, item)| {
                 self.check(item)
                     .and_then(|()| self.encode(item))
-                    .map_err(|e| {
-                        Error::new(e.kind(), format!("batch item {}: {}", i + 1, e.message()))
+                    .map_err(|e| match items.len() {
+                        1 => e,
+                        _ => Error::new(e.kind(), format!("batch item {}: {}", i + 1, e.message())),
                     })
             })
             .collect()
