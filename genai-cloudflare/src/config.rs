@@ -495,6 +495,7 @@ impl CloudflareBuilder {
                 .map_err(|e| Error::config("could not build the HTTP client").with_source(e))?,
         };
         Ok(Transport {
+            on_gateway: self.gateway.is_some(),
             run_base,
             models_url: format!("{base_url}/accounts/{account_id}/ai/models/search"),
             auth,

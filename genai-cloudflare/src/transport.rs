@@ -34,6 +34,8 @@ pub(crate) struct Transport {
     pub(crate) log_content: bool,
     /// Sent with every run request: the AI Gateway's options, the session affinity.
     pub(crate) headers: reqwest::header::HeaderMap,
+    /// Whether run requests go through an AI Gateway (which may cache replies).
+    pub(crate) on_gateway: bool,
     /// Appended to every run URL (`?tags=...`), or empty.
     pub(crate) run_query: String,
     /// How many embedding calls of one request may be in flight at once.
@@ -230,6 +232,27 @@ impl Transport {
     ) -> Result<reqwest::Response> {
         self.post_with(&self.options, url, body, accept, deadline)
             .await
+    }
+
+    /// Like [`post`](Self::post), for a request whose reply must never come from a cache
+    /// (a poll of a queued job asks the same question until the answer changes): through an
+    /// AI Gateway it bypasses the gateway's cache, whatever the configured options.
+    pub(crate) async fn post_uncached(
+        &self,
+        url: &str,
+        body: &Body,
+        accept: &'static str,
+        deadline: &Deadline,
+    ) -> Result<reqwest::Response> {
+        if !self.on_gateway {
+            return self.post(url, body, accept, deadline).await;
+        }
+        let mut fresh = self.clone();
+        fresh.headers.remove("cf-aig-cache-ttl");
+        fresh
+            .headers
+            .insert("cf-aig-skip-cache", HeaderValue::from_static("true"));
+        fresh.post(url, body, accept, deadline).await
     }
 
     /// Posts `body` once, without any retry (for a call that must not be repeated blindly),

@@ -41,3 +41,43 @@ async fn chat_goes_through_the_gateway_path() {
     );
     assert_eq!(seen[0].1, "Bearer gw-token");
 }
+
+/// A gateway that caches replies must never answer a poll from its cache: the same
+/// `{"request_id"}` is asked until the job is done.
+#[tokio::test]
+async fn batch_polls_bypass_the_gateway_cache() {
+    use genai_core::{BatchItem, BatchModel, TranslateRequest};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let server = ScriptedServer::start(move |n, req| {
+        s.lock().unwrap().push((
+            req.header("cf-aig-cache-ttl").to_owned(),
+            req.header("cf-aig-skip-cache").to_owned(),
+        ));
+        async move {
+            let body = match n {
+                0 => r#"{"result":{"status":"queued","request_id":"job-1"},"success":true,"errors":[],"messages":[]}"#,
+                _ => r#"{"result":{"responses":[{"id":0,"success":true,"result":{"translated_text":"Bonjour"}}]},"success":true,"errors":[],"messages":[]}"#,
+            };
+            reply(200, "application/json", body)
+        }
+    })
+    .await
+    .unwrap();
+    let provider = Cloudflare::builder()
+        .account_id("0123456789abcdef0123456789abcdef")
+        .api_token("gw-token")
+        .ai_gateway_at(format!("http://{}/v1", server.addr()), "my-gateway")
+        .gateway_cache_ttl(std::time::Duration::from_secs(600))
+        .build_provider()
+        .unwrap();
+    let batch = provider.batch("@cf/meta/m2m100-1.2b").unwrap();
+    let items = [BatchItem::translate(TranslateRequest::new("Hello", "fr"))];
+    let job = batch.submit(&items, 0).await.unwrap();
+    let status = batch.status(&job, &items).await.unwrap();
+    assert!(matches!(status, genai_core::BatchStatus::Done(_)));
+    let seen = seen.lock().unwrap();
+    // The submission keeps the caller's cache options; the poll skips the cache.
+    assert_eq!(seen[0], ("600".to_owned(), String::new()));
+    assert_eq!(seen[1], (String::new(), "true".to_owned()));
+}

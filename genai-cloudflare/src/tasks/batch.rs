@@ -281,7 +281,7 @@ impl CloudflareBatch {
         let deadline = Deadline::after(self.transport.options.timeout);
         let resp = self
             .transport
-            .post(&self.queue_url(), &body, "application/json", &deadline)
+            .post_uncached(&self.queue_url(), &body, "application/json", &deadline)
             .await?;
         let status = resp.status().as_u16();
         let bytes = self.transport.read(resp, &deadline).await?;
