@@ -55,29 +55,47 @@ struct Figures {
     chunks: usize,
 }
 
-fn killed_and_resumed(n: usize, chunk: usize, kills: usize) -> Figures {
-    let emulator = Emulator::start(
+fn queue_emulator() -> Emulator {
+    Emulator::start(
         EmulatorConfig::default()
             .queue_timing(Duration::from_millis(40), Duration::from_millis(150))
             .queue_poll_fault(5, Fault::ServerError(503)),
     )
-    .unwrap();
-    let dir = std::env::temp_dir().join(format!("genai-batch-resume-{}-{n}", std::process::id()));
+    .unwrap()
+}
+
+/// A fresh directory holding `n` chat requests as `in.jsonl`.
+fn input_dir(name: &str, n: usize) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("genai-batch-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let input: String = (0..n)
         .map(|i| format!("{{\"id\":\"q{i}\",\"prompt\":\"Say the number {i}.\"}}\n"))
         .collect();
     std::fs::write(dir.join("in.jsonl"), input).unwrap();
+    dir
+}
 
-    // How long an uninterrupted run takes here, to kill within it.
+fn killed_and_resumed(n: usize, chunk: usize, kills: usize) -> Figures {
+    // How long an uninterrupted run takes here (on its own emulator), so that the kills are
+    // spread over a whole run: each lands on average one kill's share of it after its start.
+    let calibration = {
+        let emulator = queue_emulator();
+        let dir = input_dir("calibration", n);
+        let started = Instant::now();
+        assert!(genai(&emulator, &dir, chunk).status().unwrap().success());
+        let _ = std::fs::remove_dir_all(&dir);
+        started.elapsed()
+    };
+    let emulator = queue_emulator();
+    let dir = input_dir("resume", n);
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
         | 1;
     let mut rng = Rng(seed);
-    // Long enough to land in every phase (planning, submitting, polling, writing) of a run.
-    let mut window = Duration::from_millis(300 + n as u64 / 2);
+    let mut window = (calibration * 2 / kills.max(1) as u32).max(Duration::from_millis(20));
+    let mut interrupted = 0;
     for k in 0..kills {
         let mut child = genai(&emulator, &dir, chunk).spawn().unwrap();
         let at = Duration::from_millis(rng.below(window.as_millis() as u64));
@@ -86,12 +104,13 @@ fn killed_and_resumed(n: usize, chunk: usize, kills: usize) -> Figures {
         let finished = child.try_wait().unwrap().is_some();
         if !finished {
             child.kill().unwrap();
+            interrupted += 1;
         }
         child.wait().unwrap();
         if finished {
             // It ended before the kill: aim earlier next time (the state is complete, so the
             // next runs only confirm it).
-            window = started.elapsed().max(Duration::from_millis(50));
+            window = started.elapsed().max(Duration::from_millis(20));
         }
         let state: Value = std::fs::read(dir.join("state.json"))
             .ok()
@@ -111,6 +130,11 @@ fn killed_and_resumed(n: usize, chunk: usize, kills: usize) -> Figures {
             count("written")
         );
     }
+    eprintln!(
+        "an uninterrupted run takes {} ms; {interrupted} of {kills} kills interrupted a run",
+        calibration.as_millis()
+    );
+    assert!(interrupted > 0, "no kill landed inside a run");
     let status = genai(&emulator, &dir, chunk).status().unwrap();
     assert!(status.success(), "the last run failed: {status}");
 

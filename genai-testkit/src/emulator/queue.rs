@@ -45,10 +45,15 @@ impl Default for QueueConfig {
 
 struct Job {
     model: String,
+    task: Task,
     submitted: Instant,
-    /// The `responses`, already in the order they will be sent (not request order).
-    responses: Vec<Value>,
-    usage: Value,
+    /// The submitted requests, answered when the job is done (as the service runs them
+    /// after it has answered `queued`).
+    requests: Vec<Value>,
+    /// Seeds the answers and their order.
+    seed: u64,
+    /// The `responses` (in the order they are sent, not request order) and the `usage`.
+    done: Option<(Vec<Value>, Value)>,
 }
 
 /// The jobs of one emulator.
@@ -144,46 +149,24 @@ impl Queue {
         }
     }
 
+    /// Takes the job and answers `queued` at once; the requests are run when it is done.
     fn submit(&self, model: &str, task: Task, requests: &[Value], dice: &mut Dice) -> QueueReply {
-        let mut responses: Vec<Value> = Vec::with_capacity(requests.len());
-        let (mut prompt, mut completion) = (0u64, 0u64);
-        for (id, request) in requests.iter().enumerate() {
-            let (success, result) = answer(model, task, request, dice);
-            if let Some(u) = result.get("result").and_then(|r| r.get("usage")) {
-                prompt += u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
-                completion += u
-                    .get("completion_tokens")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-            }
-            let mut response = json!({"id": id, "result": result, "success": success});
-            if let Some(r) = request.get("external_reference") {
-                response["external_reference"] = r.clone();
-            }
-            responses.push(response);
-        }
-        // Not in request order: a seeded shuffle.
-        let mut rng = self.submissions.fetch_add(1, Ordering::SeqCst) ^ 0x2545_f491_4f6c_dd1d;
-        for i in (1..responses.len()).rev() {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            responses.swap(i, (rng % (i as u64 + 1)) as usize);
-        }
         let request_id = dice.uuid();
         let job = Job {
             model: model.to_owned(),
+            task,
             submitted: Instant::now(),
-            responses,
-            usage: json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}),
+            requests: requests.to_vec(),
+            seed: self.submissions.fetch_add(1, Ordering::SeqCst) ^ 0x2545_f491_4f6c_dd1d,
+            done: None,
         };
         super::lock(&self.jobs).insert(request_id.clone(), job);
         QueueReply::Result(json!({"status": "queued", "request_id": request_id, "model": model}))
     }
 
     fn poll(&self, model: &str, request_id: &str) -> QueueReply {
-        let jobs = super::lock(&self.jobs);
-        let Some(job) = jobs.get(request_id).filter(|j| j.model == model) else {
+        let mut jobs = super::lock(&self.jobs);
+        let Some(job) = jobs.get_mut(request_id).filter(|j| j.model == model) else {
             return refused(
                 404,
                 5007,
@@ -197,8 +180,43 @@ impl Queue {
         if age < self.config.done_after {
             return QueueReply::Result(json!({"status": "running", "request_id": request_id}));
         }
-        QueueReply::Result(json!({"responses": job.responses, "usage": job.usage}))
+        let (responses, usage) = job
+            .done
+            .get_or_insert_with(|| run_job(job.task, &job.model, &job.requests, job.seed));
+        QueueReply::Result(json!({"responses": responses, "usage": usage}))
     }
+}
+
+/// Answers a job's requests: the `responses`, shuffled (the service does not keep request
+/// order), and the summed `usage`.
+fn run_job(task: Task, model: &str, requests: &[Value], seed: u64) -> (Vec<Value>, Value) {
+    let mut dice = Dice::new(seed);
+    let mut responses: Vec<Value> = Vec::with_capacity(requests.len());
+    let (mut prompt, mut completion) = (0u64, 0u64);
+    for (id, request) in requests.iter().enumerate() {
+        let (success, result) = answer(model, task, request, &mut dice);
+        if let Some(u) = result.get("result").and_then(|r| r.get("usage")) {
+            prompt += u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
+            completion += u
+                .get("completion_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+        }
+        let mut response = json!({"id": id, "result": result, "success": success});
+        if let Some(r) = request.get("external_reference") {
+            response["external_reference"] = r.clone();
+        }
+        responses.push(response);
+    }
+    let mut rng = seed | 1;
+    for i in (1..responses.len()).rev() {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        responses.swap(i, (rng % (i as u64 + 1)) as usize);
+    }
+    let usage = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
+    (responses, usage)
 }
 
 fn is_poll(body: &[u8]) -> bool {
