@@ -130,6 +130,14 @@ impl Body {
         }
     }
 
+    /// The file the body streams, if it does.
+    fn file(&self) -> Option<&MediaFile> {
+        match &self.data {
+            BodyData::Bytes(_) => None,
+            BodyData::File(f) | BodyData::Base64File { file: f, .. } => Some(f),
+        }
+    }
+
     /// The body's size in bytes.
     pub(crate) fn len(&self) -> u64 {
         match &self.data {
@@ -244,32 +252,42 @@ impl Transport {
         accept: &'static str,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
-        if !self.on_gateway {
-            return self.post(url, body, accept, deadline).await;
-        }
-        let mut fresh = self.clone();
-        fresh.headers.remove("cf-aig-cache-ttl");
+        let fresh = self.uncached();
         fresh
-            .headers
-            .insert("cf-aig-skip-cache", HeaderValue::from_static("true"));
-        fresh.post(url, body, accept, deadline).await
+            .post_with(&fresh.options, url, body, accept, deadline)
+            .await
     }
 
-    /// Posts `body` once, without any retry (for a call that must not be repeated blindly),
-    /// and reads the whole successful JSON reply: its status and body.
+    /// Posts `body` once, without any retry and around any gateway cache (for a call that
+    /// must not be repeated blindly, nor answered with an earlier call's reply), and reads the
+    /// whole successful JSON reply: its status and body.
     pub(crate) async fn post_once(
         &self,
         url: &str,
         body: &Body,
         deadline: &Deadline,
     ) -> Result<(u16, Bytes)> {
-        let mut options = self.options;
+        let fresh = self.uncached();
+        let mut options = fresh.options;
         options.retry = RetryPolicy::none();
-        let resp = self
+        let resp = fresh
             .post_with(&options, url, body, "application/json", deadline)
             .await?;
         let status = resp.status().as_u16();
-        Ok((status, self.read(resp, deadline).await?))
+        Ok((status, fresh.read(resp, deadline).await?))
+    }
+
+    /// This transport, or through an AI Gateway a copy whose requests skip its cache.
+    fn uncached(&self) -> std::borrow::Cow<'_, Transport> {
+        if !self.on_gateway {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut fresh = self.clone();
+        fresh.headers.remove("cf-aig-cache-ttl");
+        fresh
+            .headers
+            .insert("cf-aig-skip-cache", HeaderValue::from_static("true"));
+        std::borrow::Cow::Owned(fresh)
     }
 
     async fn post_with(
@@ -280,7 +298,11 @@ impl Transport {
         accept: &'static str,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
-        http::send(
+        let file = body.file();
+        if let Some(file) = file {
+            file.check_unchanged().await?;
+        }
+        let sent = http::send(
             options,
             deadline,
             || {
@@ -295,7 +317,12 @@ impl Transport {
             },
             errors::map_failure,
         )
-        .await
+        .await;
+        match (sent, file) {
+            // A file that changed while it was being sent broke the body, not the connection.
+            (Err(e), Some(file)) => Err(file.check_unchanged().await.err().unwrap_or(e)),
+            (sent, _) => sent,
+        }
         .map_err(|e| e.with_provider(PROVIDER))
     }
 

@@ -38,7 +38,7 @@ const READ_CHUNK: usize = 48 * 1024;
 /// # std::fs::remove_file(&path).unwrap();
 /// # });
 /// ```
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct MediaFile {
     path: PathBuf,
     media_type: String,
@@ -143,6 +143,21 @@ impl MediaFile {
         self.len.div_ceil(3) * 4
     }
 
+    /// Fails with [`InvalidRequest`](crate::ErrorKind::InvalidRequest) if the file is gone
+    /// or no longer holds as many bytes as when it was opened (a sender checks this before
+    /// sending, and again to explain a send that broke).
+    pub async fn check_unchanged(&self) -> Result<()> {
+        match tokio::fs::metadata(&self.path).await {
+            Ok(meta) if meta.len() == self.len => Ok(()),
+            Ok(meta) => Err(self.changed(meta.len())),
+            Err(e) => Err(Error::invalid_request(format!(
+                "cannot read {}: {e}",
+                self.path.display()
+            ))
+            .with_source(e)),
+        }
+    }
+
     fn changed(&self, now: u64) -> Error {
         Error::invalid_request(format!(
             "{} changed while it was being sent: it held {} bytes, now {now}",
@@ -229,7 +244,8 @@ impl fmt::Debug for MediaFile {
 /// Media to send: bytes in memory, or a file streamed from disk as it is sent.
 ///
 /// Requests that may carry large media (a recording to transcribe) take either; a
-/// [`Media`] converts with `into()`.
+/// [`Media`] converts with `into()`. The serde form of a file is its path, type and size; only
+/// media in memory deserialises (a request read from JSON never names a local file to send).
 ///
 /// ```
 /// use genai_core::{Media, MediaSource};
@@ -237,7 +253,7 @@ impl fmt::Debug for MediaFile {
 /// assert_eq!(source.media_type(), "audio/wav");
 /// assert_eq!(source.len(), 10);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum MediaSource {
@@ -285,6 +301,12 @@ impl MediaSource {
             MediaSource::Memory(m) => Ok(m.clone()),
             MediaSource::File(f) => f.read().await,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for MediaSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Media::deserialize(d).map(MediaSource::Memory)
     }
 }
 
@@ -343,6 +365,15 @@ mod tests {
             );
             std::fs::remove_file(&path).unwrap();
         }
+    }
+
+    #[test]
+    fn only_media_in_memory_deserialises() {
+        let memory = MediaSource::from(Media::with_type("audio/wav", vec![1u8, 2, 3]));
+        let text = serde_json::to_string(&memory).unwrap();
+        assert_eq!(serde_json::from_str::<MediaSource>(&text).unwrap(), memory);
+        let file = r#"{"path":"/etc/passwd","media_type":"audio/wav","len":3}"#;
+        assert!(serde_json::from_str::<MediaSource>(file).is_err());
     }
 
     #[tokio::test]

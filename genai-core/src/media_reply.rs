@@ -158,25 +158,33 @@ impl MediaReply {
     /// tokio's blocking pool.
     pub async fn save(mut self, path: &Path) -> Result<MediaSummary> {
         let media_type = self.media_type().await?;
+        // Removes the temporary file unless the rename happened: on an error, and when the
+        // caller drops the future half way.
         let tmp = temp_path(path);
-        let written = async {
-            let create = tmp.clone();
-            let mut file = blocking(move || std::fs::File::create(create)).await?;
-            let mut bytes = 0u64;
-            while let Some(chunk) = self.next_chunk().await? {
-                bytes += chunk.len() as u64;
-                file.write_all(&chunk).map_err(write_error)?;
-            }
-            blocking(move || file.sync_all()).await?;
-            let (from, to) = (tmp.clone(), path.to_owned());
-            blocking(move || std::fs::rename(from, to)).await?;
-            Ok(MediaSummary { media_type, bytes })
+        let mut partial = Partial(Some(tmp.clone()));
+        let create = tmp.clone();
+        let mut file = blocking(move || std::fs::File::create(create)).await?;
+        let mut bytes = 0u64;
+        while let Some(chunk) = self.next_chunk().await? {
+            bytes += chunk.len() as u64;
+            file.write_all(&chunk).map_err(write_error)?;
         }
-        .await;
-        if written.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
+        blocking(move || file.sync_all()).await?;
+        let to = path.to_owned();
+        blocking(move || std::fs::rename(tmp, to)).await?;
+        partial.0 = None;
+        Ok(MediaSummary { media_type, bytes })
+    }
+}
+
+/// A temporary file removed when dropped, unless taken.
+struct Partial(Option<PathBuf>);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
         }
-        written
     }
 }
 
@@ -195,12 +203,16 @@ async fn blocking<T: Send + 'static>(
         .map_err(write_error)
 }
 
+/// `.{name}.{pid}.{n}.part` beside `path`: unique to this save, even when several saves to
+/// one path run at once in one process.
 fn temp_path(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "media".to_owned());
-    path.with_file_name(format!(".{name}.{}.part", std::process::id()))
+    path.with_file_name(format!(".{name}.{}.{n}.part", std::process::id()))
 }
 
 fn write_error(e: std::io::Error) -> Error {

@@ -178,6 +178,19 @@ async fn a_recording_on_disk_is_streamed_to_every_recogniser() {
         file.base64_len() + r#"{"audio":""}"#.len() as u64
     );
     assert!(sent[3].body["audio"].is_string());
+    // A file that changed since it was opened is refused, not sent, and not retried.
+    std::fs::write(&path, b"RIFF\0\0\0\0WAVEfmt short").unwrap();
+    for asr in ASR {
+        let e = p
+            .transcriber(asr)
+            .unwrap()
+            .transcribe(&TranscribeRequest::new(file.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{asr}: {e}");
+        assert!(e.message().contains("changed"), "{asr}: {e}");
+    }
+    assert_eq!(emulator.requests().len(), sent.len());
     std::fs::remove_file(&path).unwrap();
 }
 

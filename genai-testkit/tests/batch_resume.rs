@@ -13,6 +13,10 @@ const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const MODEL: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
 fn genai(emulator: &Emulator, dir: &Path, chunk: usize) -> Command {
+    genai_on(emulator, dir, chunk, MODEL)
+}
+
+fn genai_on(emulator: &Emulator, dir: &Path, chunk: usize, model: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
     cmd.args([
         "batch",
@@ -21,7 +25,7 @@ fn genai(emulator: &Emulator, dir: &Path, chunk: usize) -> Command {
         "--format",
         "json",
     ])
-    .args(["--model", MODEL, "--chunk-size", &chunk.to_string()])
+    .args(["--model", model, "--chunk-size", &chunk.to_string()])
     .arg("--input")
     .arg(dir.join("in.jsonl"))
     .arg("--out")
@@ -197,4 +201,44 @@ fn ten_thousand_requests_killed_ten_times() {
         f.polls,
         f.submissions + f.polls
     );
+}
+
+/// A rerun must not read a job's results against other requests: when a file a line names
+/// changes between runs (here a turn line's audio), the state no longer fits and the rerun
+/// refuses before any request.
+#[test]
+fn a_changed_audio_file_makes_the_state_refuse() {
+    let emulator = queue_emulator();
+    let dir = std::env::temp_dir().join(format!("genai-batch-audio-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = genai_testkit::audio_scenarios::tone_wav(0.5, 0.3);
+    for name in ["a.wav", "b.wav"] {
+        std::fs::write(dir.join(name), &wav).unwrap();
+    }
+    let input = format!(
+        "{{\"audio\":\"{}\"}}\n{{\"audio\":\"{}\"}}\n",
+        dir.join("a.wav").display(),
+        dir.join("b.wav").display()
+    );
+    std::fs::write(dir.join("in.jsonl"), input).unwrap();
+    let run = || {
+        genai_on(&emulator, &dir, 1, "@cf/pipecat-ai/smart-turn-v2")
+            .status()
+            .unwrap()
+    };
+    assert!(run().success());
+    let rows = std::fs::read_to_string(dir.join("out.jsonl")).unwrap();
+    assert_eq!(rows.lines().count(), 2);
+    assert!(rows.contains("is_complete"), "{rows}");
+    let before = emulator.requests().len();
+    // b.wav becomes invalid: the valid requests are no longer the planned ones.
+    std::fs::write(dir.join("b.wav"), b"not audio at all").unwrap();
+    assert!(!run().success());
+    assert_eq!(
+        emulator.requests().len(),
+        before,
+        "refused before any request"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -42,10 +42,10 @@ async fn chat_goes_through_the_gateway_path() {
     assert_eq!(seen[0].1, "Bearer gw-token");
 }
 
-/// A gateway that caches replies must never answer a poll from its cache: the same
-/// `{"request_id"}` is asked until the job is done.
+/// A gateway that caches replies must never answer a queue call from its cache: a poll asks
+/// the same `{"request_id"}` until the job is done, and a resent chunk must make a new job.
 #[tokio::test]
-async fn batch_polls_bypass_the_gateway_cache() {
+async fn batch_calls_bypass_the_gateway_cache() {
     use genai_core::{BatchItem, BatchModel, TranslateRequest};
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
@@ -77,7 +77,8 @@ async fn batch_polls_bypass_the_gateway_cache() {
     let status = batch.status(&job, &items).await.unwrap();
     assert!(matches!(status, genai_core::BatchStatus::Done(_)));
     let seen = seen.lock().unwrap();
-    // The submission keeps the caller's cache options; the poll skips the cache.
-    assert_eq!(seen[0], ("600".to_owned(), String::new()));
+    // Neither the submission (a resent chunk must make a new job) nor the poll comes from
+    // the cache.
+    assert_eq!(seen[0], (String::new(), "true".to_owned()));
     assert_eq!(seen[1], (String::new(), "true".to_owned()));
 }

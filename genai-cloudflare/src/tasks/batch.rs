@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::embedding::{EmbedBody, EmbedOut};
 use super::finish_error;
-use super::speech::{audio_from_json, CloudflareSpeech};
+use super::speech::{audio_from_json, raw_audio_type, CloudflareSpeech};
 use super::turn::{turn_body, TurnOut};
 use crate::chat::client::decode_reply;
 use crate::chat::family::{Family, Traits};
@@ -371,8 +371,9 @@ impl CloudflareBatch {
             BatchRequest::Embed(req) => {
                 decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
             }
-            BatchRequest::Speak(_) => {
-                audio_from_json(&unnest(result, "audio")).map(BatchOutput::Speech)
+            BatchRequest::Speak(req) => {
+                audio_from_json(&unnest(result, "audio"), raw_audio_type(req))
+                    .map(BatchOutput::Speech)
             }
             BatchRequest::DetectTurn(_) => from_result::<TurnOut>(unnest(result, "is_complete"))
                 .and_then(TurnOut::into_verdict)
@@ -390,6 +391,18 @@ impl CloudflareBatch {
             other => Err(unbatchable(other)),
         }
     }
+}
+
+/// A generous estimate of the base64 audio a text becomes: about 15 characters are spoken a
+/// second, and a second is at most 48 KB of headerless or WAV samples (24 kHz, 16 bits) or
+/// 16 KB of a compressed encoding, a third more in base64.
+fn estimated_audio_base64(req: &genai_core::SpeechRequest) -> usize {
+    let per_second: usize = match req.encoding.as_deref() {
+        None | Some("mp3" | "opus" | "aac" | "flac") => 16_000,
+        Some(_) => 48_000,
+    };
+    let seconds = req.text.chars().count().div_ceil(15).max(1);
+    seconds * per_second * 4 / 3
 }
 
 /// A request of a kind this model's batches cannot take.
@@ -535,11 +548,26 @@ impl BatchModel for CloudflareBatch {
     }
 
     fn plan(&self, items: &[BatchItem]) -> Result<Vec<Range<usize>>> {
-        let sizes: Vec<usize> = self
+        let encoded = self
             .encode_all(items)
-            .map_err(|e| finish_error(&self.transport, e, "batch"))?
+            .map_err(|e| finish_error(&self.transport, e, "batch"))?;
+        // A job's results come back in one reply, read within the size limit: speech results
+        // (audio in base64) are far larger than their requests, so each item also counts
+        // for its estimated audio, scaled so that the payload limit keeps the reply in bounds.
+        let read_limit = self.transport.options.max_response_bytes.max(1);
+        let sizes: Vec<usize> = items
             .iter()
-            .map(Vec::len)
+            .zip(&encoded)
+            .map(|(item, bytes)| match &item.request {
+                BatchRequest::Speak(req) => {
+                    let audio = estimated_audio_base64(req) as u128;
+                    let scaled = audio * self.max_payload as u128 / read_limit as u128;
+                    bytes
+                        .len()
+                        .max(usize::try_from(scaled).unwrap_or(usize::MAX))
+                }
+                _ => bytes.len(),
+            })
             .collect();
         plan_chunks(&sizes, OVERHEAD, self.max_payload, self.max_items)
             .map_err(|e| finish_error(&self.transport, e, "batch"))
@@ -714,6 +742,35 @@ mod tests {
             .into_translation()
             .unwrap();
         assert_eq!(out.text, "Bonjour");
+    }
+
+    #[test]
+    fn speech_batches_are_split_so_their_audio_fits_in_one_reply() {
+        let p = provider();
+        let aura = p.batch("@cf/deepgram/aura-1").unwrap();
+        let long = "word ".repeat(400); // 2,000 characters: ~2.8 MB of base64 audio
+        let items: Vec<BatchItem> = (0..100)
+            .map(|_| BatchItem::speak(genai_core::SpeechRequest::new(long.clone())))
+            .collect();
+        let plan = aura.plan(&items).unwrap();
+        // The requests are ~200 KB in all; the audio ~280 MB, over the 64 MiB read limit.
+        assert!(plan.len() >= 5, "{plan:?}");
+        let limit = 64 * 1024 * 1024;
+        for range in &plan {
+            let audio: usize = items[range.clone()]
+                .iter()
+                .map(|i| match &i.request {
+                    BatchRequest::Speak(r) => estimated_audio_base64(r),
+                    _ => 0,
+                })
+                .sum();
+            assert!(audio <= limit, "{range:?}: {audio}");
+        }
+        // Short texts still share one submission.
+        let short: Vec<BatchItem> = (0..100)
+            .map(|i| BatchItem::speak(genai_core::SpeechRequest::new(format!("Line {i}."))))
+            .collect();
+        assert_eq!(aura.plan(&short).unwrap().len(), 1);
     }
 
     #[test]

@@ -125,7 +125,9 @@ impl SpeechModel for CloudflareSpeech {
                 .await?
             {
                 RunReply::Media(reply) => Ok(reply),
-                RunReply::Json(result) => audio_from_json(&result).map(MediaReply::from_media),
+                RunReply::Json(result) => {
+                    audio_from_json(&result, raw_audio_type(req)).map(MediaReply::from_media)
+                }
             }
         };
         tracing::Instrument::instrument(call, span)
@@ -156,8 +158,12 @@ impl CloudflareSpeech {
 }
 
 /// The audio of a JSON reply: `{"audio": "<base64>"}` (MeloTTS), or, in a queued batch's
-/// results, the base64 string itself; its type read from the bytes.
-pub(crate) fn audio_from_json(result: &serde_json::Value) -> Result<Media> {
+/// results, the base64 string itself; its type read from the bytes, or, for raw samples that
+/// carry no header, `raw_type` (what the request asked for).
+pub(crate) fn audio_from_json(
+    result: &serde_json::Value,
+    raw_type: Option<&'static str>,
+) -> Result<Media> {
     let b64 = result
         .as_str()
         .or_else(|| result.get("audio").and_then(|a| a.as_str()))
@@ -169,15 +175,29 @@ pub(crate) fn audio_from_json(result: &serde_json::Value) -> Result<Media> {
     if bytes.is_empty() {
         return Err(Error::protocol("the speech reply's `audio` is empty"));
     }
-    match Media::from_bytes(bytes) {
-        Ok(media) if media.is_audio() => Ok(media),
-        Ok(media) => Err(Error::protocol(format!(
-            "the speech reply's `audio` is {}, not audio",
-            media.media_type()
+    match (genai_core::sniff_media_type(&bytes), raw_type) {
+        (Some(kind), _) if kind.starts_with("audio/") => Ok(Media::with_type(kind, bytes)),
+        (Some(kind), _) => Err(Error::protocol(format!(
+            "the speech reply's `audio` is {kind}, not audio"
         ))),
-        Err(_) => Err(Error::protocol(
+        (None, Some(raw)) => Ok(Media::with_type(raw, bytes)),
+        (None, None) => Err(Error::protocol(
             "the speech reply's `audio` is not a known audio format",
         )),
+    }
+}
+
+/// The media type of the headerless samples `req` asks for (Aura's `linear16`, `mulaw` and
+/// `alaw` without a container), which no sniffing can recognise.
+pub(crate) fn raw_audio_type(req: &SpeechRequest) -> Option<&'static str> {
+    if !matches!(req.container.as_deref(), None | Some("none")) {
+        return None;
+    }
+    match req.encoding.as_deref()? {
+        "linear16" => Some("audio/L16"),
+        "mulaw" => Some("audio/PCMU"),
+        "alaw" => Some("audio/PCMA"),
+        _ => None,
     }
 }
 
@@ -189,7 +209,7 @@ mod tests {
     #[test]
     fn json_audio_is_typed_by_its_bytes() {
         let wav = Media::with_type("audio/wav", b"RIFF\x24\0\0\0WAVEfmt ".to_vec());
-        let ok = audio_from_json(&serde_json::json!({"audio": wav.to_base64()})).unwrap();
+        let ok = audio_from_json(&serde_json::json!({"audio": wav.to_base64()}), None).unwrap();
         assert_eq!(ok.media_type(), "audio/wav");
         for bad in [
             serde_json::json!({}),
@@ -198,10 +218,23 @@ mod tests {
             serde_json::json!({"audio": "***"}),
         ] {
             assert_eq!(
-                audio_from_json(&bad).unwrap_err().kind(),
+                audio_from_json(&bad, None).unwrap_err().kind(),
                 ErrorKind::Protocol,
                 "{bad}"
             );
         }
+        // Headerless samples take the type the request asked for.
+        let req = SpeechRequest::new("hi").encoding("linear16");
+        let raw = serde_json::json!({"audio": "AAEAAQ=="});
+        let samples = audio_from_json(&raw, raw_audio_type(&req)).unwrap();
+        assert_eq!(samples.media_type(), "audio/L16");
+        assert_eq!(
+            raw_audio_type(
+                &SpeechRequest::new("hi")
+                    .encoding("linear16")
+                    .container("wav")
+            ),
+            None
+        );
     }
 }

@@ -99,14 +99,14 @@ impl TranscriptionModel for CloudflareTranscriber {
             );
             checked?;
             let deadline = Deadline::after(self.transport.options.timeout);
-            let mut url = self.transport.run_url(&self.model);
-            let body = match self.wire {
-                Wire::WhisperRaw { .. } => raw_body(req)?,
-                Wire::WhisperJson => turbo_body(req)?,
-                Wire::Deepgram => {
-                    url.push_str(&deepgram_query(req));
-                    raw_body(req)?
-                }
+            let (url, body) = match self.wire {
+                Wire::WhisperRaw { .. } => (self.transport.run_url(&self.model), raw_body(req)?),
+                Wire::WhisperJson => (self.transport.run_url(&self.model), turbo_body(req)?),
+                Wire::Deepgram => (
+                    self.transport
+                        .run_url_with(&self.model, &deepgram_query(req)),
+                    raw_body(req)?,
+                ),
             };
             let resp = self
                 .transport
@@ -182,9 +182,9 @@ fn unknown_source(source: &MediaSource) -> Error {
     ))
 }
 
-/// `?smart_format=true[&language=..]`.
+/// `smart_format=true[&language=..]` (joined to the run URL's own query, if any).
 fn deepgram_query(req: &TranscribeRequest) -> String {
-    let mut query = String::from("?smart_format=true");
+    let mut query = String::from("smart_format=true");
     if let Some(lang) = &req.language {
         query.push_str("&language=");
         for b in lang.bytes() {
@@ -395,7 +395,7 @@ mod tests {
             "shared, not copied"
         );
         assert_eq!(raw.content_type, "audio/wav");
-        assert_eq!(deepgram_query(&req), "?smart_format=true&language=en");
+        assert_eq!(deepgram_query(&req), "smart_format=true&language=en");
         // 4/3 of the audio plus the field names: no int-array inflation.
         let big = TranscribeRequest::new(Media::with_type("audio/wav", vec![200u8; 30_000]));
         assert!(turbo_body(&big).unwrap().len() <= 40_000 + 32);

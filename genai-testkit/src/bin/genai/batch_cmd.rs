@@ -150,11 +150,21 @@ struct TurnLine {
     audio: PathBuf,
 }
 
-/// A turn line's audio, read now: refused if missing, empty or not audio.
+/// A turn line's audio, read now: refused if missing, empty, over the speech models' size
+/// limit (before it is read) or not audio.
 fn read_turn_audio(path: &Path) -> Result<Media> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let cannot = |e: std::io::Error| {
         Error::invalid_request(format!("cannot read the audio {}: {e}", path.display()))
-    })?;
+    };
+    let len = std::fs::metadata(path).map_err(cannot)?.len();
+    if len > genai_cloudflare::MAX_AUDIO_BYTES {
+        return Err(Error::invalid_request(format!(
+            "the audio {} is {len} bytes; this model takes at most {}",
+            path.display(),
+            genai_cloudflare::MAX_AUDIO_BYTES
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
     let media = Media::from_bytes(bytes)
         .map_err(|e| Error::invalid_request(format!("{}: {}", path.display(), e.message())))?;
     if !media.is_audio() {
@@ -282,6 +292,10 @@ struct State {
     input_len: u64,
     input_hash: String,
     inputs: usize,
+    /// A fingerprint of the valid requests and their lines: what the chunks' positions
+    /// refer to (it changes when a line's audio file changes, even if the input does not).
+    #[serde(default)]
+    requests_hash: String,
     chunks: Vec<Chunk>,
     /// Output lines written (a prefix of the inputs).
     written: usize,
@@ -305,14 +319,17 @@ fn save(path: &Path, state: &State) -> Result<()> {
     f.sync_all().map_err(|e| io_error("sync", &tmp, e))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| io_error("replace", path, e))?;
+    let _ = sync_dir(path);
+    Ok(())
+}
+
+/// Flushes the directory holding `path` (so a rename in it survives a power cut).
+fn sync_dir(path: &Path) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    File::open(dir)?.sync_all()
 }
 
 fn fnv(bytes: &[u8]) -> String {
@@ -379,6 +396,14 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     let input_hash = fnv(&raw);
     let input_len = raw.len() as u64;
     drop(raw);
+    let requests_hash = {
+        let mut bytes = serde_json::to_vec(&items)
+            .map_err(|e| Error::config(format!("cannot fingerprint the requests: {e}")))?;
+        for i in &index_of {
+            bytes.extend_from_slice(&(*i as u64).to_le_bytes());
+        }
+        fnv(&bytes)
+    };
     let mut state = match std::fs::read(&state_path) {
         Ok(bytes) => {
             let state: State = serde_json::from_slice(&bytes).map_err(|e| {
@@ -391,9 +416,15 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 || state.input_hash != input_hash
                 || state.input_len != input_len
                 || state.inputs != entries.len()
+                || state.requests_hash != requests_hash
+                || state
+                    .chunks
+                    .iter()
+                    .any(|c| c.start > c.end || c.end > items.len())
             {
                 return Err(Error::config(format!(
-                    "the state file {} belongs to another input or model; remove it to start over",
+                    "the state file {} belongs to another input or model (or a file the input names \
+                 changed since); remove it to start over",
                     state_path.display()
                 )));
             }
@@ -413,6 +444,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 input_len,
                 input_hash,
                 inputs: entries.len(),
+                requests_hash,
                 chunks: plan
                     .into_iter()
                     .map(|r| Chunk {
@@ -704,9 +736,16 @@ fn write_audio(path: &Path, audio: &Media) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "audio".to_owned());
     let tmp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-    let written = std::fs::write(&tmp, audio.data())
+    let written = File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(audio.data())?;
+            f.sync_all()
+        })
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| io_error("write", path, e));
+    if written.is_ok() {
+        let _ = sync_dir(path);
+    }
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
