@@ -94,18 +94,9 @@ fn main() {
 
 /// Client mode: one transcription; prints `rss BASELINE PEAK` in bytes.
 fn client(base: &str, model: &str, file: &str, warm: &str, memory: bool) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    common::runtime().block_on(async {
         use genai_core::{MediaFile, MediaSource, TranscribeRequest, TranscriptionModel};
-        let provider = genai_cloudflare::Cloudflare::builder()
-            .account_id("0123456789abcdef0123456789abcdef")
-            .api_token("bench-token")
-            .with_base_url(base)
-            .build_provider()
-            .expect("provider");
+        let provider = common::provider(base);
         let model = provider.transcriber(model).expect("model");
         let warm = MediaFile::open(warm).await.expect("warm-up file");
         model

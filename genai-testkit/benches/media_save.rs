@@ -171,18 +171,9 @@ fn answer(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream, body: &[u8]
 
 /// Client mode: one image saved through the library; prints `rss BASELINE PEAK` in bytes.
 fn client(base: &str, out: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    common::runtime().block_on(async {
         use genai_core::{ImageModel, ImageRequest};
-        let provider = genai_cloudflare::Cloudflare::builder()
-            .account_id("0123456789abcdef0123456789abcdef")
-            .api_token("bench-token")
-            .with_base_url(base)
-            .build_provider()
-            .expect("provider");
+        let provider = common::provider(base);
         let model = provider.image_generator(MODEL).expect("model");
         let cold = common::status_kib("VmRSS:") * 1024;
         // A first, small reply warms the process (connection, code pages, the blocking pool),

@@ -51,6 +51,11 @@ fn builder(server: &ScriptedServer) -> genai_cloudflare::CloudflareBuilder {
 
 fn assert_gateway_headers(req: &ScriptedRequest) {
     assert_eq!(req.header("cf-aig-cache-ttl"), "600");
+    assert_gateway_headers_but_the_cache(req);
+}
+
+/// The gateway's headers a queue call keeps: it always skips the cache, so it sends no TTL.
+fn assert_gateway_headers_but_the_cache(req: &ScriptedRequest) {
     assert_eq!(req.header("cf-aig-skip-cache"), "true");
     let meta: serde_json::Value = serde_json::from_str(req.header("cf-aig-metadata")).unwrap();
     assert_eq!(meta, serde_json::json!({"user": "u-42", "tier": 2}));
@@ -110,8 +115,10 @@ async fn task_and_batch_calls_go_through_the_gateway_too() {
     let base = format!("/v1/{ACCOUNT}/gw/workers-ai/@cf/meta/m2m100-1.2b?tags=nightly,team:search");
     assert_eq!(seen[0].path, base);
     assert_eq!(seen[1].path, format!("{base}&queueRequest=true"));
+    assert_gateway_headers(&seen[0]);
+    assert_gateway_headers_but_the_cache(&seen[1]);
+    assert_eq!(seen[1].header("cf-aig-cache-ttl"), "");
     for req in seen.iter() {
-        assert_gateway_headers(req);
         assert_eq!(req.header("x-session-affinity"), "");
     }
 }

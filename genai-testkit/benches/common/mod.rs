@@ -6,6 +6,24 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
+/// A current-thread runtime, as a small client process would use.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A Workers AI provider talking to the bench's loopback server at `base`.
+pub fn provider(base: &str) -> genai_cloudflare::WorkersAi {
+    genai_cloudflare::Cloudflare::builder()
+        .account_id("0123456789abcdef0123456789abcdef")
+        .api_token("bench-token")
+        .with_base_url(base)
+        .build_provider()
+        .expect("provider")
+}
+
 /// A request's head: its body length and whether the body is JSON.
 pub struct Head {
     pub length: usize,
