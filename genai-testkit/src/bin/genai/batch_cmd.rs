@@ -333,12 +333,42 @@ fn sync_dir(path: &Path) -> std::io::Result<()> {
 }
 
 fn fnv(bytes: &[u8]) -> String {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100_0000_01b3);
+    let mut hash = Fnv::default();
+    hash.update(bytes);
+    hash.hex()
+}
+
+/// A 64-bit FNV-1a hash fed piece by piece (also as an `io::Write`).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
-    format!("{h:016x}")
+}
+
+impl Fnv {
+    fn update(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+impl Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn progress(msg: impl AsRef<str>) {
@@ -397,12 +427,14 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     let input_len = raw.len() as u64;
     drop(raw);
     let requests_hash = {
-        let mut bytes = serde_json::to_vec(&items)
+        // Streamed into the hash: the requests (audio included) are never encoded whole.
+        let mut hash = Fnv::default();
+        serde_json::to_writer(&mut hash, &items)
             .map_err(|e| Error::config(format!("cannot fingerprint the requests: {e}")))?;
         for i in &index_of {
-            bytes.extend_from_slice(&(*i as u64).to_le_bytes());
+            hash.update(&(*i as u64).to_le_bytes());
         }
-        fnv(&bytes)
+        hash.hex()
     };
     let mut state = match std::fs::read(&state_path) {
         Ok(bytes) => {
