@@ -148,8 +148,7 @@ impl ImageModel for CloudflareImageModel {
             req.validate().map(|()| Vec::new())
         }
         .map_err(|e| finish_error(&self.transport, e, "image"))?;
-        let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "image");
-        let call = async {
+        let reply = super::traced(&self.transport, &self.model, "image", async {
             let body = Body::json(&image_body(&self.model, req))?;
             let deadline = Deadline::after(self.transport.options.timeout);
             match self
@@ -160,10 +159,8 @@ impl ImageModel for CloudflareImageModel {
                 RunReply::Media(reply) => Ok(reply),
                 RunReply::Json(result) => wrapped_image(&result).map(MediaReply::from_media),
             }
-        };
-        let reply = tracing::Instrument::instrument(call, span)
-            .await
-            .map_err(|e| finish_error(&self.transport, e, "image"))?;
+        })
+        .await?;
         Ok(GeneratedImage::new(reply).with_warnings(warnings))
     }
 }

@@ -39,15 +39,12 @@ pub(crate) async fn run_json<T: DeserializeOwned>(
     model: &str,
     body: &impl Serialize,
 ) -> Result<T> {
-    let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %model, operation);
-    let call = async {
+    traced(transport, model, operation, async {
         let body = Body::json(body)?;
         let deadline = Deadline::after(transport.options.timeout);
         transport.run_json(model, &body, &deadline).await
-    };
-    tracing::Instrument::instrument(call, span)
-        .await
-        .map_err(|e| finish_error(transport, e, operation))
+    })
+    .await
 }
 
 /// Runs one task call on `model` with a body already encoded (JSON or raw bytes).
@@ -57,11 +54,22 @@ pub(crate) async fn run_body<T: DeserializeOwned>(
     model: &str,
     body: &Body,
 ) -> Result<T> {
-    let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %model, operation);
-    let call = async {
+    traced(transport, model, operation, async {
         let deadline = Deadline::after(transport.options.timeout);
         transport.run_json(model, body, &deadline).await
-    };
+    })
+    .await
+}
+
+/// Runs `call` inside the `genai.call` span of `operation` on `model`, its error finished
+/// like every task error ([`finish_error`]).
+pub(crate) async fn traced<T>(
+    transport: &Transport,
+    model: &str,
+    operation: &'static str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %model, operation);
     tracing::Instrument::instrument(call, span)
         .await
         .map_err(|e| finish_error(transport, e, operation))

@@ -10,7 +10,6 @@ use genai_core::{
 };
 use serde::Serialize;
 
-use super::finish_error;
 use crate::errors::PROVIDER;
 use crate::transport::{Body, RunReply, Transport};
 
@@ -109,8 +108,7 @@ impl SpeechModel for CloudflareSpeech {
     }
 
     async fn speak(&self, req: &SpeechRequest) -> Result<MediaReply> {
-        let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "speak");
-        let call = async {
+        super::traced(&self.transport, &self.model, "speak", async {
             let checked = super::preflight(
                 &self.transport,
                 || self.capabilities().check(req),
@@ -129,10 +127,8 @@ impl SpeechModel for CloudflareSpeech {
                     audio_from_json(&result, raw_audio_type(req)).map(MediaReply::from_media)
                 }
             }
-        };
-        tracing::Instrument::instrument(call, span)
-            .await
-            .map_err(|e| finish_error(&self.transport, e, "speak"))
+        })
+        .await
     }
 }
 

@@ -17,7 +17,6 @@ use genai_core::{
 };
 use serde::Deserialize;
 
-use super::finish_error;
 use crate::errors::PROVIDER;
 use crate::transport::{decode_envelope, Body, Transport};
 
@@ -90,8 +89,7 @@ impl TranscriptionModel for CloudflareTranscriber {
     }
 
     async fn transcribe(&self, req: &TranscribeRequest) -> Result<Transcript> {
-        let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %self.model, operation = "transcribe");
-        let call = async {
+        super::traced(&self.transport, &self.model, "transcribe", async {
             let checked = super::preflight(
                 &self.transport,
                 || self.capabilities().check(req),
@@ -124,10 +122,8 @@ impl TranscriptionModel for CloudflareTranscriber {
                 Wire::Deepgram => decode_envelope::<DeepgramOut>(status, &bytes)
                     .and_then(DeepgramOut::into_transcript),
             }
-        };
-        tracing::Instrument::instrument(call, span)
-            .await
-            .map_err(|e| finish_error(&self.transport, e, "transcribe"))
+        })
+        .await
     }
 }
 
