@@ -139,13 +139,7 @@ fn route(
         }
         if super::queue::is_queue_request(query) {
             return match shared.queue.handle(model, body, dice) {
-                QueueReply::Result(result) => Reply::Json {
-                    status: 200,
-                    body: json!({"result": result, "success": true, "errors": [], "messages": []})
-                        .to_string(),
-                    content_type: "application/json",
-                    req_id: true,
-                },
+                QueueReply::Result(result) => result_reply(&result),
                 QueueReply::Refused {
                     status,
                     code,
@@ -197,13 +191,7 @@ fn license_gate(shared: &Shared, model: &str, body: &[u8]) -> Option<Reply> {
     if is_agree {
         agreed.store(true, Ordering::SeqCst);
         let result = json!({"response": "Thank you for agreeing to the license terms."});
-        return Some(Reply::Json {
-            status: 200,
-            body: json!({"result": result, "success": true, "errors": [], "messages": []})
-                .to_string(),
-            content_type: "application/json",
-            req_id: true,
-        });
+        return Some(result_reply(&result));
     }
     Some(error_reply(
         403,
@@ -235,13 +223,7 @@ fn run(
     }
     if let Some(reply) = audio::run(info.id, query, content_type, body) {
         return match reply {
-            AudioReply::Json(result) => Reply::Json {
-                status: 200,
-                body: json!({"result": result, "success": true, "errors": [], "messages": []})
-                    .to_string(),
-                content_type: "application/json",
-                req_id: true,
-            },
+            AudioReply::Json(result) => result_reply(&result),
             AudioReply::Media {
                 content_type,
                 bytes,
@@ -258,23 +240,13 @@ fn run(
     }
     if let Some(answer) = super::tasks::run(info.task, info.id, body) {
         return match answer {
-            Ok(result) => Reply::Json {
-                status: 200,
-                body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
-                content_type: "application/json",
-                req_id: true,
-            },
+            Ok(result) => result_reply(&result),
             Err((status, code, message)) => error_reply(status, code, &message, json!({})),
         };
     }
     if let Some(outcome) = images::run(info.id, info.task, content_type.unwrap_or(""), body) {
         return match outcome {
-            Outcome::Json(result) => Reply::Json {
-                status: 200,
-                body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
-                content_type: "application/json",
-                req_id: true,
-            },
+            Outcome::Json(result) => result_reply(&result),
             Outcome::Binary(content_type, body) => Reply::Media {
                 content_type,
                 bytes: body,
@@ -298,12 +270,7 @@ fn run(
         Err(error) => return error_reply(400, 5006, &error.message(), json!({})),
     };
     match families::render(Family::of(info.id), info.id, &ask, dice) {
-        Rendered::Result(result) => Reply::Json {
-            status: 200,
-            body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
-            content_type: "application/json",
-            req_id: true,
-        },
+        Rendered::Result(result) => result_reply(&result),
         Rendered::Events(events) => Reply::Sse(events.iter().map(Value::to_string).collect()),
         Rendered::Refused {
             status,
@@ -336,6 +303,16 @@ fn no_route() -> Reply {
         body: body.to_owned(),
         content_type: "application/json",
         req_id: false,
+    }
+}
+
+/// A successful JSON envelope around `result`, as the service writes it (`result` first).
+fn result_reply(result: &impl std::fmt::Display) -> Reply {
+    Reply::Json {
+        status: 200,
+        body: format!(r#"{{"result":{result},"success":true,"errors":[],"messages":[]}}"#),
+        content_type: "application/json",
+        req_id: true,
     }
 }
 
