@@ -208,12 +208,8 @@ fn run_job(task: Task, model: &str, requests: &[Value], seed: u64) -> (Vec<Value
         }
         responses.push(response);
     }
-    let mut rng = seed | 1;
     for i in (1..responses.len()).rev() {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        responses.swap(i, (rng % (i as u64 + 1)) as usize);
+        responses.swap(i, dice.below(i as u64 + 1) as usize);
     }
     let usage = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
     (responses, usage)

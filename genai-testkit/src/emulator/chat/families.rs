@@ -140,6 +140,11 @@ impl Dice {
         z ^ (z >> 31)
     }
 
+    /// A number in `0..n` (`n` at least 1).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
     fn padding(&mut self) -> String {
         const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN";
         let length = 1 + (self.next() % (ALPHABET.len() as u64 - 1)) as usize;
