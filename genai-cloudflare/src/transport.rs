@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, StreamExt as _};
 use genai_core::http::{self, BinaryBody, Deadline, HttpOptions, RetryPolicy};
 use genai_core::text::excerpt;
-use genai_core::{Error, MediaFile, MediaReply, Result};
+use genai_core::{Error, Media, MediaFile, MediaReply, Result};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -368,24 +368,17 @@ impl Transport {
     }
 }
 
-/// A reply read by its `Content-Type`, never by the model's name: the `result` of a JSON
-/// envelope, or raw media bytes as they arrive.
-pub(crate) enum RunReply {
-    /// The JSON envelope's `result`.
-    Json(serde_json::Value),
-    /// Raw bytes (an image, a sound), not yet read.
-    Media(MediaReply),
-}
-
 impl Transport {
-    /// Posts a request to `model` whose reply may be JSON or raw media: a JSON reply is
-    /// decoded (its envelope checked), raw media is handed back unread.
+    /// Posts a request to `model` whose reply is media, read by its `Content-Type`, never by
+    /// the model's name: raw bytes are handed back unread, as they arrive; a JSON reply has
+    /// its envelope checked and its `result` turned into the media by `unwrap_json`.
     pub(crate) async fn run_media(
         &self,
         model: &str,
         body: &Body,
         deadline: Deadline,
-    ) -> Result<RunReply> {
+        unwrap_json: impl FnOnce(&serde_json::Value) -> Result<Media>,
+    ) -> Result<MediaReply> {
         let resp = self
             .post(&self.run_url(model), body, "*/*", &deadline)
             .await?;
@@ -397,11 +390,12 @@ impl Transport {
         if is_json {
             let status = resp.status().as_u16();
             let bytes = self.read(resp, &deadline).await?;
-            return decode_envelope(status, &bytes).map(RunReply::Json);
+            let result: serde_json::Value = decode_envelope(status, &bytes)?;
+            return unwrap_json(&result).map(MediaReply::from_media);
         }
         let body = BinaryBody::new(resp, &self.options, deadline)
             .map_err(|e| e.with_provider(PROVIDER))?;
-        Ok(RunReply::Media(MediaReply::from_body(body)))
+        Ok(MediaReply::from_body(body))
     }
 }
 

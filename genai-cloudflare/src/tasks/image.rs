@@ -9,13 +9,13 @@ use std::sync::Arc;
 use genai_core::http::Deadline;
 use genai_core::{
     async_trait, decode_base64, Error, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest,
-    Media, MediaReply, Range, Result,
+    Media, Range, Result,
 };
 use serde_json::{Map, Value};
 
 use super::finish_error;
 use crate::errors::PROVIDER;
-use crate::transport::{Body, RunReply, Transport, MAX_INPUT_IMAGE_BYTES};
+use crate::transport::{Body, Transport, MAX_INPUT_IMAGE_BYTES};
 
 /// A Workers AI text-to-image model, e.g. `@cf/black-forest-labs/flux-1-schnell`.
 ///
@@ -151,14 +151,9 @@ impl ImageModel for CloudflareImageModel {
         let reply = super::traced(&self.transport, &self.model, "image", async {
             let body = Body::json(&image_body(&self.model, req))?;
             let deadline = Deadline::after(self.transport.options.timeout);
-            match self
-                .transport
-                .run_media(&self.model, &body, deadline)
-                .await?
-            {
-                RunReply::Media(reply) => Ok(reply),
-                RunReply::Json(result) => wrapped_image(&result).map(MediaReply::from_media),
-            }
+            self.transport
+                .run_media(&self.model, &body, deadline, wrapped_image)
+                .await
         })
         .await?;
         Ok(GeneratedImage::new(reply).with_warnings(warnings))

@@ -11,7 +11,7 @@ use genai_core::{
 use serde::Serialize;
 
 use crate::errors::PROVIDER;
-use crate::transport::{Body, RunReply, Transport};
+use crate::transport::{Body, Transport};
 
 /// Aura 1's speakers; the first is its default.
 pub(crate) const AURA_VOICES: &[&str] = &[
@@ -117,16 +117,11 @@ impl SpeechModel for CloudflareSpeech {
             checked?;
             let body = Body::json(&self.wire_json(req)?)?;
             let deadline = Deadline::after(self.transport.options.timeout);
-            match self
-                .transport
-                .run_media(&self.model, &body, deadline)
-                .await?
-            {
-                RunReply::Media(reply) => Ok(reply),
-                RunReply::Json(result) => {
-                    audio_from_json(&result, raw_audio_type(req)).map(MediaReply::from_media)
-                }
-            }
+            self.transport
+                .run_media(&self.model, &body, deadline, |result| {
+                    audio_from_json(result, raw_audio_type(req))
+                })
+                .await
         })
         .await
     }
