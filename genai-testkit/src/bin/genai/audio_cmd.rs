@@ -112,29 +112,7 @@ pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     req.sample_rate = args.sample_rate;
     req.bit_rate = args.bit_rate;
     let reply = model.speak(&req).await?;
-    let to_stdout = args.out.as_os_str() == "-";
-    let summary = if to_stdout {
-        let mut out = tokio::io::stdout();
-        reply.write_to(&mut out).await?
-    } else {
-        reply.save(&args.out).await?
-    };
-    let path = args.out.display().to_string();
-    match args.provider.format {
-        Format::Json => emit_line(
-            &json!({
-                "model": model.model(),
-                "path": path,
-                "media_type": summary.media_type,
-                "bytes": summary.bytes,
-            })
-            .to_string(),
-        ),
-        // With the audio on stdout, the path line would corrupt it.
-        Format::Text if to_stdout => {}
-        Format::Text => emit_line(&path),
-    }
-    Ok(())
+    crate::output::deliver_media(reply, &args.out, model.model(), args.provider.format).await
 }
 
 /// The audio to send: refuses an empty file, one over `limit` bytes, and bytes that are not

@@ -731,15 +731,26 @@ fn push_line(
             r#""result":{}"#,
             serde_json::json!({"model": model, "text": t.text})
         ),
-        Ok(BatchOutput::Speech(audio)) => format!(
-            r#""result":{}"#,
-            serde_json::json!({
-                "model": model,
-                "path": entry.out.as_deref().map(|p| p.display().to_string()),
-                "media_type": audio.media_type(),
-                "bytes": audio.len(),
-            })
-        ),
+        Ok(BatchOutput::Speech(audio)) => {
+            let path = entry
+                .out
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let line = crate::output::MediaLine {
+                model,
+                path: &path,
+                media_type: audio.media_type(),
+                bytes: audio.len() as u64,
+            };
+            match serde_json::to_string(&line) {
+                Ok(text) => format!(r#""result":{text}"#),
+                Err(e) => format!(
+                    r#""error":{}"#,
+                    error_json(&Error::protocol(format!("cannot print the result: {e}")))
+                ),
+            }
+        }
         Ok(BatchOutput::Turn(t)) => format!(
             r#""result":{}"#,
             serde_json::json!({

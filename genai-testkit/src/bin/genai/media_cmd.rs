@@ -4,9 +4,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use genai_core::{ChatRequest, Error, ImageModel, ImageRequest, Media, MediaSummary, Message};
+use genai_core::{ChatRequest, Error, ImageModel, ImageRequest, Media, Message};
 
-use super::{emit_line, provider, Format, ProviderArgs};
+use super::{provider, Format, ProviderArgs};
 
 /// The model `genai image` uses when none is given.
 pub(crate) const DEFAULT_IMAGE_MODEL: &str = "@cf/black-forest-labs/flux-1-schnell";
@@ -111,15 +111,6 @@ pub(crate) fn attach_images(req: &mut ChatRequest, paths: &[PathBuf]) -> genai_c
     Ok(())
 }
 
-/// The `--format json` object of `genai image`, fields in the documented order.
-#[derive(serde::Serialize)]
-struct ImageLine<'a> {
-    model: &'a str,
-    path: &'a str,
-    media_type: &'a str,
-    bytes: u64,
-}
-
 /// `genai image`.
 pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
     let prompt = if args.prompt == "-" {
@@ -153,28 +144,5 @@ pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
     for w in &made.warnings {
         eprintln!("warning: {w}");
     }
-    let to_stdout = args.out.as_os_str() == "-";
-    let summary: MediaSummary = if to_stdout {
-        let mut out = tokio::io::stdout();
-        made.reply.write_to(&mut out).await?
-    } else {
-        made.reply.save(&args.out).await?
-    };
-    let path = args.out.display().to_string();
-    match args.provider.format {
-        Format::Json => {
-            let line = ImageLine {
-                model: model.model(),
-                path: &path,
-                media_type: &summary.media_type,
-                bytes: summary.bytes,
-            };
-            let text = serde_json::to_string(&line)
-                .map_err(|e| Error::protocol(format!("cannot print the result: {e}")))?;
-            emit_line(&text);
-        }
-        Format::Text if !to_stdout => emit_line(&path),
-        Format::Text => {}
-    }
-    Ok(())
+    crate::output::deliver_media(made.reply, &args.out, model.model(), args.provider.format).await
 }
