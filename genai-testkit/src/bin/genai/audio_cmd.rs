@@ -118,7 +118,7 @@ pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
 /// The audio to send: refuses an empty file, one over `limit` bytes, and bytes that are not
 /// audio (sniffed, whatever the file name says), all before any request. A file is streamed
 /// from disk as it is sent; standard input is read into one buffer.
-async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<MediaSource> {
+pub(crate) async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::Result<MediaSource> {
     let too_big = |n: u64, limit: u64| {
         Error::invalid_request(format!(
             "the audio is {n} bytes; this model takes at most {limit}"

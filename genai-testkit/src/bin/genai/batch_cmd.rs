@@ -150,31 +150,13 @@ struct TurnLine {
     audio: PathBuf,
 }
 
-/// A turn line's audio, read now: refused if missing, empty, over the speech models' size
-/// limit (before it is read) or not audio.
-fn read_turn_audio(path: &Path) -> Result<Media> {
-    let cannot = |e: std::io::Error| {
-        Error::invalid_request(format!("cannot read the audio {}: {e}", path.display()))
-    };
-    let len = std::fs::metadata(path).map_err(cannot)?.len();
-    if len > genai_cloudflare::MAX_AUDIO_BYTES {
-        return Err(Error::invalid_request(format!(
-            "the audio {} is {len} bytes; this model takes at most {}",
-            path.display(),
-            genai_cloudflare::MAX_AUDIO_BYTES
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(cannot)?;
-    let media = Media::from_bytes(bytes)
-        .map_err(|e| Error::invalid_request(format!("{}: {}", path.display(), e.message())))?;
-    if !media.is_audio() {
-        return Err(Error::invalid_request(format!(
-            "{} is {}, not audio",
-            path.display(),
-            media.media_type()
-        )));
-    }
-    Ok(media)
+/// A turn line's audio, read now with the checks of `genai transcribe` (missing, empty, over
+/// the speech models' size limit before it is read, or not audio).
+async fn read_turn_audio(path: &Path) -> Result<Media> {
+    crate::audio_cmd::read_audio(path, Some(genai_cloudflare::MAX_AUDIO_BYTES))
+        .await?
+        .load()
+        .await
 }
 
 /// The caller's id as the queue's `external_reference` (a string).
@@ -186,7 +168,7 @@ fn reference(id: &Value) -> Option<String> {
     }
 }
 
-fn parse_line(kind: ModelKind, line: &str) -> Entry {
+async fn parse_line(kind: ModelKind, line: &str) -> Entry {
     let id = serde_json::from_str::<Value>(line)
         .ok()
         .and_then(|v| v.get("id").cloned())
@@ -247,10 +229,12 @@ fn parse_line(kind: ModelKind, line: &str) -> Entry {
                 out = Some(l.out);
                 BatchItem::speak(req)
             }),
-        ModelKind::TurnDetection => serde_json::from_str::<TurnLine>(line)
-            .map_err(bad)
-            .and_then(|l| read_turn_audio(&l.audio))
-            .map(|audio| BatchItem::detect_turn(TurnRequest::new(audio))),
+        ModelKind::TurnDetection => match serde_json::from_str::<TurnLine>(line) {
+            Ok(l) => read_turn_audio(&l.audio)
+                .await
+                .map(|audio| BatchItem::detect_turn(TurnRequest::new(audio))),
+            Err(e) => Err(bad(e)),
+        },
         other => Err(Error::unsupported(format!(
             "batches of {} models are not supported",
             other.as_str()
@@ -400,7 +384,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        let mut entry = parse_line(kind, &line);
+        let mut entry = parse_line(kind, &line).await;
         // Each request is checked alone, so one bad line is one error line, not a failed run.
         if let Ok(item) = &entry.item {
             if let Err(e) = batch.plan(std::slice::from_ref(item)) {
@@ -808,32 +792,34 @@ fn error_json(e: &Error) -> Value {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lines_become_items_of_the_model_kind() {
+    #[tokio::test]
+    async fn lines_become_items_of_the_model_kind() {
         let e = parse_line(
             ModelKind::Chat,
             r#"{"id":"q1","prompt":"hi","max_tokens":5}"#,
-        );
+        )
+        .await;
         let item = e.item.unwrap();
         assert_eq!(e.id, Value::from("q1"));
         assert_eq!(item.external_reference.as_deref(), Some("q1"));
-        let e = parse_line(ModelKind::Embedding, r#"{"id":7,"text":"a cat"}"#);
+        let e = parse_line(ModelKind::Embedding, r#"{"id":7,"text":"a cat"}"#).await;
         assert_eq!(e.item.unwrap().external_reference.as_deref(), Some("7"));
-        let e = parse_line(ModelKind::Translation, r#"{"text":"Hello","to":"fr"}"#);
+        let e = parse_line(ModelKind::Translation, r#"{"text":"Hello","to":"fr"}"#).await;
         assert!(e.item.is_ok());
-        let e = parse_line(ModelKind::Chat, r#"{"promt":"typo"}"#);
+        let e = parse_line(ModelKind::Chat, r#"{"promt":"typo"}"#).await;
         assert_eq!(e.item.unwrap_err().kind(), ErrorKind::InvalidRequest);
-        let e = parse_line(ModelKind::Chat, "not json");
+        let e = parse_line(ModelKind::Chat, "not json").await;
         assert!(e.item.is_err());
         let e = parse_line(
             ModelKind::TextToSpeech,
             r#"{"text":"Hi","voice":"luna","out":"hi.mp3"}"#,
-        );
+        )
+        .await;
         assert_eq!(e.out.as_deref(), Some(Path::new("hi.mp3")));
         assert!(e.item.is_ok());
-        let e = parse_line(ModelKind::TextToSpeech, r#"{"text":"Hi"}"#);
+        let e = parse_line(ModelKind::TextToSpeech, r#"{"text":"Hi"}"#).await;
         assert!(e.item.is_err(), "`out` is required");
-        let e = parse_line(ModelKind::TurnDetection, r#"{"audio":"/nonexistent.wav"}"#);
+        let e = parse_line(ModelKind::TurnDetection, r#"{"audio":"/nonexistent.wav"}"#).await;
         assert_eq!(e.item.unwrap_err().kind(), ErrorKind::InvalidRequest);
     }
 
