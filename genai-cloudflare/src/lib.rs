@@ -42,6 +42,7 @@ mod config;
 #[doc(hidden)]
 pub mod decode;
 mod errors;
+pub mod facts;
 mod provider;
 mod tasks;
 mod transport;
@@ -52,7 +53,8 @@ pub use provider::WorkersAi;
 pub use tasks::{
     CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,
     CloudflareReranker, CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber,
-    CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES, MAX_QUEUE_PAYLOAD,
+    CloudflareTranslator, CloudflareTurnDetector, DEFAULT_SUMMARY_MODEL, MAX_AUDIO_BYTES,
+    MAX_QUEUE_PAYLOAD,
 };
 
 /// The README's examples, compiled and run as doc tests.

@@ -39,6 +39,12 @@ pub enum ErrorKind {
     Timeout,
     /// The client is misconfigured (missing account id, bad base URL...).
     Config,
+    /// The model was retired: the message names the day and what to use instead. Raised
+    /// before any request.
+    Retired,
+    /// The model needs a paid plan the account does not have (Workers AI: HTTP 403, code
+    /// 5035, the Workers Paid plan).
+    PlanRequired,
 }
 
 impl ErrorKind {
@@ -60,6 +66,8 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Config => "config",
+            ErrorKind::Retired => "retired",
+            ErrorKind::PlanRequired => "plan_required",
         }
     }
 
@@ -332,6 +340,8 @@ mod tests {
             ErrorKind::Protocol,
             ErrorKind::Timeout,
             ErrorKind::Config,
+            ErrorKind::Retired,
+            ErrorKind::PlanRequired,
         ] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));

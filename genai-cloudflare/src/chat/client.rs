@@ -156,6 +156,14 @@ impl Cloudflare {
     }
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
+        if self.inner.transport.check_capabilities {
+            if let Some(retired) = crate::facts::retired_error(&self.inner.model) {
+                return Err(retired);
+            }
+        }
+        if let Some(warning) = crate::facts::alias_warning(&self.inner.model) {
+            tracing::warn!("{warning}");
+        }
         let checked = if self.inner.transport.check_capabilities {
             self.inner.capabilities.check(mode, req)
         } else {
@@ -295,12 +303,16 @@ impl Cloudflare {
                 .instrument(self.span(Mode::Sync))
                 .await;
         }
-        async {
+        let mut reply = async {
             let resp = self.post(req, false, &deadline).await?;
             self.read_reply(resp, req, &deadline).await
         }
         .instrument(self.span(Mode::Sync))
-        .await
+        .await?;
+        reply
+            .warnings
+            .extend(crate::facts::alias_warning(&self.inner.model));
+        Ok(reply)
     }
 
     async fn stream_call(&self, req: &ChatRequest) -> Result<ChatStream> {

@@ -19,7 +19,7 @@ pub use embedding::CloudflareEmbedder;
 pub use image::CloudflareImageModel;
 pub use reranking::CloudflareReranker;
 pub use speech::CloudflareSpeech;
-pub use text::{CloudflareSummarizer, CloudflareTranslator};
+pub use text::{CloudflareSummarizer, CloudflareTranslator, DEFAULT_SUMMARY_MODEL};
 pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};
 pub use turn::CloudflareTurnDetector;
 

@@ -115,7 +115,7 @@ fn main() -> ExitCode {
             Command::Chat(args) => (args.provider.format, chat_cmd::chat(*args).await),
             Command::Models(args) => (
                 args.format,
-                models_cmd::models(args.provider_args(), args.task).await,
+                models_cmd::models(args.provider_args(), args.task, args.all).await,
             ),
             Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
             Command::Image(args) => (args.format(), media_cmd::image(*args).await),

@@ -113,6 +113,10 @@ pub(crate) struct ServeArgs {
     /// Bearer token the emulator accepts (not empty).
     #[arg(long, default_value = DEFAULT_TOKEN, value_parser = non_blank)]
     token: String,
+    /// Emulate a Workers Free plan account: models that need the Workers Paid plan answer
+    /// 403 with code 5035.
+    #[arg(long)]
+    free_plan: bool,
 }
 
 fn has_credentials() -> bool {
@@ -691,7 +695,7 @@ fn save_cassette(target: &Target, record: Option<&Path>, model: &str, name: &str
 }
 
 /// Binds the first address `addr` resolves to that accepts a listener.
-fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
+fn start_emulator(addr: &str, token: &str, free_plan: bool) -> Result<Emulator> {
     use std::net::ToSocketAddrs as _;
     let candidates: Vec<std::net::SocketAddr> = addr
         .to_socket_addrs()
@@ -699,7 +703,11 @@ fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
         .collect();
     let mut last = None;
     for candidate in candidates {
-        match Emulator::start(EmulatorConfig::default().token(token).address(candidate)) {
+        let mut config = EmulatorConfig::default().token(token).address(candidate);
+        if free_plan {
+            config = config.free_plan();
+        }
+        match Emulator::start(config) {
             Ok(emulator) => return Ok(emulator),
             Err(e) => last = Some(format!("{candidate}: {e}")),
         }
@@ -711,7 +719,7 @@ fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
 }
 
 pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
-    let emulator = start_emulator(&args.addr, &args.token)?;
+    let emulator = start_emulator(&args.addr, &args.token, args.free_plan)?;
     crate::emit_line(&format!(
         "Workers AI emulator on {} (token {:?}); Ctrl-C stops it",
         emulator.base_url(),

@@ -25,7 +25,7 @@ pub(crate) const CLASSIFY_IMAGE_MODEL: &str = "@cf/microsoft/resnet-50";
 /// Default model of `genai translate`.
 pub(crate) const TRANSLATE_MODEL: &str = "@cf/meta/m2m100-1.2b";
 /// Default model of `genai summarize`.
-pub(crate) const SUMMARIZE_MODEL: &str = "@cf/facebook/bart-large-cnn";
+pub(crate) const SUMMARIZE_MODEL: &str = genai_cloudflare::DEFAULT_SUMMARY_MODEL;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum PoolingArg {
@@ -107,7 +107,9 @@ pub(crate) struct TranslateArgs {
 
 /// `genai summarize`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/facebook/bart-large-cnn")]
+#[command(
+    after_help = "Default model: @cf/meta/llama-3.1-8b-instruct-fp8 (a chat model prompted to summarise; any chat model works)"
+)]
 pub(crate) struct SummarizeArgs {
     /// The text to summarise (`-` reads standard input).
     text: Option<String>,
@@ -405,7 +407,9 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
     let out = summarizer.summarize(&req).await?;
-    print_text(args.provider.format, summarizer.model(), &out.text);
+    // The reply names the model that wrote the summary.
+    let by = out.model.as_deref().unwrap_or(summarizer.model());
+    print_text(args.provider.format, by, &out.text);
     Ok(())
 }
 

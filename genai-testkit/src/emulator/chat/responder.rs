@@ -69,6 +69,8 @@ pub(crate) struct Ask {
     pub(crate) reasoning_effort: Option<String>,
     /// `chat_template_kwargs.enable_thinking`.
     pub(crate) enable_thinking: Option<bool>,
+    /// `chat_template_kwargs.thinking` (Kimi K2.6's name for the switch).
+    pub(crate) thinking: Option<bool>,
     /// `logprobs: true`, with `top_logprobs` alternatives.
     pub(crate) logprobs: Option<usize>,
     /// What the images attached to the request show (vision models answer with it).
@@ -148,10 +150,13 @@ impl Ask {
             }
             Some(_) => return Err(AskError::BadField("reasoning_effort")),
         };
-        let enable_thinking = body
-            .get("chat_template_kwargs")
-            .and_then(|k| k.get("enable_thinking"))
-            .and_then(Value::as_bool);
+        let kwarg = |key: &str| {
+            body.get("chat_template_kwargs")
+                .and_then(|k| k.get(key))
+                .and_then(Value::as_bool)
+        };
+        let enable_thinking = kwarg("enable_thinking");
+        let thinking = kwarg("thinking");
         let logprobs = match body.get("logprobs") {
             Some(Value::Bool(true)) => Some(
                 body.get("top_logprobs")
@@ -191,6 +196,7 @@ impl Ask {
             lora,
             reasoning_effort,
             enable_thinking,
+            thinking,
             logprobs,
             images: images_of(&body),
         })
