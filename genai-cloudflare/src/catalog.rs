@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::chat::family::Family;
-use crate::facts::{self, ModelFacts};
 use crate::errors::{self, WireError, PROVIDER};
+use crate::facts::{self, ModelFacts};
 use crate::transport::Transport;
 
 const PER_PAGE: usize = 100;

@@ -211,7 +211,9 @@ pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
         }
     };
     let message = if kind == ErrorKind::PlanRequired && !message.contains("Workers Paid") {
-        format!("{message} (this model needs the Workers Paid plan; the account is on the Free plan)")
+        format!(
+            "{message} (this model needs the Workers Paid plan; the account is on the Free plan)"
+        )
     } else {
         message
     };

@@ -450,11 +450,46 @@ const AURA_1_VOICES: &[&str] = &[
 
 /// Aura 2 English speakers; the first is its default.
 const AURA_2_EN_VOICES: &[&str] = &[
-    "luna", "amalthea", "andromeda", "apollo", "arcas", "aries", "asteria", "athena", "atlas",
-    "aurora", "callista", "cora", "cordelia", "delia", "draco", "electra", "harmonia", "helena",
-    "hera", "hermes", "hyperion", "iris", "janus", "juno", "jupiter", "mars", "minerva", "neptune",
-    "odysseus", "ophelia", "orion", "orpheus", "pandora", "phoebe", "pluto", "saturn", "thalia",
-    "theia", "vesta", "zeus",
+    "luna",
+    "amalthea",
+    "andromeda",
+    "apollo",
+    "arcas",
+    "aries",
+    "asteria",
+    "athena",
+    "atlas",
+    "aurora",
+    "callista",
+    "cora",
+    "cordelia",
+    "delia",
+    "draco",
+    "electra",
+    "harmonia",
+    "helena",
+    "hera",
+    "hermes",
+    "hyperion",
+    "iris",
+    "janus",
+    "juno",
+    "jupiter",
+    "mars",
+    "minerva",
+    "neptune",
+    "odysseus",
+    "ophelia",
+    "orion",
+    "orpheus",
+    "pandora",
+    "phoebe",
+    "pluto",
+    "saturn",
+    "thalia",
+    "theia",
+    "vesta",
+    "zeus",
 ];
 
 /// Aura 2 Spanish speakers; the first is its default.
@@ -506,7 +541,10 @@ const SMALL_CHAT: &[&str] = &[
     "@cf/meta/llama-3.2-3b-instruct",
 ];
 /// Replacements for retired tiny chat models.
-const TINY_CHAT: &[&str] = &["@cf/meta/llama-3.2-1b-instruct", "@cf/meta/llama-3.2-3b-instruct"];
+const TINY_CHAT: &[&str] = &[
+    "@cf/meta/llama-3.2-1b-instruct",
+    "@cf/meta/llama-3.2-3b-instruct",
+];
 /// Replacements for retired Mistral 7B builds.
 const MISTRAL: &[&str] = &[
     "@cf/mistralai/mistral-small-3.1-24b-instruct",
@@ -518,82 +556,498 @@ const CODE: &[&str] = &[
     "@cf/moonshotai/kimi-k2.7-code",
 ];
 /// Replacements for retired Qwen 1.5 chat models.
-const QWEN: &[&str] = &["@cf/qwen/qwen3-30b-a3b-fp8", "@cf/meta/llama-3.2-3b-instruct"];
+const QWEN: &[&str] = &[
+    "@cf/qwen/qwen3-30b-a3b-fp8",
+    "@cf/meta/llama-3.2-3b-instruct",
+];
 /// Replacements for retired Gemma models.
-const GEMMA: &[&str] = &["@cf/google/gemma-4-26b-a4b-it", "@cf/google/gemma-7b-it-lora"];
+const GEMMA: &[&str] = &[
+    "@cf/google/gemma-4-26b-a4b-it",
+    "@cf/google/gemma-7b-it-lora",
+];
 
 const MODELS: &[ModelFacts] = &[
-    task("@cf/ai4bharat/indictrans2-en-indic-1B", ModelKind::Translation, "Translation").languages(INDICTRANS2_LANGUAGES).price(&[("per M input tokens", 0.342), ("per M output tokens", 0.342)]),
-    chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", Wire::OpenAiChat).context(128_000).price(&[("per M input tokens", 0.351), ("per M output tokens", 0.555)]),
-    task("@cf/baai/bge-base-en-v1.5", ModelKind::Embedding, "Text Embeddings").context(153_600).max_input_tokens(512).dimensions(768).queue().max_inputs(100).price(&[("per M input tokens", 0.0666)]),
-    task("@cf/baai/bge-large-en-v1.5", ModelKind::Embedding, "Text Embeddings").max_input_tokens(512).dimensions(1024).queue().max_inputs(100).price(&[("per M input tokens", 0.204)]),
-    task("@cf/baai/bge-m3", ModelKind::Embedding, "Text Embeddings").context(60_000).max_inputs(100).price(&[("per M input tokens", 0.0118)]),
-    task("@cf/baai/bge-reranker-base", ModelKind::Reranking, "Text Classification").price(&[("per M input tokens", 0.00311)]),
-    task("@cf/baai/bge-small-en-v1.5", ModelKind::Embedding, "Text Embeddings").max_input_tokens(512).dimensions(384).queue().max_inputs(100).price(&[("per M input tokens", 0.0202)]),
-    task("@cf/black-forest-labs/flux-1-schnell", ModelKind::TextToImage, "Text-to-Image"),
-    task("@cf/black-forest-labs/flux-2-dev", ModelKind::TextToImage, "Text-to-Image").partner().multipart(),
-    task("@cf/black-forest-labs/flux-2-klein-4b", ModelKind::TextToImage, "Text-to-Image").partner().multipart(),
-    task("@cf/black-forest-labs/flux-2-klein-9b", ModelKind::TextToImage, "Text-to-Image").partner().multipart(),
-    task("@cf/bytedance/stable-diffusion-xl-lightning", ModelKind::TextToImage, "Text-to-Image").beta().price(&[("per step", 0.0)]),
-    task("@cf/deepgram/aura-1", ModelKind::TextToSpeech, "Text-to-Speech").queue().partner().realtime().voices(AURA_1_VOICES).price(&[("per 1k characters", 0.015)]),
-    task("@cf/deepgram/aura-2-en", ModelKind::TextToSpeech, "Text-to-Speech").queue().partner().realtime().voices(AURA_2_EN_VOICES).price(&[("per 1k characters", 0.03)]),
-    task("@cf/deepgram/aura-2-es", ModelKind::TextToSpeech, "Text-to-Speech").queue().partner().realtime().voices(AURA_2_ES_VOICES).price(&[("per 1k characters", 0.03)]),
-    task("@cf/deepgram/flux", ModelKind::SpeechRecognition, "Automatic Speech Recognition").partner().realtime().websocket_only().price(&[("per audio minute (websocket)", 0.0077)]),
-    task("@cf/deepgram/nova-3", ModelKind::SpeechRecognition, "Automatic Speech Recognition").queue().partner().realtime().price(&[("per audio minute", 0.0052), ("per audio minute (websocket)", 0.0092)]),
-    chat("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", Wire::Native).context(80_000).reasoning(Reasoning::INLINE_THINK).price(&[("per M input tokens", 0.497), ("per M output tokens", 4.881)]),
-    chat("@cf/deepseek-ai/deepseek-v4-flash-0731", Wire::OpenAiChat).context(1_310_720).tools().paid_only().vision(false).reasoning(Reasoning::DEEPSEEK_V4).price(&[("per M input tokens", 0.44), ("per M output tokens", 1.32), ("per M cached input tokens", 0.014)]),
-    chat("@cf/deepseek-ai/deepseek-v4-pro-0813", Wire::OpenAiChat).context(1_048_576).tools().paid_only().vision(false).reasoning(Reasoning::DEEPSEEK_V4).price(&[("per M input tokens", 1.32), ("per M output tokens", 3.96), ("per M cached input tokens", 0.044)]),
-    task("@cf/google/embeddinggemma-300m", ModelKind::Embedding, "Text Embeddings").beta().max_inputs(100),
-    chat("@cf/google/gemma-2b-it-lora", Wire::Native).context(8_192).lora().beta().lora_field(),
-    chat("@cf/google/gemma-4-26b-a4b-it", Wire::OpenAiChat).context(256_000).queue().tools().vision(true).reasoning(Reasoning::OPENAI_HYBRID).price(&[("per M input tokens", 0.1), ("per M output tokens", 0.3)]),
-    chat("@cf/google/gemma-7b-it-lora", Wire::Native).context(3_500).lora().beta().lora_field(),
-    task("@cf/huggingface/distilbert-sst-2-int8", ModelKind::TextClassification, "Text Classification").price(&[("per M input tokens", 0.0263)]),
-    chat("@cf/ibm-granite/granite-4.0-h-micro", Wire::OpenAiChat).context(131_000).tools().price(&[("per M input tokens", 0.017), ("per M output tokens", 0.112)]),
-    task("@cf/leonardo/lucid-origin", ModelKind::TextToImage, "Text-to-Image").partner().price(&[("per 512 by 512 tile", 0.007), ("per step", 0.000132)]),
-    task("@cf/leonardo/phoenix-1.0", ModelKind::TextToImage, "Text-to-Image").partner().price(&[("per 512 by 512 tile", 0.00583), ("per step", 0.00011)]),
-    task("@cf/llava-hf/llava-1.5-7b-hf", ModelKind::ImageToText, "Image-to-Text").beta(),
-    task("@cf/lykon/dreamshaper-8-lcm", ModelKind::TextToImage, "Text-to-Image"),
-    chat("@cf/meta-llama/llama-2-7b-chat-hf-lora", Wire::Native).context(8_192).lora().beta().lora_field(),
-    chat("@cf/meta/llama-3.1-8b-instruct-fp8", Wire::Native).context(32_000).price(&[("per M input tokens", 0.152), ("per M output tokens", 0.287)]),
-    chat("@cf/meta/llama-3.2-11b-vision-instruct", Wire::Native).context(128_000).lora().lora_field().vision(true).price(&[("per M input tokens", 0.0485), ("per M output tokens", 0.676)]),
-    chat("@cf/meta/llama-3.2-1b-instruct", Wire::Native).context(60_000).price(&[("per M input tokens", 0.027), ("per M output tokens", 0.201)]),
-    chat("@cf/meta/llama-3.2-3b-instruct", Wire::Native).context(80_000).lora().lora_field().price(&[("per M input tokens", 0.0509), ("per M output tokens", 0.335)]),
-    chat("@cf/meta/llama-3.3-70b-instruct-fp8-fast", Wire::Native).context(24_000).queue().tools().price(&[("per M input tokens", 0.293), ("per M output tokens", 2.253)]),
-    chat("@cf/meta/llama-4-scout-17b-16e-instruct", Wire::Native).context(131_000).queue().tools().vision(true).price(&[("per M input tokens", 0.27), ("per M output tokens", 0.85)]),
-    chat("@cf/meta/llama-guard-3-8b", Wire::Native).context(131_072).lora().price(&[("per M input tokens", 0.484), ("per M output tokens", 0.03)]),
-    task("@cf/meta/m2m100-1.2b", ModelKind::Translation, "Translation").queue().languages(M2M100_LANGUAGES).listed_languages(M2M100_LISTED).price(&[("per M input tokens", 0.342), ("per M output tokens", 0.342)]),
-    task("@cf/microsoft/resnet-50", ModelKind::ImageClassification, "Image Classification").price(&[("per inference request", 2.51e-06)]),
-    chat("@cf/mistral/mistral-7b-instruct-v0.2-lora", Wire::Native).context(15_000).lora().beta().lora_field(),
-    chat("@cf/mistralai/mistral-small-3.1-24b-instruct", Wire::Native).context(128_000).tools().price(&[("per M input tokens", 0.351), ("per M output tokens", 0.555)]),
-    task("@cf/moondream/moondream3.1-9B-A2B", ModelKind::ImageToText, "Image-to-Text").vision(true).price(&[("per M input tokens", 0.3), ("per M output tokens", 1.0)]),
-    chat("@cf/moonshotai/kimi-k2.6", Wire::OpenAiChat).context(262_144).queue().tools().paid_only().vision(true).reasoning(Reasoning::KIMI_K2_6).price(&[("per M input tokens", 0.95), ("per M output tokens", 4.0), ("per M cached input tokens", 0.16)]),
-    chat("@cf/moonshotai/kimi-k2.7-code", Wire::OpenAiChat).context(262_144).tools().paid_only().vision(true).reasoning(Reasoning::OPENAI_HYBRID).price(&[("per M input tokens", 0.95), ("per M output tokens", 4.0), ("per M cached input tokens", 0.19)]),
-    task("@cf/myshell-ai/melotts", ModelKind::TextToSpeech, "Text-to-Speech").languages(MELO_LANGUAGES).price(&[("per audio minute", 0.000205)]),
-    chat("@cf/nvidia/nemotron-3-120b-a12b", Wire::OpenAiChat).context(256_000).tools().reasoning(Reasoning::OPENAI_HYBRID).price(&[("per M input tokens", 0.5), ("per M output tokens", 1.5)]),
-    chat("@cf/openai/gpt-oss-120b", Wire::OpenAiChat).context(128_000).tools().reasoning(Reasoning::REASONING_CONTENT.effort(Effort::Responses)).price(&[("per M input tokens", 0.35), ("per M output tokens", 0.75)]),
-    chat("@cf/openai/gpt-oss-20b", Wire::OpenAiChat).context(128_000).tools().reasoning(Reasoning::REASONING_CONTENT.effort(Effort::Responses)).price(&[("per M input tokens", 0.2), ("per M output tokens", 0.3)]),
-    task("@cf/openai/whisper", ModelKind::SpeechRecognition, "Automatic Speech Recognition").price(&[("per audio minute", 0.000453)]),
-    task("@cf/openai/whisper-large-v3-turbo", ModelKind::SpeechRecognition, "Automatic Speech Recognition").queue().price(&[("per audio minute", 0.000513)]),
-    task("@cf/openai/whisper-tiny-en", ModelKind::SpeechRecognition, "Automatic Speech Recognition").beta(),
-    task("@cf/pfnet/plamo-embedding-1b", ModelKind::Embedding, "Text Embeddings").price(&[("per M input tokens", 0.0186)]),
-    task("@cf/pipecat-ai/smart-turn-v2", ModelKind::TurnDetection, "Dumb Pipe").queue().realtime().price(&[("per audio minute", 0.000338)]),
-    chat("@cf/qwen/qwen2.5-coder-32b-instruct", Wire::Native).context(32_768).lora().lora_field().price(&[("per M input tokens", 0.66), ("per M output tokens", 1.0)]),
-    chat("@cf/qwen/qwen3-30b-a3b-fp8", Wire::OpenAiChat).context(32_768).queue().tools().reasoning(Reasoning::REASONING_CONTENT.switch(Thinking::EnableThinking)).price(&[("per M input tokens", 0.0509), ("per M output tokens", 0.335)]),
-    task("@cf/qwen/qwen3-embedding-0.6b", ModelKind::Embedding, "Text Embeddings").context(8_192).max_inputs(32).price(&[("per M input tokens", 0.0118)]),
-    chat("@cf/qwen/qwq-32b", Wire::Native).context(24_000).lora().reasoning(Reasoning::INLINE_THINK).price(&[("per M input tokens", 0.66), ("per M output tokens", 1.0)]),
-    task("@cf/runwayml/stable-diffusion-v1-5-img2img", ModelKind::TextToImage, "Text-to-Image").beta().price(&[("per step", 0.0)]),
-    task("@cf/runwayml/stable-diffusion-v1-5-inpainting", ModelKind::TextToImage, "Text-to-Image").beta().price(&[("per step", 0.0)]),
-    task("@cf/stabilityai/stable-diffusion-xl-base-1.0", ModelKind::TextToImage, "Text-to-Image").beta().price(&[("per step", 0.0)]),
-    chat("@cf/zai-org/glm-4.7-flash", Wire::OpenAiChat).context(131_072).tools().reasoning(Reasoning::OPENAI_HYBRID).price(&[("per M input tokens", 0.0605), ("per M output tokens", 0.4)]),
-    chat("@cf/zai-org/glm-5.2", Wire::OpenAiChat).context(262_144).tools().paid_only().reasoning(Reasoning::OPENAI_HYBRID).price(&[("per M input tokens", 1.4), ("per M output tokens", 4.4), ("per M cached input tokens", 0.26)]),
+    task(
+        "@cf/ai4bharat/indictrans2-en-indic-1B",
+        ModelKind::Translation,
+        "Translation",
+    )
+    .languages(INDICTRANS2_LANGUAGES)
+    .price(&[
+        ("per M input tokens", 0.342),
+        ("per M output tokens", 0.342),
+    ]),
+    chat("@cf/aisingapore/gemma-sea-lion-v4-27b-it", Wire::OpenAiChat)
+        .context(128_000)
+        .price(&[
+            ("per M input tokens", 0.351),
+            ("per M output tokens", 0.555),
+        ]),
+    task(
+        "@cf/baai/bge-base-en-v1.5",
+        ModelKind::Embedding,
+        "Text Embeddings",
+    )
+    .context(153_600)
+    .max_input_tokens(512)
+    .dimensions(768)
+    .queue()
+    .max_inputs(100)
+    .price(&[("per M input tokens", 0.0666)]),
+    task(
+        "@cf/baai/bge-large-en-v1.5",
+        ModelKind::Embedding,
+        "Text Embeddings",
+    )
+    .max_input_tokens(512)
+    .dimensions(1024)
+    .queue()
+    .max_inputs(100)
+    .price(&[("per M input tokens", 0.204)]),
+    task("@cf/baai/bge-m3", ModelKind::Embedding, "Text Embeddings")
+        .context(60_000)
+        .max_inputs(100)
+        .price(&[("per M input tokens", 0.0118)]),
+    task(
+        "@cf/baai/bge-reranker-base",
+        ModelKind::Reranking,
+        "Text Classification",
+    )
+    .price(&[("per M input tokens", 0.00311)]),
+    task(
+        "@cf/baai/bge-small-en-v1.5",
+        ModelKind::Embedding,
+        "Text Embeddings",
+    )
+    .max_input_tokens(512)
+    .dimensions(384)
+    .queue()
+    .max_inputs(100)
+    .price(&[("per M input tokens", 0.0202)]),
+    task(
+        "@cf/black-forest-labs/flux-1-schnell",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    ),
+    task(
+        "@cf/black-forest-labs/flux-2-dev",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .partner()
+    .multipart(),
+    task(
+        "@cf/black-forest-labs/flux-2-klein-4b",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .partner()
+    .multipart(),
+    task(
+        "@cf/black-forest-labs/flux-2-klein-9b",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .partner()
+    .multipart(),
+    task(
+        "@cf/bytedance/stable-diffusion-xl-lightning",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .beta()
+    .price(&[("per step", 0.0)]),
+    task(
+        "@cf/deepgram/aura-1",
+        ModelKind::TextToSpeech,
+        "Text-to-Speech",
+    )
+    .queue()
+    .partner()
+    .realtime()
+    .voices(AURA_1_VOICES)
+    .price(&[("per 1k characters", 0.015)]),
+    task(
+        "@cf/deepgram/aura-2-en",
+        ModelKind::TextToSpeech,
+        "Text-to-Speech",
+    )
+    .queue()
+    .partner()
+    .realtime()
+    .voices(AURA_2_EN_VOICES)
+    .price(&[("per 1k characters", 0.03)]),
+    task(
+        "@cf/deepgram/aura-2-es",
+        ModelKind::TextToSpeech,
+        "Text-to-Speech",
+    )
+    .queue()
+    .partner()
+    .realtime()
+    .voices(AURA_2_ES_VOICES)
+    .price(&[("per 1k characters", 0.03)]),
+    task(
+        "@cf/deepgram/flux",
+        ModelKind::SpeechRecognition,
+        "Automatic Speech Recognition",
+    )
+    .partner()
+    .realtime()
+    .websocket_only()
+    .price(&[("per audio minute (websocket)", 0.0077)]),
+    task(
+        "@cf/deepgram/nova-3",
+        ModelKind::SpeechRecognition,
+        "Automatic Speech Recognition",
+    )
+    .queue()
+    .partner()
+    .realtime()
+    .price(&[
+        ("per audio minute", 0.0052),
+        ("per audio minute (websocket)", 0.0092),
+    ]),
+    chat("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", Wire::Native)
+        .context(80_000)
+        .reasoning(Reasoning::INLINE_THINK)
+        .price(&[
+            ("per M input tokens", 0.497),
+            ("per M output tokens", 4.881),
+        ]),
+    chat("@cf/deepseek-ai/deepseek-v4-flash-0731", Wire::OpenAiChat)
+        .context(1_310_720)
+        .tools()
+        .paid_only()
+        .vision(false)
+        .reasoning(Reasoning::DEEPSEEK_V4)
+        .price(&[
+            ("per M input tokens", 0.44),
+            ("per M output tokens", 1.32),
+            ("per M cached input tokens", 0.014),
+        ]),
+    chat("@cf/deepseek-ai/deepseek-v4-pro-0813", Wire::OpenAiChat)
+        .context(1_048_576)
+        .tools()
+        .paid_only()
+        .vision(false)
+        .reasoning(Reasoning::DEEPSEEK_V4)
+        .price(&[
+            ("per M input tokens", 1.32),
+            ("per M output tokens", 3.96),
+            ("per M cached input tokens", 0.044),
+        ]),
+    task(
+        "@cf/google/embeddinggemma-300m",
+        ModelKind::Embedding,
+        "Text Embeddings",
+    )
+    .beta()
+    .max_inputs(100),
+    chat("@cf/google/gemma-2b-it-lora", Wire::Native)
+        .context(8_192)
+        .lora()
+        .beta()
+        .lora_field(),
+    chat("@cf/google/gemma-4-26b-a4b-it", Wire::OpenAiChat)
+        .context(256_000)
+        .queue()
+        .tools()
+        .vision(true)
+        .reasoning(Reasoning::OPENAI_HYBRID)
+        .price(&[("per M input tokens", 0.1), ("per M output tokens", 0.3)]),
+    chat("@cf/google/gemma-7b-it-lora", Wire::Native)
+        .context(3_500)
+        .lora()
+        .beta()
+        .lora_field(),
+    task(
+        "@cf/huggingface/distilbert-sst-2-int8",
+        ModelKind::TextClassification,
+        "Text Classification",
+    )
+    .price(&[("per M input tokens", 0.0263)]),
+    chat("@cf/ibm-granite/granite-4.0-h-micro", Wire::OpenAiChat)
+        .context(131_000)
+        .tools()
+        .price(&[
+            ("per M input tokens", 0.017),
+            ("per M output tokens", 0.112),
+        ]),
+    task(
+        "@cf/leonardo/lucid-origin",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .partner()
+    .price(&[("per 512 by 512 tile", 0.007), ("per step", 0.000132)]),
+    task(
+        "@cf/leonardo/phoenix-1.0",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .partner()
+    .price(&[("per 512 by 512 tile", 0.00583), ("per step", 0.00011)]),
+    task(
+        "@cf/llava-hf/llava-1.5-7b-hf",
+        ModelKind::ImageToText,
+        "Image-to-Text",
+    )
+    .beta(),
+    task(
+        "@cf/lykon/dreamshaper-8-lcm",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    ),
+    chat("@cf/meta-llama/llama-2-7b-chat-hf-lora", Wire::Native)
+        .context(8_192)
+        .lora()
+        .beta()
+        .lora_field(),
+    chat("@cf/meta/llama-3.1-8b-instruct-fp8", Wire::Native)
+        .context(32_000)
+        .price(&[
+            ("per M input tokens", 0.152),
+            ("per M output tokens", 0.287),
+        ]),
+    chat("@cf/meta/llama-3.2-11b-vision-instruct", Wire::Native)
+        .context(128_000)
+        .lora()
+        .lora_field()
+        .vision(true)
+        .price(&[
+            ("per M input tokens", 0.0485),
+            ("per M output tokens", 0.676),
+        ]),
+    chat("@cf/meta/llama-3.2-1b-instruct", Wire::Native)
+        .context(60_000)
+        .price(&[
+            ("per M input tokens", 0.027),
+            ("per M output tokens", 0.201),
+        ]),
+    chat("@cf/meta/llama-3.2-3b-instruct", Wire::Native)
+        .context(80_000)
+        .lora()
+        .lora_field()
+        .price(&[
+            ("per M input tokens", 0.0509),
+            ("per M output tokens", 0.335),
+        ]),
+    chat("@cf/meta/llama-3.3-70b-instruct-fp8-fast", Wire::Native)
+        .context(24_000)
+        .queue()
+        .tools()
+        .price(&[
+            ("per M input tokens", 0.293),
+            ("per M output tokens", 2.253),
+        ]),
+    chat("@cf/meta/llama-4-scout-17b-16e-instruct", Wire::Native)
+        .context(131_000)
+        .queue()
+        .tools()
+        .vision(true)
+        .price(&[("per M input tokens", 0.27), ("per M output tokens", 0.85)]),
+    chat("@cf/meta/llama-guard-3-8b", Wire::Native)
+        .context(131_072)
+        .lora()
+        .price(&[("per M input tokens", 0.484), ("per M output tokens", 0.03)]),
+    task(
+        "@cf/meta/m2m100-1.2b",
+        ModelKind::Translation,
+        "Translation",
+    )
+    .queue()
+    .languages(M2M100_LANGUAGES)
+    .listed_languages(M2M100_LISTED)
+    .price(&[
+        ("per M input tokens", 0.342),
+        ("per M output tokens", 0.342),
+    ]),
+    task(
+        "@cf/microsoft/resnet-50",
+        ModelKind::ImageClassification,
+        "Image Classification",
+    )
+    .price(&[("per inference request", 2.51e-06)]),
+    chat("@cf/mistral/mistral-7b-instruct-v0.2-lora", Wire::Native)
+        .context(15_000)
+        .lora()
+        .beta()
+        .lora_field(),
+    chat("@cf/mistralai/mistral-small-3.1-24b-instruct", Wire::Native)
+        .context(128_000)
+        .tools()
+        .price(&[
+            ("per M input tokens", 0.351),
+            ("per M output tokens", 0.555),
+        ]),
+    task(
+        "@cf/moondream/moondream3.1-9B-A2B",
+        ModelKind::ImageToText,
+        "Image-to-Text",
+    )
+    .vision(true)
+    .price(&[("per M input tokens", 0.3), ("per M output tokens", 1.0)]),
+    chat("@cf/moonshotai/kimi-k2.6", Wire::OpenAiChat)
+        .context(262_144)
+        .queue()
+        .tools()
+        .paid_only()
+        .vision(true)
+        .reasoning(Reasoning::KIMI_K2_6)
+        .price(&[
+            ("per M input tokens", 0.95),
+            ("per M output tokens", 4.0),
+            ("per M cached input tokens", 0.16),
+        ]),
+    chat("@cf/moonshotai/kimi-k2.7-code", Wire::OpenAiChat)
+        .context(262_144)
+        .tools()
+        .paid_only()
+        .vision(true)
+        .reasoning(Reasoning::OPENAI_HYBRID)
+        .price(&[
+            ("per M input tokens", 0.95),
+            ("per M output tokens", 4.0),
+            ("per M cached input tokens", 0.19),
+        ]),
+    task(
+        "@cf/myshell-ai/melotts",
+        ModelKind::TextToSpeech,
+        "Text-to-Speech",
+    )
+    .languages(MELO_LANGUAGES)
+    .price(&[("per audio minute", 0.000205)]),
+    chat("@cf/nvidia/nemotron-3-120b-a12b", Wire::OpenAiChat)
+        .context(256_000)
+        .tools()
+        .reasoning(Reasoning::OPENAI_HYBRID)
+        .price(&[("per M input tokens", 0.5), ("per M output tokens", 1.5)]),
+    chat("@cf/openai/gpt-oss-120b", Wire::OpenAiChat)
+        .context(128_000)
+        .tools()
+        .reasoning(Reasoning::REASONING_CONTENT.effort(Effort::Responses))
+        .price(&[("per M input tokens", 0.35), ("per M output tokens", 0.75)]),
+    chat("@cf/openai/gpt-oss-20b", Wire::OpenAiChat)
+        .context(128_000)
+        .tools()
+        .reasoning(Reasoning::REASONING_CONTENT.effort(Effort::Responses))
+        .price(&[("per M input tokens", 0.2), ("per M output tokens", 0.3)]),
+    task(
+        "@cf/openai/whisper",
+        ModelKind::SpeechRecognition,
+        "Automatic Speech Recognition",
+    )
+    .price(&[("per audio minute", 0.000453)]),
+    task(
+        "@cf/openai/whisper-large-v3-turbo",
+        ModelKind::SpeechRecognition,
+        "Automatic Speech Recognition",
+    )
+    .queue()
+    .price(&[("per audio minute", 0.000513)]),
+    task(
+        "@cf/openai/whisper-tiny-en",
+        ModelKind::SpeechRecognition,
+        "Automatic Speech Recognition",
+    )
+    .beta(),
+    task(
+        "@cf/pfnet/plamo-embedding-1b",
+        ModelKind::Embedding,
+        "Text Embeddings",
+    )
+    .price(&[("per M input tokens", 0.0186)]),
+    task(
+        "@cf/pipecat-ai/smart-turn-v2",
+        ModelKind::TurnDetection,
+        "Dumb Pipe",
+    )
+    .queue()
+    .realtime()
+    .price(&[("per audio minute", 0.000338)]),
+    chat("@cf/qwen/qwen2.5-coder-32b-instruct", Wire::Native)
+        .context(32_768)
+        .lora()
+        .lora_field()
+        .price(&[("per M input tokens", 0.66), ("per M output tokens", 1.0)]),
+    chat("@cf/qwen/qwen3-30b-a3b-fp8", Wire::OpenAiChat)
+        .context(32_768)
+        .queue()
+        .tools()
+        .reasoning(Reasoning::REASONING_CONTENT.switch(Thinking::EnableThinking))
+        .price(&[
+            ("per M input tokens", 0.0509),
+            ("per M output tokens", 0.335),
+        ]),
+    task(
+        "@cf/qwen/qwen3-embedding-0.6b",
+        ModelKind::Embedding,
+        "Text Embeddings",
+    )
+    .context(8_192)
+    .max_inputs(32)
+    .price(&[("per M input tokens", 0.0118)]),
+    chat("@cf/qwen/qwq-32b", Wire::Native)
+        .context(24_000)
+        .lora()
+        .reasoning(Reasoning::INLINE_THINK)
+        .price(&[("per M input tokens", 0.66), ("per M output tokens", 1.0)]),
+    task(
+        "@cf/runwayml/stable-diffusion-v1-5-img2img",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .beta()
+    .price(&[("per step", 0.0)]),
+    task(
+        "@cf/runwayml/stable-diffusion-v1-5-inpainting",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .beta()
+    .price(&[("per step", 0.0)]),
+    task(
+        "@cf/stabilityai/stable-diffusion-xl-base-1.0",
+        ModelKind::TextToImage,
+        "Text-to-Image",
+    )
+    .beta()
+    .price(&[("per step", 0.0)]),
+    chat("@cf/zai-org/glm-4.7-flash", Wire::OpenAiChat)
+        .context(131_072)
+        .tools()
+        .reasoning(Reasoning::OPENAI_HYBRID)
+        .price(&[("per M input tokens", 0.0605), ("per M output tokens", 0.4)]),
+    chat("@cf/zai-org/glm-5.2", Wire::OpenAiChat)
+        .context(262_144)
+        .tools()
+        .paid_only()
+        .reasoning(Reasoning::OPENAI_HYBRID)
+        .price(&[
+            ("per M input tokens", 1.4),
+            ("per M output tokens", 4.4),
+            ("per M cached input tokens", 0.26),
+        ]),
     // Retired ids: the service answers them as ids it does not serve.
     chat("@hf/thebloke/deepseek-coder-6.7b-base-awq", Wire::Native).retired("2025-10-01", CODE),
-    chat("@hf/thebloke/deepseek-coder-6.7b-instruct-awq", Wire::Native).retired("2025-10-01", CODE),
-    chat("@cf/deepseek-ai/deepseek-math-7b-instruct", Wire::Native).retired("2025-10-01", &["@cf/qwen/qwq-32b", "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"]),
+    chat(
+        "@hf/thebloke/deepseek-coder-6.7b-instruct-awq",
+        Wire::Native,
+    )
+    .retired("2025-10-01", CODE),
+    chat("@cf/deepseek-ai/deepseek-math-7b-instruct", Wire::Native).retired(
+        "2025-10-01",
+        &[
+            "@cf/qwen/qwq-32b",
+            "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
+        ],
+    ),
     chat("@cf/thebloke/discolm-german-7b-v1-awq", Wire::Native).retired("2025-10-01", MISTRAL),
     chat("@cf/tiiuae/falcon-7b-instruct", Wire::Native).retired("2025-10-01", SMALL_CHAT),
     chat("@hf/thebloke/llama-2-13b-chat-awq", Wire::Native).retired("2025-10-01", SMALL_CHAT),
-    chat("@hf/thebloke/llamaguard-7b-awq", Wire::Native).retired("2025-10-01", &["@cf/meta/llama-guard-3-8b"]),
+    chat("@hf/thebloke/llamaguard-7b-awq", Wire::Native)
+        .retired("2025-10-01", &["@cf/meta/llama-guard-3-8b"]),
     chat("@hf/thebloke/mistral-7b-instruct-v0.1-awq", Wire::Native).retired("2025-10-01", MISTRAL),
     chat("@hf/thebloke/neural-chat-7b-v3-1-awq", Wire::Native).retired("2025-10-01", SMALL_CHAT),
     chat("@cf/openchat/openchat-3.5-0106", Wire::Native).retired("2025-10-01", SMALL_CHAT),
@@ -616,11 +1070,33 @@ const MODELS: &[ModelFacts] = &[
     chat("@hf/mistral/mistral-7b-instruct-v0.2", Wire::Native).retired("2026-05-30", MISTRAL),
     chat("@hf/google/gemma-7b-it", Wire::Native).retired("2026-05-30", GEMMA),
     chat("@cf/google/gemma-3-12b-it", Wire::Native).retired("2026-05-30", GEMMA),
-    chat("@hf/nousresearch/hermes-2-pro-mistral-7b", Wire::Native).retired("2026-05-30", &["@cf/mistralai/mistral-small-3.1-24b-instruct", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"]),
+    chat("@hf/nousresearch/hermes-2-pro-mistral-7b", Wire::Native).retired(
+        "2026-05-30",
+        &[
+            "@cf/mistralai/mistral-small-3.1-24b-instruct",
+            "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+        ],
+    ),
     chat("@cf/microsoft/phi-2", Wire::Native).retired("2026-05-30", TINY_CHAT),
     chat("@cf/defog/sqlcoder-7b-2", Wire::Native).retired("2026-05-30", CODE),
-    task("@cf/unum/uform-gen2-qwen-500m", ModelKind::ImageToText, "Image-to-Text").retired("2026-05-30", &["@cf/llava-hf/llava-1.5-7b-hf", "@cf/moondream/moondream3.1-9B-A2B"]),
-    task("@cf/facebook/bart-large-cnn", ModelKind::Summarization, "Summarization").retired("2026-05-30", &["@cf/meta/llama-3.1-8b-instruct-fp8"]),
+    task(
+        "@cf/unum/uform-gen2-qwen-500m",
+        ModelKind::ImageToText,
+        "Image-to-Text",
+    )
+    .retired(
+        "2026-05-30",
+        &[
+            "@cf/llava-hf/llava-1.5-7b-hf",
+            "@cf/moondream/moondream3.1-9B-A2B",
+        ],
+    ),
+    task(
+        "@cf/facebook/bart-large-cnn",
+        ModelKind::Summarization,
+        "Summarization",
+    )
+    .retired("2026-05-30", &["@cf/meta/llama-3.1-8b-instruct-fp8"]),
     // Kimi K2.5 now answers with Kimi K2.6 (and at its price).
     chat("@cf/moonshotai/kimi-k2.5", Wire::OpenAiChat)
         .tools()

@@ -129,7 +129,8 @@ impl CloudflareBatch {
             BatchRequest::Translate(req) if self.model.contains("m2m100") => {
                 TranslationCapabilities::new(
                     crate::facts::lookup(&self.model).map_or(&[][..], |f| f.languages),
-                ).check(req)
+                )
+                .check(req)
             }
             BatchRequest::Speak(req) => match &self.speech {
                 Some(speech) => speech.capabilities().check(req),

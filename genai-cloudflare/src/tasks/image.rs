@@ -274,7 +274,11 @@ mod tests {
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));
         let body = multipart_body(&req).unwrap();
         let sent = String::from_utf8(body.bytes().unwrap().to_vec()).unwrap();
-        for part in ["\"width\"\r\n\r\n512", "\"height\"\r\n\r\n256", "\"seed\"\r\n\r\n7"] {
+        for part in [
+            "\"width\"\r\n\r\n512",
+            "\"height\"\r\n\r\n256",
+            "\"seed\"\r\n\r\n7",
+        ] {
             assert!(sent.contains(part), "{part}: {sent}");
         }
         assert!(!sent.contains("steps"));

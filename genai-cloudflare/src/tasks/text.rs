@@ -220,7 +220,9 @@ impl CloudflareSummarizer {
             ),
             None => SUMMARY_INSTRUCTION.to_owned(),
         };
-        let mut chat = ChatRequest::new().system(instruction).user(req.text.clone());
+        let mut chat = ChatRequest::new()
+            .system(instruction)
+            .user(req.text.clone());
         chat.max_tokens = req.max_length;
         chat.temperature = Some(0.2);
         let client = crate::chat::Cloudflare::over(self.transport.clone(), self.model.clone());

@@ -93,11 +93,6 @@ impl Family {
         )
     }
 
-    /// Whether the family reasons before answering.
-    pub(crate) fn reasons(self) -> bool {
-        matches!(self, Family::R1Distill | Family::OpenAi { .. })
-    }
-
     fn accepts_json_schema(self) -> bool {
         self != Family::Llama3(Llama3::V32)
     }
@@ -178,7 +173,8 @@ impl Dice {
 /// Answers a run request for a text generation model of `family`.
 pub(crate) fn render(family: Family, model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
     // `lora` exists only in the prompt form; the messages form ignores it.
-    if ask.form == InputForm::Prompt && ask.lora.is_some()
+    if ask.form == InputForm::Prompt
+        && ask.lora.is_some()
         && !facts::lookup(model).is_some_and(|f| f.lora_field)
     {
         return Rendered::Refused {
