@@ -74,6 +74,8 @@ mod mark {
     pub(super) const STREAM: &str = "📡";
     pub(super) const REASONING: &str = "🧠";
     pub(super) const NOT_CHAT: &str = "🧩";
+    pub(super) const RETIRED: &str = "🪦";
+    pub(super) const NOT_APPLICABLE: &str = "➖";
 }
 
 /// The legend printed under the table.
@@ -90,6 +92,7 @@ Legend:
 - ➖ not measured by the conformance suite (File, Cite; Batch on models without an async queue; every column of a 🧩 row but Text and Batch).
 - ❓ no result for this column.
 - ? a catalog model that was not measured.
+- 🪦 (Mode) retired by the provider on the day shown: no longer served, so nothing is measured (replacements under Notes).
 - 🥇 best pick, 🥈 good pick, 🥉 cheap pick.
 - Columns: Tool = tools + tool_choice_forced + tool_bias; JSON = json + json_schema; Limits = max_tokens + stop + seed; Text = text; Probs = logprobs; Usage = usage; Finish = finish_reason.
 ";
@@ -282,6 +285,13 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
         cells.extend((1..COLUMNS.len()).map(|_| mark::UNMEASURED_MODEL.to_string()));
         table.push(cells);
     }
+    // A retired model keeps its row: its day in the Mode cell, nothing measured.
+    for retired in &board.retired {
+        let mut cells = vec![model_cell(&retired.model, picks)];
+        cells.push(format!("{} {}", mark::RETIRED, retired.retired_on));
+        cells.extend((2..COLUMNS.len()).map(|_| mark::NOT_APPLICABLE.to_string()));
+        table.push(cells);
+    }
     let widths: Vec<usize> = (0..COLUMNS.len())
         .map(|i| {
             table
@@ -317,7 +327,17 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
     for w in &board.warnings {
         let _ = writeln!(out, "- {}", w.replace(['\n', '\r'], " "));
     }
-    let notes = notes(board);
+    let mut notes = notes(board);
+    for retired in &board.retired {
+        let instead = match retired.replacements.as_slice() {
+            [] => String::new(),
+            list => format!("; use {} instead", list.join(" or ")),
+        };
+        notes.push(format!(
+            "{}: retired on {}{instead}.",
+            retired.model, retired.retired_on
+        ));
+    }
     if !notes.is_empty() {
         out.push_str("\n## Notes\n\n");
         for n in notes {

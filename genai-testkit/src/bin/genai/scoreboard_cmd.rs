@@ -18,7 +18,7 @@ use futures_util::StreamExt as _;
 use genai_cloudflare::{Cloudflare, CloudflareBuilder, DEFAULT_BASE_URL};
 use genai_core::{
     async_trait, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, Mode, ModelCapabilities,
-    ModelInfo, ProviderGen, Result,
+    ModelInfo, ModelStatus, ProviderGen, Result,
 };
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
@@ -365,8 +365,9 @@ fn plan(
         }
     } else {
         ids.extend(seed_models().map(str::to_owned));
+        // Every model of the catalog gets a row, whatever its kind.
         for m in catalog.unwrap_or_default() {
-            if m.is_chat() && !ids.contains(&m.id) {
+            if !ids.contains(&m.id) {
                 ids.push(m.id.clone());
             }
         }
@@ -428,7 +429,27 @@ fn assemble(
     );
     board.mark_unmeasured(plans.iter().map(|(id, _)| id.as_str()));
     board.mark_unmeasured(others);
+    mark_retired(&mut board);
     board
+}
+
+/// Keeps each model the provider retired as a retired row with its day, instead of a `?`.
+fn mark_retired(board: &mut Scoreboard) {
+    let retired: Vec<(&str, &str, &[&str])> = board
+        .unmeasured
+        .iter()
+        .filter_map(|id| {
+            let f = genai_cloudflare::facts::lookup(id)?;
+            let day = f.retired_on.filter(|_| f.status() == ModelStatus::Retired)?;
+            Some((f.id, day, f.replacements))
+        })
+        .collect();
+    for (id, day, replacements) in retired {
+        board.mark_retired(id, day, replacements);
+    }
+    board
+        .warnings
+        .retain(|w| !board.retired.iter().any(|r| w.starts_with(&format!("{}:", r.model))));
 }
 
 fn render(board: &Scoreboard, format: Format) -> Result<String> {
