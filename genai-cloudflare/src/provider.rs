@@ -117,6 +117,14 @@ impl WorkersAi {
             if let Some(retired) = crate::facts::retired_error(&model) {
                 return Err(retired);
             }
+            if crate::facts::lookup(&model).is_some_and(|f| f.websocket_only) {
+                return Err(Error::unsupported(format!(
+                    "`{model}` is served over a WebSocket only (it streams turn events while \
+                     the audio plays); this library calls models over HTTP. For a recording, \
+                     use `@cf/deepgram/nova-3` or `@cf/openai/whisper-large-v3-turbo`"
+                ))
+                .with_provider(PROVIDER));
+            }
         }
         let kind = self.kind_of(&model);
         let compatible = kind == wanted

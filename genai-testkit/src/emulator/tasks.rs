@@ -27,6 +27,9 @@ pub(crate) fn run(task: Task, model: &str, body: &[u8]) -> Option<Result<Value, 
         }
         Task::TextClassification => json_input(body).and_then(|input| sentiment(&input)),
         Task::ImageClassification => classify_image(body),
+        Task::Translation if name.starts_with("indictrans2") => {
+            json_input(body).and_then(|input| translate_indic(model, &input))
+        }
         Task::Translation => json_input(body).and_then(|input| translate(&input)),
         Task::Summarization => json_input(body).and_then(|input| summarize(&input)),
         _ => return None,
@@ -501,6 +504,35 @@ const WORDS: &[(&str, [&str; 4])] = &[
     ("my", ["mon", "mein", "mi", "mio"]),
     ("name", ["nom", "Name", "nombre", "nome"]),
 ];
+
+/// IndicTrans2: `{text: string | [string], target_language}` (FLORES-200 codes of the
+/// model's schema; English in) to `{translations: [..]}`, one per text.
+fn translate_indic(model: &str, input: &Map<String, Value>) -> Result<Value, Refusal> {
+    let Some(text) = input.get("text") else {
+        return Err(missing("text"));
+    };
+    let texts = texts_of(text, "/text")?;
+    let known = genai_cloudflare::facts::lookup(model).map_or(&[][..], |f| f.languages);
+    let target = match input.get("target_language") {
+        None => known.first().copied().unwrap_or("hin_Deva").to_owned(),
+        Some(Value::String(code)) if known.contains(&code.as_str()) => code.clone(),
+        Some(_) => {
+            return Err(bad_input(
+                "enum at '/target_language' not met: must be equal to one of the allowed values",
+            ))
+        }
+    };
+    let translations: Vec<String> = texts
+        .iter()
+        .map(|t| {
+            t.split_whitespace()
+                .map(|w| format!("{w}·{target}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    Ok(json!({ "translations": translations }))
+}
 
 fn translate(input: &Map<String, Value>) -> Result<Value, Refusal> {
     let text = required_text(input, "text")?;
