@@ -332,7 +332,9 @@ pub async fn run_translation_scenarios(model: &dyn TranslationModel) -> Vec<Task
     let knows = |code: &str| {
         languages.iter().any(|l| {
             l.eq_ignore_ascii_case(code)
-                || l.split(['_', '-']).next().is_some_and(|p| p.eq_ignore_ascii_case(code))
+                || l.split(['_', '-'])
+                    .next()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(code))
         })
     };
     let target = if languages.is_empty() || knows("fr") {

@@ -54,9 +54,8 @@ pub(crate) fn reads_images(model: &str) -> bool {
 
 /// An OpenAI-shaped chat model the catalog marks `vision`.
 fn openai_vision(model: &str) -> bool {
-    crate::facts::lookup(model).is_some_and(|f| {
-        f.vision == Some(true) && f.wire == crate::facts::Wire::OpenAiChat
-    })
+    crate::facts::lookup(model)
+        .is_some_and(|f| f.vision == Some(true) && f.wire == crate::facts::Wire::OpenAiChat)
 }
 
 /// Whether `model` is an image-to-text model served through chat.
@@ -248,8 +247,10 @@ async fn moondream(
         .run_json(model, &Body::json(&body)?, deadline)
         .await?;
     let text = out.answer.or(out.caption).ok_or_else(|| {
-        Error::protocol(format!("{model} answered with neither `answer` nor `caption`"))
-            .with_provider(PROVIDER)
+        Error::protocol(format!(
+            "{model} answered with neither `answer` nor `caption`"
+        ))
+        .with_provider(PROVIDER)
     })?;
     Ok(ChatResponse::new(text.trim().to_owned()))
 }

@@ -44,7 +44,6 @@ fn bad(message: impl Into<String>) -> AudioReply {
     }
 }
 
-
 /// Answers `model` if it is an audio model, `None` otherwise.
 pub(crate) fn run(
     model: &str,

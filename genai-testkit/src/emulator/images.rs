@@ -169,13 +169,13 @@ pub(crate) fn reads_images(model: &str) -> bool {
 /// Answers `model` if it is an image model the emulator runs.
 pub(crate) fn run(model: &str, task: Task, content_type: &str, body: &[u8]) -> Option<Outcome> {
     match task {
-        Task::TextToImage if is_multipart_model(model) => Some(
-            match (spec(model), multipart_fields(content_type, body)) {
+        Task::TextToImage if is_multipart_model(model) => {
+            Some(match (spec(model), multipart_fields(content_type, body)) {
                 (Some(s), Ok(input)) => draw_checked(&s, &input).unwrap_or_else(bad_input),
                 (_, Err(message)) => bad_input(message),
                 (None, _) => bad_input(format!("the emulator does not run {model}")),
-            },
-        ),
+            })
+        }
         Task::TextToImage => Some(spec(model).map_or_else(
             || bad_input(format!("the emulator does not run {model}")),
             |s| draw(&s, body),
@@ -225,7 +225,13 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Result<Map<String, Value
             .split(';')
             .map(str::trim)
             .find_map(|p| p.strip_prefix("name="))
-            .map(|n| n.split(['\r', '\n']).next().unwrap_or(n).trim_matches('"').to_owned())
+            .map(|n| {
+                n.split(['\r', '\n'])
+                    .next()
+                    .unwrap_or(n)
+                    .trim_matches('"')
+                    .to_owned()
+            })
             .ok_or("a form part has no name")?;
         if name.starts_with("input_image_") {
             if name == "input_image_0" {
@@ -438,19 +444,25 @@ fn moondream(body: &[u8]) -> Outcome {
         return bad_input("'image' is required for this task".to_owned());
     };
     let Some(text) = describe_encoded(uri) else {
-        return bad_input("'image' is not a data: URI of a PNG, JPEG, GIF or WebP image".to_owned());
+        return bad_input(
+            "'image' is not a data: URI of a PNG, JPEG, GIF or WebP image".to_owned(),
+        );
     };
     let tokens = text.split_whitespace().count();
     let metrics = json!({"input_tokens": 729, "output_tokens": tokens, "prefill_time_ms": 40.0,
         "decode_time_ms": 12.5, "ttft_ms": 45.0});
     match task {
-        "caption" => Outcome::Json(json!({"caption": text, "finish_reason": "stop", "metrics": metrics})),
+        "caption" => {
+            Outcome::Json(json!({"caption": text, "finish_reason": "stop", "metrics": metrics}))
+        }
         "query" => {
             let question = input.get("question").and_then(Value::as_str).unwrap_or("");
             if question.trim().is_empty() {
                 return bad_input("'question' is required for the query task".to_owned());
             }
-            Outcome::Json(json!({"answer": format!("It is {}", text.trim_start_matches("a ")), "finish_reason": "stop", "metrics": metrics}))
+            Outcome::Json(
+                json!({"answer": format!("It is {}", text.trim_start_matches("a ")), "finish_reason": "stop", "metrics": metrics}),
+            )
         }
         other => bad_input(format!("the emulator does not run the `{other}` task")),
     }

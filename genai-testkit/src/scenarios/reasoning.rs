@@ -10,7 +10,13 @@ pub async fn reasoning(ctx: Ctx<'_>) -> Probe {
     let mut req = ChatRequest::new().user(REASONING_PROMPT);
     // Some hybrid models think only when switched on (DeepSeek V4): switch it on where the
     // model has the switch.
-    if ctx.provider.capabilities().mode(ctx.mode).thinking.is_usable() {
+    if ctx
+        .provider
+        .capabilities()
+        .mode(ctx.mode)
+        .thinking
+        .is_usable()
+    {
         req = req.thinking(true);
     }
     if let Some(r) = ctx.send(&mut p, &req).await {

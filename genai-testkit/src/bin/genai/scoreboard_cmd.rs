@@ -440,16 +440,21 @@ fn mark_retired(board: &mut Scoreboard) {
         .iter()
         .filter_map(|id| {
             let f = genai_cloudflare::facts::lookup(id)?;
-            let day = f.retired_on.filter(|_| f.status() == ModelStatus::Retired)?;
+            let day = f
+                .retired_on
+                .filter(|_| f.status() == ModelStatus::Retired)?;
             Some((f.id, day, f.replacements))
         })
         .collect();
     for (id, day, replacements) in retired {
         board.mark_retired(id, day, replacements);
     }
-    board
-        .warnings
-        .retain(|w| !board.retired.iter().any(|r| w.starts_with(&format!("{}:", r.model))));
+    board.warnings.retain(|w| {
+        !board
+            .retired
+            .iter()
+            .any(|r| w.starts_with(&format!("{}:", r.model)))
+    });
 }
 
 fn render(board: &Scoreboard, format: Format) -> Result<String> {
