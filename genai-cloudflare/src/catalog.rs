@@ -189,8 +189,13 @@ pub(crate) fn info_from_facts(f: &ModelFacts) -> ModelInfo {
         info.capabilities = Family::of(f.id).capabilities(f.id);
     }
     info.paid_only = f.paid_only;
-    info.retired_on = f.retired_on.map(str::to_owned);
+    // An alias is served (by the model it names): no retirement to show.
+    info.retired_on = f
+        .retired_on
+        .filter(|_| f.alias_of.is_none())
+        .map(str::to_owned);
     info.replacements = f.replacements.iter().map(|r| (*r).to_owned()).collect();
+    info.replacements.extend(f.alias_of.map(str::to_owned));
     info.status = if f.alias_of.is_some() {
         ModelStatus::Active
     } else {

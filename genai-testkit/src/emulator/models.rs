@@ -92,9 +92,15 @@ pub(crate) fn served() -> impl Iterator<Item = &'static ModelFacts> {
     facts::catalog()
 }
 
-/// Looks a served model up by id (exactly as the service spells it).
+/// Looks a served model up by id (exactly as the service spells it). An alias (Kimi K2.5)
+/// is served by the model it names, as the service does.
 pub(crate) fn find(id: &str) -> Option<ModelInfo> {
-    served().find(|m| m.id == id).map(|facts| ModelInfo {
+    let target = facts::all()
+        .iter()
+        .find(|m| m.id == id)
+        .and_then(|m| m.alias_of)
+        .unwrap_or(id);
+    served().find(|m| m.id == target).map(|facts| ModelInfo {
         id: facts.id,
         task: Task::named(facts.task),
         facts,

@@ -244,6 +244,16 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         }
         reply
     };
+    let mut reply = reply;
+    if reply.warnings.is_empty() {
+        // A streamed reply carries no warnings of its own: the alias note is added here.
+        reply
+            .warnings
+            .extend(genai_cloudflare::facts::alias_warning(client.model()));
+    }
+    for warning in &reply.warnings {
+        eprintln!("warning: {warning}");
+    }
     if format == Format::Json {
         emit_line(&reply_json(client.model(), &reply, req.logprobs.is_some()));
     }
@@ -300,6 +310,9 @@ struct ReplyLine<'a> {
     logprobs: Option<Vec<LogprobLine<'a>>>,
     /// A Llama Guard verdict; null for other models.
     verdict: &'a Option<genai_core::GuardVerdict>,
+    /// What the caller should know though the call succeeded (an aliased model id...).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
 }
 
 #[derive(serde::Serialize)]
@@ -356,6 +369,7 @@ pub(crate) fn reply_json(model: &str, r: &ChatResponse, with_logprobs: bool) -> 
                 .collect()
         }),
         verdict: &r.verdict,
+        warnings: &r.warnings,
     };
     // Plain data with string keys: serialising it cannot fail.
     serde_json::to_string(&line).unwrap_or_default()

@@ -522,6 +522,30 @@ fn text_reply(ask: &Ask) -> (String, String) {
         return (text.clone(), text);
     }
     let prompt = ask.last_user();
+    // Asked (in the system turn) to summarise the user's text: its leading sentences, within
+    // the word limit the instruction gives.
+    let summarise = ask
+        .turns
+        .iter()
+        .find(|t| t.role == "system")
+        .filter(|t| t.content.to_lowercase().starts_with("summarise the text"));
+    if let Some(instruction) = summarise {
+        let limit = number_after(&instruction.content.to_lowercase(), "under ")
+            .map_or(60, |n| n.max(1.0) as usize);
+        let mut summary = String::new();
+        for sentence in prompt.split_inclusive(['.', '!', '?']) {
+            let next = format!("{summary}{sentence}");
+            if word_count(next.trim()) > limit && !summary.is_empty() {
+                break;
+            }
+            summary = next;
+        }
+        let (summary, _) = cut_words(summary.trim(), limit);
+        return (
+            "The first sentences carry the main points.".to_owned(),
+            summary,
+        );
+    }
     let lower = prompt.to_lowercase();
     if let Some(n) = number_after(&lower, "square root of ") {
         let root = format_number(n.sqrt());
