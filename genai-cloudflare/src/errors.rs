@@ -370,6 +370,9 @@ mod tests {
             assert_eq!(e.is_retryable(), *retryable, "{body}");
             assert_eq!(e.provider(), Some("cloudflare"));
             assert!(!e.message().is_empty());
+            if e.kind() == ErrorKind::PlanRequired {
+                assert!(e.message().contains("Workers Paid plan"), "{e}");
+            }
         }
     }
 

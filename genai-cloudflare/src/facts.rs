@@ -1103,3 +1103,60 @@ const MODELS: &[ModelFacts] = &[
         .reasoning(Reasoning::KIMI_K2_6)
         .alias("@cf/moonshotai/kimi-k2.6", "2026-05-30"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_count_from_the_epoch() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(20_603), "2026-05-30");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(today().len(), 10);
+    }
+
+    #[test]
+    fn a_retirement_day_makes_a_model_deprecated_then_retired() {
+        let phi = lookup("@cf/microsoft/phi-2").unwrap();
+        assert_eq!(phi.status_on("2026-05-29"), ModelStatus::Deprecated);
+        assert_eq!(phi.status_on("2026-05-30"), ModelStatus::Retired);
+        let kimi = lookup("@cf/moonshotai/kimi-k2.5").unwrap();
+        assert_eq!(kimi.status_on("2027-01-01"), ModelStatus::Active);
+        assert_eq!(
+            lookup("@cf/zai-org/glm-4.7-flash")
+                .unwrap()
+                .status_on("2030-01-01"),
+            ModelStatus::Active
+        );
+    }
+
+    #[test]
+    fn the_table_is_consistent() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in all() {
+            assert!(seen.insert(f.id.to_ascii_lowercase()), "{} twice", f.id);
+            assert_eq!(f.kind == ModelKind::Chat, f.wire != Wire::Task, "{}", f.id);
+            for r in f.replacements {
+                let to = lookup(r).unwrap_or_else(|| panic!("{}: {r} unknown", f.id));
+                assert!(to.in_catalog(), "{}: {r} is not served", f.id);
+            }
+            if f.lora_field {
+                assert!(f.lora, "{}: a lora field without the catalog's lora", f.id);
+            }
+        }
+        assert_eq!(catalog().count(), 63);
+        assert_eq!(
+            all()
+                .iter()
+                .filter(|f| f.retired_on.is_some() && f.alias_of.is_none())
+                .count(),
+            34
+        );
+        // Ids are found whatever their case, and keep the service's spelling.
+        assert_eq!(
+            lookup("@cf/moondream/moondream3.1-9b-a2b").map(|f| f.id),
+            Some("@cf/moondream/moondream3.1-9B-A2B")
+        );
+    }
+}

@@ -515,7 +515,7 @@ async fn models_search_pages_like_the_real_one() {
         }
         seen += models as u64;
     }
-    assert!(seen > 70);
+    assert_eq!(seen, 63, "the 63 models of the catalog of 2026-08-17");
     assert!(
         total > seen,
         "total_count {total} must overstate the {seen} listed models"
