@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::provider::ProviderGen;
 use crate::request::{ChatRequest, Message};
-use crate::response::{ChatResponse, FinishReason, Usage};
+use crate::response::{ChatResponse, Usage};
 use crate::stream::{ChatStream, ResponseAccumulator, StreamEvent};
 use crate::tool::{ToolCall, ToolDef};
 
@@ -266,7 +266,7 @@ impl Agent {
     /// yielded as they arrive (the turns that call tools rarely have any), tool calls are run
     /// and not yielded, and the stream ends with the usage of all turns added up and the last
     /// turn's finish reason. When the step limit stops the run, the unrun calls are yielded
-    /// as [`StreamEvent::ToolCall`]s before [`FinishReason::ToolCalls`], as
+    /// as [`StreamEvent::ToolCall`]s before [`FinishReason::ToolCalls`](crate::FinishReason::ToolCalls), as
     /// [`run`](Agent::run) would return them.
     pub fn stream<P: ProviderGen + ?Sized + 'static>(
         &self,
@@ -378,6 +378,7 @@ fn add(total: Usage, turn: Usage) -> Usage {
 mod tests {
     use super::*;
     use crate::capability::ModelCapabilities;
+    use crate::response::FinishReason;
     use async_trait::async_trait;
     use serde_json::json;
     use std::sync::Mutex;

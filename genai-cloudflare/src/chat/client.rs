@@ -157,7 +157,10 @@ impl Cloudflare {
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
         let checked = if self.inner.transport.check_capabilities {
-            self.inner.capabilities.check(mode, req)
+            self.inner
+                .capabilities
+                .check(mode, req)
+                .map_err(|e| self.name_alternatives(e, mode, req))
         } else {
             req.validate()
         };
@@ -168,6 +171,29 @@ impl Cloudflare {
             tracing::trace!(messages = ?req.messages, "request");
         }
         Ok(())
+    }
+
+    /// A capability refusal with the known models that would take the request (at most
+    /// three), so the caller has a way out.
+    fn name_alternatives(&self, err: genai_core::Error, mode: Mode, req: &ChatRequest) -> genai_core::Error {
+        if err.kind() != genai_core::ErrorKind::Unsupported {
+            return err;
+        }
+        let mut ids: Vec<&str> = crate::chat::family::named_models()
+            .filter(|id| *id != self.inner.model)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let able: Vec<String> = ids
+            .into_iter()
+            .filter(|id| Family::of(id).capabilities(id).check(mode, req).is_ok())
+            .take(3)
+            .map(|id| format!("`{id}`"))
+            .collect();
+        if able.is_empty() {
+            return err;
+        }
+        err.with_hint(format!("models that do: {}", able.join(", ")))
     }
 
     /// Posts a run request and returns the successful reply.
