@@ -283,15 +283,19 @@ const BUILTIN_KINDS: &[(&str, ModelKind)] = &[
 ];
 
 /// Every model id this crate knows by name: the built-in kind table and the chat models the
-/// family table names, sorted, each once. Mistyped ids are checked against it.
+/// family table names, each once, in table order (the usual choices first). Mistyped ids are
+/// checked against it.
 pub(crate) fn known_ids() -> Vec<&'static str> {
-    let mut ids: Vec<&'static str> = BUILTIN_KINDS
+    let mut ids: Vec<&'static str> = Vec::new();
+    let all = BUILTIN_KINDS
         .iter()
         .map(|(id, _)| *id)
-        .chain(crate::chat::family::named_models())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
+        .chain(crate::chat::family::named_models());
+    for id in all {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
     ids
 }
 

@@ -221,7 +221,8 @@ impl CloudflareBuilder {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut b = CloudflareBuilder::new();
         b.account_id = var("CLOUDFLARE_ACCOUNT_ID");
-        (b.api_token, b.token_var) = match (var("CLOUDFLARE_API_TOKEN"), var("CLOUDFLARE_API_KEY")) {
+        (b.api_token, b.token_var) = match (var("CLOUDFLARE_API_TOKEN"), var("CLOUDFLARE_API_KEY"))
+        {
             (Some(t), _) => (Some(Secret(t)), Some("CLOUDFLARE_API_TOKEN")),
             (None, Some(t)) => (Some(Secret(t)), Some("CLOUDFLARE_API_KEY")),
             (None, None) => (None, None),

@@ -160,10 +160,21 @@ mod tests {
     #[test]
     fn typos_get_the_closest_known_id() {
         let c = |id| closest(id, KNOWN);
-        assert_eq!(c("@cf/meta/llama-3.3-70b-instruct-fp8-fsat"), Some(KNOWN[0]));
-        assert_eq!(c("@cf/meta/llama-3.3-70b-instruct"), Some(KNOWN[0]), "a suffix left out");
+        assert_eq!(
+            c("@cf/meta/llama-3.3-70b-instruct-fp8-fsat"),
+            Some(KNOWN[0])
+        );
+        assert_eq!(
+            c("@cf/meta/llama-3.3-70b-instruct"),
+            Some(KNOWN[0]),
+            "a suffix left out"
+        );
         assert_eq!(c("@cf/meta/llama-2-7b-chat-fp16"), None, "too far from all");
-        assert_eq!(c("llama-3.1-8b-instruct"), Some(KNOWN[1]), "prefix left out");
+        assert_eq!(
+            c("llama-3.1-8b-instruct"),
+            Some(KNOWN[1]),
+            "prefix left out"
+        );
         assert_eq!(c("@cf/baai/bge-base-en-v1-5"), Some(KNOWN[2]));
         assert_eq!(c("@CF/BAAI/BGE-M3"), None, "known, whatever the case");
         assert_eq!(c("@cf/someone/new-model"), None);
@@ -179,7 +190,11 @@ mod tests {
         assert!(e.message().contains("does not end in /client/v4"), "{e}");
         assert_eq!(e.code(), Some(7000));
         let e = hints("http://127.0.0.1:8787/client/v4").explain(no_route(), Some(typo));
-        assert!(e.message().ends_with(&format!("(did you mean `{}`?)", KNOWN[0])), "{e}");
+        assert!(
+            e.message()
+                .ends_with(&format!("(did you mean `{}`?)", KNOWN[0])),
+            "{e}"
+        );
         let e = hints("https://api.cloudflare.com/client/v4").explain(no_route(), Some(KNOWN[1]));
         assert_eq!(e.message(), "No route for that URI");
     }
@@ -188,7 +203,9 @@ mod tests {
     fn a_refused_token_names_its_variable() {
         let e = Error::new(ErrorKind::Unauthenticated, "Authentication error");
         let e = hints("https://api.cloudflare.com/client/v4").explain(e, None);
-        assert!(e.message().contains("the token in CLOUDFLARE_API_TOKEN was refused"));
+        assert!(e
+            .message()
+            .contains("the token in CLOUDFLARE_API_TOKEN was refused"));
         let mut given = hints("https://api.cloudflare.com/client/v4");
         given.token_var = None;
         let e = given.explain(Error::new(ErrorKind::Unauthenticated, "x"), None);

@@ -466,7 +466,10 @@ mod tests {
     #[tokio::test]
     async fn runs_tools_in_parallel_and_feeds_errors_back() {
         let model = Script::default();
-        let run = agent().run(&model, ChatRequest::new().user("hi")).await.unwrap();
+        let run = agent()
+            .run(&model, ChatRequest::new().user("hi"))
+            .await
+            .unwrap();
         assert_eq!(run.response.text, ANSWER);
         assert_eq!(run.steps, 3);
         assert!(!run.limit_reached());
@@ -516,9 +519,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_duplicate_tool_name_is_refused() {
-        let req = ChatRequest::new()
-            .user("hi")
-            .tool(ToolDef::new("square_root", "", json!({"type": "object"})));
+        let req = ChatRequest::new().user("hi").tool(ToolDef::new(
+            "square_root",
+            "",
+            json!({"type": "object"}),
+        ));
         let err = agent().run(&Script::default(), req).await.unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidRequest);
     }

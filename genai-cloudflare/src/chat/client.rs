@@ -175,21 +175,35 @@ impl Cloudflare {
 
     /// A capability refusal with the known models that would take the request (at most
     /// three), so the caller has a way out.
-    fn name_alternatives(&self, err: genai_core::Error, mode: Mode, req: &ChatRequest) -> genai_core::Error {
+    fn name_alternatives(
+        &self,
+        err: genai_core::Error,
+        mode: Mode,
+        req: &ChatRequest,
+    ) -> genai_core::Error {
         if err.kind() != genai_core::ErrorKind::Unsupported {
             return err;
         }
-        let mut ids: Vec<&str> = crate::chat::family::named_models()
-            .filter(|id| *id != self.inner.model)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let able: Vec<String> = ids
-            .into_iter()
-            .filter(|id| Family::of(id).capabilities(id).check(mode, req).is_ok())
-            .take(3)
-            .map(|id| format!("`{id}`"))
-            .collect();
+        let other = match mode {
+            Mode::Sync => Mode::Stream,
+            Mode::Stream => Mode::Sync,
+        };
+        if self.inner.capabilities.check(other, req).is_ok() {
+            return err.with_hint(format!("it does in {} mode", other.as_str()));
+        }
+        let mut able: Vec<String> = Vec::new();
+        for id in crate::chat::family::named_models() {
+            let name = format!("`{id}`");
+            if id != self.inner.model
+                && !able.contains(&name)
+                && Family::of(id).capabilities(id).check(mode, req).is_ok()
+            {
+                able.push(name);
+            }
+            if able.len() == 3 {
+                break;
+            }
+        }
         if able.is_empty() {
             return err;
         }

@@ -523,7 +523,7 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     };
     builder = builder.timeout(config.call_timeout);
     if let Some(base) = target.base_url(args.base_url.as_ref()) {
-        builder = builder.with_base_url(base);
+        builder = builder.base_url(base);
     }
     let client = builder.build()?;
 
