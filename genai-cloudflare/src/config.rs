@@ -626,6 +626,10 @@ mod tests {
         assert!(e.message().contains("model"));
         let e = base().base_url("ftp://x").build().unwrap_err();
         assert!(e.message().contains("ftp://x"));
+        // The former name still sets the same field.
+        #[allow(deprecated)]
+        let old = base().with_base_url("ftp://y").build().unwrap_err();
+        assert!(old.message().contains("ftp://y"));
         let e = CloudflareBuilder::new()
             .account_id(ACCOUNT)
             .api_token("bad\ntoken")
