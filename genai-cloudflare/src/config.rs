@@ -524,6 +524,7 @@ impl CloudflareBuilder {
             on_gateway: self.gateway.is_some(),
             token_var: self.token_var,
             known_models: crate::catalog::known_ids,
+            kind_of: crate::catalog::builtin_kind,
         };
         Ok(Transport {
             hints,

@@ -2,7 +2,7 @@
 //! (`did you mean ...?`), an API root without `/client/v4`, a refused token (naming the
 //! variable it came from). Pure functions over what the transport knows; no I/O.
 
-use genai_core::{Error, ErrorKind};
+use genai_core::{Error, ErrorKind, ModelKind};
 
 /// What the transport knows that explains its failures.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub(crate) struct Hints {
     pub(crate) token_var: Option<&'static str>,
     /// The model ids the library knows by name.
     pub(crate) known_models: fn() -> Vec<&'static str>,
+    /// The kind of a known id.
+    pub(crate) kind_of: fn(&str) -> ModelKind,
 }
 
 /// The path every Workers AI API root ends with.
@@ -60,6 +62,14 @@ impl Hints {
         reqwest::Url::parse(&self.api_root)
             .map(|u| u.path().trim_end_matches('/').ends_with(API_PATH))
             .unwrap_or(true)
+    }
+
+    /// The known ids of `kind`, in table order.
+    pub(crate) fn known_of(&self, kind: ModelKind) -> Vec<&'static str> {
+        (self.known_models)()
+            .into_iter()
+            .filter(|id| (self.kind_of)(id) == kind)
+            .collect()
     }
 
     /// The known id closest to `model` when `model` itself is not known.
@@ -152,6 +162,13 @@ mod tests {
             on_gateway: false,
             token_var: Some("CLOUDFLARE_API_TOKEN"),
             known_models: known,
+            kind_of: |id| {
+                if id.contains("bge") {
+                    ModelKind::Embedding
+                } else {
+                    ModelKind::Chat
+                }
+            },
         }
     }
 
@@ -208,5 +225,12 @@ mod tests {
         given.token_var = None;
         let e = given.explain(Error::new(ErrorKind::Unauthenticated, "x"), None);
         assert!(e.message().contains("the API token was refused"));
+    }
+
+    #[test]
+    fn known_ids_of_a_kind_keep_the_table_order() {
+        let h = hints("https://api.cloudflare.com/client/v4");
+        assert_eq!(h.known_of(ModelKind::Embedding), &KNOWN[2..]);
+        assert_eq!(h.known_of(ModelKind::Chat), &KNOWN[..2]);
     }
 }

@@ -245,6 +245,29 @@ fn refusals_name_models_that_can_and_the_flag_that_sends_anyway() {
     let message = err["message"].as_str().unwrap_or_default();
     assert!(message.contains("models that do: `@cf/"), "{message}");
     assert!(message.contains("--no-capability-check"), "{message}");
+    // An image option the model does not take: image models that take it.
+    let out = genai(
+        &[
+            "image",
+            "--base-url",
+            dead,
+            "--width",
+            "512",
+            "--out",
+            dir.join("x").to_str().unwrap(),
+            "--format",
+            "json",
+            "a fox",
+        ],
+        &[],
+    );
+    let message = last_json(&out)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("does not take width"), "{message}");
+    assert!(message.contains("models that do: `@cf/"), "{message}");
+    assert!(message.contains("--no-capability-check"), "{message}");
     // A model of another kind: models of the kind wanted.
     let out = genai(
         &[
