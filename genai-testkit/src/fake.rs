@@ -30,8 +30,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use genai_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
-    Mode, ModelCapabilities, ModelInfo, ModelKind, Provider, ProviderGen, ResponseFormat, StreamEvent, Support,
-    TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
+    Mode, ModelCapabilities, ModelInfo, ModelKind, Provider, ProviderGen, ResponseFormat,
+    StreamEvent, Support, TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
 };
 use serde_json::{json, Map, Value};
 

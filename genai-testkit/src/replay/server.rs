@@ -194,7 +194,13 @@ impl ReplayServer {
         if interactions.is_empty() {
             selected.remove(model);
         } else {
-            selected.insert(model.to_owned(), Cursor { interactions, next: 0 });
+            selected.insert(
+                model.to_owned(),
+                Cursor {
+                    interactions,
+                    next: 0,
+                },
+            );
         }
     }
 

@@ -208,8 +208,7 @@ async fn run_scenario_hooked(
     }
     if declared.is_usable() {
         let (probes, replies) =
-            run_scenario_probes(provider, mode, scenario, config, config.runs.max(1), hook)
-                .await;
+            run_scenario_probes(provider, mode, scenario, config, config.runs.max(1), hook).await;
         (judge_declared(scenario, declared, &probes), replies)
     } else {
         let (probes, replies) =

@@ -236,7 +236,12 @@ fn evidence(board: &Scoreboard, change: &CellChange) -> String {
     let parts: Vec<String> = column_scenarios(&change.column)
         .iter()
         .filter_map(|s| row.result(*s))
-        .map(|r| format!("`{}` {} ({}/{}): {}", r.scenario, r.verdict, r.passed, r.runs, r.note))
+        .map(|r| {
+            format!(
+                "`{}` {} ({}/{}): {}",
+                r.scenario, r.verdict, r.passed, r.runs, r.note
+            )
+        })
         .collect();
     if parts.is_empty() {
         "no scenario of the column was measured".to_owned()

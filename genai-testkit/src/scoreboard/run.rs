@@ -481,7 +481,10 @@ pub async fn run_scoreboard(
             .and_then(|c| c.iter().find(|m| &m.id == id))
             .is_some_and(|m| m.batch);
         if let (Plan::Chat(_), true, Some(rows)) = (plan, queued, done[i].as_mut()) {
-            if observer.skip(id, Mode::Sync, Scenario::AsyncQueue).is_some() {
+            if observer
+                .skip(id, Mode::Sync, Scenario::AsyncQueue)
+                .is_some()
+            {
                 continue;
             }
             if let Some(result) = batch_result(provider, id).await {

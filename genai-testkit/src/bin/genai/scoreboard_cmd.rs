@@ -19,7 +19,7 @@ use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
-    compare, medals, parse_table, render_comparison, render_json, render_markdown,
+    board_json, compare, medals, parse_table, render_comparison, render_json, render_markdown,
     run_scoreboard, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -183,7 +183,10 @@ fn case_name(mode: Mode, case: &str) -> String {
 async fn start_replay(dir: &Path) -> Result<Replay> {
     let files = find_cassettes(dir);
     if files.is_empty() {
-        return Err(Error::config(format!("no cassette under {}", dir.display())));
+        return Err(Error::config(format!(
+            "no cassette under {}",
+            dir.display()
+        )));
     }
     let mut builder = ReplayServer::builder().match_mode(MatchMode::Loose);
     let mut extra = HashSet::new();
@@ -222,7 +225,10 @@ async fn start_replay(dir: &Path) -> Result<Replay> {
 async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, String)> {
     if let Some(dir) = &args.replay {
         let replay = start_replay(dir).await?;
-        return Ok((Target::Replay(replay), format!("replay of {}", dir.display())));
+        return Ok((
+            Target::Replay(replay),
+            format!("replay of {}", dir.display()),
+        ));
     }
     if live {
         let base = args
@@ -257,11 +263,10 @@ async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, Stri
     }
     let emulator = Emulator::start(EmulatorConfig::default())
         .map_err(|e| Error::config(format!("cannot start the emulator: {e}")))?;
-    let source = format!(
-        "built-in emulator at {}, offline: no Cloudflare credentials used",
-        emulator.base_url()
-    );
-    Ok((Target::Emulator(emulator), source))
+    Ok((
+        Target::Emulator(emulator),
+        "built-in emulator, offline: no Cloudflare credentials used".to_owned(),
+    ))
 }
 
 fn render(board: &Scoreboard, format: Format) -> Result<String> {
@@ -332,8 +337,12 @@ impl RunObserver for CliObserver<'_> {
     fn skip(&self, model: &str, mode: Mode, scenario: Scenario) -> Option<String> {
         let replay = self.replay()?;
         let recorded = match scenario {
-            Scenario::Task => replay.extra.contains(&(model.to_owned(), "task".to_owned())),
-            Scenario::AsyncQueue => replay.extra.contains(&(model.to_owned(), "batch".to_owned())),
+            Scenario::Task => replay
+                .extra
+                .contains(&(model.to_owned(), "task".to_owned())),
+            Scenario::AsyncQueue => replay
+                .extra
+                .contains(&(model.to_owned(), "batch".to_owned())),
             s if s.judged_on_replies() => true,
             s => s
                 .cases()
@@ -427,7 +436,7 @@ fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> 
             render_comparison(&path.display().to_string(), board, &report)
         )),
         Format::Json => {
-            let mut value = serde_json::to_value(board)
+            let mut value = board_json(board)
                 .map_err(|e| Error::protocol(format!("cannot render JSON: {e}")))?;
             if let serde_json::Value::Object(map) = &mut value {
                 map.insert(
