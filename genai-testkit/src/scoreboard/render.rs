@@ -314,7 +314,7 @@ pub fn medals(board: &Scoreboard) -> Vec<(String, Pick)> {
         }
     }
     // A stable sort keeps the listing order among equal scores.
-    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    scores.sort_by_key(|(_, score)| std::cmp::Reverse(*score));
     scores
         .into_iter()
         .filter(|(_, score)| *score > 0)

@@ -32,16 +32,21 @@ use genai_core::{
     ModelInfo, Provider, ProviderGen, Result,
 };
 
-use super::{seed_models, Scenario, ScoreRow, Scoreboard};
+use super::{Scenario, ScoreRow, Scoreboard};
 use crate::kind_rows::{batch_result, score_task_model};
 use crate::scenarios::{run_mode_hooked, ScenarioHook, SuiteConfig};
 
 /// What a run scores and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
-    /// The models to score, in this order; empty: [`default_models`] of the provider's catalog.
-    /// A model named here that the catalog does not list is a `not_found` error.
+    /// The models to score, in this order; empty: [`default_models`] of `baseline` and the
+    /// provider's catalog. A model named here that the catalog does not list is a `not_found`
+    /// error.
     pub models: Vec<String>,
+    /// When `models` is empty: models that get a row besides the catalog's chat models (for
+    /// Cloudflare, the project's seed list, [`seed_models`](super::seed_models)); one the
+    /// catalog lacks is a `?` row with a warning.
+    pub baseline: Vec<String>,
     /// Runs and per-call limit of the chat scenarios.
     pub suite: SuiteConfig,
     /// Models scored at the same time (at least 1).
@@ -51,10 +56,11 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Every model of [`default_models`], the default suite, 4 models at a time.
+    /// Every chat model of the catalog, the default suite, 4 models at a time.
     pub fn new(source: impl Into<String>) -> Self {
         RunOptions {
             models: Vec::new(),
+            baseline: Vec::new(),
             suite: SuiteConfig::default(),
             jobs: 4,
             source: source.into(),
@@ -123,15 +129,17 @@ pub struct RunReport {
     pub first_connection_error: Option<String>,
 }
 
-/// The models a run scores when none is named: the project's seed list and every chat model
-/// of the catalog, sorted by id, each once.
+/// The models a run scores when none is named: `baseline` and every chat model of the
+/// catalog, sorted by id, each once.
 ///
 /// ```
-/// let models = genai_testkit::scoreboard::default_models(None);
+/// use genai_testkit::scoreboard::{default_models, seed_models};
+/// let seeds: Vec<String> = seed_models().map(str::to_owned).collect();
+/// let models = default_models(&seeds, None);
 /// assert!(models.windows(2).all(|w| w[0] < w[1]));
 /// ```
-pub fn default_models(catalog: Option<&[ModelInfo]>) -> Vec<String> {
-    let mut ids: Vec<String> = seed_models().map(str::to_owned).collect();
+pub fn default_models(baseline: &[String], catalog: Option<&[ModelInfo]>) -> Vec<String> {
+    let mut ids: Vec<String> = baseline.to_vec();
     ids.extend(
         catalog
             .unwrap_or_default()
@@ -297,6 +305,7 @@ fn is_guard(model: &str) -> bool {
 fn plan(
     provider: &dyn Provider,
     requested: &[String],
+    baseline: &[String],
     catalog: Option<&[ModelInfo]>,
 ) -> Result<Vec<(String, Plan)>> {
     let explicit = !requested.is_empty();
@@ -310,7 +319,7 @@ fn plan(
         }
         ids
     } else {
-        default_models(catalog)
+        default_models(baseline, catalog)
     };
     let mut plans = Vec::with_capacity(ids.len());
     for id in ids {
@@ -358,7 +367,8 @@ fn assemble(
     for (id, plan) in plans {
         if matches!(plan, Plan::Missing) {
             board.warnings.push(format!(
-                "{id}: a seed model the provider's catalog does not list; not measured"
+                "{id}: a model of the list to score that the provider's catalog does not list; \
+                 not measured"
             ));
         }
     }
@@ -400,7 +410,12 @@ pub async fn run_scoreboard(
     let mut warnings = Vec::new();
     let catalog = read_catalog(provider, &mut warnings).await?;
     observer.catalog_read();
-    let plans = plan(provider, &options.models, catalog.as_deref())?;
+    let plans = plan(
+        provider,
+        &options.models,
+        &options.baseline,
+        catalog.as_deref(),
+    )?;
     let jobs = options.jobs.max(1);
     let name = provider.name().to_owned();
     let mut done: Vec<Option<Vec<ScoreRow>>> = vec![None; plans.len()];

@@ -20,7 +20,7 @@ use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
     board_json, compare, medals, parse_table, render_comparison, render_json, render_markdown,
-    run_scoreboard, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
+    run_scoreboard, seed_models, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -497,6 +497,8 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     };
     let options = RunOptions {
         models,
+        // The seed list always gets rows, besides the catalog's chat models.
+        baseline: seed_models().map(str::to_owned).collect(),
         suite,
         jobs: usize::try_from(jobs).unwrap_or(1),
         source,
