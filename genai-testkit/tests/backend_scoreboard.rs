@@ -72,7 +72,7 @@ async fn a_third_party_backend_gets_its_own_table() {
         md.starts_with("# Scoreboard: acme (acme test double)\n"),
         "{md}"
     );
-    assert!(md.contains("| acme/large 🥇 | Sync "), "{md}");
+    assert!(md.contains("| acme/large 🥇 | Sync🧠 "), "{md}");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 //! let changes: Vec<(&str, Change)> = report.cells.iter().map(|c| (c.column.as_str(), c.change)).collect();
 //! assert_eq!(changes, [("Tool", Change::Better), ("JSON", Change::Differs),
 //!                      ("Text", Change::Worse), ("Finish", Change::Better)]);
-//! assert_eq!(report.summary(), "compare: 2 better, 1 worse, 1 differs, 10 same");
+//! assert_eq!(report.summary(), "compare: 2 better, 1 worse, 1 differs, 9 same");
 //! ```
 
 use serde::Serialize;
@@ -251,9 +251,15 @@ fn evidence(board: &Scoreboard, change: &CellChange) -> String {
 }
 
 /// The comparison as Markdown: a `## Compare with NAME` section with one line per differing
-/// cell, `### Notes` explaining each better cell by what our run measured, and the summary
-/// line last.
-pub fn render_comparison(name: &str, board: &Scoreboard, report: &Comparison) -> String {
+/// cell, `### Notes` explaining each better cell by what our run measured (after `why`'s
+/// explanation of the column, when it has one: what the backend does that makes the
+/// difference), and the summary line last.
+pub fn render_comparison(
+    name: &str,
+    board: &Scoreboard,
+    report: &Comparison,
+    why: &dyn Fn(&CellChange) -> Option<String>,
+) -> String {
     let mut out = format!("\n## Compare with {name}\n\n");
     if report.cells.is_empty() {
         out.push_str("No differing cell.\n");
@@ -269,8 +275,11 @@ pub fn render_comparison(name: &str, board: &Scoreboard, report: &Comparison) ->
     if !better.is_empty() {
         out.push_str("\n### Notes\n\n");
         for c in better {
+            let because = why(c)
+                .map(|w| format!("{w}; measured: "))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "- {} {} {}: {} -> {}: {}\n",
+                "- {} {} {}: {} -> {}: {because}{}\n",
                 c.model,
                 c.mode,
                 c.column,

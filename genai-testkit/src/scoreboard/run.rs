@@ -7,19 +7,19 @@
 //! about each step (to draw progress, record or replay exchanges, or save the table so far).
 //!
 //! ```
-//! use genai_testkit::fake::ScriptedProvider;
+//! use genai_testkit::fake::{ScriptedCatalog, ScriptedProvider};
 //! use genai_testkit::scenarios::SuiteConfig;
 //! use genai_testkit::scoreboard::{render_markdown, run_scoreboard, NoObserver, RunOptions};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let provider = ScriptedProvider::new("fake/model");
+//! let provider = ScriptedCatalog::new("fake").with_model(ScriptedProvider::new("fake/model"));
 //! let options = RunOptions {
 //!     suite: SuiteConfig { runs: 1, ..SuiteConfig::default() },
 //!     ..RunOptions::new("the fake")
 //! };
 //! let report = run_scoreboard(&provider, &options, &NoObserver).await.unwrap();
 //! let md = render_markdown(&report.board, &[]);
-//! assert!(md.contains("| fake/model | Sync"));
+//! assert!(md.contains("| fake/model | Sync🧠"));
 //! # });
 //! ```
 

@@ -20,7 +20,7 @@ use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
     board_json, compare, medals, parse_table, render_comparison, render_json, render_markdown,
-    run_scoreboard, seed_models, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
+    run_scoreboard, seed_models, CellChange, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -422,6 +422,30 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
     result
 }
 
+/// What the Cloudflare backend does that a harness reading only the service's replies does
+/// not, per column: why a cell of ours can be better than another table's.
+fn why_better(change: &CellChange) -> Option<String> {
+    let why = match change.column.as_str() {
+        "Finish" => {
+            "Workers AI sends no finish reason; the client infers one for every reply \
+             (`tool_calls` when calls came back, `length` when the output reached the token \
+             limit, `stop` otherwise)"
+        }
+        "Tool" => {
+            "tool calls a model writes as text (Llama JSON, Hermes `<tool_call>`) are read as \
+             calls, in streams too, and numeric arguments sent as strings are accepted"
+        }
+        "Text" => {
+            "stop sequences the service ignores are applied by the client, and a reply cut \
+             inside the reasoning still shows the token limit"
+        }
+        "JSON" => "the reasoning is split from the answer before the JSON is decoded",
+        "Usage" => "usage is read from every reply shape, the last chunk of a stream included",
+        _ => return None,
+    };
+    Some(why.to_owned())
+}
+
 /// The table, followed by the comparison with `--compare FILE` when given.
 fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> Result<String> {
     let text = render(board, format)?;
@@ -433,7 +457,7 @@ fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> 
     match format {
         Format::Text => Ok(format!(
             "{text}{}",
-            render_comparison(&path.display().to_string(), board, &report)
+            render_comparison(&path.display().to_string(), board, &report, &why_better)
         )),
         Format::Json => {
             let mut value = board_json(board)
