@@ -300,3 +300,34 @@ fn the_replay_in_json_compares_too() {
     assert!(cells.iter().all(|c| c["change"] != "worse"), "{cells:?}");
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(6));
 }
+
+#[test]
+fn a_live_run_names_its_base_url_and_prints_only_the_models_asked_for() {
+    use genai_testkit::emulator::{Emulator, EmulatorConfig};
+    let token = "header-test-token";
+    let emulator = Emulator::start(EmulatorConfig::default().token(token)).expect("emulator");
+    let model = "@cf/meta/llama-3.2-3b-instruct";
+    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
+        .args(["scoreboard", "--runs", "1", "--model", model])
+        .env("CLOUDFLARE_ACCOUNT_ID", "fedcba9876543210fedcba9876543210")
+        .env("CLOUDFLARE_API_TOKEN", token)
+        .env_remove("CLOUDFLARE_API_KEY")
+        .env("CLOUDFLARE_API_BASE_URL", emulator.base_url())
+        .env_remove("GENAI_MODEL")
+        .output()
+        .expect("genai runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).expect("UTF-8");
+    let first = md.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(&emulator.base_url()) && !first.contains("Cloudflare Workers AI"),
+        "the header says where the run went: {first}"
+    );
+    let rows = table_rows(&md);
+    assert_eq!(rows.len(), 2, "{md}");
+    assert!(rows.iter().all(|r| r[0].starts_with(model)), "{md}");
+}

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use super::render::{column_scenarios, COLUMNS};
+use super::render::{column_scenarios, row_cells, Pick, COLUMNS};
 use super::Scoreboard;
 
 /// One row of a parsed table: the model id (without medals), the mode without 🧠 (`Sync`,
@@ -191,6 +191,38 @@ pub fn rank(column: &str, cell: &str) -> Option<u32> {
     }
 }
 
+/// The 🥇🥈🥉 of `board`: the three chat models whose cells, both modes counted, show the most
+/// that works (see [`LEGEND`]); ties go to the model listed first. Models with nothing that
+/// works get none.
+///
+/// ```
+/// use genai_testkit::scoreboard::{medals, Scoreboard};
+/// assert!(medals(&Scoreboard::new("p", "emulator", vec![])).is_empty());
+/// ```
+pub fn medals(board: &Scoreboard) -> Vec<(String, Pick)> {
+    let mut scores: Vec<(String, u32)> = Vec::new();
+    for row in board.rows.iter().filter(|r| r.is_chat()) {
+        let cells = row_cells(row);
+        let score: u32 = COLUMNS[1..]
+            .iter()
+            .zip(&cells)
+            .filter_map(|(column, cell)| rank(column, cell))
+            .sum();
+        match scores.iter_mut().find(|(m, _)| *m == row.model) {
+            Some(entry) => entry.1 += score,
+            None => scores.push((row.model.clone(), score)),
+        }
+    }
+    // A stable sort keeps the listing order among equal scores.
+    scores.sort_by_key(|(_, score)| std::cmp::Reverse(*score));
+    scores
+        .into_iter()
+        .filter(|(_, score)| *score > 0)
+        .zip([Pick::Best, Pick::Good, Pick::Cheap])
+        .map(|((model, _), pick)| (model, pick))
+        .collect()
+}
+
 /// Compares `ours` with `theirs` cell by cell, over the rows of the same model and mode.
 pub fn compare(theirs: &[TableRow], ours: &[TableRow]) -> Comparison {
     let mut report = Comparison::default();
@@ -293,4 +325,60 @@ pub fn render_comparison(
     out.push_str(&report.summary());
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
+    use genai_core::{Modalities, Mode, Support};
+
+    fn result(scenario: Scenario, verdict: Verdict) -> ScenarioResult {
+        ScenarioResult {
+            scenario,
+            declared: Support::Supported,
+            verdict,
+            runs: 3,
+            passed: 3,
+            note: String::new(),
+        }
+    }
+
+    fn chat_row(model: &str, mode: Mode, results: Vec<ScenarioResult>) -> ScoreRow {
+        ScoreRow {
+            model: model.into(),
+            mode,
+            reasoning: false,
+            input: Modalities::TEXT,
+            output: Modalities::TEXT,
+            results,
+            task: None,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn medals_go_to_the_models_with_the_most_that_works() {
+        use Scenario::*;
+        use Verdict::*;
+        let good = vec![result(Usage, Supported), result(FinishReason, Supported)];
+        let some = vec![result(Usage, Supported)];
+        let board = Scoreboard::new(
+            "p",
+            "emulator",
+            vec![
+                chat_row("none", Mode::Sync, vec![]),
+                chat_row("some", Mode::Sync, some),
+                chat_row("good", Mode::Sync, good),
+            ],
+        );
+        let m = medals(&board);
+        assert_eq!(
+            m,
+            [
+                ("good".to_owned(), Pick::Best),
+                ("some".to_owned(), Pick::Good)
+            ]
+        );
+    }
 }

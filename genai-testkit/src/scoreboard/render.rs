@@ -32,7 +32,7 @@ pub fn seed_models() -> impl Iterator<Item = &'static str> {
     SEED_MODELS.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
-/// A mark shown after a model's name; [`medals`] gives them to the three chat models with the
+/// A mark shown after a model's name; [`medals`](super::medals) gives them to the three chat models with the
 /// most that works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pick {
@@ -291,38 +291,6 @@ pub fn row_cells(row: &ScoreRow) -> Vec<String> {
         .collect()
 }
 
-/// The 🥇🥈🥉 of `board`: the three chat models whose cells, both modes counted, show the most
-/// that works (see [`LEGEND`]); ties go to the model listed first. Models with nothing that
-/// works get none.
-///
-/// ```
-/// use genai_testkit::scoreboard::{medals, Scoreboard};
-/// assert!(medals(&Scoreboard::new("p", "emulator", vec![])).is_empty());
-/// ```
-pub fn medals(board: &Scoreboard) -> Vec<(String, Pick)> {
-    let mut scores: Vec<(String, u32)> = Vec::new();
-    for row in board.rows.iter().filter(|r| r.is_chat()) {
-        let cells = row_cells(row);
-        let score: u32 = COLUMNS[1..]
-            .iter()
-            .zip(&cells)
-            .filter_map(|(column, cell)| super::compare::rank(column, cell))
-            .sum();
-        match scores.iter_mut().find(|(m, _)| *m == row.model) {
-            Some(entry) => entry.1 += score,
-            None => scores.push((row.model.clone(), score)),
-        }
-    }
-    // A stable sort keeps the listing order among equal scores.
-    scores.sort_by_key(|(_, score)| std::cmp::Reverse(*score));
-    scores
-        .into_iter()
-        .filter(|(_, score)| *score > 0)
-        .zip([Pick::Best, Pick::Good, Pick::Cheap])
-        .map(|((model, _), pick)| (model, pick))
-        .collect()
-}
-
 /// `model (sync)` for a chat row, `model` for any other.
 fn who(row: &ScoreRow) -> String {
     if row.is_chat() {
@@ -434,7 +402,8 @@ fn warnings(board: &Scoreboard) -> Vec<String> {
 /// legend, `## Warnings` (findings and failures) and `## Notes` (the reasons behind the
 /// cells), both folded per reason.
 ///
-/// `picks` puts 🥇🥈🥉 after the named models ([`medals`] gives them a meaning). Cells are
+/// `picks` puts 🥇🥈🥉 after the named models ([`medals`](super::medals) gives them a
+/// meaning). Cells are
 /// padded to equal display width (see [`display_width`]) so the raw text lines up too.
 pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
     let mut table: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.to_string()).collect()];
@@ -792,30 +761,5 @@ mod tests {
         let c = cells(&row);
         assert_eq!(c[0], "🧩✅");
         assert_eq!(c[5], "💨");
-    }
-
-    #[test]
-    fn medals_go_to_the_models_with_the_most_that_works() {
-        use Scenario::*;
-        use Verdict::*;
-        let good = vec![result(Usage, Supported), result(FinishReason, Supported)];
-        let some = vec![result(Usage, Supported)];
-        let board = Scoreboard::new(
-            "p",
-            "emulator",
-            vec![
-                chat_row("none", Mode::Sync, vec![]),
-                chat_row("some", Mode::Sync, some),
-                chat_row("good", Mode::Sync, good),
-            ],
-        );
-        let m = medals(&board);
-        assert_eq!(
-            m,
-            [
-                ("good".to_owned(), Pick::Best),
-                ("some".to_owned(), Pick::Good)
-            ]
-        );
     }
 }

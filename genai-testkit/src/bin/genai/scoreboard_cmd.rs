@@ -427,7 +427,7 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
 fn why_better(change: &CellChange) -> Option<String> {
     let why = match change.column.as_str() {
         "Finish" => {
-            "Workers AI sends no finish reason; the client infers one for every reply \
+            "Workers AI's native chat replies carry no finish reason; the client infers one for every reply \
              (`tool_calls` when calls came back, `length` when the output reached the token \
              limit, `stop` otherwise)"
         }
