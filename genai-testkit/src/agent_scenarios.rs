@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use genai_core::{Agent, ChatRequest, Message, ProviderGen, StreamEvent, Tool};
 
-use crate::scenarios::{Outcome, TOOLS_PROMPT};
+use crate::scenarios::Outcome;
 use crate::task_scenarios::{fail, pass, TaskCheck};
 
 /// The arguments of the `square_root` tool.
@@ -34,6 +34,10 @@ pub struct WordLength {
     /// The word.
     pub word: String,
 }
+
+/// The prompt that asks for one tool call, whose result (12) must reach the answer.
+const TOOL_PROMPT: &str =
+    "Use the square_root tool to compute the square root of 144. Reply with the result only.";
 
 /// The largest number `square_root` takes: above it the tool fails, as real tools do.
 const LARGEST: f64 = 10_000.0;
@@ -77,7 +81,7 @@ pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> 
 
     // The tool runs and its result reaches the answer.
     let run = agent
-        .run(model.as_ref(), ChatRequest::new().user(TOOLS_PROMPT))
+        .run(model.as_ref(), ChatRequest::new().user(TOOL_PROMPT))
         .await;
     let outcome = match run {
         Err(e) => Outcome::Error(e),
@@ -98,7 +102,7 @@ pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> 
 
     // The same, streamed: the answer arrives in deltas.
     calls.store(0, Ordering::Relaxed);
-    let mut stream = agent.stream(model.clone(), ChatRequest::new().user(TOOLS_PROMPT));
+    let mut stream = agent.stream(model.clone(), ChatRequest::new().user(TOOL_PROMPT));
     let mut deltas = 0;
     let mut text = String::new();
     let mut failed = None;
