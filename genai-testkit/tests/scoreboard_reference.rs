@@ -298,6 +298,19 @@ fn the_replay_in_json_compares_too() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let cells = json["compare"]["cells"].as_array().expect("compare cells");
     assert!(cells.iter().all(|c| c["change"] != "worse"), "{cells:?}");
+    // Each better cell says why and what was measured.
+    let better: Vec<&serde_json::Value> =
+        cells.iter().filter(|c| c["change"] == "better").collect();
+    assert!(!better.is_empty());
+    for c in better {
+        assert!(c["why"].as_str().is_some_and(|w| !w.is_empty()), "{c}");
+        assert!(
+            c["measured"]
+                .as_str()
+                .is_some_and(|m| m.contains("supported")),
+            "{c}"
+        );
+    }
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(6));
 }
 

@@ -19,8 +19,9 @@ use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
-    board_json, compare, medals, parse_table, render_comparison, render_json, render_markdown,
-    run_scoreboard, seed_models, CellChange, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
+    board_json, compare, evidence, medals, parse_table, render_comparison, render_json,
+    render_markdown, run_scoreboard, seed_models, CellChange, Change, Pick, RunObserver,
+    RunOptions, Scenario, Scoreboard,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -463,11 +464,24 @@ fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> 
             let mut value = board_json(board)
                 .map_err(|e| Error::protocol(format!("cannot render JSON: {e}")))?;
             if let serde_json::Value::Object(map) = &mut value {
+                // Each better cell with why, as under `### Notes` of the text form.
+                let cells: Vec<serde_json::Value> = report
+                    .cells
+                    .iter()
+                    .map(|c| {
+                        let mut cell = serde_json::json!(c);
+                        if c.change == Change::Better {
+                            cell["why"] = serde_json::json!(why_better(c));
+                            cell["measured"] = serde_json::json!(evidence(board, c));
+                        }
+                        cell
+                    })
+                    .collect();
                 map.insert(
                     "compare".into(),
                     serde_json::json!({
                         "with": path.display().to_string(),
-                        "cells": report.cells,
+                        "cells": cells,
                         "summary": report.summary(),
                     }),
                 );
