@@ -344,3 +344,28 @@ fn a_live_run_names_its_base_url_and_prints_only_the_models_asked_for() {
     assert_eq!(rows.len(), 2, "{md}");
     assert!(rows.iter().all(|r| r[0].starts_with(model)), "{md}");
 }
+
+#[test]
+fn comparing_with_a_file_that_has_no_table_is_an_error() {
+    let file = std::env::temp_dir().join(format!("genai-no-table-{}.md", std::process::id()));
+    std::fs::write(&file, "# Not a scoreboard\n\nJust words.\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
+        .args([
+            "scoreboard",
+            "--runs",
+            "1",
+            "--model",
+            RECORDED[1],
+            "--compare",
+        ])
+        .arg(&file)
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .env_remove("CLOUDFLARE_API_TOKEN")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .output()
+        .expect("genai runs");
+    let _ = std::fs::remove_file(&file);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no scoreboard table"), "{err}");
+}

@@ -21,7 +21,7 @@ use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
     board_json, compare, evidence, medals, parse_table, render_comparison, render_json,
     render_markdown, run_scoreboard, seed_models, CellChange, Change, Pick, RunObserver,
-    RunOptions, Scenario, Scoreboard,
+    RunOptions, Scenario, Scoreboard, TableRow, COLUMNS,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -448,13 +448,17 @@ fn why_better(change: &CellChange) -> Option<String> {
 }
 
 /// The table, followed by the comparison with `--compare FILE` when given.
-fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> Result<String> {
+fn output(
+    board: &Scoreboard,
+    format: Format,
+    theirs: Option<(&Path, &[TableRow])>,
+) -> Result<String> {
     let text = render(board, format)?;
-    let Some((path, their_table)) = theirs else {
+    let Some((path, theirs)) = theirs else {
         return Ok(text);
     };
     let ours = render_markdown(board, &[]);
-    let report = compare(&parse_table(their_table), &parse_table(&ours));
+    let report = compare(theirs, &parse_table(&ours));
     match format {
         Format::Text => Ok(format!(
             "{text}{}",
@@ -494,10 +498,23 @@ fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> 
 
 async fn score(args: &ScoreboardArgs) -> Result<()> {
     let format = args.output_format();
+    // The table to compare with is read and checked before any call.
     let theirs = match &args.compare {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            Error::config(format!("cannot read --compare {}: {e}", path.display()))
-        })?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::config(format!("cannot read --compare {}: {e}", path.display()))
+            })?;
+            let rows = parse_table(&text);
+            if rows.is_empty() {
+                return Err(Error::config(format!(
+                    "--compare {}: no scoreboard table in it (rows of {} cells: {})",
+                    path.display(),
+                    COLUMNS.len(),
+                    COLUMNS.join(", ")
+                )));
+            }
+            Some(rows)
+        }
         None => None,
     };
     let live = !args.emulator && args.replay.is_none() && has_credentials();
