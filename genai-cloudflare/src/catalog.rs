@@ -282,6 +282,23 @@ pub(crate) fn kind_from_catalog(model: &str, task: Option<&str>) -> ModelKind {
     }
 }
 
+/// Every model id this crate knows by name and today's catalog serves: the facts table's
+/// models of other kinds, then the chat models (the usual choices first), each once. Mistyped
+/// ids are checked against it.
+pub(crate) fn known_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = Vec::new();
+    let all = facts::catalog()
+        .filter(|f| f.kind != ModelKind::Chat)
+        .map(|f| f.id)
+        .chain(crate::chat::family::named_models());
+    for id in all {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// The kind of `model` from the facts table: [`ModelKind::Unknown`] for an id it does not
 /// list, except ids that name a text generation family (`-instruct`, `-chat`...).
 pub(crate) fn builtin_kind(model: &str) -> ModelKind {

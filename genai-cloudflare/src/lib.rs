@@ -43,6 +43,7 @@ mod config;
 pub mod decode;
 mod errors;
 pub mod facts;
+mod hints;
 mod provider;
 mod tasks;
 mod transport;

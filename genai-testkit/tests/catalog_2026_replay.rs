@@ -71,7 +71,7 @@ fn provider(server: &ReplayServer) -> WorkersAi {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token("t")
-        .with_base_url(server.base_url())
+        .base_url(server.base_url())
         .max_retries(0)
         .build_provider()
         .expect("provider")

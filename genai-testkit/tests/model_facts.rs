@@ -250,7 +250,7 @@ fn client(base_url: &str, check: bool) -> Cloudflare {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
-        .with_base_url(base_url)
+        .base_url(base_url)
         .max_retries(0)
         .check_capabilities(check)
         .build()

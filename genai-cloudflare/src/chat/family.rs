@@ -65,6 +65,22 @@ const NATIVE_TOOL_MODELS: &[&str] = &[
     "@cf/mistralai/mistral-small-3.1-24b-instruct",
 ];
 
+/// The chat models this table names by their full id that today's catalog serves (the usual
+/// choices first), then the other chat models of the facts table's catalog.
+pub(crate) fn named_models() -> impl Iterator<Item = &'static str> {
+    let served = |id: &&'static str| facts::lookup(id).is_some_and(|f| f.in_catalog());
+    JSON_SCHEMA_MODELS
+        .iter()
+        .chain(NATIVE_TOOL_MODELS)
+        .copied()
+        .filter(served)
+        .chain(
+            facts::catalog()
+                .filter(|f| f.kind == genai_core::ModelKind::Chat)
+                .map(|f| f.id),
+        )
+}
+
 /// OpenAI-shaped models whose input schema has `prompt` with `raw` (the others take messages
 /// only).
 const OPENAI_RAW_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/qwen/qwen3"];
