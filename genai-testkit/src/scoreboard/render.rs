@@ -419,12 +419,19 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
         cells.extend((1..COLUMNS.len()).map(|_| mark::UNMEASURED_MODEL.to_string()));
         table.push(cells);
     }
-    // A retired model keeps its row: its day in the Mode cell, nothing measured.
+    // A retired model keeps its row, in model order among the measured ones: its day in the
+    // Mode cell, nothing measured.
     for retired in &board.retired {
         let mut cells = vec![model_cell(&retired.model, picks)];
         cells.push(format!("{} {}", mark::RETIRED, retired.retired_on));
         cells.extend((2..COLUMNS.len()).map(|_| mark::NOT_MEASURED.to_string()));
-        table.push(cells);
+        let id_of = |row: &Vec<String>| row[0].split_whitespace().next().unwrap_or("").to_owned();
+        let at = table
+            .iter()
+            .skip(1)
+            .position(|row| id_of(row).as_str() > retired.model.as_str())
+            .map_or(table.len(), |i| i + 1);
+        table.insert(at, cells);
     }
     let widths: Vec<usize> = (0..COLUMNS.len())
         .map(|i| {
