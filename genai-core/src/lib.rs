@@ -18,7 +18,9 @@
 #![forbid(unsafe_code)]
 
 mod capability;
+mod document_chat;
 mod error;
+mod fallback;
 pub mod http;
 mod kind;
 mod media;
@@ -35,7 +37,12 @@ mod tool;
 mod tool_schema;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
+pub use document_chat::DocumentChat;
 pub use error::{Error, ErrorKind, Result};
+pub use fallback::{
+    falls_over, FallbackChat, FallbackEmbedder, FallbackStream, FallbackSummarizer,
+    FallbackTranslator, Served,
+};
 pub use kind::ModelKind;
 pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_file::{MediaFile, MediaSource};
@@ -43,12 +50,15 @@ pub use media_reply::{MediaReply, MediaSummary};
 pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
 pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP_LOGPROBS};
-pub use response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
+pub use response::{
+    Attempt, ChatResponse, ErrorSummary, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel,
+    cosine, document_type, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel,
     BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
-    ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, EmbedRequest,
+    ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, Conversion,
+    ConversionOptions, ConvertRequest, ConvertedFile, ConvertedText, Document,
+    DocumentCapabilities, DocumentConverter, DocumentFormat, EmbedRequest, TextFormat,
     EmbeddingCapabilities, EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities,
     ImageModel, ImageRequest, Label, PollPolicy, Pooling, Range, RankedDocument, Ranking,
     RerankRequest, RerankingCapabilities, RerankingModel, Segment, SpeechCapabilities, SpeechModel,
