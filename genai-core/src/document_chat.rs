@@ -13,9 +13,7 @@ use crate::provider::ProviderGen;
 use crate::request::{ChatRequest, Message};
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
-use crate::tasks::{
-    is_plain_text, ConversionOptions, ConvertRequest, Document, DocumentConverter,
-};
+use crate::tasks::{is_plain_text, ConversionOptions, ConvertRequest, Document, DocumentConverter};
 
 /// How many converted documents one `DocumentChat` keeps.
 const CACHE_ENTRIES: usize = 256;
@@ -138,14 +136,10 @@ impl DocumentChat {
                 text.trim()
             ));
         }
-        let last_user = out
-            .messages
-            .iter_mut()
-            .rev()
-            .find_map(|m| match m {
-                Message::User { content, .. } => Some(content),
-                _ => None,
-            });
+        let last_user = out.messages.iter_mut().rev().find_map(|m| match m {
+            Message::User { content, .. } => Some(content),
+            _ => None,
+        });
         match last_user {
             Some(content) => content.push_str(&block),
             None => out
@@ -276,7 +270,9 @@ mod tests {
             .document(notes);
         let reply = chat.gen_sync(&req).await.unwrap();
         assert!(reply.text.starts_with("Read this."), "{}", reply.text);
-        assert!(reply.text.contains("<document name=\"a.html\">\n<P>QUACKILAND</P>"));
+        assert!(reply
+            .text
+            .contains("<document name=\"a.html\">\n<P>QUACKILAND</P>"));
         assert!(reply.text.contains("plain words"));
         // The same content under another name comes from the cache.
         let renamed = Document::from_bytes("b.html", b"<p>quackiland</p>".to_vec()).unwrap();

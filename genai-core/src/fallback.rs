@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
 
-use crate::capability::{Capabilities, Mode, Modalities, ModelCapabilities};
+use crate::capability::{Capabilities, Modalities, Mode, ModelCapabilities};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ProviderGen;
 use crate::request::ChatRequest;
@@ -408,9 +408,11 @@ impl FallbackEmbedder {
     /// there is none, or when two of them are known to make vectors of different lengths.
     pub fn new(members: impl IntoIterator<Item = Arc<dyn EmbeddingModel>>) -> Result<Self> {
         let members: Vec<_> = members.into_iter().collect();
-        let mut known = members
-            .iter()
-            .filter_map(|m| m.capabilities().dimensions.map(|d| (m.model().to_owned(), d)));
+        let mut known = members.iter().filter_map(|m| {
+            m.capabilities()
+                .dimensions
+                .map(|d| (m.model().to_owned(), d))
+        });
         if let Some((first, dims)) = known.next() {
             if let Some((other, d)) = known.find(|(_, d)| *d != dims) {
                 return Err(Error::config(format!(
@@ -547,7 +549,10 @@ mod tests {
         );
         let s = c.gen_stream_served(&hi()).await.unwrap();
         assert_eq!(s.served_by, "up");
-        assert_eq!(s.stream.collect_response().await.unwrap().text, "hello from up");
+        assert_eq!(
+            s.stream.collect_response().await.unwrap().text,
+            "hello from up"
+        );
     }
 
     #[tokio::test]

@@ -51,18 +51,20 @@ pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
 pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP_LOGPROBS};
 pub use response::{
-    Attempt, ChatResponse, ErrorSummary, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
+    Attempt, ChatResponse, ErrorSummary, FinishReason, GuardVerdict, TokenLogprob, TopLogprob,
+    Usage,
+};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, document_type, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel,
-    BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
+    cosine, document_type, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob,
+    BatchModel, BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
     ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, Conversion,
     ConversionOptions, ConvertRequest, ConvertedFile, ConvertedText, Document,
-    DocumentCapabilities, DocumentConverter, DocumentFormat, EmbedRequest, TextFormat,
-    EmbeddingCapabilities, EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities,
-    ImageModel, ImageRequest, Label, PollPolicy, Pooling, Range, RankedDocument, Ranking,
-    RerankRequest, RerankingCapabilities, RerankingModel, Segment, SpeechCapabilities, SpeechModel,
-    SpeechRequest, SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary,
+    DocumentCapabilities, DocumentConverter, DocumentFormat, EmbedRequest, EmbeddingCapabilities,
+    EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest, Label,
+    PollPolicy, Pooling, Range, RankedDocument, Ranking, RerankRequest, RerankingCapabilities,
+    RerankingModel, Segment, SpeechCapabilities, SpeechModel, SpeechRequest,
+    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TextFormat,
     TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest,
     Translation, TranslationCapabilities, TranslationModel, TurnDetection,
     TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,

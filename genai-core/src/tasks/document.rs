@@ -34,7 +34,10 @@ const FORMATS: &[(&str, &str)] = &[
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
     ("xlsm", "application/vnd.ms-excel.sheet.macroenabled.12"),
-    ("xlsb", "application/vnd.ms-excel.sheet.binary.macroenabled.12"),
+    (
+        "xlsb",
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+    ),
     ("xls", "application/vnd.ms-excel"),
     ("et", "application/vnd.ms-excel"),
     (
@@ -160,10 +163,9 @@ impl Document {
                 .ok()
                 .filter(|f| f.media_type().starts_with("image/"))
                 .ok_or_else(|| match std::fs::metadata(path) {
-                    Err(e) => Error::invalid_request(format!(
-                        "cannot read {}: {e}",
-                        path.display()
-                    )),
+                    Err(e) => {
+                        Error::invalid_request(format!("cannot read {}: {e}", path.display()))
+                    }
                     Ok(_) => unknown_format(&path.display().to_string()),
                 })?,
         };
@@ -213,8 +215,7 @@ impl Document {
             MediaSource::File(f) => {
                 let mut chunks = std::pin::pin!(f.chunks());
                 while let Some(chunk) = chunks.try_next().await.map_err(|e| {
-                    Error::invalid_request(format!("cannot read {}: {e}", self.name))
-                        .with_source(e)
+                    Error::invalid_request(format!("cannot read {}: {e}", self.name)).with_source(e)
                 })? {
                     feed(&chunk);
                 }
@@ -551,14 +552,26 @@ impl DocumentCapabilities {
         }
         let o = &req.options;
         let wanted = [
-            (o.output == TextFormat::Text, self.text_output, "plain text output"),
-            (o.image_language.is_some(), self.image_language, "an image description language"),
+            (
+                o.output == TextFormat::Text,
+                self.text_output,
+                "plain text output",
+            ),
+            (
+                o.image_language.is_some(),
+                self.image_language,
+                "an image description language",
+            ),
             (
                 o.html_hostname.is_some() || o.html_css_selector.is_some(),
                 self.html_options,
                 "HTML options",
             ),
-            (o.pdf_metadata.is_some(), self.pdf_metadata, "the PDF metadata option"),
+            (
+                o.pdf_metadata.is_some(),
+                self.pdf_metadata,
+                "the PDF metadata option",
+            ),
         ];
         for (asked, support, what) in wanted {
             if asked && !support.is_usable() {
@@ -641,7 +654,9 @@ mod tests {
     fn options_are_refused_when_the_converter_lacks_them() {
         let doc = Document::from_bytes("a.pdf", b"%PDF-1.4".to_vec()).unwrap();
         let caps = DocumentCapabilities::new(DocumentFormat::documented(), 100, 100);
-        assert!(caps.check(&ConvertRequest::new([doc.clone()]).text()).is_err());
+        assert!(caps
+            .check(&ConvertRequest::new([doc.clone()]).text())
+            .is_err());
         assert!(ConvertRequest::new([doc])
             .image_language("xx")
             .validate()

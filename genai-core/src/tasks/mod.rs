@@ -24,11 +24,11 @@ pub use classification::{
     Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
     ClassifyRequest, Label,
 };
-pub(crate) use document::{is_plain_text, rewrap};
 pub use document::{
     document_type, Conversion, ConversionOptions, ConvertRequest, ConvertedFile, ConvertedText,
     Document, DocumentCapabilities, DocumentConverter, DocumentFormat, TextFormat,
 };
+pub(crate) use document::{is_plain_text, rewrap};
 pub use embedding::{
     cosine, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Pooling,
 };
