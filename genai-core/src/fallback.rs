@@ -14,9 +14,11 @@ use crate::request::ChatRequest;
 use crate::response::{Attempt, ChatResponse};
 use crate::stream::ChatStream;
 use crate::tasks::{
-    rewrap, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings,
-    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
-    Translation, TranslationCapabilities, TranslationModel,
+    rewrap, Classification, ClassificationCapabilities, ClassificationModel, ClassifyRequest,
+    EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Ranking, RerankRequest,
+    RerankingCapabilities, RerankingModel, SummarizationCapabilities, SummarizationModel,
+    SummarizeRequest, Summary, TranslateRequest, Translation, TranslationCapabilities,
+    TranslationModel,
 };
 
 /// Whether another model may serve a call that failed with `e`: the model is busy or out of
@@ -456,6 +458,51 @@ impl FallbackSummarizer {
     /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
     pub fn new(members: impl IntoIterator<Item = Arc<dyn SummarizationModel>>) -> Result<Self> {
         FallbackSummarizer::from_members(members.into_iter().collect())
+    }
+}
+
+task_chain!(
+    /// A reranking model made of an ordered list of models, tried in order like
+    /// [`FallbackChat`]. Scores of different models are not on one scale; compare scores of
+    /// one call only.
+    FallbackReranker, RerankingModel, RerankingCapabilities, RerankRequest, Ranking,
+    rerank, rerank_served,
+    |a, b| {
+        let mut c = a;
+        c.top_k = a.top_k.min(b.top_k);
+        c.max_documents = match (a.max_documents, b.max_documents) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        c
+    }
+);
+
+impl FallbackReranker {
+    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
+    pub fn new(members: impl IntoIterator<Item = Arc<dyn RerankingModel>>) -> Result<Self> {
+        FallbackReranker::from_members(members.into_iter().collect())
+    }
+}
+
+task_chain!(
+    /// A classification model made of an ordered list of models, tried in order like
+    /// [`FallbackChat`]. Label sets differ between models: [`Served::served_by`] says whose
+    /// labels came back.
+    FallbackClassifier, ClassificationModel, ClassificationCapabilities, ClassifyRequest,
+    Classification, classify, classify_served,
+    |a, b| {
+        let mut c = a;
+        c.text = a.text && b.text;
+        c.image = a.image && b.image;
+        c
+    }
+);
+
+impl FallbackClassifier {
+    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
+    pub fn new(members: impl IntoIterator<Item = Arc<dyn ClassificationModel>>) -> Result<Self> {
+        FallbackClassifier::from_members(members.into_iter().collect())
     }
 }
 

@@ -40,8 +40,8 @@ pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support}
 pub use document_chat::DocumentChat;
 pub use error::{Error, ErrorKind, Result};
 pub use fallback::{
-    falls_over, FallbackChat, FallbackEmbedder, FallbackStream, FallbackSummarizer,
-    FallbackTranslator, Served,
+    falls_over, FallbackChat, FallbackClassifier, FallbackEmbedder, FallbackReranker,
+    FallbackStream, FallbackSummarizer, FallbackTranslator, Served,
 };
 pub use kind::ModelKind;
 pub use media::{decode_base64, sniff_media_type, Media};

@@ -11,6 +11,8 @@ use genai_core::Error;
 mod audio_cmd;
 mod batch_cmd;
 mod chat_cmd;
+mod convert_cmd;
+mod fallback_args;
 mod media_cmd;
 mod models_cmd;
 mod options;
@@ -79,6 +81,9 @@ enum Command {
     Translate(tasks_cmd::TranslateArgs),
     /// Summarise a text.
     Summarize(tasks_cmd::SummarizeArgs),
+    /// Convert documents (PDF, images, HTML, office files, CSV...) to Markdown.
+    #[command(after_help = CREDENTIALS_HELP)]
+    Convert(Box<convert_cmd::ConvertArgs>),
 }
 
 fn main() -> ExitCode {
@@ -130,9 +135,11 @@ fn main() -> ExitCode {
             Command::Classify(args) => (args.format(), tasks_cmd::classify(args).await),
             Command::Translate(args) => (args.format(), tasks_cmd::translate(args).await),
             Command::Summarize(args) => (args.format(), tasks_cmd::summarize(args).await),
+            Command::Convert(args) => (args.format(), convert_cmd::convert(*args).await),
         }
     });
     match result {
+        Ok(()) if output::marked_failed() => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             match format {
