@@ -109,3 +109,10 @@ pub mod task_scenarios;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The examples of docs/documents.md and docs/fallback.md, run as doc tests against the
+/// emulator.
+#[cfg(all(doctest, feature = "emulator"))]
+#[doc = include_str!("../../docs/documents.md")]
+#[doc = include_str!("../../docs/fallback.md")]
+struct DocsDoctests;
