@@ -709,4 +709,45 @@ mod tests {
         assert_eq!(met.seed, Support::Flaky);
         assert!(FallbackChat::new(Vec::<Arc<dyn ProviderGen>>::new()).is_err());
     }
+
+    /// An embedder of fixed dimensions that fails with `fail` or returns one vector per text.
+    #[derive(Debug)]
+    struct Vectors(&'static str, Option<usize>, Option<ErrorKind>);
+
+    #[async_trait]
+    impl EmbeddingModel for Vectors {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn model(&self) -> &str {
+            self.0
+        }
+        fn capabilities(&self) -> EmbeddingCapabilities {
+            EmbeddingCapabilities::new(Some(10), self.1)
+        }
+        async fn embed(&self, req: &EmbedRequest) -> Result<Embeddings> {
+            match self.2 {
+                Some(kind) => Err(Error::new(kind, "no")),
+                None => Embeddings::new(vec![vec![0.5; 3]; req.inputs.len()]),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn embedding_chains_fall_over_and_refuse_mixed_dimensions() {
+        let busy: Arc<dyn EmbeddingModel> = Arc::new(Vectors("a", Some(3), Some(ErrorKind::Busy)));
+        let up: Arc<dyn EmbeddingModel> = Arc::new(Vectors("b", None, None));
+        let chain = FallbackEmbedder::new([busy.clone(), up]).unwrap();
+        let served = chain
+            .embed_served(&EmbedRequest::new(["x", "y"]))
+            .await
+            .unwrap();
+        assert_eq!(served.served_by, "b");
+        assert_eq!(served.value.embeddings.len(), 2);
+        assert_eq!(served.attempts[0].model, "a");
+        assert_eq!(chain.capabilities().dimensions, Some(3));
+        let other: Arc<dyn EmbeddingModel> = Arc::new(Vectors("c", Some(4), None));
+        let err = FallbackEmbedder::new([busy, other]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+    }
 }

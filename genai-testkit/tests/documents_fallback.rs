@@ -386,3 +386,31 @@ async fn task_commands_fall_over_too() {
     assert_eq!(j["attempts"][0]["model"], M2M);
     assert_eq!(*seen.lock().unwrap(), [M2M, OTHER]);
 }
+
+#[tokio::test]
+async fn documents_over_the_size_limit_are_refused_before_any_upload() {
+    let (server, _) = per_model(|_| reply(200, "application/json", OK_SYNC)).await;
+    let dir = temp_dir("big");
+    let big = dir.join("big.pdf");
+    // A sparse file: its size is what counts, nothing is read before the refusal.
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(genai_cloudflare::MAX_DOCUMENT_BYTES + 1)
+        .unwrap();
+    let big_arg = big.to_string_lossy().into_owned();
+    let base = server.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        genai(
+            &base,
+            "test-token",
+            &["convert", &big_arg, "--format", "json"],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let e = &last_json(&out)["error"];
+    assert_eq!(e["kind"], "invalid_request");
+    assert!(e["message"].as_str().unwrap().contains("big.pdf"), "{e}");
+    assert_eq!(server.hits(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
