@@ -171,6 +171,7 @@ fn meet(a: &Capabilities, b: &Capabilities) -> Capabilities {
 pub struct FallbackChat {
     members: Vec<Arc<dyn ProviderGen>>,
     name: String,
+    check_capabilities: bool,
 }
 
 impl fmt::Debug for FallbackChat {
@@ -205,7 +206,28 @@ impl FallbackChat {
             return Err(no_members());
         }
         let name = chain_name(members.iter().map(|m| m.name()));
-        Ok(FallbackChat { members, name })
+        Ok(FallbackChat {
+            members,
+            name,
+            check_capabilities: true,
+        })
+    }
+
+    /// With `false`, a request is only validated, not checked against the chain's
+    /// capabilities, before the first model gets it (each member still applies its own
+    /// setting): for members built to let the service decide.
+    pub fn check_capabilities(mut self, on: bool) -> Self {
+        self.check_capabilities = on;
+        self
+    }
+
+    /// The refusal before any model is called.
+    fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
+        if self.check_capabilities {
+            self.capabilities().check(mode, req)
+        } else {
+            req.validate()
+        }
     }
 
     /// The models, in the order they are tried.
@@ -215,7 +237,7 @@ impl FallbackChat {
 
     /// Streams the reply of the first model that starts one, and says which it is.
     pub async fn gen_stream_served(&self, req: &ChatRequest) -> Result<FallbackStream> {
-        self.capabilities().check(Mode::Stream, req)?;
+        self.preflight(Mode::Stream, req)?;
         let mut tries = Tries::default();
         let last = self.members.len() - 1;
         for (i, m) in self.members.iter().enumerate() {
@@ -268,7 +290,7 @@ impl ProviderGen for FallbackChat {
     }
 
     async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse> {
-        self.capabilities().check(Mode::Sync, req)?;
+        self.preflight(Mode::Sync, req)?;
         let mut tries = Tries::default();
         let last = self.members.len() - 1;
         for (i, m) in self.members.iter().enumerate() {
@@ -303,6 +325,7 @@ macro_rules! task_chain {
         pub struct $chain {
             members: Vec<Arc<dyn $trait>>,
             name: String,
+            check_capabilities: bool,
         }
 
         impl fmt::Debug for $chain {
@@ -318,11 +341,21 @@ macro_rules! task_chain {
                 &self.members
             }
 
+            /// With `false`, members are not asked to check the request before the first
+            /// call (each still applies its own setting): for members built to let the
+            /// service decide.
+            pub fn check_capabilities(mut self, on: bool) -> Self {
+                self.check_capabilities = on;
+                self
+            }
+
             /// The result of the first model that serves the call, with its name and the
             /// models that failed before. Every member checks the request before any call.
             pub async fn $served(&self, req: &$req) -> Result<Served<$out>> {
-                for m in &self.members {
-                    m.capabilities().check(req)?;
+                if self.check_capabilities {
+                    for m in &self.members {
+                        m.capabilities().check(req)?;
+                    }
                 }
                 let mut tries = Tries::default();
                 let last = self.members.len() - 1;
@@ -340,7 +373,11 @@ macro_rules! task_chain {
                     return Err(no_members());
                 }
                 let name = chain_name(members.iter().map(|m| m.name()));
-                Ok($chain { members, name })
+                Ok($chain {
+                    members,
+                    name,
+                    check_capabilities: true,
+                })
             }
         }
 

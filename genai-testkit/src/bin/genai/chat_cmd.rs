@@ -224,7 +224,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
             }
             members.push(Arc::new(next));
         }
-        Some(FallbackChat::new(members)?)
+        Some(FallbackChat::new(members)?.check_capabilities(!args.provider.no_capability_check))
     } else {
         None
     };

@@ -305,7 +305,12 @@ pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
             &args.fallback,
             |m| Ok(Arc::new(workers.embedder(m)?) as Arc<dyn EmbeddingModel>),
         )?;
-        Who::of(FallbackEmbedder::new(all)?.embed_served(&req).await?)
+        Who::of(
+            FallbackEmbedder::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .embed_served(&req)
+                .await?,
+        )
     } else {
         (embedder.embed(&req).await?, None)
     };
@@ -358,7 +363,12 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
             &args.fallback,
             |m| Ok(Arc::new(workers.reranker(m)?) as Arc<dyn RerankingModel>),
         )?;
-        Who::of(FallbackReranker::new(all)?.rerank_served(&req).await?)
+        Who::of(
+            FallbackReranker::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .rerank_served(&req)
+                .await?,
+        )
     } else {
         (reranker.rerank(&req).await?, None)
     };
@@ -437,7 +447,12 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
             &args.fallback,
             |m| Ok(Arc::new(workers.classifier(m)?) as Arc<dyn ClassificationModel>),
         )?;
-        Who::of(FallbackClassifier::new(all)?.classify_served(&req).await?)
+        Who::of(
+            FallbackClassifier::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .classify_served(&req)
+                .await?,
+        )
     } else {
         (classifier.classify(&req).await?, None)
     };
@@ -500,7 +515,12 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
             &args.fallback,
             |m| Ok(Arc::new(workers.translator(m)?) as Arc<dyn TranslationModel>),
         )?;
-        Who::of(FallbackTranslator::new(all)?.translate_served(&req).await?)
+        Who::of(
+            FallbackTranslator::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .translate_served(&req)
+                .await?,
+        )
     } else {
         (translator.translate(&req).await?, None)
     };
@@ -520,7 +540,12 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
             &args.fallback,
             |m| Ok(Arc::new(workers.summarizer(m)?) as Arc<dyn SummarizationModel>),
         )?;
-        Who::of(FallbackSummarizer::new(all)?.summarize_served(&req).await?)
+        Who::of(
+            FallbackSummarizer::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .summarize_served(&req)
+                .await?,
+        )
     } else {
         (summarizer.summarize(&req).await?, None)
     };
