@@ -17,6 +17,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod agent;
 mod capability;
 mod document_chat;
 mod error;
@@ -36,6 +37,7 @@ pub mod text;
 mod tool;
 mod tool_schema;
 
+pub use agent::{Agent, AgentRun, Tool, DEFAULT_MAX_STEPS};
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use document_chat::DocumentChat;
 pub use error::{Error, ErrorKind, Result};
