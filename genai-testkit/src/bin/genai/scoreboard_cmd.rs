@@ -537,7 +537,7 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     };
     builder = builder.timeout(suite.call_timeout);
     if let Some(base) = target.base_url(args.base_url.as_ref()) {
-        builder = builder.with_base_url(base);
+        builder = builder.base_url(base);
     }
     let provider = builder.build_provider()?;
     let mut models = args.models.clone();
