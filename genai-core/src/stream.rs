@@ -176,7 +176,7 @@ mod tests {
                 top: Vec::new(),
             }],
             verdict: Some(GuardVerdict::safe()),
-            warnings: Vec::new(),
+            ..ChatResponse::default()
         };
         let back = ChatStream::from_response(reply.clone())
             .collect_response()
