@@ -54,6 +54,7 @@ pub use tasks::{
     CloudflareReranker, CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber,
     CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES, MAX_QUEUE_PAYLOAD,
 };
+pub use transport::MAX_INPUT_IMAGE_BYTES;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -39,6 +39,9 @@ pub enum ErrorKind {
     Timeout,
     /// The client is misconfigured (missing account id, bad base URL...).
     Config,
+    /// A local file or stream could not be read or written (a full disk, a closed output):
+    /// nothing was wrong with the request or the reply.
+    Io,
 }
 
 impl ErrorKind {
@@ -60,6 +63,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Config => "config",
+            ErrorKind::Io => "io",
         }
     }
 

@@ -183,13 +183,7 @@ fn deepgram_query(req: &TranscribeRequest) -> String {
     let mut query = String::from("smart_format=true");
     if let Some(lang) = &req.language {
         query.push_str("&language=");
-        for b in lang.bytes() {
-            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
-                query.push(b as char);
-            } else {
-                query.push_str(&format!("%{b:02X}"));
-            }
-        }
+        query.push_str(&crate::transport::percent_encode(lang));
     }
     query
 }

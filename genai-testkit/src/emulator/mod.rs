@@ -122,6 +122,16 @@ impl EmulatorConfig {
         self
     }
 
+    /// How long the async queue keeps a finished job's results (default 10 minutes), and
+    /// the most jobs it keeps at once (default 10,000; the oldest is forgotten first). A poll
+    /// of a forgotten job is answered 404 with code 5007, as the service answers an unknown
+    /// id.
+    pub fn queue_retention(mut self, keep_done_for: Duration, max_jobs: usize) -> Self {
+        self.queue.retention = keep_done_for;
+        self.queue.max_jobs = max_jobs.max(1);
+        self
+    }
+
     /// Makes the models whose licence an account must accept (Llama 3.2 11B Vision) refuse
     /// every request with 403 and code 5016, as the service does for a new account, until
     /// one request sends the single prompt `agree`. Off by default: the emulated account has
@@ -181,12 +191,17 @@ impl RecordedRequest {
     }
 }
 
+/// How many requests the log keeps (the latest ones), so a long-running emulator holds a
+/// bounded amount of memory; [`Emulator::request_count`] still counts them all.
+const MAX_LOGGED: usize = 10_000;
+
 /// State shared by the request handlers.
 pub(crate) struct Shared {
     token: String,
     script: Mutex<VecDeque<Fault>>,
     always: Option<Fault>,
-    log: Mutex<Vec<RecordedRequest>>,
+    /// The latest [`MAX_LOGGED`] requests.
+    log: Mutex<VecDeque<RecordedRequest>>,
     counter: AtomicU64,
     queue: queue::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
@@ -199,7 +214,7 @@ impl Shared {
             token: config.token,
             script: Mutex::new(config.script.into()),
             always: config.always,
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(VecDeque::new()),
             counter: AtomicU64::new(0),
             queue: queue::Queue::new(config.queue),
             license: config
@@ -210,7 +225,12 @@ impl Shared {
 
     /// Records a request and returns its sequence number and the fault to apply to it.
     fn admit(&self, request: RecordedRequest) -> (u64, Fault) {
-        lock(&self.log).push(request);
+        let mut log = lock(&self.log);
+        if log.len() == MAX_LOGGED {
+            log.pop_front();
+        }
+        log.push_back(request);
+        drop(log);
         let number = self.counter.fetch_add(1, Ordering::SeqCst);
         let fault = lock(&self.script)
             .pop_front()
@@ -320,12 +340,12 @@ impl Emulator {
 
     /// How many requests arrived so far (any route, including refused ones).
     pub fn request_count(&self) -> usize {
-        lock(&self.shared.log).len()
+        usize::try_from(self.shared.counter.load(Ordering::SeqCst)).unwrap_or(usize::MAX)
     }
 
-    /// The requests received so far, in arrival order.
+    /// The requests received so far, in arrival order (the latest 10,000).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.log).clone()
+        lock(&self.shared.log).iter().cloned().collect()
     }
 }
 

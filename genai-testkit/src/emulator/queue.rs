@@ -8,7 +8,7 @@
 //! small deterministic responder here for embeddings (vectors derived from the text) and
 //! translation (the text tagged with the target language).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -31,6 +31,12 @@ pub(crate) struct QueueConfig {
     pub(crate) running_after: Duration,
     pub(crate) done_after: Duration,
     pub(crate) poll_fault: Option<(u64, Fault)>,
+    /// How long a job is kept after it is done (its results can be read again meanwhile);
+    /// later polls of it are answered 404, code 5007, as for an unknown id.
+    pub(crate) retention: Duration,
+    /// The most jobs kept at once: past it the oldest is forgotten first, so a long run of
+    /// submissions holds a bounded amount of memory.
+    pub(crate) max_jobs: usize,
 }
 
 impl Default for QueueConfig {
@@ -39,6 +45,8 @@ impl Default for QueueConfig {
             running_after: Duration::from_millis(150),
             done_after: Duration::from_millis(400),
             poll_fault: None,
+            retention: Duration::from_secs(600),
+            max_jobs: 10_000,
         }
     }
 }
@@ -59,9 +67,37 @@ struct Job {
 /// The jobs of one emulator.
 pub(crate) struct Queue {
     config: QueueConfig,
-    jobs: Mutex<HashMap<String, Job>>,
+    jobs: Mutex<Jobs>,
     polls: AtomicU64,
     submissions: AtomicU64,
+}
+
+/// The jobs kept, and their ids in submission order (the order they are forgotten in).
+#[derive(Default)]
+struct Jobs {
+    by_id: HashMap<String, Job>,
+    order: VecDeque<(Instant, String)>,
+}
+
+impl Jobs {
+    /// Forgets the jobs past their retention, and the oldest ones past `max_jobs`.
+    fn expire(&mut self, config: &QueueConfig, now: Instant) {
+        let keep_for = config.done_after + config.retention;
+        while let Some((submitted, id)) = self.order.front() {
+            let expired = now.saturating_duration_since(*submitted) > keep_for;
+            if !expired && self.order.len() <= config.max_jobs {
+                break;
+            }
+            self.by_id.remove(id);
+            self.order.pop_front();
+        }
+    }
+
+    /// How many jobs are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_id.len()
+    }
 }
 
 /// What the queue answers: a JSON `result`, or an error envelope.
@@ -93,7 +129,7 @@ impl Queue {
     pub(crate) fn new(config: QueueConfig) -> Queue {
         Queue {
             config,
-            jobs: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(Jobs::default()),
             polls: AtomicU64::new(0),
             submissions: AtomicU64::new(0),
         }
@@ -160,13 +196,18 @@ impl Queue {
             seed: self.submissions.fetch_add(1, Ordering::SeqCst) ^ 0x2545_f491_4f6c_dd1d,
             done: None,
         };
-        super::lock(&self.jobs).insert(request_id.clone(), job);
+        let mut jobs = super::lock(&self.jobs);
+        jobs.by_id.insert(request_id.clone(), job);
+        jobs.order.push_back((Instant::now(), request_id.clone()));
+        jobs.expire(&self.config, Instant::now());
+        drop(jobs);
         QueueReply::Result(json!({"status": "queued", "request_id": request_id, "model": model}))
     }
 
     fn poll(&self, model: &str, request_id: &str) -> QueueReply {
         let mut jobs = super::lock(&self.jobs);
-        let Some(job) = jobs.get_mut(request_id).filter(|j| j.model == model) else {
+        jobs.expire(&self.config, Instant::now());
+        let Some(job) = jobs.by_id.get_mut(request_id).filter(|j| j.model == model) else {
             return refused(
                 404,
                 5007,
@@ -180,9 +221,14 @@ impl Queue {
         if age < self.config.done_after {
             return QueueReply::Result(json!({"status": "running", "request_id": request_id}));
         }
-        let (responses, usage) = job
-            .done
-            .get_or_insert_with(|| run_job(job.task, &job.model, &job.requests, job.seed));
+        if job.done.is_none() {
+            // The requests are answered once; only the answers are kept.
+            let requests = std::mem::take(&mut job.requests);
+            job.done = Some(run_job(job.task, &job.model, &requests, job.seed));
+        }
+        let Some((responses, usage)) = &job.done else {
+            return refused(500, 5000, "the job lost its results");
+        };
         QueueReply::Result(json!({"responses": responses, "usage": usage}))
     }
 }
@@ -289,7 +335,7 @@ mod tests {
         Queue::new(QueueConfig {
             running_after: Duration::from_millis(done_ms / 2),
             done_after: Duration::from_millis(done_ms),
-            poll_fault: None,
+            ..QueueConfig::default()
         })
     }
 
@@ -410,5 +456,53 @@ mod tests {
         assert!(ok);
         let bytes = genai_core::decode_base64(audio.as_str().unwrap()).unwrap();
         assert_eq!(genai_core::sniff_media_type(&bytes), Some("audio/mpeg"));
+    }
+
+    #[test]
+    fn finished_jobs_are_forgotten_after_their_retention_or_past_the_cap() {
+        let q = Queue::new(QueueConfig {
+            running_after: Duration::ZERO,
+            done_after: Duration::ZERO,
+            retention: Duration::from_millis(50),
+            max_jobs: 5,
+            ..QueueConfig::default()
+        });
+        let mut dice = Dice::new(3);
+        let model = "@cf/baai/bge-m3";
+        let submit = |dice: &mut Dice| {
+            let sub = result(q.handle(model, br#"{"requests":[{"text":"a cat"}]}"#, dice));
+            sub["request_id"].as_str().unwrap().to_owned()
+        };
+        let first = submit(&mut dice);
+        let poll = |id: &str, dice: &mut Dice| {
+            q.handle(
+                model,
+                json!({ "request_id": id }).to_string().as_bytes(),
+                dice,
+            )
+        };
+        // Done, and readable again while kept.
+        assert!(result(poll(&first, &mut dice))["responses"].is_array());
+        assert!(result(poll(&first, &mut dice))["responses"].is_array());
+        for _ in 0..10 {
+            submit(&mut dice);
+        }
+        assert_eq!(super::super::lock(&q.jobs).len(), 5, "the cap holds");
+        assert!(matches!(
+            poll(&first, &mut dice),
+            QueueReply::Refused {
+                status: 404,
+                code: 5007,
+                ..
+            }
+        ));
+        std::thread::sleep(Duration::from_millis(80));
+        let last = submit(&mut dice);
+        assert_eq!(
+            super::super::lock(&q.jobs).len(),
+            1,
+            "expired jobs are freed"
+        );
+        assert!(result(poll(&last, &mut dice))["responses"].is_array());
     }
 }

@@ -53,7 +53,11 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
-        Err(_) => Bytes::new(),
+        // Over the limit, as the service answers a body too large to take.
+        Err(_) => {
+            let reply = error_reply(413, 3006, "Request is too large", Value::Null);
+            return respond(reply, &Fault::None, &mut Dice::new(0));
+        }
     };
     let path = percent_decode(parts.uri.path());
     let content_type = parts

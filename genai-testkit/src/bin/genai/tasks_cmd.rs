@@ -1,18 +1,18 @@
 //! The task commands beyond chat: `embed`, `rerank`, `classify`, `translate`, `summarize`
 //! (docs/cli.md, "Tasks beyond chat"), and the `--task` filter of `genai models`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use genai_cloudflare::WorkersAi;
 use genai_core::{
-    ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Error, Media, ModelInfo,
+    ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Error, ModelInfo,
     ModelKind, Pooling, RerankRequest, RerankingModel, Result, SummarizationModel,
     SummarizeRequest, TranslateRequest, TranslationModel, Usage,
 };
 
-use super::{emit_line, provider, Format, ProviderArgs};
+use super::{emit_line, input, provider, Format, ProviderArgs};
 
 /// Default model of `genai embed`.
 pub(crate) const EMBED_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
@@ -41,7 +41,8 @@ pub(crate) struct EmbedArgs {
     texts: Vec<String>,
     #[command(flatten)]
     provider: ProviderArgs,
-    /// A file of texts, one per line (after the TEXT arguments).
+    /// A file of texts, one per line (after the TEXT arguments); `-` reads them from
+    /// standard input, one vector per line.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// How token vectors are pooled (mean and cls vectors are not comparable).
@@ -60,7 +61,7 @@ pub(crate) struct RerankArgs {
     /// What the documents are scored against (`-` reads it from standard input).
     #[arg(long)]
     query: String,
-    /// A file of documents, one per line (after the DOC arguments).
+    /// A file of documents, one per line (after the DOC arguments); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Keep only the best N.
@@ -100,7 +101,7 @@ pub(crate) struct TranslateArgs {
     /// The language of the text (default: the model's, English for m2m100).
     #[arg(long, value_name = "LANG")]
     from: Option<String>,
-    /// A file holding the text.
+    /// A file holding the text (`-`: standard input).
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     input: Option<PathBuf>,
 }
@@ -113,7 +114,7 @@ pub(crate) struct SummarizeArgs {
     text: Option<String>,
     #[command(flatten)]
     provider: ProviderArgs,
-    /// A file holding the text.
+    /// A file holding the text (`-`: standard input).
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     input: Option<PathBuf>,
     /// The longest summary wanted, in tokens.
@@ -147,32 +148,11 @@ fn workers_ai(args: &ProviderArgs, default: &str) -> Result<(WorkersAi, String)>
 
 /// Standard input, read once, as UTF-8 text.
 fn stdin_text() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
-    let text = utf8(bytes, "standard input")?;
-    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
-}
-
-fn utf8(bytes: Vec<u8>, what: &str) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        Error::invalid_request(format!(
-            "{what} is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::invalid_request(format!("cannot read the file {}: {e}", path.display()))
-    })
+    input::text_arg("-", "text", input::MAX_TEXT_BYTES)
 }
 
 fn file_text(path: &Path) -> Result<String> {
-    utf8(read_file(path)?, &format!("the file {}", path.display()))
+    input::read_text(path, "input", input::MAX_TEXT_BYTES)
 }
 
 /// The argument texts (`-` = standard input, read once) followed by the file's lines. A blank
@@ -207,14 +187,20 @@ fn gather(args: &[String], input: Option<&Path>) -> Result<Vec<String>> {
     Ok(texts)
 }
 
-/// One text from an argument (`-` = standard input) or a file.
-fn one_text(arg: Option<&str>, input: Option<&Path>, what: &str) -> Result<String> {
+/// One text from an argument (`-` = standard input) or a file (`-` too); `alternative`
+/// names the command's other way to give it, for the error when none is given.
+fn one_text(
+    arg: Option<&str>,
+    input: Option<&Path>,
+    what: &str,
+    alternative: &str,
+) -> Result<String> {
     match (arg, input) {
         (Some("-"), _) => stdin_text(),
         (Some(text), _) => Ok(text.to_owned()),
         (None, Some(path)) => file_text(path),
         (None, None) => Err(Error::invalid_request(format!(
-            "nothing to {what}: give a TEXT (or `-` for standard input) or --input FILE"
+            "nothing to {what}: give a TEXT (or `-` for standard input){alternative}"
         ))),
     }
 }
@@ -300,7 +286,11 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
             let mut out_lines = std::io::stdout().lock();
             for r in &out.results {
                 let doc = req.documents.get(r.index).map_or("", String::as_str);
-                let _ = writeln!(out_lines, "{}\t{}\t{}", r.score, r.index, doc);
+                crate::output::note_stdout(writeln!(
+                    out_lines,
+                    "{}\t{}\t{}",
+                    r.score, r.index, doc
+                ));
             }
         }
     }
@@ -328,25 +318,13 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, default)?;
     let classifier = workers.classifier(&model)?;
     let mut req = match &args.image {
-        Some(path) => {
-            let bytes = if path.as_os_str() == "-" {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| {
-                        Error::invalid_request(format!("cannot read standard input: {e}"))
-                    })?;
-                bytes
-            } else {
-                read_file(path)?
-            };
-            let media = Media::from_bytes(bytes).map_err(|e| {
-                Error::invalid_request(format!("{}: {}", path.display(), e.message()))
-            })?;
-            ClassifyRequest::image(media)
-        }
-        None => ClassifyRequest::text(one_text(args.text.as_deref(), None, "classify")?),
+        Some(path) => ClassifyRequest::image(crate::media_cmd::read_image(path)?),
+        None => ClassifyRequest::text(one_text(
+            args.text.as_deref(),
+            None,
+            "classify",
+            " or --image FILE",
+        )?),
     };
     req.top_k = args.top_k;
     let out = classifier.classify(&req).await?;
@@ -365,7 +343,7 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
         Format::Text => {
             let mut lines = std::io::stdout().lock();
             for l in &out.labels {
-                let _ = writeln!(lines, "{}\t{}", l.label, l.score);
+                crate::output::note_stdout(writeln!(lines, "{}\t{}", l.label, l.score));
             }
         }
     }
@@ -388,7 +366,12 @@ fn print_text(format: Format, model: &str, text: &str) {
 pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, TRANSLATE_MODEL)?;
     let translator = workers.translator(&model)?;
-    let text = one_text(args.text.as_deref(), args.input.as_deref(), "translate")?;
+    let text = one_text(
+        args.text.as_deref(),
+        args.input.as_deref(),
+        "translate",
+        " or --input FILE",
+    )?;
     let mut req = TranslateRequest::new(text, args.to.trim());
     if let Some(from) = &args.from {
         req = req.from(from.trim());
@@ -401,7 +384,12 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
 pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, SUMMARIZE_MODEL)?;
     let summarizer = workers.summarizer(&model)?;
-    let text = one_text(args.text.as_deref(), args.input.as_deref(), "summarize")?;
+    let text = one_text(
+        args.text.as_deref(),
+        args.input.as_deref(),
+        "summarize",
+        " or --input FILE",
+    )?;
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
     let out = summarizer.summarize(&req).await?;
