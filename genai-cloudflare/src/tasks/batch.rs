@@ -375,6 +375,26 @@ fn decode_responses(
         .collect())
 }
 
+#[cfg(test)]
+impl CloudflareBatch {
+    /// [`decode_responses`] for this batch's model, errors finished as the client does.
+    fn decode_responses(
+        &self,
+        job: &BatchJob,
+        items: &[BatchItem],
+        responses: Vec<QueueResponse>,
+    ) -> Result<Vec<BatchResult>> {
+        decode_responses(&self.model, job, items, responses, &|e| {
+            finish_error(&self.transport, e, "batch")
+        })
+    }
+
+    /// [`decode_item`] for this batch's model.
+    fn decode_item(&self, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
+        decode_item(&self.model, req, result)
+    }
+}
+
 /// Decodes one item's result like the synchronous reply of its kind.
 fn decode_item(model: &str, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
     match req {

@@ -122,10 +122,10 @@ impl EmulatorConfig {
         self
     }
 
-    /// How long the async queue keeps a finished job's results (default 10 minutes), and
-    /// the most jobs it keeps at once (default 10,000; the oldest is forgotten first). A poll
-    /// of a forgotten job is answered 404 with code 5007, as the service answers an unknown
-    /// id.
+    /// How long the async queue keeps a finished job (default 10 minutes; its results can
+    /// be read again meanwhile), and the most jobs it keeps at once (default 1,000, and at
+    /// most 64 MiB of submissions; the oldest job is forgotten first). A poll of a forgotten
+    /// job is answered 404 with code 5007, as the service answers an unknown id.
     pub fn queue_retention(mut self, keep_done_for: Duration, max_jobs: usize) -> Self {
         self.queue.retention = keep_done_for;
         self.queue.max_jobs = max_jobs.max(1);
@@ -191,17 +191,26 @@ impl RecordedRequest {
     }
 }
 
-/// How many requests the log keeps (the latest ones), so a long-running emulator holds a
-/// bounded amount of memory; [`Emulator::request_count`] still counts them all.
+/// How many requests the log keeps (the latest ones), and the most bytes of bodies, so a
+/// long-running emulator holds a bounded amount of memory; [`Emulator::request_count`] still
+/// counts them all.
 const MAX_LOGGED: usize = 10_000;
+const MAX_LOGGED_BYTES: usize = 64 * 1024 * 1024;
+
+/// The latest requests, each with the size of its body.
+#[derive(Default)]
+struct RequestLog {
+    entries: VecDeque<(usize, RecordedRequest)>,
+    bytes: usize,
+}
 
 /// State shared by the request handlers.
 pub(crate) struct Shared {
     token: String,
     script: Mutex<VecDeque<Fault>>,
     always: Option<Fault>,
-    /// The latest [`MAX_LOGGED`] requests.
-    log: Mutex<VecDeque<RecordedRequest>>,
+    /// The latest requests.
+    log: Mutex<RequestLog>,
     counter: AtomicU64,
     queue: queue::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
@@ -214,7 +223,7 @@ impl Shared {
             token: config.token,
             script: Mutex::new(config.script.into()),
             always: config.always,
-            log: Mutex::new(VecDeque::new()),
+            log: Mutex::new(RequestLog::default()),
             counter: AtomicU64::new(0),
             queue: queue::Queue::new(config.queue),
             license: config
@@ -224,12 +233,16 @@ impl Shared {
     }
 
     /// Records a request and returns its sequence number and the fault to apply to it.
-    fn admit(&self, request: RecordedRequest) -> (u64, Fault) {
+    fn admit(&self, request: RecordedRequest, body_bytes: usize) -> (u64, Fault) {
         let mut log = lock(&self.log);
-        if log.len() == MAX_LOGGED {
-            log.pop_front();
+        log.bytes += body_bytes;
+        log.entries.push_back((body_bytes, request));
+        while log.entries.len() > MAX_LOGGED || log.bytes > MAX_LOGGED_BYTES {
+            match log.entries.pop_front() {
+                Some((n, _)) => log.bytes -= n,
+                None => break,
+            }
         }
-        log.push_back(request);
         drop(log);
         let number = self.counter.fetch_add(1, Ordering::SeqCst);
         let fault = lock(&self.script)
@@ -343,9 +356,14 @@ impl Emulator {
         usize::try_from(self.shared.counter.load(Ordering::SeqCst)).unwrap_or(usize::MAX)
     }
 
-    /// The requests received so far, in arrival order (the latest 10,000).
+    /// The requests received so far, in arrival order (the latest 10,000, within 64 MiB of
+    /// bodies).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.log).iter().cloned().collect()
+        lock(&self.shared.log)
+            .entries
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 }
 

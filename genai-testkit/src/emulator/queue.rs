@@ -34,9 +34,11 @@ pub(crate) struct QueueConfig {
     /// How long a job is kept after it is done (its results can be read again meanwhile);
     /// later polls of it are answered 404, code 5007, as for an unknown id.
     pub(crate) retention: Duration,
-    /// The most jobs kept at once: past it the oldest is forgotten first, so a long run of
-    /// submissions holds a bounded amount of memory.
+    /// The most jobs kept at once, and the most bytes of submissions: past either the
+    /// oldest job is forgotten first, so a long run of submissions holds a bounded amount of
+    /// memory.
     pub(crate) max_jobs: usize,
+    pub(crate) max_bytes: usize,
 }
 
 impl Default for QueueConfig {
@@ -46,7 +48,8 @@ impl Default for QueueConfig {
             done_after: Duration::from_millis(400),
             poll_fault: None,
             retention: Duration::from_secs(600),
-            max_jobs: 10_000,
+            max_jobs: 1_000,
+            max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -55,13 +58,12 @@ struct Job {
     model: String,
     task: Task,
     submitted: Instant,
-    /// The submitted requests, answered when the job is done (as the service runs them
-    /// after it has answered `queued`).
-    requests: Vec<Value>,
+    /// The submission as it came (its `requests`), answered when the job is done, and again
+    /// at each later poll: the answers depend only on it and the seed, so they are the same
+    /// every time and only these bytes are kept, never the answers.
+    body: Box<[u8]>,
     /// Seeds the answers and their order.
     seed: u64,
-    /// The `responses` (in the order they are sent, not request order) and the `usage`.
-    done: Option<(Vec<Value>, Value)>,
 }
 
 /// The jobs of one emulator.
@@ -77,6 +79,8 @@ pub(crate) struct Queue {
 struct Jobs {
     by_id: HashMap<String, Job>,
     order: VecDeque<(Instant, String)>,
+    /// The bytes of the submissions kept.
+    bytes: usize,
 }
 
 impl Jobs {
@@ -85,10 +89,12 @@ impl Jobs {
         let keep_for = config.done_after + config.retention;
         while let Some((submitted, id)) = self.order.front() {
             let expired = now.saturating_duration_since(*submitted) > keep_for;
-            if !expired && self.order.len() <= config.max_jobs {
+            if !expired && self.order.len() <= config.max_jobs && self.bytes <= config.max_bytes {
                 break;
             }
-            self.by_id.remove(id);
+            if let Some(job) = self.by_id.remove(id) {
+                self.bytes -= job.body.len();
+            }
             self.order.pop_front();
         }
     }
@@ -146,7 +152,8 @@ impl Queue {
     }
 
     /// Answers a queue request (a submission or a poll) for `model`.
-    pub(crate) fn handle(&self, model: &str, body: &[u8], dice: &mut Dice) -> QueueReply {
+    pub(crate) fn handle(&self, model: &str, raw: &[u8], dice: &mut Dice) -> QueueReply {
+        let body = raw;
         let Some(info) = models::find(model) else {
             return refused(400, 7000, "No route for that URI");
         };
@@ -175,7 +182,7 @@ impl Queue {
         }
         match body.get("requests") {
             Some(Value::Array(requests)) if !requests.is_empty() => {
-                self.submit(info.id, info.task, requests, dice)
+                self.submit(info.id, info.task, raw, dice)
             }
             _ => refused(
                 400,
@@ -186,17 +193,17 @@ impl Queue {
     }
 
     /// Takes the job and answers `queued` at once; the requests are run when it is done.
-    fn submit(&self, model: &str, task: Task, requests: &[Value], dice: &mut Dice) -> QueueReply {
+    fn submit(&self, model: &str, task: Task, body: &[u8], dice: &mut Dice) -> QueueReply {
         let request_id = dice.uuid();
         let job = Job {
             model: model.to_owned(),
             task,
             submitted: Instant::now(),
-            requests: requests.to_vec(),
+            body: body.into(),
             seed: self.submissions.fetch_add(1, Ordering::SeqCst) ^ 0x2545_f491_4f6c_dd1d,
-            done: None,
         };
         let mut jobs = super::lock(&self.jobs);
+        jobs.bytes += job.body.len();
         jobs.by_id.insert(request_id.clone(), job);
         jobs.order.push_back((Instant::now(), request_id.clone()));
         jobs.expire(&self.config, Instant::now());
@@ -207,7 +214,7 @@ impl Queue {
     fn poll(&self, model: &str, request_id: &str) -> QueueReply {
         let mut jobs = super::lock(&self.jobs);
         jobs.expire(&self.config, Instant::now());
-        let Some(job) = jobs.by_id.get_mut(request_id).filter(|j| j.model == model) else {
+        let Some(job) = jobs.by_id.get(request_id).filter(|j| j.model == model) else {
             return refused(
                 404,
                 5007,
@@ -221,14 +228,15 @@ impl Queue {
         if age < self.config.done_after {
             return QueueReply::Result(json!({"status": "running", "request_id": request_id}));
         }
-        if job.done.is_none() {
-            // The requests are answered once; only the answers are kept.
-            let requests = std::mem::take(&mut job.requests);
-            job.done = Some(run_job(job.task, &job.model, &requests, job.seed));
-        }
-        let Some((responses, usage)) = &job.done else {
-            return refused(500, 5000, "the job lost its results");
+        let (task, model, seed) = (job.task, job.model.clone(), job.seed);
+        let requests = serde_json::from_slice::<Value>(&job.body)
+            .ok()
+            .and_then(|mut v| v.get_mut("requests").map(Value::take));
+        drop(jobs);
+        let Some(Value::Array(requests)) = requests else {
+            return refused(500, 5000, "the job lost its requests");
         };
+        let (responses, usage) = run_job(task, &model, &requests, seed);
         QueueReply::Result(json!({"responses": responses, "usage": usage}))
     }
 }
@@ -481,9 +489,10 @@ mod tests {
                 dice,
             )
         };
-        // Done, and readable again while kept.
-        assert!(result(poll(&first, &mut dice))["responses"].is_array());
-        assert!(result(poll(&first, &mut dice))["responses"].is_array());
+        // Done, and readable again, the same, while kept.
+        let once = result(poll(&first, &mut dice));
+        assert!(once["responses"].is_array());
+        assert_eq!(result(poll(&first, &mut dice)), once);
         for _ in 0..10 {
             submit(&mut dice);
         }

@@ -77,13 +77,16 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|token| token.trim() == shared.token);
-    let (number, fault) = shared.admit(RecordedRequest {
-        method: parts.method.to_string(),
-        path: path.clone(),
-        query: query.clone(),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-        headers,
-    });
+    let (number, fault) = shared.admit(
+        RecordedRequest {
+            method: parts.method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            headers,
+        },
+        body.len(),
+    );
     let mut dice = Dice::new(number);
     let fault = match fault {
         Fault::None => shared.queue.poll_fault(&query, &body).unwrap_or(fault),

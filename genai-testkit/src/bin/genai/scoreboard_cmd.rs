@@ -715,7 +715,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     // The token is a credential: never on stdout (which scripts capture and log). The
     // default one is not a secret, so stderr names it.
     crate::emit_line(&format!(
-        "Workers AI emulator on {}; Ctrl-C stops it",
+        "Workers AI emulator on {} (Ctrl-C stops it)",
         emulator.base_url()
     ));
     if args.token == DEFAULT_TOKEN {
