@@ -197,10 +197,10 @@ impl RecordedRequest {
 const MAX_LOGGED: usize = 10_000;
 const MAX_LOGGED_BYTES: usize = 64 * 1024 * 1024;
 
-/// The latest requests, each with the size of its body.
+/// The latest requests, each with its body's bytes (its `body` field left `Null`).
 #[derive(Default)]
 struct RequestLog {
-    entries: VecDeque<(usize, RecordedRequest)>,
+    entries: VecDeque<(Box<[u8]>, RecordedRequest)>,
     bytes: usize,
 }
 
@@ -233,13 +233,14 @@ impl Shared {
     }
 
     /// Records a request and returns its sequence number and the fault to apply to it.
-    fn admit(&self, request: RecordedRequest, body_bytes: usize) -> (u64, Fault) {
+    /// The body is kept as the bytes that came (parsed only when the log is read).
+    fn admit(&self, request: RecordedRequest, body: &[u8]) -> (u64, Fault) {
         let mut log = lock(&self.log);
-        log.bytes += body_bytes;
-        log.entries.push_back((body_bytes, request));
+        log.bytes += body.len();
+        log.entries.push_back((body.into(), request));
         while log.entries.len() > MAX_LOGGED || log.bytes > MAX_LOGGED_BYTES {
             match log.entries.pop_front() {
-                Some((n, _)) => log.bytes -= n,
+                Some((b, _)) => log.bytes -= b.len(),
                 None => break,
             }
         }
@@ -362,7 +363,10 @@ impl Emulator {
         lock(&self.shared.log)
             .entries
             .iter()
-            .map(|(_, r)| r.clone())
+            .map(|(body, r)| RecordedRequest {
+                body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+                ..r.clone()
+            })
             .collect()
     }
 }

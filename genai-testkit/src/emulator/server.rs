@@ -82,10 +82,10 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
             method: parts.method.to_string(),
             path: path.clone(),
             query: query.clone(),
-            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            body: Value::Null,
             headers,
         },
-        body.len(),
+        &body,
     );
     let mut dice = Dice::new(number);
     let fault = match fault {
