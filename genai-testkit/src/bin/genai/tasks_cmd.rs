@@ -35,12 +35,11 @@ pub(crate) enum PoolingArg {
 
 /// `genai embed`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/baai/bge-base-en-v1.5")]
 pub(crate) struct EmbedArgs {
     /// Texts to embed (`-` reads one text from standard input).
     texts: Vec<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// A file of texts, one per line (after the TEXT arguments); `-` reads them from
     /// standard input, one vector per line.
     #[arg(long, value_name = "FILE")]
@@ -52,12 +51,11 @@ pub(crate) struct EmbedArgs {
 
 /// `genai rerank`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/baai/bge-reranker-base")]
 pub(crate) struct RerankArgs {
     /// Documents to score (`-` reads one from standard input).
     documents: Vec<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// What the documents are scored against (`-` reads it from standard input).
     #[arg(long)]
     query: String,
@@ -71,14 +69,11 @@ pub(crate) struct RerankArgs {
 
 /// `genai classify`.
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Default model: @cf/huggingface/distilbert-sst-2-int8 (with --image: @cf/microsoft/resnet-50)"
-)]
 pub(crate) struct ClassifyArgs {
     /// The text to classify (`-` reads standard input).
     text: Option<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// Classify this image file instead of a text (`-` reads it from standard input).
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     image: Option<PathBuf>,
@@ -89,34 +84,32 @@ pub(crate) struct ClassifyArgs {
 
 /// `genai translate`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/meta/m2m100-1.2b")]
 pub(crate) struct TranslateArgs {
     /// The text to translate (`-` reads standard input).
     text: Option<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// The language to translate into (a code: fr, de, ja...).
     #[arg(long, value_name = "LANG")]
     to: String,
     /// The language of the text (default: the model's, English for m2m100).
     #[arg(long, value_name = "LANG")]
     from: Option<String>,
-    /// A file holding the text (`-`: standard input).
-    #[arg(long, value_name = "FILE", conflicts_with = "text")]
-    input: Option<PathBuf>,
+    /// A file holding the text (`-`: standard input; `--input` is the older spelling).
+    #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
+    file: Option<PathBuf>,
 }
 
 /// `genai summarize`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/facebook/bart-large-cnn")]
 pub(crate) struct SummarizeArgs {
     /// The text to summarise (`-` reads standard input).
     text: Option<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
-    /// A file holding the text (`-`: standard input).
-    #[arg(long, value_name = "FILE", conflicts_with = "text")]
-    input: Option<PathBuf>,
+    pub(crate) provider: ProviderArgs,
+    /// A file holding the text (`-`: standard input; `--input` is the older spelling).
+    #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
+    file: Option<PathBuf>,
     /// The longest summary wanted, in tokens.
     #[arg(long, value_name = "N")]
     max_length: Option<u32>,
@@ -368,9 +361,9 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
     let translator = workers.translator(&model)?;
     let text = one_text(
         args.text.as_deref(),
-        args.input.as_deref(),
+        args.file.as_deref(),
         "translate",
-        " or --input FILE",
+        " or --file FILE",
     )?;
     let mut req = TranslateRequest::new(text, args.to.trim());
     if let Some(from) = &args.from {
@@ -386,9 +379,9 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let summarizer = workers.summarizer(&model)?;
     let text = one_text(
         args.text.as_deref(),
-        args.input.as_deref(),
+        args.file.as_deref(),
         "summarize",
-        " or --input FILE",
+        " or --file FILE",
     )?;
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
