@@ -334,7 +334,7 @@ async fn every_chat_cassette_replays_through_the_library() {
                 .account_id(ACCOUNT)
                 .api_token(TOKEN)
                 .model(&case.model)
-                .with_base_url(srv.base_url())
+                .base_url(srv.base_url())
                 .build()
                 .expect_err("refused");
             assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{}", case.name);
