@@ -3,6 +3,7 @@
 
 mod batch;
 mod classification;
+mod documents;
 mod embedding;
 mod image;
 mod reranking;
@@ -15,6 +16,7 @@ pub(crate) use batch::{builtin_queue, decode_poll};
 pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub(crate) use classification::decode_classification;
 pub use classification::CloudflareClassifier;
+pub use documents::{CloudflareConverter, MAX_DOCUMENT_BYTES};
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
 pub(crate) use image::wrapped_image;
