@@ -118,10 +118,11 @@ fn main() -> ExitCode {
         }
     };
     let (format, result) = runtime.block_on(async {
-        let serving = matches!(cli.command, Command::Serve(_));
+        // `serve` runs until a signal and stops cleanly on it; `scoreboard` prints the rows
+        // it finished when interrupted: both handle signals themselves.
+        let own_signals = matches!(cli.command, Command::Serve(_) | Command::Scoreboard(_));
         let command = run(cli.command);
-        if serving {
-            // `serve` runs until a signal, and stops cleanly on it.
+        if own_signals {
             return command.await;
         }
         // A signal drops the command's future: the temporary files it owns are removed as
