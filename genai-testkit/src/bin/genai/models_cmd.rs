@@ -113,11 +113,11 @@ pub(crate) async fn models(
         }
         Format::Text => {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(
+            crate::output::note_stdout(writeln!(
                 out,
                 "{:<56} {:<30} {:>8} {:<21} PRICE (USD)",
                 "ID", "TASK", "CONTEXT", "STATUS"
-            );
+            ));
             for m in &models {
                 let mut status = match &m.retired_on {
                     Some(day) => format!("{} {day}", m.status.as_str()),
@@ -126,7 +126,7 @@ pub(crate) async fn models(
                 if m.paid_only {
                     status.push_str(" paid");
                 }
-                let _ = writeln!(
+                crate::output::note_stdout(writeln!(
                     out,
                     "{:<56} {:<30} {:>8} {:<21} {}",
                     m.id,
@@ -134,7 +134,7 @@ pub(crate) async fn models(
                     m.context_window.map_or("-".to_owned(), |c| c.to_string()),
                     status,
                     price_text(&m.id)
-                );
+                ));
             }
         }
     }
