@@ -1,6 +1,5 @@
 //! Streamed replies: SSE events in, [`StreamEvent`]s out.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,8 +9,9 @@ use genai_core::http::SseBody;
 use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
+use crate::chat::chunk;
 use crate::chat::reply::Shaper;
-use crate::chat::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireResult};
+use crate::chat::wire::WireResult;
 
 /// Decodes the data of SSE events into events, with no I/O: fed by the client, and directly
 /// by tests, benches and fuzzers.
@@ -19,6 +19,9 @@ use crate::chat::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireRe
 pub(crate) struct StreamDecoder {
     shaper: Shaper,
     done: bool,
+    /// Whether chunks go through [`chunk::read`] first (off only to compare with the general
+    /// decoder).
+    fast: bool,
 }
 
 impl StreamDecoder {
@@ -26,6 +29,16 @@ impl StreamDecoder {
         StreamDecoder {
             shaper,
             done: false,
+            fast: true,
+        }
+    }
+
+    /// A decoder that reads every chunk with the general decoder: what the chunk reader must
+    /// agree with, for property tests and benches.
+    pub(crate) fn general_only(shaper: Shaper) -> Self {
+        StreamDecoder {
+            fast: false,
+            ..StreamDecoder::new(shaper)
         }
     }
 
@@ -41,29 +54,24 @@ impl StreamDecoder {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Ok(()); // an empty keep-alive event
         }
-        if let Some(text) = plain_text_chunk(data) {
-            // The usual native chunk: only its text matters.
-            self.shaper.model_text_owned(Cow::Borrowed(text));
-        } else if let Some(delta) = plain_openai_delta(data) {
-            // The usual OpenAI-shaped chunk: only its delta text matters.
-            match delta {
-                PlainDelta::Content(text) => self.shaper.model_text_owned(Cow::Borrowed(text)),
-                PlainDelta::Reasoning(text) => self.shaper.reasoning_delta(text),
-                PlainDelta::Empty => {}
+        let fast = if self.fast { chunk::read(data) } else { None };
+        match fast {
+            // Any usual chunk of either family, in one pass.
+            Some(chunk) => self.shaper.apply_chunk(chunk)?,
+            None => {
+                let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
+                    Error::protocol(format!(
+                        "a stream event is not valid JSON ({e}): {}",
+                        excerpt(&String::from_utf8_lossy(data), 120)
+                    ))
+                })?;
+                if let Some(errors) = chunk.reported_error() {
+                    // The service gave up mid-stream: what came before is not a complete reply.
+                    self.done = true;
+                    return Err(crate::errors::from_codes(200, &errors));
+                }
+                self.shaper.apply(chunk, false)?;
             }
-        } else {
-            let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
-                Error::protocol(format!(
-                    "a stream event is not valid JSON ({e}): {}",
-                    excerpt(&String::from_utf8_lossy(data), 120)
-                ))
-            })?;
-            if let Some(errors) = chunk.reported_error() {
-                // The service gave up mid-stream: what came before is not a complete reply.
-                self.done = true;
-                return Err(crate::errors::from_codes(200, &errors));
-            }
-            self.shaper.apply(chunk, false)?;
         }
         if self.shaper.stopped() {
             // A stop sequence matched: nothing after it matters.
