@@ -26,7 +26,9 @@ use serde_json::Value;
 
 use crate::chat::wire::{WireFunction, WireToolCall, WireUsage};
 
-/// What a stream chunk says, in the terms the shaper applies (see `Shaper::apply_chunk`).
+/// What a stream chunk says, in the terms the shaper applies (see `Shaper::apply_chunk`):
+/// the native keys and `choices[0]` of an OpenAI-shaped chunk with its `delta` flattened in.
+/// Filled in place by [`read`], so nothing large moves per chunk.
 #[derive(Debug, Default)]
 pub(crate) struct Chunk<'a> {
     /// The native `response` text (`null` or absent: `None`).
@@ -35,29 +37,28 @@ pub(crate) struct Chunk<'a> {
     pub(crate) tool_calls: Vec<WireToolCall>,
     /// The token counts, when the chunk has a `usage` object.
     pub(crate) usage: Option<WireUsage>,
-    /// The first (and only) choice of an OpenAI-shaped chunk.
-    pub(crate) choice: Option<Choice<'a>>,
-}
-
-/// `choices[0]` of an OpenAI-shaped chunk, with its `delta` flattened in.
-#[derive(Debug, Default)]
-pub(crate) struct Choice<'a> {
+    /// `choices[0].finish_reason`.
     pub(crate) finish_reason: Option<Cow<'a, str>>,
-    /// `stop_reason` when it is a string (the matched stop sequence); a token id reads as
-    /// `None`, as it does in the general decoder's use of it.
+    /// `choices[0].stop_reason` when it is a string (the matched stop sequence); a token id
+    /// reads as `None`, as it does in the general decoder's use of it.
     pub(crate) stop_reason: Option<Cow<'a, str>>,
+    /// `choices[0].delta.content`.
     pub(crate) content: Option<Cow<'a, str>>,
+    /// `choices[0].delta.reasoning_content`.
     pub(crate) reasoning_content: Option<Cow<'a, str>>,
+    /// `choices[0].delta.reasoning`.
     pub(crate) reasoning: Option<Cow<'a, str>>,
-    pub(crate) tool_calls: Vec<WireToolCall>,
+    /// `choices[0].delta.tool_calls`.
+    pub(crate) delta_tool_calls: Vec<WireToolCall>,
 }
 
-/// Reads one chunk (the data of one SSE event), or `None` when the general decoder must.
-pub(crate) fn read(data: &[u8]) -> Option<Chunk<'_>> {
+/// Reads one chunk (the data of one SSE event) into `chunk` (which starts empty); `None` when
+/// the general decoder must read it instead (what `chunk` then holds means nothing).
+pub(crate) fn read<'a>(data: &'a [u8], chunk: &mut Chunk<'a>) -> Option<()> {
     let mut r = Reader { s: data, i: 0 };
-    let chunk = r.chunk()?;
+    r.chunk(chunk)?;
     r.ws();
-    (r.i == data.len()).then_some(chunk)
+    (r.i == data.len()).then_some(())
 }
 
 /// How deep a skipped value may nest (serde_json refuses beyond 128 levels in all).
@@ -72,11 +73,13 @@ struct Reader<'a> {
 
 /// Marks `bit` as seen in `seen`; `None` when it was already (a duplicate field, which makes
 /// serde fail).
+#[inline]
 fn once(seen: &mut u16, bit: u16) -> Option<()> {
     (*seen & bit == 0).then(|| *seen |= bit)
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
             self.i += 1;
@@ -84,11 +87,17 @@ impl<'a> Reader<'a> {
     }
 
     /// The next byte after whitespace, not consumed.
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
+        let b = *self.s.get(self.i)?;
+        if b > b' ' {
+            return Some(b);
+        }
         self.ws();
         self.s.get(self.i).copied()
     }
 
+    #[inline]
     fn eat(&mut self, b: u8) -> Option<()> {
         (self.peek()? == b).then(|| self.i += 1)
     }
@@ -101,6 +110,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `null` as `None`, anything else read by `f`.
+    #[inline(always)]
     fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
         if self.peek()? == b'n' {
             self.literal(b"null")?;
@@ -110,6 +120,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The members of an object: `f` reads the value of each key.
+    #[inline]
     fn members(&mut self, mut f: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
@@ -132,6 +143,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The elements of an array, each read by `f`.
+    #[inline]
     fn elements(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'[')?;
         if self.peek()? == b']' {
@@ -152,123 +164,69 @@ impl<'a> Reader<'a> {
     }
 
     /// A key: an ASCII string without escapes (anything else is left to the general decoder).
+    #[inline]
     fn key(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.i;
-        let (end, non_ascii) = find_special(&self.s[start..]);
-        let end = start + end;
-        (!non_ascii && self.s.get(end) == Some(&b'"')).then_some(())?;
+        let end = start + find_stop(self.s.get(start..)?);
+        (*self.s.get(end)? == b'"').then_some(())?;
         self.i = end + 1;
-        Some(&self.s[start..end])
+        self.s.get(start..end)
+    }
+
+    /// The raw bytes of a string up to its closing quote (consumed), and whether it has an
+    /// escape (then the bytes are still escaped) or a non-ASCII byte; `None` at a control
+    /// character or an unfinished escape.
+    #[inline(always)]
+    fn raw_string(&mut self) -> Option<(&'a [u8], bool, bool)> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let (mut escaped, mut non_ascii) = (false, false);
+        let mut at = start;
+        loop {
+            at += find_stop(self.s.get(at..)?);
+            match *self.s.get(at)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    at += match *self.s.get(at + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                        b'u' => {
+                            hex4(self.s.get(at + 2..at + 6)?)?;
+                            6
+                        }
+                        _ => return None,
+                    };
+                }
+                b if b >= 0x80 => {
+                    non_ascii = true;
+                    at += 1;
+                }
+                _ => return None, // a control character
+            }
+        }
+        self.i = at + 1;
+        Some((&self.s[start..at], escaped, non_ascii))
     }
 
     /// A string's text: borrowed when it has no escape, unescaped otherwise.
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'a, str>> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let (len, _) = find_special(&self.s[start..]);
-        let end = start + len;
-        match *self.s.get(end)? {
-            b'"' => {
-                self.i = end + 1;
-                std::str::from_utf8(&self.s[start..end])
-                    .ok()
-                    .map(Cow::Borrowed)
-            }
-            b'\\' => {
-                let mut out = String::with_capacity(len + 16);
-                out.push_str(std::str::from_utf8(&self.s[start..end]).ok()?);
-                self.i = end;
-                self.unescape_rest(&mut out)?;
-                Some(Cow::Owned(out))
-            }
-            _ => None,
+        let (raw, escaped, _) = self.raw_string()?;
+        if !escaped {
+            return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
         }
-    }
-
-    /// The rest of a string from an escape on, appended to `out`, through the closing quote.
-    fn unescape_rest(&mut self, out: &mut String) -> Option<()> {
-        loop {
-            match *self.s.get(self.i)? {
-                b'"' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                b'\\' => {
-                    let c = match *self.s.get(self.i + 1)? {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let unit = hex4(self.s.get(self.i + 2..self.i + 6)?)?;
-                            let (c, used) = match unit {
-                                0xD800..=0xDBFF => {
-                                    // A surrogate pair, or the general decoder's error.
-                                    let low = self.s.get(self.i + 6..self.i + 12)?;
-                                    let low = low.strip_prefix(b"\\u").and_then(hex4)?;
-                                    (0xDC00..=0xDFFF).contains(&low).then_some(())?;
-                                    let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                                    (char::from_u32(c)?, 12)
-                                }
-                                0xDC00..=0xDFFF => return None,
-                                _ => (char::from_u32(unit)?, 6),
-                            };
-                            out.push(c);
-                            self.i += used;
-                            continue;
-                        }
-                        _ => return None,
-                    };
-                    out.push(c);
-                    self.i += 2;
-                }
-                _ => {
-                    let start = self.i;
-                    let (len, _) = find_special(&self.s[start..]);
-                    let end = start + len;
-                    if end == start {
-                        return None; // a control character
-                    }
-                    out.push_str(std::str::from_utf8(&self.s[start..end]).ok()?);
-                    self.i = end;
-                }
-            }
-        }
+        unescape(raw).map(Cow::Owned)
     }
 
     /// A string skipped: its escapes and its UTF-8 checked.
+    #[inline(always)]
     fn skip_string(&mut self) -> Option<()> {
-        self.eat(b'"')?;
-        loop {
-            let start = self.i;
-            let (len, non_ascii) = find_special(&self.s[start..]);
-            let end = start + len;
-            if non_ascii {
-                std::str::from_utf8(&self.s[start..end]).ok()?;
-            }
-            match *self.s.get(end)? {
-                b'"' => {
-                    self.i = end + 1;
-                    return Some(());
-                }
-                b'\\' => {
-                    match *self.s.get(end + 1)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i = end + 2,
-                        b'u' => {
-                            hex4(self.s.get(end + 2..end + 6)?)?;
-                            self.i = end + 6;
-                        }
-                        _ => return None,
-                    };
-                }
-                _ => return None,
-            }
+        let (raw, _, non_ascii) = self.raw_string()?;
+        if non_ascii {
+            std::str::from_utf8(raw).ok()?;
         }
+        Some(())
     }
 
     /// A non-negative integer that fits a `u64` (no sign, fraction, exponent or leading zero).
@@ -286,8 +244,17 @@ impl<'a> Reader<'a> {
         (digits > 0 && !leading_zero && !float).then_some(n)
     }
 
-    /// Any JSON value, checked and skipped.
+    /// Any JSON value, checked and skipped (a string, the usual unknown value, inline).
+    #[inline(always)]
     fn skip_value(&mut self, depth: u32) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            _ => self.skip_other(depth),
+        }
+    }
+
+    /// Any JSON value but a string, checked and skipped.
+    fn skip_other(&mut self, depth: u32) -> Option<()> {
         if depth > MAX_SKIP_DEPTH {
             return None;
         }
@@ -342,82 +309,85 @@ impl<'a> Reader<'a> {
     }
 
     /// The whole chunk: `WireResult`'s keys, either family.
-    fn chunk(&mut self) -> Option<Chunk<'a>> {
-        let mut c = Chunk::default();
+    fn chunk(&mut self, c: &mut Chunk<'a>) -> Option<()> {
         let mut seen = 0u16;
         self.members(|r, key| {
-            let bit = match key {
-                b"response" => 1,
-                b"tool_calls" => 1 << 1,
-                b"usage" => 1 << 2,
-                b"choices" => 1 << 3,
-                b"success" => 1 << 4,
-                b"errors" => 1 << 5,
-                b"error" => 1 << 6,
-                b"output" => 1 << 7,
-                b"object" => 1 << 8,
-                b"status" => 1 << 9,
-                b"incomplete_details" => 1 << 10,
-                _ => return r.skip_value(0),
-            };
-            once(&mut seen, bit)?;
             match key {
-                b"response" => c.response = r.opt(Self::string)?,
-                b"tool_calls" => c.tool_calls = r.opt(Self::tool_calls)?.unwrap_or_default(),
-                b"usage" => c.usage = r.opt(Self::usage)?,
-                b"choices" => c.choice = r.opt(Self::choices)?.flatten(),
+                b"response" => {
+                    once(&mut seen, 1)?;
+                    c.response = r.opt(Self::string)?;
+                }
+                b"tool_calls" => {
+                    once(&mut seen, 1 << 1)?;
+                    r.opt(|r| r.tool_calls(&mut c.tool_calls))?;
+                }
+                b"usage" => {
+                    once(&mut seen, 1 << 2)?;
+                    c.usage = r.opt(Self::usage)?;
+                }
+                b"choices" => {
+                    once(&mut seen, 1 << 3)?;
+                    r.opt(|r| r.choices(c))?;
+                }
                 // `success: false` and any error are the general decoder's to report.
                 b"success" => {
+                    once(&mut seen, 1 << 4)?;
                     r.opt(|r| r.literal(b"true"))?;
                 }
-                b"errors" => r.elements(|_| None)?,
-                // The Responses form and an error: the general decoder's.
-                b"error" | b"output" | b"incomplete_details" => r.literal(b"null")?,
+                b"errors" => {
+                    once(&mut seen, 1 << 5)?;
+                    r.elements(|_| None)?;
+                }
+                // An error, the Responses form: the general decoder's.
+                b"error" | b"output" | b"incomplete_details" => {
+                    let bit = match key {
+                        b"error" => 1 << 8,
+                        b"output" => 1 << 9,
+                        _ => 1 << 10,
+                    };
+                    once(&mut seen, bit)?;
+                    r.literal(b"null")?;
+                }
                 b"object" => {
+                    once(&mut seen, 1 << 6)?;
                     let object = r.opt(Self::string)?;
                     (object.as_deref() != Some("response")).then_some(())?;
                 }
-                _ => {
+                b"status" => {
+                    once(&mut seen, 1 << 7)?;
                     let status = r.opt(Self::string)?;
                     (status.as_deref() != Some("incomplete")).then_some(())?;
                 }
+                _ => r.skip_value(0)?,
             }
             Some(())
-        })?;
-        Some(c)
+        })
     }
 
     /// `choices`: none, or one (only the first is read, and a chunk carries one).
-    fn choices(&mut self) -> Option<Option<Choice<'a>>> {
-        let mut choice = None;
+    fn choices(&mut self, c: &mut Chunk<'a>) -> Option<()> {
+        let mut n = 0;
         self.elements(|r| {
-            choice.is_none().then_some(())?;
-            choice = Some(r.choice()?);
-            Some(())
-        })?;
-        Some(choice)
+            n += 1;
+            (n == 1).then_some(())?;
+            r.choice(c)
+        })
     }
 
-    fn choice(&mut self) -> Option<Choice<'a>> {
-        let mut c = Choice::default();
+    fn choice(&mut self, c: &mut Chunk<'a>) -> Option<()> {
         let mut seen = 0u16;
         self.members(|r, key| {
-            let bit = match key {
-                b"delta" => 1,
-                b"finish_reason" => 1 << 1,
-                b"stop_reason" => 1 << 2,
-                b"message" => 1 << 3,
-                b"text" => 1 << 4,
-                b"logprobs" => 1 << 5,
-                _ => return r.skip_value(0),
-            };
-            once(&mut seen, bit)?;
             match key {
                 b"delta" => {
-                    r.opt(|r| r.delta(&mut c))?;
+                    once(&mut seen, 1)?;
+                    r.opt(|r| r.delta(c))?;
                 }
-                b"finish_reason" => c.finish_reason = r.opt(Self::string)?,
+                b"finish_reason" => {
+                    once(&mut seen, 1 << 1)?;
+                    c.finish_reason = r.opt(Self::string)?;
+                }
                 b"stop_reason" => {
+                    once(&mut seen, 1 << 2)?;
                     c.stop_reason = match r.peek()? {
                         b'"' => Some(r.string()?),
                         b'n' => r.literal(b"null").map(|_| None)?,
@@ -427,43 +397,54 @@ impl<'a> Reader<'a> {
                 }
                 // A whole message, a completion's text, log-probabilities: the general
                 // decoder's.
-                _ => r.literal(b"null")?,
-            }
-            Some(())
-        })?;
-        Some(c)
-    }
-
-    /// `delta`'s members, into `c`.
-    fn delta(&mut self, c: &mut Choice<'a>) -> Option<()> {
-        let mut seen = 0u16;
-        self.members(|r, key| {
-            let bit = match key {
-                b"content" => 1,
-                b"reasoning_content" => 1 << 1,
-                b"reasoning" => 1 << 2,
-                b"tool_calls" => 1 << 3,
-                _ => return r.skip_value(0),
-            };
-            once(&mut seen, bit)?;
-            match key {
-                // Content parts (an array) are the general decoder's.
-                b"content" => c.content = r.opt(Self::string)?,
-                b"reasoning_content" => c.reasoning_content = r.opt(Self::string)?,
-                b"reasoning" => c.reasoning = r.opt(Self::string)?,
-                _ => c.tool_calls = r.opt(Self::tool_calls)?.unwrap_or_default(),
+                b"message" | b"text" | b"logprobs" => {
+                    let bit = match key {
+                        b"message" => 1 << 3,
+                        b"text" => 1 << 4,
+                        _ => 1 << 5,
+                    };
+                    once(&mut seen, bit)?;
+                    r.literal(b"null")?;
+                }
+                _ => r.skip_value(0)?,
             }
             Some(())
         })
     }
 
-    fn tool_calls(&mut self) -> Option<Vec<WireToolCall>> {
-        let mut calls = Vec::new();
+    /// `delta`'s members, into `c`.
+    fn delta(&mut self, c: &mut Chunk<'a>) -> Option<()> {
+        let mut seen = 0u16;
+        self.members(|r, key| {
+            match key {
+                // Content parts (an array) are the general decoder's.
+                b"content" => {
+                    once(&mut seen, 1)?;
+                    c.content = r.opt(Self::string)?;
+                }
+                b"reasoning_content" => {
+                    once(&mut seen, 1 << 1)?;
+                    c.reasoning_content = r.opt(Self::string)?;
+                }
+                b"reasoning" => {
+                    once(&mut seen, 1 << 2)?;
+                    c.reasoning = r.opt(Self::string)?;
+                }
+                b"tool_calls" => {
+                    once(&mut seen, 1 << 3)?;
+                    r.opt(|r| r.tool_calls(&mut c.delta_tool_calls))?;
+                }
+                _ => r.skip_value(0)?,
+            }
+            Some(())
+        })
+    }
+
+    fn tool_calls(&mut self, calls: &mut Vec<WireToolCall>) -> Option<()> {
         self.elements(|r| {
             calls.push(r.tool_call()?);
             Some(())
-        })?;
-        Some(calls)
+        })
     }
 
     /// One call or fragment: `{index, id, type, function: {name, arguments}}` or the flat
@@ -473,21 +454,28 @@ impl<'a> Reader<'a> {
         let mut call = WireToolCall::default();
         let mut seen = 0u16;
         self.members(|r, key| {
-            let bit = match key {
-                b"index" => 1,
-                b"id" => 1 << 1,
-                b"name" => 1 << 2,
-                b"arguments" => 1 << 3,
-                b"function" => 1 << 4,
-                _ => return r.skip_value(0),
-            };
-            once(&mut seen, bit)?;
             match key {
-                b"index" => call.index = r.opt(|r| r.uint().and_then(|n| u32::try_from(n).ok()))?,
-                b"id" => call.id = r.opt(Self::owned_string)?,
-                b"name" => call.name = r.opt(Self::owned_string)?,
-                b"arguments" => call.arguments = r.opt(Self::string_value)?,
-                _ => call.function = r.opt(Self::function)?,
+                b"index" => {
+                    once(&mut seen, 1)?;
+                    call.index = r.opt(|r| r.uint().and_then(|n| u32::try_from(n).ok()))?;
+                }
+                b"id" => {
+                    once(&mut seen, 1 << 1)?;
+                    call.id = r.opt(Self::owned_string)?;
+                }
+                b"name" => {
+                    once(&mut seen, 1 << 2)?;
+                    call.name = r.opt(Self::owned_string)?;
+                }
+                b"arguments" => {
+                    once(&mut seen, 1 << 3)?;
+                    call.arguments = r.opt(Self::string_value)?;
+                }
+                b"function" => {
+                    once(&mut seen, 1 << 4)?;
+                    call.function = r.opt(Self::function)?;
+                }
+                _ => r.skip_value(0)?,
             }
             Some(())
         })?;
@@ -498,15 +486,16 @@ impl<'a> Reader<'a> {
         let mut f = WireFunction::default();
         let mut seen = 0u16;
         self.members(|r, key| {
-            let bit = match key {
-                b"name" => 1,
-                b"arguments" => 1 << 1,
-                _ => return r.skip_value(0),
-            };
-            once(&mut seen, bit)?;
             match key {
-                b"name" => f.name = r.opt(Self::owned_string)?,
-                _ => f.arguments = r.opt(Self::string_value)?,
+                b"name" => {
+                    once(&mut seen, 1)?;
+                    f.name = r.opt(Self::owned_string)?;
+                }
+                b"arguments" => {
+                    once(&mut seen, 1 << 1)?;
+                    f.arguments = r.opt(Self::string_value)?;
+                }
+                _ => r.skip_value(0)?,
             }
             Some(())
         })?;
@@ -527,23 +516,65 @@ impl<'a> Reader<'a> {
         let mut u = WireUsage::default();
         let mut seen = 0u16;
         self.members(|r, key| {
-            let bit = match key {
-                b"prompt_tokens" | b"input_tokens" => 1,
-                b"completion_tokens" | b"output_tokens" => 1 << 1,
-                b"total_tokens" => 1 << 2,
+            let (bit, field) = match key {
+                b"prompt_tokens" | b"input_tokens" => (1, &mut u.prompt_tokens),
+                b"completion_tokens" | b"output_tokens" => (1 << 1, &mut u.completion_tokens),
+                b"total_tokens" => (1 << 2, &mut u.total_tokens),
                 _ => return r.skip_value(0),
             };
             once(&mut seen, bit)?;
-            let n = r.opt(Self::uint)?;
-            match bit {
-                1 => u.prompt_tokens = n,
-                2 => u.completion_tokens = n,
-                _ => u.total_tokens = n,
-            }
+            *field = r.opt(Self::uint)?;
             Some(())
         })?;
         Some(u)
     }
+}
+
+/// The text of an escaped string's raw bytes (already checked by `raw_string`); `None` at a
+/// lone surrogate (which the general decoder refuses) or bytes that are not UTF-8.
+fn unescape(raw: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let plain = memchr::memchr(b'\\', &raw[i..]).unwrap_or(raw.len() - i);
+        out.push_str(std::str::from_utf8(&raw[i..i + plain]).ok()?);
+        i += plain;
+        if i == raw.len() {
+            break;
+        }
+        let c = match *raw.get(i + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let unit = hex4(raw.get(i + 2..i + 6)?)?;
+                let (c, used) = match unit {
+                    0xD800..=0xDBFF => {
+                        // A surrogate pair, or the general decoder's error.
+                        let low = raw.get(i + 6..i + 12)?;
+                        let low = low.strip_prefix(b"\\u").and_then(hex4)?;
+                        (0xDC00..=0xDFFF).contains(&low).then_some(())?;
+                        let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                        (char::from_u32(c)?, 12)
+                    }
+                    0xDC00..=0xDFFF => return None,
+                    _ => (char::from_u32(unit)?, 6),
+                };
+                out.push(c);
+                i += used;
+                continue;
+            }
+            _ => return None,
+        };
+        out.push(c);
+        i += 2;
+    }
+    Some(out)
 }
 
 /// Four hex digits.
@@ -557,86 +588,91 @@ fn hex4(h: &[u8]) -> Option<u32> {
     })
 }
 
-/// The index of the first `"`, `\` or control character in `s` (or its length), and whether a
-/// non-ASCII byte comes before it. Eight bytes at a time, as serde_json scans strings.
-fn find_special(s: &[u8]) -> (usize, bool) {
+/// The bytes a string scan stops at: `"`, `\`, control characters and non-ASCII bytes.
+const STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b < 0x20 || b >= 0x80 || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
+/// The index of the first `"`, `\`, control character or non-ASCII byte in `s` (or its
+/// length). Eight bytes at a time, as serde_json scans strings.
+#[inline]
+fn find_stop(s: &[u8]) -> usize {
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES << 7;
-    let mut high = 0u64;
     let mut i = 0;
     while let Some(word) = s.get(i..i + 8) {
-        let Ok(word) = <[u8; 8]>::try_from(word) else {
-            break;
-        };
-        let v = u64::from_le_bytes(word);
-        let ctrl = v.wrapping_sub(ONES * 0x20) & !v;
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let v = u64::from_le_bytes(w);
+        let ctrl = v.wrapping_sub(ONES * 0x20);
         let q = v ^ (ONES * u64::from(b'"'));
         let q = q.wrapping_sub(ONES) & !q;
         let b = v ^ (ONES * u64::from(b'\\'));
         let b = b.wrapping_sub(ONES) & !b;
-        let found = (ctrl | q | b) & HIGH;
+        // A byte's high bit: set by itself (non-ASCII), or by a borrow below 0x20, a quote or
+        // a backslash. False positives only sit above the first real one.
+        let found = (ctrl | q | b | v) & HIGH;
         if found != 0 {
-            // The lowest flagged byte is a real one (false positives only sit above it).
-            let at = (found.trailing_zeros() / 8) as usize;
-            let before = s[i..i + at].iter().any(|&b| b >= 0x80);
-            return (i + at, high & HIGH != 0 || before);
+            return i + (found.trailing_zeros() / 8) as usize;
         }
-        high |= v;
         i += 8;
     }
-    let mut non_ascii = high & HIGH != 0;
-    while let Some(&b) = s.get(i) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            break;
-        }
-        non_ascii |= b >= 0x80;
+    while s.get(i).is_some_and(|&b| !STOP[usize::from(b)]) {
         i += 1;
     }
-    (i, non_ascii)
+    i
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn text(c: &Chunk<'_>) -> Option<String> {
-        let choice = c.choice.as_ref()?;
-        choice.content.as_deref().map(str::to_owned)
+    /// The chunk `data` reads as, or `None`.
+    fn chunk(data: &[u8]) -> Option<Chunk<'_>> {
+        let mut c = Chunk::default();
+        read(data, &mut c).map(|_| c)
     }
 
     #[test]
-    fn finds_the_first_special_byte_at_any_position() {
+    fn finds_the_first_stop_byte_at_any_position() {
         for len in 0..40 {
-            for special in [b'"', b'\\', b'\n', 0x1f] {
+            for stop in [b'"', b'\\', b'\n', 0x1f, 0x80, 0xff] {
                 for at in 0..=len {
                     let mut s = vec![b'a'; len];
                     if at < len {
-                        s[at] = special;
+                        s[at] = stop;
                     }
-                    assert_eq!(find_special(&s), (at, false), "{len} {at} {special}");
+                    assert_eq!(find_stop(&s), at, "{len} {at} {stop}");
                 }
             }
         }
-        assert_eq!(find_special("caf\u{e9}\"".as_bytes()), (5, true));
-        assert_eq!(find_special(b"0123456789\"\xc3\xa9"), (10, false));
-        assert_eq!(find_special(b"0123456\xc3\xa9\"x"), (9, true));
-        assert_eq!(find_special(b"\x7f\x7f\x20\x21\""), (4, false));
+        assert_eq!(find_stop(b"\x7f\x7f\x20\x21\""), 4);
+        assert_eq!(find_stop(b"\x1f\x20\x20\x20\x20\x20\x20\x20\x20"), 0);
     }
 
     #[test]
     fn reads_native_chunks() {
-        let c = read(br#"{"response":"hi","tool_calls":[],"p":"abc"}"#).unwrap();
+        let c = chunk(br#"{"response":"hi","tool_calls":[],"p":"abc"}"#).unwrap();
         assert_eq!(c.response.as_deref(), Some("hi"));
         assert!(matches!(c.response, Some(Cow::Borrowed(_))));
-        let c = read(br#"{ "p" : "x", "response" : "a\"b\u00e9\ud83c\udf0a" }"#).unwrap();
+        let c = chunk(br#"{ "p" : "x", "response" : "a\"b\u00e9\ud83c\udf0a" }"#).unwrap();
         assert_eq!(c.response.as_deref(), Some("a\"b\u{e9}\u{1F30A}"));
-        let c = read(br#"{"response":"","usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9,"prompt_tokens_details":{"cached_tokens":1}},"p":"x"}"#).unwrap();
+        let c =
+            chunk("{\"response\":\"caf\u{e9} \u{1F30A}\",\"p\":\"\u{e9}\"}".as_bytes()).unwrap();
+        assert_eq!(c.response.as_deref(), Some("caf\u{e9} \u{1F30A}"));
+        let c = chunk(br#"{"response":"","usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9,"prompt_tokens_details":{"cached_tokens":1}},"p":"x"}"#).unwrap();
         let u = c.usage.unwrap();
         assert_eq!(
             (u.prompt_tokens, u.completion_tokens, u.total_tokens),
             (Some(7), Some(2), Some(9))
         );
-        let c = read(br#"{"response":"","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{\"n\": 1"}}]}"#).unwrap();
+        let c = chunk(br#"{"response":"","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{\"n\": 1"}}]}"#).unwrap();
         assert_eq!(c.tool_calls.len(), 1);
         let call = &c.tool_calls[0];
         assert_eq!((call.index, call.id.as_deref()), (Some(0), Some("c1")));
@@ -644,9 +680,9 @@ mod tests {
         assert_eq!(f.name.as_deref(), Some("f"));
         assert_eq!(f.arguments, Some(Value::String("{\"n\": 1".into())));
         for empty in [&b"{}"[..], b" {}\r\n", b"{ }"] {
-            let c = read(empty).unwrap();
+            let c = chunk(empty).unwrap();
             assert!(c.response.is_none() && c.tool_calls.is_empty());
-            assert!(c.usage.is_none() && c.choice.is_none());
+            assert!(c.usage.is_none() && c.content.is_none());
         }
     }
 
@@ -654,28 +690,27 @@ mod tests {
     fn reads_openai_chunks_with_any_extra_key() {
         let head = r#""id":"chatcmpl-1","object":"chat.completion.chunk","created":1764460000,"model":"@cf/zai-org/glm-4.7-flash""#;
         let chunks = [
-            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"Hi"}},"logprobs":null,"finish_reason":null}}]}}"#), "Hi"),
-            (format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":"Hi","refusal":null}},"finish_reason":null}}],"usage":{{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}},"p":"abcdef"}}"#), "Hi"),
-            (format!("{{\t{head},\n\"choices\" : [ {{ \"delta\" : {{ \"content\" : \"Hi\" }} , \"index\" : 0, \"x\": [1, -2.5e+3, true, false, {{\"k\": \"\\u00e9\"}}] }} ] }}"), "Hi"),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"content":"Hi"}},"logprobs":null,"finish_reason":null}}]}}"#),
+            format!(r#"{{{head},"choices":[{{"index":0,"delta":{{"role":"assistant","content":"Hi","refusal":null}},"finish_reason":null}}],"usage":{{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}},"p":"abcdef"}}"#),
+            format!("{{\t{head},\n\"choices\" : [ {{ \"delta\" : {{ \"content\" : \"Hi\" }} , \"index\" : 0, \"x\": [1, -2.5e+3, true, false, {{\"k\": \"\\u00e9\"}}] }} ] }}"),
         ];
-        for (chunk, expected) in &chunks {
-            let c = read(chunk.as_bytes()).unwrap_or_else(|| panic!("{chunk}"));
-            assert_eq!(text(&c).as_deref(), Some(*expected), "{chunk}");
+        for text in &chunks {
+            let c = chunk(text.as_bytes()).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(c.content.as_deref(), Some("Hi"), "{text}");
         }
-        let chunk = format!(
+        let text = format!(
             r#"{{{head},"choices":[{{"index":0,"delta":{{"reasoning":"think","reasoning_content":null}},"finish_reason":"stop","stop_reason":151645}}]}}"#
         );
-        let c = read(chunk.as_bytes()).unwrap();
-        let choice = c.choice.unwrap();
-        assert_eq!(choice.reasoning.as_deref(), Some("think"));
-        assert_eq!(choice.reasoning_content, None);
-        assert_eq!(choice.finish_reason.as_deref(), Some("stop"));
-        assert_eq!(choice.stop_reason, None);
-        let chunk = format!(
+        let c = chunk(text.as_bytes()).unwrap();
+        assert_eq!(c.reasoning.as_deref(), Some("think"));
+        assert_eq!(c.reasoning_content, None);
+        assert_eq!(c.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(c.stop_reason, None);
+        let text = format!(
             r#"{{{head},"choices":[],"usage":{{"prompt_tokens":3,"completion_tokens":1}}}}"#
         );
-        let c = read(chunk.as_bytes()).unwrap();
-        assert!(c.choice.is_none() && c.usage.is_some());
+        let c = chunk(text.as_bytes()).unwrap();
+        assert!(c.finish_reason.is_none() && c.usage.is_some());
     }
 
     #[test]
@@ -712,6 +747,9 @@ mod tests {
             br#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":{"a":1}}}]}}]}"#,
             br#"{"tool_calls":[{"name":"f","arguments":{"a":1}}]}"#,
             br#"{"respon\u0073e":"a"}"#,
+            "{\"r\u{e9}sponse\":\"a\"}".as_bytes(),
+            br#"{"error":null,"error":null}"#,
+            br#"{"choices":[{"logprobs":null,"logprobs":null}]}"#,
             br#"{"a":1,}"#,
             br#"{"a":01}"#,
             br#"{"a":-}"#,
@@ -723,12 +761,12 @@ mod tests {
             br#"["a"]"#,
             b"null",
         ];
-        for chunk in refused {
-            assert!(read(chunk).is_none(), "{}", String::from_utf8_lossy(chunk));
+        for text in refused {
+            assert!(chunk(text).is_none(), "{}", String::from_utf8_lossy(text));
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
-        assert!(read(deep.as_bytes()).is_none());
+        assert!(chunk(deep.as_bytes()).is_none());
         let fine = format!("{{\"a\":{}{}}}", "[".repeat(40), "]".repeat(40));
-        assert!(read(fine.as_bytes()).is_some());
+        assert!(chunk(fine.as_bytes()).is_some());
     }
 }

@@ -217,31 +217,30 @@ impl Shaper {
         Ok(())
     }
 
-    /// A stream chunk as [`chunk::read`] reads it: what [`apply`](Self::apply) does with the
-    /// same chunk decoded as a [`WireResult`], in the same order.
-    pub(crate) fn apply_chunk(&mut self, chunk: Chunk<'_>) -> Result<()> {
-        if let Some(t) = chunk.response {
+    /// A stream chunk as [`chunk::read`](crate::chat::chunk::read) reads it: what
+    /// [`apply`](Self::apply) does with the same chunk decoded as a [`WireResult`], in the
+    /// same order. The chunk's parts are taken out of it.
+    pub(crate) fn apply_chunk(&mut self, chunk: &mut Chunk<'_>) -> Result<()> {
+        if let Some(t) = chunk.response.take() {
             self.model_text_owned(t);
         }
-        for call in chunk.tool_calls {
+        for call in chunk.tool_calls.drain(..) {
             self.tool_call(call, false)?;
         }
         if let Some(u) = chunk.usage {
             self.usage = u.normalise();
         }
-        if let Some(c) = chunk.choice {
-            if let Some(f) = c.finish_reason.as_deref() {
-                self.server_finish(f, c.stop_reason.as_deref());
-            }
-            if let Some(r) = c.reasoning_content.or(c.reasoning) {
-                self.reasoning(&r);
-            }
-            if let Some(t) = c.content {
-                self.model_text_owned(t);
-            }
-            for call in c.tool_calls {
-                self.tool_call(call, false)?;
-            }
+        if let Some(f) = chunk.finish_reason.as_deref() {
+            self.server_finish(f, chunk.stop_reason.as_deref());
+        }
+        if let Some(r) = chunk.reasoning_content.take().or(chunk.reasoning.take()) {
+            self.reasoning(&r);
+        }
+        if let Some(t) = chunk.content.take() {
+            self.model_text_owned(t);
+        }
+        for call in chunk.delta_tool_calls.drain(..) {
+            self.tool_call(call, false)?;
         }
         Ok(())
     }

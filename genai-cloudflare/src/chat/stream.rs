@@ -9,7 +9,7 @@ use genai_core::http::SseBody;
 use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
-use crate::chat::chunk;
+use crate::chat::chunk::{self, Chunk};
 use crate::chat::reply::Shaper;
 use crate::chat::wire::WireResult;
 
@@ -54,24 +54,23 @@ impl StreamDecoder {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Ok(()); // an empty keep-alive event
         }
-        let fast = if self.fast { chunk::read(data) } else { None };
-        match fast {
+        let mut chunk = Chunk::default();
+        if self.fast && chunk::read(data, &mut chunk).is_some() {
             // Any usual chunk of either family, in one pass.
-            Some(chunk) => self.shaper.apply_chunk(chunk)?,
-            None => {
-                let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
-                    Error::protocol(format!(
-                        "a stream event is not valid JSON ({e}): {}",
-                        excerpt(&String::from_utf8_lossy(data), 120)
-                    ))
-                })?;
-                if let Some(errors) = chunk.reported_error() {
-                    // The service gave up mid-stream: what came before is not a complete reply.
-                    self.done = true;
-                    return Err(crate::errors::from_codes(200, &errors));
-                }
-                self.shaper.apply(chunk, false)?;
+            self.shaper.apply_chunk(&mut chunk)?;
+        } else {
+            let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
+                Error::protocol(format!(
+                    "a stream event is not valid JSON ({e}): {}",
+                    excerpt(&String::from_utf8_lossy(data), 120)
+                ))
+            })?;
+            if let Some(errors) = chunk.reported_error() {
+                // The service gave up mid-stream: what came before is not a complete reply.
+                self.done = true;
+                return Err(crate::errors::from_codes(200, &errors));
             }
+            self.shaper.apply(chunk, false)?;
         }
         if self.shaper.stopped() {
             // A stop sequence matched: nothing after it matters.
