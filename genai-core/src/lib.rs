@@ -17,6 +17,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod agent;
 mod capability;
 mod error;
 pub mod http;
@@ -34,6 +35,7 @@ pub mod text;
 mod tool;
 mod tool_schema;
 
+pub use agent::{Agent, AgentRun, Tool, DEFAULT_MAX_STEPS};
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use error::{Error, ErrorKind, Result};
 pub use kind::ModelKind;

@@ -4,7 +4,8 @@
 //! modes and passes the whole conformance suite: it honours `max_tokens` (one word = one token,
 //! finish `length`), stop sequences (finish `stop_sequence`), JSON and JSON schema replies (a
 //! value generated from the schema), tools (a call to the declared tool with arguments taken
-//! from the prompt, then an answer from the tool result), and reasoning. It refuses what its
+//! from the prompt, every tool the prompt names at once, then an answer from the tool
+//! results), and reasoning. It refuses what its
 //! declared capabilities exclude with [`ErrorKind::Unsupported`], like a real backend.
 //!
 //! The [`Misbehaviour`] knobs make it lie, so tests can prove the judge notices.
@@ -25,12 +26,13 @@
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use genai_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
-    Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent, Support,
-    TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
+    Mode, ModelCapabilities, ModelInfo, ModelKind, Provider, ProviderGen, ResponseFormat,
+    StreamEvent, Support, TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
 };
 use serde_json::{json, Map, Value};
 
@@ -144,6 +146,86 @@ impl ScriptedProvider {
     }
 }
 
+/// A fake [`Provider`]: a catalog of [`ScriptedProvider`] chat models, so anything that
+/// takes a whole provider (the scoreboard run, for one) can run without a network.
+///
+/// ```
+/// use genai_core::Provider;
+/// use genai_testkit::fake::{ScriptedCatalog, ScriptedProvider};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let catalog = ScriptedCatalog::new("my-backend")
+///     .with_model(ScriptedProvider::new("my/model"));
+/// assert_eq!(catalog.list_models().await.unwrap()[0].id, "my/model");
+/// assert_eq!(catalog.chat_model("my/model").unwrap().model(), "my/model");
+/// assert!(catalog.chat_model("other").is_err());
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScriptedCatalog {
+    name: String,
+    models: Vec<Arc<ScriptedProvider>>,
+}
+
+impl ScriptedCatalog {
+    /// A provider called `name`, with no model yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        ScriptedCatalog {
+            name: name.into(),
+            models: Vec::new(),
+        }
+    }
+
+    /// Adds a chat model to the catalog.
+    pub fn with_model(mut self, model: ScriptedProvider) -> Self {
+        self.models.push(Arc::new(model));
+        self
+    }
+
+    fn find(&self, model: &str) -> Option<&Arc<ScriptedProvider>> {
+        self.models.iter().find(|m| m.model == model)
+    }
+}
+
+#[async_trait]
+impl Provider for ScriptedCatalog {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
+        Ok(self
+            .models
+            .iter()
+            .map(|m| {
+                let mut info = ModelInfo::new(&m.model);
+                info.task = Some(ModelKind::Chat.task_name().to_owned());
+                info.kind = ModelKind::Chat;
+                info.capabilities = m.capabilities;
+                info
+            })
+            .collect())
+    }
+
+    fn kind_of(&self, model: &str) -> ModelKind {
+        if self.find(model).is_some() {
+            ModelKind::Chat
+        } else {
+            ModelKind::Unknown
+        }
+    }
+
+    fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>, Error> {
+        match self.find(model) {
+            Some(m) => Ok(Arc::clone(m) as Arc<dyn ProviderGen>),
+            None => Err(Error::new(
+                ErrorKind::NotFound,
+                format!("`{model}` is not a model of {}", self.name),
+            )),
+        }
+    }
+}
+
 #[async_trait]
 impl ProviderGen for ScriptedProvider {
     fn name(&self) -> &str {
@@ -249,16 +331,33 @@ fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
     if reasons {
         reply.reasoning = reasoning_for(prompt);
     }
-    // A tool result ends the conversation: answer with it.
-    if let Some(Message::Tool { content, .. }) = req.messages.last() {
-        reply.text = content.trim().to_string();
+    // Tool results end the conversation: answer with them (in call order).
+    let results: Vec<&str> = req
+        .messages
+        .iter()
+        .rev()
+        .map_while(|m| match m {
+            Message::Tool { content, .. } => Some(content.trim()),
+            _ => None,
+        })
+        .collect();
+    if !results.is_empty() {
+        reply.text = results.into_iter().rev().collect::<Vec<_>>().join(" ");
         return reply;
     }
-    if let Some(tool) = tool_to_call(req, prompt) {
+    let tools = tools_to_call(req, prompt);
+    if !tools.is_empty() {
         let n = req.messages.len();
-        let mut call = ToolCall::new(tool.name.clone(), arguments_for(&tool.parameters, prompt));
-        call.id = Some(format!("call-{n}"));
-        reply.tool_calls.push(call);
+        for (i, tool) in tools.into_iter().enumerate() {
+            let mut call =
+                ToolCall::new(tool.name.clone(), arguments_for(&tool.parameters, prompt));
+            call.id = Some(if i == 0 {
+                format!("call-{n}")
+            } else {
+                format!("call-{n}-{i}")
+            });
+            reply.tool_calls.push(call);
+        }
         reply.finish_reason = FinishReason::ToolCalls;
         return reply;
     }
@@ -270,17 +369,19 @@ fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
     reply
 }
 
-/// The declared tool to call: the forced one, else the first one the prompt names.
-fn tool_to_call<'r>(req: &'r ChatRequest, prompt: &str) -> Option<&'r ToolDef> {
+/// The declared tools to call at once: the forced one, else every one the prompt names (a
+/// required choice with none named calls the first).
+fn tools_to_call<'r>(req: &'r ChatRequest, prompt: &str) -> Vec<&'r ToolDef> {
+    let named: Vec<&ToolDef> = req
+        .tools
+        .iter()
+        .filter(|t| prompt.contains(&t.name))
+        .collect();
     match &req.tool_choice {
-        Some(ToolChoice::None) => None,
-        Some(ToolChoice::Named(name)) => req.find_tool(name),
-        Some(ToolChoice::Required) => req
-            .tools
-            .iter()
-            .find(|t| prompt.contains(&t.name))
-            .or(req.tools.first()),
-        Some(ToolChoice::Auto) | None => req.tools.iter().find(|t| prompt.contains(&t.name)),
+        Some(ToolChoice::None) => Vec::new(),
+        Some(ToolChoice::Named(name)) => req.find_tool(name).into_iter().collect(),
+        Some(ToolChoice::Required) if named.is_empty() => req.tools.first().into_iter().collect(),
+        Some(ToolChoice::Required | ToolChoice::Auto) | None => named,
     }
 }
 
