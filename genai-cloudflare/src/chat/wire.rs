@@ -368,9 +368,9 @@ pub(crate) struct Envelope<'a> {
 /// A sync `result` or a stream chunk: native keys and OpenAI keys, all optional. A chunk may
 /// also carry an error (`errors`, `success: false`, `error`).
 ///
-/// Stream chunks are read by [`chunk::read`](crate::chat::chunk::read) first, which reads the
-/// same keys (of this type and the ones below it): a field added here must be read or refused
-/// there too.
+/// Stream chunks are read first by the one-pass chunk reader (`chat/chunk.rs`), which reads
+/// the same keys (of this type and the ones below it): a field added here must be read or
+/// refused there too.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireResult<'a> {
     /// `None` when absent; `Some(ResponseValue::Null)` for an explicit `null`.
