@@ -300,7 +300,7 @@ enum State<P: ?Sized> {
     /// A turn to send.
     Send(Box<Turns<P>>),
     /// A turn being read.
-    Reading(Box<Turns<P>>, ChatStream, ResponseAccumulator),
+    Reading(Box<Turns<P>>, ChatStream, Box<ResponseAccumulator>),
     /// An error to yield before the end.
     Failed(Error),
     Done,
@@ -315,10 +315,7 @@ async fn next<P: ProviderGen + ?Sized + 'static>(state: State<P>) -> Option<(Eve
         State::Done => None,
         State::Failed(e) => out(vec![Err(e)], State::Done),
         State::Send(turns) => match turns.provider.gen_stream(&turns.req).await {
-            Ok(s) => out(
-                Vec::new(),
-                State::Reading(turns, s, ResponseAccumulator::default()),
-            ),
+            Ok(s) => out(Vec::new(), State::Reading(turns, s, Box::default())),
             Err(e) => out(vec![Err(e)], State::Done),
         },
         State::Reading(mut turns, mut s, mut acc) => match s.next_event().await {

@@ -39,6 +39,14 @@ pub enum ErrorKind {
     Timeout,
     /// The client is misconfigured (missing account id, bad base URL...).
     Config,
+    /// The model is out of capacity for now (another model may not be).
+    Busy,
+    /// The model was retired and no longer answers.
+    Retired,
+    /// The model needs a plan the account does not have.
+    PlanRequired,
+    /// The call would exceed the caller's spending budget.
+    Budget,
 }
 
 impl ErrorKind {
@@ -60,6 +68,10 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Config => "config",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Retired => "retired",
+            ErrorKind::PlanRequired => "plan_required",
+            ErrorKind::Budget => "budget",
         }
     }
 
@@ -347,6 +359,10 @@ mod tests {
             ErrorKind::Protocol,
             ErrorKind::Timeout,
             ErrorKind::Config,
+            ErrorKind::Busy,
+            ErrorKind::Retired,
+            ErrorKind::PlanRequired,
+            ErrorKind::Budget,
         ] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));

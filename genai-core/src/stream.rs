@@ -176,6 +176,7 @@ mod tests {
                 top: Vec::new(),
             }],
             verdict: Some(GuardVerdict::safe()),
+            ..ChatResponse::default()
         };
         let back = ChatStream::from_response(reply.clone())
             .collect_response()

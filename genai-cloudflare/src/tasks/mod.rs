@@ -3,6 +3,7 @@
 
 mod batch;
 mod classification;
+mod documents;
 mod embedding;
 mod image;
 mod reranking;
@@ -14,6 +15,7 @@ mod turn;
 pub(crate) use batch::builtin_queue;
 pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub use classification::CloudflareClassifier;
+pub use documents::{CloudflareConverter, MAX_DOCUMENT_BYTES};
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
 pub use image::CloudflareImageModel;
