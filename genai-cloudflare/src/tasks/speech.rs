@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, decode_base64, Error, Media, MediaReply, Result, SpeechCapabilities, SpeechModel,
-    SpeechRequest, Support,
+    async_trait, decode_base64, Error, Media, MediaClass, MediaReply, Result, SpeechCapabilities,
+    SpeechModel, SpeechRequest, Support,
 };
 use serde::Serialize;
 
@@ -118,9 +118,13 @@ impl SpeechModel for CloudflareSpeech {
             let body = Body::json(&self.wire_json(req)?)?;
             let deadline = Deadline::after(self.transport.options.timeout);
             self.transport
-                .run_media(&self.model, &body, deadline, |result| {
-                    audio_from_json(result, raw_audio_type(req))
-                })
+                .run_media(
+                    &self.model,
+                    &body,
+                    deadline,
+                    (MediaClass::Audio, raw_audio_type(req)),
+                    |result| audio_from_json(result, raw_audio_type(req)),
+                )
                 .await
         })
         .await
