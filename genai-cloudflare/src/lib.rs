@@ -42,6 +42,8 @@ mod config;
 #[doc(hidden)]
 pub mod decode;
 mod errors;
+mod metering;
+mod prices;
 mod provider;
 mod tasks;
 mod transport;

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::errors::{self, WireError, PROVIDER};
+use crate::metering::{Metering, ReplyMeta};
 
 /// The largest input image sent, to an image model (an image or a mask) or in a chat turn.
 /// Workers AI publishes no limit per request; this keeps the base64 form (a third larger) of
@@ -40,6 +41,8 @@ pub(crate) struct Transport {
     pub(crate) run_query: String,
     /// How many embedding calls of one request may be in flight at once.
     pub(crate) embedding_concurrency: usize,
+    /// Prices, the budget, the client-side limiter and `rejectIfBusy`.
+    pub(crate) metering: Metering,
 }
 
 impl fmt::Debug for Transport {
@@ -194,6 +197,19 @@ pub(crate) fn normalize_model(model: &str) -> Result<String> {
     Ok(model.to_owned())
 }
 
+/// Adds `"options": {"rejectIfBusy": true}` beside the input of a JSON request body (an
+/// object), for a synchronous call that should fail at once rather than wait for capacity.
+pub(crate) fn reject_if_busy(body: &mut serde_json::Value) {
+    if let Some(obj) = body.as_object_mut() {
+        let options = obj
+            .entry("options")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if let Some(o) = options.as_object_mut() {
+            o.insert("rejectIfBusy".to_owned(), serde_json::Value::Bool(true));
+        }
+    }
+}
+
 /// The `{result, success, errors}` envelope of every JSON reply.
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -302,6 +318,7 @@ impl Transport {
         if let Some(file) = file {
             file.check_unchanged().await?;
         }
+        let reject_if_busy = self.metering.reject_if_busy;
         let sent = http::send(
             options,
             deadline,
@@ -315,7 +332,15 @@ impl Transport {
                     .headers(self.headers.clone())
                     .body(body.to_reqwest())
             },
-            errors::map_failure,
+            |f| {
+                let err = errors::map_failure(f);
+                // Out of capacity on a request that asked to fail at once: not worth a retry.
+                if reject_if_busy && err.code() == Some(errors::CAPACITY_EXCEEDED) {
+                    err.with_kind(genai_core::ErrorKind::Busy)
+                } else {
+                    err
+                }
+            },
         )
         .await;
         match (sent, file) {
@@ -352,19 +377,21 @@ impl Transport {
         .map_err(|e| e.with_provider(PROVIDER))
     }
 
-    /// Posts a request to `model` and decodes the `result` of the JSON envelope as `T`.
+    /// Posts a request to `model` and decodes the `result` of the JSON envelope as `T`, with
+    /// what the reply's headers say (cost, rate limits).
     pub(crate) async fn run_json<T: DeserializeOwned>(
         &self,
         model: &str,
         body: &Body,
         deadline: &Deadline,
-    ) -> Result<T> {
+    ) -> Result<(T, ReplyMeta)> {
         let resp = self
             .post(&self.run_url(model), body, "application/json", deadline)
             .await?;
+        let meta = ReplyMeta::of(resp.headers());
         let status = resp.status().as_u16();
         let bytes = self.read(resp, deadline).await?;
-        decode_envelope(status, &bytes)
+        Ok((decode_envelope(status, &bytes)?, meta))
     }
 }
 
@@ -378,10 +405,11 @@ impl Transport {
         body: &Body,
         deadline: Deadline,
         unwrap_json: impl FnOnce(&serde_json::Value) -> Result<Media>,
-    ) -> Result<MediaReply> {
+    ) -> Result<(MediaReply, ReplyMeta)> {
         let resp = self
             .post(&self.run_url(model), body, "*/*", &deadline)
             .await?;
+        let meta = ReplyMeta::of(resp.headers());
         let is_json = resp
             .headers()
             .get(CONTENT_TYPE)
@@ -391,11 +419,11 @@ impl Transport {
             let status = resp.status().as_u16();
             let bytes = self.read(resp, &deadline).await?;
             let result: serde_json::Value = decode_envelope(status, &bytes)?;
-            return unwrap_json(&result).map(MediaReply::from_media);
+            return Ok((unwrap_json(&result).map(MediaReply::from_media)?, meta));
         }
         let body = BinaryBody::new(resp, &self.options, deadline)
             .map_err(|e| e.with_provider(PROVIDER))?;
-        Ok(MediaReply::from_body(body))
+        Ok((MediaReply::from_body(body), meta))
     }
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::RateLimit;
+
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -39,6 +41,11 @@ pub enum ErrorKind {
     Timeout,
     /// The client is misconfigured (missing account id, bad base URL...).
     Config,
+    /// The service is out of capacity and the request asked to fail at once rather than wait
+    /// (`rejectIfBusy`): not retried, try later or another model.
+    Busy,
+    /// The call's worst-case cost exceeds what is left of the budget: nothing was sent.
+    Budget,
 }
 
 impl ErrorKind {
@@ -60,6 +67,8 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Config => "config",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Budget => "budget",
         }
     }
 
@@ -107,6 +116,7 @@ struct Inner {
     code: Option<i64>,
     request_id: Option<String>,
     retry_after: Option<Duration>,
+    rate_limit: Option<RateLimit>,
     retryable: bool,
     source: Option<Source>,
 }
@@ -124,6 +134,7 @@ impl Error {
                 code: None,
                 request_id: None,
                 retry_after: None,
+                rate_limit: None,
                 retryable: kind.retryable_by_default(),
                 source: None,
             }),
@@ -193,6 +204,27 @@ impl Error {
         self
     }
 
+    /// Attaches the rate-limit state the failed reply reported.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.inner.rate_limit = Some(rate_limit);
+        self
+    }
+
+    /// Changes the kind (keeping everything else), and whether a retry may succeed to that
+    /// kind's default.
+    ///
+    /// ```
+    /// use genai_core::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Unavailable, "Capacity temporarily exceeded").with_code(3040);
+    /// let busy = e.with_kind(ErrorKind::Busy);
+    /// assert_eq!((busy.kind(), busy.code(), busy.is_retryable()), (ErrorKind::Busy, Some(3040), false));
+    /// ```
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self.inner.retryable = kind.retryable_by_default();
+        self
+    }
+
     /// Overrides whether retrying may succeed.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.inner.retryable = retryable;
@@ -245,6 +277,11 @@ impl Error {
         self.inner.retry_after
     }
 
+    /// The rate-limit state the failed reply reported, when it had rate-limit headers.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner.rate_limit
+    }
+
     /// Whether the same request may succeed if sent again later.
     pub fn is_retryable(&self) -> bool {
         self.inner.retryable
@@ -278,6 +315,9 @@ impl fmt::Debug for Error {
         }
         if let Some(r) = self.inner.retry_after {
             d.field("retry_after", &r);
+        }
+        if let Some(r) = &self.inner.rate_limit {
+            d.field("rate_limit", r);
         }
         d.field("retryable", &self.inner.retryable);
         if let Some(s) = &self.inner.source {
@@ -332,6 +372,8 @@ mod tests {
             ErrorKind::Protocol,
             ErrorKind::Timeout,
             ErrorKind::Config,
+            ErrorKind::Busy,
+            ErrorKind::Budget,
         ] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));

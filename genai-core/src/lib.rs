@@ -18,9 +18,11 @@
 #![forbid(unsafe_code)]
 
 mod capability;
+mod cost;
 mod error;
 pub mod http;
 mod kind;
+mod limits;
 mod media;
 mod media_file;
 mod media_reply;
@@ -35,8 +37,13 @@ mod tool;
 mod tool_schema;
 
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
+pub use cost::{
+    tiles_512, Budget, Charge, Cost, CostSource, CostTotal, Metered, Price, PriceUnit,
+    USD_PER_NEURON,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use kind::ModelKind;
+pub use limits::{RateLimit, RateLimiter};
 pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_file::{MediaFile, MediaSource};
 pub use media_reply::{MediaReply, MediaSummary};

@@ -3,7 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::request::Message;
 use crate::tool::ToolCall;
 
@@ -109,6 +111,13 @@ pub struct ChatResponse {
     /// A safety classifier's verdict (Llama Guard models); `None` for other models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<GuardVerdict>,
+    /// What the call cost: reported by the service, or estimated from the model's price and
+    /// the usage (streams); `None` when neither is possible.
+    #[serde(default)]
+    pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// One generated token with its log-probability and the most likely alternatives.

@@ -9,7 +9,8 @@ use std::collections::VecDeque;
 
 use genai_core::text::{StopScanner, ThinkSplitter};
 use genai_core::{
-    ChatRequest, Error, FinishReason, Result, StreamEvent, ToolCall, ToolChoice, ToolDef, Usage,
+    Charge, ChatRequest, Error, FinishReason, Metered, Price, Result, StreamEvent, ToolCall,
+    ToolChoice, ToolDef, Usage,
 };
 use serde_json::Value;
 
@@ -119,6 +120,10 @@ pub(crate) struct Shaper {
     finished: bool,
     /// The answer so far, kept only for a classifier's verdict.
     verdict_text: Option<String>,
+    /// The model's price: the cost is estimated from it and the usage, once, at the end.
+    price: Option<Price>,
+    /// The budget charge settled with that cost at the end (a stream's).
+    charge: Option<Charge>,
 }
 
 impl Shaper {
@@ -147,7 +152,17 @@ impl Shaper {
             finished: false,
             verdict_text: ctx.guard.then(String::new),
             ctx,
+            price: None,
+            charge: None,
         }
+    }
+
+    /// Prices the reply: at the end, a `Cost` event estimated from the usage and `price`,
+    /// and `charge` (if any) settled with it. Nothing is done per chunk.
+    pub(crate) fn metered(mut self, price: Option<Price>, charge: Option<Charge>) -> Self {
+        self.price = price;
+        self.charge = charge;
+        self
     }
 
     /// Queues answer text for the caller (and for the verdict, on a classifier).
@@ -524,6 +539,16 @@ impl Shaper {
         if let Some(text) = self.verdict_text.take() {
             let verdict = crate::chat::wire::guard_verdict(&text)?;
             self.out.push_back(StreamEvent::Verdict(verdict));
+        }
+        let cost = self
+            .price
+            .as_ref()
+            .and_then(|p| p.estimate(&Metered::usage(&self.usage)));
+        if let Some(c) = self.charge.take() {
+            c.settle(cost.as_ref());
+        }
+        if let Some(cost) = cost {
+            self.out.push_back(StreamEvent::Cost(cost));
         }
         self.out.push_back(StreamEvent::Finish(finish));
         Ok(())

@@ -10,9 +10,9 @@ use genai_core::http::Deadline;
 use genai_core::text::excerpt;
 use genai_core::{
     async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
-    BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
-    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Result, SpeechModel, Translation,
-    TranslationCapabilities, TurnDetectionCapabilities,
+    BatchRequest, BatchResult, BatchStatus, ChatRequest, Cost, EmbedRequest, Embeddings, Error,
+    ErrorKind, Metered, Mode, ModelCapabilities, ModelKind, PollPolicy, Result, SpeechModel,
+    Translation, TranslationCapabilities, TurnDetectionCapabilities,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -21,9 +21,10 @@ use super::embedding::{EmbedBody, EmbedOut};
 use super::finish_error;
 use super::speech::{audio_from_json, raw_audio_type, CloudflareSpeech};
 use super::turn::{turn_body, TurnOut};
-use crate::chat::client::decode_reply;
+use crate::chat::client::decode_priced_reply;
 use crate::chat::family::{Family, Traits};
 use crate::errors::{self, WireError, PROVIDER};
+use crate::metering::wav_seconds;
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
@@ -336,12 +337,15 @@ impl CloudflareBatch {
                 _ if r.success == Some(false) => Err(item_error(&r.result)),
                 _ => self.decode_item(&item.request, r.result),
             };
+            let cost = outcome
+                .as_ref()
+                .ok()
+                .and_then(|out| self.item_cost(&item.request, out));
             let outcome = outcome.map_err(|e| finish_error(&self.transport, e, "batch"));
-            slots[r.id] = Some(BatchResult::new(
-                job.offset + r.id,
-                r.external_reference.or(sent),
-                outcome,
-            ));
+            slots[r.id] = Some(
+                BatchResult::new(job.offset + r.id, r.external_reference.or(sent), outcome)
+                    .with_cost(cost),
+            );
         }
         Ok(slots
             .into_iter()
@@ -362,11 +366,26 @@ impl CloudflareBatch {
             .collect())
     }
 
+    /// What one item cost, estimated from the model's price and what the item used (a
+    /// queued reply reports no neurons): `None` when that is not known.
+    fn item_cost(&self, req: &BatchRequest, out: &BatchOutput) -> Option<Cost> {
+        let metering = &self.transport.metering;
+        let used = match (req, out) {
+            (_, BatchOutput::Chat(reply)) => return reply.cost,
+            (_, BatchOutput::Embeddings(e)) => Metered::usage(&e.usage),
+            (BatchRequest::Speak(s), _) => Metered::characters(s.text.chars().count() as u64),
+            (BatchRequest::DetectTurn(t), _) => Metered::audio(wav_seconds(t.audio.data())?),
+            _ => Metered::requests(1),
+        };
+        metering.estimate(&self.model, &used)
+    }
+
     /// Decodes one item's result like the synchronous reply of its kind.
     fn decode_item(&self, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
         match req {
             BatchRequest::Chat(req) => {
-                decode_chat(Traits::of(&self.model), req, result).map(BatchOutput::Chat)
+                let price = self.transport.metering.price(&self.model);
+                decode_chat(Traits::of(&self.model), req, result, price).map(BatchOutput::Chat)
             }
             BatchRequest::Embed(req) => {
                 decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
@@ -455,6 +474,7 @@ fn decode_chat(
     traits: Traits,
     req: &ChatRequest,
     result: Value,
+    price: Option<genai_core::Price>,
 ) -> Result<genai_core::ChatResponse> {
     let envelope = match result {
         Value::Object(m) if m.contains_key("result") => Value::Object(m),
@@ -462,7 +482,7 @@ fn decode_chat(
     };
     let bytes = serde_json::to_vec(&envelope)
         .map_err(|e| Error::protocol("a batch result could not be re-encoded").with_source(e))?;
-    decode_reply(traits, req, 200, &bytes)
+    decode_priced_reply(traits, req, 200, &bytes, price)
 }
 
 /// Embeddings as the synchronous call reads them (the same decoder): one vector per input.
@@ -477,6 +497,7 @@ fn decode_embeddings(req: &EmbedRequest, result: Value) -> Result<Embeddings> {
     }
     let mut e = Embeddings::new(chunk.embeddings)?;
     e.pooling = chunk.pooling;
+    e.usage = chunk.usage;
     Ok(e)
 }
 

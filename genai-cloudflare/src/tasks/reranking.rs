@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use genai_core::{
-    async_trait, Error, ModelKind, RankedDocument, Ranking, RerankRequest, RerankingCapabilities,
-    RerankingModel, Result, Support,
+    async_trait, Error, Metered, ModelKind, RankedDocument, Ranking, RerankRequest,
+    RerankingCapabilities, RerankingModel, Result, Support,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{finish_error, run_json, within_token_limit};
+use super::{finish_error, run_json, within_token_limit, Call};
 use crate::errors::PROVIDER;
+use crate::metering::token_ceiling;
 use crate::transport::Transport;
 
 /// A Workers AI reranking model: `@cf/baai/bge-reranker-base`, or `@cf/baai/bge-m3` (an
@@ -121,7 +122,11 @@ impl RerankingModel for CloudflareReranker {
             // bge-m3's schema has no top_k: the client keeps the best k itself.
             top_k: req.top_k.filter(|_| !is_m3(&self.model)),
         };
-        let out: RerankOut = run_json(&self.transport, "rerank", &self.model, &body).await?;
+        let bytes = req.query.len() + req.documents.iter().map(String::len).sum::<usize>();
+        let worst = Metered::tokens(token_ceiling(bytes, req.documents.len() + 1), 0);
+        let call = Call::new("rerank", &self.model, ModelKind::Reranking, worst);
+        let billed = run_json::<RerankOut>(&self.transport, call, &body).await?;
+        let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
         let n = req.documents.len();
         let mut seen = vec![false; n];
         let mut results = Vec::with_capacity(out.response.len());
@@ -149,6 +154,8 @@ impl RerankingModel for CloudflareReranker {
             .with_provider(PROVIDER);
             return Err(finish_error(&self.transport, e, "rerank"));
         }
-        Ok(Ranking::new(results, req.top_k))
+        let mut ranking = Ranking::new(results, req.top_k);
+        ranking.cost = cost;
+        Ok(ranking)
     }
 }
