@@ -451,10 +451,8 @@ impl CloudflareBuilder {
 
     /// Prices a model (US dollars per unit), overriding the built-in price and the catalog's.
     pub fn price(mut self, model: impl AsRef<str>, price: Price) -> Self {
-        // A builder's clones do not share the prices set on one of them.
-        self.metering = self.metering.detached();
         let model = model.as_ref().trim().trim_start_matches('/').to_owned();
-        self.metering.set_prices([(model, price)]);
+        self.metering.override_price(model, price);
         self
     }
 

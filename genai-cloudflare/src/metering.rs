@@ -22,8 +22,10 @@ pub(crate) const WORST_CASE_OUTPUT_TOKENS: u64 = 8192;
 pub(crate) struct Metering {
     /// The spending cap, when one is set.
     pub(crate) budget: Option<Budget>,
-    /// Prices that override the built-in ones: the live catalog's, and the caller's own.
+    /// The live catalog's prices, once it has been listed: they override the built-in ones.
     pub(crate) prices: Arc<RwLock<HashMap<String, Price>>>,
+    /// The caller's own prices, which override everything else.
+    pub(crate) overrides: Arc<HashMap<String, Price>>,
     /// Client-side pacing at the published per-task limits, when enabled.
     pub(crate) limiter: Option<Arc<Limiters>>,
     /// Synchronous calls ask the service to fail at once when it is out of capacity.
@@ -31,8 +33,11 @@ pub(crate) struct Metering {
 }
 
 impl Metering {
-    /// The price of `model`: the catalog's or the caller's when set, else the built-in one.
+    /// The price of `model`: the caller's, else the catalog's, else the built-in one.
     pub(crate) fn price(&self, model: &str) -> Option<Price> {
+        if let Some(p) = self.overrides.get(model) {
+            return Some(p.clone());
+        }
         let overlay = self
             .prices
             .read()
@@ -42,17 +47,9 @@ impl Metering {
         overlay.or_else(|| built_in_price(model))
     }
 
-    /// A copy whose price overrides are its own (the budget and limiter stay shared).
-    pub(crate) fn detached(&self) -> Metering {
-        let prices = self
-            .prices
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        Metering {
-            prices: Arc::new(RwLock::new(prices)),
-            ..self.clone()
-        }
+    /// Sets the caller's price of `model`.
+    pub(crate) fn override_price(&mut self, model: String, price: Price) {
+        Arc::make_mut(&mut self.overrides).insert(model, price);
     }
 
     /// Sets prices that take precedence over the built-in ones.
@@ -242,6 +239,10 @@ mod tests {
         assert!(m.price(model).is_some());
         m.set_prices([(model.to_owned(), Price::new().with(PriceUnit::Request, 1.0))]);
         assert_eq!(m.price(model).unwrap().get(PriceUnit::Request), Some(1.0));
+        let mut mine = m.clone();
+        mine.override_price(model.to_owned(), Price::new().with(PriceUnit::Step, 2.0));
+        assert_eq!(mine.price(model).unwrap().get(PriceUnit::Step), Some(2.0));
+        assert!(m.price(model).unwrap().get(PriceUnit::Step).is_none());
         assert_eq!(published_rpm(model, ModelKind::Chat), Some(300));
         assert_eq!(
             published_rpm("@cf/baai/bge-large-en-v1.5", ModelKind::Embedding),

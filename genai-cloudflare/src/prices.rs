@@ -1,7 +1,8 @@
 //! The built-in price of each model, the one place the library reads a price from when the
 //! live catalog has not been consulted: US dollars per catalog unit, as the Workers AI
-//! catalog lists them. The live catalog's `price` property overrides these
-//! ([`WorkersAi::refresh_prices`](crate::WorkersAi::refresh_prices)).
+//! catalog lists them. Once the client has listed the live catalog
+//! ([`Provider::list_models`](genai_core::Provider::list_models)), its `price` property
+//! overrides these; a price given to the builder overrides both.
 
 use genai_core::Price;
 

@@ -24,7 +24,7 @@ use super::turn::{turn_body, TurnOut};
 use crate::chat::client::decode_priced_reply;
 use crate::chat::family::{Family, Traits};
 use crate::errors::{self, WireError, PROVIDER};
-use crate::metering::wav_seconds;
+use crate::metering::{token_ceiling, wav_seconds};
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
@@ -232,6 +232,13 @@ impl CloudflareBatch {
         }
         bytes.extend_from_slice(b"]}");
         let body = Body::json_bytes(Bytes::from(bytes));
+        // The whole submission's worst case is charged to the budget before it is queued
+        // (and stays charged: a queued reply reports no neurons to settle it with).
+        let worst = self.worst_case_neurons(items);
+        let charge = match &self.transport.metering.budget {
+            Some(b) => Some(b.reserve(worst)?),
+            None => None,
+        };
         let deadline = Deadline::after(self.transport.options.timeout);
         // A retry after a 5xx or a dropped connection could queue the same requests twice
         // (the queue has no idempotency key): only refusals (429, capacity) are retried.
@@ -250,10 +257,19 @@ impl CloudflareBatch {
                             tokio::time::sleep(d).await;
                             attempt += 1;
                         }
-                        _ => return Err(e),
+                        _ => {
+                            crate::metering::release(charge);
+                            return Err(e);
+                        }
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    if e.status().is_some_and(|s| (400..500).contains(&s)) {
+                        // Refused: nothing was queued.
+                        crate::metering::release(charge);
+                    }
+                    return Err(e);
+                }
             }
         };
         if out.request_id.trim().is_empty() {
@@ -364,6 +380,32 @@ impl CloudflareBatch {
                 })
             })
             .collect())
+    }
+
+    /// The most `items` could cost together, in neurons (`None` when the model's price is
+    /// not known).
+    fn worst_case_neurons(&self, items: &[BatchItem]) -> Option<f64> {
+        let metering = &self.transport.metering;
+        let traits = Traits::of(&self.model);
+        let mut total = 0.0;
+        for item in items {
+            let worst = match &item.request {
+                BatchRequest::Chat(req) => crate::chat::client::worst_case(traits, req),
+                BatchRequest::Embed(req) => {
+                    let bytes = req.inputs.iter().map(String::len).sum();
+                    Metered::tokens(token_ceiling(bytes, req.inputs.len()), 0)
+                }
+                BatchRequest::Translate(req) => {
+                    let input = token_ceiling(req.text.len(), 1);
+                    Metered::tokens(input, 4 * input)
+                }
+                BatchRequest::Speak(req) => Metered::characters(req.text.chars().count() as u64),
+                BatchRequest::DetectTurn(req) => Metered::audio(wav_seconds(req.audio.data())?),
+                _ => return None,
+            };
+            total += metering.estimate(&self.model, &worst)?.neurons;
+        }
+        Some(total)
     }
 
     /// What one item cost, estimated from the model's price and what the item used (a

@@ -74,6 +74,10 @@ pub async fn run_mode_with(
         after(scenario);
         results.push(result);
     }
+    let mut cost = genai_core::CostTotal::default();
+    for (_, reply) in &replies {
+        cost.add(reply.cost);
+    }
     ScoreRow {
         model: provider.model().to_string(),
         mode,
@@ -83,6 +87,7 @@ pub async fn run_mode_with(
         results,
         task: None,
         note: String::new(),
+        cost: cost.known,
     }
 }
 

@@ -464,6 +464,7 @@ mod tests {
             ],
             task: None,
             note: String::new(),
+            cost: None,
         };
         let mut board = Scoreboard::new("p", "replay", vec![row]);
         board.mark_unmeasured(["a-much-longer-model-id"]);

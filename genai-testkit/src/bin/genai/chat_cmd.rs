@@ -222,7 +222,8 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
             acc.push(event);
         }
         reasoning.end();
-        let reply = acc.finish();
+        let mut reply = acc.finish();
+        reply.rate_limit = stream.rate_limit();
         if format == Format::Text {
             if !reply.text.is_empty() {
                 let _ = writeln!(out);
@@ -300,6 +301,10 @@ struct ReplyLine<'a> {
     logprobs: Option<Vec<LogprobLine<'a>>>,
     /// A Llama Guard verdict; null for other models.
     verdict: &'a Option<genai_core::GuardVerdict>,
+    /// What the call cost (null when unknown).
+    cost: Option<genai_core::Cost>,
+    /// The rate-limit headers of the reply (null when it had none).
+    rate_limit: Option<genai_core::RateLimit>,
 }
 
 #[derive(serde::Serialize)]
@@ -356,6 +361,8 @@ pub(crate) fn reply_json(model: &str, r: &ChatResponse, with_logprobs: bool) -> 
                 .collect()
         }),
         verdict: &r.verdict,
+        cost: r.cost,
+        rate_limit: r.rate_limit,
     };
     // Plain data with string keys: serialising it cannot fail.
     serde_json::to_string(&line).unwrap_or_default()

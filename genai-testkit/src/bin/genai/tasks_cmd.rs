@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use genai_cloudflare::WorkersAi;
 use genai_core::{
-    ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Error, Media, ModelInfo,
+    ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error, Media, ModelInfo,
     ModelKind, Pooling, RerankRequest, RerankingModel, Result, SummarizationModel,
     SummarizeRequest, TranslateRequest, TranslationModel, Usage,
 };
@@ -230,6 +230,7 @@ struct EmbedLine<'a> {
     dimensions: usize,
     embeddings: &'a [Vec<f32>],
     usage: &'a Usage,
+    cost: Option<Cost>,
 }
 
 pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
@@ -250,6 +251,7 @@ pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
             dimensions: out.dimensions,
             embeddings: &out.embeddings,
             usage: &out.usage,
+            cost: out.cost,
         }),
         Format::Text => {
             for v in &out.embeddings {
@@ -264,6 +266,7 @@ pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
 struct RerankLine<'a> {
     model: &'a str,
     results: Vec<ScoreLine>,
+    cost: Option<Cost>,
 }
 
 #[derive(serde::Serialize)]
@@ -295,6 +298,7 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
                     score: r.score,
                 })
                 .collect(),
+            cost: out.cost,
         }),
         Format::Text => {
             let mut out_lines = std::io::stdout().lock();
@@ -311,6 +315,7 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
 struct ClassifyLine<'a> {
     model: &'a str,
     labels: Vec<LabelLine<'a>>,
+    cost: Option<Cost>,
 }
 
 #[derive(serde::Serialize)]
@@ -361,6 +366,7 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
                     score: l.score,
                 })
                 .collect(),
+            cost: out.cost,
         }),
         Format::Text => {
             let mut lines = std::io::stdout().lock();
@@ -376,11 +382,12 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
 struct TextLine<'a> {
     model: &'a str,
     text: &'a str,
+    cost: Option<Cost>,
 }
 
-fn print_text(format: Format, model: &str, text: &str) {
+fn print_text(format: Format, model: &str, text: &str, cost: Option<Cost>) {
     match format {
-        Format::Json => json_line(&TextLine { model, text }),
+        Format::Json => json_line(&TextLine { model, text, cost }),
         Format::Text => emit_line(text),
     }
 }
@@ -394,7 +401,7 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
         req = req.from(from.trim());
     }
     let out = translator.translate(&req).await?;
-    print_text(args.provider.format, translator.model(), &out.text);
+    print_text(args.provider.format, translator.model(), &out.text, out.cost);
     Ok(())
 }
 
@@ -405,7 +412,7 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
     let out = summarizer.summarize(&req).await?;
-    print_text(args.provider.format, summarizer.model(), &out.text);
+    print_text(args.provider.format, summarizer.model(), &out.text, out.cost);
     Ok(())
 }
 
