@@ -156,15 +156,21 @@ pub(crate) fn catalog_price(m: &CatalogModel) -> Option<Price> {
         #[serde(default)]
         currency: Option<String>,
     }
-    let value = &m.properties.iter().find(|p| p.property_id == "price")?.value;
+    let value = &m
+        .properties
+        .iter()
+        .find(|p| p.property_id == "price")?
+        .value;
     let entries: Vec<Entry> = match value {
         // Some catalog values are JSON text rather than JSON.
         Value::String(s) => serde_json::from_str(s).ok()?,
         v => serde_json::from_value(v.clone()).ok()?,
     };
-    let usd = entries
-        .iter()
-        .filter(|e| e.currency.as_deref().is_none_or(|c| c.eq_ignore_ascii_case("USD")));
+    let usd = entries.iter().filter(|e| {
+        e.currency
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case("USD"))
+    });
     let (price, unknown) = Price::from_catalog(usd.map(|e| (e.unit.as_str(), e.price)));
     if !unknown.is_empty() {
         tracing::debug!(model = %m.name, ?unknown, "price units not understood");

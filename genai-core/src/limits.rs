@@ -129,19 +129,24 @@ impl RateLimiter {
         self.interval
     }
 
-    /// Waits for this request's turn.
+    /// Waits for this request's turn. A turn is taken only when it has come, and the next
+    /// one is an interval after that moment: a task that wakes late never lets the ones after
+    /// it catch up in a burst.
     pub async fn acquire(&self) {
-        let at = {
-            let mut next = self.next.lock().await;
-            let now = Instant::now();
-            let at = match *next {
-                Some(t) if t > now => t,
-                _ => now,
+        loop {
+            let wait = {
+                let mut next = self.next.lock().await;
+                let now = Instant::now();
+                match *next {
+                    Some(t) if t > now => t,
+                    _ => {
+                        *next = Some(now + self.interval);
+                        return;
+                    }
+                }
             };
-            *next = Some(at + self.interval);
-            at
-        };
-        tokio::time::sleep_until(at).await;
+            tokio::time::sleep_until(wait).await;
+        }
     }
 }
 

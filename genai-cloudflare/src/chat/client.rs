@@ -75,6 +75,28 @@ impl Cloudflare {
         }
     }
 
+    /// The model's price in US dollars per unit: the one given to
+    /// [`CloudflareBuilder::price`](crate::CloudflareBuilder::price), else the live catalog's
+    /// (once the provider has listed it), else the built-in one; `None` when unknown.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::{Metered, PriceUnit};
+    /// let client = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("t")
+    ///     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
+    ///     .build()
+    ///     .unwrap();
+    /// let price = client.price().unwrap();
+    /// assert!(price.get(PriceUnit::OutputTokensPerM).is_some());
+    /// let cost = price.estimate(&Metered::tokens(1000, 100)).unwrap();
+    /// println!("about {:.2} neurons (${:.6})", cost.neurons, cost.usd);
+    /// ```
+    pub fn price(&self) -> Option<Price> {
+        self.inner.transport.metering.price(&self.inner.model)
+    }
+
     /// The model's family, which decides its wire quirks.
     pub fn family(&self) -> Family {
         self.inner.family
@@ -351,11 +373,6 @@ impl Cloudflare {
             .await
         };
         self.settle(charge, replied)
-    }
-
-    /// The model's price (the catalog's, the caller's, or the built-in one).
-    fn price(&self) -> Option<Price> {
-        self.inner.transport.metering.price(&self.inner.model)
     }
 
     /// Before a request: the worst case reserved against the budget (refused with kind

@@ -34,9 +34,8 @@ use std::time::Duration;
 use clap::Args;
 use genai_core::{
     BatchItem, BatchJob, BatchModel, BatchOutput, ChatRequest, Cost, CostTotal, EmbedRequest,
-    Error, ErrorKind,
-    Media, Message, ModelKind, PollPolicy, Pooling, Result, SpeechRequest, TranslateRequest,
-    TurnRequest,
+    Error, ErrorKind, Media, Message, ModelKind, PollPolicy, Pooling, Result, SpeechRequest,
+    TranslateRequest, TurnRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -914,7 +913,14 @@ mod tests {
             ..entry(Value::from("s"))
         };
         let mp3 = Media::with_type("audio/mpeg", b"ID3\x04\0\0\0\0\0\0".to_vec());
-        push_line(&mut s, 5, &speak, "m", Ok(BatchOutput::Speech(mp3.clone())), None);
+        push_line(
+            &mut s,
+            5,
+            &speak,
+            "m",
+            Ok(BatchOutput::Speech(mp3.clone())),
+            None,
+        );
         push_line(
             &mut s,
             6,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use genai_cloudflare::WorkersAi;
 use genai_core::{
-    ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error, Media, ModelInfo,
-    ModelKind, Pooling, RerankRequest, RerankingModel, Result, SummarizationModel,
+    ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error, Media,
+    ModelInfo, ModelKind, Pooling, RerankRequest, RerankingModel, Result, SummarizationModel,
     SummarizeRequest, TranslateRequest, TranslationModel, Usage,
 };
 
@@ -401,7 +401,12 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
         req = req.from(from.trim());
     }
     let out = translator.translate(&req).await?;
-    print_text(args.provider.format, translator.model(), &out.text, out.cost);
+    print_text(
+        args.provider.format,
+        translator.model(),
+        &out.text,
+        out.cost,
+    );
     Ok(())
 }
 
@@ -412,7 +417,12 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
     let out = summarizer.summarize(&req).await?;
-    print_text(args.provider.format, summarizer.model(), &out.text, out.cost);
+    print_text(
+        args.provider.format,
+        summarizer.model(),
+        &out.text,
+        out.cost,
+    );
     Ok(())
 }
 
