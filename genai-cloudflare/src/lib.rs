@@ -46,6 +46,7 @@ mod metering;
 mod prices;
 mod provider;
 mod tasks;
+mod telemetry;
 mod transport;
 
 pub use chat::{Cloudflare, Family};

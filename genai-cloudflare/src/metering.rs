@@ -111,12 +111,27 @@ pub(crate) struct ReplyMeta {
     pub(crate) reported: Option<Cost>,
     /// The rate-limit headers, when the reply had any.
     pub(crate) rate_limit: Option<RateLimit>,
+    /// The service's request id (`cf-ai-req-id`).
+    pub(crate) request_id: Option<String>,
+    /// The AI Gateway's log id (`cf-aig-log-id`).
+    pub(crate) gateway_log_id: Option<String>,
+    /// The AI Gateway's cache status (`cf-aig-cache-status`: `HIT`, `MISS`).
+    pub(crate) gateway_cache_status: Option<String>,
 }
 
 impl ReplyMeta {
     /// Reads the headers of a reply.
     pub(crate) fn of(headers: &HeaderMap) -> ReplyMeta {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         ReplyMeta {
+            request_id: text("cf-ai-req-id"),
+            gateway_log_id: text("cf-aig-log-id"),
+            gateway_cache_status: text("cf-aig-cache-status"),
             reported: headers
                 .get(NEURONS_HEADER)
                 .and_then(|v| v.to_str().ok())

@@ -32,6 +32,7 @@ mod request;
 mod response;
 mod stream;
 mod tasks;
+pub mod telemetry;
 pub mod text;
 mod tool;
 mod tool_schema;

@@ -10,7 +10,7 @@ use genai_core::{
     ModelCapabilities, ModelKind, Price, ProviderGen, ResponseAccumulator, Result,
 };
 use reqwest::header::CONTENT_TYPE;
-use tracing::{field::Empty, Instrument};
+use tracing::Instrument;
 
 use crate::chat::family::{Family, Traits};
 use crate::chat::reply::{CallContext, Shaper};
@@ -164,18 +164,11 @@ impl Cloudflare {
         self.inner.transport.token()
     }
 
-    fn span(&self, mode: Mode) -> tracing::Span {
-        tracing::info_span!(
-            "genai.call",
-            provider = PROVIDER,
-            model = %self.inner.model,
-            mode = mode.as_str(),
-            attempt = Empty,
-            status = Empty,
-            latency_ms = Empty,
-            input_tokens = Empty,
-            output_tokens = Empty,
-        )
+    /// The call's span, its request parameters recorded (never its messages).
+    fn span(&self, mode: Mode, req: &ChatRequest) -> tracing::Span {
+        let span = crate::telemetry::call_span("chat", &self.inner.model, Some(mode));
+        genai_core::telemetry::record_request(&span, req);
+        span
     }
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
@@ -245,8 +238,12 @@ impl Cloudflare {
         // The neurons the service reports win over the estimate from the usage.
         reply.cost = meta.cost(reply.cost);
         reply.rate_limit = meta.rate_limit;
-        tracing::Span::current().record("input_tokens", reply.usage.input_tokens);
-        tracing::Span::current().record("output_tokens", reply.usage.output_tokens);
+        let span = tracing::Span::current();
+        span.record("input_tokens", reply.usage.input_tokens);
+        span.record("output_tokens", reply.usage.output_tokens);
+        genai_core::telemetry::record_usage(&span, &reply.usage);
+        genai_core::telemetry::record_finish(&span, reply.finish_reason);
+        crate::telemetry::record_reply(&span, &meta, reply.cost);
         if self.inner.transport.log_content {
             tracing::trace!(text = %reply.text, reasoning = %reply.reasoning, "reply");
         }
@@ -359,19 +356,23 @@ impl Cloudflare {
         self.preflight(Mode::Sync, req)?;
         let charge = self.begin(req).await?;
         let deadline = Deadline::after(self.inner.transport.options.timeout);
+        let span = self.span(Mode::Sync, req);
         let replied = if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
             crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
-                .instrument(self.span(Mode::Sync))
+                .instrument(span.clone())
                 .await
         } else {
             async {
                 let resp = self.post(req, false, &deadline).await?;
                 self.read_reply(resp, req, &deadline).await
             }
-            .instrument(self.span(Mode::Sync))
+            .instrument(span.clone())
             .await
         };
+        if let Err(e) = &replied {
+            crate::telemetry::record_error(&span, e);
+        }
         self.settle(charge, replied)
     }
 
@@ -402,7 +403,7 @@ impl Cloudflare {
     async fn stream_call(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.preflight(Mode::Stream, req)?;
         let charge = self.begin(req).await?;
-        let span = self.span(Mode::Stream);
+        let span = self.span(Mode::Stream, req);
         let deadline = Deadline::after(self.inner.transport.options.timeout);
         let family = self.inner.family;
         if crate::chat::vision::is_describer(&self.inner.model) {
@@ -429,11 +430,14 @@ impl Cloudflare {
         {
             Ok(resp) => resp,
             Err(e) => {
+                crate::telemetry::record_error(&span, &e);
                 metering::release(charge);
                 return Err(e);
             }
         };
         let meta = ReplyMeta::of(resp.headers());
+        // The stream's header says 0 neurons: only its ids are recorded now, its cost at the end.
+        crate::telemetry::record_reply(&span, &meta, None);
         let is_sse = resp
             .headers()
             .get(CONTENT_TYPE)
@@ -448,7 +452,9 @@ impl Cloudflare {
         let traits = Traits::of(&self.inner.model);
         // The stream's cost (its header says 0) is estimated once, at its end, from the final
         // usage: nothing is added per chunk.
-        let shaper = Shaper::new(CallContext::new(traits, req)).metered(self.price(), charge);
+        let shaper = Shaper::new(CallContext::new(traits, req))
+            .metered(self.price(), charge)
+            .traced(span.clone());
         let decoder = StreamDecoder::new(shaper);
         Ok(chat_stream(body, decoder, span, self.token().to_owned())
             .with_rate_limit(meta.rate_limit))

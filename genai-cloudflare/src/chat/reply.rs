@@ -124,6 +124,8 @@ pub(crate) struct Shaper {
     price: Option<Price>,
     /// The budget charge settled with that cost at the end (a stream's).
     charge: Option<Charge>,
+    /// The call's span, given the usage, finish reason and cost at the end (a stream's).
+    span: Option<tracing::Span>,
 }
 
 impl Shaper {
@@ -154,7 +156,14 @@ impl Shaper {
             ctx,
             price: None,
             charge: None,
+            span: None,
         }
+    }
+
+    /// Records the usage, the finish reason and the cost on `span` at the end.
+    pub(crate) fn traced(mut self, span: tracing::Span) -> Self {
+        self.span = Some(span);
+        self
     }
 
     /// Prices the reply: at the end, a `Cost` event estimated from the usage and `price`,
@@ -546,6 +555,11 @@ impl Shaper {
             .and_then(|p| p.estimate(&Metered::usage(&self.usage)));
         if let Some(c) = self.charge.take() {
             c.settle(cost.as_ref());
+        }
+        if let Some(span) = &self.span {
+            genai_core::telemetry::record_usage(span, &self.usage);
+            genai_core::telemetry::record_finish(span, finish);
+            genai_core::telemetry::record_cost(span, crate::telemetry::COST_FIELDS, cost);
         }
         if let Some(cost) = cost {
             self.out.push_back(StreamEvent::Cost(cost));

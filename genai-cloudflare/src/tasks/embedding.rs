@@ -372,13 +372,7 @@ impl EmbeddingModel for CloudflareEmbedder {
     async fn embed(&self, req: &EmbedRequest) -> Result<Embeddings> {
         self.check(req)
             .map_err(|e| finish_error(&self.transport, e, "embed"))?;
-        let span = tracing::info_span!(
-            "genai.call",
-            provider = PROVIDER,
-            model = %self.model,
-            operation = "embed",
-            inputs = req.inputs.len()
-        );
+        let span = super::task_span("embed", &self.model);
         // At most `concurrency` calls in flight; `buffered` yields them in input order, and
         // the first failure drops the calls not yet finished (none is sent twice).
         let calls: Vec<_> = req
@@ -390,7 +384,7 @@ impl EmbeddingModel for CloudflareEmbedder {
             futures_util::stream::iter(calls)
                 .buffered(self.concurrency)
                 .try_collect(),
-            span,
+            span.clone(),
         )
         .await
         .map_err(|e| finish_error(&self.transport, e, "embed"))?;
@@ -413,6 +407,8 @@ impl EmbeddingModel for CloudflareEmbedder {
         out.usage = usage.unwrap_or_default();
         // A cost only when every call's is known: a partial sum would understate it.
         out.cost = cost;
+        genai_core::telemetry::record_usage(&span, &out.usage);
+        genai_core::telemetry::record_cost(&span, crate::telemetry::COST_FIELDS, cost);
         Ok(out)
     }
 }

@@ -71,6 +71,7 @@ pub(crate) struct Billed<T> {
     pub(crate) value: T,
     meta: ReplyMeta,
     charge: Option<Charge>,
+    span: tracing::Span,
 }
 
 impl<T> Billed<T> {
@@ -83,6 +84,7 @@ impl<T> Billed<T> {
         used: &Metered,
     ) -> (T, Option<Cost>) {
         let cost = self.meta.cost(transport.metering.estimate(model, used));
+        crate::telemetry::record_reply(&self.span, &self.meta, cost);
         metering::settle(self.charge, cost);
         (self.value, cost)
     }
@@ -131,11 +133,13 @@ pub(crate) async fn run_metered<T>(
     send: impl std::future::Future<Output = Result<(T, ReplyMeta)>>,
 ) -> Result<Billed<T>> {
     let charge = call.begin(transport).await?;
-    match traced(transport, call.model, call.operation, send).await {
+    let span = task_span(call.operation, call.model);
+    match traced_in(transport, span.clone(), call.operation, send).await {
         Ok((value, meta)) => Ok(Billed {
             value,
             meta,
             charge,
+            span,
         }),
         Err(e) => {
             metering::release(charge);
@@ -144,18 +148,27 @@ pub(crate) async fn run_metered<T>(
     }
 }
 
-/// Runs `call` inside the `genai.call` span of `operation` on `model`, its error finished
-/// like every task error ([`finish_error`]).
-pub(crate) async fn traced<T>(
+/// The span of a task call, its operation in the conventions' words where they have one.
+pub(crate) fn task_span(operation: &'static str, model: &str) -> tracing::Span {
+    let name = match operation {
+        "embed" => "embeddings",
+        other => other,
+    };
+    crate::telemetry::call_span(name, model, None)
+}
+
+/// Runs `call` inside `span`, its error recorded there and finished like every task error.
+async fn traced_in<T>(
     transport: &Transport,
-    model: &str,
+    span: tracing::Span,
     operation: &'static str,
     call: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %model, operation);
-    tracing::Instrument::instrument(call, span)
-        .await
-        .map_err(|e| finish_error(transport, e, operation))
+    let out = tracing::Instrument::instrument(call, span.clone()).await;
+    out.map_err(|e| {
+        crate::telemetry::record_error(&span, &e);
+        finish_error(transport, e, operation)
+    })
 }
 
 /// Refuses a text that certainly exceeds a model that reads at most `max_tokens` tokens: every
