@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::response::Usage;
 
 /// Dollars per neuron: Workers AI sells 1,000 neurons for $0.011.
 pub const USD_PER_NEURON: f64 = 0.011 / 1000.0;
@@ -372,22 +371,6 @@ impl Metered {
         }
     }
 
-    /// One call with this token usage (an embedding call reports input tokens only: its
-    /// output counts as zero when the total equals the input).
-    pub fn usage(usage: &Usage) -> Metered {
-        let output = usage
-            .output_tokens
-            .or(match (usage.input_tokens, usage.total_tokens) {
-                (Some(i), Some(t)) if t >= i => Some(t - i),
-                _ => None,
-            });
-        Metered {
-            input_tokens: usage.input_tokens,
-            output_tokens: output,
-            ..Metered::default()
-        }
-    }
-
     /// One call on `seconds` of audio.
     pub fn audio(seconds: f64) -> Metered {
         Metered {
@@ -599,8 +582,6 @@ mod tests {
         m.output_tokens = None;
         assert!(price.estimate(&m).is_none());
         assert!(Price::new().estimate(&Metered::tokens(1, 1)).is_none());
-        let usage = Usage::new(Some(5), None, Some(5));
-        assert_eq!(Metered::usage(&usage).output_tokens, Some(0));
     }
 
     #[test]

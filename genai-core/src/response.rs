@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::cost::Cost;
+use crate::cost::{Cost, Metered};
 use crate::error::{Error, Result};
 use crate::limits::RateLimit;
 use crate::request::Message;
@@ -45,6 +45,30 @@ impl Usage {
     /// Whether the service reported anything at all.
     pub fn is_reported(&self) -> bool {
         self.input_tokens.is_some() || self.output_tokens.is_some() || self.total_tokens.is_some()
+    }
+}
+
+impl Metered {
+    /// One call with this token usage (an embedding call reports input tokens only: its
+    /// output counts as zero when the total equals the input).
+    ///
+    /// ```
+    /// use genai_core::{Metered, Usage};
+    /// let m = Metered::usage(&Usage::new(Some(5), None, Some(5)));
+    /// assert_eq!((m.input_tokens, m.output_tokens), (Some(5), Some(0)));
+    /// ```
+    pub fn usage(usage: &Usage) -> Metered {
+        let output = usage
+            .output_tokens
+            .or(match (usage.input_tokens, usage.total_tokens) {
+                (Some(i), Some(t)) if t >= i => Some(t - i),
+                _ => None,
+            });
+        Metered {
+            input_tokens: usage.input_tokens,
+            output_tokens: output,
+            ..Metered::default()
+        }
     }
 }
 
