@@ -61,7 +61,9 @@ async fn main() -> genai_core::Result<()> {
 
     // A call whose worst case (100,000 output tokens) exceeds what is left is refused
     // before anything is sent.
-    let big = ChatRequest::new().user("Write a novel.").max_tokens(100_000);
+    let big = ChatRequest::new()
+        .user("Write a novel.")
+        .max_tokens(100_000);
     match client.gen_sync(&big).await {
         Err(e) if e.kind() == ErrorKind::Budget => println!("refused: {}", e.message()),
         other => println!("unexpected: {other:?}"),

@@ -25,12 +25,13 @@
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use genai_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
-    Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent, Support,
-    TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
+    Mode, ModelCapabilities, ModelInfo, ModelKind, Provider, ProviderGen, ResponseFormat,
+    StreamEvent, Support, TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
 };
 use serde_json::{json, Map, Value};
 
@@ -141,6 +142,86 @@ impl ScriptedProvider {
             reply.logprobs = logprobs_of(&reply.text, top);
         }
         Ok(reply)
+    }
+}
+
+/// A fake [`Provider`]: a catalog of [`ScriptedProvider`] chat models, so anything that
+/// takes a whole provider (the scoreboard run, for one) can run without a network.
+///
+/// ```
+/// use genai_core::Provider;
+/// use genai_testkit::fake::{ScriptedCatalog, ScriptedProvider};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let catalog = ScriptedCatalog::new("my-backend")
+///     .with_model(ScriptedProvider::new("my/model"));
+/// assert_eq!(catalog.list_models().await.unwrap()[0].id, "my/model");
+/// assert_eq!(catalog.chat_model("my/model").unwrap().model(), "my/model");
+/// assert!(catalog.chat_model("other").is_err());
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScriptedCatalog {
+    name: String,
+    models: Vec<Arc<ScriptedProvider>>,
+}
+
+impl ScriptedCatalog {
+    /// A provider called `name`, with no model yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        ScriptedCatalog {
+            name: name.into(),
+            models: Vec::new(),
+        }
+    }
+
+    /// Adds a chat model to the catalog.
+    pub fn with_model(mut self, model: ScriptedProvider) -> Self {
+        self.models.push(Arc::new(model));
+        self
+    }
+
+    fn find(&self, model: &str) -> Option<&Arc<ScriptedProvider>> {
+        self.models.iter().find(|m| m.model == model)
+    }
+}
+
+#[async_trait]
+impl Provider for ScriptedCatalog {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
+        Ok(self
+            .models
+            .iter()
+            .map(|m| {
+                let mut info = ModelInfo::new(&m.model);
+                info.task = Some(ModelKind::Chat.task_name().to_owned());
+                info.kind = ModelKind::Chat;
+                info.capabilities = m.capabilities;
+                info
+            })
+            .collect())
+    }
+
+    fn kind_of(&self, model: &str) -> ModelKind {
+        if self.find(model).is_some() {
+            ModelKind::Chat
+        } else {
+            ModelKind::Unknown
+        }
+    }
+
+    fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>, Error> {
+        match self.find(model) {
+            Some(m) => Ok(Arc::clone(m) as Arc<dyn ProviderGen>),
+            None => Err(Error::new(
+                ErrorKind::NotFound,
+                format!("`{model}` is not a model of {}", self.name),
+            )),
+        }
     }
 }
 

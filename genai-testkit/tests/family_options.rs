@@ -7,7 +7,9 @@ use genai_core::{
     ReasoningEffort, ToolCall,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-use genai_testkit::scenarios::{square_root_tool, STOP_PROMPT, TEXT_PROMPT, TOOLS_PROMPT};
+use genai_testkit::scenarios::{
+    square_root_tool, SQUARE_ROOT_OF, SQUARE_ROOT_RESULT, STOP_PROMPT, TEXT_PROMPT, TOOLS_PROMPT,
+};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
@@ -58,13 +60,20 @@ async fn tool_capable_native_models_call_tools_and_others_refuse_them() {
             let first = call(&c, mode, &req).await.unwrap();
             assert_eq!(first.tool_calls.len(), 1, "{model} {mode:?}: {first:?}");
             let call_made = first.tool_calls[0].clone();
-            assert_eq!(call_made.arguments["number"], json!(144), "{model}");
+            assert_eq!(
+                call_made.arguments["number"],
+                json!(SQUARE_ROOT_OF),
+                "{model}"
+            );
             let follow = req
                 .clone()
                 .message(Message::assistant_tool_calls(vec![call_made.clone()]))
-                .message(Message::tool_result(&call_made, "12"));
+                .message(Message::tool_result(&call_made, SQUARE_ROOT_RESULT));
             let second = call(&c, mode, &follow).await.unwrap();
-            assert!(second.text.contains("12"), "{model} {mode:?}: {second:?}");
+            assert!(
+                second.text.contains(SQUARE_ROOT_RESULT),
+                "{model} {mode:?}: {second:?}"
+            );
         }
     }
     // Mistral-3 wants a 9-character id on tool turns: a flat call has none, so one is made.

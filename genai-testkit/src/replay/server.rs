@@ -1,6 +1,7 @@
 //! [`ReplayServer`]: serves recorded exchanges to a client, matching each request against the
 //! cassettes.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,6 +52,7 @@ pub struct ReplayServerBuilder {
     interactions: Vec<Interaction>,
     mode: MatchMode,
     chunk_size: Option<usize>,
+    cases: HashMap<(String, String), Vec<Interaction>>,
 }
 
 impl ReplayServerBuilder {
@@ -65,6 +67,17 @@ impl ReplayServerBuilder {
         for cassette in cassettes {
             self.interactions.extend(cassette.interactions);
         }
+        self
+    }
+
+    /// Adds `cassette` as the recording of case `case` (e.g. `GenSync-Text`) of `model`: it is
+    /// served by name, once [`ReplayServer::select`] picks that case for the model, whatever
+    /// the requests' bodies say. Several cassettes of one case are served one after another.
+    pub fn case(mut self, model: &str, case: &str, cassette: Cassette) -> Self {
+        self.cases
+            .entry((model.to_owned(), case.to_owned()))
+            .or_default()
+            .extend(cassette.interactions);
         self
     }
 
@@ -95,6 +108,8 @@ impl ReplayServerBuilder {
                 unmatched: Vec::new(),
             }),
             interactions: self.interactions,
+            cases: self.cases,
+            selected: Mutex::new(HashMap::new()),
         });
         let router = Router::new()
             .fallback(replay_handler)
@@ -146,6 +161,49 @@ impl ReplayServer {
         self.state.log().unmatched.clone()
     }
 
+    /// Whether a recording of case `case` of `model` was added with
+    /// [`ReplayServerBuilder::case`].
+    pub fn has_case(&self, model: &str, case: &str) -> bool {
+        self.state
+            .cases
+            .contains_key(&(model.to_owned(), case.to_owned()))
+    }
+
+    /// The models that have recorded cases, sorted.
+    pub fn case_models(&self) -> Vec<String> {
+        let mut models: Vec<String> = self.state.cases.keys().map(|(m, _)| m.clone()).collect();
+        models.sort();
+        models.dedup();
+        models
+    }
+
+    /// From now on, chat requests for `model` (`POST .../ai/run/<model>`) are answered with
+    /// the recorded exchanges of `cases`, in order, starting again from the first once all are
+    /// served (a scenario that asks the same twice gets the same reply), whatever their
+    /// bodies; only the method and the `stream` flag must match the recording. Cases without
+    /// a recording are left out; with none at all, requests for `model` go back to ordinary
+    /// matching.
+    pub fn select(&self, model: &str, cases: &[String]) {
+        let interactions: Vec<Interaction> = cases
+            .iter()
+            .filter_map(|case| self.state.cases.get(&(model.to_owned(), case.clone())))
+            .flatten()
+            .cloned()
+            .collect();
+        let mut selected = lock(&self.state.selected);
+        if interactions.is_empty() {
+            selected.remove(model);
+        } else {
+            selected.insert(
+                model.to_owned(),
+                Cursor {
+                    interactions,
+                    next: 0,
+                },
+            );
+        }
+    }
+
     /// The interactions never served, in cassette order.
     pub fn unused(&self) -> Vec<Interaction> {
         let log = self.state.log();
@@ -165,6 +223,63 @@ struct ReplayState {
     mode: MatchMode,
     chunk_size: Option<usize>,
     log: Mutex<ReplayLog>,
+    /// Recordings served by case name: (model, case) to its exchanges.
+    cases: HashMap<(String, String), Vec<Interaction>>,
+    /// Per model, the exchanges [`ReplayServer::select`] picked.
+    selected: Mutex<HashMap<String, Cursor>>,
+}
+
+/// The exchanges picked for a model, and the next one to serve.
+#[derive(Debug)]
+struct Cursor {
+    interactions: Vec<Interaction>,
+    next: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The model of a chat request's path (`.../ai/run/<model>`), percent-decoded.
+fn run_model(path: &str) -> Option<String> {
+    let path = path.split('?').next().unwrap_or_default();
+    let at = path.find("/ai/run/")? + "/ai/run/".len();
+    Some(percent_decode(&path[at..]))
+}
+
+/// The `stream` flag of a JSON body (false when absent or not JSON).
+fn streams(body: &str) -> bool {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("stream").and_then(Value::as_bool))
+        .unwrap_or(false)
+}
+
+/// The next exchange picked for the request's model, if one was picked.
+fn selected_reply(
+    state: &ReplayState,
+    received: &ReceivedRequest,
+) -> Option<Result<RecordedResponse, String>> {
+    let model = run_model(&received.path)?;
+    let mut selected = lock(&state.selected);
+    let cursor = selected.get_mut(&model)?;
+    let index = cursor.next % cursor.interactions.len();
+    let recorded = &cursor.interactions[index].request;
+    let recorded_body = String::from_utf8_lossy(&recorded.body_bytes()).into_owned();
+    if !recorded.method.eq_ignore_ascii_case(&received.method)
+        || streams(&recorded_body) != streams(&received.body)
+    {
+        return Some(Err(format!(
+            "the recording picked for {model} is a {} request with stream={}, not a {} request \
+             with stream={}",
+            recorded.method,
+            streams(&recorded_body),
+            received.method,
+            streams(&received.body)
+        )));
+    }
+    cursor.next += 1;
+    Some(Ok(cursor.interactions[index].response.clone()))
 }
 
 #[derive(Debug)]
@@ -197,6 +312,16 @@ async fn replay_handler(State(state): State<Arc<ReplayState>>, request: Request)
         path,
         body,
     };
+    if let Some(reply) = selected_reply(&state, &received) {
+        state.log().requests.push(received.clone());
+        return match reply {
+            Ok(response) => recorded_reply(&response, state.chunk_size),
+            Err(why) => {
+                state.log().unmatched.push(received);
+                replay_error(why)
+            }
+        };
+    }
     let wanted = Target::of_received(&received);
 
     let chosen = {

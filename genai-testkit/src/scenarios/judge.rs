@@ -51,8 +51,11 @@ pub(super) fn judge_undeclared(scenario: Scenario, outcomes: &[Outcome]) -> Scen
         Some(Outcome::Error(e)) if e.kind() == ErrorKind::Unsupported => {
             (Verdict::Unsupported, 0, format!("refused: {}", e.message()))
         }
-        // Reasoning is not requested: not showing it is what "unsupported" means.
-        Some(Outcome::Fail { reason }) if scenario == Scenario::Reasoning => {
+        // Reasoning and citations are not requested by an option: not showing them is what
+        // "unsupported" means.
+        Some(Outcome::Fail { reason })
+            if matches!(scenario, Scenario::Reasoning | Scenario::Citations) =>
+        {
             (Verdict::Unsupported, 0, format!("not shown: {reason}"))
         }
         Some(Outcome::Error(e)) => (

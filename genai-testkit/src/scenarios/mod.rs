@@ -9,8 +9,8 @@
 //! - declared supported or flaky: [`SuiteConfig::runs`] runs; all pass → supported, some →
 //!   flaky, none → failed (with the last reason in the note).
 //!
-//! `usage` and `finish_reason` are judged on the replies of the other scenarios of the same
-//! mode. In stream mode, events must be well ordered (one `Finish`, last; complete tool calls).
+//! `usage`, `finish_reason` and `rate_limits` are judged on the replies of the other scenarios
+//! of the same mode. In stream mode, events must be well ordered (one `Finish`, last; complete tool calls).
 //! Calls are sequential and each is bounded by [`SuiteConfig::call_timeout`].
 //!
 //! ```
@@ -37,6 +37,7 @@
 //! [`ErrorKind::Unsupported`]: genai_core::ErrorKind::Unsupported
 //! [`Verdict::Finding`]: crate::scoreboard::Verdict::Finding
 
+mod citations;
 mod json;
 mod judge;
 mod logprobs;
@@ -47,11 +48,15 @@ mod suite;
 mod text;
 mod tools;
 
+pub use citations::citations;
 pub use json::{json_mode, json_schema};
 pub use logprobs::logprobs;
 pub use probe::{check_order, Ctx, Outcome, Probe};
 pub use prompts::*;
 pub use reasoning::reasoning;
-pub use suite::{run_mode, run_mode_with, run_scenario, run_suite, SuiteConfig};
+pub use suite::{
+    reports_rate_limits, run_mode, run_mode_hooked, run_mode_with, run_scenario, run_suite,
+    ScenarioHook, SuiteConfig,
+};
 pub use text::{max_tokens, seed, stop, text};
-pub use tools::{tool_bias, tool_choice_forced, tools};
+pub use tools::{tool_bias, tool_choice_forced, tool_result, tools};

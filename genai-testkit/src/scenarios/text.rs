@@ -13,6 +13,12 @@ pub async fn text(ctx: Ctx<'_>) -> Probe {
     if let Some(r) = ctx.send(&mut p, &req).await {
         if r.text.to_lowercase().contains("hello") {
             p.pass(format!("answered {:?}", excerpt(&r.text)));
+        } else if r.text.trim().is_empty() && !r.reasoning.trim().is_empty() {
+            p.fail(format!(
+                "no answer after {} words of reasoning (finish {:?})",
+                words(&r.reasoning),
+                r.finish_reason
+            ));
         } else {
             p.fail(format!("no \"hello\" in {:?}", excerpt(&r.text)));
         }
@@ -20,7 +26,7 @@ pub async fn text(ctx: Ctx<'_>) -> Probe {
     p
 }
 
-/// seed: the same request with seed 7, twice, gives the same non-empty answer.
+/// seed: the same request with seed [`SEED`], twice, gives the same non-empty answer.
 pub async fn seed(ctx: Ctx<'_>) -> Probe {
     let mut p = probe();
     let req = ChatRequest::new().user(TEXT_PROMPT).seed(SEED);
@@ -44,16 +50,18 @@ pub async fn seed(ctx: Ctx<'_>) -> Probe {
     p
 }
 
-/// max_tokens: at most 12 words (and output tokens, when reported), finish `length`.
+/// max_tokens: at most [`MAX_TOKENS`] words (and output tokens, when reported), finish
+/// `length`. For a model that reasons, its reasoning counts: a reply cut inside the reasoning
+/// still shows the limit at work.
 pub async fn max_tokens(ctx: Ctx<'_>) -> Probe {
     let mut p = probe();
     let req = ChatRequest::new()
         .user(MAX_TOKENS_PROMPT)
         .max_tokens(MAX_TOKENS);
     if let Some(r) = ctx.send(&mut p, &req).await {
-        let n = words(&r.text);
+        let n = words(&r.text) + words(&r.reasoning);
         let limit = u64::from(MAX_TOKENS);
-        if r.text.trim().is_empty() {
+        if r.text.trim().is_empty() && r.reasoning.trim().is_empty() {
             p.fail("empty answer");
         } else if n as u64 > limit {
             p.fail(format!("{n} words for a limit of {MAX_TOKENS}"));

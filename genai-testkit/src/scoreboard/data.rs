@@ -55,8 +55,10 @@ pub enum Scenario {
     Json,
     /// A JSON reply follows a schema and decodes into a Rust type.
     JsonSchema,
-    /// A tool call, then an answer from the tool's result.
+    /// A call to the offered tool, with the right argument.
     Tools,
+    /// Given a tool call and its result, an answer that uses the result.
+    ToolResult,
     /// A forced (named) tool choice yields that tool's call.
     ToolChoiceForced,
     /// A tool is called whichever of two options the prompt names first.
@@ -65,6 +67,10 @@ pub enum Scenario {
     Reasoning,
     /// Per-token log-probabilities with top alternatives come with the answer.
     Logprobs,
+    /// An answer from a provided document cites it.
+    Citations,
+    /// Replies report the rate limits, including the remaining quota.
+    RateLimits,
     /// Replies report input and output tokens.
     Usage,
     /// Replies report a finish reason.
@@ -78,9 +84,9 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    /// Every chat scenario, in the order the suite runs them (`usage` and `finish_reason` last:
-    /// they are judged on the replies of the others).
-    pub const ALL: [Scenario; 13] = [
+    /// Every chat scenario, in the order the suite runs them (`usage`, `finish_reason` and
+    /// `rate_limits` last: they are judged on the replies of the others).
+    pub const ALL: [Scenario; 16] = [
         Scenario::Text,
         Scenario::Seed,
         Scenario::MaxTokens,
@@ -88,13 +94,53 @@ impl Scenario {
         Scenario::Json,
         Scenario::JsonSchema,
         Scenario::Tools,
+        Scenario::ToolResult,
         Scenario::ToolChoiceForced,
         Scenario::ToolBias,
         Scenario::Reasoning,
         Scenario::Logprobs,
+        Scenario::Citations,
         Scenario::Usage,
         Scenario::FinishReason,
+        Scenario::RateLimits,
     ];
+
+    /// Whether the scenario is judged on the replies of the others instead of sending its own
+    /// requests.
+    pub fn judged_on_replies(self) -> bool {
+        matches!(
+            self,
+            Scenario::Usage | Scenario::FinishReason | Scenario::RateLimits
+        )
+    }
+
+    /// The names of the reference scoreboard's smoke-run cases that send this scenario's
+    /// requests, in the order the scenario sends them (a recording is named
+    /// `GenSync-<case>.json` or `GenStream-<case>.json`). A recording of a case the reference
+    /// has no name for uses the name given here too. Empty for scenarios judged on the
+    /// replies of the others and for the task scenarios.
+    pub fn cases(self) -> &'static [&'static str] {
+        match self {
+            Scenario::Text => &["Text"],
+            Scenario::Seed => &["Seed"],
+            Scenario::MaxTokens => &["MaxTokens"],
+            Scenario::Stop => &["StopSequence"],
+            Scenario::Json => &["JSON"],
+            Scenario::JsonSchema => &["JSONSchema"],
+            Scenario::Tools => &["Tools-SquareRoot-1-any"],
+            Scenario::ToolResult => &["Tools-SquareRoot-2-any"],
+            Scenario::ToolChoiceForced => &["Tools-SquareRoot-1-required"],
+            Scenario::ToolBias => &["Tools-ToolBias-Canada", "Tools-ToolBias-USA"],
+            Scenario::Reasoning => &["Thinking"],
+            Scenario::Logprobs => &["TopLogprobs"],
+            Scenario::Citations => &["Citations-text-plain", "Citations-text-markdown"],
+            Scenario::Usage
+            | Scenario::FinishReason
+            | Scenario::RateLimits
+            | Scenario::Task
+            | Scenario::AsyncQueue => &[],
+        }
+    }
 
     /// The scenarios of a model that is not a chat model, in order; see [`ScoreRow::not_chat`].
     pub const TASK: [Scenario; 2] = [Scenario::Task, Scenario::AsyncQueue];
@@ -109,10 +155,13 @@ impl Scenario {
             Scenario::Json => "json",
             Scenario::JsonSchema => "json_schema",
             Scenario::Tools => "tools",
+            Scenario::ToolResult => "tool_result",
             Scenario::ToolChoiceForced => "tool_choice_forced",
             Scenario::ToolBias => "tool_bias",
             Scenario::Reasoning => "reasoning",
             Scenario::Logprobs => "logprobs",
+            Scenario::Citations => "citations",
+            Scenario::RateLimits => "rate_limits",
             Scenario::Usage => "usage",
             Scenario::FinishReason => "finish_reason",
             Scenario::Task => "task",
@@ -133,7 +182,9 @@ impl Scenario {
             Scenario::Stop => caps.stop,
             Scenario::Json => caps.json,
             Scenario::JsonSchema => caps.json_schema,
-            Scenario::Tools | Scenario::ToolBias => caps.tools,
+            Scenario::Tools | Scenario::ToolResult | Scenario::ToolBias => caps.tools,
+            // The chat contract declares neither: a reply that shows them is a finding.
+            Scenario::Citations | Scenario::RateLimits => Support::Unsupported,
             Scenario::ToolChoiceForced => caps.tool_choice_forced,
             Scenario::Reasoning => caps.reasoning,
             Scenario::Logprobs => caps.logprobs,

@@ -11,8 +11,12 @@
 //! not measure them, and the row says so instead of showing failures. See [`ScoreRow::task`]
 //! for how task scenarios fill such a row.
 
+mod compare;
 mod data;
 mod render;
+mod run;
 
+pub use compare::*;
 pub use data::*;
 pub use render::*;
+pub use run::*;

@@ -14,14 +14,14 @@
 //! board.mark_unmeasured(["fake/model", "fake/other"]);
 //! let md = render_markdown(&board, &[("fake/model", Pick::Best)]);
 //! assert!(md.starts_with("# Scoreboard: fake (emulator)\n"));
-//! assert!(md.contains("| fake/model 🥇 | 🕰️🧠"));
+//! assert!(md.contains("| fake/model 🥇 | Sync🧠"));
 //! assert!(md.contains("| fake/other "));
 //! # });
 //! ```
 
 use std::fmt::Write as _;
 
-use super::{Scenario, ScoreRow, Scoreboard, Verdict};
+use super::{Scenario, ScenarioResult, ScoreRow, Scoreboard, Verdict};
 use genai_core::{Modalities, Mode};
 
 /// The project's seed list of Cloudflare model ids, one per line (clean ASCII).
@@ -32,14 +32,15 @@ pub fn seed_models() -> impl Iterator<Item = &'static str> {
     SEED_MODELS.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
-/// A recommendation mark shown after a model's name.
+/// A mark shown after a model's name; [`medals`](super::medals) gives them to the three chat models with the
+/// most that works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pick {
-    /// 🥇 the best model.
+    /// 🥇 the first.
     Best,
-    /// 🥈 a good model.
+    /// 🥈 the second.
     Good,
-    /// 🥉 a cheap model.
+    /// 🥉 the third.
     Cheap,
 }
 
@@ -60,82 +61,147 @@ pub const COLUMNS: [&str; 14] = [
     "Limits", "Usage", "Finish",
 ];
 
-/// Cell marks.
-mod mark {
-    pub(super) const SUPPORTED: &str = "✅";
-    pub(super) const PARTIAL: &str = "🌓";
-    pub(super) const FLAKY: &str = "🤪";
-    pub(super) const UNSUPPORTED: &str = "❌";
-    pub(super) const BROKEN: &str = "💥";
-    pub(super) const NOT_MEASURED: &str = "➖";
-    pub(super) const NO_RESULT: &str = "❓";
-    pub(super) const UNMEASURED_MODEL: &str = "?";
-    pub(super) const SYNC: &str = "🕰️";
-    pub(super) const STREAM: &str = "📡";
-    pub(super) const REASONING: &str = "🧠";
-    pub(super) const NOT_CHAT: &str = "🧩";
+/// Cell marks: the reference scoreboard's, then ours.
+pub(crate) mod mark {
+    pub(crate) const WORKS: &str = "✅";
+    pub(crate) const FLAKY: &str = "💨";
+    pub(crate) const NO: &str = "❌";
+    pub(crate) const FORCED: &str = "🪨";
+    pub(crate) const FREE_FORM: &str = "☁️";
+    pub(crate) const SCHEMA: &str = "📐";
+    pub(crate) const SEED: &str = "🌱";
+    pub(crate) const MAX_TOKENS: &str = "📏";
+    pub(crate) const STOP: &str = "🛑";
+    pub(crate) const SYNC: &str = "Sync";
+    pub(crate) const STREAM: &str = "Stream";
+    pub(crate) const REASONING: &str = "🧠";
+    pub(crate) const NOT_MEASURED: &str = "➖";
+    pub(crate) const UNMEASURED_MODEL: &str = "?";
+    pub(crate) const NOT_CHAT: &str = "🧩";
 }
 
-/// The legend printed under the table.
+/// The legend printed under the table: the reference scoreboard's symbols, then the marks
+/// this scoreboard adds.
 pub const LEGEND: &str = "\
 Legend:
-- Mode: 🕰️ sync (`gen_sync`), 📡 stream (`gen_stream`); 🧠 the model reasons in this mode.
-- ➛In / Out➛: what the model reads / writes: 💬 text, 📸 image, 🎤 audio, 🎥 video, 📄 document; ➖ none declared.
-- ✅ supported: declared, and every run of every scenario of the column passed.
-- 🧩 (Mode) not a chat model: chat scenarios do not measure it (its task is under Notes); its Text cell is \"the task works\", its Batch cell \"the async queue works\", ➖ until measured.
-- 🌓 partly supported: some scenarios of the column supported, the others declared unsupported and refused, or shown by the replies of some scenarios and never by others; see Notes.
-- 🤪 flaky: declared, but runs of the same scenario disagree (some passed, some failed); see Notes.
-- ❌ unsupported: declared unsupported, and refused with `unsupported`.
-- 💥 broken: a finding (declared unsupported, yet the call went through) or a failure (declared, never passed, or refused with the wrong error); see Warnings.
-- ➖ not measured by the conformance suite (File, Cite; Batch on models without an async queue; every column of a 🧩 row but Text and Batch).
-- ❓ no result for this column.
-- ? a catalog model that was not measured.
-- 🥇 best pick, 🥈 good pick, 🥉 cheap pick.
-- Columns: Tool = tools + tool_choice_forced + tool_bias; JSON = json + json_schema; Limits = max_tokens + stop + seed; Text = text; Probs = logprobs; Usage = usage; Finish = finish_reason.
+- Mode: `Sync` the reply comes back whole once generated; `Stream` the reply comes as it is generated. 🧠 the model thinks before it answers, its reasoning kept apart from the answer.
+- ✅ works in every run; 💨 works only sometimes (flaky), or is reported by some replies only; ❌ does not work, or genai does not support it.
+- ➛In / Out➛: what the model reads / writes: 💬 text, 📸 image, 🎤 audio, 🎥 video, 📄 document.
+- Tool: tool calling (a call with the right argument, an answer from the tool's result, a pick between two options); 🪨 added when a call can be forced.
+- JSON: ✅ free-form JSON and JSON following a schema; ☁️ free form only; 📐 schema only.
+- Batch: requests through the provider's asynchronous batch queue.
+- File: large files uploaded and stored through a separate API (genai has no such API).
+- Cite: citations of a document given in the request.
+- Text: the text options that work: 🌱 seed (the same answer twice), 📏 max tokens (the reply is cut at the limit), 🛑 stop sequence (the reply ends before it).
+- Probs: log-probabilities of the generated tokens.
+- Limits: the replies report the rate limits, remaining quota included.
+- Usage: the replies report input and output tokens. Finish: the replies say why generation stopped.
+- 🥇 🥈 🥉 after a model id: the three chat models with the most that works, both modes counted (each ✅ counts 2, each 💨 1, each mark of Text 1, 🪨 1).
+Added here:
+- 🧩 (Mode): not a chat model (embeddings, images, speech...). The mark after it says whether its own task works (✅ every run, 💨 some, ❌ never). ➛In, Out➛ and Batch mean what they mean for chat models; the other columns are ➖, not measured by chat scenarios.
+- ?: a model that was not measured.
+- `## Notes`: the reason behind each 💨, each partial result and each scenario not measured, folded per reason. `## Warnings`: findings (declared unsupported, yet it worked) and failures (declared, never worked).
 ";
 
-/// The scenarios a column aggregates; `None` for columns the suite does not measure.
-fn column_scenarios(column: &str) -> Option<&'static [Scenario]> {
-    Some(match column {
-        "Tool" => &[
-            Scenario::Tools,
-            Scenario::ToolChoiceForced,
-            Scenario::ToolBias,
-        ],
-        "JSON" => &[Scenario::Json, Scenario::JsonSchema],
-        "Limits" => &[Scenario::MaxTokens, Scenario::Stop, Scenario::Seed],
-        "Text" => &[Scenario::Text],
-        "Probs" => &[Scenario::Logprobs],
-        "Usage" => &[Scenario::Usage],
-        "Finish" => &[Scenario::FinishReason],
-        _ => return None,
-    })
+/// How well one scenario worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Works {
+    Never,
+    Sometimes,
+    Always,
 }
 
-/// The scenarios a column shows on a non-chat row (see [`ScoreRow::task`]).
-fn task_column_scenarios(column: &str) -> &'static [Scenario] {
+fn works(r: &ScenarioResult) -> Works {
+    match r.verdict {
+        Verdict::Supported => Works::Always,
+        Verdict::Flaky | Verdict::Partial => Works::Sometimes,
+        Verdict::Finding if r.runs > 0 && r.passed == r.runs => Works::Always,
+        Verdict::Finding if r.passed > 0 => Works::Sometimes,
+        Verdict::Finding | Verdict::Unsupported | Verdict::Failed => Works::Never,
+    }
+}
+
+fn works_of(row: &ScoreRow, scenario: Scenario) -> Option<Works> {
+    row.result(scenario).map(works)
+}
+
+fn level(w: Option<Works>) -> &'static str {
+    match w {
+        Some(Works::Always) => mark::WORKS,
+        Some(Works::Sometimes) => mark::FLAKY,
+        Some(Works::Never) | None => mark::NO,
+    }
+}
+
+/// The scenarios behind a column of a chat row.
+pub(crate) fn column_scenarios(column: &str) -> &'static [Scenario] {
     match column {
-        "Text" => &[Scenario::Task],
+        "Tool" => &[
+            Scenario::Tools,
+            Scenario::ToolResult,
+            Scenario::ToolBias,
+            Scenario::ToolChoiceForced,
+        ],
+        "JSON" => &[Scenario::Json, Scenario::JsonSchema],
+        "Text" => &[
+            Scenario::Seed,
+            Scenario::MaxTokens,
+            Scenario::Stop,
+            Scenario::Text,
+        ],
+        "Cite" => &[Scenario::Citations],
+        "Probs" => &[Scenario::Logprobs],
+        "Limits" => &[Scenario::RateLimits],
+        "Usage" => &[Scenario::Usage],
+        "Finish" => &[Scenario::FinishReason],
         "Batch" => &[Scenario::AsyncQueue],
+        "Mode" => &[Scenario::Reasoning, Scenario::Task],
         _ => &[],
     }
 }
 
-/// The mark of a column from its scenarios' verdicts.
-fn combine(verdicts: &[Verdict]) -> &'static str {
-    if verdicts.is_empty() {
-        mark::NO_RESULT
-    } else if verdicts.iter().any(|v| v.is_problem()) {
-        mark::BROKEN
-    } else if verdicts.iter().all(|v| *v == Verdict::Supported) {
-        mark::SUPPORTED
-    } else if verdicts.iter().all(|v| *v == Verdict::Unsupported) {
-        mark::UNSUPPORTED
-    } else if verdicts.contains(&Verdict::Flaky) {
-        mark::FLAKY
-    } else {
-        mark::PARTIAL
+fn tool_cell(row: &ScoreRow) -> String {
+    let calls = works_of(row, Scenario::Tools).unwrap_or(Works::Never);
+    if calls == Works::Never {
+        return mark::NO.to_owned();
     }
+    let all = [Scenario::Tools, Scenario::ToolResult, Scenario::ToolBias]
+        .iter()
+        .filter_map(|s| works_of(row, *s))
+        .all(|w| w == Works::Always);
+    let mut cell = if all { mark::WORKS } else { mark::FLAKY }.to_owned();
+    if works_of(row, Scenario::ToolChoiceForced) == Some(Works::Always) {
+        cell.push_str(mark::FORCED);
+    }
+    cell
+}
+
+fn json_cell(row: &ScoreRow) -> &'static str {
+    let free = works_of(row, Scenario::Json) == Some(Works::Always);
+    let schema = works_of(row, Scenario::JsonSchema) == Some(Works::Always);
+    match (free, schema) {
+        (true, true) => mark::WORKS,
+        (true, false) => mark::FREE_FORM,
+        (false, true) => mark::SCHEMA,
+        (false, false) => mark::NO,
+    }
+}
+
+fn text_cell(row: &ScoreRow) -> String {
+    let mut cell = String::new();
+    for (scenario, m) in [
+        (Scenario::Seed, mark::SEED),
+        (Scenario::MaxTokens, mark::MAX_TOKENS),
+        (Scenario::Stop, mark::STOP),
+    ] {
+        if works_of(row, scenario) == Some(Works::Always) {
+            cell.push_str(m);
+        }
+    }
+    if cell.is_empty() {
+        cell.push_str(mark::NO);
+    }
+    cell
 }
 
 fn modalities(m: &Modalities) -> String {
@@ -171,111 +237,180 @@ fn model_cell(model: &str, picks: &[(&str, Pick)]) -> String {
     cell
 }
 
-fn row_cells(row: &ScoreRow, picks: &[(&str, Pick)]) -> Vec<String> {
-    let mut mode = match row.mode {
-        _ if !row.is_chat() => mark::NOT_CHAT,
-        Mode::Sync => mark::SYNC,
-        Mode::Stream => mark::STREAM,
-    }
-    .to_string();
-    if row.reasoning {
-        mode.push_str(mark::REASONING);
-    }
-    let mut cells = vec![
-        model_cell(&row.model, picks),
-        mode,
-        modalities(&row.input),
-        modalities(&row.output),
-    ];
-    for column in &COLUMNS[4..] {
-        let cell = match column_verdicts(row, column) {
-            None => mark::NOT_MEASURED,
-            Some(verdicts) => combine(&verdicts),
-        };
-        cells.push(cell.to_string());
-    }
-    cells
-}
-
-/// The verdicts behind one cell; `None` when the column is not measured for this row.
-fn column_verdicts(row: &ScoreRow, column: &str) -> Option<Vec<Verdict>> {
-    // Batch is measured on any row that has an async-queue result (chat models with a queue
-    // included); elsewhere it is not measured.
-    let batch = column == "Batch";
-    let scenarios = if batch {
-        &[Scenario::AsyncQueue][..]
-    } else if row.is_chat() {
-        column_scenarios(column)?
-    } else {
-        task_column_scenarios(column)
-    };
-    let verdicts: Vec<Verdict> = scenarios.iter().filter_map(|s| row.verdict(*s)).collect();
-    if verdicts.is_empty() && (batch || !row.is_chat()) {
-        return None;
-    }
-    Some(verdicts)
-}
-
-/// One line per cell that needs its reason told: 🌓 and 🤪 cells, and rows without results.
-fn notes(board: &Scoreboard) -> Vec<String> {
-    let mut out = Vec::new();
-    for row in &board.rows {
-        let mode = if row.is_chat() {
-            format!(" ({})", row.mode.as_str())
-        } else {
-            String::new()
-        };
-        if !row.note.is_empty() {
-            out.push(format!("{}{mode}: {}", row.model, row.note));
-        }
-        for column in &COLUMNS[4..] {
-            let Some(verdicts) = column_verdicts(row, column) else {
-                continue;
-            };
-            let cell = combine(&verdicts);
-            if cell != mark::PARTIAL && cell != mark::FLAKY {
-                continue;
-            }
-            let reasons: Vec<String> = row
-                .results
-                .iter()
-                .filter(|r| r.verdict != Verdict::Supported)
-                .filter(|r| {
-                    let scenarios = if row.is_chat() {
-                        column_scenarios(column).unwrap_or(&[])
-                    } else {
-                        task_column_scenarios(column)
-                    };
-                    scenarios.contains(&r.scenario)
-                })
-                .map(|r| {
-                    format!(
-                        "`{}` {} ({}/{} passed): {}",
-                        r.scenario, r.verdict, r.passed, r.runs, r.note
-                    )
-                })
-                .collect();
-            out.push(format!(
-                "{}{mode} {column} {cell}: {}",
-                row.model,
-                reasons.join("; ")
-            ));
-        }
-    }
-    out
-}
-
-/// Renders the scoreboard as Markdown: a header line, the table (one row per model and mode,
-/// one 🧩 row per model that is not a chat model, then a `?` row per unmeasured catalog
-/// model), the legend, a `## Warnings` section (findings and failures), and a `## Notes`
-/// section that gives the reason of every 🌓, 🤪 and 🧩 cell.
+/// The cells of `row` after the model id, one per column of [`COLUMNS`] but the first, in the
+/// reference scoreboard's vocabulary.
 ///
-/// `picks` puts 🥇🥈🥉 after the named models. Cells are padded to equal display width (see
-/// [`display_width`]) so the raw text lines up too.
+/// ```
+/// use genai_testkit::scoreboard::{row_cells, ScoreRow};
+/// use genai_core::Modalities;
+/// let row = ScoreRow::not_chat("@cf/baai/bge-m3", "Text Embeddings", Modalities::TEXT, Modalities::default());
+/// assert_eq!(row_cells(&row)[..4], ["🧩", "💬", "➖", "➖"]);
+/// ```
+pub fn row_cells(row: &ScoreRow) -> Vec<String> {
+    if !row.is_chat() {
+        let mut mode = mark::NOT_CHAT.to_owned();
+        if let Some(w) = works_of(row, Scenario::Task) {
+            mode.push_str(level(Some(w)));
+        }
+        return COLUMNS[1..]
+            .iter()
+            .map(|column| match *column {
+                "Mode" => mode.clone(),
+                "➛In" => modalities(&row.input),
+                "Out➛" => modalities(&row.output),
+                "Batch" => level(works_of(row, Scenario::AsyncQueue)).to_owned(),
+                _ => mark::NOT_MEASURED.to_owned(),
+            })
+            .collect();
+    }
+    COLUMNS[1..]
+        .iter()
+        .map(|column| match *column {
+            "Mode" => {
+                let mut mode = match row.mode {
+                    Mode::Sync => mark::SYNC,
+                    Mode::Stream => mark::STREAM,
+                }
+                .to_owned();
+                if row.reasoning {
+                    mode.push_str(mark::REASONING);
+                }
+                mode
+            }
+            "➛In" => modalities(&row.input),
+            "Out➛" => modalities(&row.output),
+            "Tool" => tool_cell(row),
+            "JSON" => json_cell(row).to_owned(),
+            "Text" => text_cell(row),
+            "File" => mark::NO.to_owned(),
+            other => {
+                let scenario = column_scenarios(other).first().copied();
+                level(scenario.and_then(|s| works_of(row, s))).to_owned()
+            }
+        })
+        .collect()
+}
+
+/// `model (sync)` for a chat row, `model` for any other.
+fn who(row: &ScoreRow) -> String {
+    if row.is_chat() {
+        format!("{} ({})", row.model, row.mode.as_str())
+    } else {
+        row.model.clone()
+    }
+}
+
+/// The column a scenario's result shows in.
+fn column_of(row: &ScoreRow, scenario: Scenario) -> &'static str {
+    if !row.is_chat() {
+        return match scenario {
+            Scenario::AsyncQueue => "Batch",
+            _ => "Mode",
+        };
+    }
+    COLUMNS[1..]
+        .iter()
+        .find(|c| column_scenarios(c).contains(&scenario))
+        .copied()
+        .unwrap_or("Mode")
+}
+
+/// Lines `reason: who, who, ...`, one per distinct reason, in first-seen order.
+#[derive(Debug, Default)]
+struct Folded(Vec<(String, Vec<String>)>);
+
+impl Folded {
+    fn add(&mut self, reason: String, who: String) {
+        match self.0.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, all)) => {
+                if !all.contains(&who) {
+                    all.push(who);
+                }
+            }
+            None => self.0.push((reason, vec![who])),
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|(reason, all)| {
+                let n = all.len();
+                let rows = if n == 1 {
+                    String::new()
+                } else {
+                    format!(" ({n} rows)")
+                };
+                format!("{reason}{rows}: {}", all.join(", "))
+            })
+            .collect()
+    }
+}
+
+/// The reason a result is worth a line: the column, scenario, verdict and note.
+fn reason(row: &ScoreRow, r: &ScenarioResult) -> String {
+    format!(
+        "{} `{}` {}: {}",
+        column_of(row, r.scenario),
+        r.scenario,
+        r.verdict,
+        r.note
+    )
+}
+
+/// The `## Notes` lines: rows' own notes (not a chat model, scenarios not measured) and every
+/// flaky or partial result, folded per reason.
+fn notes(board: &Scoreboard) -> Vec<String> {
+    let mut folded = Folded::default();
+    for row in &board.rows {
+        if !row.note.is_empty() {
+            folded.add(row.note.clone(), who(row));
+        }
+        for r in &row.results {
+            if matches!(r.verdict, Verdict::Flaky | Verdict::Partial) {
+                folded.add(reason(row, r), who(row));
+            }
+        }
+    }
+    folded.lines()
+}
+
+/// The `## Warnings` lines: findings and failures folded per reason, then the board's other
+/// warnings.
+fn warnings(board: &Scoreboard) -> Vec<String> {
+    let mut folded = Folded::default();
+    let mut from_rows: Vec<String> = Vec::new();
+    for row in &board.rows {
+        from_rows.extend(row.problems());
+        for r in row.results.iter().filter(|r| r.verdict.is_problem()) {
+            folded.add(reason(row, r), who(row));
+        }
+    }
+    let mut lines = folded.lines();
+    lines.extend(
+        board
+            .warnings
+            .iter()
+            .filter(|w| !from_rows.contains(w))
+            .cloned(),
+    );
+    lines
+}
+
+/// Renders the scoreboard as Markdown: a header line, the table (one row per chat model and
+/// mode, one 🧩 row per model of another kind, then a `?` row per unmeasured model), the
+/// legend, `## Warnings` (findings and failures) and `## Notes` (the reasons behind the
+/// cells), both folded per reason.
+///
+/// `picks` puts 🥇🥈🥉 after the named models ([`medals`](super::medals) gives them a
+/// meaning). Cells are
+/// padded to equal display width (see [`display_width`]) so the raw text lines up too.
 pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
     let mut table: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.to_string()).collect()];
     for row in &board.rows {
-        table.push(row_cells(row, picks));
+        let mut cells = vec![model_cell(&row.model, picks)];
+        cells.extend(row_cells(row));
+        table.push(cells);
     }
     for model in &board.unmeasured {
         let mut cells = vec![model_cell(model, picks)];
@@ -311,10 +446,11 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
     out.push('\n');
     out.push_str(LEGEND);
     out.push_str("\n## Warnings\n\n");
-    if board.warnings.is_empty() {
+    let warnings = warnings(board);
+    if warnings.is_empty() {
         out.push_str("None.\n");
     }
-    for w in &board.warnings {
+    for w in warnings {
         let _ = writeln!(out, "- {}", w.replace(['\n', '\r'], " "));
     }
     let notes = notes(board);
@@ -341,9 +477,40 @@ fn push_line(out: &mut String, cells: &[String], widths: &[usize]) {
     out.push('\n');
 }
 
-/// Renders the scoreboard as pretty JSON (the serde form of [`Scoreboard`]).
+/// The JSON form of the scoreboard: the serde form of [`Scoreboard`], each row with its
+/// `cells` as well (column name to the cell [`render_markdown`] prints).
+///
+/// ```
+/// use genai_testkit::scoreboard::{board_json, ScoreRow, Scoreboard};
+/// use genai_core::Modalities;
+/// let row = ScoreRow::not_chat("e", "Text Embeddings", Modalities::TEXT, Modalities::default());
+/// let json = board_json(&Scoreboard::new("p", "emulator", vec![row])).unwrap();
+/// assert_eq!(json["rows"][0]["cells"]["Mode"], "🧩");
+/// assert_eq!(json["rows"][0]["cells"]["Batch"], "❌");
+/// ```
+pub fn board_json(board: &Scoreboard) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(board)?;
+    if let Some(rows) = value
+        .get_mut("rows")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for (row, json) in board.rows.iter().zip(rows) {
+            let cells: serde_json::Map<String, serde_json::Value> = COLUMNS[1..]
+                .iter()
+                .zip(row_cells(row))
+                .map(|(column, cell)| ((*column).to_owned(), serde_json::Value::String(cell)))
+                .collect();
+            if let Some(object) = json.as_object_mut() {
+                object.insert("cells".to_owned(), serde_json::Value::Object(cells));
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// Renders the scoreboard as pretty JSON ([`board_json`]).
 pub fn render_json(board: &Scoreboard) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(board)
+    serde_json::to_string_pretty(&board_json(board)?)
 }
 
 /// The number of terminal columns `s` takes: emoji and East Asian wide characters count 2,
@@ -406,7 +573,6 @@ fn is_wide(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scoreboard::ScenarioResult;
     use genai_core::Support;
 
     fn result(scenario: Scenario, verdict: Verdict) -> ScenarioResult {
@@ -415,119 +581,186 @@ mod tests {
             declared: Support::Supported,
             verdict,
             runs: 3,
-            passed: 3,
-            note: String::new(),
+            passed: if verdict == Verdict::Supported { 3 } else { 1 },
+            note: format!("{scenario} note"),
         }
     }
 
-    #[test]
-    fn columns_combine_their_scenarios() {
-        use Verdict::*;
-        assert_eq!(combine(&[Supported, Supported]), "✅");
-        assert_eq!(combine(&[Supported, Unsupported]), "🌓");
-        assert_eq!(combine(&[Supported, Flaky, Unsupported]), "🤪");
-        assert_eq!(combine(&[Unsupported, Unsupported]), "❌");
-        assert_eq!(combine(&[Supported, Finding]), "💥");
-        assert_eq!(combine(&[Failed]), "💥");
-        assert_eq!(combine(&[]), "❓");
+    fn chat_row(model: &str, mode: Mode, results: Vec<ScenarioResult>) -> ScoreRow {
+        ScoreRow {
+            model: model.into(),
+            mode,
+            reasoning: false,
+            input: Modalities::TEXT,
+            output: Modalities::TEXT,
+            results,
+            task: None,
+            note: String::new(),
+            cost: None,
+        }
+    }
+
+    fn cells(row: &ScoreRow) -> Vec<String> {
+        row_cells(row)
     }
 
     #[test]
     fn widths_count_emoji_as_two() {
         for mark in [
-            "✅", "🌓", "🤪", "❌", "💥", "➖", "❓", "🕰️", "📡", "🧠", "💬", "📸", "🎤", "🎥",
-            "📄", "🥇", "🥈", "🥉",
+            "✅", "💨", "❌", "➖", "🧠", "💬", "📸", "🎤", "🎥", "📄", "🥇", "🥈", "🥉", "🪨",
+            "☁️", "📐", "🌱", "📏", "🛑", "🧩",
         ] {
             assert_eq!(display_width(mark), 2, "{mark}");
         }
-        assert_eq!(display_width("🕰️🧠"), 4);
+        assert_eq!(display_width("Sync🧠"), 6);
         assert_eq!(display_width("Out➛"), 4);
         assert_eq!(display_width("@cf/meta/llama-3.2-3b-instruct"), 30);
     }
 
     #[test]
-    fn rows_are_aligned_and_marked() {
-        let row = ScoreRow {
-            model: "m|x".into(),
-            mode: Mode::Stream,
-            reasoning: true,
-            input: Modalities {
-                image: true,
-                ..Modalities::TEXT
-            },
-            output: Modalities::TEXT,
-            results: vec![
-                result(Scenario::Tools, Verdict::Supported),
-                result(Scenario::ToolChoiceForced, Verdict::Unsupported),
-                result(Scenario::Json, Verdict::Finding),
-                result(Scenario::Text, Verdict::Flaky),
-            ],
-            task: None,
-            note: String::new(),
-            cost: None,
+    fn tool_cells_follow_the_reference_legend() {
+        use Scenario::*;
+        use Verdict::*;
+        let tool = |v: [Verdict; 4]| {
+            let row = chat_row(
+                "m",
+                Mode::Sync,
+                vec![
+                    result(Tools, v[0]),
+                    result(ToolResult, v[1]),
+                    result(ToolBias, v[2]),
+                    result(ToolChoiceForced, v[3]),
+                ],
+            );
+            cells(&row)[3].clone()
         };
-        let mut board = Scoreboard::new("p", "replay", vec![row]);
-        board.mark_unmeasured(["a-much-longer-model-id"]);
-        let md = render_markdown(&board, &[("m|x", Pick::Cheap), ("m|x", Pick::Good)]);
-        let lines: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
-        assert_eq!(lines.len(), 4);
-        let widths: Vec<usize> = lines.iter().map(|l| display_width(l)).collect();
-        assert!(widths.iter().all(|w| *w == widths[0]), "{md}");
-        let cells: Vec<&str> = lines[2].split(" | ").map(str::trim).collect();
-        assert_eq!(cells[0], "| m\\|x 🥉 🥈");
-        assert_eq!(&cells[1..6], ["📡🧠", "💬📸", "💬", "🌓", "💥"]);
-        assert_eq!(cells[6], "➖");
-        assert_eq!(cells[9], "🤪");
-        assert_eq!(cells[11], "❓");
-        assert!(lines[3].starts_with("| a-much-longer-model-id | ?"));
-        assert!(md.contains("## Warnings\n\n- m|x (stream) json: finding"));
-        assert!(md.contains("\n- m|x (stream) Tool 🌓: `tool_choice_forced` unsupported"));
-        assert!(md.contains("\n- m|x (stream) Text 🤪: `text` flaky"));
+        assert_eq!(tool([Supported, Supported, Supported, Supported]), "✅🪨");
+        assert_eq!(tool([Supported, Supported, Supported, Unsupported]), "✅");
+        assert_eq!(tool([Supported, Failed, Supported, Unsupported]), "💨");
+        assert_eq!(tool([Flaky, Supported, Supported, Supported]), "💨🪨");
+        assert_eq!(tool([Failed, Supported, Supported, Supported]), "❌");
+        assert_eq!(
+            tool([Unsupported, Unsupported, Unsupported, Unsupported]),
+            "❌"
+        );
     }
 
     #[test]
-    fn a_non_chat_model_gets_a_row_that_says_so_and_task_results_fill_it() {
+    fn json_text_and_level_cells_follow_the_reference_legend() {
+        use Scenario::*;
+        use Verdict::*;
+        let row = |json: Verdict, schema: Verdict| {
+            cells(&chat_row(
+                "m",
+                Mode::Stream,
+                vec![result(Json, json), result(JsonSchema, schema)],
+            ))[4]
+                .clone()
+        };
+        assert_eq!(row(Supported, Supported), "✅");
+        assert_eq!(row(Supported, Unsupported), "☁️");
+        assert_eq!(row(Failed, Supported), "📐");
+        assert_eq!(row(Flaky, Failed), "❌");
+        let text = |seed: Verdict, max: Verdict, stop: Verdict| {
+            cells(&chat_row(
+                "m",
+                Mode::Sync,
+                vec![
+                    result(Seed, seed),
+                    result(MaxTokens, max),
+                    result(Stop, stop),
+                ],
+            ))[8]
+                .clone()
+        };
+        assert_eq!(text(Supported, Supported, Supported), "🌱📏🛑");
+        assert_eq!(text(Supported, Supported, Failed), "🌱📏");
+        assert_eq!(text(Unsupported, Flaky, Unsupported), "❌");
+        let c = cells(&chat_row(
+            "m",
+            Mode::Sync,
+            vec![
+                result(Usage, Partial),
+                result(FinishReason, Supported),
+                result(Logprobs, Unsupported),
+                result(RateLimits, Unsupported),
+                result(Citations, Finding),
+            ],
+        ));
+        // Mode In Out Tool JSON Batch File Cite Text Probs Limits Usage Finish
+        assert_eq!(c[0], "Sync");
+        assert_eq!(&c[5..], ["❌", "❌", "💨", "❌", "❌", "❌", "💨", "✅"]);
+    }
+
+    #[test]
+    fn rows_are_aligned_and_notes_are_folded_per_reason() {
+        let rows: Vec<ScoreRow> = ["a", "b|c"]
+            .iter()
+            .flat_map(|m| {
+                [Mode::Sync, Mode::Stream].map(|mode| {
+                    chat_row(
+                        m,
+                        mode,
+                        vec![
+                            result(Scenario::Usage, Verdict::Partial),
+                            result(Scenario::Json, Verdict::Finding),
+                        ],
+                    )
+                })
+            })
+            .collect();
+        let mut board = Scoreboard::new("p", "replay", rows);
+        board.mark_unmeasured(["a-much-longer-model-id"]);
+        let md = render_markdown(&board, &[("b|c", Pick::Cheap)]);
+        let lines: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 7);
+        let widths: Vec<usize> = lines.iter().map(|l| display_width(l)).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{md}");
+        assert!(
+            lines[4].starts_with("| b\\|c 🥉 ") && lines[4].contains("| Sync "),
+            "{md}"
+        );
+        assert!(lines[6].starts_with("| a-much-longer-model-id | ?"));
+        let notes = md.split("\n## Notes\n").nth(1).expect("notes");
+        assert_eq!(
+            notes.lines().filter(|l| l.starts_with("- ")).count(),
+            1,
+            "one line for one reason: {notes}"
+        );
+        assert!(
+            notes.contains(
+                "- Usage `usage` partial: usage note (4 rows): a (sync), a (stream), b|c (sync), b|c (stream)"
+            ),
+            "{notes}"
+        );
+        let warnings = md.split("\n## Warnings\n").nth(1).expect("warnings");
+        assert!(
+            warnings.contains("- JSON `json` finding: json note (4 rows)"),
+            "{warnings}"
+        );
+    }
+
+    #[test]
+    fn a_non_chat_row_keeps_in_out_and_batch_and_says_whether_its_task_works() {
         let input = Modalities::TEXT;
         let output = Modalities {
             image: true,
             ..Modalities::default()
         };
         let mut row = ScoreRow::not_chat("flux", "Text-to-Image", input, output);
-        let board = Scoreboard::new("p", "emulator", vec![row.clone()]);
-        let md = render_markdown(&board, &[]);
-        let line = md.lines().find(|l| l.starts_with("| flux")).unwrap();
-        let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
-        assert_eq!(&cells[1..4], ["🧩", "💬", "📸"]);
+        let c = cells(&row);
+        assert_eq!(&c[..3], ["🧩", "💬", "📸"]);
+        assert_eq!(c[5], "❌", "Batch without a queue");
         assert!(
-            cells[4..]
-                .iter()
-                .all(|c| c.trim_end_matches('|').trim() == "➖"),
-            "{line}"
+            c[3..].iter().enumerate().all(|(i, x)| i == 2 || x == "➖"),
+            "{c:?}"
         );
-        assert!(!line.contains('💥') && !line.contains('?'));
-        assert!(md.contains(
-            "- flux: not a chat model (Text-to-Image): not measurable by chat scenarios"
-        ));
-        assert!(board.warnings.is_empty());
-
-        // The hook: task scenario results give the row real Text and Batch cells.
         row.results = vec![
             result(Scenario::Task, Verdict::Supported),
-            result(Scenario::AsyncQueue, Verdict::Unsupported),
+            result(Scenario::AsyncQueue, Verdict::Flaky),
         ];
-        row.note.clear();
-        let md = render_markdown(&Scoreboard::new("p", "emulator", vec![row]), &[]);
-        let line = md.lines().find(|l| l.starts_with("| flux")).unwrap();
-        let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
-        assert_eq!(cells[6], "❌", "Batch: {line}");
-        assert_eq!(cells[9], "✅", "Text: {line}");
-        assert_eq!(cells[4], "➖");
-    }
-
-    #[test]
-    fn a_partial_verdict_is_half_a_moon_not_flaky() {
-        use Verdict::*;
-        assert_eq!(combine(&[Partial]), "🌓");
-        assert_eq!(combine(&[Supported, Partial]), "🌓");
+        let c = cells(&row);
+        assert_eq!(c[0], "🧩✅");
+        assert_eq!(c[5], "💨");
     }
 }

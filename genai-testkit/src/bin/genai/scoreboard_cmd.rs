@@ -1,39 +1,30 @@
 //! `genai scoreboard` and `genai serve`.
 //!
-//! A scoreboard run is planned before any scenario call: `--out` and `--record` are checked,
-//! the provider's catalog is read (which also proves the token and the connection), and every
-//! model is sorted into chat (scored), not chat (a 🧩 row, no call) or absent from the catalog
-//! (an error when named with `--model`). Models are then scored `--jobs` at a time; each
-//! finished model rewrites `--out`, so an interrupted run keeps what it finished.
+//! The run itself (catalog, plan, scenarios, jobs, health) is the testkit's
+//! [`run_scoreboard`]; this command only picks where the requests go (the built-in emulator,
+//! a replay of recordings, or the live service, optionally recorded), draws progress, writes
+//! `--out` as models finish, and prints the table (and `--compare`).
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use clap::Args;
-use futures_util::StreamExt as _;
-use genai_cloudflare::{Cloudflare, CloudflareBuilder, DEFAULT_BASE_URL};
-use genai_core::{
-    async_trait, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, Mode, ModelCapabilities,
-    ModelInfo, ProviderGen, Result,
-};
+use genai_cloudflare::{CloudflareBuilder, DEFAULT_BASE_URL};
+use genai_core::{Error, ErrorKind, Mode, Result};
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-use genai_testkit::kind_rows::{batch_result, score_task_model};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
-use genai_testkit::scenarios::{run_mode_with, SuiteConfig};
+use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
-    render_json, render_markdown, seed_models, Pick, Scenario, ScoreRow, Scoreboard,
+    board_json, compare, medals, parse_table, render_comparison, render_json, render_markdown,
+    run_scoreboard, seed_models, CellChange, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Format;
-
-/// The medals, given to the first three models of the seed list, in order.
-const PICKS: [Pick; 3] = [Pick::Best, Pick::Good, Pick::Cheap];
 
 /// Models scored at the same time when `--jobs` is not given.
 const DEFAULT_JOBS: u64 = 4;
@@ -68,9 +59,15 @@ pub(crate) struct ScoreboardArgs {
     /// a time).
     #[arg(long, value_name = "DIR", conflicts_with = "replay")]
     record: Option<PathBuf>,
-    /// Replay the cassettes of DIR instead of calling a service.
+    /// Replay the recordings of DIR instead of calling a service: chat scenarios are answered
+    /// with the recordings named after them (`<model>/GenSync-Text.json`...) [default models:
+    /// the recorded ones].
     #[arg(long, value_name = "DIR")]
     replay: Option<PathBuf>,
+    /// Compare the table with another in the same format (e.g. the reference scoreboard) and
+    /// print each differing cell, better, worse or different.
+    #[arg(long, value_name = "FILE")]
+    compare: Option<PathBuf>,
     /// API root for live runs (env CLOUDFLARE_API_BASE_URL).
     #[arg(long, env = "CLOUDFLARE_API_BASE_URL")]
     base_url: Option<String>,
@@ -123,15 +120,22 @@ fn has_credentials() -> bool {
 /// Where the scenarios send their requests; kept alive for the whole run.
 enum Target {
     Emulator(Emulator),
-    Replay(ReplayServer),
+    Replay(Replay),
     Live(Option<RecordingProxy>),
+}
+
+/// A replay of a directory of recordings.
+struct Replay {
+    server: ReplayServer,
+    /// `(model, "task" | "batch")` for the models whose own task or batch queue was recorded.
+    extra: HashSet<(String, String)>,
 }
 
 impl Target {
     fn base_url(&self, configured: Option<&String>) -> Option<String> {
         match self {
             Target::Emulator(e) => Some(e.base_url()),
-            Target::Replay(s) => Some(s.base_url()),
+            Target::Replay(r) => Some(r.server.base_url()),
             Target::Live(Some(p)) => Some(p.base_url()),
             Target::Live(None) => configured.cloned(),
         }
@@ -140,92 +144,6 @@ impl Target {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// What the calls of a run revealed about the run itself (not about the models).
-#[derive(Debug, Default)]
-struct Health {
-    /// The first authentication failure: every later call is refused without being sent.
-    auth: Mutex<Option<String>>,
-    /// Calls that could not connect.
-    connection: AtomicUsize,
-    /// The first of them.
-    first_connection: Mutex<Option<String>>,
-}
-
-impl Health {
-    fn observe<T>(&self, result: Result<T>) -> Result<T> {
-        if let Err(e) = &result {
-            match e.kind() {
-                ErrorKind::Unauthenticated => {
-                    lock(&self.auth).get_or_insert_with(|| e.to_string());
-                }
-                ErrorKind::Connection => {
-                    self.connection.fetch_add(1, Ordering::Relaxed);
-                    lock(&self.first_connection).get_or_insert_with(|| e.to_string());
-                }
-                _ => {}
-            }
-        }
-        result
-    }
-
-    /// The error that stops the run, once authentication failed.
-    fn stopped(&self) -> Option<Error> {
-        lock(&self.auth).as_ref().map(|first| {
-            Error::new(
-                ErrorKind::Unauthenticated,
-                format!("the scoreboard stopped at the first authentication failure: {first}"),
-            )
-        })
-    }
-}
-
-/// A client whose failures are watched by [`Health`]; after an authentication failure it
-/// refuses every call without sending it.
-#[derive(Debug)]
-struct Watched<'a> {
-    inner: Cloudflare,
-    health: &'a Health,
-}
-
-#[async_trait]
-impl ProviderGen for Watched<'_> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn model(&self) -> &str {
-        self.inner.model()
-    }
-
-    fn capabilities(&self) -> ModelCapabilities {
-        self.inner.capabilities()
-    }
-
-    async fn gen_sync(&self, req: &ChatRequest) -> Result<ChatResponse> {
-        if let Some(e) = self.health.stopped() {
-            return Err(e);
-        }
-        self.health.observe(self.inner.gen_sync(req).await)
-    }
-
-    async fn gen_stream(&self, req: &ChatRequest) -> Result<ChatStream> {
-        if let Some(e) = self.health.stopped() {
-            return Err(e);
-        }
-        self.health.observe(self.inner.gen_stream(req).await)
-    }
-}
-
-/// What a run does with one model.
-enum Plan {
-    /// Run the chat scenarios.
-    Chat(Cloudflare),
-    /// Not a chat model: its row is known without a call.
-    NotChat(ModelInfo),
-    /// A seed model the catalog does not list: a `?` row and a warning.
-    Missing,
 }
 
 /// Fails early when `path` cannot be written, without touching an existing file's content.
@@ -250,31 +168,73 @@ fn write_out(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
 }
 
+/// The file name of a chat scenario's recording: `GenSync-<case>` or `GenStream-<case>`.
+fn case_name(mode: Mode, case: &str) -> String {
+    match mode {
+        Mode::Sync => format!("GenSync-{case}"),
+        Mode::Stream => format!("GenStream-{case}"),
+    }
+}
+
+/// Loads the recordings of `dir`: `<model>/GenSync-<case>.json` and `GenStream-...` are served
+/// by case name (a `_thinking` suffix on the model's directory is dropped, as the reference's
+/// recordings mark reasoning runs that way); every other cassette (the catalog, a model's own
+/// task or batch queue) is matched loosely by request.
+async fn start_replay(dir: &Path) -> Result<Replay> {
+    let files = find_cassettes(dir);
+    if files.is_empty() {
+        return Err(Error::config(format!(
+            "no cassette under {}",
+            dir.display()
+        )));
+    }
+    let mut builder = ReplayServer::builder().match_mode(MatchMode::Loose);
+    let mut extra = HashSet::new();
+    for file in files {
+        let cassette = Cassette::load(&file)
+            .map_err(|e| Error::config(format!("cannot load {}: {e}", file.display())))?;
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let model = file
+            .parent()
+            .and_then(|p| p.strip_prefix(dir).ok())
+            .map(|p| {
+                let p = p.to_string_lossy().replace('\\', "/");
+                p.strip_suffix("_thinking").map(str::to_owned).unwrap_or(p)
+            })
+            .unwrap_or_default();
+        if !model.is_empty() && (stem.starts_with("GenSync-") || stem.starts_with("GenStream-")) {
+            builder = builder.case(&model, &stem, cassette);
+        } else {
+            if !model.is_empty() && (stem == "task" || stem == "batch") {
+                extra.insert((model, stem));
+            }
+            builder = builder.cassette(cassette);
+        }
+    }
+    let server = builder
+        .start()
+        .await
+        .map_err(|e| Error::config(format!("cannot start the replay server: {e}")))?;
+    Ok(Replay { server, extra })
+}
+
+/// Starts where the requests go, and says what it is (the table's header).
 async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, String)> {
     if let Some(dir) = &args.replay {
-        let cassettes: Vec<Cassette> = find_cassettes(dir)
-            .iter()
-            .map(Cassette::load)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::config(format!("cannot load the cassettes: {e}")))?;
-        if cassettes.is_empty() {
-            return Err(Error::config(format!(
-                "no cassette under {}",
-                dir.display()
-            )));
-        }
-        let server = ReplayServer::builder()
-            .cassettes(cassettes)
-            .match_mode(MatchMode::Loose)
-            .start()
-            .await
-            .map_err(|e| Error::config(format!("cannot start the replay server: {e}")))?;
+        let replay = start_replay(dir).await?;
         return Ok((
-            Target::Replay(server),
+            Target::Replay(replay),
             format!("replay of {}", dir.display()),
         ));
     }
     if live {
+        let base = args
+            .base_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let proxy = match &args.record {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -284,12 +244,8 @@ async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, Stri
                 let token = std::env::var("CLOUDFLARE_API_TOKEN")
                     .or_else(|_| std::env::var("CLOUDFLARE_API_KEY"))
                     .unwrap_or_default();
-                let upstream = args
-                    .base_url
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
                 Some(
-                    RecordingProxy::start(&upstream, account.trim(), token.trim())
+                    RecordingProxy::start(&base, account.trim(), token.trim())
                         .await
                         .map_err(|e| {
                             Error::config(format!("cannot start the recording proxy: {e}"))
@@ -298,7 +254,12 @@ async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, Stri
             }
             None => None,
         };
-        return Ok((Target::Live(proxy), "live Cloudflare Workers AI".to_owned()));
+        let source = if base.trim_end_matches('/') == DEFAULT_BASE_URL.trim_end_matches('/') {
+            format!("live Cloudflare Workers AI, {base}")
+        } else {
+            format!("live run against {base}")
+        };
+        return Ok((Target::Live(proxy), source));
     }
     let emulator = Emulator::start(EmulatorConfig::default())
         .map_err(|e| Error::config(format!("cannot start the emulator: {e}")))?;
@@ -308,127 +269,9 @@ async fn start_target(args: &ScoreboardArgs, live: bool) -> Result<(Target, Stri
     ))
 }
 
-/// The catalog, or `None` when the target has none (a replay without a recorded catalog).
-/// Authentication, connection and configuration failures end the run here, before any
-/// scenario call.
-async fn read_catalog(client: &Cloudflare) -> Result<Option<Vec<ModelInfo>>> {
-    match genai_core::Provider::list_models(&client.provider()).await {
-        Ok(list) if !list.is_empty() => Ok(Some(list)),
-        Ok(_) => {
-            eprintln!("note: the model list is empty; models are scored as chat models");
-            Ok(None)
-        }
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::Unauthenticated
-                    | ErrorKind::PermissionDenied
-                    | ErrorKind::Connection
-                    | ErrorKind::Config
-            ) =>
-        {
-            Err(e)
-        }
-        Err(e) => {
-            eprintln!(
-                "note: the model list is unavailable ({e}); models are scored as chat models"
-            );
-            Ok(None)
-        }
-    }
-}
-
-/// Whether `model` is a Llama Guard safety classifier.
-fn is_guard(model: &str) -> bool {
-    let m = model.to_ascii_lowercase();
-    m.contains("llama-guard") || m.contains("llamaguard")
-}
-
-/// Sorts every model to score into a [`Plan`]. An unknown `--model` is an error.
-fn plan(
-    client: &Cloudflare,
-    requested: &[String],
-    catalog: Option<&[ModelInfo]>,
-) -> Result<Vec<(String, Plan)>> {
-    let mut ids: Vec<String> = Vec::new();
-    let explicit = !requested.is_empty();
-    if explicit {
-        for m in requested {
-            let id = client.with_model(m)?.model().to_owned();
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    } else {
-        ids.extend(seed_models().map(str::to_owned));
-        for m in catalog.unwrap_or_default() {
-            if m.is_chat() && !ids.contains(&m.id) {
-                ids.push(m.id.clone());
-            }
-        }
-    }
-    let mut plans = Vec::with_capacity(ids.len());
-    for id in ids {
-        let info = catalog.map(|c| c.iter().find(|m| m.id == id));
-        let plan = match info {
-            None => Plan::Chat(client.with_model(&id)?),
-            // A safety classifier answers with a verdict, not a conversation: it gets a task
-            // row judged by the guard scenario instead of the chat scenarios.
-            Some(Some(m)) if m.is_chat() && is_guard(&m.id) => {
-                let mut info = m.clone();
-                info.task = Some("Text Generation (safety classifier)".into());
-                Plan::NotChat(info)
-            }
-            Some(Some(m)) if m.is_chat() => Plan::Chat(client.with_model(&id)?),
-            Some(Some(m)) => Plan::NotChat(m.clone()),
-            Some(None) if explicit => {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "unknown model `{id}`: the provider's catalog does not list it \
-                         (`genai models` lists the {} it has)",
-                        catalog.map_or(0, <[ModelInfo]>::len)
-                    ),
-                ))
-            }
-            Some(None) => Plan::Missing,
-        };
-        plans.push((id, plan));
-    }
-    Ok(plans)
-}
-
-/// The scoreboard of what is finished so far; unfinished and missing models are `?` rows.
-fn assemble(
-    source: &str,
-    plans: &[(String, Plan)],
-    done: &[Option<Vec<ScoreRow>>],
-    catalog: Option<&[ModelInfo]>,
-) -> Scoreboard {
-    let rows: Vec<ScoreRow> = done.iter().flatten().flatten().cloned().collect();
-    let mut board = Scoreboard::new("cloudflare", source, rows);
-    for (id, plan) in plans {
-        if matches!(plan, Plan::Missing) {
-            board.warnings.push(format!(
-                "{id}: a seed model the provider's catalog does not list; not measured"
-            ));
-        }
-    }
-    let mut others: BTreeSet<String> = seed_models().map(str::to_owned).collect();
-    others.extend(
-        catalog
-            .unwrap_or_default()
-            .iter()
-            .filter(|m| m.is_chat())
-            .map(|m| m.id.clone()),
-    );
-    board.mark_unmeasured(plans.iter().map(|(id, _)| id.as_str()));
-    board.mark_unmeasured(others);
-    board
-}
-
 fn render(board: &Scoreboard, format: Format) -> Result<String> {
-    let picks: Vec<(&str, Pick)> = seed_models().zip(PICKS).collect();
+    let picks = medals(board);
+    let picks: Vec<(&str, Pick)> = picks.iter().map(|(m, p)| (m.as_str(), *p)).collect();
     match format {
         Format::Json => {
             render_json(board).map_err(|e| Error::protocol(format!("cannot render JSON: {e}")))
@@ -437,53 +280,131 @@ fn render(board: &Scoreboard, format: Format) -> Result<String> {
     }
 }
 
-fn progress_bar(total: u64) -> ProgressBar {
+fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        return ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    // A bar of fixed width, and the message last, cut to what the terminal has left: a long
+    // model id neither squeezes the bar to nothing nor wraps the line.
     if let Ok(style) = ProgressStyle::with_template(
-        "{elapsed_precise} [{wide_bar}] {pos}/{len} scenarios, ETA {eta} {msg}",
+        "{elapsed_precise} [{bar:24}] {pos}/{len} scenarios, ETA {eta} {wide_msg}",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
 }
 
-/// Scores one chat model in both modes, saving cassettes when recording.
-async fn score_model(
-    client: Watched<'_>,
-    config: &SuiteConfig,
-    target: &Target,
-    record: Option<&Path>,
-    bar: &ProgressBar,
-) -> Vec<ScoreRow> {
-    let model = client.model().to_owned();
-    let mut rows = Vec::with_capacity(2);
-    for mode in [Mode::Sync, Mode::Stream] {
-        let mut after = |scenario: Scenario| {
-            bar.inc(1);
-            if let (Target::Live(Some(proxy)), Some(dir)) = (target, record) {
-                let path = dir.join(model.trim_start_matches('@')).join(format!(
-                    "{}-{}.json",
-                    mode.as_str(),
-                    scenario.as_str()
-                ));
-                let cassette = proxy.take_cassette(&format!(
-                    "genai scoreboard --record: {model} {} {}",
-                    mode.as_str(),
-                    scenario.as_str()
-                ));
-                if !cassette.interactions.is_empty() {
-                    if let Err(e) = cassette.save(&path) {
-                        bar.suspend(|| eprintln!("warning: {e}"));
-                    }
+/// What the command does at each step of the run: progress, recording, replay selection,
+/// `--out`.
+struct CliObserver<'a> {
+    target: &'a Target,
+    record: Option<&'a Path>,
+    out: Option<&'a Path>,
+    format: Format,
+    bar: ProgressBar,
+    /// The table of the models finished so far, for an interrupted run.
+    last: Mutex<Option<Scoreboard>>,
+    /// The first error writing `--out`.
+    out_error: Mutex<Option<Error>>,
+}
+
+impl CliObserver<'_> {
+    /// With `--record`, saves what the proxy recorded since the last cassette as
+    /// `DIR/<model>/<name>.json` (nothing when nothing was recorded).
+    fn save_cassette(&self, model: &str, name: &str) {
+        if let (Target::Live(Some(proxy)), Some(dir)) = (self.target, self.record) {
+            let cassette =
+                proxy.take_cassette(&format!("genai scoreboard --record: {model} {name}"));
+            if !cassette.interactions.is_empty() {
+                let path = dir.join(model).join(format!("{name}.json"));
+                if let Err(e) = cassette.save(&path) {
+                    self.bar.suspend(|| eprintln!("warning: {e}"));
                 }
             }
-        };
-        rows.push(run_mode_with(&client, mode, config, &mut after).await);
+        }
     }
-    rows
+
+    fn replay(&self) -> Option<&Replay> {
+        match self.target {
+            Target::Replay(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl RunObserver for CliObserver<'_> {
+    fn skip(&self, model: &str, mode: Mode, scenario: Scenario) -> Option<String> {
+        let replay = self.replay()?;
+        let recorded = match scenario {
+            Scenario::Task => replay
+                .extra
+                .contains(&(model.to_owned(), "task".to_owned())),
+            Scenario::AsyncQueue => replay
+                .extra
+                .contains(&(model.to_owned(), "batch".to_owned())),
+            s if s.judged_on_replies() => true,
+            s => s
+                .cases()
+                .iter()
+                .any(|case| replay.server.has_case(model, &case_name(mode, case))),
+        };
+        (!recorded).then(|| "not in the replayed recordings".to_owned())
+    }
+
+    fn before_run(&self, model: &str, mode: Mode, scenario: Scenario, run: u32) {
+        if let (Some(replay), 0) = (self.replay(), run) {
+            let cases: Vec<String> = scenario
+                .cases()
+                .iter()
+                .map(|case| case_name(mode, case))
+                .collect();
+            replay.server.select(model, &cases);
+        }
+    }
+
+    fn after_scenario(&self, model: &str, mode: Mode, scenario: Scenario) {
+        self.bar.inc(1);
+        if let Some(replay) = self.replay() {
+            replay.server.select(model, &[]);
+        }
+        if let Some(case) = scenario.cases().first() {
+            self.save_cassette(model, &case_name(mode, case));
+        }
+    }
+
+    fn catalog_read(&self) {
+        // The catalog's own cassette, so a replay of DIR knows the models as the live run did.
+        self.save_cassette("", "catalog");
+    }
+
+    fn after_model_scenario(&self, model: &str, scenario: Scenario) {
+        let name = if scenario == Scenario::AsyncQueue {
+            "batch"
+        } else {
+            "task"
+        };
+        self.save_cassette(model, name);
+    }
+
+    fn planned(&self, chat_models: usize) {
+        self.bar
+            .set_length((chat_models * 2 * Scenario::ALL.len()) as u64);
+    }
+
+    fn model_done(&self, model: &str, board: &Scoreboard, finished: usize, total: usize) {
+        if self.bar.is_hidden() {
+            eprintln!("scored {model} ({finished}/{total})");
+        } else {
+            self.bar.set_message(model.to_owned());
+        }
+        *lock(&self.last) = Some(board.clone());
+        if let Some(out) = self.out {
+            if let Err(e) = render(board, self.format).and_then(|text| write_out(out, &text)) {
+                lock(&self.out_error).get_or_insert(e);
+            }
+        }
+    }
 }
 
 pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
@@ -501,8 +422,70 @@ pub(crate) async fn run(args: ScoreboardArgs) -> Result<()> {
     result
 }
 
+/// What the Cloudflare backend does that a harness reading only the service's replies does
+/// not, per column: why a cell of ours can be better than another table's.
+fn why_better(change: &CellChange) -> Option<String> {
+    let why = match change.column.as_str() {
+        "Finish" => {
+            "Workers AI's native chat replies carry no finish reason; the client infers one for every reply \
+             (`tool_calls` when calls came back, `length` when the output reached the token \
+             limit, `stop` otherwise)"
+        }
+        "Tool" => {
+            "tool calls a model writes as text (Llama JSON, Hermes `<tool_call>`) are read as \
+             calls, in streams too, and numeric arguments sent as strings are accepted"
+        }
+        "Text" => {
+            "stop sequences the service ignores are applied by the client, and a reply cut \
+             inside the reasoning still shows the token limit"
+        }
+        "JSON" => "the reasoning is split from the answer before the JSON is decoded",
+        "Usage" => "usage is read from every reply shape, the last chunk of a stream included",
+        _ => return None,
+    };
+    Some(why.to_owned())
+}
+
+/// The table, followed by the comparison with `--compare FILE` when given.
+fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> Result<String> {
+    let text = render(board, format)?;
+    let Some((path, their_table)) = theirs else {
+        return Ok(text);
+    };
+    let ours = render_markdown(board, &[]);
+    let report = compare(&parse_table(their_table), &parse_table(&ours));
+    match format {
+        Format::Text => Ok(format!(
+            "{text}{}",
+            render_comparison(&path.display().to_string(), board, &report, &why_better)
+        )),
+        Format::Json => {
+            let mut value = board_json(board)
+                .map_err(|e| Error::protocol(format!("cannot render JSON: {e}")))?;
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert(
+                    "compare".into(),
+                    serde_json::json!({
+                        "with": path.display().to_string(),
+                        "cells": report.cells,
+                        "summary": report.summary(),
+                    }),
+                );
+            }
+            serde_json::to_string_pretty(&value)
+                .map_err(|e| Error::protocol(format!("cannot render JSON: {e}")))
+        }
+    }
+}
+
 async fn score(args: &ScoreboardArgs) -> Result<()> {
     let format = args.output_format();
+    let theirs = match &args.compare {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            Error::config(format!("cannot read --compare {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
     let live = !args.emulator && args.replay.is_none() && has_credentials();
     if args.record.is_some() && !live {
         return Err(Error::config(
@@ -510,7 +493,7 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
         ));
     }
     let (target, source) = start_target(args, live).await?;
-    let config = SuiteConfig {
+    let suite = SuiteConfig {
         runs: args.runs.max(1),
         call_timeout: Duration::from_secs(args.timeout.max(1)),
     };
@@ -521,173 +504,86 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
             .account_id(OFFLINE_ACCOUNT)
             .api_token(DEFAULT_TOKEN)
     };
-    builder = builder.timeout(config.call_timeout);
+    builder = builder.timeout(suite.call_timeout);
     if let Some(base) = target.base_url(args.base_url.as_ref()) {
         builder = builder.with_base_url(base);
     }
-    let client = builder.build()?;
-
-    let catalog = read_catalog(&client).await?;
-    if let (Target::Live(Some(proxy)), Some(dir)) = (&target, &args.record) {
-        // The catalog's own cassette: a replay of DIR then knows the models as the live run did.
-        let cassette = proxy.take_cassette("genai scoreboard --record: the model catalog");
-        if !cassette.interactions.is_empty() {
-            cassette
-                .save(dir.join("catalog.json"))
-                .map_err(|e| Error::config(format!("cannot save the catalog cassette: {e}")))?;
-        }
+    let provider = builder.build_provider()?;
+    let mut models = args.models.clone();
+    if let (Target::Replay(replay), true) = (&target, models.is_empty()) {
+        models = replay.server.case_models();
     }
-    let plans = plan(&client, &args.models, catalog.as_deref())?;
-    let mut done: Vec<Option<Vec<ScoreRow>>> = vec![None; plans.len()];
-    // Models of the other kinds: their own scenarios, a few calls each, before the chat models.
-    let provider = client.provider();
-    let task_runs = config.runs;
-    let mut tasks =
-        futures_util::stream::iter(plans.iter().enumerate().filter_map(|(i, (_, p))| match p {
-            Plan::NotChat(info) => Some((i, info)),
-            _ => None,
-        }))
-        .map(|(i, info)| {
-            let provider = &provider;
-            async move { (i, score_task_model(provider, info, task_runs).await) }
-        })
-        // One at a time when recording, so each model's exchanges make its own cassette.
-        .buffer_unordered(if args.record.is_some() {
-            1
-        } else {
-            usize::try_from(args.jobs.unwrap_or(DEFAULT_JOBS)).unwrap_or(1)
-        });
-    while let Some((i, row)) = tasks.next().await {
-        eprintln!(
-            "scored {} ({})",
-            plans[i].0,
-            row.task.as_deref().unwrap_or("task")
-        );
-        save_cassette(&target, args.record.as_deref(), &plans[i].0, "task");
-        done[i] = Some(vec![row]);
-    }
-    drop(tasks);
-    let chat: Vec<(usize, &Cloudflare)> = plans
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (_, p))| match p {
-            Plan::Chat(c) => Some((i, c)),
-            _ => None,
-        })
-        .collect();
-    let total_models = chat.len();
-    let steps = (total_models * 2 * Scenario::ALL.len()) as u64;
-    let bar = progress_bar(steps);
-    let hidden = bar.is_hidden();
-    let health = Health::default();
-    let jobs = args.jobs.unwrap_or(if args.record.is_some() {
+    let jobs = if args.record.is_some() {
+        // One model at a time, so each cassette holds the exchanges of one scenario.
         1
     } else {
-        DEFAULT_JOBS
-    });
-    let record = args.record.as_deref();
-    let mut work = futures_util::stream::iter(chat.into_iter().map(|(i, c)| {
-        let client = Watched {
-            inner: c.clone(),
-            health: &health,
-        };
-        let (config, target, bar) = (&config, &target, &bar);
-        async move { (i, score_model(client, config, target, record, bar).await) }
-    }))
-    .buffer_unordered(usize::try_from(jobs).unwrap_or(1));
+        args.jobs.unwrap_or(DEFAULT_JOBS)
+    };
+    let options = RunOptions {
+        models,
+        // The seed list always gets rows, besides the catalog's chat models.
+        baseline: seed_models().map(str::to_owned).collect(),
+        suite,
+        jobs: usize::try_from(jobs).unwrap_or(1),
+        source,
+    };
+    let observer = CliObserver {
+        target: &target,
+        record: args.record.as_deref(),
+        out: args.out.as_deref(),
+        format,
+        bar: progress_bar(),
+        last: Mutex::new(None),
+        out_error: Mutex::new(None),
+    };
+    let run = run_scoreboard(&provider, &options, &observer);
+    tokio::pin!(run);
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
-    let mut finished = 0;
-    let mut interrupted = false;
-    loop {
-        tokio::select! {
-            next = work.next() => {
-                let Some((i, rows)) = next else { break };
-                done[i] = Some(rows);
-                finished += 1;
-                if hidden {
-                    eprintln!("scored {} ({finished}/{total_models})", plans[i].0);
-                } else {
-                    bar.set_message(plans[i].0.clone());
-                }
-                if health.stopped().is_some() {
-                    break;
-                }
-                if let Some(out) = &args.out {
-                    let board = assemble(&source, &plans, &done, catalog.as_deref());
-                    write_out(out, &render(&board, format)?)?;
-                }
+    let report = tokio::select! {
+        report = &mut run => report,
+        _ = &mut interrupt => {
+            observer.bar.finish_and_clear();
+            let board = lock(&observer.last).clone();
+            let finished = board.as_ref().map_or(0, |b| b.rows.iter().filter(|r| r.is_chat()).count() / 2);
+            if let Some(board) = board {
+                crate::emit_line(&render(&board, format)?);
             }
-            _ = &mut interrupt => {
-                interrupted = true;
-                break;
-            }
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "interrupted after {finished} chat models; the table shows the finished \
+                     ones, the others as `?`"
+                ),
+            ));
         }
-    }
-    drop(work);
-    bar.finish_and_clear();
-    // The Batch cell of chat models the provider runs through its queue.
-    for (i, (id, plan)) in plans.iter().enumerate() {
-        let queued = catalog
-            .as_deref()
-            .and_then(|c| c.iter().find(|m| &m.id == id))
-            .is_some_and(|m| m.batch);
-        if let (Plan::Chat(_), true, Some(rows)) = (plan, queued, done[i].as_mut()) {
-            if let Some(result) = batch_result(&provider, id).await {
-                if let Some(sync) = rows.iter_mut().find(|r| r.mode == Mode::Sync) {
-                    sync.results.push(result);
-                }
-            }
-            save_cassette(&target, args.record.as_deref(), id, "batch");
-        }
-    }
-    if let Some(e) = health.stopped() {
+    };
+    observer.bar.finish_and_clear();
+    let report = report?;
+    if let Some(e) = lock(&observer.out_error).take() {
         return Err(e);
     }
-    let board = assemble(&source, &plans, &done, catalog.as_deref());
-    let text = render(&board, format)?;
+    let text = output(
+        &report.board,
+        format,
+        args.compare.as_deref().zip(theirs.as_deref()),
+    )?;
     crate::emit_line(&text);
     if let Some(out) = &args.out {
         write_out(out, &text)?;
     }
-    drop(target);
-    if interrupted {
-        return Err(Error::new(
-            ErrorKind::Unavailable,
-            format!(
-                "interrupted after {finished} of {total_models} chat models; the table shows \
-                 the finished ones, the others as `?`"
-            ),
-        ));
-    }
-    let failed = health.connection.load(Ordering::Relaxed);
-    if failed > 0 {
-        let first = lock(&health.first_connection).clone().unwrap_or_default();
+    if report.failed_connections > 0 {
         return Err(Error::new(
             ErrorKind::Connection,
             format!(
-                "{failed} calls could not connect, so the table is not a measure of the \
-                 models; the first: {first}"
+                "{} calls could not connect, so the table is not a measure of the models; the \
+                 first: {}",
+                report.failed_connections,
+                report.first_connection_error.unwrap_or_default()
             ),
         ));
     }
     Ok(())
-}
-
-/// With `--record`, saves what the proxy recorded since the last cassette as
-/// `DIR/<model>/<name>.json` (nothing when nothing was recorded).
-fn save_cassette(target: &Target, record: Option<&Path>, model: &str, name: &str) {
-    if let (Target::Live(Some(proxy)), Some(dir)) = (target, record) {
-        let cassette = proxy.take_cassette(&format!("genai scoreboard --record: {model} {name}"));
-        if !cassette.interactions.is_empty() {
-            let path = dir
-                .join(model.trim_start_matches('@'))
-                .join(format!("{name}.json"));
-            if let Err(e) = cassette.save(&path) {
-                eprintln!("warning: {e}");
-            }
-        }
-    }
 }
 
 /// Binds the first address `addr` resolves to that accepts a listener.
