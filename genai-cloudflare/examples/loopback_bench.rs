@@ -265,7 +265,7 @@ fn genai_client(base: &str) -> genai_cloudflare::Cloudflare {
         .account_id(ACCOUNT)
         .api_token("loopback-token")
         .model(shape_of(base).model())
-        .with_base_url(base)
+        .base_url(base)
         // A 1,000,000-event stream is ~85 MB: above the 64 MiB default size limit.
         .http_options(HttpOptions::default().max_response_bytes(1 << 30))
         .build()

@@ -317,6 +317,23 @@ const BUILTIN_KINDS: &[(&str, ModelKind)] = &[
     ("@cf/pipecat-ai/smart-turn-v3", ModelKind::TurnDetection),
 ];
 
+/// Every model id this crate knows by name: the built-in kind table and the chat models the
+/// family table names, each once, in table order (the usual choices first). Mistyped ids are
+/// checked against it.
+pub(crate) fn known_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = Vec::new();
+    let all = BUILTIN_KINDS
+        .iter()
+        .map(|(id, _)| *id)
+        .chain(crate::chat::family::named_models());
+    for id in all {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// The kind of `model` from the built-in table: [`ModelKind::Unknown`] for an id it does not
 /// list, except ids that name a text generation family (`-instruct`, `-chat`...).
 pub(crate) fn builtin_kind(model: &str) -> ModelKind {

@@ -9,6 +9,7 @@ use genai_core::{Budget, Error, Price, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::chat::client::Cloudflare;
+use crate::hints::Hints;
 use crate::metering::{Limiters, Metering};
 use crate::provider::WorkersAi;
 use crate::transport::{affinity_header, normalize_model, Transport};
@@ -62,6 +63,8 @@ impl Cloudflare {
 pub struct CloudflareBuilder {
     account_id: Option<String>,
     api_token: Option<Secret>,
+    /// The environment variable the token came from, named when the service refuses it.
+    token_var: Option<&'static str>,
     model: Option<String>,
     base_url: Option<String>,
     gateway: Option<(String, String)>,
@@ -220,9 +223,12 @@ impl CloudflareBuilder {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut b = CloudflareBuilder::new();
         b.account_id = var("CLOUDFLARE_ACCOUNT_ID");
-        b.api_token = var("CLOUDFLARE_API_TOKEN")
-            .or_else(|| var("CLOUDFLARE_API_KEY"))
-            .map(Secret);
+        (b.api_token, b.token_var) = match (var("CLOUDFLARE_API_TOKEN"), var("CLOUDFLARE_API_KEY"))
+        {
+            (Some(t), _) => (Some(Secret(t)), Some("CLOUDFLARE_API_TOKEN")),
+            (None, Some(t)) => (Some(Secret(t)), Some("CLOUDFLARE_API_KEY")),
+            (None, None) => (None, None),
+        };
         b.base_url = var("CLOUDFLARE_API_BASE_URL");
         b
     }
@@ -236,6 +242,7 @@ impl CloudflareBuilder {
     /// Sets the API token.
     pub fn api_token(mut self, token: impl Into<String>) -> Self {
         self.api_token = Some(Secret(token.into()));
+        self.token_var = None;
         self
     }
 
@@ -247,10 +254,28 @@ impl CloudflareBuilder {
     }
 
     /// Sets the API root (default [`DEFAULT_BASE_URL`]); requests go to
-    /// `{url}/accounts/{account}/ai/run/{model}`.
-    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+    /// `{url}/accounts/{account}/ai/run/{model}`. The local emulator (`genai serve`) is at
+    /// `http://127.0.0.1:8787/client/v4` and takes the token `test-token`:
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// let client = Cloudflare::builder()
+    ///     .base_url("http://127.0.0.1:8787/client/v4")
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("test-token")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
+    }
+
+    /// The former name of [`base_url`](Self::base_url).
+    #[deprecated(note = "renamed `base_url`, like the other setters")]
+    pub fn with_base_url(self, url: impl Into<String>) -> Self {
+        self.base_url(url)
     }
 
     /// Sends chat requests through the AI Gateway `gateway_id` (caching, logs, rate limits)
@@ -553,7 +578,15 @@ impl CloudflareBuilder {
                 .build()
                 .map_err(|e| Error::config("could not build the HTTP client").with_source(e))?,
         };
+        let hints = Hints {
+            api_root: base_url.clone(),
+            on_gateway: self.gateway.is_some(),
+            token_var: self.token_var,
+            known_models: crate::catalog::known_ids,
+            kind_of: crate::catalog::builtin_kind,
+        };
         Ok(Transport {
+            hints,
             on_gateway: self.gateway.is_some(),
             run_base,
             models_url: format!("{base_url}/accounts/{account_id}/ai/models/search"),
@@ -652,8 +685,12 @@ mod tests {
         assert!(e.message().contains("CLOUDFLARE_API_TOKEN"));
         let e = base().model("  ").build().unwrap_err();
         assert!(e.message().contains("model"));
-        let e = base().with_base_url("ftp://x").build().unwrap_err();
+        let e = base().base_url("ftp://x").build().unwrap_err();
         assert!(e.message().contains("ftp://x"));
+        // The former name still sets the same field.
+        #[allow(deprecated)]
+        let old = base().with_base_url("ftp://y").build().unwrap_err();
+        assert!(old.message().contains("ftp://y"));
         let e = CloudflareBuilder::new()
             .account_id(ACCOUNT)
             .api_token("bad\ntoken")
@@ -696,7 +733,7 @@ mod tests {
         let client = CloudflareBuilder::new()
             .account_id(ACCOUNT)
             .api_token("t")
-            .with_base_url("http://127.0.0.1:9/client/v4/")
+            .base_url("http://127.0.0.1:9/client/v4/")
             .model("@cf/meta/llama-3.2-3b-instruct")
             .build()
             .unwrap();

@@ -42,6 +42,7 @@ mod config;
 #[doc(hidden)]
 pub mod decode;
 mod errors;
+mod hints;
 mod metering;
 mod prices;
 mod provider;

@@ -97,7 +97,21 @@ impl WorkersAi {
             // Image-to-text models answer through chat: an image and a prompt in, text out.
             || (wanted == ModelKind::Chat && kind == ModelKind::ImageToText);
         if !compatible && self.transport.check_capabilities {
-            return Err(wrong_kind(&model, kind, wanted).with_provider(PROVIDER));
+            let others: Vec<String> = catalog::known_ids()
+                .into_iter()
+                .filter(|id| self.kind_of(id) == wanted)
+                .take(3)
+                .map(|id| format!("`{id}`"))
+                .collect();
+            let mut err = wrong_kind(&model, kind, wanted);
+            if !others.is_empty() {
+                err = err.with_hint(format!(
+                    "{} models: {}",
+                    wanted.as_str().replace('_', " "),
+                    others.join(", ")
+                ));
+            }
+            return Err(err.with_provider(PROVIDER));
         }
         Ok(model)
     }

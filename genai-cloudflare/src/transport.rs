@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::errors::{self, WireError, PROVIDER};
+use crate::hints::Hints;
 use crate::metering::{Metering, ReplyMeta};
 
 /// The largest input image sent, to an image model (an image or a mask) or in a chat turn.
@@ -43,6 +44,8 @@ pub(crate) struct Transport {
     pub(crate) embedding_concurrency: usize,
     /// Prices, the budget, the client-side limiter and `rejectIfBusy`.
     pub(crate) metering: Metering,
+    /// What explains a failure (a mistyped model, a wrong API root, a refused token).
+    pub(crate) hints: Hints,
 }
 
 impl fmt::Debug for Transport {
@@ -348,7 +351,12 @@ impl Transport {
             (Err(e), Some(file)) => Err(file.check_unchanged().await.err().unwrap_or(e)),
             (sent, _) => sent,
         }
-        .map_err(|e| e.with_provider(PROVIDER))
+        .map_err(|e| {
+            let model = url
+                .strip_prefix(self.run_base.as_str())
+                .map(|rest| rest.split('?').next().unwrap_or(rest));
+            self.hints.explain(e, model).with_provider(PROVIDER)
+        })
     }
 
     /// Gets `url` and returns the successful reply.
@@ -360,7 +368,7 @@ impl Transport {
             errors::map_failure,
         )
         .await
-        .map_err(|e| e.with_provider(PROVIDER))
+        .map_err(|e| self.hints.explain(e, None).with_provider(PROVIDER))
     }
 
     /// Reads a whole reply body within the size and time limits.

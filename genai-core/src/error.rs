@@ -180,6 +180,21 @@ impl Error {
         self
     }
 
+    /// Adds advice to the message (what to check, what was probably meant), keeping
+    /// everything else.
+    ///
+    /// ```
+    /// let e = genai_core::Error::config("no token").with_hint("set CLOUDFLARE_API_TOKEN");
+    /// assert_eq!(e.message(), "no token (set CLOUDFLARE_API_TOKEN)");
+    /// ```
+    pub fn with_hint(mut self, hint: impl fmt::Display) -> Self {
+        let hint = hint.to_string();
+        if !hint.is_empty() {
+            self.inner.message = format!("{} ({hint})", self.inner.message);
+        }
+        self
+    }
+
     /// Attaches the HTTP status of the reply.
     pub fn with_status(mut self, status: u16) -> Self {
         self.inner.status = Some(status);

@@ -17,6 +17,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod agent;
 mod capability;
 mod cost;
 mod error;
@@ -37,6 +38,7 @@ pub mod text;
 mod tool;
 mod tool_schema;
 
+pub use agent::{Agent, AgentRun, Tool, DEFAULT_MAX_STEPS};
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
 pub use cost::{
     tiles_512, Budget, Charge, Cost, CostSource, CostTotal, Metered, Price, PriceUnit,

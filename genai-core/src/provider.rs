@@ -181,9 +181,14 @@ fn no_kind(provider: &str, kind: ModelKind, model: &str) -> Error {
 /// assert!(e.message().contains("Text Embeddings"));
 /// ```
 pub fn wrong_kind(model: &str, actual: ModelKind, wanted: ModelKind) -> Error {
+    let actual_name = actual.as_str().replace('_', " ");
+    let article = if actual_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     Error::unsupported(format!(
-        "`{model}` is a {} model ({}); it cannot serve {} requests",
-        actual.as_str().replace('_', " "),
+        "`{model}` is {article} {actual_name} model ({}); it cannot serve {} requests",
         actual.task_name(),
         wanted.as_str().replace('_', " ")
     ))

@@ -367,6 +367,20 @@ impl ChatRequest {
         self
     }
 
+    /// Declares several tools, in order.
+    ///
+    /// ```
+    /// use genai_core::{ChatRequest, ToolDef};
+    /// let names = ["a", "b"];
+    /// let req = ChatRequest::new()
+    ///     .tools(names.map(|n| ToolDef::new(n, "", serde_json::json!({"type": "object"}))));
+    /// assert_eq!(req.tools.len(), 2);
+    /// ```
+    pub fn tools(mut self, tools: impl IntoIterator<Item = ToolDef>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
     /// Sets how the model must pick tools.
     pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
         self.tool_choice = Some(choice);

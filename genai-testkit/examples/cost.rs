@@ -21,7 +21,7 @@ async fn main() -> genai_core::Result<()> {
     let client = Cloudflare::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("test-token")
-        .with_base_url(emulator.base_url())
+        .base_url(emulator.base_url())
         .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
         .budget(budget.clone())
         .build()?;

@@ -12,7 +12,7 @@
 //! let provider = Cloudflare::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token("test-token")
-//!     .with_base_url(emulator.base_url())
+//!     .base_url(emulator.base_url())
 //!     .build_provider()
 //!     .unwrap();
 //! let aura = provider.speech("@cf/deepgram/aura-1").unwrap();

@@ -13,7 +13,7 @@
 //! let provider = Cloudflare::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token(DEFAULT_TOKEN)
-//!     .with_base_url(emulator.base_url())
+//!     .base_url(emulator.base_url())
 //!     .build_provider()
 //!     .unwrap();
 //! let checks = run_batch_scenarios(&provider, "@cf/meta/llama-3.3-70b-instruct-fp8-fast").await;

@@ -4,7 +4,8 @@
 //! modes and passes the whole conformance suite: it honours `max_tokens` (one word = one token,
 //! finish `length`), stop sequences (finish `stop_sequence`), JSON and JSON schema replies (a
 //! value generated from the schema), tools (a call to the declared tool with arguments taken
-//! from the prompt, then an answer from the tool result), and reasoning. It refuses what its
+//! from the prompt, every tool the prompt names at once, then an answer from the tool
+//! results), and reasoning. It refuses what its
 //! declared capabilities exclude with [`ErrorKind::Unsupported`], like a real backend.
 //!
 //! The [`Misbehaviour`] knobs make it lie, so tests can prove the judge notices.
@@ -330,16 +331,33 @@ fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
     if reasons {
         reply.reasoning = reasoning_for(prompt);
     }
-    // A tool result ends the conversation: answer with it.
-    if let Some(Message::Tool { content, .. }) = req.messages.last() {
-        reply.text = content.trim().to_string();
+    // Tool results end the conversation: answer with them (in call order).
+    let results: Vec<&str> = req
+        .messages
+        .iter()
+        .rev()
+        .map_while(|m| match m {
+            Message::Tool { content, .. } => Some(content.trim()),
+            _ => None,
+        })
+        .collect();
+    if !results.is_empty() {
+        reply.text = results.into_iter().rev().collect::<Vec<_>>().join(" ");
         return reply;
     }
-    if let Some(tool) = tool_to_call(req, prompt) {
+    let tools = tools_to_call(req, prompt);
+    if !tools.is_empty() {
         let n = req.messages.len();
-        let mut call = ToolCall::new(tool.name.clone(), arguments_for(&tool.parameters, prompt));
-        call.id = Some(format!("call-{n}"));
-        reply.tool_calls.push(call);
+        for (i, tool) in tools.into_iter().enumerate() {
+            let mut call =
+                ToolCall::new(tool.name.clone(), arguments_for(&tool.parameters, prompt));
+            call.id = Some(if i == 0 {
+                format!("call-{n}")
+            } else {
+                format!("call-{n}-{i}")
+            });
+            reply.tool_calls.push(call);
+        }
         reply.finish_reason = FinishReason::ToolCalls;
         return reply;
     }
@@ -351,17 +369,19 @@ fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
     reply
 }
 
-/// The declared tool to call: the forced one, else the first one the prompt names.
-fn tool_to_call<'r>(req: &'r ChatRequest, prompt: &str) -> Option<&'r ToolDef> {
+/// The declared tools to call at once: the forced one, else every one the prompt names (a
+/// required choice with none named calls the first).
+fn tools_to_call<'r>(req: &'r ChatRequest, prompt: &str) -> Vec<&'r ToolDef> {
+    let named: Vec<&ToolDef> = req
+        .tools
+        .iter()
+        .filter(|t| prompt.contains(&t.name))
+        .collect();
     match &req.tool_choice {
-        Some(ToolChoice::None) => None,
-        Some(ToolChoice::Named(name)) => req.find_tool(name),
-        Some(ToolChoice::Required) => req
-            .tools
-            .iter()
-            .find(|t| prompt.contains(&t.name))
-            .or(req.tools.first()),
-        Some(ToolChoice::Auto) | None => req.tools.iter().find(|t| prompt.contains(&t.name)),
+        Some(ToolChoice::None) => Vec::new(),
+        Some(ToolChoice::Named(name)) => req.find_tool(name).into_iter().collect(),
+        Some(ToolChoice::Required) if named.is_empty() => req.tools.first().into_iter().collect(),
+        Some(ToolChoice::Required | ToolChoice::Auto) | None => named,
     }
 }
 

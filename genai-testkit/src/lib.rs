@@ -38,7 +38,7 @@
 //! let client = Cloudflare::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token(DEFAULT_TOKEN)
-//!     .with_base_url(emulator.base_url())
+//!     .base_url(emulator.base_url())
 //!     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
 //!     .build()?;
 //!
@@ -80,6 +80,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod agent_scenarios;
 pub mod audio_scenarios;
 pub mod batch_scenarios;
 #[cfg(feature = "replay")]
@@ -109,3 +110,9 @@ pub mod task_scenarios;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The workspace README's examples (the emulator, the agent loop on the fake), run as doc
+/// tests here, where the testkit they use is at hand.
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadmeDoctests;

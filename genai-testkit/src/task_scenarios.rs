@@ -18,7 +18,7 @@
 //! let provider = Cloudflare::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token(DEFAULT_TOKEN)
-//!     .with_base_url(emulator.base_url())
+//!     .base_url(emulator.base_url())
 //!     .build_provider()?;
 //! let model = provider.embedding_model("@cf/baai/bge-small-en-v1.5")?;
 //! for check in run_embedding_scenarios(model.as_ref()).await {
@@ -47,7 +47,7 @@ pub struct TaskCheck {
 }
 
 impl TaskCheck {
-    fn new(name: &'static str, outcome: Outcome) -> Self {
+    pub(crate) fn new(name: &'static str, outcome: Outcome) -> Self {
         TaskCheck { name, outcome }
     }
 

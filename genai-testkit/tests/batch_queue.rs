@@ -13,7 +13,7 @@ fn provider(emulator: &Emulator) -> WorkersAi {
     Cloudflare::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token(DEFAULT_TOKEN)
-        .with_base_url(emulator.base_url())
+        .base_url(emulator.base_url())
         .max_retries(0)
         .build_provider()
         .unwrap()

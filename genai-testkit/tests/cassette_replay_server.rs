@@ -610,3 +610,42 @@ async fn recording_proxy_saves_and_reports_unreachable_upstreams() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_selected_case_answers_by_name_in_order_then_starts_over() {
+    let reply = |text: &str| format!(r#"{{"result":{{"response":"{text}"}},"success":true}}"#);
+    let first = interaction("POST", RUN_URL, r#"{"messages":[]}"#, 200, &reply("one"));
+    let second = interaction("POST", RUN_URL, r#"{"messages":[]}"#, 200, &reply("two"));
+    let server = ReplayServer::builder()
+        .case("@cf/acme/tiny-model", "GenSync-A", cassette(vec![first]))
+        .case("@cf/acme/tiny-model", "GenSync-B", cassette(vec![second]))
+        .start()
+        .await
+        .unwrap();
+    assert!(server.has_case("@cf/acme/tiny-model", "GenSync-A"));
+    assert!(!server.has_case("@cf/acme/tiny-model", "GenStream-A"));
+    assert_eq!(server.case_models(), ["@cf/acme/tiny-model"]);
+    let url = run_url(&server);
+    // Nothing selected: ordinary matching, and there is nothing to match.
+    assert_eq!(post(&url, PLANET_BODY).await.0, 418);
+    // Selected: any body gets the case's replies in order, then the first again.
+    server.select(
+        "@cf/acme/tiny-model",
+        &["GenSync-A".to_owned(), "GenSync-B".to_owned()],
+    );
+    let mut texts = Vec::new();
+    for body in [PLANET_BODY, r#"{"prompt":"x"}"#, PLANET_BODY] {
+        let (status, text) = post(&url, body).await;
+        assert_eq!(status, 200, "{text}");
+        texts.push(text);
+    }
+    assert!(texts[0].contains("one") && texts[1].contains("two") && texts[2].contains("one"));
+    // The stream flag must match the recording's.
+    let (status, text) = post(&url, r#"{"prompt":"x","stream":true}"#).await;
+    assert_eq!(status, 418);
+    assert!(text.contains("stream=false"), "{text}");
+    // Deselected: back to ordinary matching.
+    server.select("@cf/acme/tiny-model", &[]);
+    assert_eq!(post(&url, PLANET_BODY).await.0, 418);
+    assert_eq!(server.requests().len(), 6);
+}

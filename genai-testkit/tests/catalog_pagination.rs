@@ -43,7 +43,7 @@ async fn list(pages: Vec<Interaction>) -> (Vec<String>, usize) {
     let client = Cloudflare::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("t")
-        .with_base_url(server.base_url())
+        .base_url(server.base_url())
         .max_retries(0)
         .build()
         .expect("client");

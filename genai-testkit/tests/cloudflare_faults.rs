@@ -159,7 +159,7 @@ fn builder(base_url: &str) -> CloudflareBuilder {
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(MODEL)
-        .with_base_url(base_url)
+        .base_url(base_url)
         .retry_policy(
             RetryPolicy::default()
                 .initial_backoff(Duration::from_millis(20))

@@ -257,7 +257,7 @@ fn client(base: &str, model: &str, check: bool) -> Cloudflare {
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(model)
-        .with_base_url(base)
+        .base_url(base)
         .max_retries(0)
         .check_capabilities(check)
         .build()

@@ -76,7 +76,7 @@ fn builder(addr: SocketAddr) -> CloudflareBuilder {
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(MODEL)
-        .with_base_url(format!("http://{addr}/client/v4"))
+        .base_url(format!("http://{addr}/client/v4"))
         .retry_policy(
             RetryPolicy::default()
                 .max_retries(2)

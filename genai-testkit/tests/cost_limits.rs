@@ -29,7 +29,7 @@ fn builder(base: &str) -> genai_cloudflare::CloudflareBuilder {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
-        .with_base_url(base)
+        .base_url(base)
         .max_retries(0)
 }
 
@@ -316,7 +316,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     let client = Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
-        .with_base_url(server.base_url())
+        .base_url(server.base_url())
         .model(LLAMA)
         .max_retries(3)
         .reject_if_busy(true)
@@ -335,7 +335,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     let client = Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
-        .with_base_url(server.base_url())
+        .base_url(server.base_url())
         .model(LLAMA)
         .max_retries(1)
         .retry_policy(

@@ -22,7 +22,7 @@ fn client(emulator: &Emulator, model: &str) -> Cloudflare {
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
         .model(model)
-        .with_base_url(emulator.base_url())
+        .base_url(emulator.base_url())
         .max_retries(0)
         .build()
         .expect("client")

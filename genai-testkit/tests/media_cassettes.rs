@@ -17,7 +17,7 @@ fn client(base: &str) -> Cloudflare {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
-        .with_base_url(base)
+        .base_url(base)
         .max_retries(0)
         .build()
         .unwrap()

@@ -37,7 +37,7 @@ fn provider(emulator: &Emulator) -> WorkersAi {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
-        .with_base_url(emulator.base_url())
+        .base_url(emulator.base_url())
         .max_retries(0)
         .build_provider()
         .unwrap()

@@ -298,6 +298,19 @@ fn the_replay_in_json_compares_too() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let cells = json["compare"]["cells"].as_array().expect("compare cells");
     assert!(cells.iter().all(|c| c["change"] != "worse"), "{cells:?}");
+    // Each better cell says why and what was measured.
+    let better: Vec<&serde_json::Value> =
+        cells.iter().filter(|c| c["change"] == "better").collect();
+    assert!(!better.is_empty());
+    for c in better {
+        assert!(c["why"].as_str().is_some_and(|w| !w.is_empty()), "{c}");
+        assert!(
+            c["measured"]
+                .as_str()
+                .is_some_and(|m| m.contains("supported")),
+            "{c}"
+        );
+    }
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(6));
 }
 
@@ -330,4 +343,29 @@ fn a_live_run_names_its_base_url_and_prints_only_the_models_asked_for() {
     let rows = table_rows(&md);
     assert_eq!(rows.len(), 2, "{md}");
     assert!(rows.iter().all(|r| r[0].starts_with(model)), "{md}");
+}
+
+#[test]
+fn comparing_with_a_file_that_has_no_table_is_an_error() {
+    let file = std::env::temp_dir().join(format!("genai-no-table-{}.md", std::process::id()));
+    std::fs::write(&file, "# Not a scoreboard\n\nJust words.\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
+        .args([
+            "scoreboard",
+            "--runs",
+            "1",
+            "--model",
+            RECORDED[1],
+            "--compare",
+        ])
+        .arg(&file)
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .env_remove("CLOUDFLARE_API_TOKEN")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .output()
+        .expect("genai runs");
+    let _ = std::fs::remove_file(&file);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no scoreboard table"), "{err}");
 }

@@ -19,7 +19,7 @@ fn provider(base: &str) -> WorkersAi {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
-        .with_base_url(base)
+        .base_url(base)
         .max_retries(0)
         .build_provider()
         .unwrap()

@@ -23,7 +23,7 @@ fn builder(base: &str) -> CloudflareBuilder {
     Cloudflare::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
-        .with_base_url(base)
+        .base_url(base)
         .max_retries(0)
 }
 

@@ -173,7 +173,10 @@ impl Cloudflare {
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
         let checked = if self.inner.transport.check_capabilities {
-            self.inner.capabilities.check(mode, req)
+            self.inner
+                .capabilities
+                .check(mode, req)
+                .map_err(|e| self.name_alternatives(e, mode, req))
         } else {
             req.validate()
         };
@@ -184,6 +187,43 @@ impl Cloudflare {
             tracing::trace!(messages = ?req.messages, "request");
         }
         Ok(())
+    }
+
+    /// A capability refusal with the known models that would take the request (at most
+    /// three), so the caller has a way out.
+    fn name_alternatives(
+        &self,
+        err: genai_core::Error,
+        mode: Mode,
+        req: &ChatRequest,
+    ) -> genai_core::Error {
+        if err.kind() != genai_core::ErrorKind::Unsupported {
+            return err;
+        }
+        let other = match mode {
+            Mode::Sync => Mode::Stream,
+            Mode::Stream => Mode::Sync,
+        };
+        if self.inner.capabilities.check(other, req).is_ok() {
+            return err.with_hint(format!("it does in {} mode", other.as_str()));
+        }
+        let mut able: Vec<String> = Vec::new();
+        for id in crate::chat::family::named_models() {
+            let name = format!("`{id}`");
+            if id != self.inner.model
+                && !able.contains(&name)
+                && Family::of(id).capabilities(id).check(mode, req).is_ok()
+            {
+                able.push(name);
+            }
+            if able.len() == 3 {
+                break;
+            }
+        }
+        if able.is_empty() {
+            return err;
+        }
+        err.with_hint(format!("models that do: {}", able.join(", ")))
     }
 
     /// Posts a run request and returns the successful reply.

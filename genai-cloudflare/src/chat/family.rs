@@ -76,6 +76,15 @@ const LORA_MODELS: &[&str] = &[
     "@cf/qwen/qwen2.5-coder-32b-instruct",
 ];
 
+/// The chat models this table names by their full id.
+pub(crate) fn named_models() -> impl Iterator<Item = &'static str> {
+    JSON_SCHEMA_MODELS
+        .iter()
+        .chain(NATIVE_TOOL_MODELS)
+        .chain(LORA_MODELS)
+        .copied()
+}
+
 /// OpenAI-shaped models whose input schema has `prompt` with `raw` (the others take messages
 /// only).
 const OPENAI_RAW_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/qwen/qwen3"];

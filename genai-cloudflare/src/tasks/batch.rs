@@ -663,7 +663,7 @@ mod tests {
         CloudflareBuilder::new()
             .account_id("0123456789abcdef0123456789abcdef")
             .api_token("t")
-            .with_base_url("http://127.0.0.1:9/client/v4")
+            .base_url("http://127.0.0.1:9/client/v4")
             .build_provider()
             .unwrap()
     }

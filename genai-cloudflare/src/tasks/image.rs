@@ -143,7 +143,9 @@ impl ImageModel for CloudflareImageModel {
 
     async fn generate(&self, req: &ImageRequest) -> Result<GeneratedImage> {
         let warnings = if self.transport.check_capabilities {
-            self.capabilities().check(req)
+            self.capabilities()
+                .check(req)
+                .map_err(|e| self.name_alternatives(e, req))
         } else {
             req.validate().map(|()| Vec::new())
         }
@@ -169,6 +171,28 @@ impl ImageModel for CloudflareImageModel {
         .await?;
         let (reply, cost) = billed.settle(&self.transport, &self.model, &used);
         Ok(GeneratedImage::new(reply.with_cost(cost)).with_warnings(warnings))
+    }
+}
+
+impl CloudflareImageModel {
+    /// A refused option with the known image models that take the request (at most three).
+    fn name_alternatives(&self, err: Error, req: &ImageRequest) -> Error {
+        if err.kind() != genai_core::ErrorKind::Unsupported {
+            return err;
+        }
+        let able: Vec<String> = self
+            .transport
+            .hints
+            .known_of(genai_core::ModelKind::TextToImage)
+            .into_iter()
+            .filter(|id| *id != self.model && image_capabilities(id).check(req).is_ok())
+            .take(3)
+            .map(|id| format!("`{id}`"))
+            .collect();
+        if able.is_empty() {
+            return err;
+        }
+        err.with_hint(format!("models that do: {}", able.join(", ")))
     }
 }
 

@@ -19,7 +19,7 @@ pub fn provider(base: &str) -> genai_cloudflare::WorkersAi {
     genai_cloudflare::Cloudflare::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("bench-token")
-        .with_base_url(base)
+        .base_url(base)
         .build_provider()
         .expect("provider")
 }

@@ -259,7 +259,16 @@ pub fn compare(theirs: &[TableRow], ours: &[TableRow]) -> Comparison {
 
 /// What the run measured behind `change`'s cell: each scenario of its column with its
 /// verdict and note, from our row of the same model and mode.
-fn evidence(board: &Scoreboard, change: &CellChange) -> String {
+///
+/// ```
+/// use genai_testkit::scoreboard::{evidence, CellChange, Change, Scoreboard};
+/// let change = CellChange {
+///     model: "m".into(), mode: "Sync".into(), column: "Finish".into(),
+///     theirs: "💨".into(), ours: "✅".into(), change: Change::Better,
+/// };
+/// assert_eq!(evidence(&Scoreboard::new("p", "emulator", vec![]), &change), "no row of ours to explain it");
+/// ```
+pub fn evidence(board: &Scoreboard, change: &CellChange) -> String {
     let Some(row) = board.rows.iter().find(|r| {
         r.is_chat() && r.model == change.model && r.mode.as_str().eq_ignore_ascii_case(&change.mode)
     }) else {

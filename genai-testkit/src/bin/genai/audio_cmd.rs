@@ -19,14 +19,11 @@ pub(crate) const DEFAULT_SPEECH_MODEL: &str = "@cf/deepgram/aura-1";
 pub(crate) const DEFAULT_TRANSCRIPTION_MODEL: &str = "@cf/openai/whisper-large-v3-turbo";
 
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Default model: @cf/deepgram/aura-1 (change it with --model or GENAI_MODEL)."
-)]
 pub(crate) struct SpeakArgs {
     /// The text to read aloud (`-` reads it from standard input).
     text: String,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// Where to write the audio (`-` for standard output). Written through a temporary file:
     /// a failed reply leaves nothing behind.
     #[arg(long, value_name = "FILE")]
@@ -34,9 +31,9 @@ pub(crate) struct SpeakArgs {
     /// Voice (speaker) name, e.g. `luna` for aura-1.
     #[arg(long, value_name = "NAME")]
     voice: Option<String>,
-    /// Language of the text, e.g. `fr` for melotts.
-    #[arg(long, value_name = "CODE")]
-    lang: Option<String>,
+    /// Language of the text, e.g. `fr` for melotts (`--lang` is the older spelling).
+    #[arg(long, alias = "lang", value_name = "CODE")]
+    language: Option<String>,
     /// Audio encoding, e.g. `mp3` or `linear16` (aura-1).
     #[arg(long)]
     encoding: Option<String>,
@@ -52,14 +49,11 @@ pub(crate) struct SpeakArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Default model: @cf/openai/whisper-large-v3-turbo (change it with --model or GENAI_MODEL)."
-)]
 pub(crate) struct TranscribeArgs {
     /// The audio file (`-` reads it from standard input). Its type is read from its bytes.
     file: PathBuf,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// The spoken language, e.g. `en`.
     #[arg(long, value_name = "CODE")]
     language: Option<String>,
@@ -97,6 +91,7 @@ async fn read_stdin_text() -> genai_core::Result<String> {
 
 /// `genai speak`.
 pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
+    crate::output::check_binary_out(&args.out, "audio")?;
     let provider = crate::provider(&args.provider)?.provider();
     let model = provider.speech(&model_of(&args.provider, DEFAULT_SPEECH_MODEL))?;
     let text = if args.text == "-" {
@@ -106,13 +101,14 @@ pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     };
     let mut req = SpeechRequest::new(text.trim());
     req.voice = args.voice;
-    req.language = args.lang;
+    req.language = args.language;
     req.encoding = args.encoding;
     req.container = args.container;
     req.sample_rate = args.sample_rate;
     req.bit_rate = args.bit_rate;
-    let reply = model.speak(&req).await?;
-    crate::output::deliver_media(reply, &args.out, model.model(), args.provider.format).await
+    let mut reply = model.speak(&req).await?;
+    let out = crate::output::media_path(&args.out, &reply.media_type().await?);
+    crate::output::deliver_media(reply, &out, model.model(), args.provider.format).await
 }
 
 /// The audio to send: refuses an empty file, one over `limit` bytes, and bytes that are not

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use genai_core::Error;
 
 mod audio_cmd;
@@ -60,8 +60,6 @@ enum Command {
     /// Run the conformance scenarios and print the capability scoreboard.
     Scoreboard(scoreboard_cmd::ScoreboardArgs),
     /// Run many requests of one model through the async batch queue (resumable).
-    ///
-    /// Default model: @cf/meta/llama-3.3-70b-instruct-fp8-fast.
     Batch(Box<batch_cmd::BatchArgs>),
     /// Serve the offline Workers AI emulator on a local address.
     Serve(scoreboard_cmd::ServeArgs),
@@ -85,7 +83,10 @@ fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().collect();
     let wants_json = raw.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
         || raw.iter().any(|a| a == "--format=json");
-    let cli = match Cli::try_parse_from(&raw) {
+    let parsed = command()
+        .try_get_matches_from(&raw)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() || !wants_json => e.exit(),
         Err(e) => {
@@ -99,6 +100,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    match &mut cli.command {
+        Command::Chat(args) => args.provider.model_from_environment(),
+        Command::Batch(args) => args.provider.model_from_environment(),
+        _ => {}
+    }
+    let explain = cli.command.provider_args().cloned();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -135,11 +142,49 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let e = match &explain {
+                Some(args) => args.explain(e),
+                None => e,
+            };
             match format {
                 Format::Json => print_error_json(&e),
                 Format::Text => eprintln!("error: {e}"),
             }
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line with each command's own default model in its `--model` help.
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in names {
+        if let Some(help) = options::model_help(&name) {
+            cmd = cmd.mut_subcommand(name, |c| c.mut_arg("model", |a| a.help(help)));
+        }
+    }
+    cmd
+}
+
+impl Command {
+    /// The provider flags of a command that calls a provider with one model.
+    fn provider_args(&self) -> Option<&ProviderArgs> {
+        match self {
+            Command::Chat(a) => Some(&a.provider),
+            Command::Image(a) => Some(&a.provider),
+            Command::Batch(a) => Some(&a.provider),
+            Command::Speak(a) => Some(&a.provider),
+            Command::Transcribe(a) => Some(&a.provider),
+            Command::Embed(a) => Some(&a.provider),
+            Command::Rerank(a) => Some(&a.provider),
+            Command::Classify(a) => Some(&a.provider),
+            Command::Translate(a) => Some(&a.provider),
+            Command::Summarize(a) => Some(&a.provider),
+            Command::Models(_) | Command::Scoreboard(_) | Command::Serve(_) => None,
         }
     }
 }

@@ -20,9 +20,9 @@ pub(crate) struct ImageArgs {
     /// What the image shows (`-` reads it from standard input).
     prompt: String,
     #[command(flatten)]
-    provider: ProviderArgs,
-    /// Where to write the image (`-` = standard output). Default model:
-    /// @cf/black-forest-labs/flux-1-schnell.
+    pub(crate) provider: ProviderArgs,
+    /// Where to write the image (`-` = standard output, refused on a terminal). Without an
+    /// extension, the one of the image's type is added.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// What the image must not show.
@@ -113,6 +113,7 @@ pub(crate) fn attach_images(req: &mut ChatRequest, paths: &[PathBuf]) -> genai_c
 
 /// `genai image`.
 pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
+    crate::output::check_binary_out(&args.out, "image")?;
     let prompt = if args.prompt == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -140,9 +141,10 @@ pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
     let model = client
         .provider()
         .image_generator(genai_core::ProviderGen::model(&client))?;
-    let made = model.generate(&req).await?;
+    let mut made = model.generate(&req).await?;
     for w in &made.warnings {
         eprintln!("warning: {w}");
     }
-    crate::output::deliver_media(made.reply, &args.out, model.model(), args.provider.format).await
+    let out = crate::output::media_path(&args.out, &made.reply.media_type().await?);
+    crate::output::deliver_media(made.reply, &out, model.model(), args.provider.format).await
 }

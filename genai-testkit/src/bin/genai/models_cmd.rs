@@ -41,6 +41,7 @@ impl ModelsArgs {
         ProviderArgs {
             provider: self.provider.clone(),
             model: None,
+            model_from_env: false,
             base_url: self.base_url.clone(),
             account_id: self.account_id.clone(),
             max_retries: self.max_retries,

@@ -21,9 +21,12 @@ pub(crate) struct ProviderArgs {
     /// Backend.
     #[arg(long, default_value = "cloudflare")]
     pub(crate) provider: String,
-    /// Model id [default: @cf/meta/llama-3.3-70b-instruct-fp8-fast].
-    #[arg(long, env = "GENAI_MODEL", value_name = "ID")]
+    /// Model id.
+    #[arg(long, value_name = "ID")]
     pub(crate) model: Option<String>,
+    /// Whether `model` came from `GENAI_MODEL` (named in errors).
+    #[arg(skip)]
+    pub(crate) model_from_env: bool,
     /// API root; requests go to {URL}/accounts/{account}/ai/run/{model}
     /// [default: https://api.cloudflare.com/client/v4].
     #[arg(long, env = "CLOUDFLARE_API_BASE_URL", value_name = "URL")]
@@ -92,6 +95,78 @@ fn run_budget(max_cost_usd: f64) -> Budget {
     BUDGET.get_or_init(|| Budget::usd(max_cost_usd)).clone()
 }
 
+/// The variable that replaces the default chat model.
+pub(crate) const MODEL_VAR: &str = "GENAI_MODEL";
+
+impl ProviderArgs {
+    /// Takes the model from `GENAI_MODEL` when `--model` was not given. Only the commands
+    /// whose default is the chat model (`chat`, `batch`) call it: a chat model set for every
+    /// shell would otherwise break `genai embed` and the other kinds.
+    pub(crate) fn model_from_environment(&mut self) {
+        if self.model.is_some() {
+            return;
+        }
+        if let Some(m) = std::env::var(MODEL_VAR)
+            .ok()
+            .filter(|m| !m.trim().is_empty())
+        {
+            self.model = Some(m);
+            self.model_from_env = true;
+        }
+    }
+
+    /// `err` with what the user can do about it: the model's origin when it came from
+    /// `GENAI_MODEL`, and `--no-capability-check` for a refusal made before any request.
+    pub(crate) fn explain(&self, err: Error) -> Error {
+        use genai_core::ErrorKind as K;
+        let mut err = err;
+        if err.kind() == K::Unsupported && err.status().is_none() && !self.no_capability_check {
+            err = err.with_hint("--no-capability-check sends the request anyway");
+        }
+        if self.model_from_env
+            && matches!(
+                err.kind(),
+                K::Unsupported | K::NotFound | K::InvalidRequest | K::Config | K::PermissionDenied
+            )
+        {
+            let model = self.model.as_deref().unwrap_or_default();
+            err = err.with_hint(format!(
+                "the model `{model}` came from {MODEL_VAR}; --model overrides it"
+            ));
+        }
+        err
+    }
+}
+
+/// The `--model` help of a command: its own default, and for chat and batch the variable that
+/// replaces it. `None` for commands without `--model`.
+pub(crate) fn model_help(command: &str) -> Option<String> {
+    use crate::{audio_cmd as a, media_cmd as m, tasks_cmd as t};
+    let chat = genai_cloudflare::DEFAULT_MODEL;
+    let default = match command {
+        "chat" | "batch" => {
+            return Some(format!(
+                "Model id [env: {MODEL_VAR}] [default: {chat}] ({MODEL_VAR} applies to chat and \
+                 batch only)"
+            ))
+        }
+        "embed" => t::EMBED_MODEL.to_owned(),
+        "rerank" => t::RERANK_MODEL.to_owned(),
+        "classify" => format!(
+            "{} (with --image: {})",
+            t::CLASSIFY_MODEL,
+            t::CLASSIFY_IMAGE_MODEL
+        ),
+        "translate" => t::TRANSLATE_MODEL.to_owned(),
+        "summarize" => t::SUMMARIZE_MODEL.to_owned(),
+        "image" => m::DEFAULT_IMAGE_MODEL.to_owned(),
+        "speak" => a::DEFAULT_SPEECH_MODEL.to_owned(),
+        "transcribe" => a::DEFAULT_TRANSCRIPTION_MODEL.to_owned(),
+        _ => return None,
+    };
+    Some(format!("Model id [default: {default}]"))
+}
+
 /// A positive, finite number of seconds.
 pub(crate) fn positive_secs(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
@@ -122,7 +197,7 @@ pub(crate) fn provider(args: &ProviderArgs) -> genai_core::Result<Cloudflare> {
         b = b.model(m);
     }
     if let Some(u) = &args.base_url {
-        b = b.with_base_url(u);
+        b = b.base_url(u);
     }
     if let Some(a) = &args.account_id {
         b = b.account_id(a);

@@ -1,7 +1,8 @@
 //! Where output goes: result lines on stdout, the `--format json` error line, logs on stderr.
 
+use std::io::IsTerminal;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use genai_core::{Error, MediaReply};
 
@@ -106,4 +107,83 @@ pub(crate) async fn deliver_media(
         Format::Text => {}
     }
     Ok(())
+}
+
+/// Refuses `--out -` when standard output is a terminal, before any request: `what` (image or
+/// audio bytes) would only garble it.
+pub(crate) fn check_binary_out(out: &Path, what: &str) -> genai_core::Result<()> {
+    if out.as_os_str() == "-" && std::io::stdout().is_terminal() {
+        return Err(Error::invalid_request(format!(
+            "standard output is a terminal: writing {what} bytes there would garble it; \
+             redirect it (`--out - > FILE`, `| program`) or give --out FILE"
+        )));
+    }
+    Ok(())
+}
+
+/// The usual file extensions of a media type, the preferred one first.
+fn extensions(media_type: &str) -> &'static [&'static str] {
+    match media_type {
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/png" => &["png"],
+        "image/webp" => &["webp"],
+        "image/gif" => &["gif"],
+        "image/bmp" => &["bmp"],
+        "image/tiff" => &["tif", "tiff"],
+        "audio/mpeg" => &["mp3"],
+        "audio/wav" | "audio/x-wav" | "audio/wave" => &["wav"],
+        "audio/ogg" => &["ogg", "oga", "opus"],
+        "audio/flac" => &["flac"],
+        "audio/aac" => &["aac"],
+        "audio/webm" => &["webm"],
+        _ => &[],
+    }
+}
+
+/// Where media of `media_type` is written for `--out out`: `out` with the type's extension
+/// added when it has none (`--out fox` gives `fox.jpg`); a warning on stderr when its
+/// extension names another type (`--out fox.png` holding JPEG bytes). Standard output stays.
+pub(crate) fn media_path(out: &Path, media_type: &str) -> PathBuf {
+    if out.as_os_str() == "-" {
+        return out.to_path_buf();
+    }
+    let known = extensions(media_type);
+    match out.extension().and_then(|e| e.to_str()) {
+        None => match known.first() {
+            Some(ext) => {
+                let mut name = out.as_os_str().to_owned();
+                name.push(".");
+                name.push(ext);
+                PathBuf::from(name)
+            }
+            None => out.to_path_buf(),
+        },
+        Some(ext) => {
+            let ext = ext.to_ascii_lowercase();
+            if let Some(right) = known.first().filter(|_| !known.contains(&ext.as_str())) {
+                eprintln!(
+                    "warning: {} holds {media_type} data, not what .{ext} says; name it \
+                     .{right}, or give --out without an extension to have it picked",
+                    out.display()
+                );
+            }
+            out.to_path_buf()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_without_extension_takes_the_media_type() {
+        let p = |out: &str, t: &str| media_path(Path::new(out), t).display().to_string();
+        assert_eq!(p("fox", "image/jpeg"), "fox.jpg");
+        assert_eq!(p("dir.v2/fox", "audio/mpeg"), "dir.v2/fox.mp3");
+        assert_eq!(p("fox.png", "image/jpeg"), "fox.png");
+        assert_eq!(p("fox.JPEG", "image/jpeg"), "fox.JPEG");
+        assert_eq!(p("-", "image/png"), "-");
+        assert_eq!(p("blob", "application/octet-stream"), "blob");
+    }
 }

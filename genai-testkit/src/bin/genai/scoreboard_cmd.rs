@@ -19,8 +19,9 @@ use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
 use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
-    board_json, compare, medals, parse_table, render_comparison, render_json, render_markdown,
-    run_scoreboard, seed_models, CellChange, Pick, RunObserver, RunOptions, Scenario, Scoreboard,
+    board_json, compare, evidence, medals, parse_table, render_comparison, render_json,
+    render_markdown, run_scoreboard, seed_models, CellChange, Change, Pick, RunObserver,
+    RunOptions, Scenario, Scoreboard, TableRow, COLUMNS,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -447,13 +448,17 @@ fn why_better(change: &CellChange) -> Option<String> {
 }
 
 /// The table, followed by the comparison with `--compare FILE` when given.
-fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> Result<String> {
+fn output(
+    board: &Scoreboard,
+    format: Format,
+    theirs: Option<(&Path, &[TableRow])>,
+) -> Result<String> {
     let text = render(board, format)?;
-    let Some((path, their_table)) = theirs else {
+    let Some((path, theirs)) = theirs else {
         return Ok(text);
     };
     let ours = render_markdown(board, &[]);
-    let report = compare(&parse_table(their_table), &parse_table(&ours));
+    let report = compare(theirs, &parse_table(&ours));
     match format {
         Format::Text => Ok(format!(
             "{text}{}",
@@ -463,11 +468,24 @@ fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> 
             let mut value = board_json(board)
                 .map_err(|e| Error::protocol(format!("cannot render JSON: {e}")))?;
             if let serde_json::Value::Object(map) = &mut value {
+                // Each better cell with why, as under `### Notes` of the text form.
+                let cells: Vec<serde_json::Value> = report
+                    .cells
+                    .iter()
+                    .map(|c| {
+                        let mut cell = serde_json::json!(c);
+                        if c.change == Change::Better {
+                            cell["why"] = serde_json::json!(why_better(c));
+                            cell["measured"] = serde_json::json!(evidence(board, c));
+                        }
+                        cell
+                    })
+                    .collect();
                 map.insert(
                     "compare".into(),
                     serde_json::json!({
                         "with": path.display().to_string(),
-                        "cells": report.cells,
+                        "cells": cells,
                         "summary": report.summary(),
                     }),
                 );
@@ -480,10 +498,23 @@ fn output(board: &Scoreboard, format: Format, theirs: Option<(&Path, &str)>) -> 
 
 async fn score(args: &ScoreboardArgs) -> Result<()> {
     let format = args.output_format();
+    // The table to compare with is read and checked before any call.
     let theirs = match &args.compare {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            Error::config(format!("cannot read --compare {}: {e}", path.display()))
-        })?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::config(format!("cannot read --compare {}: {e}", path.display()))
+            })?;
+            let rows = parse_table(&text);
+            if rows.is_empty() {
+                return Err(Error::config(format!(
+                    "--compare {}: no scoreboard table in it (rows of {} cells: {})",
+                    path.display(),
+                    COLUMNS.len(),
+                    COLUMNS.join(", ")
+                )));
+            }
+            Some(rows)
+        }
         None => None,
     };
     let live = !args.emulator && args.replay.is_none() && has_credentials();
@@ -506,7 +537,7 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     };
     builder = builder.timeout(suite.call_timeout);
     if let Some(base) = target.base_url(args.base_url.as_ref()) {
-        builder = builder.with_base_url(base);
+        builder = builder.base_url(base);
     }
     let provider = builder.build_provider()?;
     let mut models = args.models.clone();

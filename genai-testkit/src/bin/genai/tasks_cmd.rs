@@ -35,12 +35,11 @@ pub(crate) enum PoolingArg {
 
 /// `genai embed`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/baai/bge-base-en-v1.5")]
 pub(crate) struct EmbedArgs {
     /// Texts to embed (`-` reads one text from standard input).
     texts: Vec<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// A file of texts, one per line (after the TEXT arguments).
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
@@ -51,12 +50,11 @@ pub(crate) struct EmbedArgs {
 
 /// `genai rerank`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/baai/bge-reranker-base")]
 pub(crate) struct RerankArgs {
     /// Documents to score (`-` reads one from standard input).
     documents: Vec<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// What the documents are scored against (`-` reads it from standard input).
     #[arg(long)]
     query: String,
@@ -70,14 +68,11 @@ pub(crate) struct RerankArgs {
 
 /// `genai classify`.
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Default model: @cf/huggingface/distilbert-sst-2-int8 (with --image: @cf/microsoft/resnet-50)"
-)]
 pub(crate) struct ClassifyArgs {
     /// The text to classify (`-` reads standard input).
     text: Option<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// Classify this image file instead of a text (`-` reads it from standard input).
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     image: Option<PathBuf>,
@@ -88,34 +83,32 @@ pub(crate) struct ClassifyArgs {
 
 /// `genai translate`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/meta/m2m100-1.2b")]
 pub(crate) struct TranslateArgs {
     /// The text to translate (`-` reads standard input).
     text: Option<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
+    pub(crate) provider: ProviderArgs,
     /// The language to translate into (a code: fr, de, ja...).
     #[arg(long, value_name = "LANG")]
     to: String,
     /// The language of the text (default: the model's, English for m2m100).
     #[arg(long, value_name = "LANG")]
     from: Option<String>,
-    /// A file holding the text.
-    #[arg(long, value_name = "FILE", conflicts_with = "text")]
-    input: Option<PathBuf>,
+    /// A file holding the text (`--input` is the older spelling).
+    #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
+    file: Option<PathBuf>,
 }
 
 /// `genai summarize`.
 #[derive(Args, Debug)]
-#[command(after_help = "Default model: @cf/facebook/bart-large-cnn")]
 pub(crate) struct SummarizeArgs {
     /// The text to summarise (`-` reads standard input).
     text: Option<String>,
     #[command(flatten)]
-    provider: ProviderArgs,
-    /// A file holding the text.
-    #[arg(long, value_name = "FILE", conflicts_with = "text")]
-    input: Option<PathBuf>,
+    pub(crate) provider: ProviderArgs,
+    /// A file holding the text (`--input` is the older spelling).
+    #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
+    file: Option<PathBuf>,
     /// The longest summary wanted, in tokens.
     #[arg(long, value_name = "N")]
     max_length: Option<u32>,
@@ -214,7 +207,7 @@ fn one_text(arg: Option<&str>, input: Option<&Path>, what: &str) -> Result<Strin
         (Some(text), _) => Ok(text.to_owned()),
         (None, Some(path)) => file_text(path),
         (None, None) => Err(Error::invalid_request(format!(
-            "nothing to {what}: give a TEXT (or `-` for standard input) or --input FILE"
+            "nothing to {what}: give a TEXT (or `-` for standard input) or --file FILE"
         ))),
     }
 }
@@ -395,7 +388,7 @@ fn print_text(format: Format, model: &str, text: &str, cost: Option<Cost>) {
 pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, TRANSLATE_MODEL)?;
     let translator = workers.translator(&model)?;
-    let text = one_text(args.text.as_deref(), args.input.as_deref(), "translate")?;
+    let text = one_text(args.text.as_deref(), args.file.as_deref(), "translate")?;
     let mut req = TranslateRequest::new(text, args.to.trim());
     if let Some(from) = &args.from {
         req = req.from(from.trim());
@@ -413,7 +406,7 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
 pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, SUMMARIZE_MODEL)?;
     let summarizer = workers.summarizer(&model)?;
-    let text = one_text(args.text.as_deref(), args.input.as_deref(), "summarize")?;
+    let text = one_text(args.text.as_deref(), args.file.as_deref(), "summarize")?;
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
     let out = summarizer.summarize(&req).await?;
