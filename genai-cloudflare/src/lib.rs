@@ -54,9 +54,10 @@ pub use chat::{Cloudflare, Family};
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use provider::WorkersAi;
 pub use tasks::{
-    CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,
-    CloudflareReranker, CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber,
-    CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES, MAX_QUEUE_PAYLOAD,
+    CloudflareBatch, CloudflareClassifier, CloudflareConverter, CloudflareEmbedder,
+    CloudflareImageModel, CloudflareReranker, CloudflareSpeech, CloudflareSummarizer,
+    CloudflareTranscriber, CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES,
+    MAX_DOCUMENT_BYTES, MAX_QUEUE_PAYLOAD,
 };
 
 /// The README's examples, compiled and run as doc tests.

@@ -5,18 +5,18 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use genai_core::{
-    async_trait, wrong_kind, BatchModel, ClassificationModel, EmbeddingModel, Error, ImageModel,
-    ModelInfo, ModelKind, Provider, ProviderGen, RerankingModel, Result, SpeechModel,
-    SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
+    async_trait, wrong_kind, BatchModel, ClassificationModel, DocumentConverter, EmbeddingModel,
+    Error, ImageModel, ModelInfo, ModelKind, Provider, ProviderGen, RerankingModel, Result,
+    SpeechModel, SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 use crate::catalog;
 use crate::chat::client::Cloudflare;
 use crate::errors::PROVIDER;
 use crate::tasks::{
-    CloudflareBatch, CloudflareClassifier, CloudflareEmbedder, CloudflareImageModel,
-    CloudflareReranker, CloudflareSpeech, CloudflareSummarizer, CloudflareTranscriber,
-    CloudflareTranslator, CloudflareTurnDetector,
+    CloudflareBatch, CloudflareClassifier, CloudflareConverter, CloudflareEmbedder,
+    CloudflareImageModel, CloudflareReranker, CloudflareSpeech, CloudflareSummarizer,
+    CloudflareTranscriber, CloudflareTranslator, CloudflareTurnDetector,
 };
 use crate::transport::{normalize_model, Transport};
 
@@ -136,6 +136,11 @@ impl WorkersAi {
             model,
             image,
         ))
+    }
+
+    /// The document converter (`/ai/tomarkdown`), as the concrete type.
+    pub fn converter(&self) -> CloudflareConverter {
+        CloudflareConverter::over(self.transport.clone())
     }
 
     /// A text embedding model, as the concrete type.
@@ -328,6 +333,10 @@ impl Provider for WorkersAi {
 
     fn batch_model(&self, model: &str) -> Result<Arc<dyn BatchModel>> {
         Ok(Arc::new(self.batch(model)?))
+    }
+
+    fn document_converter(&self) -> Result<Arc<dyn DocumentConverter>> {
+        Ok(Arc::new(self.converter()))
     }
 
     fn image_model(&self, model: &str) -> Result<Arc<dyn ImageModel>> {

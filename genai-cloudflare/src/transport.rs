@@ -78,6 +78,24 @@ enum BodyData {
         file: MediaFile,
         suffix: Bytes,
     },
+    /// Pieces sent one after the other (a multipart body whose files stream from disk).
+    Pieces(Vec<Piece>),
+}
+
+/// One piece of a body made of pieces: bytes, or a file's bytes read as they are sent.
+#[derive(Debug, Clone)]
+pub(crate) enum Piece {
+    Bytes(Bytes),
+    File(MediaFile),
+}
+
+impl Piece {
+    fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::File(f) => f.len(),
+        }
+    }
 }
 
 impl Body {
@@ -127,6 +145,23 @@ impl Body {
         }
     }
 
+    /// A body of `pieces` sent in order, of the given content type (a multipart form).
+    pub(crate) fn pieces(pieces: Vec<Piece>, content_type: &str) -> Result<Body> {
+        Ok(Body {
+            content_type: self::content_type(content_type)?,
+            data: BodyData::Pieces(pieces),
+        })
+    }
+
+    /// The pieces of a body made of pieces.
+    #[cfg(test)]
+    pub(crate) fn test_pieces(&self) -> &[Piece] {
+        match &self.data {
+            BodyData::Pieces(p) => p,
+            _ => &[],
+        }
+    }
+
     /// The body's bytes when they are in memory.
     #[cfg(test)]
     pub(crate) fn bytes(&self) -> Option<&Bytes> {
@@ -136,11 +171,18 @@ impl Body {
         }
     }
 
-    /// The file the body streams, if it does.
-    fn file(&self) -> Option<&MediaFile> {
+    /// The files the body streams.
+    fn files(&self) -> Vec<&MediaFile> {
         match &self.data {
-            BodyData::Bytes(_) => None,
-            BodyData::File(f) | BodyData::Base64File { file: f, .. } => Some(f),
+            BodyData::Bytes(_) => Vec::new(),
+            BodyData::File(f) | BodyData::Base64File { file: f, .. } => vec![f],
+            BodyData::Pieces(pieces) => pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::File(f) => Some(f),
+                    Piece::Bytes(_) => None,
+                })
+                .collect(),
         }
     }
 
@@ -154,6 +196,7 @@ impl Body {
                 file,
                 suffix,
             } => prefix.len() as u64 + file.base64_len() + suffix.len() as u64,
+            BodyData::Pieces(pieces) => pieces.iter().map(Piece::len).sum(),
         }
     }
 
@@ -170,6 +213,13 @@ impl Body {
                 let head = stream::once(std::future::ready(Ok(prefix.clone())));
                 let tail = stream::once(std::future::ready(Ok(suffix.clone())));
                 reqwest::Body::wrap_stream(head.chain(file.base64_chunks()).chain(tail))
+            }
+            BodyData::Pieces(pieces) => {
+                let parts = pieces.clone().into_iter().map(|p| match p {
+                    Piece::Bytes(b) => stream::once(std::future::ready(Ok(b))).boxed(),
+                    Piece::File(f) => f.chunks().boxed(),
+                });
+                reqwest::Body::wrap_stream(stream::iter(parts).flatten())
             }
         }
     }
@@ -223,6 +273,16 @@ struct Envelope<T> {
 }
 
 impl Transport {
+    /// The account's URL of `path` beside the model search (`tomarkdown`...), always on the
+    /// API (not through an AI Gateway).
+    pub(crate) fn account_url(&self, path: &str) -> String {
+        let ai = self
+            .models_url
+            .strip_suffix("models/search")
+            .unwrap_or(&self.models_url);
+        format!("{ai}{path}")
+    }
+
     /// The run URL of `model`.
     pub(crate) fn run_url(&self, model: &str) -> String {
         format!("{}{model}{}", self.run_base, self.run_query)
@@ -317,8 +377,8 @@ impl Transport {
         accept: &'static str,
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
-        let file = body.file();
-        if let Some(file) = file {
+        let files = body.files();
+        for file in &files {
             file.check_unchanged().await?;
         }
         let reject_if_busy = self.metering.reject_if_busy;
@@ -346,10 +406,17 @@ impl Transport {
             },
         )
         .await;
-        match (sent, file) {
+        match sent {
             // A file that changed while it was being sent broke the body, not the connection.
-            (Err(e), Some(file)) => Err(file.check_unchanged().await.err().unwrap_or(e)),
-            (sent, _) => sent,
+            Err(e) => {
+                for file in &files {
+                    if let Err(changed) = file.check_unchanged().await {
+                        return Err(changed.with_provider(PROVIDER));
+                    }
+                }
+                Err(e)
+            }
+            sent => sent,
         }
         .map_err(|e| {
             let model = url

@@ -41,10 +41,13 @@ pub enum ErrorKind {
     Timeout,
     /// The client is misconfigured (missing account id, bad base URL...).
     Config,
-    /// The service is out of capacity and the request asked to fail at once rather than wait
-    /// (`rejectIfBusy`): not retried, try later or another model.
+    /// The model is out of capacity for now (another model may not be).
     Busy,
-    /// The call's worst-case cost exceeds what is left of the budget: nothing was sent.
+    /// The model was retired and no longer answers.
+    Retired,
+    /// The model needs a plan the account does not have.
+    PlanRequired,
+    /// The call would exceed the caller's spending budget.
     Budget,
 }
 
@@ -68,6 +71,8 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Config => "config",
             ErrorKind::Busy => "busy",
+            ErrorKind::Retired => "retired",
+            ErrorKind::PlanRequired => "plan_required",
             ErrorKind::Budget => "budget",
         }
     }
@@ -388,6 +393,8 @@ mod tests {
             ErrorKind::Timeout,
             ErrorKind::Config,
             ErrorKind::Busy,
+            ErrorKind::Retired,
+            ErrorKind::PlanRequired,
             ErrorKind::Budget,
         ] {
             let json = serde_json::to_string(&kind).unwrap();

@@ -20,7 +20,9 @@
 mod agent;
 mod capability;
 mod cost;
+mod document_chat;
 mod error;
+mod fallback;
 pub mod http;
 mod kind;
 mod limits;
@@ -44,7 +46,12 @@ pub use cost::{
     tiles_512, Budget, Charge, Cost, CostSource, CostTotal, Metered, Price, PriceUnit,
     USD_PER_NEURON,
 };
+pub use document_chat::DocumentChat;
 pub use error::{Error, ErrorKind, Result};
+pub use fallback::{
+    falls_over, FallbackChat, FallbackClassifier, FallbackEmbedder, FallbackReranker,
+    FallbackStream, FallbackSummarizer, FallbackTranslator, Served,
+};
 pub use kind::ModelKind;
 pub use limits::{RateLimit, RateLimiter};
 pub use media::{decode_base64, sniff_media_type, Media};
@@ -53,16 +60,21 @@ pub use media_reply::{MediaReply, MediaSummary};
 pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
 pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP_LOGPROBS};
-pub use response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, TopLogprob, Usage};
+pub use response::{
+    Attempt, ChatResponse, ErrorSummary, FinishReason, GuardVerdict, TokenLogprob, TopLogprob,
+    Usage,
+};
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel,
-    BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
-    ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, EmbedRequest,
-    EmbeddingCapabilities, EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities,
-    ImageModel, ImageRequest, Label, PollPolicy, Pooling, Range, RankedDocument, Ranking,
-    RerankRequest, RerankingCapabilities, RerankingModel, Segment, SpeechCapabilities, SpeechModel,
-    SpeechRequest, SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary,
+    cosine, document_type, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob,
+    BatchModel, BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
+    ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, Conversion,
+    ConversionOptions, ConvertRequest, ConvertedFile, ConvertedText, Document,
+    DocumentCapabilities, DocumentConverter, DocumentFormat, EmbedRequest, EmbeddingCapabilities,
+    EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest, Label,
+    PollPolicy, Pooling, Range, RankedDocument, Ranking, RerankRequest, RerankingCapabilities,
+    RerankingModel, Segment, SpeechCapabilities, SpeechModel, SpeechRequest,
+    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TextFormat,
     TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest,
     Translation, TranslationCapabilities, TranslationModel, TurnDetection,
     TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,

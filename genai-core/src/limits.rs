@@ -15,13 +15,13 @@ use tokio::time::Instant;
 #[non_exhaustive]
 pub struct RateLimit {
     /// Requests allowed per window.
-    pub limit: Option<u64>,
+    pub limit: Option<u32>,
     /// Requests left in the current window.
-    pub remaining: Option<u64>,
+    pub remaining: Option<u32>,
     /// Seconds until the window resets (or, from `retry-after`, until a retry may succeed).
-    pub reset_secs: Option<u64>,
+    pub reset_secs: Option<u32>,
     /// The window's length in seconds.
-    pub window_secs: Option<u64>,
+    pub window_secs: Option<u32>,
 }
 
 impl RateLimit {
@@ -57,7 +57,7 @@ impl RateLimit {
             rl.limit = param(v, "q");
             rl.window_secs = param(v, "w");
         }
-        let number = |name: &str| get(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let number = |name: &str| get(name).and_then(|v| v.trim().parse::<u32>().ok());
         rl.limit = rl.limit.or_else(|| number("x-ratelimit-limit"));
         rl.remaining = rl.remaining.or_else(|| number("x-ratelimit-remaining"));
         rl.reset_secs = rl
@@ -69,7 +69,7 @@ impl RateLimit {
 }
 
 /// The integer value of `key=` in a structured header's first item (`"default";r=1199;t=1`).
-fn param(value: &str, key: &str) -> Option<u64> {
+fn param(value: &str, key: &str) -> Option<u32> {
     let first = value.split(',').next()?;
     first.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
@@ -79,15 +79,17 @@ fn param(value: &str, key: &str) -> Option<u64> {
     })
 }
 
-/// Seconds, or an HTTP date turned into seconds from `now` (rounded up, never negative).
-fn secs_or_date(value: &str, now: SystemTime) -> Option<u64> {
+/// Seconds, or an HTTP date turned into seconds from `now` (rounded up, never negative,
+/// at most `u32::MAX`).
+fn secs_or_date(value: &str, now: SystemTime) -> Option<u32> {
     let value = value.trim();
-    if let Ok(n) = value.parse::<u64>() {
+    if let Ok(n) = value.parse::<u32>() {
         return Some(n);
     }
     let at = httpdate::parse_http_date(value).ok()?;
     let d = at.duration_since(now).unwrap_or(Duration::ZERO);
-    Some(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    Some(u32::try_from(secs).unwrap_or(u32::MAX))
 }
 
 /// A client-side limiter: at most `requests` per `window`, spread evenly (one request every

@@ -51,7 +51,19 @@ impl MediaFile {
     /// Fails with [`InvalidRequest`](crate::ErrorKind::InvalidRequest) when the file cannot be
     /// read, is empty, or is no known image or audio format.
     pub async fn open(path: impl AsRef<Path>) -> Result<MediaFile> {
-        let path = path.as_ref();
+        MediaFile::open_checked(path.as_ref(), None).await
+    }
+
+    /// Opens `path` as media of a type the caller knows (a document, whose type its name
+    /// gives): reads its size, trusts `media_type`.
+    ///
+    /// Fails with [`InvalidRequest`](crate::ErrorKind::InvalidRequest) when the file cannot be
+    /// read or is empty.
+    pub async fn open_as(path: impl AsRef<Path>, media_type: &str) -> Result<MediaFile> {
+        MediaFile::open_checked(path.as_ref(), Some(media_type)).await
+    }
+
+    async fn open_checked(path: &Path, known_type: Option<&str>) -> Result<MediaFile> {
         let cannot = |e: io::Error| {
             Error::invalid_request(format!("cannot read {}: {e}", path.display())).with_source(e)
         };
@@ -68,6 +80,13 @@ impl MediaFile {
                 "{} is empty (0 bytes)",
                 path.display()
             )));
+        }
+        if let Some(media_type) = known_type {
+            return Ok(MediaFile {
+                path: path.to_owned(),
+                media_type: media_type.to_owned(),
+                len: meta.len(),
+            });
         }
         let mut head = [0u8; 64];
         let mut filled = 0;

@@ -16,8 +16,8 @@ use crate::request::ChatRequest;
 use crate::response::ChatResponse;
 use crate::stream::ChatStream;
 use crate::tasks::{
-    BatchModel, ClassificationModel, EmbeddingModel, ImageModel, RerankingModel, SpeechModel,
-    SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
+    BatchModel, ClassificationModel, DocumentConverter, EmbeddingModel, ImageModel, RerankingModel,
+    SpeechModel, SummarizationModel, TranscriptionModel, TranslationModel, TurnDetectionModel,
 };
 
 /// A configured model of one provider: the contract every backend implements.
@@ -152,6 +152,14 @@ pub trait Provider: Send + Sync + Debug {
     /// A turn detection model.
     fn turn_detection_model(&self, model: &str) -> Result<Arc<dyn TurnDetectionModel>> {
         Err(no_kind(self.name(), ModelKind::TurnDetection, model))
+    }
+
+    /// The provider's document converter (PDF, office files, web pages... to Markdown).
+    fn document_converter(&self) -> Result<Arc<dyn DocumentConverter>> {
+        Err(Error::unsupported(format!(
+            "{} offers no document conversion",
+            self.name()
+        )))
     }
 
     /// `model` run through the provider's asynchronous batch queue. A model the queue does not

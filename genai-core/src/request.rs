@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::media::Media;
+use crate::tasks::Document;
 use crate::tool::{schema_of, validate_tool_name, ToolCall, ToolChoice, ToolDef};
 
 /// One turn of a conversation.
@@ -229,6 +230,11 @@ pub struct ChatRequest {
     /// alternatives (0 to [`MAX_TOP_LOGPROBS`]); `None`: no log-probabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<u8>,
+    /// Documents (PDF, office files, web pages...) for the last user turn, converted to text
+    /// before the call by a [`DocumentChat`](crate::DocumentChat); a model called directly
+    /// refuses a request that carries any.
+    #[serde(skip)]
+    pub documents: Vec<Document>,
 }
 
 /// The most alternatives per token [`ChatRequest::logprobs`] may ask for.
@@ -426,6 +432,12 @@ impl ChatRequest {
         self
     }
 
+    /// Attaches a document to the last user turn (see [`DocumentChat`](crate::DocumentChat)).
+    pub fn document(mut self, document: Document) -> Self {
+        self.documents.push(document);
+        self
+    }
+
     /// The last user turn's text, if any.
     pub fn last_user_message(&self) -> Option<&str> {
         self.messages.iter().rev().find_map(|m| match m {
@@ -455,6 +467,12 @@ impl ChatRequest {
             return Err(Error::invalid_request(
                 "the request needs at least one user or tool message",
             ));
+        }
+        if let Some(d) = self.documents.first() {
+            return Err(Error::unsupported(format!(
+                "the request carries documents ({} first); a chat model reads them once converted: wrap it in a DocumentChat",
+                d.name()
+            )));
         }
         if self.max_tokens == Some(0) {
             return Err(Error::invalid_request("max_tokens must be at least 1"));

@@ -142,6 +142,61 @@ pub struct ChatResponse {
     /// The rate-limit state the reply reported, when it carried rate-limit headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// The model that answered, when a [`FallbackChat`](crate::FallbackChat) chose it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
+    /// The models a [`FallbackChat`](crate::FallbackChat) tried first, and how each failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+}
+
+/// A model tried before another one served the call, and how it failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The model.
+    pub model: String,
+    /// Its provider.
+    pub provider: String,
+    /// Its error.
+    pub error: ErrorSummary,
+}
+
+impl Attempt {
+    /// `model` of `provider` failed with `error`.
+    pub fn new(provider: impl Into<String>, model: impl Into<String>, error: &Error) -> Self {
+        Attempt {
+            model: model.into(),
+            provider: provider.into(),
+            error: ErrorSummary::of(error),
+        }
+    }
+}
+
+/// An error as data: its kind, HTTP status, provider code and message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorSummary {
+    /// What went wrong.
+    pub kind: crate::error::ErrorKind,
+    /// The HTTP status, when the error came from a reply.
+    pub status: Option<u16>,
+    /// The provider's error code.
+    pub code: Option<i64>,
+    /// The message.
+    pub message: String,
+}
+
+impl ErrorSummary {
+    /// The summary of `e`.
+    pub fn of(e: &Error) -> Self {
+        ErrorSummary {
+            kind: e.kind(),
+            status: e.status(),
+            code: e.code(),
+            message: e.message().to_owned(),
+        }
+    }
 }
 
 /// One generated token with its log-probability and the most likely alternatives.

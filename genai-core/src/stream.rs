@@ -206,6 +206,7 @@ mod tests {
                 limit: Some(10),
                 ..Default::default()
             }),
+            ..ChatResponse::default()
         };
         let back = ChatStream::from_response(reply.clone())
             .collect_response()

@@ -111,6 +111,13 @@ pub mod task_scenarios;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// The examples of docs/documents.md and docs/fallback.md, run as doc tests against the
+/// emulator.
+#[cfg(all(doctest, feature = "emulator"))]
+#[doc = include_str!("../../docs/documents.md")]
+#[doc = include_str!("../../docs/fallback.md")]
+struct DocsDoctests;
+
 /// The workspace README's examples (the emulator, the agent loop on the fake), run as doc
 /// tests here, where the testkit they use is at hand.
 #[cfg(all(doctest, feature = "cli"))]

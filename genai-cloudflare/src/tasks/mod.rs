@@ -3,6 +3,7 @@
 
 mod batch;
 mod classification;
+mod documents;
 mod embedding;
 mod image;
 mod reranking;
@@ -14,6 +15,7 @@ mod turn;
 pub(crate) use batch::builtin_queue;
 pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub use classification::CloudflareClassifier;
+pub use documents::{CloudflareConverter, MAX_DOCUMENT_BYTES};
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
 pub use image::CloudflareImageModel;
@@ -155,6 +157,17 @@ pub(crate) fn task_span(operation: &'static str, model: &str) -> tracing::Span {
         other => other,
     };
     crate::telemetry::call_span(name, model, None)
+}
+
+/// Runs `call` inside the `genai.call` span of `operation` on `model`, its error finished
+/// like every task error ([`finish_error`]).
+pub(crate) async fn traced<T>(
+    transport: &Transport,
+    model: &str,
+    operation: &'static str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    traced_in(transport, task_span(operation, model), operation, call).await
 }
 
 /// Runs `call` inside `span`, its error recorded there and finished like every task error.

@@ -8,6 +8,7 @@
 
 mod batch;
 mod classification;
+mod document;
 mod embedding;
 mod image;
 mod reranking;
@@ -23,6 +24,11 @@ pub use classification::{
     Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,
     ClassifyRequest, Label,
 };
+pub use document::{
+    document_type, Conversion, ConversionOptions, ConvertRequest, ConvertedFile, ConvertedText,
+    Document, DocumentCapabilities, DocumentConverter, DocumentFormat, TextFormat,
+};
+pub(crate) use document::{is_plain_text, rewrap};
 pub use embedding::{
     cosine, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Pooling,
 };

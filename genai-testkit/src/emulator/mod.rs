@@ -19,6 +19,7 @@
 mod audio;
 mod catalog;
 mod chat;
+mod documents;
 mod faults;
 pub(crate) mod images;
 mod models;

@@ -12,6 +12,7 @@ use super::audio::{self, AudioReply};
 use super::catalog;
 use super::chat::families::{self, Dice, Family, Rendered};
 use super::chat::responder::Ask;
+use super::documents;
 use super::faults::{self, Ending, Fault};
 use super::images::{self, Outcome};
 use super::models::{self, Task};
@@ -161,6 +162,19 @@ fn route(
             return reply;
         }
         return run(model, (query, content_type), body, dice);
+    }
+    if rest == "ai/tomarkdown" || rest == "ai/tomarkdown/supported" {
+        if !authorized {
+            return error_reply(401, 10000, "Authentication error", Value::Null);
+        }
+        return match (rest, method) {
+            ("ai/tomarkdown/supported", &Method::GET) => result_reply(&documents::supported()),
+            ("ai/tomarkdown", &Method::POST) => match documents::convert(content_type, body) {
+                Ok(result) => result_reply(&result),
+                Err((status, code, message)) => error_reply(status, code, &message, json!({})),
+            },
+            _ => no_route(),
+        };
     }
     if rest == "ai/models/search" && method == Method::GET {
         if !authorized {

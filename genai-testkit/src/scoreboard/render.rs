@@ -86,7 +86,7 @@ pub const LEGEND: &str = "\
 Legend:
 - Mode: `Sync` the reply comes back whole once generated; `Stream` the reply comes as it is generated. 🧠 the model thinks before it answers, its reasoning kept apart from the answer.
 - ✅ works in every run; 💨 works only sometimes (flaky), or is reported by some replies only; ❌ does not work, or genai does not support it.
-- ➛In / Out➛: what the model reads / writes: 💬 text, 📸 image, 🎤 audio, 🎥 video, 📄 document.
+- ➛In / Out➛: what the model reads / writes: 💬 text, 📸 image, 🎤 audio, 🎥 video, 📄 document (PDF, office files, web pages: converted to Markdown by the provider before the call, not read natively).
 - Tool: tool calling (a call with the right argument, an answer from the tool's result, a pick between two options); 🪨 added when a call can be forced.
 - JSON: ✅ free-form JSON and JSON following a schema; ☁️ free form only; 📐 schema only.
 - Batch: requests through the provider's asynchronous batch queue.

@@ -28,8 +28,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt as _;
 use genai_core::{
-    async_trait, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, Mode, ModelCapabilities,
-    ModelInfo, Provider, ProviderGen, Result,
+    async_trait, ChatRequest, ChatResponse, ChatStream, ConvertRequest, Document, DocumentChat,
+    DocumentConverter, Error, ErrorKind, Mode, ModelCapabilities, ModelInfo, Provider, ProviderGen,
+    Result,
 };
 
 use super::{Scenario, ScoreRow, Scoreboard};
@@ -85,7 +86,8 @@ pub trait RunObserver: Send + Sync {
         let _ = (model, mode, scenario, run);
     }
 
-    /// Called once the provider's catalog was read (or found missing), before any scenario.
+    /// Called once the provider's catalog was read (or found missing) and its document
+    /// conversion probed, before any scenario.
     fn catalog_read(&self) {}
 
     /// Called once a chat scenario is judged (or skipped).
@@ -301,6 +303,24 @@ fn is_guard(model: &str) -> bool {
     m.contains("llama-guard") || m.contains("llamaguard")
 }
 
+/// The provider's document converter when it really converts: one small web page, whose text
+/// must come back. `None` when the provider has none or the conversion fails.
+async fn documents_work(provider: &dyn Provider) -> Option<Arc<dyn DocumentConverter>> {
+    const PROBE: &str = "genai scoreboard probe";
+    let converter = provider.document_converter().ok()?;
+    let page = Document::from_bytes("probe.html", format!("<h1>Probe</h1><p>{PROBE}</p>")).ok()?;
+    let texts = converter
+        .convert(&ConvertRequest::new([page]))
+        .await
+        .ok()?
+        .into_texts()
+        .ok()?;
+    texts
+        .iter()
+        .any(|t| t.text.contains(PROBE))
+        .then_some(converter)
+}
+
 /// Sorts every model to score into a [`Plan`]. A named model the catalog lacks is an error.
 fn plan(
     provider: &dyn Provider,
@@ -409,13 +429,24 @@ pub async fn run_scoreboard(
 ) -> Result<RunReport> {
     let mut warnings = Vec::new();
     let catalog = read_catalog(provider, &mut warnings).await?;
+    // Chat models read documents through the provider's conversion when it works: their
+    // ➛In then shows 📄 (the legend says it is through conversion). Probed before the
+    // observer hears of the catalog, so a recording keeps the probe with the catalog.
+    let converter = documents_work(provider).await;
     observer.catalog_read();
-    let plans = plan(
+    let mut plans = plan(
         provider,
         &options.models,
         &options.baseline,
         catalog.as_deref(),
     )?;
+    if let Some(converter) = converter {
+        for (_, p) in &mut plans {
+            if let Plan::Chat(chat) = p {
+                *chat = Arc::new(DocumentChat::new(Arc::clone(chat), Arc::clone(&converter)));
+            }
+        }
+    }
     let jobs = options.jobs.max(1);
     let name = provider.name().to_owned();
     let mut done: Vec<Option<Vec<ScoreRow>>> = vec![None; plans.len()];

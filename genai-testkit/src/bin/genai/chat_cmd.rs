@@ -2,14 +2,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use genai_core::{
-    ChatRequest, ChatResponse, Error, Message, ProviderGen, ResponseFormat, StreamEvent,
-    ToolChoice, ToolDef,
+    Attempt, ChatRequest, ChatResponse, DocumentChat, Error, FallbackChat, Message, ProviderGen,
+    ResponseFormat, StreamEvent, ToolChoice, ToolDef,
 };
 use serde_json::Value;
 
+use crate::convert_cmd::open_documents;
+use crate::fallback_args::{note_attempts, FallbackArgs, ServedFields};
 use crate::media_cmd;
 use crate::options::{non_empty_prompt, provider, Format, ProviderArgs};
 use crate::output::emit_line;
@@ -86,6 +89,12 @@ pub(crate) struct ChatArgs {
     /// Accept the model's licence for the account first (Llama 3.2 Vision asks for it once).
     #[arg(long)]
     agree: bool,
+    /// A document (PDF, office file, web page, CSV...) converted to Markdown and put in the
+    /// last user turn (repeatable; any chat model).
+    #[arg(long, value_name = "FILE")]
+    file: Vec<PathBuf>,
+    #[command(flatten)]
+    fallback: FallbackArgs,
 }
 
 /// A schema name services accept (`[A-Za-z0-9_-]`, at most 64 characters).
@@ -177,9 +186,9 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     req.raw = args.raw;
     req.logprobs = args.logprobs;
     media_cmd::attach_images(&mut req, &args.image)?;
-    if req.messages.is_empty() {
+    if req.messages.is_empty() && args.file.is_empty() {
         return Err(Error::invalid_request(
-            "nothing to send: give a PROMPT or --messages FILE",
+            "nothing to send: give a PROMPT, --messages FILE or --file FILE",
         ));
     }
     Ok(req)
@@ -193,16 +202,43 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
             return Ok(());
         }
     }
-    let req = build_request(&args)?;
+    let mut req = build_request(&args)?;
     let client = provider(&args.provider)?;
+    let workers = client.provider();
     // A model of another kind (an embedding model...) is refused before any request.
-    let mut client = client.provider().chat(client.model())?;
+    let mut client = workers.chat(client.model())?;
     if let Some(key) = &args.session_affinity {
         client = client.with_session_affinity(key)?;
     }
+    if !args.file.is_empty() {
+        req.documents = open_documents(&args.file).await?;
+        let reader = DocumentChat::new(Arc::new(client.clone()), Arc::new(workers.converter()));
+        req = reader.prepare(&req).await?;
+    }
+    let chain = if args.fallback.any() {
+        let mut members: Vec<Arc<dyn ProviderGen>> = vec![Arc::new(client.clone())];
+        for model in &args.fallback.models {
+            let mut next = workers.chat(model)?;
+            if let Some(key) = &args.session_affinity {
+                next = next.with_session_affinity(key)?;
+            }
+            members.push(Arc::new(next));
+        }
+        Some(FallbackChat::new(members)?.check_capabilities(!args.provider.no_capability_check))
+    } else {
+        None
+    };
+    let mut served: Option<(String, Vec<Attempt>)> = None;
     let format = args.provider.format;
     let reply = if args.stream {
-        let mut stream = client.gen_stream(&req).await?;
+        let mut stream = match &chain {
+            Some(chain) => {
+                let s = chain.gen_stream_served(&req).await?;
+                served = Some((s.served_by, s.attempts));
+                s.stream
+            }
+            None => client.gen_stream(&req).await?,
+        };
         let mut acc = genai_core::ResponseAccumulator::default();
         let mut out = std::io::stdout().lock();
         let mut reasoning = ReasoningPrinter::default();
@@ -232,7 +268,13 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         }
         reply
     } else {
-        let reply = client.gen_sync(&req).await?;
+        let reply = match &chain {
+            Some(chain) => chain.gen_sync(&req).await?,
+            None => client.gen_sync(&req).await?,
+        };
+        if let Some(model) = &reply.served_by {
+            served = Some((model.clone(), reply.attempts.clone()));
+        }
         if format == Format::Text {
             let mut out = std::io::stdout().lock();
             if !reply.reasoning.is_empty() {
@@ -245,8 +287,19 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         }
         reply
     };
-    if format == Format::Json {
-        emit_line(&reply_json(client.model(), &reply, req.logprobs.is_some()));
+    let served = served.as_ref().map(|(model, attempts)| ServedFields {
+        served_by: model,
+        attempts,
+    });
+    match (format, &served) {
+        (Format::Json, _) => emit_line(&reply_json_served(
+            served.as_ref().map_or(client.model(), |s| s.served_by),
+            &reply,
+            req.logprobs.is_some(),
+            served.as_ref(),
+        )),
+        (Format::Text, Some(s)) => note_attempts(s.served_by, s.attempts),
+        (Format::Text, None) => {}
     }
     Ok(())
 }
@@ -305,6 +358,9 @@ struct ReplyLine<'a> {
     cost: Option<genai_core::Cost>,
     /// The rate-limit headers of the reply (null when it had none).
     rate_limit: Option<genai_core::RateLimit>,
+    /// With `--fallback`: the model that served the reply and the ones that failed first.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<&'a ServedFields<'a>>,
 }
 
 #[derive(serde::Serialize)]
@@ -328,6 +384,16 @@ struct CallLine<'a> {
 }
 
 pub(crate) fn reply_json(model: &str, r: &ChatResponse, with_logprobs: bool) -> String {
+    reply_json_served(model, r, with_logprobs, None)
+}
+
+/// [`reply_json`] with `"served_by"` and `"attempts"` when a fallback chain served the reply.
+fn reply_json_served(
+    model: &str,
+    r: &ChatResponse,
+    with_logprobs: bool,
+    served: Option<&ServedFields<'_>>,
+) -> String {
     let line = ReplyLine {
         model,
         text: &r.text,
@@ -363,6 +429,7 @@ pub(crate) fn reply_json(model: &str, r: &ChatResponse, with_logprobs: bool) -> 
         verdict: &r.verdict,
         cost: r.cost,
         rate_limit: r.rate_limit,
+        served,
     };
     // Plain data with string keys: serialising it cannot fail.
     serde_json::to_string(&line).unwrap_or_default()

@@ -11,6 +11,8 @@ use genai_core::Error;
 mod audio_cmd;
 mod batch_cmd;
 mod chat_cmd;
+mod convert_cmd;
+mod fallback_args;
 mod media_cmd;
 mod models_cmd;
 mod options;
@@ -77,6 +79,9 @@ enum Command {
     Translate(tasks_cmd::TranslateArgs),
     /// Summarise a text.
     Summarize(tasks_cmd::SummarizeArgs),
+    /// Convert documents (PDF, images, HTML, office files, CSV...) to Markdown.
+    #[command(after_help = CREDENTIALS_HELP)]
+    Convert(Box<convert_cmd::ConvertArgs>),
 }
 
 fn main() -> ExitCode {
@@ -137,9 +142,11 @@ fn main() -> ExitCode {
             Command::Classify(args) => (args.format(), tasks_cmd::classify(args).await),
             Command::Translate(args) => (args.format(), tasks_cmd::translate(args).await),
             Command::Summarize(args) => (args.format(), tasks_cmd::summarize(args).await),
+            Command::Convert(args) => (args.format(), convert_cmd::convert(*args).await),
         }
     });
     match result {
+        Ok(()) if output::marked_failed() => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let e = match &explain {
@@ -167,7 +174,8 @@ fn command() -> clap::Command {
             cmd = cmd.mut_subcommand(name, |c| c.mut_arg("model", |a| a.help(help)));
         }
     }
-    cmd
+    // Conversion takes no model.
+    cmd.mut_subcommand("convert", |c| c.mut_arg("model", |a| a.hide(true)))
 }
 
 impl Command {
@@ -184,7 +192,10 @@ impl Command {
             Command::Classify(a) => Some(&a.provider),
             Command::Translate(a) => Some(&a.provider),
             Command::Summarize(a) => Some(&a.provider),
-            Command::Models(_) | Command::Scoreboard(_) | Command::Serve(_) => None,
+            Command::Models(_)
+            | Command::Scoreboard(_)
+            | Command::Serve(_)
+            | Command::Convert(_) => None,
         }
     }
 }

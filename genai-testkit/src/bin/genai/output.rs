@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use genai_core::{Error, MediaReply};
 
@@ -18,6 +19,20 @@ pub(crate) fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Set when a command printed its results but some of them are failures (a document that
+/// could not be converted): the command then exits non-zero without another error line.
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Marks the run as failed though its output is complete.
+pub(crate) fn mark_failed() {
+    FAILED.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`mark_failed`] was called.
+pub(crate) fn marked_failed() -> bool {
+    FAILED.load(Ordering::SeqCst)
 }
 
 /// Writes one line to stdout. A closed stdout (`genai … | head`) is not an error worth a

@@ -3,16 +3,19 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use genai_cloudflare::WorkersAi;
 use genai_core::{
-    ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error, Media,
-    ModelInfo, ModelKind, Pooling, RerankRequest, RerankingModel, Result, SummarizationModel,
-    SummarizeRequest, TranslateRequest, TranslationModel, Usage,
+    Attempt, ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error,
+    FallbackClassifier, FallbackEmbedder, FallbackReranker, FallbackSummarizer, FallbackTranslator,
+    Media, ModelInfo, ModelKind, Pooling, RerankRequest, RerankingModel, Result, Served,
+    SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel, Usage,
 };
 
 use super::{emit_line, provider, Format, ProviderArgs};
+use crate::fallback_args::{note_attempts, FallbackArgs, ServedFields};
 
 /// Default model of `genai embed`.
 pub(crate) const EMBED_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
@@ -40,6 +43,8 @@ pub(crate) struct EmbedArgs {
     texts: Vec<String>,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// A file of texts, one per line (after the TEXT arguments).
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
@@ -55,6 +60,8 @@ pub(crate) struct RerankArgs {
     documents: Vec<String>,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// What the documents are scored against (`-` reads it from standard input).
     #[arg(long)]
     query: String,
@@ -73,6 +80,8 @@ pub(crate) struct ClassifyArgs {
     text: Option<String>,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// Classify this image file instead of a text (`-` reads it from standard input).
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     image: Option<PathBuf>,
@@ -88,6 +97,8 @@ pub(crate) struct TranslateArgs {
     text: Option<String>,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// The language to translate into (a code: fr, de, ja...).
     #[arg(long, value_name = "LANG")]
     to: String,
@@ -106,6 +117,8 @@ pub(crate) struct SummarizeArgs {
     text: Option<String>,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// A file holding the text (`--input` is the older spelling).
     #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
     file: Option<PathBuf>,
@@ -212,6 +225,47 @@ fn one_text(arg: Option<&str>, input: Option<&Path>, what: &str) -> Result<Strin
     }
 }
 
+/// The first model followed by the `--fallback` models, each made by `make`.
+fn members<M: ?Sized>(
+    first: Arc<M>,
+    fallback: &FallbackArgs,
+    make: impl Fn(&str) -> Result<Arc<M>>,
+) -> Result<Vec<Arc<M>>> {
+    let mut all = vec![first];
+    for model in &fallback.models {
+        all.push(make(model)?);
+    }
+    Ok(all)
+}
+
+/// Who served a call through a chain: the model and the ones that failed first.
+struct Who {
+    model: String,
+    attempts: Vec<Attempt>,
+}
+
+impl Who {
+    fn of<T>(served: Served<T>) -> (T, Option<Who>) {
+        let who = Who {
+            model: served.served_by,
+            attempts: served.attempts,
+        };
+        (served.value, Some(who))
+    }
+
+    /// The JSON fields, and in text output the note on stderr.
+    fn fields(who: &Option<Who>, format: Format) -> Option<ServedFields<'_>> {
+        let who = who.as_ref()?;
+        if format == Format::Text {
+            note_attempts(&who.model, &who.attempts);
+        }
+        Some(ServedFields {
+            served_by: &who.model,
+            attempts: &who.attempts,
+        })
+    }
+}
+
 fn json_line(value: &impl serde::Serialize) {
     // Plain data with string keys: serialising it cannot fail.
     emit_line(&serde_json::to_string(value).unwrap_or_default());
@@ -220,6 +274,8 @@ fn json_line(value: &impl serde::Serialize) {
 #[derive(serde::Serialize)]
 struct EmbedLine<'a> {
     model: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<ServedFields<'a>>,
     dimensions: usize,
     embeddings: &'a [Vec<f32>],
     usage: &'a Usage,
@@ -237,10 +293,26 @@ pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
             PoolingArg::Cls => Pooling::Cls,
         });
     }
-    let out = embedder.embed(&req).await?;
+    let (out, who) = if args.fallback.any() {
+        let all = members(
+            Arc::new(embedder.clone()) as Arc<dyn EmbeddingModel>,
+            &args.fallback,
+            |m| Ok(Arc::new(workers.embedder(m)?) as Arc<dyn EmbeddingModel>),
+        )?;
+        Who::of(
+            FallbackEmbedder::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .embed_served(&req)
+                .await?,
+        )
+    } else {
+        (embedder.embed(&req).await?, None)
+    };
+    let served = Who::fields(&who, args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&EmbedLine {
-            model: embedder.model(),
+            model: served.as_ref().map_or(embedder.model(), |s| s.served_by),
+            served,
             dimensions: out.dimensions,
             embeddings: &out.embeddings,
             usage: &out.usage,
@@ -258,6 +330,8 @@ pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
 #[derive(serde::Serialize)]
 struct RerankLine<'a> {
     model: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<ServedFields<'a>>,
     results: Vec<ScoreLine>,
     cost: Option<Cost>,
 }
@@ -279,10 +353,26 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
     let documents = gather(&args.documents, args.input.as_deref())?;
     let mut req = RerankRequest::new(query, documents);
     req.top_k = args.top_k;
-    let out = reranker.rerank(&req).await?;
+    let (out, who) = if args.fallback.any() {
+        let all = members(
+            Arc::new(reranker.clone()) as Arc<dyn RerankingModel>,
+            &args.fallback,
+            |m| Ok(Arc::new(workers.reranker(m)?) as Arc<dyn RerankingModel>),
+        )?;
+        Who::of(
+            FallbackReranker::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .rerank_served(&req)
+                .await?,
+        )
+    } else {
+        (reranker.rerank(&req).await?, None)
+    };
+    let served = Who::fields(&who, args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&RerankLine {
-            model: reranker.model(),
+            model: served.as_ref().map_or(reranker.model(), |s| s.served_by),
+            served,
             results: out
                 .results
                 .iter()
@@ -307,6 +397,8 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
 #[derive(serde::Serialize)]
 struct ClassifyLine<'a> {
     model: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<ServedFields<'a>>,
     labels: Vec<LabelLine<'a>>,
     cost: Option<Cost>,
 }
@@ -347,10 +439,26 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
         None => ClassifyRequest::text(one_text(args.text.as_deref(), None, "classify")?),
     };
     req.top_k = args.top_k;
-    let out = classifier.classify(&req).await?;
+    let (out, who) = if args.fallback.any() {
+        let all = members(
+            Arc::new(classifier.clone()) as Arc<dyn ClassificationModel>,
+            &args.fallback,
+            |m| Ok(Arc::new(workers.classifier(m)?) as Arc<dyn ClassificationModel>),
+        )?;
+        Who::of(
+            FallbackClassifier::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .classify_served(&req)
+                .await?,
+        )
+    } else {
+        (classifier.classify(&req).await?, None)
+    };
+    let served = Who::fields(&who, args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&ClassifyLine {
-            model: classifier.model(),
+            model: served.as_ref().map_or(classifier.model(), |s| s.served_by),
+            served,
             labels: out
                 .labels
                 .iter()
@@ -374,13 +482,22 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
 #[derive(serde::Serialize)]
 struct TextLine<'a> {
     model: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<ServedFields<'a>>,
     text: &'a str,
     cost: Option<Cost>,
 }
 
-fn print_text(format: Format, model: &str, text: &str, cost: Option<Cost>) {
+fn print_text(format: Format, model: &str, text: &str, cost: Option<Cost>, who: &Option<Who>) {
+    let served = Who::fields(who, format);
+    let model = served.as_ref().map_or(model, |s| s.served_by);
     match format {
-        Format::Json => json_line(&TextLine { model, text, cost }),
+        Format::Json => json_line(&TextLine {
+            model,
+            served,
+            text,
+            cost,
+        }),
         Format::Text => emit_line(text),
     }
 }
@@ -393,12 +510,27 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
     if let Some(from) = &args.from {
         req = req.from(from.trim());
     }
-    let out = translator.translate(&req).await?;
+    let (out, who) = if args.fallback.any() {
+        let all = members(
+            Arc::new(translator.clone()) as Arc<dyn TranslationModel>,
+            &args.fallback,
+            |m| Ok(Arc::new(workers.translator(m)?) as Arc<dyn TranslationModel>),
+        )?;
+        Who::of(
+            FallbackTranslator::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .translate_served(&req)
+                .await?,
+        )
+    } else {
+        (translator.translate(&req).await?, None)
+    };
     print_text(
         args.provider.format,
         translator.model(),
         &out.text,
         out.cost,
+        &who,
     );
     Ok(())
 }
@@ -409,12 +541,27 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let text = one_text(args.text.as_deref(), args.file.as_deref(), "summarize")?;
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
-    let out = summarizer.summarize(&req).await?;
+    let (out, who) = if args.fallback.any() {
+        let all = members(
+            Arc::new(summarizer.clone()) as Arc<dyn SummarizationModel>,
+            &args.fallback,
+            |m| Ok(Arc::new(workers.summarizer(m)?) as Arc<dyn SummarizationModel>),
+        )?;
+        Who::of(
+            FallbackSummarizer::new(all)?
+                .check_capabilities(!args.provider.no_capability_check)
+                .summarize_served(&req)
+                .await?,
+        )
+    } else {
+        (summarizer.summarize(&req).await?, None)
+    };
     print_text(
         args.provider.format,
         summarizer.model(),
         &out.text,
         out.cost,
+        &who,
     );
     Ok(())
 }
