@@ -59,6 +59,7 @@ pub use tasks::{
     CloudflareTranscriber, CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES,
     MAX_DOCUMENT_BYTES, MAX_QUEUE_PAYLOAD,
 };
+pub use transport::MAX_INPUT_IMAGE_BYTES;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

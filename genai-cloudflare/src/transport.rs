@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, StreamExt as _};
 use genai_core::http::{self, BinaryBody, Deadline, HttpOptions, RetryPolicy};
 use genai_core::text::excerpt;
-use genai_core::{Error, Media, MediaFile, MediaReply, Result};
+use genai_core::{Error, Media, MediaClass, MediaFile, MediaReply, Result};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use crate::metering::{Metering, ReplyMeta};
 /// The largest input image sent, to an image model (an image or a mask) or in a chat turn.
 /// Workers AI publishes no limit per request; this keeps the base64 form (a third larger) of
 /// an image and its mask well within the request sizes it is known to take.
-pub(crate) const MAX_INPUT_IMAGE_BYTES: usize = 7 * 1024 * 1024;
+pub const MAX_INPUT_IMAGE_BYTES: usize = 7 * 1024 * 1024;
 
 /// One account's connection to Workers AI, shared by every model handle (behind an `Arc`).
 #[derive(Clone)]
@@ -241,11 +241,41 @@ pub(crate) fn affinity_header(key: &str) -> Result<HeaderValue> {
     })
 }
 
-/// A model id as it goes into the URL: trimmed, without a leading `/`, not empty.
+/// A model id as it goes into the URL: trimmed, without a leading `/`, not empty, and in the
+/// shape of a Workers AI id (`@cf/author/name`, `@hf/author/name`, or a fine-tune's
+/// `author/name` or plain name): at most three `/`-separated parts, none of them empty, `.`
+/// or `..`, each made of letters, digits and `@ - _ .`.
+///
+/// Anything else (`../../zone/x`, `?`, `#`, `%`, spaces, control characters) would send the
+/// token to another API path than `/ai/run`, so it is refused with
+/// [`InvalidRequest`](genai_core::ErrorKind::InvalidRequest) before any request. The checked
+/// id needs no percent-encoding; [`run_url`](Transport::run_url) encodes it anyway.
 pub(crate) fn normalize_model(model: &str) -> Result<String> {
     let model = model.trim().trim_start_matches('/');
     if model.is_empty() {
         return Err(Error::config("the model id is empty"));
+    }
+    let shown = || excerpt(&model.escape_debug().to_string(), 120);
+    let refuse = |why: &str| {
+        Error::invalid_request(format!(
+            "`{}` is not a model id: {why} (ids look like @cf/author/name)",
+            shown()
+        ))
+    };
+    let parts: Vec<&str> = model.split('/').collect();
+    if parts.len() > 3 {
+        return Err(refuse("it has more than three `/`-separated parts"));
+    }
+    for part in &parts {
+        if part.is_empty() || *part == "." || *part == ".." {
+            return Err(refuse("a part between `/` is empty, `.` or `..`"));
+        }
+        if let Some(c) = part.chars().find(|c| !is_id_char(*c)) {
+            return Err(refuse(&format!(
+                "it contains {}, which ids never hold",
+                c.escape_debug()
+            )));
+        }
     }
     Ok(model.to_owned())
 }
@@ -261,6 +291,34 @@ pub(crate) fn reject_if_busy(body: &mut serde_json::Value) {
             o.insert("rejectIfBusy".to_owned(), serde_json::Value::Bool(true));
         }
     }
+}
+
+/// The characters a model id may hold.
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "@-_.".contains(c)
+}
+
+/// `value` percent-encoded for one URL path segment or query value: everything but the
+/// unreserved characters (RFC 3986) and `@` is written `%XX`.
+pub(crate) fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A model id as a URL path: each part percent-encoded, the `/` between them kept.
+fn model_path(model: &str) -> String {
+    model
+        .split('/')
+        .map(percent_encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The `{result, success, errors}` envelope of every JSON reply.
@@ -285,7 +343,7 @@ impl Transport {
 
     /// The run URL of `model`.
     pub(crate) fn run_url(&self, model: &str) -> String {
-        format!("{}{model}{}", self.run_base, self.run_query)
+        format!("{}{}{}", self.run_base, model_path(model), self.run_query)
     }
 
     /// The run URL of `model` with one more query parameter.
@@ -472,13 +530,17 @@ impl Transport {
 
 impl Transport {
     /// Posts a request to `model` whose reply is media, read by its `Content-Type`, never by
-    /// the model's name: raw bytes are handed back unread, as they arrive; a JSON reply has
-    /// its envelope checked and its `result` turned into the media by `unwrap_json`.
+    /// the model's name: raw bytes are handed back as they arrive, once their first bytes
+    /// show media of `class` (else a `protocol` error quoting them: an HTML page, a JSON
+    /// error sent as octet-stream, a gzip body); a JSON reply has its envelope checked and
+    /// its `result` turned into the media by `unwrap_json`, checked the same way.
+    /// `headerless` is the type of the raw samples the request asked for, if any.
     pub(crate) async fn run_media(
         &self,
         model: &str,
         body: &Body,
         deadline: Deadline,
+        (class, headerless): (MediaClass, Option<&'static str>),
         unwrap_json: impl FnOnce(&serde_json::Value) -> Result<Media>,
     ) -> Result<(MediaReply, ReplyMeta)> {
         let resp = self
@@ -494,11 +556,23 @@ impl Transport {
             let status = resp.status().as_u16();
             let bytes = self.read(resp, &deadline).await?;
             let result: serde_json::Value = decode_envelope(status, &bytes)?;
-            return Ok((unwrap_json(&result).map(MediaReply::from_media)?, meta));
+            let mut reply = MediaReply::from_media(unwrap_json(&result)?).expect(class, headerless);
+            reply.media_type().await.map_err(|e| self.redact(e))?;
+            return Ok((reply, meta));
         }
+        let status = resp.status().as_u16();
         let body = BinaryBody::new(resp, &self.options, deadline)
             .map_err(|e| e.with_provider(PROVIDER))?;
-        Ok((MediaReply::from_body(body), meta))
+        let mut reply = MediaReply::from_body(body).expect(class, headerless);
+        // The first bytes decide, before anyone writes a file.
+        reply.media_type().await.map_err(|e| {
+            let e = match e.kind() {
+                genai_core::ErrorKind::Protocol => e.with_status(status),
+                _ => e,
+            };
+            self.redact(e.with_provider(PROVIDER))
+        })?;
+        Ok((reply, meta))
     }
 }
 

@@ -49,6 +49,9 @@ pub enum ErrorKind {
     PlanRequired,
     /// The call would exceed the caller's spending budget.
     Budget,
+    /// A local file or stream could not be read or written (a full disk, a closed output):
+    /// nothing was wrong with the request or the reply.
+    Io,
 }
 
 impl ErrorKind {
@@ -74,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Retired => "retired",
             ErrorKind::PlanRequired => "plan_required",
             ErrorKind::Budget => "budget",
+            ErrorKind::Io => "io",
         }
     }
 

@@ -56,7 +56,7 @@ pub use kind::ModelKind;
 pub use limits::{RateLimit, RateLimiter};
 pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_file::{MediaFile, MediaSource};
-pub use media_reply::{MediaReply, MediaSummary};
+pub use media_reply::{MediaClass, MediaReply, MediaSummary};
 pub use model::ModelInfo;
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
 pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP_LOGPROBS};

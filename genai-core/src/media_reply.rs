@@ -36,7 +36,44 @@ pub struct MediaReply {
     head_done: bool,
     source: Source,
     cost: Option<Cost>,
+    expected: Option<Expected>,
 }
+
+/// What a reply must be, when the caller knows (see [`MediaReply::expect`]).
+#[derive(Debug, Clone, Copy)]
+struct Expected {
+    class: MediaClass,
+    headerless: Option<&'static str>,
+}
+
+/// The class of media a reply must be: its bytes must show a format of that class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MediaClass {
+    /// An image (`image/...`).
+    Image,
+    /// A sound (`audio/...`).
+    Audio,
+}
+
+impl MediaClass {
+    fn prefix(self) -> &'static str {
+        match self {
+            MediaClass::Image => "image/",
+            MediaClass::Audio => "audio/",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            MediaClass::Image => "an image",
+            MediaClass::Audio => "audio",
+        }
+    }
+}
+
+/// How many leading bytes an error quotes when a reply is not the media it should be.
+const QUOTE_BYTES: usize = 200;
 
 enum Source {
     Whole(Option<Bytes>),
@@ -70,6 +107,7 @@ impl MediaReply {
             head_done: false,
             source: Source::Whole(Some(media.into_data())),
             cost: None,
+            expected: None,
         }
     }
 
@@ -84,6 +122,7 @@ impl MediaReply {
             head_done: false,
             source: Source::Body(Box::new(body)),
             cost: None,
+            expected: None,
         }
     }
 
@@ -106,23 +145,84 @@ impl MediaReply {
         }
     }
 
+    /// Requires the reply to be of `class`, read from its bytes whatever the service states:
+    /// [`media_type`](Self::media_type) (and so `save`, `write_to` and `collect`) then fail
+    /// with [`Protocol`](ErrorKind::Protocol), quoting the start of the reply, when the bytes
+    /// are another class or no known format (an HTML page, a JSON error sent as
+    /// `application/octet-stream`, a gzip body, text labelled `image/png`). `headerless` is
+    /// the type of the raw samples the request asked for (PCM without a container), which no
+    /// sniffing can recognise: bytes of no known format are then taken as that type unless
+    /// they look like text or a compressed body.
+    ///
+    /// ```
+    /// use genai_core::{ErrorKind, Media, MediaClass, MediaReply};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let page = Media::with_type("image/png", b"<html><body>Sign in</body></html>".to_vec());
+    /// let err = MediaReply::from_media(page)
+    ///     .expect(MediaClass::Image, None)
+    ///     .collect()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Protocol);
+    /// assert!(err.message().contains("<html><body>Sign in"));
+    /// # });
+    /// ```
+    pub fn expect(mut self, class: MediaClass, headerless: Option<&'static str>) -> Self {
+        self.expected = Some(Expected { class, headerless });
+        self
+    }
+
     /// Reads until the leading bytes are known, and returns the media type they show.
     ///
-    /// Fails with [`Protocol`](ErrorKind::Protocol) when the reply is empty.
+    /// Fails with [`Protocol`](ErrorKind::Protocol) when the reply is empty, or when it is
+    /// not of the class given to [`expect`](Self::expect).
     pub async fn media_type(&mut self) -> Result<String> {
-        while !self.head_done && self.head.len() < SNIFF_BYTES {
+        self.fill_head(SNIFF_BYTES).await?;
+        if self.head.is_empty() && !self.head_done {
+            return Err(Error::protocol("the service sent an empty media reply"));
+        }
+        let sniffed = sniff_media_type(&self.head);
+        let Some(expected) = self.expected else {
+            return Ok(sniffed
+                .map(str::to_owned)
+                .or_else(|| self.stated.clone())
+                .unwrap_or_else(|| "application/octet-stream".to_owned()));
+        };
+        match (sniffed, expected.headerless) {
+            (Some(t), _) if t.starts_with(expected.class.prefix()) => return Ok(t.to_owned()),
+            (None, Some(raw)) if !looks_like_text_or_archive(&self.head) => {
+                return Ok(raw.to_owned())
+            }
+            _ => {}
+        }
+        // Read a little more, to quote what the service sent instead.
+        self.fill_head(QUOTE_BYTES).await?;
+        let shown = match sniffed {
+            Some(t) => t.to_owned(),
+            None => "no known image or audio format".to_owned(),
+        };
+        let stated = self
+            .stated
+            .as_deref()
+            .map(|s| format!(" (labelled {s})"))
+            .unwrap_or_default();
+        let end = self.head.len().min(QUOTE_BYTES);
+        Err(Error::protocol(format!(
+            "the reply is not {}: {shown}{stated}, starting {:?}",
+            expected.class.noun(),
+            crate::text::excerpt(&String::from_utf8_lossy(&self.head[..end]), QUOTE_BYTES),
+        )))
+    }
+
+    /// Reads chunks into the head until it holds `n` bytes or the reply ends.
+    async fn fill_head(&mut self, n: usize) -> Result<()> {
+        while !self.head_done && self.head.len() < n {
             match self.raw_chunk().await? {
                 Some(chunk) => self.head.extend_from_slice(&chunk),
                 None => break,
             }
         }
-        if self.head.is_empty() && !self.head_done {
-            return Err(Error::protocol("the service sent an empty media reply"));
-        }
-        Ok(sniff_media_type(&self.head)
-            .map(str::to_owned)
-            .or_else(|| self.stated.clone())
-            .unwrap_or_else(|| "application/octet-stream".to_owned()))
+        Ok(())
     }
 
     /// The next chunk of bytes, `None` at the end of a complete reply.
@@ -176,10 +276,8 @@ impl MediaReply {
         let media_type = self.media_type().await?;
         // Removes the temporary file unless the rename happened: on an error, and when the
         // caller drops the future half way.
-        let tmp = temp_path(path);
+        let (tmp, mut file) = create_temp_beside(path).map_err(write_error)?;
         let mut partial = Partial(Some(tmp.clone()));
-        let create = tmp.clone();
-        let mut file = blocking(move || std::fs::File::create(create)).await?;
         let mut bytes = 0u64;
         while let Some(chunk) = self.next_chunk().await? {
             bytes += chunk.len() as u64;
@@ -191,6 +289,20 @@ impl MediaReply {
         partial.0 = None;
         Ok(MediaSummary { media_type, bytes })
     }
+}
+
+/// Whether `head` starts like text (markup, JSON, words) or a compressed archive rather than
+/// raw samples.
+fn looks_like_text_or_archive(head: &[u8]) -> bool {
+    const ARCHIVES: [&[u8]; 4] = [b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\x28\xb5\x2f\xfd"];
+    if ARCHIVES.iter().any(|m| head.starts_with(m)) {
+        return true;
+    }
+    let probe = &head[..head.len().min(64)];
+    !probe.is_empty()
+        && probe
+            .iter()
+            .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
 }
 
 /// A temporary file removed when dropped, unless taken.
@@ -210,33 +322,37 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(op)
         .await
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("the file writer stopped: {e}"),
-            )
-        })?
+        .map_err(|e| Error::new(ErrorKind::Io, format!("the file writer stopped: {e}")))?
         .map_err(write_error)
 }
 
-/// `.{name}.{pid}.{n}.part` beside `path`: unique to this save, even when several saves to
-/// one path run at once in one process.
-fn temp_path(path: &Path) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+/// Creates a new temporary file beside `path`, `.{name}.{random}.part`: a name no one can
+/// predict, created with `O_EXCL` (`create_new`), so a file or symlink planted in advance is
+/// never opened, let alone followed.
+fn create_temp_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "media".to_owned());
-    path.with_file_name(format!(".{name}.{}.{n}.part", std::process::id()))
+    let mut last = None;
+    for _ in 0..16 {
+        let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
+            .take(12)
+            .collect();
+        let tmp = path.with_file_name(format!(".{name}.{suffix}.part"));
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        match open.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
 fn write_error(e: std::io::Error) -> Error {
-    Error::new(
-        ErrorKind::InvalidRequest,
-        format!("could not write the media: {e}"),
-    )
-    .with_source(e)
+    Error::new(ErrorKind::Io, format!("could not write the media: {e}")).with_source(e)
 }
 
 #[cfg(test)]

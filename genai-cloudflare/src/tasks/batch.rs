@@ -302,84 +302,27 @@ impl CloudflareBatch {
             .await?;
         let status = resp.status().as_u16();
         let bytes = self.transport.read(resp, &deadline).await?;
-        let poll: Poll = decode_envelope(status, &bytes)?;
-        match poll {
-            Poll {
-                responses: Some(responses),
-                ..
-            } => self
-                .decode_responses(job, items, responses)
-                .map(BatchStatus::Done),
-            Poll {
-                status: Some(s), ..
-            } if s == "queued" => Ok(BatchStatus::Queued),
-            Poll {
-                status: Some(s), ..
-            } if s == "running" => Ok(BatchStatus::Running),
-            Poll { status, .. } => Err(Error::protocol(format!(
-                "the queue's reply has no `responses` and an unknown status {status:?}"
-            ))),
+        let mut polled = decode_poll(&self.model, job, items, status, &bytes, &|e| {
+            finish_error(&self.transport, e, "batch")
+        })?;
+        if let BatchStatus::Done(results) = &mut polled {
+            self.price_results(job, items, results);
         }
+        Ok(polled)
     }
 
-    /// One result per item, in item order; a response for no item, or two for one, makes the
-    /// whole reply a protocol error.
-    fn decode_responses(
-        &self,
-        job: &BatchJob,
-        items: &[BatchItem],
-        responses: Vec<QueueResponse>,
-    ) -> Result<Vec<BatchResult>> {
-        let mut slots: Vec<Option<BatchResult>> = (0..items.len()).map(|_| None).collect();
-        for r in responses {
-            let Some(item) = items.get(r.id) else {
-                return Err(Error::protocol(format!(
-                    "the queue answered for request {} of a job of {}",
-                    r.id,
-                    items.len()
-                )));
-            };
-            if slots[r.id].is_some() {
-                return Err(Error::protocol(format!(
-                    "the queue answered twice for request {}",
-                    r.id
-                )));
+    /// Gives each result its estimated cost (a queued reply reports no neurons).
+    fn price_results(&self, job: &BatchJob, items: &[BatchItem], results: &mut [BatchResult]) {
+        for r in results {
+            let item = r.index.checked_sub(job.offset).and_then(|i| items.get(i));
+            if let (Some(item), Ok(out)) = (item, r.outcome.as_mut()) {
+                let cost = self.item_cost(&item.request, out);
+                if let BatchOutput::Chat(reply) = out {
+                    reply.cost = cost;
+                }
+                r.cost = cost;
             }
-            let sent = item.external_reference.clone();
-            let outcome = match (&sent, &r.external_reference) {
-                (Some(s), Some(got)) if s != got => Err(Error::protocol(format!(
-                    "the queue returned reference `{got}` for the request sent with `{s}`"
-                ))),
-                _ if r.success == Some(false) => Err(item_error(&r.result)),
-                _ => self.decode_item(&item.request, r.result),
-            };
-            let cost = outcome
-                .as_ref()
-                .ok()
-                .and_then(|out| self.item_cost(&item.request, out));
-            let outcome = outcome.map_err(|e| finish_error(&self.transport, e, "batch"));
-            slots[r.id] = Some(
-                BatchResult::new(job.offset + r.id, r.external_reference.or(sent), outcome)
-                    .with_cost(cost),
-            );
         }
-        Ok(slots
-            .into_iter()
-            .enumerate()
-            .map(|(i, slot)| {
-                slot.unwrap_or_else(|| {
-                    BatchResult::new(
-                        job.offset + i,
-                        items[i].external_reference.clone(),
-                        Err(finish_error(
-                            &self.transport,
-                            Error::protocol("the queue's reply has no result for this request"),
-                            "batch",
-                        )),
-                    )
-                })
-            })
-            .collect())
     }
 
     /// The most `items` could cost together, in neurons (`None` when the model's price is
@@ -413,7 +356,7 @@ impl CloudflareBatch {
     fn item_cost(&self, req: &BatchRequest, out: &BatchOutput) -> Option<Cost> {
         let metering = &self.transport.metering;
         let used = match (req, out) {
-            (_, BatchOutput::Chat(reply)) => return reply.cost,
+            (_, BatchOutput::Chat(reply)) => Metered::usage(&reply.usage),
             (_, BatchOutput::Embeddings(e)) => Metered::usage(&e.usage),
             (BatchRequest::Speak(s), _) => Metered::characters(s.text.chars().count() as u64),
             (BatchRequest::DetectTurn(t), _) => Metered::audio(wav_seconds(t.audio.data())?),
@@ -421,36 +364,138 @@ impl CloudflareBatch {
         };
         metering.estimate(&self.model, &used)
     }
+}
 
-    /// Decodes one item's result like the synchronous reply of its kind.
-    fn decode_item(&self, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
-        match req {
-            BatchRequest::Chat(req) => {
-                let price = self.transport.metering.price(&self.model);
-                decode_chat(Traits::of(&self.model), req, result, price).map(BatchOutput::Chat)
-            }
-            BatchRequest::Embed(req) => {
-                decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
-            }
-            BatchRequest::Speak(req) => {
-                audio_from_json(&unnest(result, "audio"), raw_audio_type(req))
-                    .map(BatchOutput::Speech)
-            }
-            BatchRequest::DetectTurn(_) => from_result::<TurnOut>(unnest(result, "is_complete"))
-                .and_then(TurnOut::into_verdict)
-                .map(BatchOutput::Turn),
-            BatchRequest::Translate(_) => {
-                #[derive(Deserialize)]
-                struct Out {
-                    translated_text: String,
-                }
-                let out: Out = from_result(unnest(result, "translated_text"))?;
-                Ok(BatchOutput::Translation(Translation::new(
-                    out.translated_text,
-                )))
-            }
-            other => Err(unbatchable(other)),
+/// Decodes the reply to a poll of `job` (of `items`, on `model`): its status, or one result
+/// per item in item order; each item's error goes through `finish`. The same decoder the
+/// client uses, without I/O (for fuzzers and property tests too).
+pub(crate) fn decode_poll(
+    model: &str,
+    job: &BatchJob,
+    items: &[BatchItem],
+    status: u16,
+    bytes: &[u8],
+    finish: &dyn Fn(Error) -> Error,
+) -> Result<BatchStatus> {
+    let poll: Poll = decode_envelope(status, bytes)?;
+    match poll {
+        Poll {
+            responses: Some(responses),
+            ..
+        } => decode_responses(model, job, items, responses, finish).map(BatchStatus::Done),
+        Poll {
+            status: Some(s), ..
+        } if s == "queued" => Ok(BatchStatus::Queued),
+        Poll {
+            status: Some(s), ..
+        } if s == "running" => Ok(BatchStatus::Running),
+        Poll { status, .. } => Err(Error::protocol(format!(
+            "the queue's reply has no `responses` and an unknown status {status:?}"
+        ))),
+    }
+}
+
+/// One result per item, in item order; a response for no item, or two for one, makes the
+/// whole reply a protocol error.
+fn decode_responses(
+    model: &str,
+    job: &BatchJob,
+    items: &[BatchItem],
+    responses: Vec<QueueResponse>,
+    finish: &dyn Fn(Error) -> Error,
+) -> Result<Vec<BatchResult>> {
+    let mut slots: Vec<Option<BatchResult>> = (0..items.len()).map(|_| None).collect();
+    for r in responses {
+        let Some(item) = items.get(r.id) else {
+            return Err(Error::protocol(format!(
+                "the queue answered for request {} of a job of {}",
+                r.id,
+                items.len()
+            )));
+        };
+        if slots[r.id].is_some() {
+            return Err(Error::protocol(format!(
+                "the queue answered twice for request {}",
+                r.id
+            )));
         }
+        let sent = item.external_reference.clone();
+        let outcome = match (&sent, &r.external_reference) {
+            (Some(s), Some(got)) if s != got => Err(Error::protocol(format!(
+                "the queue returned reference `{got}` for the request sent with `{s}`"
+            ))),
+            _ if r.success == Some(false) => Err(item_error(&r.result)),
+            _ => decode_item(model, &item.request, r.result),
+        };
+        slots[r.id] = Some(BatchResult::new(
+            job.offset + r.id,
+            r.external_reference.or(sent),
+            outcome.map_err(finish),
+        ));
+    }
+    Ok(slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            slot.unwrap_or_else(|| {
+                BatchResult::new(
+                    job.offset + i,
+                    items[i].external_reference.clone(),
+                    Err(finish(Error::protocol(
+                        "the queue's reply has no result for this request",
+                    ))),
+                )
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+impl CloudflareBatch {
+    /// [`decode_responses`] for this batch's model, errors finished as the client does.
+    fn decode_responses(
+        &self,
+        job: &BatchJob,
+        items: &[BatchItem],
+        responses: Vec<QueueResponse>,
+    ) -> Result<Vec<BatchResult>> {
+        decode_responses(&self.model, job, items, responses, &|e| {
+            finish_error(&self.transport, e, "batch")
+        })
+    }
+
+    /// [`decode_item`] for this batch's model.
+    fn decode_item(&self, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
+        decode_item(&self.model, req, result)
+    }
+}
+
+/// Decodes one item's result like the synchronous reply of its kind.
+fn decode_item(model: &str, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
+    match req {
+        BatchRequest::Chat(req) => {
+            decode_chat(Traits::of(model), req, result, None).map(BatchOutput::Chat)
+        }
+        BatchRequest::Embed(req) => {
+            decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
+        }
+        BatchRequest::Speak(req) => {
+            audio_from_json(&unnest(result, "audio"), raw_audio_type(req)).map(BatchOutput::Speech)
+        }
+        BatchRequest::DetectTurn(_) => from_result::<TurnOut>(unnest(result, "is_complete"))
+            .and_then(TurnOut::into_verdict)
+            .map(BatchOutput::Turn),
+        BatchRequest::Translate(_) => {
+            #[derive(Deserialize)]
+            struct Out {
+                translated_text: String,
+            }
+            let out: Out = from_result(unnest(result, "translated_text"))?;
+            Ok(BatchOutput::Translation(Translation::new(
+                out.translated_text,
+            )))
+        }
+        other => Err(unbatchable(other)),
     }
 }
 

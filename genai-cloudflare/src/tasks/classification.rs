@@ -127,21 +127,37 @@ impl ClassificationModel for CloudflareClassifier {
             }
         };
         let (labels, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
-        let labels = labels
-            .into_iter()
-            .map(|l| {
-                if l.score.is_finite() {
-                    Ok(Label::new(l.label, l.score))
-                } else {
-                    Err(fail(
-                        Error::protocol(format!("label `{}` has no numeric score", l.label))
-                            .with_provider(PROVIDER),
-                    ))
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut classification = Classification::new(labels, req.top_k);
+        let mut classification =
+            classification_of(labels, req.top_k).map_err(|e| fail(e.with_provider(PROVIDER)))?;
         classification.cost = cost;
         Ok(classification)
     }
+}
+
+/// The labels of a reply, each with a numeric score.
+fn classification_of(labels: Vec<WireLabel>, top_k: Option<usize>) -> Result<Classification> {
+    let labels = labels
+        .into_iter()
+        .map(|l| {
+            if l.score.is_finite() {
+                Ok(Label::new(l.label, l.score))
+            } else {
+                Err(Error::protocol(format!(
+                    "label `{}` has no numeric score",
+                    l.label
+                )))
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Classification::new(labels, top_k))
+}
+
+/// Decodes a classification reply as the client does (for fuzzers and property tests).
+pub(crate) fn decode_classification(
+    status: u16,
+    body: &[u8],
+    top_k: Option<usize>,
+) -> Result<Classification> {
+    crate::transport::decode_envelope::<Vec<WireLabel>>(status, body)
+        .and_then(|labels| classification_of(labels, top_k))
 }

@@ -276,6 +276,21 @@ impl EmbedOut {
                 embeddings[i].len()
             )));
         }
+        if dims == 0 && !embeddings.is_empty() {
+            return Err(protocol(
+                "the embedding reply's vectors have zero dimensions",
+            ));
+        }
+        // A number past f32's range was read as infinite: the service sent no usable vector.
+        for (i, v) in embeddings.iter().enumerate() {
+            if let Some(j) = v.iter().position(|x| !x.is_finite()) {
+                return Err(protocol(&format!(
+                    "value {} of vector {} is outside the range of a 32-bit float",
+                    j + 1,
+                    i + 1
+                )));
+            }
+        }
         let pooling = match out.pooling.as_deref() {
             Some("mean") => Some(Pooling::Mean),
             Some("cls") => Some(Pooling::Cls),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use genai_core::http::Deadline;
 use genai_core::{
     async_trait, decode_base64, Error, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest,
-    Media, Metered, ModelKind, Range, Result,
+    Media, MediaClass, Metered, ModelKind, Range, Result,
 };
 use serde_json::{Map, Value};
 
@@ -165,7 +165,13 @@ impl ImageModel for CloudflareImageModel {
             let body = Body::json(&body)?;
             let deadline = Deadline::after(self.transport.options.timeout);
             self.transport
-                .run_media(&self.model, &body, deadline, wrapped_image)
+                .run_media(
+                    &self.model,
+                    &body,
+                    deadline,
+                    (MediaClass::Image, None),
+                    wrapped_image,
+                )
                 .await
         })
         .await?;
@@ -202,12 +208,19 @@ pub(crate) fn wrapped_image(result: &Value) -> Result<Media> {
         Error::protocol("the reply has no `image` string (expected base64 image bytes)")
     })?;
     let bytes = decode_base64(text)?;
-    Media::from_bytes(bytes).map_err(|e| {
+    let media = Media::from_bytes(bytes).map_err(|e| {
         Error::protocol(format!(
             "the reply's `image` is not an image: {}",
             e.message()
         ))
-    })
+    })?;
+    if !media.is_image() {
+        return Err(Error::protocol(format!(
+            "the reply's `image` is {}, not an image",
+            media.media_type()
+        )));
+    }
+    Ok(media)
 }
 
 #[cfg(test)]

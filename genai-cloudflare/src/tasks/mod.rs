@@ -12,17 +12,24 @@ mod text;
 mod transcription;
 mod turn;
 
-pub(crate) use batch::builtin_queue;
+pub(crate) use batch::{builtin_queue, decode_poll};
 pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
+pub(crate) use classification::decode_classification;
 pub use classification::CloudflareClassifier;
 pub use documents::{CloudflareConverter, MAX_DOCUMENT_BYTES};
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
+pub(crate) use image::wrapped_image;
 pub use image::CloudflareImageModel;
+pub(crate) use reranking::decode_ranking;
 pub use reranking::CloudflareReranker;
+pub(crate) use speech::audio_from_json;
 pub use speech::CloudflareSpeech;
+pub(crate) use text::{decode_summary, decode_translation};
 pub use text::{CloudflareSummarizer, CloudflareTranslator};
+pub(crate) use transcription::decode_transcription;
 pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};
+pub(crate) use turn::decode_turn;
 pub use turn::CloudflareTurnDetector;
 
 use genai_core::http::Deadline;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{finish_error, run_json, within_token_limit, Call};
 use crate::errors::PROVIDER;
 use crate::metering::token_ceiling;
-use crate::transport::Transport;
+use crate::transport::{decode_envelope, Transport};
 
 /// A Workers AI reranking model: `@cf/baai/bge-reranker-base`, or `@cf/baai/bge-m3` (an
 /// embedding model that also scores contexts against a query).
@@ -127,35 +127,43 @@ impl RerankingModel for CloudflareReranker {
         let call = Call::new("rerank", &self.model, ModelKind::Reranking, worst);
         let billed = run_json::<RerankOut>(&self.transport, call, &body).await?;
         let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
-        let n = req.documents.len();
-        let mut seen = vec![false; n];
-        let mut results = Vec::with_capacity(out.response.len());
-        for s in out.response {
-            let fresh = seen
-                .get_mut(s.id)
-                .map(|seen| !std::mem::replace(seen, true));
-            if fresh != Some(true) || !s.score.is_finite() {
-                let e = Error::protocol(format!(
-                    "the ranking names document {} (score {}) of {n}, which is out of range, \
-                     repeated or not a number",
-                    s.id, s.score
-                ))
-                .with_provider(PROVIDER);
-                return Err(finish_error(&self.transport, e, "rerank"));
-            }
-            results.push(RankedDocument::new(s.id, s.score));
-        }
-        let expected = req.top_k.map_or(n, |k| k.min(n));
-        if results.len() < expected {
-            let e = Error::protocol(format!(
-                "{n} documents sent, {} scored, {expected} expected",
-                results.len()
-            ))
-            .with_provider(PROVIDER);
-            return Err(finish_error(&self.transport, e, "rerank"));
-        }
-        let mut ranking = Ranking::new(results, req.top_k);
+        let mut ranking = ranking_of(out, req)
+            .map_err(|e| finish_error(&self.transport, e.with_provider(PROVIDER), "rerank"))?;
         ranking.cost = cost;
         Ok(ranking)
     }
+}
+
+/// The ranking of a reply to `req`: every document named once and in range, every score a
+/// number, as many as asked for.
+fn ranking_of(out: RerankOut, req: &RerankRequest) -> Result<Ranking> {
+    let n = req.documents.len();
+    let mut seen = vec![false; n];
+    let mut results = Vec::with_capacity(out.response.len().min(n));
+    for s in out.response {
+        let fresh = seen
+            .get_mut(s.id)
+            .map(|seen| !std::mem::replace(seen, true));
+        if fresh != Some(true) || !s.score.is_finite() {
+            return Err(Error::protocol(format!(
+                "the ranking names document {} (score {}) of {n}, which is out of range, \
+                 repeated or not a number",
+                s.id, s.score
+            )));
+        }
+        results.push(RankedDocument::new(s.id, s.score));
+    }
+    let expected = req.top_k.map_or(n, |k| k.min(n));
+    if results.len() < expected {
+        return Err(Error::protocol(format!(
+            "{n} documents sent, {} scored, {expected} expected",
+            results.len()
+        )));
+    }
+    Ok(Ranking::new(results, req.top_k))
+}
+
+/// Decodes a reranking reply to `req` as the client does (for fuzzers and property tests).
+pub(crate) fn decode_ranking(status: u16, body: &[u8], req: &RerankRequest) -> Result<Ranking> {
+    decode_envelope::<RerankOut>(status, body).and_then(|out| ranking_of(out, req))
 }

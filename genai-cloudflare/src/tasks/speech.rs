@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, decode_base64, Error, Media, MediaReply, Metered, ModelKind, Result,
+    async_trait, decode_base64, Error, Media, MediaClass, MediaReply, Metered, ModelKind, Result,
     SpeechCapabilities, SpeechModel, SpeechRequest, Support,
 };
 use serde::Serialize;
@@ -125,9 +125,13 @@ impl SpeechModel for CloudflareSpeech {
             let body = Body::json(&body)?;
             let deadline = Deadline::after(self.transport.options.timeout);
             self.transport
-                .run_media(&self.model, &body, deadline, |result| {
-                    audio_from_json(result, raw_audio_type(req))
-                })
+                .run_media(
+                    &self.model,
+                    &body,
+                    deadline,
+                    (MediaClass::Audio, raw_audio_type(req)),
+                    |result| audio_from_json(result, raw_audio_type(req)),
+                )
                 .await
         })
         .await?;

@@ -157,3 +157,15 @@ impl SummarizationModel for CloudflareSummarizer {
         Ok(s)
     }
 }
+
+/// Decodes a translation reply as the client does (for fuzzers and property tests).
+pub(crate) fn decode_translation(status: u16, body: &[u8]) -> Result<Translation> {
+    crate::transport::decode_envelope::<TranslateOut>(status, body)
+        .map(|out| Translation::new(out.translated_text))
+}
+
+/// Decodes a summarisation reply as the client does (for fuzzers and property tests).
+pub(crate) fn decode_summary(status: u16, body: &[u8]) -> Result<Summary> {
+    crate::transport::decode_envelope::<SummarizeOut>(status, body)
+        .map(|out| Summary::new(out.summary))
+}

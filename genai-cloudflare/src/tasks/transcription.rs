@@ -35,6 +35,43 @@ enum Wire {
     Deepgram,
 }
 
+impl Wire {
+    /// The wire shape of `model`.
+    fn of(model: &str) -> Wire {
+        let name = model.rsplit('/').next().unwrap_or(model);
+        if name.starts_with("nova") || model.starts_with("@cf/deepgram/") {
+            Wire::Deepgram
+        } else if name.contains("large-v3") {
+            Wire::WhisperJson
+        } else {
+            Wire::WhisperRaw {
+                english_only: name.ends_with("-en"),
+            }
+        }
+    }
+}
+
+/// Decodes a transcription reply of the given wire shape.
+fn decode_transcript(wire: Wire, status: u16, bytes: &[u8]) -> Result<Transcript> {
+    match wire {
+        Wire::WhisperRaw { .. } => {
+            decode_envelope::<WhisperOut>(status, bytes).map(WhisperOut::into_transcript)
+        }
+        Wire::WhisperJson => {
+            decode_envelope::<TurboOut>(status, bytes).map(TurboOut::into_transcript)
+        }
+        Wire::Deepgram => {
+            decode_envelope::<DeepgramOut>(status, bytes).and_then(DeepgramOut::into_transcript)
+        }
+    }
+}
+
+/// Decodes a transcription reply of `model` as the client does (for fuzzers and property
+/// tests).
+pub(crate) fn decode_transcription(model: &str, status: u16, bytes: &[u8]) -> Result<Transcript> {
+    decode_transcript(Wire::of(model), status, bytes)
+}
+
 /// A Workers AI speech recognition model, e.g. `@cf/openai/whisper-large-v3-turbo`.
 #[derive(Debug, Clone)]
 pub struct CloudflareTranscriber {
@@ -45,20 +82,10 @@ pub struct CloudflareTranscriber {
 
 impl CloudflareTranscriber {
     pub(crate) fn over(transport: Arc<Transport>, model: String) -> Self {
-        let name = model.rsplit('/').next().unwrap_or(&model);
-        let wire = if name.starts_with("nova") || model.starts_with("@cf/deepgram/") {
-            Wire::Deepgram
-        } else if name.contains("large-v3") {
-            Wire::WhisperJson
-        } else {
-            Wire::WhisperRaw {
-                english_only: name.ends_with("-en"),
-            }
-        };
         CloudflareTranscriber {
             transport,
+            wire: Wire::of(&model),
             model,
-            wire,
         }
     }
 }
@@ -128,16 +155,7 @@ impl TranscriptionModel for CloudflareTranscriber {
             let meta = ReplyMeta::of(resp.headers());
             let status = resp.status().as_u16();
             let bytes = self.transport.read(resp, &deadline).await?;
-            let transcript = match self.wire {
-                Wire::WhisperRaw { .. } => {
-                    decode_envelope::<WhisperOut>(status, &bytes).map(WhisperOut::into_transcript)
-                }
-                Wire::WhisperJson => {
-                    decode_envelope::<TurboOut>(status, &bytes).map(TurboOut::into_transcript)
-                }
-                Wire::Deepgram => decode_envelope::<DeepgramOut>(status, &bytes)
-                    .and_then(DeepgramOut::into_transcript),
-            }?;
+            let transcript = decode_transcript(self.wire, status, &bytes)?;
             Ok((transcript, meta))
         })
         .await?;
@@ -209,13 +227,7 @@ fn deepgram_query(req: &TranscribeRequest) -> String {
     let mut query = String::from("smart_format=true");
     if let Some(lang) = &req.language {
         query.push_str("&language=");
-        for b in lang.bytes() {
-            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
-                query.push(b as char);
-            } else {
-                query.push_str(&format!("%{b:02X}"));
-            }
-        }
+        query.push_str(&crate::transport::percent_encode(lang));
     }
     query
 }

@@ -104,6 +104,11 @@ impl TurnOut {
     }
 }
 
+/// Decodes a turn detection reply as the client does (for fuzzers and property tests).
+pub(crate) fn decode_turn(status: u16, body: &[u8]) -> Result<TurnDetection> {
+    crate::transport::decode_envelope::<TurnOut>(status, body).and_then(TurnOut::into_verdict)
+}
+
 /// The first channel of a PCM WAV file as little-endian `float32` samples in `[-1, 1]`.
 pub(crate) fn wav_to_f32(wav: &[u8]) -> Result<Vec<u8>> {
     let bad =

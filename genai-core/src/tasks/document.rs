@@ -125,7 +125,7 @@ pub struct Document {
 
 impl Document {
     /// A document in memory. Its format comes from the extension of `name`, or from its bytes
-    /// for images; fails with [`InvalidRequest`](crate::ErrorKind::InvalidRequest) when it is
+    /// for PDFs and images; fails with [`InvalidRequest`](crate::ErrorKind::InvalidRequest) when it is
     /// empty or neither tells a known format.
     pub fn from_bytes(name: impl Into<String>, bytes: impl Into<bytes::Bytes>) -> Result<Document> {
         let name = name.into();
@@ -133,12 +133,9 @@ impl Document {
         if bytes.is_empty() {
             return Err(Error::invalid_request(format!("{name} is empty (0 bytes)")));
         }
-        let media_type = match document_type(&name) {
-            Some(t) => t,
-            None => crate::media::sniff_media_type(&bytes)
-                .filter(|t| t.starts_with("image/"))
-                .ok_or_else(|| unknown_format(&name))?,
-        };
+        let media_type = document_type(&name)
+            .or_else(|| sniff_document(&bytes))
+            .ok_or_else(|| unknown_format(&name))?;
         Ok(Document {
             name,
             source: MediaSource::Memory(Media::with_type(media_type, bytes)),
@@ -146,7 +143,7 @@ impl Document {
     }
 
     /// A document in a file, read as it is sent (never whole in memory). Its name is the file
-    /// name; its format comes from the extension, or from the first bytes for images.
+    /// name; its format comes from the extension, or from the first bytes for PDFs and images.
     ///
     /// Fails with [`InvalidRequest`](crate::ErrorKind::InvalidRequest) when the file cannot be
     /// read, is empty, or is of no known format.
@@ -156,19 +153,14 @@ impl Document {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let file = match document_type(&name) {
-            Some(t) => MediaFile::open_as(path, t).await?,
-            None => MediaFile::open(path)
-                .await
-                .ok()
-                .filter(|f| f.media_type().starts_with("image/"))
-                .ok_or_else(|| match std::fs::metadata(path) {
-                    Err(e) => {
-                        Error::invalid_request(format!("cannot read {}: {e}", path.display()))
-                    }
-                    Ok(_) => unknown_format(&path.display().to_string()),
-                })?,
+        let media_type = match document_type(&name) {
+            Some(t) => t,
+            None => {
+                let head = read_head(path).await?;
+                sniff_document(&head).ok_or_else(|| unknown_format(&path.display().to_string()))?
+            }
         };
+        let file = MediaFile::open_as(path, media_type).await?;
         Ok(Document {
             name,
             source: MediaSource::File(file),
@@ -224,6 +216,26 @@ impl Document {
         self.len().hash(&mut a);
         Ok((u128::from(a.finish()) << 64) | u128::from(b.finish()))
     }
+}
+
+/// The format of a document without a known extension, from its first bytes: a PDF or an
+/// image.
+fn sniff_document(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"%PDF-") {
+        return Some("application/pdf");
+    }
+    crate::media::sniff_media_type(head).filter(|t| t.starts_with("image/"))
+}
+
+/// The first bytes of a file (fewer when it is shorter).
+async fn read_head(path: &Path) -> Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let cannot =
+        |e: std::io::Error| Error::invalid_request(format!("cannot read {}: {e}", path.display()));
+    let file = tokio::fs::File::open(path).await.map_err(cannot)?;
+    let mut head = Vec::with_capacity(64);
+    file.take(64).read_to_end(&mut head).await.map_err(cannot)?;
+    Ok(head)
 }
 
 fn unknown_format(name: &str) -> Error {
@@ -648,6 +660,19 @@ mod tests {
             .message()
             .contains("no known document format"));
         std::fs::remove_file(&unknown).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_pdf_without_its_extension_is_known_by_its_bytes() {
+        let path = std::env::temp_dir().join(format!("genai-doc-{}-scan", std::process::id()));
+        std::fs::write(&path, b"%PDF-1.7\n...").unwrap();
+        assert_eq!(
+            Document::open(&path).await.unwrap().media_type(),
+            "application/pdf"
+        );
+        std::fs::remove_file(&path).unwrap();
+        let doc = Document::from_bytes("upload", b"%PDF-1.4 x".to_vec()).unwrap();
+        assert_eq!(doc.media_type(), "application/pdf");
     }
 
     #[test]

@@ -127,6 +127,16 @@ impl EmulatorConfig {
         self
     }
 
+    /// How long the async queue keeps a finished job (default 10 minutes; its results can
+    /// be read again meanwhile), and the most jobs it keeps at once (default 1,000, and at
+    /// most 64 MiB of submissions; the oldest job is forgotten first). A poll of a forgotten
+    /// job is answered 404 with code 5007, as the service answers an unknown id.
+    pub fn queue_retention(mut self, keep_done_for: Duration, max_jobs: usize) -> Self {
+        self.queue.retention = keep_done_for;
+        self.queue.max_jobs = max_jobs.max(1);
+        self
+    }
+
     /// Makes the models whose licence an account must accept (Llama 3.2 11B Vision) refuse
     /// every request with 403 and code 5016, as the service does for a new account, until
     /// one request sends the single prompt `agree`. Off by default: the emulated account has
@@ -201,12 +211,26 @@ impl RecordedRequest {
     }
 }
 
+/// How many requests the log keeps (the latest ones), and the most bytes of bodies, so a
+/// long-running emulator holds a bounded amount of memory; [`Emulator::request_count`] still
+/// counts them all.
+const MAX_LOGGED: usize = 10_000;
+const MAX_LOGGED_BYTES: usize = 64 * 1024 * 1024;
+
+/// The latest requests, each with its body's bytes (its `body` field left `Null`).
+#[derive(Default)]
+struct RequestLog {
+    entries: VecDeque<(Box<[u8]>, RecordedRequest)>,
+    bytes: usize,
+}
+
 /// State shared by the request handlers.
 pub(crate) struct Shared {
     token: String,
     script: Mutex<VecDeque<Fault>>,
     always: Option<Fault>,
-    log: Mutex<Vec<RecordedRequest>>,
+    /// The latest requests.
+    log: Mutex<RequestLog>,
     counter: AtomicU64,
     queue: queue::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
@@ -221,7 +245,7 @@ impl Shared {
             token: config.token,
             script: Mutex::new(config.script.into()),
             always: config.always,
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(RequestLog::default()),
             counter: AtomicU64::new(0),
             queue: queue::Queue::new(config.queue),
             license: config
@@ -232,8 +256,18 @@ impl Shared {
     }
 
     /// Records a request and returns its sequence number and the fault to apply to it.
-    fn admit(&self, request: RecordedRequest) -> (u64, Fault) {
-        lock(&self.log).push(request);
+    /// The body is kept as the bytes that came (parsed only when the log is read).
+    fn admit(&self, request: RecordedRequest, body: &[u8]) -> (u64, Fault) {
+        let mut log = lock(&self.log);
+        log.bytes += body.len();
+        log.entries.push_back((body.into(), request));
+        while log.entries.len() > MAX_LOGGED || log.bytes > MAX_LOGGED_BYTES {
+            match log.entries.pop_front() {
+                Some((b, _)) => log.bytes -= b.len(),
+                None => break,
+            }
+        }
+        drop(log);
         let number = self.counter.fetch_add(1, Ordering::SeqCst);
         let fault = lock(&self.script)
             .pop_front()
@@ -343,12 +377,20 @@ impl Emulator {
 
     /// How many requests arrived so far (any route, including refused ones).
     pub fn request_count(&self) -> usize {
-        lock(&self.shared.log).len()
+        usize::try_from(self.shared.counter.load(Ordering::SeqCst)).unwrap_or(usize::MAX)
     }
 
-    /// The requests received so far, in arrival order.
+    /// The requests received so far, in arrival order (the latest 10,000, within 64 MiB of
+    /// bodies).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.log).clone()
+        lock(&self.shared.log)
+            .entries
+            .iter()
+            .map(|(body, r)| RecordedRequest {
+                body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+                ..r.clone()
+            })
+            .collect()
     }
 
     /// How many model calls were refused with 429 for going over the

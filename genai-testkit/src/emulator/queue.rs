@@ -8,7 +8,7 @@
 //! small deterministic responder here for embeddings (vectors derived from the text) and
 //! translation (the text tagged with the target language).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -31,6 +31,14 @@ pub(crate) struct QueueConfig {
     pub(crate) running_after: Duration,
     pub(crate) done_after: Duration,
     pub(crate) poll_fault: Option<(u64, Fault)>,
+    /// How long a job is kept after it is done (its results can be read again meanwhile);
+    /// later polls of it are answered 404, code 5007, as for an unknown id.
+    pub(crate) retention: Duration,
+    /// The most jobs kept at once, and the most bytes of submissions: past either the
+    /// oldest job is forgotten first, so a long run of submissions holds a bounded amount of
+    /// memory.
+    pub(crate) max_jobs: usize,
+    pub(crate) max_bytes: usize,
 }
 
 impl Default for QueueConfig {
@@ -39,6 +47,9 @@ impl Default for QueueConfig {
             running_after: Duration::from_millis(150),
             done_after: Duration::from_millis(400),
             poll_fault: None,
+            retention: Duration::from_secs(600),
+            max_jobs: 1_000,
+            max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -47,21 +58,52 @@ struct Job {
     model: String,
     task: Task,
     submitted: Instant,
-    /// The submitted requests, answered when the job is done (as the service runs them
-    /// after it has answered `queued`).
-    requests: Vec<Value>,
+    /// The submission as it came (its `requests`), answered when the job is done, and again
+    /// at each later poll: the answers depend only on it and the seed, so they are the same
+    /// every time and only these bytes are kept, never the answers.
+    body: Box<[u8]>,
     /// Seeds the answers and their order.
     seed: u64,
-    /// The `responses` (in the order they are sent, not request order) and the `usage`.
-    done: Option<(Vec<Value>, Value)>,
 }
 
 /// The jobs of one emulator.
 pub(crate) struct Queue {
     config: QueueConfig,
-    jobs: Mutex<HashMap<String, Job>>,
+    jobs: Mutex<Jobs>,
     polls: AtomicU64,
     submissions: AtomicU64,
+}
+
+/// The jobs kept, and their ids in submission order (the order they are forgotten in).
+#[derive(Default)]
+struct Jobs {
+    by_id: HashMap<String, Job>,
+    order: VecDeque<(Instant, String)>,
+    /// The bytes of the submissions kept.
+    bytes: usize,
+}
+
+impl Jobs {
+    /// Forgets the jobs past their retention, and the oldest ones past `max_jobs`.
+    fn expire(&mut self, config: &QueueConfig, now: Instant) {
+        let keep_for = config.done_after + config.retention;
+        while let Some((submitted, id)) = self.order.front() {
+            let expired = now.saturating_duration_since(*submitted) > keep_for;
+            if !expired && self.order.len() <= config.max_jobs && self.bytes <= config.max_bytes {
+                break;
+            }
+            if let Some(job) = self.by_id.remove(id) {
+                self.bytes -= job.body.len();
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// How many jobs are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_id.len()
+    }
 }
 
 /// What the queue answers: a JSON `result`, or an error envelope.
@@ -93,7 +135,7 @@ impl Queue {
     pub(crate) fn new(config: QueueConfig) -> Queue {
         Queue {
             config,
-            jobs: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(Jobs::default()),
             polls: AtomicU64::new(0),
             submissions: AtomicU64::new(0),
         }
@@ -110,7 +152,8 @@ impl Queue {
     }
 
     /// Answers a queue request (a submission or a poll) for `model`.
-    pub(crate) fn handle(&self, model: &str, body: &[u8], dice: &mut Dice) -> QueueReply {
+    pub(crate) fn handle(&self, model: &str, raw: &[u8], dice: &mut Dice) -> QueueReply {
+        let body = raw;
         let Some(info) = models::find(model) else {
             return refused(400, 7000, "No route for that URI");
         };
@@ -139,7 +182,7 @@ impl Queue {
         }
         match body.get("requests") {
             Some(Value::Array(requests)) if !requests.is_empty() => {
-                self.submit(info.id, info.task, requests, dice)
+                self.submit(info.id, info.task, raw, dice)
             }
             _ => refused(
                 400,
@@ -150,23 +193,28 @@ impl Queue {
     }
 
     /// Takes the job and answers `queued` at once; the requests are run when it is done.
-    fn submit(&self, model: &str, task: Task, requests: &[Value], dice: &mut Dice) -> QueueReply {
+    fn submit(&self, model: &str, task: Task, body: &[u8], dice: &mut Dice) -> QueueReply {
         let request_id = dice.uuid();
         let job = Job {
             model: model.to_owned(),
             task,
             submitted: Instant::now(),
-            requests: requests.to_vec(),
+            body: body.into(),
             seed: self.submissions.fetch_add(1, Ordering::SeqCst) ^ 0x2545_f491_4f6c_dd1d,
-            done: None,
         };
-        super::lock(&self.jobs).insert(request_id.clone(), job);
+        let mut jobs = super::lock(&self.jobs);
+        jobs.bytes += job.body.len();
+        jobs.by_id.insert(request_id.clone(), job);
+        jobs.order.push_back((Instant::now(), request_id.clone()));
+        jobs.expire(&self.config, Instant::now());
+        drop(jobs);
         QueueReply::Result(json!({"status": "queued", "request_id": request_id, "model": model}))
     }
 
     fn poll(&self, model: &str, request_id: &str) -> QueueReply {
         let mut jobs = super::lock(&self.jobs);
-        let Some(job) = jobs.get_mut(request_id).filter(|j| j.model == model) else {
+        jobs.expire(&self.config, Instant::now());
+        let Some(job) = jobs.by_id.get(request_id).filter(|j| j.model == model) else {
             return refused(
                 404,
                 5007,
@@ -180,9 +228,15 @@ impl Queue {
         if age < self.config.done_after {
             return QueueReply::Result(json!({"status": "running", "request_id": request_id}));
         }
-        let (responses, usage) = job
-            .done
-            .get_or_insert_with(|| run_job(job.task, &job.model, &job.requests, job.seed));
+        let (task, model, seed) = (job.task, job.model.clone(), job.seed);
+        let requests = serde_json::from_slice::<Value>(&job.body)
+            .ok()
+            .and_then(|mut v| v.get_mut("requests").map(Value::take));
+        drop(jobs);
+        let Some(Value::Array(requests)) = requests else {
+            return refused(500, 5000, "the job lost its requests");
+        };
+        let (responses, usage) = run_job(task, &model, &requests, seed);
         QueueReply::Result(json!({"responses": responses, "usage": usage}))
     }
 }
@@ -289,7 +343,7 @@ mod tests {
         Queue::new(QueueConfig {
             running_after: Duration::from_millis(done_ms / 2),
             done_after: Duration::from_millis(done_ms),
-            poll_fault: None,
+            ..QueueConfig::default()
         })
     }
 
@@ -410,5 +464,54 @@ mod tests {
         assert!(ok);
         let bytes = genai_core::decode_base64(audio.as_str().unwrap()).unwrap();
         assert_eq!(genai_core::sniff_media_type(&bytes), Some("audio/mpeg"));
+    }
+
+    #[test]
+    fn finished_jobs_are_forgotten_after_their_retention_or_past_the_cap() {
+        let q = Queue::new(QueueConfig {
+            running_after: Duration::ZERO,
+            done_after: Duration::ZERO,
+            retention: Duration::from_millis(50),
+            max_jobs: 5,
+            ..QueueConfig::default()
+        });
+        let mut dice = Dice::new(3);
+        let model = "@cf/baai/bge-m3";
+        let submit = |dice: &mut Dice| {
+            let sub = result(q.handle(model, br#"{"requests":[{"text":"a cat"}]}"#, dice));
+            sub["request_id"].as_str().unwrap().to_owned()
+        };
+        let first = submit(&mut dice);
+        let poll = |id: &str, dice: &mut Dice| {
+            q.handle(
+                model,
+                json!({ "request_id": id }).to_string().as_bytes(),
+                dice,
+            )
+        };
+        // Done, and readable again, the same, while kept.
+        let once = result(poll(&first, &mut dice));
+        assert!(once["responses"].is_array());
+        assert_eq!(result(poll(&first, &mut dice)), once);
+        for _ in 0..10 {
+            submit(&mut dice);
+        }
+        assert_eq!(super::super::lock(&q.jobs).len(), 5, "the cap holds");
+        assert!(matches!(
+            poll(&first, &mut dice),
+            QueueReply::Refused {
+                status: 404,
+                code: 5007,
+                ..
+            }
+        ));
+        std::thread::sleep(Duration::from_millis(80));
+        let last = submit(&mut dice);
+        assert_eq!(
+            super::super::lock(&q.jobs).len(),
+            1,
+            "expired jobs are freed"
+        );
+        assert!(result(poll(&last, &mut dice))["responses"].is_array());
     }
 }

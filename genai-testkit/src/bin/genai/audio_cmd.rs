@@ -9,7 +9,6 @@ use genai_core::{
     TranscriptionModel,
 };
 use serde_json::json;
-use tokio::io::AsyncReadExt;
 
 use crate::{emit_line, Format, ProviderArgs};
 
@@ -80,25 +79,20 @@ fn model_of(args: &ProviderArgs, default: &str) -> String {
     args.model.clone().unwrap_or_else(|| default.to_owned())
 }
 
-async fn read_stdin_text() -> genai_core::Result<String> {
-    let mut text = String::new();
-    tokio::io::stdin()
-        .read_to_string(&mut text)
-        .await
-        .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
-    Ok(text)
-}
-
 /// `genai speak`.
 pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     crate::output::check_binary_out(&args.out, "audio")?;
     let provider = crate::provider(&args.provider)?.provider();
     let model = provider.speech(&model_of(&args.provider, DEFAULT_SPEECH_MODEL))?;
-    let text = if args.text == "-" {
-        read_stdin_text().await?
-    } else {
-        args.text.clone()
-    };
+    // Where the audio goes is checked before the paid request.
+    crate::output::check_out(&args.out)?;
+    // A character is at most 4 bytes of UTF-8: more bytes than that cannot be a text the
+    // model takes.
+    let limit = model
+        .capabilities()
+        .max_text_chars
+        .map_or(crate::input::MAX_TEXT_BYTES, |c| c as u64 * 4);
+    let text = crate::input::text_arg(&args.text, "text", limit)?;
     let mut req = SpeechRequest::new(text.trim());
     req.voice = args.voice;
     req.language = args.language;
@@ -129,16 +123,8 @@ pub(crate) async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::R
         Error::invalid_request(format!("{} is not audio: {}", path.display(), e.message()))
     };
     let source = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        let cap = limit.map_or(u64::MAX, |l| l + 1);
-        tokio::io::stdin()
-            .take(cap)
-            .read_to_end(&mut buf)
-            .await
-            .map_err(cannot)?;
-        if let Some(limit) = limit.filter(|l| buf.len() as u64 > *l) {
-            return Err(too_big(buf.len() as u64, limit));
-        }
+        let cap = limit.unwrap_or(genai_cloudflare::MAX_AUDIO_BYTES);
+        let buf = crate::input::read_bytes(path, "audio", cap)?;
         if buf.is_empty() {
             return Err(empty());
         }

@@ -29,18 +29,19 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use genai_core::{
-    BatchItem, BatchJob, BatchModel, BatchOutput, ChatRequest, Cost, CostTotal, EmbedRequest,
-    Error, ErrorKind, Media, Message, ModelKind, PollPolicy, Pooling, Result, SpeechRequest,
-    TranslateRequest, TurnRequest,
+    BatchItem, BatchJob, BatchModel, BatchOutput, BatchStatus, ChatRequest, Cost, CostTotal,
+    EmbedRequest, Error, ErrorKind, Media, Message, ModelKind, PollPolicy, Pooling, Result,
+    SpeechRequest, TranslateRequest, TurnRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ProviderArgs;
+use crate::input;
 
 /// `genai batch` options.
 #[derive(Args, Debug)]
@@ -49,7 +50,7 @@ pub(crate) struct BatchArgs {
     pub(crate) provider: ProviderArgs,
     /// Requests, one JSON object per line, in the shape of the matching command's options
     /// (chat: {"prompt"} or {"messages","max_tokens",...}; embed: {"text"}; translate:
-    /// {"text","to","from"}), each optionally with "id".
+    /// {"text","to","from"}), each optionally with "id"; `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
     /// Results, one JSON object per input line, in input order.
@@ -61,6 +62,10 @@ pub(crate) struct BatchArgs {
     /// Most requests per submission (the 10 MB payload limit also splits).
     #[arg(long, default_value_t = 500, value_name = "N")]
     chunk_size: usize,
+    /// Start over: remove the state file and the output of an earlier run first (after the
+    /// queue lost a job, or to run the same input again).
+    #[arg(long)]
+    restart: bool,
 }
 
 /// One input line, read.
@@ -178,6 +183,18 @@ async fn parse_line(kind: ModelKind, line: &str) -> Entry {
     let item = match kind {
         ModelKind::Chat => serde_json::from_str::<ChatLine>(line)
             .map_err(bad)
+            .and_then(|l| {
+                // Refused here as `genai chat` refuses them, not sent to be paid for.
+                match (&l.prompt, &l.messages) {
+                    (Some(p), _) if p.trim().is_empty() => {
+                        Err(Error::invalid_request("the prompt is empty"))
+                    }
+                    (None, None) => Err(Error::invalid_request(
+                        "nothing to send: give \"prompt\" or \"messages\"",
+                    )),
+                    _ => Ok(l),
+                }
+            })
             .map(|l| {
                 let mut req = ChatRequest::new();
                 if let Some(s) = l.system {
@@ -288,23 +305,77 @@ struct State {
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::config(format!("cannot {what} {}: {e}", path.display()))
+    Error::new(
+        ErrorKind::Io,
+        format!("cannot {what} {}: {e}", path.display()),
+    )
 }
 
 /// Replaces the state file atomically: temp file, fsync, rename, directory fsync.
 fn save(path: &Path, state: &State) -> Result<()> {
     let text = serde_json::to_vec_pretty(state)
         .map_err(|e| Error::config(format!("cannot encode the state: {e}")))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = File::create(&tmp).map_err(|e| io_error("write", &tmp, e))?;
-    f.write_all(&text).map_err(|e| io_error("write", &tmp, e))?;
-    f.sync_all().map_err(|e| io_error("sync", &tmp, e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| io_error("replace", path, e))?;
-    let _ = sync_dir(path);
-    Ok(())
+    let mut tmp = TempFile::beside(path).map_err(|e| io_error("write the state", path, e))?;
+    tmp.file
+        .write_all(&text)
+        .map_err(|e| io_error("write", &tmp.path, e))?;
+    tmp.persist(path)
+}
+
+/// A new file beside its destination with a name no one can predict, created exclusively
+/// (`O_EXCL`: a file or symlink planted at that name is never opened, let alone followed),
+/// removed when dropped unless [`persist`](Self::persist)ed.
+struct TempFile {
+    path: PathBuf,
+    file: File,
+    kept: bool,
+}
+
+impl TempFile {
+    fn beside(dest: &Path) -> std::io::Result<TempFile> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "genai".to_owned());
+        let mut last = None;
+        for _ in 0..16 {
+            let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(12)
+                .collect();
+            let path = dest.with_file_name(format!(".{name}.{suffix}.tmp"));
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file,
+                        kept: false,
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+    }
+
+    /// Flushes the file to disk and renames it over `dest`, then syncs the folder.
+    fn persist(mut self, dest: &Path) -> Result<()> {
+        self.file
+            .sync_all()
+            .map_err(|e| io_error("sync", &self.path, e))?;
+        std::fs::rename(&self.path, dest).map_err(|e| io_error("replace", dest, e))?;
+        self.kept = true;
+        let _ = sync_dir(dest);
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Flushes the directory holding `path` (so a rename in it survives a power cut).
@@ -363,28 +434,68 @@ fn progress(msg: impl AsRef<str>) {
 pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     let client = super::provider(&args.provider)?;
     let model = genai_core::ProviderGen::model(&client).to_owned();
+    let mut policy = PollPolicy::default()
+        .initial(Duration::from_millis(250))
+        .max(Duration::from_secs(5));
+    if let Some(t) = args.provider.timeout {
+        policy = policy.timeout(Duration::from_secs_f64(t));
+    }
     let batch = client
         .provider()
         .batch(&model)?
         .max_items(args.chunk_size.max(1))
-        .poll_policy(
-            PollPolicy::default()
-                .initial(Duration::from_millis(250))
-                .max(Duration::from_secs(5)),
-        );
+        .poll_policy(policy);
     let kind = batch.capabilities().kind;
-    let raw = std::fs::read(&args.input).map_err(|e| {
-        Error::invalid_request(format!("cannot read {}: {e}", args.input.display()))
-    })?;
+    let state_path = args.state.clone().unwrap_or_else(|| {
+        let mut p = args.out.as_os_str().to_owned();
+        p.push(".state");
+        PathBuf::from(p)
+    });
+    // Nothing is read, written or sent before the files are known not to collide and no
+    // other run holds them.
+    let files = Files::check(&args.input, &args.out, &state_path)?;
+    let lock = RunLock::acquire(&state_path, &args.out)?;
+    if args.restart {
+        for path in [&state_path, &args.out] {
+            match std::fs::remove_file(path) {
+                Ok(()) => progress(format!("starting over: removed {}", path.display())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", path, e)),
+            }
+        }
+    }
+    let raw = input::read_bytes(&args.input, "batch input", input::MAX_BATCH_INPUT_BYTES)?;
+    let shown_input = if input::is_stdin(&args.input) {
+        "standard input".to_owned()
+    } else {
+        args.input.display().to_string()
+    };
     let mut entries = Vec::new();
-    for (n, line) in BufReader::new(raw.as_slice()).lines().enumerate() {
-        let line = line.map_err(|e| {
-            Error::invalid_request(format!("{} line {}: {e}", args.input.display(), n + 1))
-        })?;
-        if line.trim().is_empty() {
+    let mut outs = LineOuts::new(&files);
+    for (n, line) in raw.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let mut entry = parse_line(kind, &line).await;
+        // One line that is not text is that line's error, not the run's.
+        let mut entry = match std::str::from_utf8(line) {
+            Ok(line) => parse_line(kind, line).await,
+            Err(e) => Entry {
+                id: Value::Null,
+                item: Err(Error::invalid_request(format!(
+                    "{shown_input} line {} is not UTF-8 text (invalid byte at offset {})",
+                    n + 1,
+                    e.valid_up_to()
+                ))),
+                out: None,
+            },
+        };
+        if let (Ok(_), Some(out)) = (&entry.item, &entry.out) {
+            match outs.claim(out) {
+                Ok(resolved) => entry.out = Some(resolved),
+                Err(e) => entry.item = Err(e),
+            }
+        }
         // Each request is checked alone, so one bad line is one error line, not a failed run.
         if let Ok(item) = &entry.item {
             if let Err(e) = batch.plan(std::slice::from_ref(item)) {
@@ -402,11 +513,6 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             index_of.push(i);
         }
     }
-    let state_path = args.state.clone().unwrap_or_else(|| {
-        let mut p = args.out.as_os_str().to_owned();
-        p.push(".state");
-        PathBuf::from(p)
-    });
     let input_hash = fnv(&raw);
     let input_len = raw.len() as u64;
     drop(raw);
@@ -420,11 +526,15 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         }
         hash.hex()
     };
-    let mut state = match std::fs::read(&state_path) {
+    let start_over = format!(
+        "run again with --restart (or remove {}) to start over",
+        state_path.display()
+    );
+    let (mut state, _out_lock) = match std::fs::read(&state_path) {
         Ok(bytes) => {
             let state: State = serde_json::from_slice(&bytes).map_err(|e| {
                 Error::config(format!(
-                    "the state file {} is not readable ({e}); remove it to start over",
+                    "the state file {} is not readable ({e}); {start_over}",
                     state_path.display()
                 ))
             })?;
@@ -439,8 +549,8 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                     .any(|c| c.start > c.end || c.end > items.len())
             {
                 return Err(Error::config(format!(
-                    "the state file {} belongs to another input or model (or a file the input names \
-                 changed since); remove it to start over",
+                    "the state file {} belongs to another input or model (or a file the input \
+                     names changed since); {start_over}",
                     state_path.display()
                 )));
             }
@@ -450,7 +560,8 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 state.written,
                 state.inputs
             ));
-            state
+            let out_lock = lock_output(&args.out, false)?;
+            (state, out_lock)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let plan = batch.plan(&items)?;
@@ -474,15 +585,22 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 written: 0,
                 out_bytes: 0,
             };
-            File::create(&args.out).map_err(|e| io_error("create", &args.out, e))?;
+            // The state first: a state file that cannot be written leaves no output behind.
             save(&state_path, &state)?;
+            let out_lock = match lock_output(&args.out, true) {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&state_path);
+                    return Err(e);
+                }
+            };
             progress(format!(
                 "{} requests ({} valid) in {} submissions",
                 entries.len(),
                 items.len(),
                 state.chunks.len()
             ));
-            state
+            (state, out_lock)
         }
         Err(e) => return Err(io_error("read", &state_path, e)),
     };
@@ -498,7 +616,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         .len();
     if len < state.out_bytes {
         return Err(Error::config(format!(
-            "{} is shorter than {} records; remove the state file to start over",
+            "{} is shorter than {} records; {start_over}",
             args.out.display(),
             state_path.display()
         )));
@@ -567,6 +685,12 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     }
 
     // Collect in order and append (up to the first submission the budget stopped).
+    let waiting = Waiting {
+        policy,
+        deadline: Instant::now() + policy.timeout,
+        total,
+        start_over: &start_over,
+    };
     for k in 0..total {
         let chunk = state.chunks[k].clone();
         if chunk.state == ChunkState::Written {
@@ -576,12 +700,14 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             break;
         }
         let Some(request_id) = chunk.request_id.clone() else {
-            return Err(Error::config(
-                "the state file has a submitted chunk without an id",
-            ));
+            return Err(Error::config(format!(
+                "the state file has a submitted chunk without an id; {start_over}"
+            )));
         };
         let job = BatchJob::new(request_id, &model, chunk.start, chunk.end - chunk.start);
-        let results = batch.results(&job, &items[chunk.start..chunk.end]).await?;
+        let results = waiting
+            .results(&batch, &job, &items[chunk.start..chunk.end], k)
+            .await?;
         let last = index_of[chunk.end - 1];
         let mut by_index = results
             .into_iter()
@@ -651,6 +777,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         args.out.display(),
         describe_cost(&cost)
     ));
+    lock.release();
     if args.provider.format == super::Format::Json {
         super::emit_line(
             &serde_json::json!({
@@ -666,6 +793,336 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// How the results of each submission are waited for: polls with growing waits, each wait
+/// shown on stderr, within the run's deadline (`--timeout`, else the poll policy's 24 h).
+struct Waiting<'a> {
+    policy: PollPolicy,
+    deadline: Instant,
+    total: usize,
+    start_over: &'a str,
+}
+
+impl Waiting<'_> {
+    async fn results(
+        &self,
+        batch: &genai_cloudflare::CloudflareBatch,
+        job: &BatchJob,
+        items: &[BatchItem],
+        k: usize,
+    ) -> Result<Vec<genai_core::BatchResult>> {
+        let started = Instant::now();
+        let what = format!(
+            "submission {}/{} (id {})",
+            k + 1,
+            self.total,
+            job.request_id
+        );
+        let mut n = 0;
+        loop {
+            let (wait, status) = match batch.status(job, items).await {
+                Ok(BatchStatus::Done(results)) => return Ok(results),
+                Ok(BatchStatus::Queued) => (self.policy.wait(n), "queued"),
+                Ok(BatchStatus::Running) => (self.policy.wait(n), "running"),
+                Ok(_) => (self.policy.wait(n), "pending"),
+                Err(e) if e.status() == Some(404) || e.code() == Some(5007) => {
+                    let mut lost = Error::new(
+                        e.kind(),
+                        format!(
+                            "{what}: the queue no longer knows this job ({}): its results are \
+                             gone; {}, which submits the requests again",
+                            e.message(),
+                            self.start_over
+                        ),
+                    );
+                    if let Some(s) = e.status() {
+                        lost = lost.with_status(s);
+                    }
+                    if let Some(c) = e.code() {
+                        lost = lost.with_code(c);
+                    }
+                    return Err(lost);
+                }
+                // A poll that failed in a way that may pass is retried like a pending job.
+                Err(e) if e.is_retryable() => (
+                    e.retry_after().unwrap_or_else(|| self.policy.wait(n)),
+                    "not answering",
+                ),
+                Err(e) => return Err(e),
+            };
+            let waited = started.elapsed().as_secs_f64();
+            if Instant::now() + wait > self.deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{what} was still {status} after {waited:.1} s, and the next poll would \
+                         pass the {:.1} s limit (--timeout); run the same command again to keep \
+                         waiting (the state file keeps the job)",
+                        self.policy.timeout.as_secs_f64()
+                    ),
+                ));
+            }
+            progress(format!(
+                "{what} {status}; next poll in {:.1} s ({waited:.1} s waited, limit {:.1} s)",
+                wait.as_secs_f64(),
+                self.policy.timeout.as_secs_f64()
+            ));
+            tokio::time::sleep(wait).await;
+            n += 1;
+        }
+    }
+}
+
+/// The files of a run, each named by what it is for, checked not to be one another before
+/// any work: an output over the input would destroy it, a state over the output would leave
+/// only the state.
+struct Files {
+    /// The folder of the output, where the speech lines' audio files go.
+    out_folder: PathBuf,
+    /// The identities of the input, the output, the state and its lock.
+    taken: Vec<PathBuf>,
+}
+
+impl Files {
+    fn check(input: &Path, out: &Path, state: &Path) -> Result<Files> {
+        let lock = lock_path(state);
+        let named = [
+            ("--out", out),
+            ("--state", state),
+            ("the state's lock", lock.as_path()),
+        ];
+        let mut taken = Vec::new();
+        if !input::is_stdin(input) {
+            taken.push(("--input", identity(input)));
+        }
+        if input::is_stdin(out) {
+            return Err(Error::invalid_request(
+                "--out - is not possible: the output is resumed and cut back, so it must be a file",
+            ));
+        }
+        for (flag, path) in named {
+            let id = identity(path);
+            if let Some((other, _)) = taken.iter().find(|(_, t)| *t == id) {
+                return Err(Error::invalid_request(format!(
+                    "{flag} and {other} are the same file ({}): nothing was done",
+                    path.display()
+                )));
+            }
+            taken.push((flag, id));
+        }
+        let out_folder = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        Ok(Files {
+            out_folder,
+            taken: taken.into_iter().map(|(_, id)| id).collect(),
+        })
+    }
+}
+
+/// The audio files the speech lines write, claimed one by one: each inside the output's
+/// folder (a relative path without `..`), and none of them the input, the output, the state
+/// or another line's file.
+struct LineOuts<'a> {
+    files: &'a Files,
+    claimed: Vec<PathBuf>,
+}
+
+impl<'a> LineOuts<'a> {
+    fn new(files: &'a Files) -> Self {
+        LineOuts {
+            files,
+            claimed: Vec::new(),
+        }
+    }
+
+    fn claim(&mut self, out: &Path) -> Result<PathBuf> {
+        use std::path::Component;
+        let shown = out.display();
+        if out
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            || out.file_name().is_none()
+        {
+            return Err(Error::invalid_request(format!(
+                "`out` {shown} must be a file name or a relative path inside the output's folder \
+                 (no `..`, not absolute)"
+            )));
+        }
+        let resolved = self.files.out_folder.join(out);
+        let id = identity(&resolved);
+        if self.files.taken.contains(&id) {
+            return Err(Error::invalid_request(format!(
+                "`out` {shown} is the run's input, output or state file"
+            )));
+        }
+        if self.claimed.contains(&id) {
+            return Err(Error::invalid_request(format!(
+                "`out` {shown} is already the file of an earlier line"
+            )));
+        }
+        self.claimed.push(id);
+        Ok(resolved)
+    }
+}
+
+/// What a path names, to compare two paths: canonical where it exists (symlinks and `..`
+/// resolved), else its canonical folder and its name, else the path made absolute.
+fn identity(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_owned()),
+    }
+}
+
+fn lock_path(state: &Path) -> PathBuf {
+    let mut p = state.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// The exclusive lock of a run: `flock` on `STATE.lock`, which holds the process id of the
+/// run that holds it. The kernel drops the lock when the process ends in any way (`kill -9`
+/// included), so no stale lock ever blocks a rerun; the file itself is removed when a run
+/// completes.
+struct RunLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl RunLock {
+    fn acquire(state: &Path, out: &Path) -> Result<RunLock> {
+        let path = lock_path(state);
+        // A finishing run removes the file: a lock taken on a file no longer at the path
+        // locks nothing, so it is taken again on the new one.
+        for _ in 0..8 {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| io_error("create the lock", &path, e))?;
+            match try_lock(&file) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let mut holder = String::new();
+                    let _ = std::io::Read::read_to_string(&mut file, &mut holder);
+                    let holder = holder.trim();
+                    let holder = if holder.is_empty() {
+                        "another process".to_owned()
+                    } else {
+                        holder.to_owned()
+                    };
+                    return Err(Error::invalid_request(format!(
+                        "another `genai batch` is running on {} ({holder}, lock {}): wait for it \
+                         to finish or stop it; nothing was done",
+                        out.display(),
+                        path.display()
+                    )));
+                }
+                Err(e) => return Err(io_error("lock", &path, e)),
+            }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            let me = format!(
+                "genai batch, pid {}, writing {}\n",
+                std::process::id(),
+                out.display()
+            );
+            file.set_len(0)
+                .and_then(|()| file.write_all(me.as_bytes()))
+                .map_err(|e| io_error("write", &path, e))?;
+            return Ok(RunLock { path, _file: file });
+        }
+        Err(Error::config(format!(
+            "cannot take the lock {}: it keeps being replaced",
+            path.display()
+        )))
+    }
+
+    /// Removes the lock file (still holding the lock, so no one takes the old file), then
+    /// drops the lock.
+    fn release(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Opens the output (creating it empty when `fresh`) and takes an exclusive lock on it for
+/// the rest of the run: another run with another state file cannot write it meanwhile.
+fn lock_output(out: &Path, fresh: bool) -> Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(fresh)
+        .truncate(false)
+        .open(out)
+        .map_err(|e| io_error("open", out, e))?;
+    match try_lock(&file) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Error::invalid_request(format!(
+                "another `genai batch` is writing {} (with another state file): wait for it to \
+                 finish or stop it; nothing was done",
+                out.display()
+            )))
+        }
+        Err(e) => return Err(io_error("lock", out, e)),
+    }
+    if fresh {
+        file.set_len(0).map_err(|e| io_error("truncate", out, e))?;
+    }
+    Ok(file)
+}
+
+/// Takes an exclusive `flock` without waiting: `Ok(false)` when another holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the whole call (borrowed from `file`); flock only
+    // reads its arguments.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.kind() == std::io::ErrorKind::WouldBlock {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// No advisory lock on this platform: two runs are not kept apart.
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+/// Whether the open `file` is the file now at `path`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// The error lines of the output, and the total cost of its results (read back from the
@@ -813,25 +1270,11 @@ fn push_line(
 /// Writes a speech result to its file through a temporary file renamed when complete (so a
 /// rerun after a crash rewrites it whole).
 fn write_audio(path: &Path, audio: &Media) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "audio".to_owned());
-    let tmp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-    let written = File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(audio.data())?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| io_error("write", path, e));
-    if written.is_ok() {
-        let _ = sync_dir(path);
-    }
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    let mut tmp = TempFile::beside(path).map_err(|e| io_error("write", path, e))?;
+    tmp.file
+        .write_all(audio.data())
+        .map_err(|e| io_error("write", path, e))?;
+    tmp.persist(path)
 }
 
 fn error_json(e: &Error) -> Value {

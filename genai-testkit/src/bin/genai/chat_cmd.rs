@@ -1,7 +1,7 @@
 //! `genai chat`: one chat request, its reply printed as text or as a JSON line.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
@@ -13,13 +13,14 @@ use serde_json::Value;
 
 use crate::convert_cmd::open_documents;
 use crate::fallback_args::{note_attempts, FallbackArgs, ServedFields};
-use crate::media_cmd;
 use crate::options::{non_empty_prompt, provider, Format, ProviderArgs};
 use crate::output::emit_line;
+use crate::{input, media_cmd};
 
 #[derive(Args, Debug)]
 pub(crate) struct ChatArgs {
-    /// The prompt (appended as the last user turn).
+    /// The prompt (appended as the last user turn); `-` reads it from standard input, as
+    /// does a pipe when neither a prompt nor --messages is given.
     #[arg(value_parser = non_empty_prompt)]
     prompt: Option<String>,
     #[command(flatten)]
@@ -27,10 +28,11 @@ pub(crate) struct ChatArgs {
     /// System prompt.
     #[arg(long)]
     system: Option<String>,
-    /// Conversation as a JSON file: [{"role","content","tool_calls","tool_call_id"}].
+    /// Conversation as a JSON file (`-`: standard input):
+    /// [{"role","content","tool_calls","tool_call_id"}].
     #[arg(long, value_name = "FILE")]
     messages: Option<PathBuf>,
-    /// Tools as a JSON file: [{"name","description","parameters"}].
+    /// Tools as a JSON file (`-`: standard input): [{"name","description","parameters"}].
     #[arg(long, value_name = "FILE")]
     tools: Option<PathBuf>,
     /// auto, required, none, or a tool name.
@@ -39,7 +41,7 @@ pub(crate) struct ChatArgs {
     /// Reply as free-form JSON.
     #[arg(long, conflicts_with = "json_schema")]
     json: bool,
-    /// Reply as JSON following the schema in FILE.
+    /// Reply as JSON following the schema in FILE (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     json_schema: Option<PathBuf>,
     /// Most tokens to generate.
@@ -117,38 +119,35 @@ fn schema_name(raw: &str) -> String {
     }
 }
 
-fn read_json_file<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    what: &str,
-) -> genai_core::Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::invalid_request(format!(
-            "cannot read the {what} file {}: {e}",
-            path.display()
-        ))
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        Error::invalid_request(format!(
-            "the {what} file {} is not valid: {e}",
-            path.display()
-        ))
-    })
-}
-
 fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     let mut req = ChatRequest::new();
     if let Some(s) = &args.system {
         req = req.system(s);
     }
     if let Some(path) = &args.messages {
-        let msgs: Vec<Message> = read_json_file(path, "conversation")?;
+        let msgs: Vec<Message> = input::read_json(path, "conversation")?;
         req.messages.extend(msgs);
     }
-    if let Some(p) = &args.prompt {
-        req = req.user(p);
+    match &args.prompt {
+        Some(p) => {
+            let prompt = input::text_arg(p, "prompt", input::MAX_TEXT_BYTES)?;
+            if prompt.trim().is_empty() {
+                return Err(Error::invalid_request(
+                    "the prompt on standard input is empty",
+                ));
+            }
+            req = req.user(prompt);
+        }
+        // No prompt and no conversation: a pipe gives the prompt (`echo hi | genai chat`).
+        None if args.messages.is_none() && args.file.is_empty() => {
+            if let Some(prompt) = input::piped_text("prompt", input::MAX_TEXT_BYTES)? {
+                req = req.user(prompt);
+            }
+        }
+        None => {}
     }
     if let Some(path) = &args.tools {
-        req.tools = read_json_file::<Vec<ToolDef>>(path, "tools")?;
+        req.tools = input::read_json::<Vec<ToolDef>>(path, "tools")?;
     }
     if let Some(choice) = &args.tool_choice {
         req.tool_choice = Some(match choice.as_str() {
@@ -162,7 +161,7 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
         req = req.json();
     }
     if let Some(path) = &args.json_schema {
-        let schema: Value = read_json_file(path, "JSON schema")?;
+        let schema: Value = input::read_json(path, "JSON schema")?;
         let raw = schema
             .get("title")
             .and_then(Value::as_str)
@@ -188,7 +187,8 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     media_cmd::attach_images(&mut req, &args.image)?;
     if req.messages.is_empty() && args.file.is_empty() {
         return Err(Error::invalid_request(
-            "nothing to send: give a PROMPT, --messages FILE or --file FILE",
+            "nothing to send: give a PROMPT (`-` or a pipe: standard input), --messages FILE or \
+             --file FILE",
         ));
     }
     Ok(req)
@@ -249,8 +249,9 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
                     StreamEvent::ReasoningDelta(r) => reasoning.push(r),
                     StreamEvent::TextDelta(t) => {
                         reasoning.end();
-                        let _ = out.write_all(t.as_bytes());
-                        let _ = out.flush();
+                        crate::output::note_stdout(
+                            out.write_all(t.as_bytes()).and_then(|()| out.flush()),
+                        );
                     }
                     _ => {}
                 }
@@ -262,7 +263,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         reply.rate_limit = stream.rate_limit();
         if format == Format::Text {
             if !reply.text.is_empty() {
-                let _ = writeln!(out);
+                crate::output::note_stdout(writeln!(out));
             }
             print_tool_calls(&mut out, &reply);
         }
@@ -281,7 +282,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
                 eprintln!("[reasoning] {}", reply.reasoning);
             }
             if !reply.text.is_empty() {
-                let _ = writeln!(out, "{}", reply.text);
+                crate::output::note_stdout(writeln!(out, "{}", reply.text));
             }
             print_tool_calls(&mut out, &reply);
         }
@@ -335,7 +336,7 @@ impl ReasoningPrinter {
 
 fn print_tool_calls(out: &mut impl Write, reply: &ChatResponse) {
     for c in &reply.tool_calls {
-        let _ = writeln!(out, "tool_call: {} {}", c.name, c.arguments);
+        crate::output::note_stdout(writeln!(out, "tool_call: {} {}", c.name, c.arguments));
     }
 }
 

@@ -13,6 +13,7 @@ mod batch_cmd;
 mod chat_cmd;
 mod convert_cmd;
 mod fallback_args;
+mod input;
 mod media_cmd;
 mod models_cmd;
 mod options;
@@ -95,13 +96,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() || !wants_json => e.exit(),
         Err(e) => {
-            let msg = e.to_string();
-            let first = msg
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            print_error_json(&Error::invalid_request(first.to_owned()));
+            print_error_json(&Error::invalid_request(usage_message(&e.to_string())));
             return ExitCode::from(2);
         }
     };
@@ -123,7 +118,80 @@ fn main() -> ExitCode {
         }
     };
     let (format, result) = runtime.block_on(async {
-        match cli.command {
+        // `serve` runs until a signal and stops cleanly on it; `scoreboard` prints the rows
+        // it finished when interrupted: both handle signals themselves.
+        let own_signals = matches!(cli.command, Command::Serve(_) | Command::Scoreboard(_));
+        let command = run(cli.command);
+        if own_signals {
+            return command.await;
+        }
+        // A signal drops the command's future: the temporary files it owns are removed as
+        // they are dropped, and the process exits with 128 + the signal's number.
+        let stopped = tokio::select! {
+            done = command => return done,
+            signal = stop_signal() => signal,
+        };
+        // The command's future is dropped by now.
+        eprintln!("error: stopped by {}", stopped.0);
+        std::process::exit(128 + stopped.1);
+    });
+    // What the command printed must have reached stdout (a full disk behind `>` fails).
+    let result = result.and_then(|()| output::check_stdout());
+    match result {
+        Ok(()) if output::marked_failed() => ExitCode::FAILURE,
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let e = match &explain {
+                Some(args) => args.explain(e),
+                None => e,
+            };
+            match format {
+                Format::Json => print_error_json(&e),
+                Format::Text => eprintln!("error: {e}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The first line of a usage error with what it names: clap lists missing flags on the lines
+/// after its first (`the following required arguments were not provided:` then `--out
+/// <FILE>`), and a JSON error line must name them too.
+fn usage_message(clap_text: &str) -> String {
+    let mut parts = Vec::new();
+    for line in clap_text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more") {
+            break;
+        }
+        parts.push(line.trim_start_matches("error: "));
+    }
+    match parts.join(" ") {
+        s if s.is_empty() => "invalid arguments".to_owned(),
+        s => s,
+    }
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM; returns its name and number.
+async fn stop_signal() -> (&'static str, i32) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => ("SIGINT", 2),
+                _ = term.recv() => ("SIGTERM", 15),
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    ("SIGINT", 2)
+}
+
+/// Runs one command; returns the output format its errors use and its outcome.
+async fn run(command: Command) -> (Format, genai_core::Result<()>) {
+    {
+        match command {
             Command::Chat(args) => (args.provider.format, chat_cmd::chat(*args).await),
             Command::Models(args) => (
                 args.format,
@@ -143,21 +211,6 @@ fn main() -> ExitCode {
             Command::Translate(args) => (args.format(), tasks_cmd::translate(args).await),
             Command::Summarize(args) => (args.format(), tasks_cmd::summarize(args).await),
             Command::Convert(args) => (args.format(), convert_cmd::convert(*args).await),
-        }
-    });
-    match result {
-        Ok(()) if output::marked_failed() => ExitCode::FAILURE,
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let e = match &explain {
-                Some(args) => args.explain(e),
-                None => e,
-            };
-            match format {
-                Format::Json => print_error_json(&e),
-                Format::Text => eprintln!("error: {e}"),
-            }
-            ExitCode::FAILURE
         }
     }
 }

@@ -1,6 +1,5 @@
 //! `genai image` and the image files of `genai chat --image`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -10,10 +9,6 @@ use super::{provider, Format, ProviderArgs};
 
 /// The model `genai image` uses when none is given.
 pub(crate) const DEFAULT_IMAGE_MODEL: &str = "@cf/black-forest-labs/flux-1-schnell";
-
-/// Files larger than this are refused before they are read (the models' own, smaller limits
-/// are checked by the library before any request).
-const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Args, Debug)]
 pub(crate) struct ImageArgs {
@@ -43,10 +38,10 @@ pub(crate) struct ImageArgs {
     /// Random seed.
     #[arg(long)]
     seed: Option<u64>,
-    /// An input image to transform (image to image, inpainting).
+    /// An input image to transform (image to image, inpainting); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     image: Option<PathBuf>,
-    /// The inpainting mask (white = paint), the size of --image.
+    /// The inpainting mask (white = paint), the size of --image; `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     mask: Option<PathBuf>,
     /// How far to move away from --image, 0 to 1.
@@ -61,24 +56,21 @@ impl ImageArgs {
     }
 }
 
-/// Reads an image file: sniffed (never trusted by its extension), not empty, not huge.
+/// Reads an image file (`-`: standard input): bounded by the largest image any model takes
+/// (a device such as `/dev/zero` is read only that far), sniffed (never trusted by its
+/// extension), not empty.
 pub(crate) fn read_image(path: &Path) -> genai_core::Result<Media> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::invalid_request(format!("cannot read the image {shown}: {e}")))?;
-    if meta.len() == 0 {
+    let shown = if crate::input::is_stdin(path) {
+        "the image on standard input".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let bytes = crate::input::read_bytes(path, "image", crate::input::MAX_IMAGE_BYTES)?;
+    if bytes.is_empty() {
         return Err(Error::invalid_request(format!(
-            "the image file {shown} is empty"
+            "{shown} is empty (0 bytes)"
         )));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::invalid_request(format!(
-            "the image file {shown} is {} bytes; at most {MAX_FILE_BYTES} are read",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid_request(format!("cannot read the image {shown}: {e}")))?;
     let media = Media::from_bytes(bytes)
         .map_err(|e| Error::invalid_request(format!("{shown}: {}", e.message())))?;
     if !media.is_image() {
@@ -114,15 +106,9 @@ pub(crate) fn attach_images(req: &mut ChatRequest, paths: &[PathBuf]) -> genai_c
 /// `genai image`.
 pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
     crate::output::check_binary_out(&args.out, "image")?;
-    let prompt = if args.prompt == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
-        text
-    } else {
-        args.prompt.clone()
-    };
+    // Where the image goes is checked before the paid request.
+    crate::output::check_out(&args.out)?;
+    let prompt = crate::input::text_arg(&args.prompt, "prompt", crate::input::MAX_TEXT_BYTES)?;
     let mut req = ImageRequest::new(prompt);
     req.negative_prompt = args.negative_prompt.clone();
     req.width = args.width;

@@ -93,15 +93,15 @@ pub(crate) async fn models(args: ProviderArgs, task: Option<String>) -> genai_co
         }
         Format::Text => {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{:<56} {:<30} CONTEXT", "ID", "TASK");
+            crate::output::note_stdout(writeln!(out, "{:<56} {:<30} CONTEXT", "ID", "TASK"));
             for m in &models {
-                let _ = writeln!(
+                crate::output::note_stdout(writeln!(
                     out,
                     "{:<56} {:<30} {}",
                     m.id,
                     m.task.as_deref().unwrap_or("-"),
                     m.context_window.map_or("-".to_owned(), |c| c.to_string())
-                );
+                ));
             }
         }
     }

@@ -35,12 +35,46 @@ pub(crate) fn marked_failed() -> bool {
     FAILED.load(Ordering::SeqCst)
 }
 
-/// Writes one line to stdout. A closed stdout (`genai … | head`) is not an error worth a
-/// panic: the line is dropped.
+/// The first failed write to stdout, reported by [`check_stdout`] when the command ends.
+static STDOUT_FAILURE: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+/// Writes one line to stdout and flushes it. A failed write (a full disk behind `>`) is
+/// remembered and makes the command fail when it ends; a closed pipe (`genai … | head`) only
+/// drops the line: the reader chose to stop.
 pub(crate) fn emit_line(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    let written = writeln!(out, "{line}").and_then(|()| out.flush());
+    note_stdout(written);
+}
+
+/// Records the outcome of a write to stdout made elsewhere (see [`emit_line`]).
+pub(crate) fn note_stdout(written: std::io::Result<()>) {
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            let mut first = STDOUT_FAILURE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            first.get_or_insert(e);
+        }
+    }
+}
+
+/// Flushes stdout and fails with kind `io` if any write to it failed during the command.
+pub(crate) fn check_stdout() -> genai_core::Result<()> {
+    note_stdout(std::io::stdout().lock().flush());
+    let failed = STDOUT_FAILURE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match failed {
+        None => Ok(()),
+        Some(e) => Err(Error::new(
+            genai_core::ErrorKind::Io,
+            format!("cannot write to standard output: {e}"),
+        )),
+    }
 }
 
 /// The error line of `--format json`, fields in the documented order.
@@ -74,6 +108,47 @@ pub(crate) fn print_error_json(e: &Error) {
         Err(_) => emit_line(
             r#"{"error":{"kind":"protocol","status":null,"code":null,"message":"unprintable error"}}"#,
         ),
+    }
+}
+
+/// Checks, before any paid request, that a media reply can be written to `out`: its folder
+/// exists, it is not a folder itself, and a file can be created beside it (a probe file with
+/// an unpredictable name, created exclusively and removed at once). `-` is stdout.
+pub(crate) fn check_out(out: &Path) -> genai_core::Result<()> {
+    if out.as_os_str() == "-" {
+        return Ok(());
+    }
+    let bad =
+        |why: String| Error::invalid_request(format!("cannot write {}: {why}", out.display()));
+    if out.is_dir() {
+        return Err(bad("it is a folder".to_owned()));
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(bad(format!("the folder {} does not exist", dir.display())));
+    }
+    let probe = dir.join(format!(
+        ".genai-probe.{}",
+        std::iter::repeat_with(fastrand::alphanumeric)
+            .take(12)
+            .collect::<String>()
+    ));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::new(
+            genai_core::ErrorKind::Io,
+            format!("cannot write {}: {e}", out.display()),
+        )),
     }
 }
 

@@ -639,14 +639,18 @@ fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
 
 pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     let emulator = start_emulator(&args.addr, &args.token)?;
+    // The token is a credential: never on stdout (which scripts capture and log). The
+    // default one is not a secret, so stderr names it.
     crate::emit_line(&format!(
-        "Workers AI emulator on {} (token {:?}); Ctrl-C stops it",
-        emulator.base_url(),
-        args.token
+        "Workers AI emulator on {} (Ctrl-C stops it)",
+        emulator.base_url()
     ));
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Error::config(format!("cannot wait for Ctrl-C: {e}")))?;
+    if args.token == DEFAULT_TOKEN {
+        eprintln!("accepting the default token {DEFAULT_TOKEN:?} (set another with --token)");
+    } else {
+        eprintln!("accepting the token given with --token");
+    }
+    crate::stop_signal().await;
     drop(emulator);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The task commands beyond chat: `embed`, `rerank`, `classify`, `translate`, `summarize`
 //! (docs/cli.md, "Tasks beyond chat"), and the `--task` filter of `genai models`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,11 +10,11 @@ use genai_cloudflare::WorkersAi;
 use genai_core::{
     Attempt, ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error,
     FallbackClassifier, FallbackEmbedder, FallbackReranker, FallbackSummarizer, FallbackTranslator,
-    Media, ModelInfo, ModelKind, Pooling, RerankRequest, RerankingModel, Result, Served,
+    ModelInfo, ModelKind, Pooling, RerankRequest, RerankingModel, Result, Served,
     SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel, Usage,
 };
 
-use super::{emit_line, provider, Format, ProviderArgs};
+use super::{emit_line, input, provider, Format, ProviderArgs};
 use crate::fallback_args::{note_attempts, FallbackArgs, ServedFields};
 
 /// Default model of `genai embed`.
@@ -45,7 +45,8 @@ pub(crate) struct EmbedArgs {
     pub(crate) provider: ProviderArgs,
     #[command(flatten)]
     fallback: FallbackArgs,
-    /// A file of texts, one per line (after the TEXT arguments).
+    /// A file of texts, one per line (after the TEXT arguments); `-` reads them from
+    /// standard input, one vector per line.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// How token vectors are pooled (mean and cls vectors are not comparable).
@@ -65,7 +66,7 @@ pub(crate) struct RerankArgs {
     /// What the documents are scored against (`-` reads it from standard input).
     #[arg(long)]
     query: String,
-    /// A file of documents, one per line (after the DOC arguments).
+    /// A file of documents, one per line (after the DOC arguments); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Keep only the best N.
@@ -105,7 +106,7 @@ pub(crate) struct TranslateArgs {
     /// The language of the text (default: the model's, English for m2m100).
     #[arg(long, value_name = "LANG")]
     from: Option<String>,
-    /// A file holding the text (`--input` is the older spelling).
+    /// A file holding the text (`-`: standard input; `--input` is the older spelling).
     #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
     file: Option<PathBuf>,
 }
@@ -119,7 +120,7 @@ pub(crate) struct SummarizeArgs {
     pub(crate) provider: ProviderArgs,
     #[command(flatten)]
     fallback: FallbackArgs,
-    /// A file holding the text (`--input` is the older spelling).
+    /// A file holding the text (`-`: standard input; `--input` is the older spelling).
     #[arg(long, alias = "input", value_name = "FILE", conflicts_with = "text")]
     file: Option<PathBuf>,
     /// The longest summary wanted, in tokens.
@@ -153,32 +154,11 @@ fn workers_ai(args: &ProviderArgs, default: &str) -> Result<(WorkersAi, String)>
 
 /// Standard input, read once, as UTF-8 text.
 fn stdin_text() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::invalid_request(format!("cannot read standard input: {e}")))?;
-    let text = utf8(bytes, "standard input")?;
-    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
-}
-
-fn utf8(bytes: Vec<u8>, what: &str) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        Error::invalid_request(format!(
-            "{what} is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::invalid_request(format!("cannot read the file {}: {e}", path.display()))
-    })
+    input::text_arg("-", "text", input::MAX_TEXT_BYTES)
 }
 
 fn file_text(path: &Path) -> Result<String> {
-    utf8(read_file(path)?, &format!("the file {}", path.display()))
+    input::read_text(path, "input", input::MAX_TEXT_BYTES)
 }
 
 /// The argument texts (`-` = standard input, read once) followed by the file's lines. A blank
@@ -213,14 +193,20 @@ fn gather(args: &[String], input: Option<&Path>) -> Result<Vec<String>> {
     Ok(texts)
 }
 
-/// One text from an argument (`-` = standard input) or a file.
-fn one_text(arg: Option<&str>, input: Option<&Path>, what: &str) -> Result<String> {
+/// One text from an argument (`-` = standard input) or a file (`-` too); `alternative`
+/// names the command's other way to give it, for the error when none is given.
+fn one_text(
+    arg: Option<&str>,
+    input: Option<&Path>,
+    what: &str,
+    alternative: &str,
+) -> Result<String> {
     match (arg, input) {
         (Some("-"), _) => stdin_text(),
         (Some(text), _) => Ok(text.to_owned()),
         (None, Some(path)) => file_text(path),
         (None, None) => Err(Error::invalid_request(format!(
-            "nothing to {what}: give a TEXT (or `-` for standard input) or --file FILE"
+            "nothing to {what}: give a TEXT (or `-` for standard input){alternative}"
         ))),
     }
 }
@@ -387,7 +373,11 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
             let mut out_lines = std::io::stdout().lock();
             for r in &out.results {
                 let doc = req.documents.get(r.index).map_or("", String::as_str);
-                let _ = writeln!(out_lines, "{}\t{}\t{}", r.score, r.index, doc);
+                crate::output::note_stdout(writeln!(
+                    out_lines,
+                    "{}\t{}\t{}",
+                    r.score, r.index, doc
+                ));
             }
         }
     }
@@ -418,25 +408,13 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, default)?;
     let classifier = workers.classifier(&model)?;
     let mut req = match &args.image {
-        Some(path) => {
-            let bytes = if path.as_os_str() == "-" {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| {
-                        Error::invalid_request(format!("cannot read standard input: {e}"))
-                    })?;
-                bytes
-            } else {
-                read_file(path)?
-            };
-            let media = Media::from_bytes(bytes).map_err(|e| {
-                Error::invalid_request(format!("{}: {}", path.display(), e.message()))
-            })?;
-            ClassifyRequest::image(media)
-        }
-        None => ClassifyRequest::text(one_text(args.text.as_deref(), None, "classify")?),
+        Some(path) => ClassifyRequest::image(crate::media_cmd::read_image(path)?),
+        None => ClassifyRequest::text(one_text(
+            args.text.as_deref(),
+            None,
+            "classify",
+            " or --image FILE",
+        )?),
     };
     req.top_k = args.top_k;
     let (out, who) = if args.fallback.any() {
@@ -472,7 +450,7 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
         Format::Text => {
             let mut lines = std::io::stdout().lock();
             for l in &out.labels {
-                let _ = writeln!(lines, "{}\t{}", l.label, l.score);
+                crate::output::note_stdout(writeln!(lines, "{}\t{}", l.label, l.score));
             }
         }
     }
@@ -505,7 +483,12 @@ fn print_text(format: Format, model: &str, text: &str, cost: Option<Cost>, who: 
 pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, TRANSLATE_MODEL)?;
     let translator = workers.translator(&model)?;
-    let text = one_text(args.text.as_deref(), args.file.as_deref(), "translate")?;
+    let text = one_text(
+        args.text.as_deref(),
+        args.file.as_deref(),
+        "translate",
+        " or --file FILE",
+    )?;
     let mut req = TranslateRequest::new(text, args.to.trim());
     if let Some(from) = &args.from {
         req = req.from(from.trim());
@@ -538,7 +521,12 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
 pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     let (workers, model) = workers_ai(&args.provider, SUMMARIZE_MODEL)?;
     let summarizer = workers.summarizer(&model)?;
-    let text = one_text(args.text.as_deref(), args.file.as_deref(), "summarize")?;
+    let text = one_text(
+        args.text.as_deref(),
+        args.file.as_deref(),
+        "summarize",
+        " or --file FILE",
+    )?;
     let mut req = SummarizeRequest::new(text);
     req.max_length = args.max_length;
     let (out, who) = if args.fallback.any() {
