@@ -414,3 +414,27 @@ async fn documents_over_the_size_limit_are_refused_before_any_upload() {
     assert_eq!(server.hits(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_document_can_come_from_standard_input() {
+    use std::io::Write as _;
+    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genai"))
+        .args(["convert", "-", "--format", "json"])
+        .args(["--account-id", ACCOUNT, "--base-url", &emulator.base_url()])
+        .env_clear()
+        .env("CLOUDFLARE_API_TOKEN", DEFAULT_TOKEN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the genai binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&pdf(&["Piped figures"])).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let files = last_json(&out)["files"].as_array().cloned().unwrap();
+    assert_eq!(files[0]["name"], "stdin");
+    assert_eq!(files[0]["text"], "Piped figures");
+}

@@ -92,7 +92,7 @@ pub(crate) struct ChatArgs {
     #[arg(long)]
     agree: bool,
     /// A document (PDF, office file, web page, CSV...) converted to Markdown and put in the
-    /// last user turn (repeatable; any chat model).
+    /// last user turn (repeatable; any chat model); `-` reads one from standard input.
     #[arg(long, value_name = "FILE")]
     file: Vec<PathBuf>,
     #[command(flatten)]

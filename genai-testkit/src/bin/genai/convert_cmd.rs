@@ -13,7 +13,8 @@ use crate::output::{emit_line, mark_failed};
 /// `genai convert`.
 #[derive(Args, Debug)]
 pub(crate) struct ConvertArgs {
-    /// The documents (PDF, images, HTML, XML, office files, CSV...).
+    /// The documents (PDF, images, HTML, XML, office files, CSV...); `-` reads one from
+    /// standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]
@@ -38,7 +39,15 @@ impl ConvertArgs {
 pub(crate) async fn open_documents(paths: &[PathBuf]) -> Result<Vec<Document>> {
     let mut docs = Vec::with_capacity(paths.len());
     for path in paths {
-        docs.push(Document::open(path).await?);
+        // `-`: standard input, read within the service's request limit; its format comes from
+        // its bytes (PDFs and images).
+        let doc = if crate::input::is_stdin(path) {
+            let bytes = crate::input::read_bytes(path, "document", crate::input::MAX_TEXT_BYTES)?;
+            Document::from_bytes("stdin", bytes)?
+        } else {
+            Document::open(path).await?
+        };
+        docs.push(doc);
     }
     Ok(docs)
 }
