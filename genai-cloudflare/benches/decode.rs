@@ -1,9 +1,12 @@
 //! Criterion benches of the decoding paths, each next to a minimal `serde_json` baseline.
 //!
 //! - `sse_framing`: [`SseDecoder`] alone vs. splitting lines with `memchr`.
-//! - `stream_1000_events`: the whole offline stream path (SSE framing, chunk JSON, family
+//! - `stream_1000_events`: the whole offline stream path (SSE framing, chunk reader, family
 //!   quirks, stop-sequence scanning, folding) vs. line split + `serde_json` into two fields;
-//!   `genai_general_chunk_json` forces every chunk through the general chunk decoder.
+//!   `genai_general_chunk_json` reads every chunk with the general chunk decoder instead.
+//! - `shapes_1000_events/{shape}`: the same for every wire shape (native, native tool calls,
+//!   OpenAI-shaped without and with per-chunk usage, with unknown keys, with `reasoning`, with
+//!   tool-call deltas), each next to the minimal reader and the general decoder.
 //! - `chunk`: one chunk through the whole path vs. one `serde_json` parse.
 //! - `sync_reply_1mb`: [`decode_sync`] of a 1 MB reply vs. `serde_json` into a typed struct
 //!   (and into a `Value`, for scale).
@@ -18,7 +21,7 @@ use std::hint::black_box;
 
 use common::{BaseDecoder, BaseEnvelope};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use genai_cloudflare::decode::{decode_stream, decode_sync};
+use genai_cloudflare::decode::{decode_stream, decode_stream_general, decode_sync};
 use genai_core::http::SseDecoder;
 use genai_core::ChatRequest;
 
@@ -84,13 +87,10 @@ fn whole_stream(c: &mut Criterion) {
             black_box((r.map(|r| r.text.len()).ok(), n))
         })
     });
-    // The same stream with a space after each `{`: every chunk misses the plain-chunk shape
-    // and goes through the general chunk JSON (as OpenAI-shaped or unusual chunks do).
-    let general = body_with(&body, b"data: {\"response\"", b"data: { \"response\"");
     g.bench_function("genai_general_chunk_json", |b| {
         b.iter(|| {
             let mut n = 0usize;
-            let r = decode_stream(common::MODEL, &req, general.chunks(PIECE), |_| n += 1);
+            let r = decode_stream_general(common::MODEL, &req, body.chunks(PIECE), |_| n += 1);
             black_box((r.map(|r| r.text.len()).ok(), n))
         })
     });
@@ -104,19 +104,6 @@ fn whole_stream(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-/// `body` with every `from` replaced by `to`.
-fn body_with(body: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + body.len() / 16);
-    let mut rest = body;
-    while let Some(i) = memchr::memmem::find(rest, from) {
-        out.extend_from_slice(&rest[..i]);
-        out.extend_from_slice(to);
-        rest = &rest[i + from.len()..];
-    }
-    out.extend_from_slice(rest);
-    out
 }
 
 fn chunk(c: &mut Criterion) {
@@ -170,40 +157,37 @@ fn sync_reply(c: &mut Criterion) {
     g.finish();
 }
 
-/// A stream of OpenAI-shaped chunks (GLM, Qwen3, Kimi...): a quarter reasoning deltas, then
-/// content deltas, the finish chunk, the usage chunk.
-fn openai_stream(c: &mut Criterion) {
-    let shape = common::Shape::OpenAi;
-    let body = common::sse_body_of(shape, 1000, 7);
+/// Every wire shape: the client's path, the general decoder on every chunk, the minimal reader.
+fn shapes(c: &mut Criterion) {
     let req = ChatRequest::new().user("Explain the tides.");
-    // The same chunks with a tab before `"logprobs"`: the short path refuses them (the
-    // baseline's serde does not care), so this is the general decoder's cost.
-    let general = body_with(&body, b",\"logprobs\"", b",\t\"logprobs\"");
-    let mut g = c.benchmark_group("openai_stream_1000_events");
+    let mut g = c.benchmark_group("shapes_1000_events");
     g.throughput(Throughput::Elements(1000));
-    g.bench_function("genai", |b| {
-        b.iter(|| {
-            let mut n = 0usize;
-            let r = decode_stream(shape.model(), &req, body.chunks(PIECE), |_| n += 1);
-            black_box((r.map(|r| r.text.len()).unwrap_or(0), n))
-        })
-    });
-    g.bench_function("genai_general_chunk_json", |b| {
-        b.iter(|| {
-            let mut n = 0usize;
-            let r = decode_stream(shape.model(), &req, general.chunks(PIECE), |_| n += 1);
-            black_box((r.map(|r| r.text.len()).unwrap_or(0), n))
-        })
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| {
-            let mut d = common::BaseDecoder::of(shape);
-            for piece in body.chunks(PIECE) {
-                d.feed(piece);
-            }
-            black_box(d.tally.text_bytes)
-        })
-    });
+    for shape in common::Shape::ALL {
+        let body = common::sse_body_of(shape, 1000, 7);
+        g.bench_function(format!("{}/genai", shape.name()), |b| {
+            b.iter(|| {
+                let mut n = 0usize;
+                let r = decode_stream(shape.model(), &req, body.chunks(PIECE), |_| n += 1);
+                black_box((r.map(|r| r.text.len()).unwrap_or(0), n))
+            })
+        });
+        g.bench_function(format!("{}/genai_general_chunk_json", shape.name()), |b| {
+            b.iter(|| {
+                let mut n = 0usize;
+                let r = decode_stream_general(shape.model(), &req, body.chunks(PIECE), |_| n += 1);
+                black_box((r.map(|r| r.text.len()).unwrap_or(0), n))
+            })
+        });
+        g.bench_function(format!("{}/baseline", shape.name()), |b| {
+            b.iter(|| {
+                let mut d = common::BaseDecoder::of(shape);
+                for piece in body.chunks(PIECE) {
+                    d.feed(piece);
+                }
+                black_box((d.tally.text_bytes, d.tally.calls.len()))
+            })
+        });
+    }
     g.finish();
 }
 
@@ -213,6 +197,6 @@ criterion_group!(
     whole_stream,
     chunk,
     sync_reply,
-    openai_stream
+    shapes
 );
 criterion_main!(benches);

@@ -1,17 +1,21 @@
 //! End-to-end figures over loopback, each printed next to its baseline's in the same run:
-//! streaming CPU time, allocations per event, peak memory, 1,000 concurrent streams, and the
-//! fixed cost of a first request.
+//! streaming CPU time per wire shape, allocations per event, peak memory, 1,000 concurrent
+//! streams, and the fixed cost of a first request.
 //!
 //! A child process serves Workers AI shaped SSE streams on 127.0.0.1, generated on the fly
 //! (so the server never holds a whole stream); every measurement that needs a clean peak RSS
 //! runs in its own child process. The baseline is the minimal client: `reqwest` reads the
-//! body, lines are split, `serde_json` fills a two-field struct.
+//! body, lines are split, `serde_json` fills a small borrowed struct.
 //!
 //! ```text
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- all
-//! cargo run --release -p genai-cloudflare --example loopback_bench -- stream 100000 5
-//! cargo run --release -p genai-cloudflare --example loopback_bench -- stream-openai 100000 5
-//! cargo run --release -p genai-cloudflare --example loopback_bench -- stream-openai-general 100000 5
+//! # Every wire shape: CPU (alternating rounds) and peak memory, with a summary table.
+//! cargo run --release -p genai-cloudflare --example loopback_bench -- shapes 100000 9
+//! # One shape (native, native-tools, openai, openai-usage, openai-unknown-keys,
+//! # openai-reasoning, openai-tools):
+//! cargo run --release -p genai-cloudflare --example loopback_bench -- stream openai-usage 100000 9
+//! # One client, one stream, nothing else (for valgrind --tool=callgrind):
+//! cargo run --release -p genai-cloudflare --example loopback_bench -- once genai openai-usage 100000
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- memory
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- concurrency 1000 1000
 //! cargo run --release -p genai-cloudflare --example loopback_bench -- first 5
@@ -76,16 +80,16 @@ fn thread_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// User + system CPU time of the whole process (all threads, dead ones too), in ns.
+/// CPU time of the whole process (all its threads, dead ones too), in ns.
 fn process_cpu_ns() -> u64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0;
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    ticks * 10_000_000 // USER_HZ = 100 on Linux
+    // SAFETY: `t` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
 fn status_kb(field: &str) -> u64 {
@@ -166,18 +170,13 @@ async fn connection(mut sock: tokio::net::TcpStream) -> std::io::Result<()> {
             sock.write_all(body).await?;
             continue;
         }
-        // /n/{events}/s/{seed}/... (native chunks), /o/... (OpenAI-shaped chunks) or /g/...
-        // (OpenAI-shaped chunks the client's short path refuses)
+        // /{shape}/{events}/s/{seed}/...
         let mut parts = path.split('/').skip(1);
         let (events, seed, shape) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(k @ ("n" | "o" | "g")), Some(n), Some("s"), Some(s)) => (
+            (Some(k), Some(n), Some("s"), Some(s)) => (
                 n.parse().unwrap_or(0),
                 s.parse().unwrap_or(1),
-                match k {
-                    "o" => Shape::OpenAi,
-                    "g" => Shape::OpenAiGeneral,
-                    _ => Shape::Native,
-                },
+                Shape::named(k).unwrap_or(Shape::Native),
             ),
             _ => (0, 1, Shape::Native),
         };
@@ -241,23 +240,15 @@ fn base_url(port: u16, events: u64, seed: u64) -> String {
 }
 
 fn base_url_of(shape: Shape, port: u16, events: u64, seed: u64) -> String {
-    let kind = match shape {
-        Shape::Native => "n",
-        Shape::OpenAi => "o",
-        Shape::OpenAiGeneral => "g",
-    };
-    format!("http://127.0.0.1:{port}/{kind}/{events}/s/{seed}")
+    format!("http://127.0.0.1:{port}/{}/{events}/s/{seed}", shape.name())
 }
 
 /// The shape of the streams served under `base`.
 fn shape_of(base: &str) -> Shape {
-    if base.contains("/o/") {
-        Shape::OpenAi
-    } else if base.contains("/g/") {
-        Shape::OpenAiGeneral
-    } else {
-        Shape::Native
-    }
+    base.split('/')
+        .nth(3)
+        .and_then(Shape::named)
+        .unwrap_or(Shape::Native)
 }
 
 fn genai_client(base: &str) -> genai_cloudflare::Cloudflare {
@@ -278,8 +269,32 @@ struct Seen {
     text_events: u64,
     text_bytes: u64,
     text_hash: u64,
+    /// Tool calls, and the bytes of their (compact JSON) arguments.
+    calls: u64,
+    call_bytes: u64,
     output_tokens: u64,
     finished: bool,
+}
+
+impl Seen {
+    /// What both clients can be compared on.
+    fn common(&self) -> (u64, u64, u64, u64) {
+        (
+            self.text_bytes,
+            self.calls,
+            self.call_bytes,
+            self.output_tokens,
+        )
+    }
+
+    /// The deltas the stream carried: texts, or tool-call fragments.
+    fn deltas(&self, shape: Shape) -> u64 {
+        if shape.tools() {
+            self.calls * common::FRAGMENTS_PER_CALL
+        } else {
+            self.text_events
+        }
+    }
 }
 
 fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
@@ -303,8 +318,14 @@ async fn run_genai(client: &genai_cloudflare::Cloudflare) -> Seen {
                 seen.text_bytes += t.len() as u64;
                 seen.text_hash = fnv(seen.text_hash, t.as_bytes());
             }
+            StreamEvent::ToolCall(c) => {
+                seen.calls += 1;
+                seen.call_bytes += c.arguments.to_string().len() as u64;
+            }
             StreamEvent::Usage(u) => seen.output_tokens = u.output_tokens.unwrap_or(0),
-            StreamEvent::Finish(f) => seen.finished = f == FinishReason::Stop,
+            StreamEvent::Finish(f) => {
+                seen.finished = matches!(f, FinishReason::Stop | FinishReason::ToolCalls)
+            }
             _ => {}
         }
     }
@@ -326,14 +347,11 @@ async fn run_baseline(http: &reqwest::Client, url: &str) -> Seen {
         d.feed(&chunk);
     }
     Seen {
-        // The native baseline counts every parsed chunk (the usage chunk is one of them); the
-        // OpenAI-shaped one counts the chunks with text.
-        text_events: match shape {
-            Shape::Native => d.tally.events.saturating_sub(1),
-            Shape::OpenAi | Shape::OpenAiGeneral => d.tally.events,
-        },
+        text_events: d.tally.events,
         text_bytes: d.tally.text_bytes,
         text_hash: 0,
+        calls: d.tally.calls.len() as u64,
+        call_bytes: d.tally.calls.iter().map(|c| c.2.len() as u64).sum(),
         output_tokens: d.tally.completion_tokens,
         finished: d.tally.done,
     }
@@ -361,9 +379,21 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Streaming CPU: alternating runs of both clients on one current-thread runtime, so all the
-/// client's work (HTTP included) is on this thread.
-fn stream_cpu(events: u64, rounds: usize, shape: Shape) {
+/// One shape's streaming figures: CPU medians (ms) and the ratio of the whole process's CPU.
+#[derive(Debug, Clone, Copy)]
+struct CpuFigure {
+    shape: Shape,
+    genai_ms: f64,
+    base_ms: f64,
+    ratio: f64,
+    genai_allocs: f64,
+    base_allocs: f64,
+}
+
+/// Streaming CPU: alternating runs of both clients on one current-thread runtime, each round
+/// timed with the whole process's CPU clock (all the client's work, HTTP included, is in this
+/// process; the server is another).
+fn stream_cpu(events: u64, rounds: usize, shape: Shape) -> CpuFigure {
     let server = Server::start();
     let rt = current_thread();
     let base_url = |port, events, seed| base_url_of(shape, port, events, seed);
@@ -371,41 +401,45 @@ fn stream_cpu(events: u64, rounds: usize, shape: Shape) {
     let client = genai_client(&base);
     let http = reqwest::Client::new();
     let url = run_url(&base);
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_thread, mut theirs_thread) = (0u64, 0u64);
     let (mut ours_allocs, mut theirs_allocs) = (0u64, 0u64);
-    let mut proc_check = (0u64, 0u64);
     rt.block_on(async {
         // Warm both (connection setup, lazy statics) before measuring.
         let a = run_genai(&genai_client(&base_url(server.port, 10, 42))).await;
         let b = run_baseline(&http, &run_url(&base_url(server.port, 10, 42))).await;
         assert_eq!(
-            (a.text_bytes, a.output_tokens),
-            (b.text_bytes, b.output_tokens)
+            a.common(),
+            b.common(),
+            "both clients read the warm-up stream alike"
         );
-        for _ in 0..rounds {
-            let (c0, p0, a0) = (thread_cpu_ns(), process_cpu_ns(), ALLOCS.load(Relaxed));
-            let s = run_genai(&client).await;
-            let (c1, p1, a1) = (thread_cpu_ns(), process_cpu_ns(), ALLOCS.load(Relaxed));
-            let b = run_baseline(&http, &url).await;
-            let (c2, p2, a2) = (thread_cpu_ns(), process_cpu_ns(), ALLOCS.load(Relaxed));
-            assert_eq!(s.text_events, events, "genai saw every chunk");
+        for round in 0..rounds {
+            // Alternate which client goes first, so neither always runs on a warmer cache.
+            let genai_first = round % 2 == 0;
+            let ((s, s_cpu, s_thread, s_allocs), (b, b_cpu, b_thread, b_allocs)) = if genai_first {
+                let s = timed(run_genai(&client)).await;
+                (s, timed(run_baseline(&http, &url)).await)
+            } else {
+                let b = timed(run_baseline(&http, &url)).await;
+                (timed(run_genai(&client)).await, b)
+            };
+            assert_eq!(s.deltas(shape), events, "genai saw every delta");
             assert!(s.finished, "genai finished cleanly");
-            assert_eq!(
-                (s.text_bytes, s.output_tokens),
-                (b.text_bytes, b.output_tokens),
-                "both clients read the same stream"
-            );
-            ours.push((c1 - c0) as f64 / 1e6);
-            theirs.push((c2 - c1) as f64 / 1e6);
-            ours_allocs = a1 - a0;
-            theirs_allocs = a2 - a1;
-            proc_check.0 += p1 - p0;
-            proc_check.1 += p2 - p1;
+            assert_eq!(s.common(), b.common(), "both clients read the same stream");
+            ours.push(s_cpu as f64 / 1e6);
+            theirs.push(b_cpu as f64 / 1e6);
+            ratios.push(s_cpu as f64 / b_cpu as f64);
+            ours_thread += s_thread;
+            theirs_thread += b_thread;
+            ours_allocs = s_allocs;
+            theirs_allocs = b_allocs;
         }
     });
     let (o, t) = (median(&mut ours), median(&mut theirs));
+    let ratio = o / t;
     println!(
-        "== streaming decode over loopback: {events} {shape:?} events ({}), {rounds} alternating rounds",
+        "== {}: {events} events ({}), {rounds} alternating rounds, whole-process CPU",
+        shape.name(),
         shape.model()
     );
     println!(
@@ -416,27 +450,42 @@ fn stream_cpu(events: u64, rounds: usize, shape: Shape) {
         "   baseline  CPU median {t:8.1} ms  ({:.0} ns/event)  runs {theirs:.1?}",
         t * 1e6 / events as f64
     );
-    let target = if shape == Shape::Native { 1.3 } else { 1.2 };
+    ratios.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "   ratio genai/baseline {:.2}x (target <= {target:.2}x)",
-        o / t
+        "   ratio of medians genai/baseline {ratio:.2}x (target <= 1.00x); per-round ratios {ratios:.2?}"
     );
     println!(
-        "   process CPU (all threads, 10 ms ticks) summed over rounds: genai {} ms, baseline {} ms",
-        proc_check.0 / 1_000_000,
-        proc_check.1 / 1_000_000
+        "   client thread CPU summed over rounds: genai {} ms, baseline {} ms",
+        ours_thread / 1_000_000,
+        theirs_thread / 1_000_000
     );
-    println!(
-        "   allocations per event: genai {:.2}, baseline {:.2} (whole stack, last round)",
+    let (ga, ba) = (
         ours_allocs as f64 / events as f64,
-        theirs_allocs as f64 / events as f64
+        theirs_allocs as f64 / events as f64,
     );
+    println!("   allocations per event: genai {ga:.2}, baseline {ba:.2} (whole stack, last round)");
+    CpuFigure {
+        shape,
+        genai_ms: o,
+        base_ms: t,
+        ratio,
+        genai_allocs: ga,
+        base_allocs: ba,
+    }
 }
 
-/// One client in a fresh process: consumes `events` and prints `key=value` figures.
-fn child_memory(kind: &str, port: u16, events: u64) {
+/// Runs `f` and returns what it saw with the process CPU, thread CPU and allocations it took.
+async fn timed(f: impl std::future::Future<Output = Seen>) -> (Seen, u64, u64, u64) {
+    let (c0, t0, a0) = (process_cpu_ns(), thread_cpu_ns(), ALLOCS.load(Relaxed));
+    let seen = f.await;
+    let (c1, t1, a1) = (process_cpu_ns(), thread_cpu_ns(), ALLOCS.load(Relaxed));
+    (seen, c1 - c0, t1 - t0, a1 - a0)
+}
+
+/// One client in a fresh process: consumes `events` of `shape` and prints `key=value` figures.
+fn child_memory(kind: &str, port: u16, events: u64, shape: Shape) {
     let rt = current_thread();
-    let base = base_url(port, events, 9);
+    let base = base_url_of(shape, port, events, 9);
     let a0 = ALLOCS.load(Relaxed);
     let seen = rt.block_on(async {
         if kind == "genai" {
@@ -450,8 +499,25 @@ fn child_memory(kind: &str, port: u16, events: u64) {
         "hwm_kb={} allocs={} events={}",
         status_kb("VmHWM:"),
         ALLOCS.load(Relaxed) - a0,
-        seen.text_events
+        seen.deltas(shape)
     );
+}
+
+/// One client, one stream, in this process, nothing else: for instruction counts under
+/// `valgrind --tool=callgrind` (the server child is not traced).
+fn once(kind: &str, shape: Shape, events: u64) {
+    let server = Server::start();
+    let rt = current_thread();
+    let base = base_url_of(shape, server.port, events, 42);
+    let seen = rt.block_on(async {
+        if kind == "genai" {
+            run_genai(&genai_client(&base)).await
+        } else {
+            run_baseline(&reqwest::Client::new(), &run_url(&base)).await
+        }
+    });
+    assert_eq!(seen.deltas(shape), events, "{kind} saw every delta");
+    println!("{kind} {} {events} events: {seen:?}", shape.name());
 }
 
 fn spawn_child(args: &[String]) -> String {
@@ -481,6 +547,7 @@ fn memory() {
                 kind.into(),
                 server.port.to_string(),
                 events.to_string(),
+                Shape::Native.name().into(),
             ]);
             row.push((events, field(&out, "hwm_kb"), field(&out, "allocs")));
         }
@@ -493,6 +560,54 @@ fn memory() {
             row[1].2 / row[1].0 as f64
         );
     }
+}
+
+/// Peak RSS of a fresh process per client and shape, the worst of `runs` each: (genai KiB,
+/// baseline KiB).
+fn memory_of(server: &Server, shape: Shape, events: u64, runs: usize) -> (f64, f64) {
+    let peak = |kind: &str| {
+        (0..runs)
+            .map(|_| {
+                let out = spawn_child(&[
+                    "child-memory".into(),
+                    kind.into(),
+                    server.port.to_string(),
+                    events.to_string(),
+                    shape.name().into(),
+                ]);
+                field(&out, "hwm_kb")
+            })
+            .fold(0.0, f64::max)
+    };
+    (peak("genai"), peak("baseline"))
+}
+
+/// Every shape: CPU over alternating rounds, then peak memory, then one summary table.
+fn shapes(events: u64, rounds: usize) {
+    let cpu: Vec<CpuFigure> = Shape::ALL
+        .iter()
+        .map(|&shape| stream_cpu(events, rounds, shape))
+        .collect();
+    let server = Server::start();
+    println!("== summary: {events} events, median of {rounds} alternating rounds, whole-process CPU; peak RSS of a fresh process (worst of 3)");
+    println!("| Shape | genai CPU | baseline CPU | ratio (<= 1.0x) | allocs/event genai, baseline | peak RSS genai | baseline | ratio (<= 2x) |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for f in &cpu {
+        let (g, b) = memory_of(&server, f.shape, events, 3);
+        println!(
+            "| {} | {:.1} ms | {:.1} ms | {:.2}x | {:.2}, {:.2} | {g:.0} KiB | {b:.0} KiB | {:.2}x |",
+            f.shape.name(),
+            f.genai_ms,
+            f.base_ms,
+            f.ratio,
+            f.genai_allocs,
+            f.base_allocs,
+            g / b
+        );
+    }
+    let worst = cpu.iter().map(|f| f.ratio).fold(0.0, f64::max);
+    let best = cpu.iter().map(|f| f.ratio).fold(f64::INFINITY, f64::min);
+    println!("   CPU ratio: worst {worst:.2}x, best {best:.2}x");
 }
 
 fn child_concurrency(kind: &str, port: u16, streams: u64, events: u64) {
@@ -741,14 +856,35 @@ fn main() {
                 eprintln!("server: {e}");
             }
         }
-        "child-memory" => child_memory(&args[1], port(), arg(3, 1000)),
+        "child-memory" => child_memory(
+            &args[1],
+            port(),
+            arg(3, 1000),
+            args.get(4)
+                .and_then(|s| Shape::named(s))
+                .unwrap_or(Shape::Native),
+        ),
         "child-concurrency" => child_concurrency(&args[1], port(), arg(3, 1000), arg(4, 1000)),
         "child-first" => child_first(&args[1], port()),
-        "stream" => stream_cpu(arg(1, 100_000), arg(2, 5) as usize, Shape::Native),
-        "stream-openai" => stream_cpu(arg(1, 100_000), arg(2, 5) as usize, Shape::OpenAi),
-        "stream-openai-general" => {
-            stream_cpu(arg(1, 100_000), arg(2, 5) as usize, Shape::OpenAiGeneral)
+        "stream" => {
+            // `stream [SHAPE] [EVENTS] [ROUNDS]`; without a shape, native.
+            let (shape, at) = match args.get(1).and_then(|s| Shape::named(s)) {
+                Some(shape) => (shape, 2),
+                None => (Shape::Native, 1),
+            };
+            stream_cpu(arg(at, 100_000), arg(at + 1, 9) as usize, shape);
         }
+        "stream-openai" => {
+            stream_cpu(arg(1, 100_000), arg(2, 9) as usize, Shape::OpenAi);
+        }
+        "shapes" => shapes(arg(1, 100_000), arg(2, 9) as usize),
+        "once" => match args.get(2).and_then(|s| Shape::named(s)) {
+            Some(shape) => once(&args[1], shape, arg(3, 100_000)),
+            None => {
+                eprintln!("once CLIENT SHAPE [EVENTS]: unknown shape");
+                std::process::exit(2);
+            }
+        },
         "memory" => memory(),
         "concurrency" => concurrency(arg(1, 1000), arg(2, 1000)),
         "first" => first_request(arg(1, 7) as usize),
@@ -758,13 +894,15 @@ fn main() {
             arg(2, 20) as usize,
         ),
         "all" => {
-            stream_cpu(100_000, 5, Shape::Native);
-            stream_cpu(100_000, 5, Shape::OpenAi);
+            shapes(100_000, 9);
             memory();
             concurrency(1000, 1000);
             first_request(7);
             request_200(300);
         }
-        other => eprintln!("unknown mode {other}; see the file's doc comment"),
+        other => {
+            eprintln!("unknown mode {other}; see the file's doc comment");
+            std::process::exit(2);
+        }
     }
 }

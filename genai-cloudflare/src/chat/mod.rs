@@ -3,6 +3,7 @@
 //! shared [`Transport`](crate::transport::Transport) beside the task models and depends on none
 //! of them.
 
+pub(crate) mod chunk;
 pub(crate) mod client;
 pub(crate) mod family;
 pub(crate) mod reply;

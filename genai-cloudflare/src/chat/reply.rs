@@ -14,6 +14,7 @@ use genai_core::{
 };
 use serde_json::Value;
 
+use crate::chat::chunk::Chunk;
 use crate::chat::family::{Family, TextCalls, Traits};
 use crate::chat::text_calls;
 use crate::chat::wire::{ResponseValue, WireChoice, WireOutputItem, WireResult, WireToolCall};
@@ -240,21 +241,57 @@ impl Shaper {
         Ok(())
     }
 
+    /// A stream chunk as [`chunk::read`](crate::chat::chunk::read) reads it: what
+    /// [`apply`](Self::apply) does with the same chunk decoded as a [`WireResult`], in the
+    /// same order. The chunk's parts are taken out of it.
+    pub(crate) fn apply_chunk(&mut self, chunk: &mut Chunk<'_>) -> Result<()> {
+        if let Some(t) = chunk.response.take() {
+            self.model_text_owned(t);
+        }
+        for call in chunk.tool_calls.drain(..) {
+            self.tool_call(call, false)?;
+        }
+        if let Some(u) = chunk.usage {
+            self.usage = u.normalise();
+        }
+        if let Some(f) = chunk.finish_reason.as_deref() {
+            self.server_finish(f, chunk.stop_reason.as_deref());
+        }
+        if let Some(r) = chunk.reasoning_content.take().or(chunk.reasoning.take()) {
+            self.reasoning(&r);
+        }
+        if let Some(t) = chunk.content.take() {
+            self.model_text_owned(t);
+        }
+        for call in chunk.delta_tool_calls.drain(..) {
+            self.tool_call(call, false)?;
+        }
+        Ok(())
+    }
+
+    /// The service's finish reason; a matched stop sequence (`stop_reason`) is
+    /// `stop_sequence`.
+    fn server_finish(&mut self, finish: &str, stop_reason: Option<&str>) {
+        let stopped_by_sequence =
+            stop_reason.is_some_and(|s| self.ctx.server_stops.iter().any(|x| x == s));
+        self.server_finish = Some(
+            if stopped_by_sequence && openai_finish(finish) == FinishReason::Stop {
+                FinishReason::StopSequence
+            } else {
+                openai_finish(finish)
+            },
+        );
+    }
+
     /// One OpenAI choice: the finish reason (a matched stop sequence is `stop_sequence`), the
     /// log-probabilities, then the message or delta.
     fn choice(&mut self, choice: WireChoice<'_>, whole: bool) -> Result<()> {
         if let Some(f) = choice.finish_reason.as_deref() {
-            let stopped_by_sequence = matches!(
-                &choice.stop_reason,
-                Some(Value::String(s)) if self.ctx.server_stops.contains(s)
-            );
-            self.server_finish = Some(
-                if stopped_by_sequence && openai_finish(f) == FinishReason::Stop {
-                    FinishReason::StopSequence
-                } else {
-                    openai_finish(f)
-                },
-            );
+            let stop_reason = match &choice.stop_reason {
+                Some(Value::String(s)) => Some(s.as_str()),
+                _ => None,
+            };
+            self.server_finish(f, stop_reason);
         }
         if let Some(content) = choice.logprobs.and_then(|l| l.content) {
             if !content.is_empty() && !self.stopped() {
@@ -331,7 +368,7 @@ impl Shaper {
     /// [`model_text`](Self::model_text), moving the text into the event when nothing has to
     /// look at it (no reasoning split, no tool-call gate, no stop sequence): a whole sync reply
     /// is then not copied once more.
-    pub(crate) fn model_text_owned(&mut self, delta: Cow<'_, str>) {
+    fn model_text_owned(&mut self, delta: Cow<'_, str>) {
         if self.think.is_none() && matches!(self.gate, Gate::Open) && !self.stop.is_active() {
             if !delta.is_empty() && !self.stopped() {
                 self.push_text(delta.into_owned());
@@ -370,11 +407,6 @@ impl Shaper {
         }
         self.reasoning_buf = r;
         self.text_buf = t;
-    }
-
-    /// Reasoning as an OpenAI-shaped model sends it apart from the answer.
-    pub(crate) fn reasoning_delta(&mut self, delta: &str) {
-        self.reasoning(delta);
     }
 
     fn reasoning(&mut self, delta: &str) {
@@ -437,7 +469,12 @@ impl Shaper {
         let arguments = fargs.or(call.arguments);
         match call.index.filter(|_| !whole) {
             Some(index) => {
-                let pos = match self.partial.iter().position(|p| p.index == index) {
+                // Fragments of one call come in a row: the last call first.
+                let last = self.partial.len().checked_sub(1);
+                let pos = match last
+                    .filter(|&l| self.partial[l].index == index)
+                    .or_else(|| self.partial.iter().position(|p| p.index == index))
+                {
                     Some(p) => p,
                     None => {
                         self.partial.push(PartialCall {

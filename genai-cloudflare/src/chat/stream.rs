@@ -1,6 +1,5 @@
 //! Streamed replies: SSE events in, [`StreamEvent`]s out.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,8 +9,9 @@ use genai_core::http::SseBody;
 use genai_core::text::excerpt;
 use genai_core::{ChatStream, Error, Result, StreamEvent};
 
+use crate::chat::chunk::{self, Chunk};
 use crate::chat::reply::Shaper;
-use crate::chat::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireResult};
+use crate::chat::wire::WireResult;
 
 /// Decodes the data of SSE events into events, with no I/O: fed by the client, and directly
 /// by tests, benches and fuzzers.
@@ -19,6 +19,9 @@ use crate::chat::wire::{plain_openai_delta, plain_text_chunk, PlainDelta, WireRe
 pub(crate) struct StreamDecoder {
     shaper: Shaper,
     done: bool,
+    /// Whether chunks go through [`chunk::read`] first (off only to compare with the general
+    /// decoder).
+    fast: bool,
 }
 
 impl StreamDecoder {
@@ -26,6 +29,16 @@ impl StreamDecoder {
         StreamDecoder {
             shaper,
             done: false,
+            fast: true,
+        }
+    }
+
+    /// A decoder that reads every chunk with the general decoder: what the chunk reader must
+    /// agree with, for property tests and benches.
+    pub(crate) fn general_only(shaper: Shaper) -> Self {
+        StreamDecoder {
+            fast: false,
+            ..StreamDecoder::new(shaper)
         }
     }
 
@@ -41,16 +54,10 @@ impl StreamDecoder {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Ok(()); // an empty keep-alive event
         }
-        if let Some(text) = plain_text_chunk(data) {
-            // The usual native chunk: only its text matters.
-            self.shaper.model_text_owned(Cow::Borrowed(text));
-        } else if let Some(delta) = plain_openai_delta(data) {
-            // The usual OpenAI-shaped chunk: only its delta text matters.
-            match delta {
-                PlainDelta::Content(text) => self.shaper.model_text_owned(Cow::Borrowed(text)),
-                PlainDelta::Reasoning(text) => self.shaper.reasoning_delta(text),
-                PlainDelta::Empty => {}
-            }
+        let mut chunk = Chunk::default();
+        if self.fast && chunk::read(data, &mut chunk).is_some() {
+            // Any usual chunk of either family, in one pass.
+            self.shaper.apply_chunk(&mut chunk)?;
         } else {
             let chunk: WireResult<'_> = serde_json::from_slice(data).map_err(|e| {
                 Error::protocol(format!(
