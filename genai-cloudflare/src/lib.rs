@@ -43,8 +43,11 @@ mod config;
 pub mod decode;
 mod errors;
 mod hints;
+mod metering;
+mod prices;
 mod provider;
 mod tasks;
+mod telemetry;
 mod transport;
 
 pub use chat::{Cloudflare, Family};

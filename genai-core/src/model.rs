@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::capability::ModelCapabilities;
+use crate::cost::Price;
 use crate::kind::ModelKind;
 
 /// One model of a provider's catalog.
@@ -23,6 +24,9 @@ pub struct ModelInfo {
     pub batch: bool,
     /// What it can do in chat (meaningful for chat models).
     pub capabilities: ModelCapabilities,
+    /// Its price as the catalog lists it, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Price>,
 }
 
 impl ModelInfo {

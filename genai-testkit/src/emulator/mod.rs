@@ -24,6 +24,7 @@ mod faults;
 pub(crate) mod images;
 mod models;
 mod queue;
+mod rate;
 mod server;
 mod tasks;
 
@@ -60,6 +61,7 @@ pub struct EmulatorConfig {
     address: Option<SocketAddr>,
     queue: queue::QueueConfig,
     license_agreement: bool,
+    rate: Option<(u32, Duration)>,
 }
 
 impl Default for EmulatorConfig {
@@ -71,6 +73,7 @@ impl Default for EmulatorConfig {
             address: None,
             queue: queue::QueueConfig::default(),
             license_agreement: false,
+            rate: None,
         }
     }
 }
@@ -84,6 +87,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("address", &self.address)
             .field("queue", &self.queue)
             .field("license_agreement", &self.license_agreement)
+            .field("rate", &self.rate)
             .finish()
     }
 }
@@ -155,6 +159,21 @@ impl EmulatorConfig {
         self
     }
 
+    /// Enforces a request rate, as the service does: at most `requests` model calls
+    /// (`/ai/run/...`) in any sliding `window`; a call over it gets 429 with `Retry-After`.
+    /// [`Emulator::rate_limited`] counts them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use genai_testkit::emulator::EmulatorConfig;
+    /// let published = EmulatorConfig::default().enforce_rate(3000, Duration::from_secs(60));
+    /// # let _ = published;
+    /// ```
+    pub fn enforce_rate(mut self, requests: u32, window: Duration) -> Self {
+        self.rate = Some((requests, window));
+        self
+    }
+
     /// Listen on this address instead of `127.0.0.1:0` (for `genai serve`).
     pub fn address(mut self, address: SocketAddr) -> Self {
         self.address = Some(address);
@@ -216,6 +235,8 @@ pub(crate) struct Shared {
     queue: queue::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
     license: Option<std::sync::atomic::AtomicBool>,
+    /// The enforced rate of model calls, when one is set.
+    pub(crate) rate: Option<rate::RateWindow>,
 }
 
 impl Shared {
@@ -230,6 +251,7 @@ impl Shared {
             license: config
                 .license_agreement
                 .then(|| std::sync::atomic::AtomicBool::new(false)),
+            rate: config.rate.map(|(n, w)| rate::RateWindow::new(n, w)),
         }
     }
 
@@ -369,6 +391,15 @@ impl Emulator {
                 ..r.clone()
             })
             .collect()
+    }
+
+    /// How many model calls were refused with 429 for going over the
+    /// [enforced rate](EmulatorConfig::enforce_rate).
+    pub fn rate_limited(&self) -> u64 {
+        self.shared
+            .rate
+            .as_ref()
+            .map_or(0, rate::RateWindow::refused)
     }
 }
 

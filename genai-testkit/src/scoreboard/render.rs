@@ -596,6 +596,7 @@ mod tests {
             results,
             task: None,
             note: String::new(),
+            cost: None,
         }
     }
 
