@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use genai_core::http::Deadline;
 use genai_core::text::excerpt;
 use genai_core::{
-    Capabilities, Error, Modalities, ModelCapabilities, ModelInfo, ModelKind, ModelStatus, Result,
-    Support,
+    Capabilities, Error, Modalities, ModelCapabilities, ModelInfo, ModelKind, ModelStatus, Price,
+    Result, Support,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -142,6 +142,7 @@ fn model_info(m: &CatalogModel) -> ModelInfo {
         .property("context_window")
         .and_then(|v| v.trim().parse().ok());
     info.capabilities = capabilities;
+    info.price = catalog_price(m);
     // The live catalog speaks for the models it lists; the facts table adds what the catalog
     // does not carry (the retirement a deprecation notice announced, the replacements).
     let known = facts::lookup(&m.name);
@@ -206,6 +207,39 @@ pub(crate) fn info_from_facts(f: &ModelFacts) -> ModelInfo {
         None => String::new(),
     };
     info
+}
+
+/// The `price` property: `[{"unit": "per M input tokens", "price": 0.35, "currency": "USD"}]`.
+/// Entries in another currency, without a number, or in a unit this library does not know
+/// are skipped; `None` when nothing usable is left.
+pub(crate) fn catalog_price(m: &CatalogModel) -> Option<Price> {
+    #[derive(Deserialize)]
+    struct Entry {
+        unit: String,
+        price: f64,
+        #[serde(default)]
+        currency: Option<String>,
+    }
+    let value = &m
+        .properties
+        .iter()
+        .find(|p| p.property_id == "price")?
+        .value;
+    let entries: Vec<Entry> = match value {
+        // Some catalog values are JSON text rather than JSON.
+        Value::String(s) => serde_json::from_str(s).ok()?,
+        v => serde_json::from_value(v.clone()).ok()?,
+    };
+    let usd = entries.iter().filter(|e| {
+        e.currency
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case("USD"))
+    });
+    let (price, unknown) = Price::from_catalog(usd.map(|e| (e.unit.as_str(), e.price)));
+    if !unknown.is_empty() {
+        tracing::debug!(model = %m.name, ?unknown, "price units not understood");
+    }
+    (!price.is_empty()).then_some(price)
 }
 
 /// Capabilities of a catalog model: the family table, corrected by what the catalog says.
@@ -366,5 +400,36 @@ mod kind_tests {
             kind_from_catalog("@cf/baai/bge-reranker-base", Some("Text Classification")),
             ModelKind::Reranking
         );
+    }
+}
+
+#[cfg(test)]
+mod price_tests {
+    use super::*;
+    use genai_core::PriceUnit;
+
+    #[test]
+    fn the_price_property_becomes_a_price() {
+        let page = serde_json::json!({
+            "success": true,
+            "result": [
+                {"name": "@cf/x/chat", "task": {"name": "Text Generation"}, "properties": [
+                    {"property_id": "price", "value": [
+                        {"unit": "per M input tokens", "price": 0.5, "currency": "USD"},
+                        {"unit": "per M output tokens", "price": 1.5, "currency": "USD"},
+                        {"unit": "per parsec", "price": 9.0, "currency": "USD"},
+                        {"unit": "per step", "price": 9.0, "currency": "EUR"}
+                    ]}
+                ]},
+                {"name": "@cf/x/free", "properties": [{"property_id": "price", "value": "not a list"}]},
+                {"name": "@cf/x/none", "properties": []}
+            ]
+        });
+        let (models, _) = decode_page(200, page.to_string().as_bytes()).unwrap();
+        let price = models[0].price.as_ref().unwrap();
+        assert_eq!(price.get(PriceUnit::InputTokensPerM), Some(0.5));
+        assert_eq!(price.get(PriceUnit::OutputTokensPerM), Some(1.5));
+        assert_eq!(price.entries().len(), 2);
+        assert!(models[1].price.is_none() && models[2].price.is_none());
     }
 }

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use genai_core::http::{HttpOptions, RetryPolicy};
-use genai_core::{Error, Result};
+use genai_core::{Budget, Error, Price, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::chat::client::Cloudflare;
 use crate::hints::Hints;
+use crate::metering::{Limiters, Metering};
 use crate::provider::WorkersAi;
 use crate::transport::{affinity_header, normalize_model, Transport};
 
@@ -75,6 +76,7 @@ pub struct CloudflareBuilder {
     gateway_options: GatewayOptions,
     tags: Vec<String>,
     session_affinity: Option<String>,
+    metering: Metering,
 }
 
 /// The AI Gateway's per-request options, sent as its `cf-aig-*` headers.
@@ -422,6 +424,63 @@ impl CloudflareBuilder {
         self
     }
 
+    /// Caps what the client's calls may spend: before each request its worst-case cost
+    /// (the prompt's tokens at most, `max_tokens` of output, the image's tiles, the text's
+    /// characters...) is reserved, and a call that would exceed what is left fails with
+    /// [`ErrorKind::Budget`](genai_core::ErrorKind::Budget) without sending anything. Every
+    /// model handle of the client shares the budget; a clone of a [`Budget`] given to several
+    /// clients is shared by all of them. A call whose model has no known price is let through
+    /// while anything is left.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::Budget;
+    /// let budget = Budget::usd(0.50);
+    /// let client = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("t")
+    ///     .budget(budget.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// assert_eq!(budget.spent_neurons(), 0.0);
+    /// ```
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.metering.budget = Some(budget);
+        self
+    }
+
+    /// Paces requests client-side at Workers AI's published limits per task (300 requests a
+    /// minute for text generation, 3,000 for embeddings, 720 for images and speech
+    /// recognition...), each model on its own schedule, so bulk work runs at the limit
+    /// without a 429.
+    pub fn rate_limit_published(mut self, on: bool) -> Self {
+        self.metering.limiter = on.then(|| Arc::new(Limiters::new(None)));
+        self
+    }
+
+    /// Paces requests client-side at `rpm` requests a minute per model, instead of the
+    /// published limits (an account with a lower or higher limit).
+    pub fn rate_limit_rpm(mut self, rpm: u32) -> Self {
+        self.metering.limiter = Some(Arc::new(Limiters::new(Some(rpm.max(1)))));
+        self
+    }
+
+    /// Synchronous calls ask the service to fail at once, rather than wait, when it is out
+    /// of capacity (`rejectIfBusy`): such a failure has kind
+    /// [`ErrorKind::Busy`](genai_core::ErrorKind::Busy) and is not retried.
+    pub fn reject_if_busy(mut self, on: bool) -> Self {
+        self.metering.reject_if_busy = on;
+        self
+    }
+
+    /// Prices a model (US dollars per unit), overriding the built-in price and the catalog's.
+    pub fn price(mut self, model: impl AsRef<str>, price: Price) -> Self {
+        let model = model.as_ref().trim().trim_start_matches('/').to_owned();
+        self.metering.override_price(model, price);
+        self
+    }
+
     /// Whether prompts and replies may appear in `trace`-level logs (default `false`).
     pub fn log_content(mut self, log: bool) -> Self {
         self.log_content = log;
@@ -539,6 +598,7 @@ impl CloudflareBuilder {
             headers,
             run_query,
             embedding_concurrency: self.embedding_concurrency.unwrap_or(4),
+            metering: self.metering,
         })
     }
 }

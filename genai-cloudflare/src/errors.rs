@@ -5,6 +5,10 @@ use genai_core::text::excerpt;
 use genai_core::{Error, ErrorKind};
 use serde::Deserialize;
 
+/// Workers AI's code for "out of capacity" (HTTP 429): `busy` when the request asked for
+/// `rejectIfBusy`.
+pub(crate) const CAPACITY_EXCEEDED: i64 = 3040;
+
 /// The provider name on every error.
 pub(crate) const PROVIDER: &str = "cloudflare";
 
@@ -49,6 +53,9 @@ pub(crate) fn redact(err: Error, secret: &str) -> Error {
     }
     if let Some(d) = err.retry_after() {
         clean = clean.with_retry_after(d);
+    }
+    if let Some(rl) = err.rate_limit() {
+        clean = clean.with_rate_limit(rl);
     }
     clean
 }

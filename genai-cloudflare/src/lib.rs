@@ -44,8 +44,11 @@ pub mod decode;
 mod errors;
 pub mod facts;
 mod hints;
+mod metering;
+mod prices;
 mod provider;
 mod tasks;
+mod telemetry;
 mod transport;
 
 pub use chat::{Cloudflare, Family};

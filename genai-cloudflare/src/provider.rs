@@ -305,6 +305,12 @@ impl Provider for WorkersAi {
         let models = catalog::list(&self.transport)
             .await
             .map_err(|e| self.transport.redact(e))?;
+        // The live catalog's prices replace the built-in ones for every model of this client.
+        self.transport.metering.set_prices(
+            models
+                .iter()
+                .filter_map(|m| Some((m.id.clone(), m.price.clone()?))),
+        );
         if let Ok(mut kinds) = self.kinds.write() {
             for m in &models {
                 kinds.insert(m.id.to_ascii_lowercase(), m.kind);

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::errors::{self, WireError, PROVIDER};
 use crate::hints::Hints;
+use crate::metering::{Metering, ReplyMeta};
 
 /// The largest input image sent, to an image model (an image or a mask) or in a chat turn.
 /// Workers AI publishes no limit per request; this keeps the base64 form (a third larger) of
@@ -41,6 +42,8 @@ pub(crate) struct Transport {
     pub(crate) run_query: String,
     /// How many embedding calls of one request may be in flight at once.
     pub(crate) embedding_concurrency: usize,
+    /// Prices, the budget, the client-side limiter and `rejectIfBusy`.
+    pub(crate) metering: Metering,
     /// What explains a failure (a mistyped model, a wrong API root, a refused token).
     pub(crate) hints: Hints,
 }
@@ -277,6 +280,19 @@ pub(crate) fn normalize_model(model: &str) -> Result<String> {
     Ok(model.to_owned())
 }
 
+/// Adds `"options": {"rejectIfBusy": true}` beside the input of a JSON request body (an
+/// object), for a synchronous call that should fail at once rather than wait for capacity.
+pub(crate) fn reject_if_busy(body: &mut serde_json::Value) {
+    if let Some(obj) = body.as_object_mut() {
+        let options = obj
+            .entry("options")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if let Some(o) = options.as_object_mut() {
+            o.insert("rejectIfBusy".to_owned(), serde_json::Value::Bool(true));
+        }
+    }
+}
+
 /// The characters a model id may hold.
 fn is_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "@-_.".contains(c)
@@ -423,6 +439,7 @@ impl Transport {
         for file in &files {
             file.check_unchanged().await?;
         }
+        let reject_if_busy = self.metering.reject_if_busy;
         let sent = http::send(
             options,
             deadline,
@@ -436,7 +453,15 @@ impl Transport {
                     .headers(self.headers.clone())
                     .body(body.to_reqwest())
             },
-            errors::map_failure,
+            |f| {
+                let err = errors::map_failure(f);
+                // Out of capacity on a request that asked to fail at once: not worth a retry.
+                if reject_if_busy && err.code() == Some(errors::CAPACITY_EXCEEDED) {
+                    err.with_kind(genai_core::ErrorKind::Busy)
+                } else {
+                    err
+                }
+            },
         )
         .await;
         match sent {
@@ -485,19 +510,21 @@ impl Transport {
         .map_err(|e| e.with_provider(PROVIDER))
     }
 
-    /// Posts a request to `model` and decodes the `result` of the JSON envelope as `T`.
+    /// Posts a request to `model` and decodes the `result` of the JSON envelope as `T`, with
+    /// what the reply's headers say (cost, rate limits).
     pub(crate) async fn run_json<T: DeserializeOwned>(
         &self,
         model: &str,
         body: &Body,
         deadline: &Deadline,
-    ) -> Result<T> {
+    ) -> Result<(T, ReplyMeta)> {
         let resp = self
             .post(&self.run_url(model), body, "application/json", deadline)
             .await?;
+        let meta = ReplyMeta::of(resp.headers());
         let status = resp.status().as_u16();
         let bytes = self.read(resp, deadline).await?;
-        decode_envelope(status, &bytes)
+        Ok((decode_envelope(status, &bytes)?, meta))
     }
 }
 
@@ -515,10 +542,11 @@ impl Transport {
         deadline: Deadline,
         (class, headerless): (MediaClass, Option<&'static str>),
         unwrap_json: impl FnOnce(&serde_json::Value) -> Result<Media>,
-    ) -> Result<MediaReply> {
+    ) -> Result<(MediaReply, ReplyMeta)> {
         let resp = self
             .post(&self.run_url(model), body, "*/*", &deadline)
             .await?;
+        let meta = ReplyMeta::of(resp.headers());
         let is_json = resp
             .headers()
             .get(CONTENT_TYPE)
@@ -530,7 +558,7 @@ impl Transport {
             let result: serde_json::Value = decode_envelope(status, &bytes)?;
             let mut reply = MediaReply::from_media(unwrap_json(&result)?).expect(class, headerless);
             reply.media_type().await.map_err(|e| self.redact(e))?;
-            return Ok(reply);
+            return Ok((reply, meta));
         }
         let status = resp.status().as_u16();
         let body = BinaryBody::new(resp, &self.options, deadline)
@@ -544,7 +572,7 @@ impl Transport {
             };
             self.redact(e.with_provider(PROVIDER))
         })?;
-        Ok(reply)
+        Ok((reply, meta))
     }
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::RateLimit;
+
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -123,6 +125,7 @@ struct Inner {
     code: Option<i64>,
     request_id: Option<String>,
     retry_after: Option<Duration>,
+    rate_limit: Option<RateLimit>,
     retryable: bool,
     source: Option<Source>,
 }
@@ -140,6 +143,7 @@ impl Error {
                 code: None,
                 request_id: None,
                 retry_after: None,
+                rate_limit: None,
                 retryable: kind.retryable_by_default(),
                 source: None,
             }),
@@ -224,6 +228,27 @@ impl Error {
         self
     }
 
+    /// Attaches the rate-limit state the failed reply reported.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.inner.rate_limit = Some(rate_limit);
+        self
+    }
+
+    /// Changes the kind (keeping everything else), and whether a retry may succeed to that
+    /// kind's default.
+    ///
+    /// ```
+    /// use genai_core::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Unavailable, "Capacity temporarily exceeded").with_code(3040);
+    /// let busy = e.with_kind(ErrorKind::Busy);
+    /// assert_eq!((busy.kind(), busy.code(), busy.is_retryable()), (ErrorKind::Busy, Some(3040), false));
+    /// ```
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self.inner.retryable = kind.retryable_by_default();
+        self
+    }
+
     /// Overrides whether retrying may succeed.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.inner.retryable = retryable;
@@ -276,6 +301,11 @@ impl Error {
         self.inner.retry_after
     }
 
+    /// The rate-limit state the failed reply reported, when it had rate-limit headers.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner.rate_limit
+    }
+
     /// Whether the same request may succeed if sent again later.
     pub fn is_retryable(&self) -> bool {
         self.inner.retryable
@@ -309,6 +339,9 @@ impl fmt::Debug for Error {
         }
         if let Some(r) = self.inner.retry_after {
             d.field("retry_after", &r);
+        }
+        if let Some(r) = &self.inner.rate_limit {
+            d.field("rate_limit", r);
         }
         d.field("retryable", &self.inner.retryable);
         if let Some(s) = &self.inner.source {

@@ -19,11 +19,13 @@
 
 mod agent;
 mod capability;
+mod cost;
 mod document_chat;
 mod error;
 mod fallback;
 pub mod http;
 mod kind;
+mod limits;
 mod media;
 mod media_file;
 mod media_reply;
@@ -33,12 +35,17 @@ mod request;
 mod response;
 mod stream;
 mod tasks;
+pub mod telemetry;
 pub mod text;
 mod tool;
 mod tool_schema;
 
 pub use agent::{Agent, AgentRun, Tool, DEFAULT_MAX_STEPS};
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
+pub use cost::{
+    tiles_512, Budget, Charge, Cost, CostSource, CostTotal, Metered, Price, PriceUnit,
+    USD_PER_NEURON,
+};
 pub use document_chat::DocumentChat;
 pub use error::{Error, ErrorKind, Result};
 pub use fallback::{
@@ -46,6 +53,7 @@ pub use fallback::{
     FallbackStream, FallbackSummarizer, FallbackTranslator, Served,
 };
 pub use kind::ModelKind;
+pub use limits::{RateLimit, RateLimiter};
 pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_file::{MediaFile, MediaSource};
 pub use media_reply::{MediaClass, MediaReply, MediaSummary};

@@ -8,6 +8,7 @@ use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::cost::Cost;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::BinaryBody;
 use crate::media::{sniff_media_type, Media};
@@ -34,6 +35,7 @@ pub struct MediaReply {
     head: BytesMut,
     head_done: bool,
     source: Source,
+    cost: Option<Cost>,
     expected: Option<Expected>,
 }
 
@@ -104,6 +106,7 @@ impl MediaReply {
             head: BytesMut::new(),
             head_done: false,
             source: Source::Whole(Some(media.into_data())),
+            cost: None,
             expected: None,
         }
     }
@@ -118,8 +121,21 @@ impl MediaReply {
             head: BytesMut::new(),
             head_done: false,
             source: Source::Body(Box::new(body)),
+            cost: None,
             expected: None,
         }
+    }
+
+    /// The same reply with what the call cost.
+    pub fn with_cost(mut self, cost: Option<Cost>) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    /// What the call cost, when known (reported by the service or estimated from the
+    /// model's price and the request).
+    pub fn cost(&self) -> Option<Cost> {
+        self.cost
     }
 
     async fn raw_chunk(&mut self) -> Result<Option<Bytes>> {

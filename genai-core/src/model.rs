@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::capability::ModelCapabilities;
+use crate::cost::Price;
 use crate::kind::ModelKind;
 
 /// One model of a provider's catalog.
@@ -35,6 +36,9 @@ pub struct ModelInfo {
     /// Whether it needs a paid plan the free plan does not include.
     #[serde(default)]
     pub paid_only: bool,
+    /// Its price as the catalog lists it, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Price>,
 }
 
 /// Whether a model is served.

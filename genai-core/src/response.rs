@@ -3,7 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::cost::{Cost, Metered};
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::request::Message;
 use crate::tool::ToolCall;
 
@@ -43,6 +45,30 @@ impl Usage {
     /// Whether the service reported anything at all.
     pub fn is_reported(&self) -> bool {
         self.input_tokens.is_some() || self.output_tokens.is_some() || self.total_tokens.is_some()
+    }
+}
+
+impl Metered {
+    /// One call with this token usage (an embedding call reports input tokens only: its
+    /// output counts as zero when the total equals the input).
+    ///
+    /// ```
+    /// use genai_core::{Metered, Usage};
+    /// let m = Metered::usage(&Usage::new(Some(5), None, Some(5)));
+    /// assert_eq!((m.input_tokens, m.output_tokens), (Some(5), Some(0)));
+    /// ```
+    pub fn usage(usage: &Usage) -> Metered {
+        let output = usage
+            .output_tokens
+            .or(match (usage.input_tokens, usage.total_tokens) {
+                (Some(i), Some(t)) if t >= i => Some(t - i),
+                _ => None,
+            });
+        Metered {
+            input_tokens: usage.input_tokens,
+            output_tokens: output,
+            ..Metered::default()
+        }
     }
 }
 
@@ -113,6 +139,13 @@ pub struct ChatResponse {
     /// (for example: the model id is an alias another model now answers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What the call cost: reported by the service, or estimated from the model's price and
+    /// the usage (streams); `None` when neither is possible.
+    #[serde(default)]
+    pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
     /// The model that answered, when a [`FallbackChat`](crate::FallbackChat) chose it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub served_by: Option<String>,

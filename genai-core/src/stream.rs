@@ -6,7 +6,9 @@ use std::task::{Context, Poll};
 
 use futures_util::Stream;
 
+use crate::cost::Cost;
 use crate::error::Result;
+use crate::limits::RateLimit;
 use crate::response::{ChatResponse, FinishReason, GuardVerdict, TokenLogprob, Usage};
 use crate::tool::ToolCall;
 
@@ -26,6 +28,9 @@ pub enum StreamEvent {
     Logprobs(Vec<TokenLogprob>),
     /// A safety classifier's verdict (Llama Guard models), just before `Finish`.
     Verdict(GuardVerdict),
+    /// What the call cost (computed once, at the end, from the usage and the model's price;
+    /// or as the service reported it), just before `Finish`.
+    Cost(Cost),
     /// Why the model stopped; the last event of a successful stream.
     Finish(FinishReason),
 }
@@ -49,6 +54,7 @@ pub enum StreamEvent {
 /// ```
 pub struct ChatStream {
     inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send + 'static>>,
+    rate_limit: Option<RateLimit>,
 }
 
 impl ChatStream {
@@ -56,7 +62,19 @@ impl ChatStream {
     pub fn new(stream: impl Stream<Item = Result<StreamEvent>> + Send + 'static) -> Self {
         ChatStream {
             inner: Box::pin(stream),
+            rate_limit: None,
         }
+    }
+
+    /// The same stream, with the rate-limit state its reply's headers reported.
+    pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
+    /// The rate-limit state the reply's headers reported, when they had any.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
     }
 
     /// A stream that yields these events, then ends.
@@ -66,6 +84,7 @@ impl ChatStream {
 
     /// The events of a complete reply, in the order a stream yields them.
     pub fn from_response(reply: ChatResponse) -> Self {
+        let rate_limit = reply.rate_limit;
         let mut events = Vec::new();
         if !reply.reasoning.is_empty() {
             events.push(StreamEvent::ReasoningDelta(reply.reasoning));
@@ -83,8 +102,11 @@ impl ChatStream {
         if let Some(verdict) = reply.verdict {
             events.push(StreamEvent::Verdict(verdict));
         }
+        if let Some(cost) = reply.cost {
+            events.push(StreamEvent::Cost(cost));
+        }
         events.push(StreamEvent::Finish(reply.finish_reason));
-        ChatStream::from_events(events)
+        ChatStream::from_events(events).with_rate_limit(rate_limit)
     }
 
     /// The next event, or `None` at the end.
@@ -98,7 +120,9 @@ impl ChatStream {
         while let Some(event) = self.next_event().await {
             acc.push(event?);
         }
-        Ok(acc.finish())
+        let mut reply = acc.finish();
+        reply.rate_limit = self.rate_limit;
+        Ok(reply)
     }
 }
 
@@ -143,6 +167,7 @@ impl ResponseAccumulator {
             StreamEvent::Usage(u) => self.reply.usage = u,
             StreamEvent::Logprobs(l) => self.reply.logprobs.extend(l),
             StreamEvent::Verdict(v) => self.reply.verdict = Some(v),
+            StreamEvent::Cost(c) => self.reply.cost = Some(c),
             StreamEvent::Finish(f) => self.reply.finish_reason = f,
         }
     }
@@ -176,6 +201,11 @@ mod tests {
                 top: Vec::new(),
             }],
             verdict: Some(GuardVerdict::safe()),
+            cost: Some(crate::Cost::from_neurons(1.5, crate::CostSource::Estimated)),
+            rate_limit: Some(crate::RateLimit {
+                limit: Some(10),
+                ..Default::default()
+            }),
             ..ChatResponse::default()
         };
         let back = ChatStream::from_response(reply.clone())

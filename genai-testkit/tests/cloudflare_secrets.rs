@@ -492,6 +492,26 @@ async fn one_span_per_call_with_its_figures_and_content_only_when_asked() {
     assert_eq!(stream["output_tokens"], "3");
     assert_eq!(failed["attempt"], "1");
     assert_eq!(failed["status"], "400");
+    // The OpenTelemetry GenAI conventions, and Workers AI's own attributes.
+    for call in [sync, stream] {
+        assert_eq!(call["otel.name"], format!("chat {MODEL}"));
+        assert_eq!(call["gen_ai.operation.name"], "chat");
+        assert_eq!(call["gen_ai.provider.name"], "cloudflare.workers_ai");
+        assert_eq!(call["gen_ai.request.model"], MODEL);
+        assert_eq!(call["gen_ai.output.type"], "text");
+        assert_eq!(call["gen_ai.usage.input_tokens"], "11");
+        assert_eq!(call["gen_ai.usage.output_tokens"], "3");
+        assert_eq!(call["gen_ai.response.finish_reasons"], r#"["stop"]"#);
+        assert_eq!(call["cloudflare.cost.source"], "estimated");
+        assert!(call.contains_key("cloudflare.neurons"), "{call:?}");
+    }
+    assert_eq!(failed["error.type"], "invalid_request");
+    // Never the messages, on any span.
+    for call in &calls {
+        for value in call.values() {
+            assert!(!value.contains("prompt-marker") && !value.contains("answer-marker"));
+        }
+    }
     let text = out.text();
     assert!(!text.contains("prompt-marker-4242") && !text.contains("answer-marker-1717"));
     println!("SPANS: {calls:?}");

@@ -6,17 +6,18 @@ use std::sync::Arc;
 use genai_core::http::{Deadline, SseBody};
 use genai_core::text::excerpt;
 use genai_core::{
-    async_trait, ChatRequest, ChatResponse, ChatStream, Error, Mode, ModelCapabilities,
-    ProviderGen, ResponseAccumulator, Result,
+    async_trait, Charge, ChatRequest, ChatResponse, ChatStream, Error, Metered, Mode,
+    ModelCapabilities, ModelKind, Price, ProviderGen, ResponseAccumulator, Result,
 };
 use reqwest::header::CONTENT_TYPE;
-use tracing::{field::Empty, Instrument};
+use tracing::Instrument;
 
 use crate::chat::family::{Family, Traits};
 use crate::chat::reply::{CallContext, Shaper};
 use crate::chat::stream::{chat_stream, StreamDecoder};
 use crate::chat::wire::{Envelope, RunBody, WireResult};
 use crate::errors::{self, PROVIDER};
+use crate::metering::{self, token_ceiling, ReplyMeta, WORST_CASE_OUTPUT_TOKENS};
 use crate::transport::{Body, Transport};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
@@ -72,6 +73,28 @@ impl Cloudflare {
                 transport,
             }),
         }
+    }
+
+    /// The model's price in US dollars per unit: the one given to
+    /// [`CloudflareBuilder::price`](crate::CloudflareBuilder::price), else the live catalog's
+    /// (once the provider has listed it), else the built-in one; `None` when unknown.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::{Metered, PriceUnit};
+    /// let client = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("t")
+    ///     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
+    ///     .build()
+    ///     .unwrap();
+    /// let price = client.price().unwrap();
+    /// assert!(price.get(PriceUnit::OutputTokensPerM).is_some());
+    /// let cost = price.estimate(&Metered::tokens(1000, 100)).unwrap();
+    /// println!("about {:.2} neurons (${:.6})", cost.neurons, cost.usd);
+    /// ```
+    pub fn price(&self) -> Option<Price> {
+        self.inner.transport.metering.price(&self.inner.model)
     }
 
     /// The model's family, which decides its wire quirks.
@@ -141,18 +164,11 @@ impl Cloudflare {
         self.inner.transport.token()
     }
 
-    fn span(&self, mode: Mode) -> tracing::Span {
-        tracing::info_span!(
-            "genai.call",
-            provider = PROVIDER,
-            model = %self.inner.model,
-            mode = mode.as_str(),
-            attempt = Empty,
-            status = Empty,
-            latency_ms = Empty,
-            input_tokens = Empty,
-            output_tokens = Empty,
-        )
+    /// The call's span, its request parameters recorded (never its messages).
+    fn span(&self, mode: Mode, req: &ChatRequest) -> tracing::Span {
+        let span = crate::telemetry::call_span("chat", &self.inner.model, Some(mode));
+        genai_core::telemetry::record_request(&span, req);
+        span
     }
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
@@ -226,11 +242,19 @@ impl Cloudflare {
         deadline: &Deadline,
     ) -> Result<reqwest::Response> {
         let run = RunBody::for_model(Traits::of(&self.inner.model), req, stream);
-        let body = if req.messages.iter().any(|m| !m.media().is_empty()) {
+        let has_media = req.messages.iter().any(|m| !m.media().is_empty());
+        // `rejectIfBusy` is an option of synchronous calls only.
+        let reject_if_busy = !stream && self.inner.transport.metering.reject_if_busy;
+        let body = if has_media || reject_if_busy {
             let mut value = serde_json::to_value(&run).map_err(|e| {
                 Error::invalid_request("the request could not be encoded").with_source(e)
             })?;
-            crate::chat::vision::attach_images(&self.inner.model, req, &mut value)?;
+            if has_media {
+                crate::chat::vision::attach_images(&self.inner.model, req, &mut value)?;
+            }
+            if reject_if_busy {
+                crate::transport::reject_if_busy(&mut value);
+            }
             Body::json(&value)?
         } else {
             Body::json(&run)?
@@ -253,11 +277,21 @@ impl Cloudflare {
         req: &ChatRequest,
         deadline: &Deadline,
     ) -> Result<ChatResponse> {
+        let meta = ReplyMeta::of(resp.headers());
         let status = resp.status().as_u16();
         let body = self.inner.transport.read(resp, deadline).await?;
-        let reply = decode_reply(Traits::of(&self.inner.model), req, status, &body)?;
-        tracing::Span::current().record("input_tokens", reply.usage.input_tokens);
-        tracing::Span::current().record("output_tokens", reply.usage.output_tokens);
+        let price = self.price();
+        let traits = Traits::of(&self.inner.model);
+        let mut reply = decode_priced_reply(traits, req, status, &body, price)?;
+        // The neurons the service reports win over the estimate from the usage.
+        reply.cost = meta.cost(reply.cost);
+        reply.rate_limit = meta.rate_limit;
+        let span = tracing::Span::current();
+        span.record("input_tokens", reply.usage.input_tokens);
+        span.record("output_tokens", reply.usage.output_tokens);
+        genai_core::telemetry::record_usage(&span, &reply.usage);
+        genai_core::telemetry::record_finish(&span, reply.finish_reason);
+        crate::telemetry::record_reply(&span, &meta, reply.cost);
         if self.inner.transport.log_content {
             tracing::trace!(text = %reply.text, reasoning = %reply.reasoning, "reply");
         }
@@ -271,6 +305,17 @@ pub(crate) fn decode_reply(
     req: &ChatRequest,
     status: u16,
     body: &[u8],
+) -> Result<ChatResponse> {
+    decode_priced_reply(traits, req, status, body, None)
+}
+
+/// Decodes a complete reply, its cost estimated from its usage and `price`.
+pub(crate) fn decode_priced_reply(
+    traits: impl Into<Traits>,
+    req: &ChatRequest,
+    status: u16,
+    body: &[u8],
+    price: Option<Price>,
 ) -> Result<ChatResponse> {
     let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
         Error::protocol(format!(
@@ -294,7 +339,7 @@ pub(crate) fn decode_reply(
             .with_status(status)
             .with_provider(PROVIDER)
         })?;
-    let mut shaper = Shaper::new(CallContext::new(traits, req));
+    let mut shaper = Shaper::new(CallContext::new(traits, req)).metered(price, None);
     shaper
         .apply(result, true)
         .map_err(|e| e.with_provider(PROVIDER))?;
@@ -304,6 +349,27 @@ pub(crate) fn decode_reply(
         acc.push(ev);
     }
     Ok(acc.finish())
+}
+
+/// The most a chat request could use: its text (and tool schemas) as tokens at most, a
+/// thousand tokens per image, and `max_tokens` of output (or the family's default, or
+/// [`WORST_CASE_OUTPUT_TOKENS`]).
+pub(crate) fn worst_case(traits: Traits, req: &ChatRequest) -> Metered {
+    let text: usize = req.messages.iter().map(|m| m.content().len()).sum();
+    let tools: usize = req
+        .tools
+        .iter()
+        .map(|t| t.name.len() + t.description.len() + t.parameters.to_string().len())
+        .sum();
+    let images: usize = req.messages.iter().map(|m| m.media().len()).sum();
+    let input =
+        token_ceiling(text + tools, req.messages.len() + req.tools.len()) + 1000 * images as u64;
+    let output = req
+        .max_tokens
+        .map(u64::from)
+        .or_else(|| traits.family.default_max_tokens())
+        .unwrap_or(WORST_CASE_OUTPUT_TOKENS);
+    Metered::tokens(input, output)
 }
 
 #[async_trait]
@@ -336,36 +402,70 @@ impl ProviderGen for Cloudflare {
 impl Cloudflare {
     async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
+        let charge = self.begin(req).await?;
         let deadline = Deadline::after(self.inner.transport.options.timeout);
-        if crate::chat::vision::is_describer(&self.inner.model) {
+        let span = self.span(Mode::Sync, req);
+        let replied = if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
-            return crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
-                .instrument(self.span(Mode::Sync))
-                .await;
+            crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
+                .instrument(span.clone())
+                .await
+        } else {
+            async {
+                let resp = self.post(req, false, &deadline).await?;
+                self.read_reply(resp, req, &deadline).await
+            }
+            .instrument(span.clone())
+            .await
+        };
+        if let Err(e) = &replied {
+            crate::telemetry::record_error(&span, e);
         }
-        let mut reply = async {
-            let resp = self.post(req, false, &deadline).await?;
-            self.read_reply(resp, req, &deadline).await
+        let replied = replied.map(|mut reply| {
+            reply
+                .warnings
+                .extend(crate::facts::alias_warning(&self.inner.model));
+            reply
+        });
+        self.settle(charge, replied)
+    }
+
+    /// Before a request: the worst case reserved against the budget (refused with kind
+    /// `budget` before anything is sent), then the limiter's turn.
+    async fn begin(&self, req: &ChatRequest) -> Result<Option<Charge>> {
+        let worst = worst_case(Traits::of(&self.inner.model), req);
+        self.inner
+            .transport
+            .metering
+            .begin(&self.inner.model, ModelKind::Chat, &worst)
+            .await
+    }
+
+    /// After a whole reply: the charge settled with its cost, or given back on a refusal.
+    fn settle(
+        &self,
+        charge: Option<Charge>,
+        replied: Result<ChatResponse>,
+    ) -> Result<ChatResponse> {
+        match &replied {
+            Ok(reply) => metering::settle(charge, reply.cost),
+            Err(_) => metering::release(charge),
         }
-        .instrument(self.span(Mode::Sync))
-        .await?;
-        reply
-            .warnings
-            .extend(crate::facts::alias_warning(&self.inner.model));
-        Ok(reply)
+        replied
     }
 
     async fn stream_call(&self, req: &ChatRequest) -> Result<ChatStream> {
         self.preflight(Mode::Stream, req)?;
-        let span = self.span(Mode::Stream);
+        let charge = self.begin(req).await?;
+        let span = self.span(Mode::Stream, req);
         let deadline = Deadline::after(self.inner.transport.options.timeout);
         let family = self.inner.family;
         if crate::chat::vision::is_describer(&self.inner.model) {
             let transport = &self.inner.transport;
             let reply = crate::chat::vision::describe(transport, &self.inner.model, req, &deadline)
                 .instrument(span)
-                .await?;
-            return Ok(ChatStream::from_response(reply));
+                .await;
+            return self.settle(charge, reply).map(ChatStream::from_response);
         }
         if !family.streams(&self.inner.model) {
             // These models answer `stream: true` with a plain reply: ask for it directly.
@@ -374,13 +474,24 @@ impl Cloudflare {
                 self.read_reply(resp, req, &deadline).await
             }
             .instrument(span)
-            .await?;
-            return Ok(ChatStream::from_response(reply));
+            .await;
+            return self.settle(charge, reply).map(ChatStream::from_response);
         }
-        let resp = self
+        let resp = match self
             .post(req, true, &deadline)
             .instrument(span.clone())
-            .await?;
+            .await
+        {
+            Ok(resp) => resp,
+            Err(e) => {
+                crate::telemetry::record_error(&span, &e);
+                metering::release(charge);
+                return Err(e);
+            }
+        };
+        let meta = ReplyMeta::of(resp.headers());
+        // The stream's header says 0 neurons: only its ids are recorded now, its cost at the end.
+        crate::telemetry::record_reply(&span, &meta, None);
         let is_sse = resp
             .headers()
             .get(CONTENT_TYPE)
@@ -388,16 +499,19 @@ impl Cloudflare {
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
         if !is_sse {
             // A plain JSON reply to a stream request: decode it whole.
-            let reply = self
-                .read_reply(resp, req, &deadline)
-                .instrument(span)
-                .await?;
-            return Ok(ChatStream::from_response(reply));
+            let reply = self.read_reply(resp, req, &deadline).instrument(span).await;
+            return self.settle(charge, reply).map(ChatStream::from_response);
         }
         let body = SseBody::new(resp, &self.inner.transport.options, deadline);
         let traits = Traits::of(&self.inner.model);
-        let decoder = StreamDecoder::new(Shaper::new(CallContext::new(traits, req)));
-        Ok(chat_stream(body, decoder, span, self.token().to_owned()))
+        // The stream's cost (its header says 0) is estimated once, at its end, from the final
+        // usage: nothing is added per chunk.
+        let shaper = Shaper::new(CallContext::new(traits, req))
+            .metered(self.price(), charge)
+            .traced(span.clone());
+        let decoder = StreamDecoder::new(shaper);
+        Ok(chat_stream(body, decoder, span, self.token().to_owned())
+            .with_rate_limit(meta.rate_limit))
     }
 }
 

@@ -9,7 +9,8 @@ use std::collections::VecDeque;
 
 use genai_core::text::{StopScanner, ThinkSplitter};
 use genai_core::{
-    ChatRequest, Error, FinishReason, Result, StreamEvent, ToolCall, ToolChoice, ToolDef, Usage,
+    Charge, ChatRequest, Error, FinishReason, Metered, Price, Result, StreamEvent, ToolCall,
+    ToolChoice, ToolDef, Usage,
 };
 use serde_json::Value;
 
@@ -120,6 +121,12 @@ pub(crate) struct Shaper {
     finished: bool,
     /// The answer so far, kept only for a classifier's verdict.
     verdict_text: Option<String>,
+    /// The model's price: the cost is estimated from it and the usage, once, at the end.
+    price: Option<Price>,
+    /// The budget charge settled with that cost at the end (a stream's).
+    charge: Option<Charge>,
+    /// The call's span, given the usage, finish reason and cost at the end (a stream's).
+    span: Option<tracing::Span>,
 }
 
 impl Shaper {
@@ -148,7 +155,24 @@ impl Shaper {
             finished: false,
             verdict_text: ctx.guard.then(String::new),
             ctx,
+            price: None,
+            charge: None,
+            span: None,
         }
+    }
+
+    /// Records the usage, the finish reason and the cost on `span` at the end.
+    pub(crate) fn traced(mut self, span: tracing::Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Prices the reply: at the end, a `Cost` event estimated from the usage and `price`,
+    /// and `charge` (if any) settled with it. Nothing is done per chunk.
+    pub(crate) fn metered(mut self, price: Option<Price>, charge: Option<Charge>) -> Self {
+        self.price = price;
+        self.charge = charge;
+        self
     }
 
     /// Queues answer text for the caller (and for the verdict, on a classifier).
@@ -561,6 +585,21 @@ impl Shaper {
         if let Some(text) = self.verdict_text.take() {
             let verdict = crate::chat::wire::guard_verdict(&text)?;
             self.out.push_back(StreamEvent::Verdict(verdict));
+        }
+        let cost = self
+            .price
+            .as_ref()
+            .and_then(|p| p.estimate(&Metered::usage(&self.usage)));
+        if let Some(c) = self.charge.take() {
+            c.settle(cost.as_ref());
+        }
+        if let Some(span) = &self.span {
+            genai_core::telemetry::record_usage(span, &self.usage);
+            genai_core::telemetry::record_finish(span, finish);
+            genai_core::telemetry::record_cost(span, crate::telemetry::COST_FIELDS, cost);
+        }
+        if let Some(cost) = cost {
+            self.out.push_back(StreamEvent::Cost(cost));
         }
         self.out.push_back(StreamEvent::Finish(finish));
         Ok(())

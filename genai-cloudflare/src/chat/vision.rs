@@ -208,8 +208,16 @@ pub(crate) async fn describe(
         }
         Body::json(&body)?
     };
-    let out: Described = transport.run_json(model, &body, deadline).await?;
-    Ok(ChatResponse::new(out.description.trim().to_owned()))
+    let (out, meta): (Described, _) = transport.run_json(model, &body, deadline).await?;
+    let mut reply = ChatResponse::new(out.description.trim().to_owned());
+    // An image-to-text reply has no usage: its cost is the one the service reports, if any.
+    reply.cost = meta.cost(
+        transport
+            .metering
+            .estimate(model, &genai_core::Metered::requests(1)),
+    );
+    reply.rate_limit = meta.rate_limit;
+    Ok(reply)
 }
 
 #[derive(Deserialize)]
@@ -243,7 +251,7 @@ async fn moondream(
             body[key] = v.into();
         }
     }
-    let out: MoondreamOut = transport
+    let (out, meta): (MoondreamOut, _) = transport
         .run_json(model, &Body::json(&body)?, deadline)
         .await?;
     let text = out.answer.or(out.caption).ok_or_else(|| {
@@ -252,7 +260,14 @@ async fn moondream(
         ))
         .with_provider(PROVIDER)
     })?;
-    Ok(ChatResponse::new(text.trim().to_owned()))
+    let mut reply = ChatResponse::new(text.trim().to_owned());
+    reply.cost = meta.cost(
+        transport
+            .metering
+            .estimate(model, &genai_core::Metered::requests(1)),
+    );
+    reply.rate_limit = meta.rate_limit;
+    Ok(reply)
 }
 
 /// Turns the service's "accept the licence first" refusal (code 5016) into an error that says
@@ -280,7 +295,7 @@ pub(crate) fn explain_license(model: &str, e: Error) -> Error {
 /// Sends the single prompt `agree` that accepts a model's licence for the account.
 pub(crate) async fn agree(transport: &Transport, model: &str, deadline: &Deadline) -> Result<()> {
     let body = Body::json(&json!({"prompt": "agree"}))?;
-    let _: Value = transport.run_json(model, &body, deadline).await?;
+    let _: (Value, _) = transport.run_json(model, &body, deadline).await?;
     Ok(())
 }
 

@@ -10,9 +10,9 @@ use genai_core::http::Deadline;
 use genai_core::text::excerpt;
 use genai_core::{
     async_trait, plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput,
-    BatchRequest, BatchResult, BatchStatus, ChatRequest, EmbedRequest, Embeddings, Error,
-    ErrorKind, Mode, ModelCapabilities, ModelKind, PollPolicy, Result, SpeechModel, Translation,
-    TranslationCapabilities, TurnDetectionCapabilities,
+    BatchRequest, BatchResult, BatchStatus, ChatRequest, Cost, EmbedRequest, Embeddings, Error,
+    ErrorKind, Metered, Mode, ModelCapabilities, ModelKind, PollPolicy, Result, SpeechModel,
+    Translation, TranslationCapabilities, TurnDetectionCapabilities,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -21,9 +21,10 @@ use super::embedding::{EmbedBody, EmbedOut};
 use super::finish_error;
 use super::speech::{audio_from_json, raw_audio_type, CloudflareSpeech};
 use super::turn::{turn_body, TurnOut};
-use crate::chat::client::decode_reply;
+use crate::chat::client::decode_priced_reply;
 use crate::chat::family::{Family, Traits};
 use crate::errors::{self, WireError, PROVIDER};
+use crate::metering::{token_ceiling, wav_seconds};
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest submission the queue takes is 10 MB; this leaves room for the headers and a
@@ -219,6 +220,13 @@ impl CloudflareBatch {
         }
         bytes.extend_from_slice(b"]}");
         let body = Body::json_bytes(Bytes::from(bytes));
+        // The whole submission's worst case is charged to the budget before it is queued
+        // (and stays charged: a queued reply reports no neurons to settle it with).
+        let worst = self.worst_case_neurons(items);
+        let charge = match &self.transport.metering.budget {
+            Some(b) => Some(b.reserve(worst)?),
+            None => None,
+        };
         let deadline = Deadline::after(self.transport.options.timeout);
         // A retry after a 5xx or a dropped connection could queue the same requests twice
         // (the queue has no idempotency key): only refusals (429, capacity) are retried.
@@ -237,10 +245,19 @@ impl CloudflareBatch {
                             tokio::time::sleep(d).await;
                             attempt += 1;
                         }
-                        _ => return Err(e),
+                        _ => {
+                            crate::metering::release(charge);
+                            return Err(e);
+                        }
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    if e.status().is_some_and(|s| (400..500).contains(&s)) {
+                        // Refused: nothing was queued.
+                        crate::metering::release(charge);
+                    }
+                    return Err(e);
+                }
             }
         };
         if out.request_id.trim().is_empty() {
@@ -273,9 +290,67 @@ impl CloudflareBatch {
             .await?;
         let status = resp.status().as_u16();
         let bytes = self.transport.read(resp, &deadline).await?;
-        decode_poll(&self.model, job, items, status, &bytes, &|e| {
+        let mut polled = decode_poll(&self.model, job, items, status, &bytes, &|e| {
             finish_error(&self.transport, e, "batch")
-        })
+        })?;
+        if let BatchStatus::Done(results) = &mut polled {
+            self.price_results(job, items, results);
+        }
+        Ok(polled)
+    }
+
+    /// Gives each result its estimated cost (a queued reply reports no neurons).
+    fn price_results(&self, job: &BatchJob, items: &[BatchItem], results: &mut [BatchResult]) {
+        for r in results {
+            let item = r.index.checked_sub(job.offset).and_then(|i| items.get(i));
+            if let (Some(item), Ok(out)) = (item, r.outcome.as_mut()) {
+                let cost = self.item_cost(&item.request, out);
+                if let BatchOutput::Chat(reply) = out {
+                    reply.cost = cost;
+                }
+                r.cost = cost;
+            }
+        }
+    }
+
+    /// The most `items` could cost together, in neurons (`None` when the model's price is
+    /// not known).
+    fn worst_case_neurons(&self, items: &[BatchItem]) -> Option<f64> {
+        let metering = &self.transport.metering;
+        let traits = Traits::of(&self.model);
+        let mut total = 0.0;
+        for item in items {
+            let worst = match &item.request {
+                BatchRequest::Chat(req) => crate::chat::client::worst_case(traits, req),
+                BatchRequest::Embed(req) => {
+                    let bytes = req.inputs.iter().map(String::len).sum();
+                    Metered::tokens(token_ceiling(bytes, req.inputs.len()), 0)
+                }
+                BatchRequest::Translate(req) => {
+                    let input = token_ceiling(req.text.len(), 1);
+                    Metered::tokens(input, 4 * input)
+                }
+                BatchRequest::Speak(req) => Metered::characters(req.text.chars().count() as u64),
+                BatchRequest::DetectTurn(req) => Metered::audio(wav_seconds(req.audio.data())?),
+                _ => return None,
+            };
+            total += metering.estimate(&self.model, &worst)?.neurons;
+        }
+        Some(total)
+    }
+
+    /// What one item cost, estimated from the model's price and what the item used (a
+    /// queued reply reports no neurons): `None` when that is not known.
+    fn item_cost(&self, req: &BatchRequest, out: &BatchOutput) -> Option<Cost> {
+        let metering = &self.transport.metering;
+        let used = match (req, out) {
+            (_, BatchOutput::Chat(reply)) => Metered::usage(&reply.usage),
+            (_, BatchOutput::Embeddings(e)) => Metered::usage(&e.usage),
+            (BatchRequest::Speak(s), _) => Metered::characters(s.text.chars().count() as u64),
+            (BatchRequest::DetectTurn(t), _) => Metered::audio(wav_seconds(t.audio.data())?),
+            _ => Metered::requests(1),
+        };
+        metering.estimate(&self.model, &used)
     }
 }
 
@@ -387,7 +462,7 @@ impl CloudflareBatch {
 fn decode_item(model: &str, req: &BatchRequest, result: Value) -> Result<BatchOutput> {
     match req {
         BatchRequest::Chat(req) => {
-            decode_chat(Traits::of(model), req, result).map(BatchOutput::Chat)
+            decode_chat(Traits::of(model), req, result, None).map(BatchOutput::Chat)
         }
         BatchRequest::Embed(req) => {
             decode_embeddings(req, unnest(result, "data")).map(BatchOutput::Embeddings)
@@ -474,6 +549,7 @@ fn decode_chat(
     traits: Traits,
     req: &ChatRequest,
     result: Value,
+    price: Option<genai_core::Price>,
 ) -> Result<genai_core::ChatResponse> {
     let envelope = match result {
         Value::Object(m) if m.contains_key("result") => Value::Object(m),
@@ -481,7 +557,7 @@ fn decode_chat(
     };
     let bytes = serde_json::to_vec(&envelope)
         .map_err(|e| Error::protocol("a batch result could not be re-encoded").with_source(e))?;
-    decode_reply(traits, req, 200, &bytes)
+    decode_priced_reply(traits, req, 200, &bytes, price)
 }
 
 /// Embeddings as the synchronous call reads them (the same decoder): one vector per input.
@@ -496,6 +572,7 @@ fn decode_embeddings(req: &EmbedRequest, result: Value) -> Result<Embeddings> {
     }
     let mut e = Embeddings::new(chunk.embeddings)?;
     e.pooling = chunk.pooling;
+    e.usage = chunk.usage;
     Ok(e)
 }
 

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use genai_core::{
     async_trait, sniff_media_type, Classification, ClassificationCapabilities, ClassificationModel,
-    ClassifyInput, ClassifyRequest, Error, Label, Result,
+    ClassifyInput, ClassifyRequest, Error, Label, Metered, ModelKind, Result,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{finish_error, run_body, run_json, within_token_limit};
+use super::{finish_error, run_body, run_json, within_token_limit, Billed, Call};
 use crate::errors::PROVIDER;
+use crate::metering::token_ceiling;
 use crate::transport::{Body, Transport};
 
 /// A Workers AI classification model: text (`@cf/huggingface/distilbert-sst-2-int8`) or
@@ -84,12 +85,19 @@ impl ClassificationModel for CloudflareClassifier {
         } else {
             req.validate().map_err(fail)?;
         }
-        let labels: Vec<WireLabel> = match &req.input {
+        let billed: Billed<Vec<WireLabel>> = match &req.input {
             ClassifyInput::Text(text) => {
                 if self.transport.check_capabilities && self.model.contains("distilbert") {
                     within_token_limit(text, 510, &self.model, "the text").map_err(fail)?;
                 }
-                run_json(&self.transport, "classify", &self.model, &TextBody { text }).await?
+                let worst = Metered::tokens(token_ceiling(text.len(), 1), 0);
+                let call = Call::new(
+                    "classify",
+                    &self.model,
+                    ModelKind::TextClassification,
+                    worst,
+                );
+                run_json(&self.transport, call, &TextBody { text }).await?
             }
             ClassifyInput::Image(image) => {
                 // The bytes decide the media type, not what the caller stated.
@@ -103,7 +111,14 @@ impl ClassificationModel for CloudflareClassifier {
                         )))
                     })?;
                 let body = Body::raw(image.data().clone(), media_type).map_err(fail)?;
-                run_body(&self.transport, "classify", &self.model, &body).await?
+                let worst = Metered::requests(1);
+                let call = Call::new(
+                    "classify",
+                    &self.model,
+                    ModelKind::ImageClassification,
+                    worst,
+                );
+                run_body(&self.transport, call, &body).await?
             }
             _ => {
                 return Err(fail(Error::unsupported(
@@ -111,7 +126,11 @@ impl ClassificationModel for CloudflareClassifier {
                 )))
             }
         };
-        classification_of(labels, req.top_k).map_err(|e| fail(e.with_provider(PROVIDER)))
+        let (labels, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
+        let mut classification =
+            classification_of(labels, req.top_k).map_err(|e| fail(e.with_provider(PROVIDER)))?;
+        classification.cost = cost;
+        Ok(classification)
     }
 }
 

@@ -12,14 +12,15 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Error, Pooling,
-    Result, Support, Usage,
+    async_trait, Cost, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Error,
+    Metered, ModelKind, Pooling, Result, Support, Usage,
 };
 use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{finish_error, within_token_limit};
 use crate::errors::PROVIDER;
+use crate::metering::{self, token_ceiling, ReplyMeta};
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The most texts one Workers AI embedding call takes, unless the model's schema says fewer.
@@ -130,9 +131,24 @@ impl CloudflareEmbedder {
     }
 
     async fn call(&self, texts: &[String], pooling: Option<Pooling>) -> Result<Chunk> {
-        let body = Body::json(&EmbedBody::new(texts, pooling))?;
+        let wire = EmbedBody::new(texts, pooling);
+        let body = if self.transport.metering.reject_if_busy {
+            let mut value = serde_json::to_value(wire).map_err(|e| {
+                Error::invalid_request("the request could not be encoded").with_source(e)
+            })?;
+            crate::transport::reject_if_busy(&mut value);
+            Body::json(&value)?
+        } else {
+            Body::json(&wire)?
+        };
+        let bytes_in = texts.iter().map(String::len).sum();
+        let worst = Metered::tokens(token_ceiling(bytes_in, texts.len()), 0);
+        let metering = &self.transport.metering;
+        let charge = metering
+            .begin(&self.model, ModelKind::Embedding, &worst)
+            .await?;
         let deadline = Deadline::after(self.transport.options.timeout);
-        let resp = self
+        let sent = self
             .transport
             .post(
                 &self.transport.run_url(&self.model),
@@ -140,10 +156,20 @@ impl CloudflareEmbedder {
                 "application/json",
                 &deadline,
             )
-            .await?;
+            .await;
+        let resp = match sent {
+            Ok(resp) => resp,
+            Err(e) => {
+                metering::release(charge);
+                return Err(e);
+            }
+        };
+        let meta = ReplyMeta::of(resp.headers());
         let status = resp.status().as_u16();
         let bytes = self.transport.read(resp, &deadline).await?;
-        let out = decode_embeddings(status, &bytes)?;
+        let mut out = decode_embeddings(status, &bytes)?;
+        out.cost = meta.cost(metering.estimate(&self.model, &Metered::usage(&out.usage)));
+        metering::settle(charge, out.cost);
         if out.embeddings.len() != texts.len() {
             return Err(Error::protocol(format!(
                 "{} texts sent, {} vectors received",
@@ -183,6 +209,8 @@ pub(crate) struct Chunk {
     pub(crate) pooling: Option<Pooling>,
     /// Token counts, when the service reported them.
     pub(crate) usage: Usage,
+    /// What the call cost, when known.
+    pub(crate) cost: Option<Cost>,
 }
 
 /// The `result` of an embedding reply: `data` (text form) or `response` (bge-m3's contexts
@@ -279,6 +307,7 @@ impl EmbedOut {
             embeddings,
             pooling,
             usage,
+            cost: None,
         })
     }
 }
@@ -362,13 +391,7 @@ impl EmbeddingModel for CloudflareEmbedder {
     async fn embed(&self, req: &EmbedRequest) -> Result<Embeddings> {
         self.check(req)
             .map_err(|e| finish_error(&self.transport, e, "embed"))?;
-        let span = tracing::info_span!(
-            "genai.call",
-            provider = PROVIDER,
-            model = %self.model,
-            operation = "embed",
-            inputs = req.inputs.len()
-        );
+        let span = super::task_span("embed", &self.model);
         // At most `concurrency` calls in flight; `buffered` yields them in input order, and
         // the first failure drops the calls not yet finished (none is sent twice).
         let calls: Vec<_> = req
@@ -380,13 +403,14 @@ impl EmbeddingModel for CloudflareEmbedder {
             futures_util::stream::iter(calls)
                 .buffered(self.concurrency)
                 .try_collect(),
-            span,
+            span.clone(),
         )
         .await
         .map_err(|e| finish_error(&self.transport, e, "embed"))?;
         let mut vectors = Vec::with_capacity(req.inputs.len());
         let mut pooling = None;
         let mut usage = Some(Usage::default());
+        let cost = Cost::sum(chunks.iter().map(|c| c.cost));
         for chunk in chunks {
             pooling = pooling.or(chunk.pooling);
             usage = match (usage, chunk.usage.is_reported()) {
@@ -400,6 +424,10 @@ impl EmbeddingModel for CloudflareEmbedder {
         out.pooling = pooling;
         // Usage only when every call reported it: a partial sum would be invented.
         out.usage = usage.unwrap_or_default();
+        // A cost only when every call's is known: a partial sum would understate it.
+        out.cost = cost;
+        genai_core::telemetry::record_usage(&span, &out.usage);
+        genai_core::telemetry::record_cost(&span, crate::telemetry::COST_FIELDS, cost);
         Ok(out)
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use genai_core::http::Deadline;
 use genai_core::{
     async_trait, decode_base64, Error, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest,
-    Media, MediaClass, Range, Result,
+    Media, MediaClass, Metered, ModelKind, Range, Result,
 };
 use serde_json::{Map, Value};
 
@@ -163,12 +163,23 @@ impl ImageModel for CloudflareImageModel {
             req.validate().map(|()| Vec::new())
         }
         .map_err(|e| finish_error(&self.transport, e, "image"))?;
+        // Sizes not given are taken as the usual 1024x1024 default.
+        let used = Metered::image(
+            req.width.unwrap_or(1024),
+            req.height.unwrap_or(1024),
+            req.steps,
+        );
         let multipart = crate::facts::lookup(&self.model).is_some_and(|f| f.multipart);
-        let reply = super::traced(&self.transport, &self.model, "image", async {
+        let call = super::Call::new("image", &self.model, ModelKind::TextToImage, used);
+        let billed = super::run_metered(&self.transport, call, async {
             let body = if multipart {
                 multipart_body(req)?
             } else {
-                Body::json(&image_body(&self.model, req))?
+                let mut body = Value::Object(image_body(&self.model, req));
+                if self.transport.metering.reject_if_busy {
+                    crate::transport::reject_if_busy(&mut body);
+                }
+                Body::json(&body)?
             };
             let deadline = Deadline::after(self.transport.options.timeout);
             self.transport
@@ -182,7 +193,8 @@ impl ImageModel for CloudflareImageModel {
                 .await
         })
         .await?;
-        Ok(GeneratedImage::new(reply).with_warnings(warnings))
+        let (reply, cost) = billed.settle(&self.transport, &self.model, &used);
+        Ok(GeneratedImage::new(reply.with_cost(cost)).with_warnings(warnings))
     }
 }
 

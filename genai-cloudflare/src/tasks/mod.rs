@@ -33,41 +33,137 @@ pub(crate) use turn::decode_turn;
 pub use turn::CloudflareTurnDetector;
 
 use genai_core::http::Deadline;
-use genai_core::{Error, Result};
+use genai_core::{Charge, Cost, Error, Metered, ModelKind, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::errors::PROVIDER;
+use crate::metering::{self, ReplyMeta};
 use crate::transport::{Body, Transport};
 
-/// Runs one JSON task call on `model`: the one path every JSON-in, JSON-out task takes.
-/// Errors name `operation`, carry the provider and never the token.
-pub(crate) async fn run_json<T: DeserializeOwned>(
-    transport: &Transport,
-    operation: &'static str,
-    model: &str,
-    body: &impl Serialize,
-) -> Result<T> {
-    traced(transport, model, operation, async {
-        let body = Body::json(body)?;
-        let deadline = Deadline::after(transport.options.timeout);
-        transport.run_json(model, &body, &deadline).await
-    })
-    .await
+/// One task call: what it does, on which model, and the most it could use (its worst case,
+/// reserved against the budget before anything is sent).
+pub(crate) struct Call<'a> {
+    pub(crate) operation: &'static str,
+    pub(crate) model: &'a str,
+    pub(crate) kind: ModelKind,
+    pub(crate) worst: Metered,
 }
 
-/// Runs one task call on `model` with a body already encoded (JSON or raw bytes).
+impl<'a> Call<'a> {
+    pub(crate) fn new(
+        operation: &'static str,
+        model: &'a str,
+        kind: ModelKind,
+        worst: Metered,
+    ) -> Self {
+        Call {
+            operation,
+            model,
+            kind,
+            worst,
+        }
+    }
+
+    /// Reserves the worst case and waits for the limiter: the step before every request.
+    pub(crate) async fn begin(&self, transport: &Transport) -> Result<Option<Charge>> {
+        transport
+            .metering
+            .begin(self.model, self.kind, &self.worst)
+            .await
+            .map_err(|e| finish_error(transport, e, self.operation))
+    }
+}
+
+/// A successful reply, its cost not settled until the task knows what the call used.
+pub(crate) struct Billed<T> {
+    pub(crate) value: T,
+    meta: ReplyMeta,
+    charge: Option<Charge>,
+    span: tracing::Span,
+}
+
+impl<T> Billed<T> {
+    /// The value and the call's cost (the reported one, else estimated from `used`), the
+    /// budget charged with it.
+    pub(crate) fn settle(
+        self,
+        transport: &Transport,
+        model: &str,
+        used: &Metered,
+    ) -> (T, Option<Cost>) {
+        let cost = self.meta.cost(transport.metering.estimate(model, used));
+        crate::telemetry::record_reply(&self.span, &self.meta, cost);
+        metering::settle(self.charge, cost);
+        (self.value, cost)
+    }
+}
+
+/// Runs one JSON task call: the one path every JSON-in, JSON-out task takes. Errors name the
+/// operation, carry the provider and never the token; a refused call gives its budget
+/// reservation back.
+pub(crate) async fn run_json<T: DeserializeOwned>(
+    transport: &Transport,
+    call: Call<'_>,
+    body: &impl Serialize,
+) -> Result<Billed<T>> {
+    let body = if transport.metering.reject_if_busy {
+        let mut value = serde_json::to_value(body).map_err(|e| {
+            Error::invalid_request("the request could not be encoded").with_source(e)
+        })?;
+        crate::transport::reject_if_busy(&mut value);
+        Body::json(&value)
+    } else {
+        Body::json(body)
+    }
+    .map_err(|e| finish_error(transport, e, call.operation))?;
+    run_body(transport, call, &body).await
+}
+
+/// Runs one task call with a body already encoded (JSON or raw bytes).
 pub(crate) async fn run_body<T: DeserializeOwned>(
     transport: &Transport,
-    operation: &'static str,
-    model: &str,
+    call: Call<'_>,
     body: &Body,
-) -> Result<T> {
-    traced(transport, model, operation, async {
+) -> Result<Billed<T>> {
+    let model = call.model;
+    run_metered(transport, call, async {
         let deadline = Deadline::after(transport.options.timeout);
         transport.run_json(model, body, &deadline).await
     })
     .await
+}
+
+/// Runs one call of any shape (`send` posts it and reads the reply's headers) between the
+/// budget reservation and the settlement, inside its span.
+pub(crate) async fn run_metered<T>(
+    transport: &Transport,
+    call: Call<'_>,
+    send: impl std::future::Future<Output = Result<(T, ReplyMeta)>>,
+) -> Result<Billed<T>> {
+    let charge = call.begin(transport).await?;
+    let span = task_span(call.operation, call.model);
+    match traced_in(transport, span.clone(), call.operation, send).await {
+        Ok((value, meta)) => Ok(Billed {
+            value,
+            meta,
+            charge,
+            span,
+        }),
+        Err(e) => {
+            metering::release(charge);
+            Err(e)
+        }
+    }
+}
+
+/// The span of a task call, its operation in the conventions' words where they have one.
+pub(crate) fn task_span(operation: &'static str, model: &str) -> tracing::Span {
+    let name = match operation {
+        "embed" => "embeddings",
+        other => other,
+    };
+    crate::telemetry::call_span(name, model, None)
 }
 
 /// Runs `call` inside the `genai.call` span of `operation` on `model`, its error finished
@@ -78,10 +174,21 @@ pub(crate) async fn traced<T>(
     operation: &'static str,
     call: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let span = tracing::info_span!("genai.call", provider = PROVIDER, model = %model, operation);
-    tracing::Instrument::instrument(call, span)
-        .await
-        .map_err(|e| finish_error(transport, e, operation))
+    traced_in(transport, task_span(operation, model), operation, call).await
+}
+
+/// Runs `call` inside `span`, its error recorded there and finished like every task error.
+async fn traced_in<T>(
+    transport: &Transport,
+    span: tracing::Span,
+    operation: &'static str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let out = tracing::Instrument::instrument(call, span.clone()).await;
+    out.map_err(|e| {
+        crate::telemetry::record_error(&span, &e);
+        finish_error(transport, e, operation)
+    })
 }
 
 /// Refuses a text that certainly exceeds a model that reads at most `max_tokens` tokens: every

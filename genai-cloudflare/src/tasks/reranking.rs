@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use genai_core::{
-    async_trait, Error, ModelKind, RankedDocument, Ranking, RerankRequest, RerankingCapabilities,
-    RerankingModel, Result, Support,
+    async_trait, Error, Metered, ModelKind, RankedDocument, Ranking, RerankRequest,
+    RerankingCapabilities, RerankingModel, Result, Support,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{finish_error, run_json, within_token_limit};
+use super::{finish_error, run_json, within_token_limit, Call};
 use crate::errors::PROVIDER;
+use crate::metering::token_ceiling;
 use crate::transport::{decode_envelope, Transport};
 
 /// A Workers AI reranking model: `@cf/baai/bge-reranker-base`, or `@cf/baai/bge-m3` (an
@@ -121,9 +122,15 @@ impl RerankingModel for CloudflareReranker {
             // bge-m3's schema has no top_k: the client keeps the best k itself.
             top_k: req.top_k.filter(|_| !is_m3(&self.model)),
         };
-        let out: RerankOut = run_json(&self.transport, "rerank", &self.model, &body).await?;
-        ranking_of(out, req)
-            .map_err(|e| finish_error(&self.transport, e.with_provider(PROVIDER), "rerank"))
+        let bytes = req.query.len() + req.documents.iter().map(String::len).sum::<usize>();
+        let worst = Metered::tokens(token_ceiling(bytes, req.documents.len() + 1), 0);
+        let call = Call::new("rerank", &self.model, ModelKind::Reranking, worst);
+        let billed = run_json::<RerankOut>(&self.transport, call, &body).await?;
+        let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
+        let mut ranking = ranking_of(out, req)
+            .map_err(|e| finish_error(&self.transport, e.with_provider(PROVIDER), "rerank"))?;
+        ranking.cost = cost;
+        Ok(ranking)
     }
 }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, decode_base64, Error, Media, MediaClass, MediaReply, Result, SpeechCapabilities,
-    SpeechModel, SpeechRequest, Support,
+    async_trait, decode_base64, Error, Media, MediaClass, MediaReply, Metered, ModelKind, Result,
+    SpeechCapabilities, SpeechModel, SpeechRequest, Support,
 };
 use serde::Serialize;
 
@@ -98,14 +98,21 @@ impl SpeechModel for CloudflareSpeech {
     }
 
     async fn speak(&self, req: &SpeechRequest) -> Result<MediaReply> {
-        super::traced(&self.transport, &self.model, "speak", async {
-            let checked = super::preflight(
-                &self.transport,
-                || self.capabilities().check(req),
-                || req.validate(),
-            );
-            checked?;
-            let body = Body::json(&self.wire_json(req)?)?;
+        let checked = super::preflight(
+            &self.transport,
+            || self.capabilities().check(req),
+            || req.validate(),
+        );
+        checked.map_err(|e| super::finish_error(&self.transport, e, "speak"))?;
+        // Priced per character spoken (or per request): known before the call.
+        let used = Metered::characters(req.text.chars().count() as u64);
+        let call = super::Call::new("speak", &self.model, ModelKind::TextToSpeech, used);
+        let billed = super::run_metered(&self.transport, call, async {
+            let mut body = self.wire_json(req)?;
+            if self.transport.metering.reject_if_busy {
+                crate::transport::reject_if_busy(&mut body);
+            }
+            let body = Body::json(&body)?;
             let deadline = Deadline::after(self.transport.options.timeout);
             self.transport
                 .run_media(
@@ -117,7 +124,9 @@ impl SpeechModel for CloudflareSpeech {
                 )
                 .await
         })
-        .await
+        .await?;
+        let (reply, cost) = billed.settle(&self.transport, &self.model, &used);
+        Ok(reply.with_cost(cost))
     }
 }
 

@@ -3,13 +3,15 @@
 use std::sync::Arc;
 
 use genai_core::{
-    async_trait, Result, SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary,
-    Support, TranslateRequest, Translation, TranslationCapabilities, TranslationModel,
+    async_trait, Metered, ModelKind, Result, SummarizationCapabilities, SummarizationModel,
+    SummarizeRequest, Summary, Support, TranslateRequest, Translation, TranslationCapabilities,
+    TranslationModel,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{finish_error, run_json};
+use super::{finish_error, run_json, Call};
 use crate::errors::PROVIDER;
+use crate::metering::token_ceiling;
 use crate::transport::Transport;
 
 /// ISO 639-1 codes and the ISO 639-3 prefix of IndicTrans2's FLORES-200 codes.
@@ -131,9 +133,17 @@ impl CloudflareTranslator {
             text: &req.text,
             target_language: target,
         };
-        let out: IndicOut = run_json(&self.transport, "translate", &self.model, &body).await?;
+        let input = token_ceiling(req.text.len(), 1);
+        let worst = Metered::tokens(input, 4 * input);
+        let call = Call::new("translate", &self.model, ModelKind::Translation, worst);
+        let billed = run_json::<IndicOut>(&self.transport, call, &body).await?;
+        let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
         match <[String; 1]>::try_from(out.translations) {
-            Ok([text]) => Ok(Translation::new(text)),
+            Ok([text]) => {
+                let mut t = Translation::new(text);
+                t.cost = cost;
+                Ok(t)
+            }
             Err(got) => Err(finish_error(
                 &self.transport,
                 genai_core::Error::protocol(format!(
@@ -176,8 +186,16 @@ impl TranslationModel for CloudflareTranslator {
             target_lang: &req.target_lang,
             source_lang: req.source_lang.as_deref(),
         };
-        let out: TranslateOut = run_json(&self.transport, "translate", &self.model, &body).await?;
-        Ok(Translation::new(out.translated_text))
+        let input = token_ceiling(req.text.len(), 1);
+        // A translation is at most a few times longer than its source.
+        let worst = Metered::tokens(input, 4 * input);
+        let call = Call::new("translate", &self.model, ModelKind::Translation, worst);
+        let billed = run_json::<TranslateOut>(&self.transport, call, &body).await?;
+        // The reply has no usage: the cost is the one the service reports, if any.
+        let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
+        let mut t = Translation::new(out.translated_text);
+        t.cost = cost;
+        Ok(t)
     }
 }
 
@@ -243,6 +261,7 @@ impl CloudflareSummarizer {
         }
         let mut summary = Summary::new(text).by(self.model.clone());
         summary.usage = reply.usage;
+        summary.cost = reply.cost;
         Ok(summary)
     }
 }
@@ -289,8 +308,15 @@ impl SummarizationModel for CloudflareSummarizer {
             input_text: &req.text,
             max_length: req.max_length,
         };
-        let out: SummarizeOut = run_json(&self.transport, "summarize", &self.model, &body).await?;
-        Ok(Summary::new(out.summary).by(self.model.clone()))
+        let input = token_ceiling(req.text.len(), 1);
+        let output = req.max_length.map_or(input, u64::from);
+        let worst = Metered::tokens(input, output);
+        let call = Call::new("summarize", &self.model, ModelKind::Summarization, worst);
+        let billed = run_json::<SummarizeOut>(&self.transport, call, &body).await?;
+        let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
+        let mut s = Summary::new(out.summary).by(self.model.clone());
+        s.cost = cost;
+        Ok(s)
     }
 }
 

@@ -12,12 +12,13 @@ use base64::Engine as _;
 use bytes::Bytes;
 use genai_core::http::Deadline;
 use genai_core::{
-    async_trait, Error, MediaSource, Result, Segment, Support, TranscribeRequest, Transcript,
-    TranscriptionCapabilities, TranscriptionModel, Word,
+    async_trait, Error, MediaSource, Metered, ModelKind, Result, Segment, Support,
+    TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel, Word,
 };
 use serde::Deserialize;
 
 use crate::errors::PROVIDER;
+use crate::metering::{audio_seconds_ceiling, wav_seconds, ReplyMeta};
 use crate::transport::{decode_envelope, Body, Transport};
 
 /// The largest audio the speech models take, in bytes (25 MiB).
@@ -116,13 +117,27 @@ impl TranscriptionModel for CloudflareTranscriber {
     }
 
     async fn transcribe(&self, req: &TranscribeRequest) -> Result<Transcript> {
-        super::traced(&self.transport, &self.model, "transcribe", async {
-            let checked = super::preflight(
-                &self.transport,
-                || self.capabilities().check(req),
-                || req.validate(),
-            );
-            checked?;
+        let checked = super::preflight(
+            &self.transport,
+            || self.capabilities().check(req),
+            || req.validate(),
+        );
+        checked.map_err(|e| super::finish_error(&self.transport, e, "transcribe"))?;
+        // Priced per audio minute: a WAV file's length is in its header; for other formats
+        // the worst case assumes the lowest speech bit rate.
+        let seconds = match &req.audio {
+            MediaSource::Memory(media) => wav_seconds(media.data()),
+            _ => None,
+        };
+        let worst =
+            Metered::audio(seconds.unwrap_or_else(|| audio_seconds_ceiling(req.audio.len())));
+        let call = super::Call::new(
+            "transcribe",
+            &self.model,
+            ModelKind::SpeechRecognition,
+            worst,
+        );
+        let billed = super::run_metered(&self.transport, call, async {
             let deadline = Deadline::after(self.transport.options.timeout);
             let (url, body) = match self.wire {
                 Wire::WhisperRaw { .. } => (self.transport.run_url(&self.model), raw_body(req)?),
@@ -137,11 +152,22 @@ impl TranscriptionModel for CloudflareTranscriber {
                 .transport
                 .post(&url, &body, "application/json", &deadline)
                 .await?;
+            let meta = ReplyMeta::of(resp.headers());
             let status = resp.status().as_u16();
             let bytes = self.transport.read(resp, &deadline).await?;
-            decode_transcript(self.wire, status, &bytes)
+            let transcript = decode_transcript(self.wire, status, &bytes)?;
+            Ok((transcript, meta))
         })
-        .await
+        .await?;
+        // The service's duration when it reports one, else the length read from the file.
+        let used = billed
+            .value
+            .duration
+            .or(seconds)
+            .map_or_else(|| Metered::requests(1), Metered::audio);
+        let (mut transcript, cost) = billed.settle(&self.transport, &self.model, &used);
+        transcript.cost = cost;
+        Ok(transcript)
     }
 }
 

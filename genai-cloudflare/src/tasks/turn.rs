@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use genai_core::{
-    async_trait, Error, Result, TurnDetection, TurnDetectionCapabilities, TurnDetectionModel,
-    TurnRequest,
+    async_trait, Error, Metered, ModelKind, Result, TurnDetection, TurnDetectionCapabilities,
+    TurnDetectionModel, TurnRequest,
 };
 use serde::{Deserialize, Serialize};
 
 use super::transcription::MAX_AUDIO_BYTES;
-use super::{finish_error, run_json};
+use super::{finish_error, run_json, Call};
 use crate::errors::PROVIDER;
+use crate::metering::wav_seconds;
 use crate::transport::Transport;
 
 /// A Workers AI turn detection model, e.g. `@cf/pipecat-ai/smart-turn-v2`.
@@ -65,9 +66,16 @@ impl TurnDetectionModel for CloudflareTurnDetector {
             .check(req)
             .and_then(|()| turn_body(req))
             .map_err(|e| finish_error(&self.transport, e, "detect_turn"))?;
-        let out: TurnOut = run_json(&self.transport, "detect_turn", &self.model, &body).await?;
-        out.into_verdict()
-            .map_err(|e| finish_error(&self.transport, e, "detect_turn"))
+        let seconds = wav_seconds(req.audio.data());
+        let used = seconds.map_or_else(|| Metered::requests(1), Metered::audio);
+        let call = Call::new("detect_turn", &self.model, ModelKind::TurnDetection, used);
+        let billed = run_json::<TurnOut>(&self.transport, call, &body).await?;
+        let (out, cost) = billed.settle(&self.transport, &self.model, &used);
+        let mut verdict = out
+            .into_verdict()
+            .map_err(|e| finish_error(&self.transport, e, "detect_turn"))?;
+        verdict.cost = cost;
+        Ok(verdict)
     }
 }
 

@@ -217,15 +217,20 @@ pub async fn send(
                 let status = resp.status();
                 span.record("status", status.as_u16());
                 let headers = resp.headers().clone();
+                let rate_limit = crate::RateLimit::from_headers(&headers);
                 // A body that stalls or breaks still leaves the status to judge by.
                 let body = read_body(resp, MAX_ERROR_BODY, deadline, options.idle_timeout, true)
                     .await
                     .unwrap_or_default();
-                map_failure(HttpFailure {
+                let err = map_failure(HttpFailure {
                     status: status.as_u16(),
                     headers,
                     body,
-                })
+                });
+                match rate_limit {
+                    Some(rl) if err.rate_limit().is_none() => err.with_rate_limit(rl),
+                    _ => err,
+                }
             }
             Err(e) => transport_error(e),
         };

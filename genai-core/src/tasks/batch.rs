@@ -14,6 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::kind::ModelKind;
 use crate::media::Media;
@@ -207,6 +208,8 @@ pub struct BatchResult {
     pub external_reference: Option<String>,
     /// The output, or why this item failed (the other items are not affected).
     pub outcome: Result<BatchOutput>,
+    /// What the item cost, when known (estimated from its usage and the model's price).
+    pub cost: Option<Cost>,
 }
 
 impl BatchResult {
@@ -220,7 +223,23 @@ impl BatchResult {
             index,
             external_reference,
             outcome,
+            cost: None,
         }
+    }
+
+    /// The same result with the item's cost.
+    pub fn with_cost(mut self, cost: Option<Cost>) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    /// The total cost of `results`: the known costs added up and how many were unknown.
+    pub fn total_cost<'a>(results: impl IntoIterator<Item = &'a BatchResult>) -> crate::CostTotal {
+        let mut total = crate::CostTotal::default();
+        for r in results {
+            total.add(r.cost);
+        }
+        total
     }
 }
 

@@ -5,6 +5,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::media::Media;
 
@@ -108,6 +109,9 @@ impl Label {
 pub struct Classification {
     /// Best first.
     pub labels: Vec<Label>,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl Classification {
@@ -123,7 +127,7 @@ impl Classification {
         if let Some(k) = top_k {
             labels.truncate(k);
         }
-        Classification { labels }
+        Classification { labels, cost: None }
     }
 }
 

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::capability::Support;
+use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::response::Usage;
 
@@ -87,6 +88,9 @@ pub struct Embeddings {
     pub pooling: Option<Pooling>,
     /// Token counts, when the service reports them (never invented).
     pub usage: Usage,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl Embeddings {
@@ -112,6 +116,7 @@ impl Embeddings {
             dimensions,
             pooling: None,
             usage: Usage::default(),
+            cost: None,
         })
     }
 

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::capability::Support;
+use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::response::Usage;
 
@@ -85,6 +86,9 @@ pub struct Ranking {
     pub results: Vec<RankedDocument>,
     /// Token counts, when the service reports them.
     pub usage: Usage,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl Ranking {
@@ -103,6 +107,7 @@ impl Ranking {
         Ranking {
             results,
             usage: Usage::default(),
+            cost: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::capability::Support;
+use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::response::Usage;
 
@@ -82,6 +83,9 @@ pub struct Translation {
     pub text: String,
     /// Token counts, when the service reports them.
     pub usage: Usage,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl Translation {
@@ -90,6 +94,7 @@ impl Translation {
         Translation {
             text: text.into(),
             usage: Usage::default(),
+            cost: None,
         }
     }
 }
@@ -224,6 +229,9 @@ pub struct Summary {
     /// summarise, for example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl Summary {
@@ -233,6 +241,7 @@ impl Summary {
             text: text.into(),
             usage: Usage::default(),
             model: None,
+            cost: None,
         }
     }
 

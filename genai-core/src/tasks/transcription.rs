@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::capability::Support;
+use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::media::Media;
 use crate::media_file::MediaSource;
@@ -150,6 +151,9 @@ pub struct Transcript {
     pub duration: Option<f64>,
     /// The service's confidence in the text, in `[0, 1]`.
     pub confidence: Option<f64>,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl Transcript {
@@ -306,6 +310,9 @@ pub struct TurnDetection {
     pub is_complete: bool,
     /// How likely the turn is over, in `[0, 1]`.
     pub probability: f64,
+    /// What the call cost, when known (reported or estimated).
+    #[serde(default)]
+    pub cost: Option<Cost>,
 }
 
 impl TurnDetection {
@@ -314,6 +321,7 @@ impl TurnDetection {
         TurnDetection {
             is_complete,
             probability,
+            cost: None,
         }
     }
 }

@@ -24,6 +24,7 @@ mod faults;
 pub(crate) mod images;
 mod models;
 mod queue;
+mod rate;
 mod server;
 mod tasks;
 
@@ -61,6 +62,7 @@ pub struct EmulatorConfig {
     queue: queue::QueueConfig,
     license_agreement: bool,
     free_plan: bool,
+    rate: Option<(u32, Duration)>,
 }
 
 impl Default for EmulatorConfig {
@@ -73,6 +75,7 @@ impl Default for EmulatorConfig {
             queue: queue::QueueConfig::default(),
             license_agreement: false,
             free_plan: false,
+            rate: None,
         }
     }
 }
@@ -87,6 +90,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("queue", &self.queue)
             .field("license_agreement", &self.license_agreement)
             .field("free_plan", &self.free_plan)
+            .field("rate", &self.rate)
             .finish()
     }
 }
@@ -172,6 +176,21 @@ impl EmulatorConfig {
         self
     }
 
+    /// Enforces a request rate, as the service does: at most `requests` model calls
+    /// (`/ai/run/...`) in any sliding `window`; a call over it gets 429 with `Retry-After`.
+    /// [`Emulator::rate_limited`] counts them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use genai_testkit::emulator::EmulatorConfig;
+    /// let published = EmulatorConfig::default().enforce_rate(3000, Duration::from_secs(60));
+    /// # let _ = published;
+    /// ```
+    pub fn enforce_rate(mut self, requests: u32, window: Duration) -> Self {
+        self.rate = Some((requests, window));
+        self
+    }
+
     /// Listen on this address instead of `127.0.0.1:0` (for `genai serve`).
     pub fn address(mut self, address: SocketAddr) -> Self {
         self.address = Some(address);
@@ -235,6 +254,8 @@ pub(crate) struct Shared {
     license: Option<std::sync::atomic::AtomicBool>,
     /// Whether the account is on the Free plan (paid-only models refuse with 5035).
     free_plan: bool,
+    /// The enforced rate of model calls, when one is set.
+    pub(crate) rate: Option<rate::RateWindow>,
 }
 
 impl Shared {
@@ -250,6 +271,7 @@ impl Shared {
                 .license_agreement
                 .then(|| std::sync::atomic::AtomicBool::new(false)),
             free_plan: config.free_plan,
+            rate: config.rate.map(|(n, w)| rate::RateWindow::new(n, w)),
         }
     }
 
@@ -389,6 +411,15 @@ impl Emulator {
                 ..r.clone()
             })
             .collect()
+    }
+
+    /// How many model calls were refused with 429 for going over the
+    /// [enforced rate](EmulatorConfig::enforce_rate).
+    pub fn rate_limited(&self) -> u64 {
+        self.shared
+            .rate
+            .as_ref()
+            .map_or(0, rate::RateWindow::refused)
     }
 }
 

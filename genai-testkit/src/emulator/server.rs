@@ -93,6 +93,16 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         Fault::None => shared.queue.poll_fault(&query, &body).unwrap_or(fault),
         scripted => scripted,
     };
+    // Over the enforced rate, a model call is refused like the service's rate limit.
+    let over_rate =
+        path.contains("/ai/run/") && shared.rate.as_ref().is_some_and(|rate| !rate.admit());
+    let fault = if over_rate {
+        Fault::RateLimited {
+            retry_after: "1".to_owned(),
+        }
+    } else {
+        fault
+    };
 
     if let Some(stall) = fault.stall_before_headers() {
         tokio::time::sleep(stall).await;

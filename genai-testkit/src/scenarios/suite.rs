@@ -94,14 +94,13 @@ impl ScenarioHook for AfterHook<'_> {
     }
 }
 
-/// Whether `reply` reports the service's rate limits (limit and remaining quota).
-///
-/// [`ChatResponse`] carries no rate-limit field yet, so no reply reports them; the
-/// `rate_limits` scenario is judged on the replies like `usage`, and turns ✅ for a backend as
-/// soon as replies carry the limits.
+/// Whether `reply` reports the service's rate limits (limit and remaining quota), from its
+/// rate-limit headers ([`ChatResponse::rate_limit`]). The `rate_limits` scenario is judged on
+/// the replies like `usage`: ✅ only where replies really carry the limits.
 pub fn reports_rate_limits(reply: &ChatResponse) -> bool {
-    let _ = reply;
-    false
+    reply
+        .rate_limit
+        .is_some_and(|rl| rl.limit.is_some() && rl.remaining.is_some())
 }
 
 /// Judges a scenario measured on the replies of the others.
@@ -148,6 +147,10 @@ pub async fn run_mode_hooked(
         hook.after(mode, scenario);
         results.push(result);
     }
+    let mut cost = genai_core::CostTotal::default();
+    for (_, reply) in &replies {
+        cost.add(reply.cost);
+    }
     ScoreRow {
         model: provider.model().to_string(),
         mode,
@@ -157,6 +160,7 @@ pub async fn run_mode_hooked(
         results,
         task: None,
         note: skipped_note(&skipped),
+        cost: cost.known,
     }
 }
 

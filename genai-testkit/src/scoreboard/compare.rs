@@ -363,6 +363,7 @@ mod tests {
             results,
             task: None,
             note: String::new(),
+            cost: None,
         }
     }
 

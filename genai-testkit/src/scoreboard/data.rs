@@ -24,6 +24,7 @@
 //!     }],
 //!     task: None,
 //!     note: String::new(),
+//!     cost: None,
 //! };
 //! let board = Scoreboard::new("fake", "emulator", vec![row]);
 //! assert_eq!(board.warnings.len(), 1);
@@ -289,6 +290,10 @@ pub struct ScoreRow {
     /// Why the row has no results, when it has none (empty otherwise).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// What the row's calls cost: the sum of the known costs of its replies (`null` when
+    /// none was known).
+    #[serde(default)]
+    pub cost: Option<genai_core::Cost>,
 }
 
 impl ScoreRow {
@@ -320,6 +325,7 @@ impl ScoreRow {
             results: Vec::new(),
             note: format!("not a chat model ({task}): not measurable by chat scenarios"),
             task: Some(task),
+            cost: None,
         }
     }
 
@@ -492,6 +498,7 @@ mod tests {
             }],
             task: None,
             note: String::new(),
+            cost: None,
         }
     }
 

@@ -622,6 +622,7 @@ mod tests {
             results,
             task: None,
             note: String::new(),
+            cost: None,
         }
     }
 

@@ -184,6 +184,7 @@ pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
                     "duration": t.duration,
                     "segments": segments,
                     "words": words,
+                    "cost": t.cost,
                 })
                 .to_string(),
             );

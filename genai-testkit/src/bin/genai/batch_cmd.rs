@@ -33,9 +33,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use genai_core::{
-    BatchItem, BatchJob, BatchModel, BatchOutput, BatchStatus, ChatRequest, EmbedRequest, Error,
-    ErrorKind, Media, Message, ModelKind, PollPolicy, Pooling, Result, SpeechRequest,
-    TranslateRequest, TurnRequest,
+    BatchItem, BatchJob, BatchModel, BatchOutput, BatchStatus, ChatRequest, Cost, CostTotal,
+    EmbedRequest, Error, ErrorKind, Media, Message, ModelKind, PollPolicy, Pooling, Result,
+    SpeechRequest, TranslateRequest, TurnRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -625,8 +625,9 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         .map_err(|e| io_error("truncate", &args.out, e))?;
     drop(out);
 
-    // Submit every chunk not yet submitted.
+    // Submit every chunk not yet submitted, until the run's budget (if any) is spent.
     let total = state.chunks.len();
+    let mut over_budget = None;
     for k in 0..total {
         let chunk = state.chunks[k].clone();
         if !matches!(chunk.state, ChunkState::Planned | ChunkState::Submitting) {
@@ -657,6 +658,18 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                     job.request_id
                 ));
             }
+            Err(e) if e.kind() == ErrorKind::Budget => {
+                // Nothing was sent: stop submitting, keep what was done; a later run with a
+                // larger budget resumes here.
+                state.chunks[k].state = ChunkState::Planned;
+                save(&state_path, &state)?;
+                progress(format!(
+                    "budget spent: submission {}/{total} and those after it were not sent",
+                    k + 1
+                ));
+                over_budget = Some(e);
+                break;
+            }
             Err(e) => {
                 // A refusal means nothing was queued; anything else may have been.
                 let refused = e.status().is_some_and(|s| (400..500).contains(&s))
@@ -671,7 +684,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         }
     }
 
-    // Collect in order and append.
+    // Collect in order and append (up to the first submission the budget stopped).
     let waiting = Waiting {
         policy,
         deadline: Instant::now() + policy.timeout,
@@ -683,6 +696,9 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         if chunk.state == ChunkState::Written {
             continue;
         }
+        if over_budget.is_some() && chunk.state == ChunkState::Planned {
+            break;
+        }
         let Some(request_id) = chunk.request_id.clone() else {
             return Err(Error::config(format!(
                 "the state file has a submitted chunk without an id; {start_over}"
@@ -693,7 +709,9 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             .results(&batch, &job, &items[chunk.start..chunk.end], k)
             .await?;
         let last = index_of[chunk.end - 1];
-        let mut by_index = results.into_iter().map(|r| (index_of[r.index], r.outcome));
+        let mut by_index = results
+            .into_iter()
+            .map(|r| (index_of[r.index], (r.outcome, r.cost)));
         let mut next = by_index.next();
         let mut lines = String::new();
         for (i, entry) in entries
@@ -709,12 +727,12 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             if outcome.is_some() {
                 next = by_index.next();
             }
-            let outcome = match (outcome, &entry.item) {
-                (Some(o), _) => o,
-                (None, Err(e)) => Err(clone_error(e)),
-                (None, Ok(_)) => Err(Error::protocol("no result for this request")),
+            let (outcome, cost) = match (outcome, &entry.item) {
+                (Some((o, cost)), _) => (o, cost),
+                (None, Err(e)) => (Err(clone_error(e)), None),
+                (None, Ok(_)) => (Err(Error::protocol("no result for this request")), None),
             };
-            push_line(&mut lines, i, entry, &model, outcome);
+            push_line(&mut lines, i, entry, &model, outcome, cost);
         }
         state.out_bytes = append(&args.out, &lines)?;
         state.written = last + 1;
@@ -727,6 +745,17 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             k + 1
         ));
     }
+    if let Some(e) = over_budget {
+        let (failed, cost) = tally(&args.out)?;
+        progress(format!(
+            "stopped by the budget: {} of {} lines in {} ({failed} errors, {})",
+            state.written,
+            entries.len(),
+            args.out.display(),
+            describe_cost(&cost)
+        ));
+        return Err(e);
+    }
     // Invalid lines after the last request.
     if state.written < entries.len() {
         let mut lines = String::new();
@@ -735,17 +764,18 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 Err(e) => clone_error(e),
                 Ok(_) => Error::protocol("no result for this request"),
             };
-            push_line(&mut lines, i, entry, &model, Err(e));
+            push_line(&mut lines, i, entry, &model, Err(e), None);
         }
         state.out_bytes = append(&args.out, &lines)?;
         state.written = entries.len();
         save(&state_path, &state)?;
     }
-    let failed = count_errors(&args.out)?;
+    let (failed, cost) = tally(&args.out)?;
     progress(format!(
-        "done: {} lines in {} ({failed} errors)",
+        "done: {} lines in {} ({failed} errors, {})",
         state.written,
-        args.out.display()
+        args.out.display(),
+        describe_cost(&cost)
     ));
     lock.release();
     if args.provider.format == super::Format::Json {
@@ -756,6 +786,8 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 "lines": state.written,
                 "errors": failed,
                 "submissions": state.chunks.len(),
+                "cost": cost.known,
+                "cost_unknown": cost.unknown,
             })
             .to_string(),
         );
@@ -1093,20 +1125,39 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
-/// The error lines of the output.
-fn count_errors(path: &Path) -> Result<usize> {
+/// The error lines of the output, and the total cost of its results (read back from the
+/// output, so a resumed run counts the lines written before it too).
+fn tally(path: &Path) -> Result<(usize, CostTotal)> {
     let f = File::open(path).map_err(|e| io_error("read", path, e))?;
-    let mut n = 0;
+    let mut errors = 0;
+    let mut cost = CostTotal::default();
     for line in BufReader::new(f).lines() {
         let line = line.map_err(|e| io_error("read", path, e))?;
-        if serde_json::from_str::<Value>(&line)
-            .ok()
-            .is_some_and(|v| v.get("error").is_some())
-        {
-            n += 1;
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if v.get("error").is_some() {
+            errors += 1;
+        } else if let Some(result) = v.get("result") {
+            let c = result
+                .get("cost")
+                .and_then(|c| serde_json::from_value::<Cost>(c.clone()).ok());
+            cost.add(c);
         }
     }
-    Ok(n)
+    Ok((errors, cost))
+}
+
+/// "0.1234 neurons ($0.00000136)", with how many results had no known cost.
+fn describe_cost(total: &CostTotal) -> String {
+    let known = match total.known {
+        Some(c) => format!("cost {:.4} neurons (${:.8})", c.neurons, c.usd),
+        None => "cost unknown".to_owned(),
+    };
+    match total.unknown {
+        0 => known,
+        n => format!("{known}, {n} results of unknown cost"),
+    }
 }
 
 fn clone_error(e: &Error) -> Error {
@@ -1143,6 +1194,7 @@ fn push_line(
     entry: &Entry,
     model: &str,
     outcome: Result<BatchOutput>,
+    cost: Option<Cost>,
 ) {
     let id = &entry.id;
     // Speech is written to the line's own file first; the line then says where.
@@ -1166,11 +1218,12 @@ fn push_line(
                 "dimensions": e.dimensions,
                 "embeddings": e.embeddings,
                 "usage": e.usage,
+                "cost": cost,
             })
         ),
         Ok(BatchOutput::Translation(t)) => format!(
             r#""result":{}"#,
-            serde_json::json!({"model": model, "text": t.text})
+            serde_json::json!({"model": model, "text": t.text, "cost": cost})
         ),
         Ok(BatchOutput::Speech(audio)) => {
             let path = entry
@@ -1183,6 +1236,7 @@ fn push_line(
                 path: &path,
                 media_type: audio.media_type(),
                 bytes: audio.len() as u64,
+                cost,
             };
             match serde_json::to_string(&line) {
                 Ok(text) => format!(r#""result":{text}"#),
@@ -1198,6 +1252,7 @@ fn push_line(
                 "model": model,
                 "is_complete": t.is_complete,
                 "probability": t.probability,
+                "cost": cost,
             })
         ),
         Ok(_) => format!(
@@ -1282,6 +1337,7 @@ mod tests {
             Ok(BatchOutput::Translation(genai_core::Translation::new(
                 "Bonjour",
             ))),
+            Some(Cost::from_neurons(2.0, genai_core::CostSource::Estimated)),
         );
         push_line(
             &mut s,
@@ -1289,6 +1345,7 @@ mod tests {
             &entry(Value::Null),
             "m",
             Err(Error::invalid_request("bad")),
+            None,
         );
         // Speech goes to the line's file; the line says where, like `genai speak`.
         let dir = std::env::temp_dir().join(format!("genai-batch-speech-{}", std::process::id()));
@@ -1299,13 +1356,21 @@ mod tests {
             ..entry(Value::from("s"))
         };
         let mp3 = Media::with_type("audio/mpeg", b"ID3\x04\0\0\0\0\0\0".to_vec());
-        push_line(&mut s, 5, &speak, "m", Ok(BatchOutput::Speech(mp3.clone())));
+        push_line(
+            &mut s,
+            5,
+            &speak,
+            "m",
+            Ok(BatchOutput::Speech(mp3.clone())),
+            None,
+        );
         push_line(
             &mut s,
             6,
             &entry(Value::Null),
             "m",
             Ok(BatchOutput::Speech(mp3)),
+            None,
         );
         push_line(
             &mut s,
@@ -1315,6 +1380,7 @@ mod tests {
             Ok(BatchOutput::Turn(genai_core::TurnDetection::new(
                 true, 0.75,
             ))),
+            None,
         );
         let lines: Vec<Value> = s
             .lines()
@@ -1322,6 +1388,8 @@ mod tests {
             .collect();
         assert_eq!(lines[0]["index"], 3);
         assert_eq!(lines[0]["result"]["text"], "Bonjour");
+        assert_eq!(lines[0]["result"]["cost"]["neurons"], 2.0);
+        assert_eq!(lines[0]["result"]["cost"]["source"], "estimated");
         assert_eq!(lines[1]["error"]["kind"], "invalid_request");
         assert!(lines[1]["id"].is_null());
         assert_eq!(lines[2]["result"]["path"], path.display().to_string());

@@ -259,7 +259,8 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
             acc.push(event);
         }
         reasoning.end();
-        let reply = acc.finish();
+        let mut reply = acc.finish();
+        reply.rate_limit = stream.rate_limit();
         if format == Format::Text {
             if !reply.text.is_empty() {
                 crate::output::note_stdout(writeln!(out));
@@ -367,6 +368,10 @@ struct ReplyLine<'a> {
     /// What the caller should know though the call succeeded (an aliased model id...).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
+    /// What the call cost (null when unknown).
+    cost: Option<genai_core::Cost>,
+    /// The rate-limit headers of the reply (null when it had none).
+    rate_limit: Option<genai_core::RateLimit>,
     /// With `--fallback`: the model that served the reply and the ones that failed first.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     served: Option<&'a ServedFields<'a>>,
@@ -437,6 +442,8 @@ fn reply_json_served(
         }),
         verdict: &r.verdict,
         warnings: &r.warnings,
+        cost: r.cost,
+        rate_limit: r.rate_limit,
         served,
     };
     // Plain data with string keys: serialising it cannot fail.

@@ -52,6 +52,10 @@ impl ModelsArgs {
             max_retries: self.max_retries,
             timeout: self.timeout,
             no_capability_check: false,
+            // Listing the catalog is free and unpaced.
+            max_cost: None,
+            reject_if_busy: false,
+            throttle: false,
             format: self.format,
             // The catalog is read from the API root, never through a gateway.
             gateway: None,

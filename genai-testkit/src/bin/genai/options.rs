@@ -1,11 +1,12 @@
 //! The flags every command that calls a provider shares, their checks, and the client they
 //! build.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use genai_cloudflare::{Cloudflare, CloudflareBuilder};
-use genai_core::Error;
+use genai_core::{Budget, Error};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,9 +63,36 @@ pub(crate) struct ProviderArgs {
     /// service then decides).
     #[arg(long)]
     pub(crate) no_capability_check: bool,
+    /// Spend at most USD dollars: a call whose worst-case cost could exceed what is left
+    /// fails with kind `budget` before any request (for `batch` and `scoreboard`, the budget
+    /// of the whole run, which stops submitting once it is spent).
+    #[arg(long, value_name = "USD", value_parser = non_negative_usd)]
+    pub(crate) max_cost: Option<f64>,
+    /// Synchronous calls fail at once (kind `busy`, not retried) instead of waiting when
+    /// the service is out of capacity.
+    #[arg(long)]
+    pub(crate) reject_if_busy: bool,
+    /// Pace requests at Workers AI's published per-task limits (300 a minute for text
+    /// generation, 3,000 for embeddings...), so bulk work runs at the limit without 429s.
+    #[arg(long)]
+    pub(crate) throttle: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
+}
+
+/// A number of dollars: finite, not negative.
+pub(crate) fn non_negative_usd(s: &str) -> Result<f64, String> {
+    match s.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err("must be a number of US dollars, 0 or more (e.g. 0.05)".to_owned()),
+    }
+}
+
+/// The budget of this run: one for the whole process, shared by every client it builds.
+fn run_budget(max_cost_usd: f64) -> Budget {
+    static BUDGET: OnceLock<Budget> = OnceLock::new();
+    BUDGET.get_or_init(|| Budget::usd(max_cost_usd)).clone()
 }
 
 /// The variable that replaces the default chat model.
@@ -213,6 +241,15 @@ pub(crate) fn provider(args: &ProviderArgs) -> genai_core::Result<Cloudflare> {
     }
     if args.no_capability_check {
         b = b.check_capabilities(false);
+    }
+    if let Some(usd) = args.max_cost {
+        b = b.budget(run_budget(usd));
+    }
+    if args.reject_if_busy {
+        b = b.reject_if_busy(true);
+    }
+    if args.throttle {
+        b = b.rate_limit_published(true);
     }
     b.build()
 }

@@ -81,6 +81,8 @@ pub(crate) fn check_stdout() -> genai_core::Result<()> {
 #[derive(serde::Serialize)]
 struct ErrorLine<'a> {
     error: ErrorBody<'a>,
+    /// The rate-limit headers of the failed reply (null when it had none).
+    rate_limit: Option<genai_core::RateLimit>,
 }
 
 #[derive(serde::Serialize)]
@@ -99,6 +101,7 @@ pub(crate) fn print_error_json(e: &Error) {
             code: e.code(),
             message: e.message(),
         },
+        rate_limit: e.rate_limit(),
     };
     match serde_json::to_string(&line) {
         Ok(text) => emit_line(&text),
@@ -157,6 +160,7 @@ pub(crate) struct MediaLine<'a> {
     pub(crate) path: &'a str,
     pub(crate) media_type: &'a str,
     pub(crate) bytes: u64,
+    pub(crate) cost: Option<genai_core::Cost>,
 }
 
 /// Writes a media reply to the file `out` (or to stdout for `-`) as it arrives, then prints
@@ -169,6 +173,7 @@ pub(crate) async fn deliver_media(
     format: Format,
 ) -> genai_core::Result<()> {
     let to_stdout = out.as_os_str() == "-";
+    let cost = reply.cost();
     let summary = if to_stdout {
         reply.write_to(&mut tokio::io::stdout()).await?
     } else {
@@ -182,6 +187,7 @@ pub(crate) async fn deliver_media(
                 path: &path,
                 media_type: &summary.media_type,
                 bytes: summary.bytes,
+                cost,
             };
             let text = serde_json::to_string(&line)
                 .map_err(|e| Error::protocol(format!("cannot print the result: {e}")))?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Args;
 use genai_cloudflare::WorkersAi;
 use genai_core::{
-    Attempt, ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Error,
+    Attempt, ClassificationModel, ClassifyRequest, Cost, EmbedRequest, EmbeddingModel, Error,
     FallbackClassifier, FallbackEmbedder, FallbackReranker, FallbackSummarizer, FallbackTranslator,
     ModelInfo, ModelKind, Pooling, RerankRequest, RerankingModel, Result, Served,
     SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel, Usage,
@@ -265,6 +265,7 @@ struct EmbedLine<'a> {
     dimensions: usize,
     embeddings: &'a [Vec<f32>],
     usage: &'a Usage,
+    cost: Option<Cost>,
 }
 
 pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
@@ -301,6 +302,7 @@ pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
             dimensions: out.dimensions,
             embeddings: &out.embeddings,
             usage: &out.usage,
+            cost: out.cost,
         }),
         Format::Text => {
             for v in &out.embeddings {
@@ -317,6 +319,7 @@ struct RerankLine<'a> {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     served: Option<ServedFields<'a>>,
     results: Vec<ScoreLine>,
+    cost: Option<Cost>,
 }
 
 #[derive(serde::Serialize)]
@@ -364,6 +367,7 @@ pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
                     score: r.score,
                 })
                 .collect(),
+            cost: out.cost,
         }),
         Format::Text => {
             let mut out_lines = std::io::stdout().lock();
@@ -386,6 +390,7 @@ struct ClassifyLine<'a> {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     served: Option<ServedFields<'a>>,
     labels: Vec<LabelLine<'a>>,
+    cost: Option<Cost>,
 }
 
 #[derive(serde::Serialize)]
@@ -440,6 +445,7 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
                     score: l.score,
                 })
                 .collect(),
+            cost: out.cost,
         }),
         Format::Text => {
             let mut lines = std::io::stdout().lock();
@@ -457,9 +463,10 @@ struct TextLine<'a> {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     served: Option<ServedFields<'a>>,
     text: &'a str,
+    cost: Option<Cost>,
 }
 
-fn print_text(format: Format, model: &str, text: &str, who: &Option<Who>) {
+fn print_text(format: Format, model: &str, text: &str, cost: Option<Cost>, who: &Option<Who>) {
     let served = Who::fields(who, format);
     let model = served.as_ref().map_or(model, |s| s.served_by);
     match format {
@@ -467,6 +474,7 @@ fn print_text(format: Format, model: &str, text: &str, who: &Option<Who>) {
             model,
             served,
             text,
+            cost,
         }),
         Format::Text => emit_line(text),
     }
@@ -500,7 +508,13 @@ pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
     } else {
         (translator.translate(&req).await?, None)
     };
-    print_text(args.provider.format, translator.model(), &out.text, &who);
+    print_text(
+        args.provider.format,
+        translator.model(),
+        &out.text,
+        out.cost,
+        &who,
+    );
     Ok(())
 }
 
@@ -532,7 +546,7 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     };
     // The reply names the model that wrote the summary.
     let by = out.model.as_deref().unwrap_or(summarizer.model());
-    print_text(args.provider.format, by, &out.text, &who);
+    print_text(args.provider.format, by, &out.text, out.cost, &who);
     Ok(())
 }
 
