@@ -50,6 +50,18 @@ pub enum Thinking {
     Thinking,
 }
 
+/// How a chat model takes images inside a chat request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChatImages {
+    /// It takes none (or only as the catalog's `vision` says, for OpenAI-shaped models).
+    None,
+    /// `image_url` parts with a `data:` URI inside its messages.
+    Parts,
+    /// One image in a top-level `image` field beside the messages (Llama 3.2 Vision).
+    Field,
+}
+
 /// Where a model's reasoning arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -159,8 +171,22 @@ pub struct ModelFacts {
     pub lora_field: bool,
     /// The catalog's `vision` property, when it has one.
     pub vision: Option<bool>,
-    /// Whether the catalog marks it `function_calling`.
+    /// Whether the catalog marks it `function_calling` (a native model's structured tool
+    /// calls are reliable only then).
     pub function_calling: bool,
+    /// Whether it accepts `response_format: json_schema` (sync; others answer 403 code 5025).
+    pub json_schema: bool,
+    /// How it takes images in chat, beyond what the catalog's `vision` says.
+    pub chat_images: ChatImages,
+    /// An OpenAI-shaped model whose schema has `prompt` with `raw` (most take messages only;
+    /// every native schema has it).
+    pub raw_prompt: bool,
+    /// An OpenAI-shaped model whose schema returns no log-probabilities.
+    pub no_logprobs: bool,
+    /// Its schema deprecates `max_tokens` in favour of `max_completion_tokens`.
+    pub max_completion_tokens: bool,
+    /// It answers `stream: true` with a plain JSON reply.
+    pub no_streaming: bool,
     /// How it reasons, when the catalog marks it `reasoning`.
     pub reasoning: Option<Reasoning>,
     /// The catalog's `context_window` in tokens.
@@ -210,6 +236,12 @@ const fn base(id: &'static str, kind: ModelKind, task: &'static str, wire: Wire)
         lora_field: false,
         vision: None,
         function_calling: false,
+        json_schema: false,
+        chat_images: ChatImages::None,
+        raw_prompt: false,
+        no_logprobs: false,
+        max_completion_tokens: false,
+        no_streaming: false,
         reasoning: None,
         context_window: None,
         max_input_tokens: None,
@@ -262,6 +294,30 @@ impl ModelFacts {
     }
     const fn tools(mut self) -> Self {
         self.function_calling = true;
+        self
+    }
+    const fn json_schema(mut self) -> Self {
+        self.json_schema = true;
+        self
+    }
+    const fn chat_images(mut self, how: ChatImages) -> Self {
+        self.chat_images = how;
+        self
+    }
+    const fn raw_prompt(mut self) -> Self {
+        self.raw_prompt = true;
+        self
+    }
+    const fn no_logprobs(mut self) -> Self {
+        self.no_logprobs = true;
+        self
+    }
+    const fn max_completion_tokens(mut self) -> Self {
+        self.max_completion_tokens = true;
+        self
+    }
+    const fn no_streaming(mut self) -> Self {
+        self.no_streaming = true;
         self
     }
     const fn lora(mut self) -> Self {
@@ -709,6 +765,7 @@ const MODELS: &[ModelFacts] = &[
         ("per audio minute (websocket)", 0.0092),
     ]),
     chat("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b", Wire::Native)
+        .json_schema()
         .context(80_000)
         .reasoning(Reasoning::INLINE_THINK)
         .price(&[
@@ -805,12 +862,15 @@ const MODELS: &[ModelFacts] = &[
         .beta()
         .lora_field(),
     chat("@cf/meta/llama-3.1-8b-instruct-fp8", Wire::Native)
+        .json_schema()
         .context(32_000)
         .price(&[
             ("per M input tokens", 0.152),
             ("per M output tokens", 0.287),
         ]),
     chat("@cf/meta/llama-3.2-11b-vision-instruct", Wire::Native)
+        .json_schema()
+        .chat_images(ChatImages::Field)
         .context(128_000)
         .lora()
         .lora_field()
@@ -834,6 +894,7 @@ const MODELS: &[ModelFacts] = &[
             ("per M output tokens", 0.335),
         ]),
     chat("@cf/meta/llama-3.3-70b-instruct-fp8-fast", Wire::Native)
+        .json_schema()
         .context(24_000)
         .queue()
         .tools()
@@ -842,6 +903,8 @@ const MODELS: &[ModelFacts] = &[
             ("per M output tokens", 2.253),
         ]),
     chat("@cf/meta/llama-4-scout-17b-16e-instruct", Wire::Native)
+        .json_schema()
+        .chat_images(ChatImages::Parts)
         .context(131_000)
         .queue()
         .tools()
@@ -875,6 +938,7 @@ const MODELS: &[ModelFacts] = &[
         .beta()
         .lora_field(),
     chat("@cf/mistralai/mistral-small-3.1-24b-instruct", Wire::Native)
+        .chat_images(ChatImages::Parts)
         .context(128_000)
         .tools()
         .price(&[
@@ -889,6 +953,7 @@ const MODELS: &[ModelFacts] = &[
     .vision(true)
     .price(&[("per M input tokens", 0.3), ("per M output tokens", 1.0)]),
     chat("@cf/moonshotai/kimi-k2.6", Wire::OpenAiChat)
+        .no_streaming()
         .context(262_144)
         .queue()
         .tools()
@@ -901,6 +966,7 @@ const MODELS: &[ModelFacts] = &[
             ("per M cached input tokens", 0.16),
         ]),
     chat("@cf/moonshotai/kimi-k2.7-code", Wire::OpenAiChat)
+        .no_streaming()
         .context(262_144)
         .tools()
         .paid_only()
@@ -924,11 +990,17 @@ const MODELS: &[ModelFacts] = &[
         .reasoning(Reasoning::OPENAI_HYBRID)
         .price(&[("per M input tokens", 0.5), ("per M output tokens", 1.5)]),
     chat("@cf/openai/gpt-oss-120b", Wire::OpenAiChat)
+        .raw_prompt()
+        .no_logprobs()
+        .no_streaming()
         .context(128_000)
         .tools()
         .reasoning(Reasoning::REASONING_CONTENT.effort(Effort::Responses))
         .price(&[("per M input tokens", 0.35), ("per M output tokens", 0.75)]),
     chat("@cf/openai/gpt-oss-20b", Wire::OpenAiChat)
+        .raw_prompt()
+        .no_logprobs()
+        .no_streaming()
         .context(128_000)
         .tools()
         .reasoning(Reasoning::REASONING_CONTENT.effort(Effort::Responses))
@@ -972,6 +1044,7 @@ const MODELS: &[ModelFacts] = &[
         .lora_field()
         .price(&[("per M input tokens", 0.66), ("per M output tokens", 1.0)]),
     chat("@cf/qwen/qwen3-30b-a3b-fp8", Wire::OpenAiChat)
+        .raw_prompt()
         .context(32_768)
         .queue()
         .tools()
@@ -1015,11 +1088,14 @@ const MODELS: &[ModelFacts] = &[
     .beta()
     .price(&[("per step", 0.0)]),
     chat("@cf/zai-org/glm-4.7-flash", Wire::OpenAiChat)
+        .chat_images(ChatImages::Parts)
+        .max_completion_tokens()
         .context(131_072)
         .tools()
         .reasoning(Reasoning::OPENAI_HYBRID)
         .price(&[("per M input tokens", 0.0605), ("per M output tokens", 0.4)]),
     chat("@cf/zai-org/glm-5.2", Wire::OpenAiChat)
+        .max_completion_tokens()
         .context(262_144)
         .tools()
         .paid_only()
@@ -1035,6 +1111,7 @@ const MODELS: &[ModelFacts] = &[
         "@hf/thebloke/deepseek-coder-6.7b-instruct-awq",
         Wire::Native,
     )
+    .json_schema()
     .retired("2025-10-01", CODE),
     chat("@cf/deepseek-ai/deepseek-math-7b-instruct", Wire::Native).retired(
         "2025-10-01",
@@ -1069,14 +1146,18 @@ const MODELS: &[ModelFacts] = &[
     chat("@cf/mistral/mistral-7b-instruct-v0.1", Wire::Native).retired("2026-05-30", MISTRAL),
     chat("@hf/mistral/mistral-7b-instruct-v0.2", Wire::Native).retired("2026-05-30", MISTRAL),
     chat("@hf/google/gemma-7b-it", Wire::Native).retired("2026-05-30", GEMMA),
-    chat("@cf/google/gemma-3-12b-it", Wire::Native).retired("2026-05-30", GEMMA),
-    chat("@hf/nousresearch/hermes-2-pro-mistral-7b", Wire::Native).retired(
-        "2026-05-30",
-        &[
-            "@cf/mistralai/mistral-small-3.1-24b-instruct",
-            "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-        ],
-    ),
+    chat("@cf/google/gemma-3-12b-it", Wire::Native)
+        .chat_images(ChatImages::Parts)
+        .retired("2026-05-30", GEMMA),
+    chat("@hf/nousresearch/hermes-2-pro-mistral-7b", Wire::Native)
+        .json_schema()
+        .retired(
+            "2026-05-30",
+            &[
+                "@cf/mistralai/mistral-small-3.1-24b-instruct",
+                "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+            ],
+        ),
     chat("@cf/microsoft/phi-2", Wire::Native).retired("2026-05-30", TINY_CHAT),
     chat("@cf/defog/sqlcoder-7b-2", Wire::Native).retired("2026-05-30", CODE),
     task(
@@ -1099,6 +1180,7 @@ const MODELS: &[ModelFacts] = &[
     .retired("2026-05-30", &["@cf/meta/llama-3.1-8b-instruct-fp8"]),
     // Kimi K2.5 now answers with Kimi K2.6 (and at its price).
     chat("@cf/moonshotai/kimi-k2.5", Wire::OpenAiChat)
+        .no_streaming()
         .tools()
         .reasoning(Reasoning::KIMI_K2_6)
         .alias("@cf/moonshotai/kimi-k2.6", "2026-05-30"),

@@ -41,58 +41,33 @@ pub(crate) enum TextCalls {
     ArgumentsOnly,
 }
 
-/// Models that accept `response_format: json_schema` (sync only: every native model refuses
-/// it in stream mode with code 5023). Others answer 403 code 5025.
-const JSON_SCHEMA_MODELS: &[&str] = &[
-    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+/// Ids the facts table does not list that accept `response_format: json_schema` (sync):
+/// older Llama 3.1 builds outside today's catalog.
+const UNLISTED_JSON_SCHEMA_MODELS: &[&str] = &[
     "@cf/meta/llama-3.1-70b-instruct",
     "@cf/meta/llama-3.1-8b-instruct",
     "@cf/meta/llama-3.1-8b-instruct-fast",
-    "@cf/meta/llama-3.1-8b-instruct-fp8",
-    "@cf/meta/llama-3-8b-instruct",
-    "@cf/meta/llama-3.2-11b-vision-instruct",
-    "@cf/meta/llama-4-scout-17b-16e-instruct",
-    "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
-    "@hf/nousresearch/hermes-2-pro-mistral-7b",
-    "@hf/thebloke/deepseek-coder-6.7b-instruct-awq",
 ];
 
-/// Native models whose structured tool calls are reliable (the catalog's `function_calling`).
-const NATIVE_TOOL_MODELS: &[&str] = &[
-    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-    "@cf/meta/llama-4-scout-17b-16e-instruct",
-    "@hf/nousresearch/hermes-2-pro-mistral-7b",
-    "@cf/mistralai/mistral-small-3.1-24b-instruct",
-];
-
-/// The chat models this table names by their full id that today's catalog serves (the usual
-/// choices first), then the other chat models of the facts table's catalog.
-pub(crate) fn named_models() -> impl Iterator<Item = &'static str> {
-    let served = |id: &&'static str| facts::lookup(id).is_some_and(|f| f.in_catalog());
-    JSON_SCHEMA_MODELS
-        .iter()
-        .chain(NATIVE_TOOL_MODELS)
-        .copied()
-        .filter(served)
-        .chain(
-            facts::catalog()
-                .filter(|f| f.kind == genai_core::ModelKind::Chat)
-                .map(|f| f.id),
-        )
+/// Whether `model` accepts `response_format: json_schema` in sync mode (every native model
+/// refuses it in stream mode with code 5023; others answer 403 code 5025).
+fn json_schema_sync(m: &str) -> bool {
+    facts::lookup(m).map_or_else(
+        || UNLISTED_JSON_SCHEMA_MODELS.contains(&m),
+        |f| f.json_schema,
+    )
 }
 
-/// OpenAI-shaped models whose input schema has `prompt` with `raw` (the others take messages
-/// only).
-const OPENAI_RAW_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/qwen/qwen3"];
-
-/// OpenAI-shaped models that do not return log-probabilities (GPT-OSS's schema has none).
-const NO_LOGPROBS_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-"];
-
-/// Models whose schema deprecates `max_tokens` in favour of `max_completion_tokens`.
-const MAX_COMPLETION_TOKENS_PREFIXES: &[&str] = &["@cf/zai-org/"];
-
-/// OpenAI-shaped models that answer `stream: true` with a plain JSON reply.
-const NON_STREAMING_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/moonshotai/kimi-"];
+/// The chat models of today's catalog (the usual choices first: those that take a JSON
+/// schema, then the native ones with reliable tool calls, then the others).
+pub(crate) fn named_models() -> impl Iterator<Item = &'static str> {
+    let chat = || facts::catalog().filter(|f| f.kind == genai_core::ModelKind::Chat);
+    chat()
+        .filter(|f| f.json_schema)
+        .chain(chat().filter(|f| f.wire == Wire::Native && f.function_calling))
+        .chain(chat())
+        .map(|f| f.id)
+}
 
 /// Id prefixes of models that speak OpenAI chat completions, for ids the facts table does
 /// not know (newer models of the same vendors).
@@ -144,10 +119,8 @@ impl Traits {
             guard: is_guard(&m),
             responses_effort: m.starts_with("@cf/openai/gpt-oss-"),
             tool_call_ids: m.contains("mistral-small-3"),
-            max_completion_tokens: MAX_COMPLETION_TOKENS_PREFIXES
-                .iter()
-                .any(|p| m.starts_with(p)),
-            thinking_key: crate::facts::lookup(&m)
+            max_completion_tokens: facts::lookup(&m).is_some_and(|f| f.max_completion_tokens),
+            thinking_key: facts::lookup(&m)
                 .and_then(|f| f.reasoning)
                 .and_then(|r| r.thinking_key())
                 .unwrap_or("enable_thinking"),
@@ -217,7 +190,7 @@ impl Family {
 
     /// Whether `stream: true` really streams for `model`.
     pub(crate) fn streams(self, model: &str) -> bool {
-        !NON_STREAMING_PREFIXES.iter().any(|p| model.starts_with(p))
+        !facts::lookup(model).is_some_and(|f| f.no_streaming)
     }
 
     /// Whether the reply text carries inline `<think>` reasoning.
@@ -257,19 +230,17 @@ impl Family {
     pub fn capabilities(self, model: &str) -> ModelCapabilities {
         use Support::{Flaky, Supported, Unsupported};
         let m = model.to_ascii_lowercase();
-        let schema_sync = if JSON_SCHEMA_MODELS.contains(&m.as_str()) {
+        let schema_sync = if json_schema_sync(&m) {
             Supported
         } else {
             Unsupported
         };
-        let native_tools = if NATIVE_TOOL_MODELS.contains(&m.as_str()) {
-            Supported
-        } else {
-            Flaky
-        };
+        let known = facts::lookup(&m);
+        // Native tool calls are reliable only where the catalog marks `function_calling`.
+        let reliable_tools = known.is_some_and(|f| f.function_calling);
+        let native_tools = if reliable_tools { Supported } else { Flaky };
         let has = |prefixes: &[&str]| prefixes.iter().any(|p| m.starts_with(p));
         let guard = is_guard(&m);
-        let known = facts::lookup(&m);
         let reasoning = known.map(|f| f.reasoning);
         let mut base = Capabilities {
             tools: Unsupported,
@@ -292,7 +263,7 @@ impl Family {
                 Unsupported
             },
             // Every older native schema has `prompt` with `raw`; OpenAI-shaped ones mostly not.
-            raw: if self.openai_wire() && !has(OPENAI_RAW_PREFIXES) {
+            raw: if self.openai_wire() && !known.is_some_and(|f| f.raw_prompt) {
                 Unsupported
             } else {
                 Supported
@@ -312,7 +283,7 @@ impl Family {
             Family::InlineReasoning => base.reasoning = Supported,
             Family::Native => {
                 base.json = Flaky;
-                if NATIVE_TOOL_MODELS.contains(&m.as_str()) {
+                if reliable_tools {
                     base.tools = Supported;
                 }
             }
@@ -336,7 +307,7 @@ impl Family {
                 if switch {
                     base.thinking = Supported;
                 }
-                if !has(NO_LOGPROBS_PREFIXES) {
+                if !known.is_some_and(|f| f.no_logprobs) {
                     base.logprobs = Supported;
                 }
             }

@@ -9,26 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::errors::PROVIDER;
+use crate::facts::{self, ChatImages, Wire};
 use crate::transport::{Body, Transport};
-
-/// Models that read images inside chat messages (`image_url` parts with a `data:` URI).
-const IMAGE_PART_MODELS: &[&str] = &[
-    "@cf/meta/llama-4-scout-17b-16e-instruct",
-    "@cf/google/gemma-3-12b-it",
-    "@cf/mistralai/mistral-small-3.1-24b-instruct",
-    "@cf/zai-org/glm-4.7-flash",
-];
-
-/// Models that take one image in a top-level `image` field beside the messages.
-const IMAGE_FIELD_MODELS: &[&str] = &["@cf/meta/llama-3.2-11b-vision-instruct"];
-
-/// Image-to-text models: an image and a prompt in, `{"description"}` out (Moondream:
-/// `{image, task, question}` in, `{answer}` or `{caption}` out).
-const DESCRIBER_MODELS: &[&str] = &[
-    "@cf/llava-hf/llava-1.5-7b-hf",
-    "@cf/unum/uform-gen2-qwen-500m",
-    "@cf/moondream/moondream3.1-9B-A2B",
-];
 
 /// Whether `model` is Moondream (its own image-to-text schema).
 fn is_moondream(model: &str) -> bool {
@@ -39,28 +21,26 @@ fn is_moondream(model: &str) -> bool {
 /// base64 form well within the request sizes it is known to take.
 pub(crate) const MAX_CHAT_IMAGE_BYTES: usize = crate::transport::MAX_INPUT_IMAGE_BYTES;
 
-fn listed(list: &[&str], model: &str) -> bool {
-    list.iter().any(|m| m.eq_ignore_ascii_case(model))
+/// How `model` takes images in chat, per the facts table.
+fn chat_images(model: &str) -> ChatImages {
+    facts::lookup(model).map_or(ChatImages::None, |f| f.chat_images)
 }
 
-/// Whether `model` reads images in a chat request: the lists above, and the OpenAI-shaped
-/// chat models the catalog marks `vision` (image parts in their messages).
+/// Whether `model` reads images in a chat request: the facts table's image parts or image
+/// field, the OpenAI-shaped chat models the catalog marks `vision` (image parts in their
+/// messages), and the image-to-text models.
 pub(crate) fn reads_images(model: &str) -> bool {
-    openai_vision(model)
-        || listed(IMAGE_PART_MODELS, model)
-        || listed(IMAGE_FIELD_MODELS, model)
-        || listed(DESCRIBER_MODELS, model)
+    openai_vision(model) || chat_images(model) != ChatImages::None || is_describer(model)
 }
 
 /// An OpenAI-shaped chat model the catalog marks `vision`.
 fn openai_vision(model: &str) -> bool {
-    crate::facts::lookup(model)
-        .is_some_and(|f| f.vision == Some(true) && f.wire == crate::facts::Wire::OpenAiChat)
+    facts::lookup(model).is_some_and(|f| f.vision == Some(true) && f.wire == Wire::OpenAiChat)
 }
 
-/// Whether `model` is an image-to-text model served through chat.
+/// Whether `model` is an image-to-text model (the facts table's kind) served through chat.
 pub(crate) fn is_describer(model: &str) -> bool {
-    listed(DESCRIBER_MODELS, model)
+    facts::lookup(model).is_some_and(|f| f.kind == genai_core::ModelKind::ImageToText)
 }
 
 /// What an image-to-text model can do through chat: an image and a prompt, sampling; no
@@ -110,7 +90,7 @@ pub(crate) fn attach_images(model: &str, req: &ChatRequest, body: &mut Value) ->
         return Ok(());
     }
     check_images(&all.iter().map(|m| (*m).clone()).collect::<Vec<_>>())?;
-    if listed(IMAGE_FIELD_MODELS, model) {
+    if chat_images(model) == ChatImages::Field {
         if all.len() > 1 {
             return Err(Error::unsupported(format!(
                 "{model} reads one image per request, not {}",
