@@ -4,8 +4,10 @@
 //! One row per model of the catalog recorded on 2026-08-17 (the service's `/ai/models/search`),
 //! plus the retired ids the library still recognises. Each row says what kind of model it is,
 //! how its chat replies are shaped (its wire), whether it takes the async batch queue, a LoRA,
-//! images, how it reasons and which request fields switch that, its voices, languages and input
-//! limits, its catalog price, whether it needs the Workers Paid plan, and when it retired and
+//! images (and how a chat request carries them), a JSON schema, a raw prompt,
+//! `max_completion_tokens`, whether it returns log-probabilities and really streams, how it
+//! reasons and which request fields switch that, its voices, languages and input limits, its
+//! catalog price, whether it needs the Workers Paid plan, and when it retired and
 //! what to use instead. The client asks this table instead of keeping lists of its own; the
 //! catalog read at run time overlays it (see [`WorkersAi`](crate::WorkersAi)).
 //!
