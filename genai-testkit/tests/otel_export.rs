@@ -84,6 +84,9 @@ async fn run(log_content: bool) -> Exported {
     }
 }
 
+/// One data point of a metric: its count (1 for a sum), its sum or value, its attributes.
+type Point = (u64, f64, Vec<(String, String)>);
+
 fn attrs(span: &SpanData) -> HashMap<String, Value> {
     span.attributes
         .iter()
@@ -146,7 +149,10 @@ async fn chat_spans_export_with_the_gen_ai_and_cloudflare_attributes() {
         assert_eq!(text("cloudflare.cost.source"), "estimated");
         assert!(!a.contains_key("error.type"));
         let everything = all_text(span);
-        assert!(!everything.contains("tangerine"), "prompt on the span: {everything}");
+        assert!(
+            !everything.contains("tangerine"),
+            "prompt on the span: {everything}"
+        );
         for reply in &exported.replies {
             assert!(!reply.is_empty());
             assert!(!everything.contains(reply.as_str()), "reply on the span");
@@ -177,8 +183,7 @@ async fn content_is_exported_only_when_opted_in() {
 #[tokio::test]
 async fn duration_token_first_chunk_and_cost_metrics_are_recorded() {
     let exported = run(false).await;
-    // name -> (data point count, sum, attributes of each point)
-    let mut seen: HashMap<String, Vec<(u64, f64, Vec<(String, String)>)>> = HashMap::new();
+    let mut seen: HashMap<String, Vec<Point>> = HashMap::new();
     for rm in &exported.metrics {
         for sm in rm.scope_metrics() {
             for m in sm.metrics() {
@@ -208,7 +213,7 @@ async fn duration_token_first_chunk_and_cost_metrics_are_recorded() {
             }
         }
     }
-    let has = |points: &[(u64, f64, Vec<(String, String)>)], k: &str, v: &str| {
+    let has = |points: &[Point], k: &str, v: &str| {
         points
             .iter()
             .all(|(_, _, a)| a.iter().any(|(ak, av)| ak == k && av == v))

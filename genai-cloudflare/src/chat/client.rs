@@ -499,8 +499,10 @@ impl Cloudflare {
             .metered(self.price(), charge)
             .traced(span.clone());
         let decoder = StreamDecoder::new(shaper);
-        Ok(chat_stream(body, decoder, span, sent, self.token().to_owned())
-            .with_rate_limit(meta.rate_limit))
+        Ok(
+            chat_stream(body, decoder, span, sent, self.token().to_owned())
+                .with_rate_limit(meta.rate_limit),
+        )
     }
 }
 
