@@ -6,14 +6,15 @@ use std::collections::HashSet;
 use genai_core::http::Deadline;
 use genai_core::text::excerpt;
 use genai_core::{
-    Capabilities, Error, Modalities, ModelCapabilities, ModelInfo, ModelKind, Price, Result,
-    Support,
+    Capabilities, Error, Modalities, ModelCapabilities, ModelInfo, ModelKind, ModelStatus, Price,
+    Result, Support,
 };
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::chat::family::Family;
 use crate::errors::{self, WireError, PROVIDER};
+use crate::facts::{self, ModelFacts};
 use crate::transport::Transport;
 
 const PER_PAGE: usize = 100;
@@ -142,6 +143,69 @@ fn model_info(m: &CatalogModel) -> ModelInfo {
         .and_then(|v| v.trim().parse().ok());
     info.capabilities = capabilities;
     info.price = catalog_price(m);
+    // The live catalog speaks for the models it lists; the facts table adds what the catalog
+    // does not carry (the retirement a deprecation notice announced, the replacements).
+    let known = facts::lookup(&m.name);
+    info.paid_only = m.property("require_workers_paid") == Some("true");
+    info.retired_on = m
+        .property("planned_deprecation_date")
+        .map(|d| d.trim().to_owned())
+        .filter(|d| is_date(d))
+        .or_else(|| known.and_then(|f| f.retired_on).map(str::to_owned));
+    if let Some(known) = known {
+        info.replacements = known.replacements.iter().map(|r| (*r).to_owned()).collect();
+    }
+    info.status = status_of(info.retired_on.as_deref());
+    info
+}
+
+/// Whether `day` looks like `YYYY-MM-DD`.
+fn is_date(day: &str) -> bool {
+    let b = day.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// Active without a retirement day, deprecated before it, retired from it on.
+fn status_of(retired_on: Option<&str>) -> ModelStatus {
+    match retired_on {
+        None => ModelStatus::Active,
+        Some(day) if day <= facts::today().as_str() => ModelStatus::Retired,
+        Some(_) => ModelStatus::Deprecated,
+    }
+}
+
+/// A model the facts table knows, as a [`ModelInfo`] (for retired ids, which no catalog lists).
+pub(crate) fn info_from_facts(f: &ModelFacts) -> ModelInfo {
+    let mut info = ModelInfo::new(f.id);
+    info.task = Some(f.task.to_owned());
+    info.kind = f.kind;
+    info.batch = f.queue;
+    info.context_window = f.context_window.map(u64::from);
+    if f.kind == ModelKind::Chat {
+        info.capabilities = Family::of(f.id).capabilities(f.id);
+    }
+    info.paid_only = f.paid_only;
+    // An alias is served (by the model it names): no retirement to show.
+    info.retired_on = f
+        .retired_on
+        .filter(|_| f.alias_of.is_none())
+        .map(str::to_owned);
+    info.replacements = f.replacements.iter().map(|r| (*r).to_owned()).collect();
+    info.replacements.extend(f.alias_of.map(str::to_owned));
+    info.status = if f.alias_of.is_some() {
+        ModelStatus::Active
+    } else {
+        status_of(f.retired_on)
+    };
+    info.description = match f.alias_of {
+        Some(of) => format!("An alias now answered by {of}."),
+        None => String::new(),
+    };
     info
 }
 
@@ -252,79 +316,14 @@ pub(crate) fn kind_from_catalog(model: &str, task: Option<&str>) -> ModelKind {
     }
 }
 
-/// Models whose kind this crate knows without the catalog: every non-chat model of the
-/// Workers AI catalog, and the chat models whose id does not say so.
-const BUILTIN_KINDS: &[(&str, ModelKind)] = &[
-    ("@cf/baai/bge-small-en-v1.5", ModelKind::Embedding),
-    ("@cf/baai/bge-base-en-v1.5", ModelKind::Embedding),
-    ("@cf/baai/bge-large-en-v1.5", ModelKind::Embedding),
-    ("@cf/baai/bge-m3", ModelKind::Embedding),
-    ("@cf/baai/bge-reranker-base", ModelKind::Reranking),
-    ("@cf/google/embeddinggemma-300m", ModelKind::Embedding),
-    ("@cf/qwen/qwen3-embedding-0.6b", ModelKind::Embedding),
-    ("@cf/pfnet/plamo-embedding-1b", ModelKind::Embedding),
-    (
-        "@cf/huggingface/distilbert-sst-2-int8",
-        ModelKind::TextClassification,
-    ),
-    ("@cf/microsoft/resnet-50", ModelKind::ImageClassification),
-    ("@cf/facebook/detr-resnet-50", ModelKind::ObjectDetection),
-    ("@cf/llava-hf/llava-1.5-7b-hf", ModelKind::ImageToText),
-    ("@cf/unum/uform-gen2-qwen-500m", ModelKind::ImageToText),
-    ("@cf/meta/m2m100-1.2b", ModelKind::Translation),
-    (
-        "@cf/ai4bharat/indictrans2-en-indic-1b",
-        ModelKind::Translation,
-    ),
-    ("@cf/facebook/bart-large-cnn", ModelKind::Summarization),
-    (
-        "@cf/black-forest-labs/flux-1-schnell",
-        ModelKind::TextToImage,
-    ),
-    ("@cf/black-forest-labs/flux-2-dev", ModelKind::TextToImage),
-    (
-        "@cf/bytedance/stable-diffusion-xl-lightning",
-        ModelKind::TextToImage,
-    ),
-    ("@cf/leonardo/lucid-origin", ModelKind::TextToImage),
-    ("@cf/leonardo/phoenix-1.0", ModelKind::TextToImage),
-    ("@cf/lykon/dreamshaper-8-lcm", ModelKind::TextToImage),
-    (
-        "@cf/runwayml/stable-diffusion-v1-5-img2img",
-        ModelKind::TextToImage,
-    ),
-    (
-        "@cf/runwayml/stable-diffusion-v1-5-inpainting",
-        ModelKind::TextToImage,
-    ),
-    (
-        "@cf/stabilityai/stable-diffusion-xl-base-1.0",
-        ModelKind::TextToImage,
-    ),
-    ("@cf/deepgram/aura-1", ModelKind::TextToSpeech),
-    ("@cf/deepgram/aura-2-en", ModelKind::TextToSpeech),
-    ("@cf/deepgram/aura-2-es", ModelKind::TextToSpeech),
-    ("@cf/myshell-ai/melotts", ModelKind::TextToSpeech),
-    ("@cf/deepgram/nova-3", ModelKind::SpeechRecognition),
-    ("@cf/deepgram/flux", ModelKind::SpeechRecognition),
-    ("@cf/openai/whisper", ModelKind::SpeechRecognition),
-    ("@cf/openai/whisper-tiny-en", ModelKind::SpeechRecognition),
-    (
-        "@cf/openai/whisper-large-v3-turbo",
-        ModelKind::SpeechRecognition,
-    ),
-    ("@cf/pipecat-ai/smart-turn-v2", ModelKind::TurnDetection),
-    ("@cf/pipecat-ai/smart-turn-v3", ModelKind::TurnDetection),
-];
-
-/// Every model id this crate knows by name: the built-in kind table and the chat models the
-/// family table names, each once, in table order (the usual choices first). Mistyped ids are
-/// checked against it.
+/// Every model id this crate knows by name and today's catalog serves: the facts table's
+/// models of other kinds, then the chat models (the usual choices first), each once. Mistyped
+/// ids are checked against it.
 pub(crate) fn known_ids() -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = Vec::new();
-    let all = BUILTIN_KINDS
-        .iter()
-        .map(|(id, _)| *id)
+    let all = facts::catalog()
+        .filter(|f| f.kind != ModelKind::Chat)
+        .map(|f| f.id)
         .chain(crate::chat::family::named_models());
     for id in all {
         if !ids.contains(&id) {
@@ -334,13 +333,13 @@ pub(crate) fn known_ids() -> Vec<&'static str> {
     ids
 }
 
-/// The kind of `model` from the built-in table: [`ModelKind::Unknown`] for an id it does not
+/// The kind of `model` from the facts table: [`ModelKind::Unknown`] for an id it does not
 /// list, except ids that name a text generation family (`-instruct`, `-chat`...).
 pub(crate) fn builtin_kind(model: &str) -> ModelKind {
-    let id = model.trim().to_ascii_lowercase();
-    if let Some((_, kind)) = BUILTIN_KINDS.iter().find(|(m, _)| *m == id) {
-        return *kind;
+    if let Some(known) = facts::lookup(model) {
+        return known.kind;
     }
+    let id = model.trim().to_ascii_lowercase();
     let name = id.rsplit('/').next().unwrap_or(&id);
     let chat_words = [
         "instruct",

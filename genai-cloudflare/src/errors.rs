@@ -185,7 +185,9 @@ pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
     let (kind, retryable) = match first.code {
         Some(10000 | 10001) => (ErrorKind::Unauthenticated, false),
         Some(5023 | 5025 | 5005) => (ErrorKind::Unsupported, false),
-        Some(5016 | 5018 | 3041 | 5035) => (ErrorKind::PermissionDenied, false),
+        Some(5016 | 5018 | 3041) => (ErrorKind::PermissionDenied, false),
+        // The model needs the Workers Paid plan; the account is on the Free plan.
+        Some(5035) => (ErrorKind::PlanRequired, false),
         Some(7000 | 7003 | 5007 | 3042) => (ErrorKind::NotFound, false),
         Some(5006 | 3003 | 3006 | 8006) => (ErrorKind::InvalidRequest, false),
         // A 4xx: never retried (the service gave up on this request; sending it again is the
@@ -214,6 +216,13 @@ pub(crate) fn from_codes(status: u16, errors: &[WireError]) -> Error {
                 matches!(kind, ErrorKind::RateLimited | ErrorKind::Unavailable),
             )
         }
+    };
+    let message = if kind == ErrorKind::PlanRequired && !message.contains("Workers Paid") {
+        format!(
+            "{message} (this model needs the Workers Paid plan; the account is on the Free plan)"
+        )
+    } else {
+        message
     };
     let mut err = Error::new(kind, message).with_retryable(retryable);
     if let Some(code) = first.code {
@@ -302,6 +311,13 @@ mod tests {
                 false,
             ),
             (
+                403,
+                r#"{"errors":[{"code":5035,"message":"Model requires a paid plan"}],"success":false,"result":null,"messages":[]}"#,
+                ErrorKind::PlanRequired,
+                Some(5035),
+                false,
+            ),
+            (
                 429,
                 r#"{"errors":[{"code":3040,"message":"Capacity temporarily exceeded, please try again."}],"success":false}"#,
                 ErrorKind::Unavailable,
@@ -361,6 +377,9 @@ mod tests {
             assert_eq!(e.is_retryable(), *retryable, "{body}");
             assert_eq!(e.provider(), Some("cloudflare"));
             assert!(!e.message().is_empty());
+            if e.kind() == ErrorKind::PlanRequired {
+                assert!(e.message().contains("Workers Paid plan"), "{e}");
+            }
         }
     }
 

@@ -42,6 +42,7 @@ mod config;
 #[doc(hidden)]
 pub mod decode;
 mod errors;
+pub mod facts;
 mod hints;
 mod metering;
 mod prices;
@@ -56,8 +57,8 @@ pub use provider::WorkersAi;
 pub use tasks::{
     CloudflareBatch, CloudflareClassifier, CloudflareConverter, CloudflareEmbedder,
     CloudflareImageModel, CloudflareReranker, CloudflareSpeech, CloudflareSummarizer,
-    CloudflareTranscriber, CloudflareTranslator, CloudflareTurnDetector, MAX_AUDIO_BYTES,
-    MAX_DOCUMENT_BYTES, MAX_QUEUE_PAYLOAD,
+    CloudflareTranscriber, CloudflareTranslator, CloudflareTurnDetector, DEFAULT_SUMMARY_MODEL,
+    MAX_AUDIO_BYTES, MAX_DOCUMENT_BYTES, MAX_QUEUE_PAYLOAD,
 };
 pub use transport::MAX_INPUT_IMAGE_BYTES;
 

@@ -80,6 +80,29 @@ impl WorkersAi {
         }
     }
 
+    /// The models this library knows that no catalog lists any more: retired ids (with their
+    /// retirement day and replacements) and aliases another model answers. `genai models
+    /// --all` shows them after the catalog.
+    ///
+    /// ```
+    /// use genai_cloudflare::Cloudflare;
+    /// use genai_core::ModelStatus;
+    /// let provider = Cloudflare::builder()
+    ///     .account_id("0123456789abcdef0123456789abcdef")
+    ///     .api_token("my-token")
+    ///     .build_provider()
+    ///     .unwrap();
+    /// let gone = provider.retired_models();
+    /// assert!(gone.iter().any(|m| m.id == "@cf/microsoft/phi-2" && m.status == ModelStatus::Retired));
+    /// ```
+    pub fn retired_models(&self) -> Vec<ModelInfo> {
+        crate::facts::all()
+            .iter()
+            .filter(|f| !f.in_catalog())
+            .map(catalog::info_from_facts)
+            .collect()
+    }
+
     /// The chat client of `model`, as the concrete type (with its [`Family`](crate::Family)).
     pub fn chat(&self, model: &str) -> Result<Cloudflare> {
         let model = self.checked(model, ModelKind::Chat)?;
@@ -90,12 +113,27 @@ impl WorkersAi {
     /// capability checks are off).
     pub(crate) fn checked(&self, model: &str, wanted: ModelKind) -> Result<String> {
         let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
+        if self.transport.check_capabilities {
+            if let Some(retired) = crate::facts::retired_error(&model) {
+                return Err(retired);
+            }
+            if crate::facts::lookup(&model).is_some_and(|f| f.websocket_only) {
+                return Err(Error::unsupported(format!(
+                    "`{model}` is served over a WebSocket only (it streams turn events while \
+                     the audio plays); this library calls models over HTTP. For a recording, \
+                     use `@cf/deepgram/nova-3` or `@cf/openai/whisper-large-v3-turbo`"
+                ))
+                .with_provider(PROVIDER));
+            }
+        }
         let kind = self.kind_of(&model);
         let compatible = kind == wanted
             || kind == ModelKind::Unknown
             || (wanted == ModelKind::TextClassification && kind == ModelKind::ImageClassification)
             // Image-to-text models answer through chat: an image and a prompt in, text out.
-            || (wanted == ModelKind::Chat && kind == ModelKind::ImageToText);
+            || (wanted == ModelKind::Chat && kind == ModelKind::ImageToText)
+            // Summaries are written by a chat model prompted to summarise.
+            || (wanted == ModelKind::Summarization && kind == ModelKind::Chat);
         if !compatible && self.transport.check_capabilities {
             let others: Vec<String> = catalog::known_ids()
                 .into_iter()
@@ -210,7 +248,9 @@ impl WorkersAi {
         Ok(CloudflareTranslator::over(self.transport.clone(), model))
     }
 
-    /// A summarisation model, as the concrete type.
+    /// A summariser, as the concrete type: a chat model prompted to summarise (Workers AI's
+    /// summarisation model retired; [`DEFAULT_SUMMARY_MODEL`](crate::DEFAULT_SUMMARY_MODEL)
+    /// is the documented default) or a summarisation model.
     pub fn summarizer(&self, model: &str) -> Result<CloudflareSummarizer> {
         let model = self.checked(model, ModelKind::Summarization)?;
         Ok(CloudflareSummarizer::over(self.transport.clone(), model))

@@ -59,7 +59,7 @@ pub use limits::{RateLimit, RateLimiter};
 pub use media::{decode_base64, sniff_media_type, Media};
 pub use media_file::{MediaFile, MediaSource};
 pub use media_reply::{MediaClass, MediaReply, MediaSummary};
-pub use model::ModelInfo;
+pub use model::{ModelInfo, ModelStatus};
 pub use provider::{wrong_kind, Provider, ProviderGen, ProviderGenExt};
 pub use request::{ChatRequest, Message, ReasoningEffort, ResponseFormat, MAX_TOP_LOGPROBS};
 pub use response::{

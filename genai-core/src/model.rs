@@ -24,9 +24,50 @@ pub struct ModelInfo {
     pub batch: bool,
     /// What it can do in chat (meaningful for chat models).
     pub capabilities: ModelCapabilities,
+    /// Whether it is served, and for how long.
+    #[serde(default)]
+    pub status: ModelStatus,
+    /// The day it retires (or retired), `YYYY-MM-DD`, when one is known.
+    #[serde(default)]
+    pub retired_on: Option<String>,
+    /// What the provider recommends instead, once it retired.
+    #[serde(default)]
+    pub replacements: Vec<String>,
+    /// Whether it needs a paid plan the free plan does not include.
+    #[serde(default)]
+    pub paid_only: bool,
     /// Its price as the catalog lists it, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Price>,
+}
+
+/// Whether a model is served.
+///
+/// ```
+/// assert_eq!(genai_core::ModelStatus::Deprecated.as_str(), "deprecated");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ModelStatus {
+    /// Served, no retirement announced.
+    #[default]
+    Active,
+    /// Served, but a retirement day is announced.
+    Deprecated,
+    /// No longer served.
+    Retired,
+}
+
+impl ModelStatus {
+    /// `active`, `deprecated` or `retired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStatus::Active => "active",
+            ModelStatus::Deprecated => "deprecated",
+            ModelStatus::Retired => "retired",
+        }
+    }
 }
 
 impl ModelInfo {

@@ -135,6 +135,10 @@ pub struct ChatResponse {
     /// A safety classifier's verdict (Llama Guard models); `None` for other models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<GuardVerdict>,
+    /// What the caller should know about how the reply was made, though the call succeeded
+    /// (for example: the model id is an alias another model now answers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// What the call cost: reported by the service, or estimated from the model's price and
     /// the usage (streams); `None` when neither is possible.
     #[serde(default)]

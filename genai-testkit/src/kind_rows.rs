@@ -162,6 +162,28 @@ pub fn judge(scenario: Scenario, runs: &[Vec<TaskCheck>]) -> Option<ScenarioResu
                 .iter()
                 .all(|c| matches!(c.outcome, Outcome::Pass { .. }))
     };
+    // A model the provider refuses before any request as `unsupported` (one reached over a
+    // WebSocket only, say) is measured: the task is unsupported, as the refusal declares.
+    let refused_as_unsupported = runs.iter().flatten().all(|c| {
+        matches!(&c.outcome, Outcome::Error(e) if e.kind() == genai_core::ErrorKind::Unsupported)
+    }) && runs.iter().all(|r| r.len() == 1 && r[0].name == "model");
+    if refused_as_unsupported {
+        let note = runs[0]
+            .first()
+            .map(|c| match &c.outcome {
+                Outcome::Error(e) => format!("refused: {}", e.message()),
+                _ => String::new(),
+            })
+            .unwrap_or_default();
+        return Some(ScenarioResult {
+            scenario,
+            declared: Support::Unsupported,
+            verdict: Verdict::Unsupported,
+            runs: u32::try_from(runs.len()).unwrap_or(u32::MAX),
+            passed: 0,
+            note,
+        });
+    }
     let passed = runs.iter().filter(|r| run_passed(r)).count();
     let verdict = match passed {
         p if p == runs.len() => Verdict::Supported,

@@ -326,8 +326,28 @@ pub async fn run_classification_scenarios(model: &dyn ClassificationModel) -> Ve
 /// Translation: a non-empty text that differs from the English original.
 pub async fn run_translation_scenarios(model: &dyn TranslationModel) -> Vec<TaskCheck> {
     let source = "Hello, my friend. The weather is beautiful today.";
+    // French, or the first language other than English of a model that lists its languages
+    // and has no French (IndicTrans2 translates into Indic languages only).
+    let languages = model.capabilities().languages;
+    let knows = |code: &str| {
+        languages.iter().any(|l| {
+            l.eq_ignore_ascii_case(code)
+                || l.split(['_', '-'])
+                    .next()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(code))
+        })
+    };
+    let target = if languages.is_empty() || knows("fr") {
+        "fr"
+    } else {
+        languages
+            .iter()
+            .copied()
+            .find(|l| !l.to_ascii_lowercase().starts_with("en"))
+            .unwrap_or("fr")
+    };
     let out = model
-        .translate(&TranslateRequest::new(source, "fr").from("en"))
+        .translate(&TranslateRequest::new(source, target).from("en"))
         .await;
     let outcome = judged(out, |t| {
         let text = t.text.trim();

@@ -29,7 +29,7 @@ async fn the_agent_scenarios_pass_on_the_emulator() {
     let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
     for model in [
         "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-        "@hf/nousresearch/hermes-2-pro-mistral-7b",
+        "@cf/zai-org/glm-4.7-flash",
     ] {
         let client: Arc<dyn ProviderGen> = Arc::new(
             Cloudflare::builder()

@@ -107,9 +107,11 @@ async fn every_queue_model_the_library_batches_passes_the_batch_scenarios() {
     let p = provider(&emulator);
     for model in [
         "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-        "@cf/baai/bge-m3",
+        "@cf/google/gemma-4-26b-a4b-it",
+        "@cf/baai/bge-base-en-v1.5",
         "@cf/meta/m2m100-1.2b",
         "@cf/deepgram/aura-1",
+        "@cf/deepgram/aura-2-en",
         "@cf/pipecat-ai/smart-turn-v2",
     ] {
         let checks = run_batch_scenarios(&p, model).await;

@@ -97,7 +97,7 @@ async fn family_options_reach_the_wire_and_the_json_line() {
     );
     let (code, _) = chat(
         &emulator,
-        "@hf/thebloke/deepseek-coder-6.7b-base-awq",
+        "@cf/qwen/qwen2.5-coder-32b-instruct",
         &["def fib(n):", "--raw"],
     )
     .await;

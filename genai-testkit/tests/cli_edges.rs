@@ -146,7 +146,10 @@ fn models_prints_a_header() {
         .unwrap_or_default()
         .split_whitespace()
         .collect();
-    assert_eq!(header, ["ID", "TASK", "CONTEXT"]);
+    assert_eq!(
+        header,
+        ["ID", "TASK", "CONTEXT", "STATUS", "PRICE", "(USD)"]
+    );
 }
 
 #[test]

@@ -89,6 +89,7 @@ async fn tool_capable_native_models_call_tools_and_others_refuse_them() {
         "000000001"
     );
 
+    // Llama 3.0 (no tool calling) is retired: refused as such, before any request.
     for model in [
         "@cf/meta/llama-3-8b-instruct",
         "@cf/meta/llama-3-8b-instruct-awq",
@@ -99,7 +100,7 @@ async fn tool_capable_native_models_call_tools_and_others_refuse_them() {
             .user(TOOLS_PROMPT)
             .tool(square_root_tool());
         let err = client(&emulator, model).gen_sync(&req).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Unsupported, "{model}");
+        assert_eq!(err.kind(), ErrorKind::Retired, "{model}");
         assert_eq!(
             emulator.request_count(),
             before,
@@ -111,10 +112,7 @@ async fn tool_capable_native_models_call_tools_and_others_refuse_them() {
 #[tokio::test]
 async fn llama_guard_verdicts_are_typed() {
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-    for (model, unsafe_category) in [
-        ("@cf/meta/llama-guard-3-8b", "S1"),
-        ("@hf/thebloke/llamaguard-7b-awq", "O3"),
-    ] {
+    for (model, unsafe_category) in [("@cf/meta/llama-guard-3-8b", "S1")] {
         let c = client(&emulator, model);
         for mode in MODES {
             let safe = call(&c, mode, &ChatRequest::new().user("How do I bake bread?"))
@@ -167,7 +165,7 @@ async fn lora_and_raw_go_in_the_prompt_form_where_supported() {
     assert_eq!(body["lora"], "my-adapter");
     assert!(body.get("messages").is_none());
 
-    let base = client(&emulator, "@hf/thebloke/deepseek-coder-6.7b-base-awq");
+    let base = client(&emulator, "@cf/qwen/qwen2.5-coder-32b-instruct");
     for mode in MODES {
         call(&base, mode, &ChatRequest::new().user("def fib(n):").raw())
             .await
@@ -367,7 +365,6 @@ async fn a_typed_tool_with_an_optional_enum_round_trips() {
         GLM,
         "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
         "@cf/meta/llama-4-scout-17b-16e-instruct",
-        "@hf/nousresearch/hermes-2-pro-mistral-7b",
     ] {
         let c = client(&emulator, model);
         for mode in MODES {

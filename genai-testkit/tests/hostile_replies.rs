@@ -84,7 +84,8 @@ async fn model_ids_that_would_leave_ai_run_are_refused_before_any_request() {
     // The documented shapes still work, and reach /ai/run/ID exactly.
     for id in [
         "@cf/meta/llama-3.2-1b-instruct",
-        "@hf/thebloke/neural-chat-7b-v3-1-awq",
+        // An `@hf/` id (every one of the catalog's has retired; a made-up one is sent as is).
+        "@hf/example-org/example-chat-7b-awq",
     ] {
         let chat = p.chat(id).unwrap();
         genai_core::ProviderGen::gen_sync(&chat, &genai_core::ChatRequest::new().user("hi"))

@@ -25,9 +25,10 @@ const IMAGE_MODELS: &[&str] = &[
 
 const DESCRIBING_MODELS: &[&str] = &[
     "@cf/llava-hf/llava-1.5-7b-hf",
-    "@cf/unum/uform-gen2-qwen-500m",
+    "@cf/moondream/moondream3.1-9B-A2B",
     "@cf/meta/llama-4-scout-17b-16e-instruct",
-    "@cf/google/gemma-3-12b-it",
+    "@cf/google/gemma-4-26b-a4b-it",
+    "@cf/moonshotai/kimi-k2.6",
     "@cf/mistralai/mistral-small-3.1-24b-instruct",
     "@cf/zai-org/glm-4.7-flash",
     "@cf/meta/llama-3.2-11b-vision-instruct",

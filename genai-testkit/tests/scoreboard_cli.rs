@@ -67,6 +67,13 @@ fn the_default_run_gives_every_seed_model_a_real_row() {
             ),
             // Any other kind: one row measured by its own kind's scenarios, whose Mode cell
             // says the task works; never 💥.
+            // A model the service retired: one row marked 🪦 with its day, nothing claimed.
+            1 if own[0].contains("🪦") => {
+                let day = genai_cloudflare::facts::lookup(model)
+                    .and_then(|f| f.retired_on)
+                    .expect("a retired row is a retired model");
+                assert!(own[0].contains(day) && !own[0].contains('✅'), "{own:?}");
+            }
             1 => {
                 assert!(!own[0].contains('💥'), "{own:?}");
                 let cells: Vec<&str> = own[0].split('|').map(str::trim).collect();

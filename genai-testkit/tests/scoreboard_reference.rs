@@ -90,13 +90,33 @@ fn task_vocabulary(column: &str, cell: &str) -> bool {
     }
 }
 
+/// Whether `cell` is what the row of a retired model may show in `column`: 🪦 and its day in
+/// Mode, nothing measured elsewhere.
+fn retired_vocabulary(column: &str, cell: &str) -> bool {
+    match column {
+        "Mode" => cell.strip_prefix("🪦 ").is_some_and(|day| {
+            day.len() == 10
+                && day.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+        }),
+        _ => cell == "➖",
+    }
+}
+
 /// Every cell of `rows` outside its column's vocabulary, as `model column=cell`.
 fn outside_vocabulary(rows: &[Vec<String>]) -> Vec<String> {
     let mut bad = Vec::new();
     for cells in rows {
         let chat = !cells[1].starts_with('🧩');
         for (column, cell) in COLUMNS.iter().zip(cells).skip(1) {
-            let ok = if chat {
+            let ok = if cells[1].starts_with('🪦') {
+                retired_vocabulary(column, cell)
+            } else if chat {
                 chat_vocabulary(column, cell)
             } else {
                 task_vocabulary(column, cell)
@@ -130,6 +150,8 @@ fn the_vocabulary_check_itself_tells_marks_apart() {
     assert!(chat_vocabulary("Text", "🌱🛑") && !chat_vocabulary("Text", "🛑🌱"));
     assert!(!chat_vocabulary("Text", "✅") && !chat_vocabulary("Usage", "➖"));
     assert!(task_vocabulary("Tool", "➖") && !task_vocabulary("Text", "✅"));
+    assert!(retired_vocabulary("Mode", "🪦 2026-05-30") && !retired_vocabulary("Mode", "🪦"));
+    assert!(!retired_vocabulary("Tool", "✅") && retired_vocabulary("Usage", "➖"));
 }
 
 #[test]
@@ -151,7 +173,7 @@ fn the_default_offline_table_uses_only_the_reference_legend() {
     // /ai/run replies carry no rate limits.
     assert!(rows
         .iter()
-        .filter(|r| !r[1].starts_with('🧩'))
+        .filter(|r| !r[1].starts_with('🧩') && !r[1].starts_with('🪦'))
         .all(|r| r[11] == "❌"));
     // Rows in a stable order: by model id, sync before stream.
     let ids: Vec<&str> = rows

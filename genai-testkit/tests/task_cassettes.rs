@@ -88,7 +88,9 @@ async fn run_task(p: &WorkersAi, task: &str) -> Value {
             json!({"model": m.model(), "text": out.text})
         }
         "summarize" => {
-            let m = p.summarizer("@cf/facebook/bart-large-cnn").unwrap();
+            let m = p
+                .summarizer(genai_cloudflare::DEFAULT_SUMMARY_MODEL)
+                .unwrap();
             let long = "The harvest was good. The weather was mild. The river ran high. ".repeat(4);
             let out = m
                 .summarize(&SummarizeRequest::new(long).max_length(20))

@@ -65,9 +65,19 @@ async fn every_task_kind_passes_its_scenarios_on_the_emulator() {
     let t = p.translation_model("@cf/meta/m2m100-1.2b").unwrap();
     all_pass("m2m100", &run_translation_scenarios(t.as_ref()).await);
     let s = p
-        .summarization_model("@cf/facebook/bart-large-cnn")
+        .summarization_model(genai_cloudflare::DEFAULT_SUMMARY_MODEL)
         .unwrap();
-    all_pass("bart", &run_summarization_scenarios(s.as_ref()).await);
+    all_pass("summaries", &run_summarization_scenarios(s.as_ref()).await);
+    // The retired summarisation model is refused before any request, naming its successor.
+    let before = emulator.request_count();
+    let err = p
+        .summarization_model("@cf/facebook/bart-large-cnn")
+        .unwrap_err();
+    assert_eq!(err.kind(), genai_core::ErrorKind::Retired, "{err}");
+    assert!(err
+        .message()
+        .contains(genai_cloudflare::DEFAULT_SUMMARY_MODEL));
+    assert_eq!(emulator.request_count(), before);
 }
 
 #[tokio::test]
@@ -239,7 +249,7 @@ async fn images_go_raw_with_their_sniffed_type_and_results_come_best_first() {
     assert_eq!(ranking.results.len(), 2);
     assert_eq!(ranking.results[0].index, 1);
     let summary = p
-        .summarizer("@cf/facebook/bart-large-cnn")
+        .summarizer(genai_cloudflare::DEFAULT_SUMMARY_MODEL)
         .unwrap()
         .summarize(
             &SummarizeRequest::new("One. Two three four. Five six seven eight nine.").max_length(3),

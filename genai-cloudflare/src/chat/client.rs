@@ -176,6 +176,14 @@ impl Cloudflare {
     }
 
     fn preflight(&self, mode: Mode, req: &ChatRequest) -> Result<()> {
+        if self.inner.transport.check_capabilities {
+            if let Some(retired) = crate::facts::retired_error(&self.inner.model) {
+                return Err(retired);
+            }
+        }
+        if let Some(warning) = crate::facts::alias_warning(&self.inner.model) {
+            tracing::warn!("{warning}");
+        }
         let checked = if self.inner.transport.check_capabilities {
             self.inner
                 .capabilities
@@ -414,6 +422,12 @@ impl Cloudflare {
         if let Err(e) = &replied {
             crate::telemetry::record_error(&span, e);
         }
+        let replied = replied.map(|mut reply| {
+            reply
+                .warnings
+                .extend(crate::facts::alias_warning(&self.inner.model));
+            reply
+        });
         self.settle(charge, replied)
     }
 

@@ -7,6 +7,8 @@
 
 use genai_core::{Capabilities, Modalities, ModelCapabilities, Support};
 
+use crate::facts::{self, Thinking, Wire};
+
 /// A family of Workers AI models that share wire behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -63,34 +65,25 @@ const NATIVE_TOOL_MODELS: &[&str] = &[
     "@cf/mistralai/mistral-small-3.1-24b-instruct",
 ];
 
-/// Models that take a LoRA: the catalog marks them `lora` *and* their input schema has the
-/// `lora` field (gemma-3, mistral-small-3.1, qwq and llama-guard-3 are marked but have no
-/// field: the service would drop the adapter silently, so they are not listed).
-const LORA_MODELS: &[&str] = &[
-    "@cf/google/gemma-2b-it-lora",
-    "@cf/google/gemma-7b-it-lora",
-    "@cf/mistral/mistral-7b-instruct-v0.2-lora",
-    "@cf/meta-llama/llama-2-7b-chat-hf-lora",
-    "@cf/meta/llama-3.2-3b-instruct",
-    "@cf/meta/llama-3.2-11b-vision-instruct",
-    "@cf/qwen/qwen2.5-coder-32b-instruct",
-];
-
-/// The chat models this table names by their full id.
+/// The chat models this table names by their full id that today's catalog serves (the usual
+/// choices first), then the other chat models of the facts table's catalog.
 pub(crate) fn named_models() -> impl Iterator<Item = &'static str> {
+    let served = |id: &&'static str| facts::lookup(id).is_some_and(|f| f.in_catalog());
     JSON_SCHEMA_MODELS
         .iter()
         .chain(NATIVE_TOOL_MODELS)
-        .chain(LORA_MODELS)
         .copied()
+        .filter(served)
+        .chain(
+            facts::catalog()
+                .filter(|f| f.kind == genai_core::ModelKind::Chat)
+                .map(|f| f.id),
+        )
 }
 
 /// OpenAI-shaped models whose input schema has `prompt` with `raw` (the others take messages
 /// only).
 const OPENAI_RAW_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/qwen/qwen3"];
-
-/// Hybrid models whose chat template takes `chat_template_kwargs.enable_thinking`.
-const THINKING_PREFIXES: &[&str] = &["@cf/zai-org/", "@cf/qwen/qwen3"];
 
 /// OpenAI-shaped models that do not return log-probabilities (GPT-OSS's schema has none).
 const NO_LOGPROBS_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-"];
@@ -101,7 +94,8 @@ const MAX_COMPLETION_TOKENS_PREFIXES: &[&str] = &["@cf/zai-org/"];
 /// OpenAI-shaped models that answer `stream: true` with a plain JSON reply.
 const NON_STREAMING_PREFIXES: &[&str] = &["@cf/openai/gpt-oss-", "@cf/moonshotai/kimi-"];
 
-/// Id prefixes of models that speak OpenAI chat completions.
+/// Id prefixes of models that speak OpenAI chat completions, for ids the facts table does
+/// not know (newer models of the same vendors).
 const OPENAI_PREFIXES: &[&str] = &[
     "@cf/openai/gpt-oss-",
     "@cf/moonshotai/kimi-",
@@ -113,12 +107,11 @@ const OPENAI_PREFIXES: &[&str] = &[
     "@cf/deepseek-ai/deepseek-v4",
 ];
 
-/// OpenAI-shaped models that show reasoning.
+/// OpenAI-shaped models that show reasoning, for ids the facts table does not know.
 const OPENAI_REASONING_PREFIXES: &[&str] = &[
     "@cf/openai/gpt-oss-",
     "@cf/moonshotai/kimi-",
     "@cf/zai-org/",
-    "@cf/qwen/qwen3-30b",
     "@cf/nvidia/nemotron",
     "@cf/google/gemma-4",
     "@cf/deepseek-ai/deepseek-v4",
@@ -137,6 +130,9 @@ pub(crate) struct Traits {
     pub(crate) tool_call_ids: bool,
     /// The output limit goes in `max_completion_tokens` (`max_tokens` is deprecated there).
     pub(crate) max_completion_tokens: bool,
+    /// The `chat_template_kwargs` key that switches thinking (`enable_thinking`, or
+    /// `thinking` for Kimi K2.6).
+    pub(crate) thinking_key: &'static str,
 }
 
 impl Traits {
@@ -151,6 +147,10 @@ impl Traits {
             max_completion_tokens: MAX_COMPLETION_TOKENS_PREFIXES
                 .iter()
                 .any(|p| m.starts_with(p)),
+            thinking_key: crate::facts::lookup(&m)
+                .and_then(|f| f.reasoning)
+                .and_then(|r| r.thinking_key())
+                .unwrap_or("enable_thinking"),
         }
     }
 
@@ -162,6 +162,7 @@ impl Traits {
             responses_effort: false,
             tool_call_ids: false,
             max_completion_tokens: false,
+            thinking_key: "enable_thinking",
         }
     }
 }
@@ -193,7 +194,8 @@ impl Family {
     pub fn of(model: &str) -> Family {
         let m = model.to_ascii_lowercase();
         let has = |prefixes: &[&str]| prefixes.iter().any(|p| m.starts_with(p));
-        if has(OPENAI_PREFIXES) {
+        let wire = crate::facts::lookup(&m).map(|f| f.wire);
+        if wire == Some(Wire::OpenAiChat) || (wire.is_none() && has(OPENAI_PREFIXES)) {
             Family::OpenAiChat
         } else if m.contains("llama-4-scout") {
             Family::Llama4Scout
@@ -267,6 +269,8 @@ impl Family {
         };
         let has = |prefixes: &[&str]| prefixes.iter().any(|p| m.starts_with(p));
         let guard = is_guard(&m);
+        let known = facts::lookup(&m);
+        let reasoning = known.map(|f| f.reasoning);
         let mut base = Capabilities {
             tools: Unsupported,
             tool_choice_forced: Unsupported,
@@ -280,7 +284,9 @@ impl Family {
             reasoning: Unsupported,
             reasoning_effort: Unsupported,
             thinking: Unsupported,
-            lora: if LORA_MODELS.contains(&m.as_str()) {
+            // Only where the schema has the `lora` field: a model merely marked `lora` in the
+            // catalog would drop the adapter silently.
+            lora: if known.is_some_and(|f| f.lora_field) {
                 Supported
             } else {
                 Unsupported
@@ -315,11 +321,19 @@ impl Family {
                 // `required` is advisory on these models; a named tool is enforced.
                 base.tool_choice_forced = Flaky;
                 base.json_schema = Supported;
-                if has(OPENAI_REASONING_PREFIXES) {
+                let reasons = match reasoning {
+                    Some(how) => how.is_some(),
+                    None => has(OPENAI_REASONING_PREFIXES),
+                };
+                if reasons {
                     base.reasoning = Supported;
                     base.reasoning_effort = Supported;
                 }
-                if has(THINKING_PREFIXES) {
+                let switch = match reasoning {
+                    Some(how) => how.is_some_and(|r| r.thinking != Thinking::None),
+                    None => m.starts_with("@cf/zai-org/"),
+                };
+                if switch {
                     base.thinking = Supported;
                 }
                 if !has(NO_LOGPROBS_PREFIXES) {

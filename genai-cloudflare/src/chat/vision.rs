@@ -22,11 +22,18 @@ const IMAGE_PART_MODELS: &[&str] = &[
 /// Models that take one image in a top-level `image` field beside the messages.
 const IMAGE_FIELD_MODELS: &[&str] = &["@cf/meta/llama-3.2-11b-vision-instruct"];
 
-/// Image-to-text models: an image and a prompt in, `{"description"}` out.
+/// Image-to-text models: an image and a prompt in, `{"description"}` out (Moondream:
+/// `{image, task, question}` in, `{answer}` or `{caption}` out).
 const DESCRIBER_MODELS: &[&str] = &[
     "@cf/llava-hf/llava-1.5-7b-hf",
     "@cf/unum/uform-gen2-qwen-500m",
+    "@cf/moondream/moondream3.1-9B-A2B",
 ];
+
+/// Whether `model` is Moondream (its own image-to-text schema).
+fn is_moondream(model: &str) -> bool {
+    model.to_ascii_lowercase().starts_with("@cf/moondream/")
+}
 
 /// The largest image attached to a chat turn. Workers AI publishes no limit; this keeps the
 /// base64 form well within the request sizes it is known to take.
@@ -36,11 +43,19 @@ fn listed(list: &[&str], model: &str) -> bool {
     list.iter().any(|m| m.eq_ignore_ascii_case(model))
 }
 
-/// Whether `model` reads images in a chat request.
+/// Whether `model` reads images in a chat request: the lists above, and the OpenAI-shaped
+/// chat models the catalog marks `vision` (image parts in their messages).
 pub(crate) fn reads_images(model: &str) -> bool {
-    listed(IMAGE_PART_MODELS, model)
+    openai_vision(model)
+        || listed(IMAGE_PART_MODELS, model)
         || listed(IMAGE_FIELD_MODELS, model)
         || listed(DESCRIBER_MODELS, model)
+}
+
+/// An OpenAI-shaped chat model the catalog marks `vision`.
+fn openai_vision(model: &str) -> bool {
+    crate::facts::lookup(model)
+        .is_some_and(|f| f.vision == Some(true) && f.wire == crate::facts::Wire::OpenAiChat)
 }
 
 /// Whether `model` is an image-to-text model served through chat.
@@ -170,6 +185,9 @@ pub(crate) async fn describe(
         }
     };
     let prompt = last.content().trim();
+    if is_moondream(model) {
+        return moondream(transport, model, req, image, prompt, deadline).await;
+    }
     let body = if prompt.is_empty() {
         Body::raw(image.data().clone(), image.media_type())?
     } else {
@@ -193,6 +211,56 @@ pub(crate) async fn describe(
     let (out, meta): (Described, _) = transport.run_json(model, &body, deadline).await?;
     let mut reply = ChatResponse::new(out.description.trim().to_owned());
     // An image-to-text reply has no usage: its cost is the one the service reports, if any.
+    reply.cost = meta.cost(
+        transport
+            .metering
+            .estimate(model, &genai_core::Metered::requests(1)),
+    );
+    reply.rate_limit = meta.rate_limit;
+    Ok(reply)
+}
+
+#[derive(Deserialize)]
+struct MoondreamOut {
+    #[serde(default)]
+    answer: Option<String>,
+    #[serde(default)]
+    caption: Option<String>,
+}
+
+/// Moondream: the image as a `data:` URI; with a prompt the `query` task answers it, without
+/// one the `caption` task describes the image. Asked not to stream (its default is to).
+async fn moondream(
+    transport: &Transport,
+    model: &str,
+    req: &ChatRequest,
+    image: &Media,
+    prompt: &str,
+    deadline: &Deadline,
+) -> Result<ChatResponse> {
+    let mut body = if prompt.is_empty() {
+        json!({"task": "caption", "image": image.to_data_uri(), "stream": false})
+    } else {
+        json!({"task": "query", "image": image.to_data_uri(), "question": prompt, "stream": false})
+    };
+    if let Some(n) = req.max_tokens {
+        body["max_tokens"] = n.into();
+    }
+    for (key, value) in [("temperature", req.temperature), ("top_p", req.top_p)] {
+        if let Some(v) = value {
+            body[key] = v.into();
+        }
+    }
+    let (out, meta): (MoondreamOut, _) = transport
+        .run_json(model, &Body::json(&body)?, deadline)
+        .await?;
+    let text = out.answer.or(out.caption).ok_or_else(|| {
+        Error::protocol(format!(
+            "{model} answered with neither `answer` nor `caption`"
+        ))
+        .with_provider(PROVIDER)
+    })?;
+    let mut reply = ChatResponse::new(text.trim().to_owned());
     reply.cost = meta.cost(
         transport
             .metering

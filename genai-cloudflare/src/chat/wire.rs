@@ -217,7 +217,11 @@ impl<'a> RunBody<'a> {
                 .reasoning_effort
                 .filter(|_| responses)
                 .map(|e| json!({"effort": e.as_str()})),
-            chat_template_kwargs: req.thinking.map(|on| json!({"enable_thinking": on})),
+            chat_template_kwargs: req.thinking.map(|on| {
+                let mut kwargs = serde_json::Map::new();
+                kwargs.insert(traits.thinking_key.to_owned(), json!(on));
+                Value::Object(kwargs)
+            }),
             logprobs: req.logprobs.map(|_| true),
             top_logprobs: req.logprobs.filter(|n| *n > 0),
         }

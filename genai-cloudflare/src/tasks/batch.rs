@@ -34,25 +34,10 @@ pub const MAX_QUEUE_PAYLOAD: usize = 10_000_000;
 /// The most texts one embedding request takes.
 const MAX_EMBED_INPUTS: usize = 100;
 
-/// Models whose catalog entry has `async_queue: "true"`, used while the catalog has not been
-/// read.
-const QUEUE_MODELS: &[&str] = &[
-    "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-    "@cf/qwen/qwen3-30b-a3b-fp8",
-    "@cf/baai/bge-small-en-v1.5",
-    "@cf/baai/bge-base-en-v1.5",
-    "@cf/baai/bge-large-en-v1.5",
-    "@cf/baai/bge-m3",
-    "@cf/meta/m2m100-1.2b",
-    "@cf/deepgram/aura-1",
-    "@cf/deepgram/nova-3",
-    "@cf/pipecat-ai/smart-turn-v2",
-];
-
-/// Whether the built-in list says `model` takes the queue.
+/// Whether the facts table says `model` takes the queue (used while the catalog has not been
+/// read).
 pub(crate) fn builtin_queue(model: &str) -> bool {
-    let id = model.trim().trim_start_matches('/').to_ascii_lowercase();
-    QUEUE_MODELS.contains(&id.as_str())
+    crate::facts::lookup(model).is_some_and(|f| f.queue)
 }
 
 /// A Workers AI model run through the asynchronous batch queue; see [`BatchModel`].
@@ -143,7 +128,10 @@ impl CloudflareBatch {
                 )))
             }
             BatchRequest::Translate(req) if self.model.contains("m2m100") => {
-                TranslationCapabilities::new(super::text::M2M100_LANGUAGES).check(req)
+                TranslationCapabilities::new(
+                    crate::facts::lookup(&self.model).map_or(&[][..], |f| f.languages),
+                )
+                .check(req)
             }
             BatchRequest::Speak(req) => match &self.speech {
                 Some(speech) => speech.capabilities().check(req),

@@ -23,39 +23,43 @@ use crate::errors::PROVIDER;
 use crate::metering::{self, token_ceiling, ReplyMeta};
 use crate::transport::{decode_envelope, Body, Transport};
 
-/// The most texts one Workers AI embedding call takes.
+/// The most texts one Workers AI embedding call takes, unless the model's schema says fewer.
 const MAX_INPUTS_PER_CALL: usize = 100;
 
-/// What this crate knows of an embedding model: vector length, token limit, pooling option.
+/// What this crate knows of an embedding model: vector length, token limit, pooling option,
+/// inputs per call.
 #[derive(Debug, Clone, Copy)]
 struct Profile {
     dimensions: Option<usize>,
     max_tokens: Option<usize>,
     pooling: bool,
+    max_inputs: usize,
 }
 
+/// The profile of `model`, from the facts table: the catalog's `output_dimensions` and
+/// `max_input_tokens`, the schema's `maxItems` and its `pooling` field.
 fn profile(model: &str) -> Profile {
     let name = model.rsplit('/').next().unwrap_or(model);
-    let bge_en = |dimensions| Profile {
-        dimensions: Some(dimensions),
-        // 512 positions, two of them taken by [CLS] and [SEP].
-        max_tokens: Some(510),
-        pooling: true,
-    };
-    match name {
-        "bge-small-en-v1.5" => bge_en(384),
-        "bge-base-en-v1.5" => bge_en(768),
-        "bge-large-en-v1.5" => bge_en(1024),
-        "bge-m3" => Profile {
-            dimensions: Some(1024),
-            max_tokens: Some(8190),
-            pooling: false,
+    let known = crate::facts::lookup(model);
+    let max_inputs = known
+        .and_then(|f| f.max_inputs)
+        .map_or(MAX_INPUTS_PER_CALL, |n| n as usize);
+    // Only the English BGE models take `pooling`.
+    let bge_en = name.starts_with("bge-") && name.contains("-en-");
+    Profile {
+        dimensions: known
+            .and_then(|f| f.output_dimensions)
+            .map(|n| n as usize)
+            // bge-m3's catalog entry gives no `output_dimensions`; its vectors are 1024 long.
+            .or_else(|| (name == "bge-m3").then_some(1024)),
+        // 512 positions, two of them taken by [CLS] and [SEP]; bge-m3 reads 8192.
+        max_tokens: match known.and_then(|f| f.max_input_tokens) {
+            Some(n) => Some((n as usize).saturating_sub(2)),
+            None if name == "bge-m3" => Some(8190),
+            None => None,
         },
-        _ => Profile {
-            dimensions: None,
-            max_tokens: None,
-            pooling: false,
-        },
+        pooling: bge_en,
+        max_inputs,
     }
 }
 
@@ -381,7 +385,7 @@ impl EmbeddingModel for CloudflareEmbedder {
 
     fn capabilities(&self) -> EmbeddingCapabilities {
         let p = profile(&self.model);
-        let mut caps = EmbeddingCapabilities::new(Some(MAX_INPUTS_PER_CALL), p.dimensions);
+        let mut caps = EmbeddingCapabilities::new(Some(p.max_inputs), p.dimensions);
         if p.pooling {
             caps.pooling = Support::Supported;
         }
@@ -396,7 +400,7 @@ impl EmbeddingModel for CloudflareEmbedder {
         // the first failure drops the calls not yet finished (none is sent twice).
         let calls: Vec<_> = req
             .inputs
-            .chunks(MAX_INPUTS_PER_CALL)
+            .chunks(profile(&self.model).max_inputs)
             .map(|texts| self.call(texts, req.pooling))
             .collect();
         let chunks: Vec<Chunk> = tracing::Instrument::instrument(

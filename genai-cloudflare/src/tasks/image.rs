@@ -46,7 +46,20 @@ impl CloudflareImageModel {
 pub(crate) fn image_capabilities(model: &str) -> ImageCapabilities {
     let m = model.to_ascii_lowercase();
     let name = m.rsplit('/').next().unwrap_or(&m);
-    if name.starts_with("flux-1-schnell") {
+    if name.starts_with("flux-2-klein") {
+        // Multipart form; a fixed number of steps; up to four reference images.
+        ImageCapabilities::new(None)
+            .size(Range::new(64.0, 2048.0), 16)
+            .seed()
+            .image(Some(MAX_INPUT_IMAGE_BYTES), false)
+    } else if name.starts_with("flux-2-") {
+        ImageCapabilities::new(None)
+            .size(Range::new(64.0, 2048.0), 16)
+            .steps(Range::new(1.0, 50.0))
+            .guidance(Range::new(0.0, 20.0))
+            .seed()
+            .image(Some(MAX_INPUT_IMAGE_BYTES), false)
+    } else if name.starts_with("flux-1-schnell") {
         // `additionalProperties: false`: prompt and steps only.
         ImageCapabilities::new(Some(2048)).steps(Range::new(1.0, 8.0))
     } else if name.starts_with("lucid-origin") {
@@ -156,13 +169,18 @@ impl ImageModel for CloudflareImageModel {
             req.height.unwrap_or(1024),
             req.steps,
         );
+        let multipart = crate::facts::lookup(&self.model).is_some_and(|f| f.multipart);
         let call = super::Call::new("image", &self.model, ModelKind::TextToImage, used);
         let billed = super::run_metered(&self.transport, call, async {
-            let mut body = Value::Object(image_body(&self.model, req));
-            if self.transport.metering.reject_if_busy {
-                crate::transport::reject_if_busy(&mut body);
-            }
-            let body = Body::json(&body)?;
+            let body = if multipart {
+                multipart_body(req)?
+            } else {
+                let mut body = Value::Object(image_body(&self.model, req));
+                if self.transport.metering.reject_if_busy {
+                    crate::transport::reject_if_busy(&mut body);
+                }
+                Body::json(&body)?
+            };
             let deadline = Deadline::after(self.transport.options.timeout);
             self.transport
                 .run_media(
@@ -178,6 +196,67 @@ impl ImageModel for CloudflareImageModel {
         let (reply, cost) = billed.settle(&self.transport, &self.model, &used);
         Ok(GeneratedImage::new(reply.with_cost(cost)).with_warnings(warnings))
     }
+}
+
+/// The multipart form of the FLUX.2 models: one text part per field (`prompt`, `width`,
+/// `height`, `steps`, `guidance`, `seed`) and the reference image as the file part
+/// `input_image_0`.
+pub(crate) fn multipart_body(req: &ImageRequest) -> Result<Body> {
+    let mut fields: Vec<(&str, String)> = vec![("prompt", req.prompt.clone())];
+    let mut put = |key: &'static str, value: Option<String>| {
+        if let Some(v) = value {
+            fields.push((key, v));
+        }
+    };
+    put("width", req.width.map(|v| v.to_string()));
+    put("height", req.height.map(|v| v.to_string()));
+    put("steps", req.steps.map(|v| v.to_string()));
+    put("guidance", req.guidance.map(|v| v.to_string()));
+    put("seed", req.seed.map(|v| v.to_string()));
+    let image = req.image.as_ref();
+    let (bytes, content_type) = encode_multipart(&fields, image);
+    Body::raw(bytes.into(), &content_type)
+}
+
+/// A `multipart/form-data` body and its content type, with a boundary found in none of the
+/// parts.
+fn encode_multipart(fields: &[(&str, String)], image: Option<&Media>) -> (Vec<u8>, String) {
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let mut n: u64 = 0x9e37_79b9;
+    let boundary = loop {
+        let candidate = format!("genai-rs-{n:016x}");
+        let b = candidate.as_bytes();
+        let clash = fields.iter().any(|(_, v)| contains(v.as_bytes(), b))
+            || image.is_some_and(|i| contains(i.data(), b));
+        if !clash {
+            break candidate;
+        }
+        n = n.wrapping_mul(0x0100_0000_01b3).wrapping_add(1);
+    };
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some(image) = image {
+        let ext = image.media_type().rsplit('/').next().unwrap_or("bin");
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"input_image_0\"; \
+                 filename=\"input_image_0.{ext}\"\r\nContent-Type: {}\r\n\r\n",
+                image.media_type()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(image.data());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (out, format!("multipart/form-data; boundary={boundary}"))
 }
 
 impl CloudflareImageModel {
@@ -227,6 +306,32 @@ pub(crate) fn wrapped_image(result: &Value) -> Result<Media> {
 mod tests {
     use super::*;
     use genai_core::ErrorKind;
+
+    #[test]
+    fn flux_2_bodies_are_multipart_forms() {
+        let req = ImageRequest::new("a \"quoted\" fox").size(512, 256).seed(7);
+        let (bytes, content_type) = encode_multipart(
+            &[("prompt", req.prompt.clone()), ("width", "512".into())],
+            None,
+        );
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with(&format!("--{boundary}\r\n")));
+        assert!(text.contains("name=\"prompt\"\r\n\r\na \"quoted\" fox\r\n"));
+        assert!(text.ends_with(&format!("--{boundary}--\r\n")));
+        let body = multipart_body(&req).unwrap();
+        let sent = String::from_utf8(body.bytes().unwrap().to_vec()).unwrap();
+        for part in [
+            "\"width\"\r\n\r\n512",
+            "\"height\"\r\n\r\n256",
+            "\"seed\"\r\n\r\n7",
+        ] {
+            assert!(sent.contains(part), "{part}: {sent}");
+        }
+        assert!(!sent.contains("steps"));
+    }
 
     #[test]
     fn bodies_follow_each_schema() {

@@ -26,7 +26,7 @@ pub use reranking::CloudflareReranker;
 pub(crate) use speech::audio_from_json;
 pub use speech::CloudflareSpeech;
 pub(crate) use text::{decode_summary, decode_translation};
-pub use text::{CloudflareSummarizer, CloudflareTranslator};
+pub use text::{CloudflareSummarizer, CloudflareTranslator, DEFAULT_SUMMARY_MODEL};
 pub(crate) use transcription::decode_transcription;
 pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};
 pub(crate) use turn::decode_turn;

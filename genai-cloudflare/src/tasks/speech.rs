@@ -13,15 +13,8 @@ use serde::Serialize;
 use crate::errors::PROVIDER;
 use crate::transport::{Body, Transport};
 
-/// Aura 1's speakers; the first is its default.
-pub(crate) const AURA_VOICES: &[&str] = &[
-    "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus", "helios",
-    "hera", "stella",
-];
 const AURA_ENCODINGS: &[&str] = &["linear16", "flac", "mulaw", "alaw", "mp3", "opus", "aac"];
 const AURA_CONTAINERS: &[&str] = &["none", "wav", "ogg"];
-/// The languages MeloTTS reads; the first is its default.
-pub(crate) const MELO_LANGUAGES: &[&str] = &["en", "es", "fr", "zh", "ja", "ko"];
 
 /// The two wire shapes of the text-to-speech models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,14 +81,11 @@ impl SpeechModel for CloudflareSpeech {
     }
 
     fn capabilities(&self) -> SpeechCapabilities {
+        let known = crate::facts::lookup(&self.model);
         match self.wire {
-            Wire::Melo => SpeechCapabilities::new(&[], MELO_LANGUAGES),
+            Wire::Melo => SpeechCapabilities::new(&[], known.map_or(&[][..], |f| f.languages)),
             Wire::Aura => {
-                let voices = if self.model.ends_with("/aura-1") {
-                    AURA_VOICES
-                } else {
-                    &[]
-                };
+                let voices = known.map_or(&[][..], |f| f.voices);
                 let mut caps = SpeechCapabilities::new(voices, &[]);
                 caps.encodings = AURA_ENCODINGS;
                 caps.containers = AURA_CONTAINERS;

@@ -230,6 +230,10 @@ pub struct Summary {
     pub text: String,
     /// Token counts, when the service reports them.
     pub usage: Usage,
+    /// The model that wrote it, when the summariser says (a chat model prompted to
+    /// summarise, for example).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
@@ -244,9 +248,21 @@ impl Summary {
         Summary {
             text: text.into(),
             usage: Usage::default(),
+            model: None,
             cost: None,
             rate_limit: None,
         }
+    }
+
+    /// Names the model that wrote it.
+    ///
+    /// ```
+    /// let s = genai_core::Summary::new("Short.").by("@cf/meta/llama-3.1-8b-instruct-fp8");
+    /// assert_eq!(s.model.as_deref(), Some("@cf/meta/llama-3.1-8b-instruct-fp8"));
+    /// ```
+    pub fn by(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
     }
 }
 

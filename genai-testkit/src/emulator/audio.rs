@@ -44,11 +44,6 @@ fn bad(message: impl Into<String>) -> AudioReply {
     }
 }
 
-const AURA_SPEAKERS: &[&str] = &[
-    "angus", "asteria", "arcas", "orion", "orpheus", "athena", "luna", "zeus", "perseus", "helios",
-    "hera", "stella",
-];
-
 /// Answers `model` if it is an audio model, `None` otherwise.
 pub(crate) fn run(
     model: &str,
@@ -58,7 +53,7 @@ pub(crate) fn run(
 ) -> Option<AudioReply> {
     let name = model.rsplit('/').next().unwrap_or(model);
     let reply = match name {
-        "aura-1" => aura(body),
+        "aura-1" | "aura-2-en" | "aura-2-es" => aura(model, body),
         "melotts" => melotts(body),
         "whisper" | "whisper-tiny-en" => whisper_raw(body),
         "whisper-large-v3-turbo" => whisper_turbo(body),
@@ -105,13 +100,15 @@ fn opt_number(map: &Map<String, Value>, key: &str) -> Result<Option<f64>, AudioR
     }
 }
 
-fn aura(body: &[u8]) -> AudioReply {
+fn aura(model: &str, body: &[u8]) -> AudioReply {
+    // Each Aura model's own speakers (Aura 2 has an English and a Spanish set).
+    let speakers = genai_cloudflare::facts::lookup(model).map_or(&[][..], |f| f.voices);
     let run = || -> Result<AudioReply, AudioReply> {
         let map = object(body)?;
         let text = opt_str(&map, "text", None)?
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| bad("required properties at '/' are 'text'"))?;
-        opt_str(&map, "speaker", Some(AURA_SPEAKERS))?;
+        opt_str(&map, "speaker", Some(speakers))?;
         let encoding = opt_str(
             &map,
             "encoding",

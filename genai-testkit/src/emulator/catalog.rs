@@ -1,14 +1,14 @@
 //! The model catalog served on `/ai/models/search`, in the real shape, with the service's
 //! broken pagination (`total_count` larger than what the pages hold).
 
+use genai_cloudflare::facts::ModelFacts;
 use serde_json::{json, Value};
 
-use super::chat::families::Family;
-use super::models::{self, Task, MODEL_IDS};
+use super::models::{self, Task};
 
 /// How many models `result_info.total_count` claims beyond the real list (the real service
-/// also counts models that no page returns).
-const PHANTOM_MODELS: usize = 37;
+/// also counts models that no page returns: 291 for the 63 it listed on 2026-08-17).
+const PHANTOM_MODELS: usize = 228;
 
 /// The `/ai/models/search` body for this query string.
 pub(crate) fn search_body(query: &str) -> Value {
@@ -28,9 +28,8 @@ pub(crate) fn search_body(query: &str) -> Value {
         .clamp(1, 1000);
     let task = param("task").map(|t| t.to_lowercase());
     let search = param("search").map(|s| s.to_lowercase());
-    let matching: Vec<&str> = MODEL_IDS
-        .iter()
-        .copied()
+    let matching: Vec<&str> = models::served()
+        .map(|m| m.id)
         .filter(|id| {
             task.as_ref()
                 .is_none_or(|t| Task::of(id).name().to_lowercase() == *t)
@@ -61,36 +60,13 @@ pub(crate) fn search_body(query: &str) -> Value {
     })
 }
 
+/// A catalog entry: the properties of the facts table, as the catalog records them (string
+/// values `"true"`, numbers as strings, the price as `[{unit, price, currency}]`).
 fn model_json(id: &str) -> Value {
-    let task = Task::of(id);
-    let family = (task == Task::TextGeneration).then(|| Family::of(id));
-    let mut properties = Vec::new();
-    let mut flag = |property: &str, on: bool| {
-        if on {
-            properties.push(json!({"property_id": property, "value": "true"}));
-        }
+    let Some(facts) = models::find(id).map(|m| m.facts) else {
+        return Value::Null;
     };
-    flag(
-        "beta",
-        id.contains("qwen1.5") || id.contains("lora") || id.starts_with("@hf/"),
-    );
-    flag("async_queue", models::takes_queue(id));
-    flag("function_calling", family.is_some_and(|f| f.calls_tools()));
-    flag("lora", id.contains("lora"));
-    flag("reasoning", family.is_some_and(|f| f.reasons()));
-    flag(
-        "vision",
-        ["vision", "llama-4-scout", "gemma-3", "mistral-small-3.1"]
-            .iter()
-            .any(|p| id.contains(p)),
-    );
-    if task == Task::TextGeneration {
-        properties.push(
-            json!({"property_id": "context_window", "value": context_window(id).to_string()}),
-        );
-    }
-    properties.push(json!({"property_id": "price", "value": price(task, id)}));
-    properties.sort_by(|a, b| a["property_id"].as_str().cmp(&b["property_id"].as_str()));
+    let task = Task::of(id);
     json!({
         "id": uuid_of(id),
         "source": 1,
@@ -103,53 +79,57 @@ fn model_json(id: &str) -> Value {
         "task": {"id": uuid_of(task.name()), "name": task.name(), "description": task.description()},
         "created_at": created_at(id),
         "tags": [],
-        "properties": properties,
+        "properties": properties(facts),
     })
 }
 
-fn context_window(id: &str) -> u32 {
-    let table: &[(&str, u32)] = &[
-        ("llama-3.3-70b", 24_000),
-        ("llama-3.2-1b", 60_000),
-        ("llama-3.2-3b", 128_000),
-        ("llama-3.1-8b", 32_000),
-        ("llama-4-scout", 131_000),
-        ("deepseek-r1", 80_000),
-        ("qwq-32b", 24_000),
-        ("hermes-2-pro", 24_000),
-        ("glm-4.7", 131_072),
-        ("qwen3-30b", 32_768),
-        ("gpt-oss", 128_000),
-        ("gemma-3", 80_000),
-        ("mistral-small-3.1", 128_000),
-        ("qwen2.5-coder", 32_768),
+/// The catalog properties of a model, in the catalog's alphabetical order.
+pub(crate) fn properties(facts: &ModelFacts) -> Vec<Value> {
+    let mut properties = Vec::new();
+    let mut text = |property: &str, value: String| {
+        properties.push(json!({"property_id": property, "value": value}));
+    };
+    let flags = [
+        ("async_queue", facts.queue),
+        ("beta", facts.beta),
+        ("function_calling", facts.function_calling),
+        ("lora", facts.lora),
+        ("partner", facts.partner),
+        ("realtime", facts.realtime),
+        ("reasoning", facts.reasoning.is_some()),
+        ("require_workers_paid", facts.paid_only),
     ];
-    table
-        .iter()
-        .find(|(part, _)| id.contains(part))
-        .map_or(4_096, |(_, window)| *window)
-}
-
-fn price(task: Task, id: &str) -> Value {
-    // Deterministic made-up prices; bigger models cost more.
-    let size = id
-        .split(['-', '/'])
-        .find_map(|part| part.strip_suffix('b')?.parse::<f64>().ok());
-    let base = (size.unwrap_or(7.0) / 100.0).max(0.01);
-    let cents = |x: f64| (x * 1000.0).round() / 1000.0;
-    match task {
-        Task::TextGeneration => json!([
-            {"unit": "per M input tokens", "price": cents(base), "currency": "USD"},
-            {"unit": "per M output tokens", "price": cents(base * 3.0), "currency": "USD"},
-        ]),
-        Task::SpeechRecognition => {
-            json!([{"unit": "per audio minute", "price": 0.0005, "currency": "USD"}])
+    for (property, on) in flags {
+        if on {
+            text(property, "true".to_owned());
         }
-        Task::TextToImage => {
-            json!([{"unit": "per 512 by 512 tile", "price": 0.00005, "currency": "USD"}])
-        }
-        _ => json!([{"unit": "per M input tokens", "price": cents(base), "currency": "USD"}]),
     }
+    let numbers = [
+        ("context_window", facts.context_window),
+        ("max_input_tokens", facts.max_input_tokens),
+        ("output_dimensions", facts.output_dimensions),
+    ];
+    for (property, n) in numbers {
+        if let Some(n) = n {
+            text(property, n.to_string());
+        }
+    }
+    if let Some(vision) = facts.vision {
+        text("vision", vision.to_string());
+    }
+    if !facts.listed_languages.is_empty() {
+        text("languages", facts.listed_languages.join(", "));
+    }
+    if !facts.price.is_empty() {
+        let price: Vec<Value> = facts
+            .price
+            .iter()
+            .map(|(unit, usd)| json!({"unit": unit, "price": usd, "currency": "USD"}))
+            .collect();
+        properties.push(json!({"property_id": "price", "value": price}));
+    }
+    properties.sort_by(|a, b| a["property_id"].as_str().cmp(&b["property_id"].as_str()));
+    properties
 }
 
 /// A stable uuid-looking id derived from `text`.
@@ -193,12 +173,14 @@ mod tests {
     use crate::emulator::models::{find, ids};
 
     #[test]
-    fn every_seed_model_is_listed() {
+    fn every_seed_model_is_listed_unless_retired() {
         // The project's copy of the seed list, so the check never depends on files outside
         // the repository.
         for id in crate::scoreboard::seed_models() {
-            assert!(find(id).is_some(), "{id} missing from the catalog");
+            let retired = genai_cloudflare::facts::lookup(id).is_some_and(|f| !f.in_catalog());
+            assert_eq!(find(id).is_some(), !retired, "{id}");
         }
+        assert_eq!(ids().len(), 63);
     }
 
     #[test]

@@ -122,6 +122,26 @@ fn spec(model: &str) -> Option<Spec> {
             needs_image: false,
             needs_mask: false,
         },
+        // FLUX.2: a multipart form (read into these fields first), `{image}` out.
+        "flux-2-dev" | "flux-2-klein-4b" | "flux-2-klein-9b" => Spec {
+            wire: Wire::JsonPng,
+            fields: &[
+                "prompt",
+                "width",
+                "height",
+                "steps",
+                "guidance",
+                "seed",
+                "image_b64",
+            ],
+            strict: true,
+            default_size: 1024,
+            size: (64, 2048),
+            max_steps: 50,
+            steps_key: "steps",
+            needs_image: false,
+            needs_mask: false,
+        },
         "stable-diffusion-xl-base-1.0" | "stable-diffusion-xl-lightning" => sd(1024, false, false),
         "dreamshaper-8-lcm" => sd(512, false, false),
         "stable-diffusion-v1-5-img2img" => sd(512, true, false),
@@ -141,18 +161,95 @@ pub(crate) fn reads_images(model: &str) -> bool {
     ]
     .iter()
     .any(|m| model.contains(m))
+        || genai_cloudflare::facts::lookup(model).is_some_and(|f| {
+            f.vision == Some(true) && f.wire == genai_cloudflare::facts::Wire::OpenAiChat
+        })
 }
 
 /// Answers `model` if it is an image model the emulator runs.
 pub(crate) fn run(model: &str, task: Task, content_type: &str, body: &[u8]) -> Option<Outcome> {
     match task {
+        Task::TextToImage if is_multipart_model(model) => {
+            Some(match (spec(model), multipart_fields(content_type, body)) {
+                (Some(s), Ok(input)) => draw_checked(&s, &input).unwrap_or_else(bad_input),
+                (_, Err(message)) => bad_input(message),
+                (None, _) => bad_input(format!("the emulator does not run {model}")),
+            })
+        }
         Task::TextToImage => Some(spec(model).map_or_else(
             || bad_input(format!("the emulator does not run {model}")),
             |s| draw(&s, body),
         )),
+        Task::ImageToText if model.starts_with("@cf/moondream/") => Some(moondream(body)),
         Task::ImageToText => Some(describe_request(content_type, body)),
         _ => None,
     }
+}
+
+/// Whether the model's schema takes a multipart form.
+fn is_multipart_model(model: &str) -> bool {
+    genai_cloudflare::facts::lookup(model).is_some_and(|f| f.multipart)
+}
+
+/// The fields of a `multipart/form-data` body: text parts as JSON values (numbers where they
+/// parse), the first image part (`input_image_0`) as `image_b64`.
+fn multipart_fields(content_type: &str, body: &[u8]) -> Result<Map<String, Value>, String> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+        .filter(|_| content_type.trim_start().starts_with("multipart/form-data"))
+        .ok_or("this model takes a multipart form (multipart/form-data with a boundary)")?;
+    let boundary = boundary.trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let find = |hay: &[u8], needle: &[u8], from: usize| -> Option<usize> {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let mut fields = Map::new();
+    let mut at = find(body, delimiter.as_bytes(), 0).ok_or("the form has no part")?;
+    loop {
+        at += delimiter.len();
+        if body.get(at..at + 2) == Some(b"--") {
+            break;
+        }
+        let head_end = find(body, b"\r\n\r\n", at).ok_or("a form part has no header end")?;
+        let head = String::from_utf8_lossy(&body[at..head_end]).into_owned();
+        let start = head_end + 4;
+        let next = find(body, format!("\r\n{delimiter}").as_bytes(), start)
+            .ok_or("a form part is not closed")?;
+        let data = &body[start..next];
+        let name = head
+            .split(';')
+            .map(str::trim)
+            .find_map(|p| p.strip_prefix("name="))
+            .map(|n| {
+                n.split(['\r', '\n'])
+                    .next()
+                    .unwrap_or(n)
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .ok_or("a form part has no name")?;
+        if name.starts_with("input_image_") {
+            if name == "input_image_0" {
+                fields.insert("image_b64".into(), Value::from(b64(data)));
+            }
+        } else {
+            let text = String::from_utf8_lossy(data).into_owned();
+            let numeric = ["width", "height", "steps", "guidance", "seed"].contains(&name.as_str());
+            let value = match (numeric, text.parse::<u64>(), text.parse::<f64>()) {
+                (true, Ok(n), _) => Value::from(n),
+                (true, _, Ok(x)) => Value::from(x),
+                _ => Value::String(text),
+            };
+            fields.insert(name, value);
+        }
+        at = next + 2;
+    }
+    Ok(fields)
 }
 
 fn bad_input(message: String) -> Outcome {
@@ -329,6 +426,45 @@ fn describe_request(content_type: &str, body: &[u8]) -> Outcome {
             Outcome::Json(json!({"description": text}))
         }
         None => bad_input("the image could not be read".to_owned()),
+    }
+}
+
+/// Moondream: `{task, image (data: URI or https URL), question, ...}`; `query` answers in
+/// `answer`, `caption` in `caption`, with the `metrics` the schema requires. A streaming
+/// request (`stream` defaults to true) is refused: the emulator answers in one piece.
+fn moondream(body: &[u8]) -> Outcome {
+    let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
+        return bad_input("the body is not a JSON object".to_owned());
+    };
+    if input.get("stream").and_then(Value::as_bool) != Some(false) {
+        return bad_input("the emulator answers Moondream with stream: false only".to_owned());
+    }
+    let task = input.get("task").and_then(Value::as_str).unwrap_or("query");
+    let Some(uri) = input.get("image").and_then(Value::as_str) else {
+        return bad_input("'image' is required for this task".to_owned());
+    };
+    let Some(text) = describe_encoded(uri) else {
+        return bad_input(
+            "'image' is not a data: URI of a PNG, JPEG, GIF or WebP image".to_owned(),
+        );
+    };
+    let tokens = text.split_whitespace().count();
+    let metrics = json!({"input_tokens": 729, "output_tokens": tokens, "prefill_time_ms": 40.0,
+        "decode_time_ms": 12.5, "ttft_ms": 45.0});
+    match task {
+        "caption" => {
+            Outcome::Json(json!({"caption": text, "finish_reason": "stop", "metrics": metrics}))
+        }
+        "query" => {
+            let question = input.get("question").and_then(Value::as_str).unwrap_or("");
+            if question.trim().is_empty() {
+                return bad_input("'question' is required for the query task".to_owned());
+            }
+            Outcome::Json(
+                json!({"answer": format!("It is {}", text.trim_start_matches("a ")), "finish_reason": "stop", "metrics": metrics}),
+            )
+        }
+        other => bad_input(format!("the emulator does not run the `{other}` task")),
     }
 }
 

@@ -61,6 +61,7 @@ pub struct EmulatorConfig {
     address: Option<SocketAddr>,
     queue: queue::QueueConfig,
     license_agreement: bool,
+    free_plan: bool,
     rate: Option<(u32, Duration)>,
 }
 
@@ -73,6 +74,7 @@ impl Default for EmulatorConfig {
             address: None,
             queue: queue::QueueConfig::default(),
             license_agreement: false,
+            free_plan: false,
             rate: None,
         }
     }
@@ -87,6 +89,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("address", &self.address)
             .field("queue", &self.queue)
             .field("license_agreement", &self.license_agreement)
+            .field("free_plan", &self.free_plan)
             .field("rate", &self.rate)
             .finish()
     }
@@ -149,6 +152,20 @@ impl EmulatorConfig {
     /// ```
     pub fn require_license_agreement(mut self) -> Self {
         self.license_agreement = true;
+        self
+    }
+
+    /// Emulates an account on the Workers Free plan: the models that need the Workers Paid
+    /// plan (catalog `require_workers_paid`) answer every request with 403 and code 5035, as
+    /// the service does. Off by default: the emulated account is on the Paid plan.
+    ///
+    /// ```
+    /// use genai_testkit::emulator::EmulatorConfig;
+    /// let free = EmulatorConfig::default().free_plan();
+    /// # let _ = free;
+    /// ```
+    pub fn free_plan(mut self) -> Self {
+        self.free_plan = true;
         self
     }
 
@@ -235,6 +252,8 @@ pub(crate) struct Shared {
     queue: queue::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
     license: Option<std::sync::atomic::AtomicBool>,
+    /// Whether the account is on the Free plan (paid-only models refuse with 5035).
+    free_plan: bool,
     /// The enforced rate of model calls, when one is set.
     pub(crate) rate: Option<rate::RateWindow>,
 }
@@ -251,6 +270,7 @@ impl Shared {
             license: config
                 .license_agreement
                 .then(|| std::sync::atomic::AtomicBool::new(false)),
+            free_plan: config.free_plan,
             rate: config.rate.map(|(n, w)| rate::RateWindow::new(n, w)),
         }
     }

@@ -476,7 +476,7 @@ mod tests {
             ..QueueConfig::default()
         });
         let mut dice = Dice::new(3);
-        let model = "@cf/baai/bge-m3";
+        let model = "@cf/baai/bge-base-en-v1.5";
         let submit = |dice: &mut Dice| {
             let sub = result(q.handle(model, br#"{"requests":[{"text":"a cat"}]}"#, dice));
             sub["request_id"].as_str().unwrap().to_owned()

@@ -155,6 +155,9 @@ fn route(
         if !authorized {
             return error_reply(401, 10000, "Authentication error", Value::Null);
         }
+        if let Some(reply) = plan_gate(shared, model) {
+            return reply;
+        }
         if super::queue::is_queue_request(query) {
             return match shared.queue.handle(model, body, dice) {
                 QueueReply::Result(result) => result_reply(&result),
@@ -202,6 +205,24 @@ fn route(
         };
     }
     no_route()
+}
+
+/// On a Free-plan account, a model that needs the Workers Paid plan refuses with 403 and code
+/// 5035.
+fn plan_gate(shared: &Shared, model: &str) -> Option<Reply> {
+    let info = models::find(model.trim_start_matches('/'))?;
+    if !(shared.free_plan && info.facts.paid_only) {
+        return None;
+    }
+    Some(error_reply(
+        403,
+        5035,
+        &format!(
+            "AiError: {} requires the Workers Paid plan; this account is on the Workers Free plan",
+            info.id
+        ),
+        Value::Null,
+    ))
 }
 
 /// Models whose licence an account accepts once by sending the prompt `agree`.

@@ -27,6 +27,9 @@ pub(crate) fn run(task: Task, model: &str, body: &[u8]) -> Option<Result<Value, 
         }
         Task::TextClassification => json_input(body).and_then(|input| sentiment(&input)),
         Task::ImageClassification => classify_image(body),
+        Task::Translation if name.starts_with("indictrans2") => {
+            json_input(body).and_then(|input| translate_indic(model, &input))
+        }
         Task::Translation => json_input(body).and_then(|input| translate(&input)),
         Task::Summarization => json_input(body).and_then(|input| summarize(&input)),
         _ => return None,
@@ -199,7 +202,45 @@ fn check_lengths(name: &str, texts: &[String]) -> Result<(), Refusal> {
     }
 }
 
+/// The 2025-26 embedding models (EmbeddingGemma, Qwen3 Embedding, PLaMo): `text` (Qwen3 also
+/// `queries` and `documents`, at most 32 each) in, `{shape, data}` out, no pooling.
+fn embed_plain(name: &str, input: &Map<String, Value>) -> Result<Value, Refusal> {
+    let qwen = name.starts_with("qwen3-embedding");
+    let mut texts = Vec::new();
+    let keys: &[&str] = if qwen {
+        &["queries", "documents", "text"]
+    } else {
+        &["text"]
+    };
+    for key in keys {
+        if let Some(value) = input.get(*key) {
+            let at = format!("/{key}");
+            let items = texts_of(value, &at)?;
+            if qwen && items.len() > 32 {
+                return Err(bad_input(format!(
+                    "oneOf at '{at}' not met: Array has too many items ({} > 32)",
+                    items.len()
+                )));
+            }
+            texts.extend(items);
+        }
+    }
+    if texts.is_empty() {
+        return Err(missing(keys[keys.len() - 1]));
+    }
+    let dims = match name {
+        "embeddinggemma-300m" => 768,
+        "plamo-embedding-1b" => 2048,
+        _ => 1024,
+    };
+    let data: Vec<Vec<f32>> = texts.iter().map(|t| vector(t, dims, 0)).collect();
+    Ok(json!({"shape": [data.len(), dims], "data": data}))
+}
+
 fn embed(name: &str, input: &Map<String, Value>) -> Result<Value, Refusal> {
+    if !name.starts_with("bge-") {
+        return embed_plain(name, input);
+    }
     let dims = dimensions(name);
     if name == "bge-m3" {
         if let Some(truncate) = input.get("truncate_inputs") {
@@ -501,6 +542,34 @@ const WORDS: &[(&str, [&str; 4])] = &[
     ("my", ["mon", "mein", "mi", "mio"]),
     ("name", ["nom", "Name", "nombre", "nome"]),
 ];
+
+/// IndicTrans2: `{text: string | [string], target_language}` (FLORES-200 codes of the
+/// model's schema; English in) to `{translations: [..]}`, one per text.
+fn translate_indic(model: &str, input: &Map<String, Value>) -> Result<Value, Refusal> {
+    let Some(text) = input.get("text") else {
+        return Err(missing("text"));
+    };
+    let texts = texts_of(text, "/text")?;
+    let known = genai_cloudflare::facts::lookup(model).map_or(&[][..], |f| f.languages);
+    let target =
+        match input.get("target_language") {
+            None => known.first().copied().unwrap_or("hin_Deva").to_owned(),
+            Some(Value::String(code)) if known.contains(&code.as_str()) => code.clone(),
+            Some(_) => return Err(bad_input(
+                "enum at '/target_language' not met: must be equal to one of the allowed values",
+            )),
+        };
+    let translations: Vec<String> = texts
+        .iter()
+        .map(|t| {
+            t.split_whitespace()
+                .map(|w| format!("{w}·{target}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    Ok(json!({ "translations": translations }))
+}
 
 fn translate(input: &Map<String, Value>) -> Result<Value, Refusal> {
     let text = required_text(input, "text")?;

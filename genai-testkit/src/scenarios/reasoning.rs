@@ -7,7 +7,18 @@ use genai_core::ChatRequest;
 /// reasoning: non-empty reasoning apart from an answer containing 51.
 pub async fn reasoning(ctx: Ctx<'_>) -> Probe {
     let mut p = probe();
-    let req = ChatRequest::new().user(REASONING_PROMPT);
+    let mut req = ChatRequest::new().user(REASONING_PROMPT);
+    // Some hybrid models think only when switched on (DeepSeek V4): switch it on where the
+    // model has the switch.
+    if ctx
+        .provider
+        .capabilities()
+        .mode(ctx.mode)
+        .thinking
+        .is_usable()
+    {
+        req = req.thinking(true);
+    }
     if let Some(r) = ctx.send(&mut p, &req).await {
         if r.reasoning.trim().is_empty() {
             p.fail(format!("no reasoning; answered {:?}", excerpt(&r.text)));

@@ -377,6 +377,21 @@ pub struct Scoreboard {
     pub warnings: Vec<String>,
     /// Catalog models that were not measured, in catalog order.
     pub unmeasured: Vec<String>,
+    /// Models of the list to score that the provider has retired: kept as rows, not measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<RetiredModel>,
+}
+
+/// A model the provider retired, kept in the table with its day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredModel {
+    /// The model id.
+    pub model: String,
+    /// The day it retired, `YYYY-MM-DD`.
+    pub retired_on: String,
+    /// What the provider's users should use instead.
+    #[serde(default)]
+    pub replacements: Vec<String>,
 }
 
 impl Scoreboard {
@@ -393,7 +408,38 @@ impl Scoreboard {
             rows,
             warnings,
             unmeasured: Vec::new(),
+            retired: Vec::new(),
         }
+    }
+
+    /// Keeps `model` as a retired row (never measured; no longer unmeasured).
+    ///
+    /// ```
+    /// use genai_testkit::scoreboard::Scoreboard;
+    /// let mut board = Scoreboard::new("p", "live", vec![]);
+    /// board.mark_unmeasured(["old", "new"]);
+    /// board.mark_retired("old", "2026-05-30", ["new"]);
+    /// assert_eq!(board.unmeasured, ["new"]);
+    /// assert_eq!(board.retired[0].retired_on, "2026-05-30");
+    /// ```
+    pub fn mark_retired<I, S>(&mut self, model: &str, retired_on: &str, replacements: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.unmeasured.retain(|m| m != model);
+        self.rows.retain(|r| r.model != model);
+        if self.retired.iter().any(|r| r.model == model) {
+            return;
+        }
+        self.retired.push(RetiredModel {
+            model: model.to_owned(),
+            retired_on: retired_on.to_owned(),
+            replacements: replacements
+                .into_iter()
+                .map(|r| r.as_ref().to_owned())
+                .collect(),
+        });
     }
 
     /// Records every model of `catalog` that has no row as unmeasured (duplicates ignored).

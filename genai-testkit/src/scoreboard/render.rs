@@ -78,6 +78,7 @@ pub(crate) mod mark {
     pub(crate) const NOT_MEASURED: &str = "➖";
     pub(crate) const UNMEASURED_MODEL: &str = "?";
     pub(crate) const NOT_CHAT: &str = "🧩";
+    pub(crate) const RETIRED: &str = "🪦";
 }
 
 /// The legend printed under the table: the reference scoreboard's symbols, then the marks
@@ -100,6 +101,7 @@ Legend:
 Added here:
 - 🧩 (Mode): not a chat model (embeddings, images, speech...). The mark after it says whether its own task works (✅ every run, 💨 some, ❌ never). ➛In, Out➛ and Batch mean what they mean for chat models; the other columns are ➖, not measured by chat scenarios.
 - ?: a model that was not measured.
+- 🪦 (Mode) and a day: a model the provider retired that day; no longer served, so nothing is measured (the replacements are under Notes).
 - `## Notes`: the reason behind each 💨, each partial result and each scenario not measured, folded per reason. `## Warnings`: findings (declared unsupported, yet it worked) and failures (declared, never worked).
 ";
 
@@ -417,6 +419,20 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
         cells.extend((1..COLUMNS.len()).map(|_| mark::UNMEASURED_MODEL.to_string()));
         table.push(cells);
     }
+    // A retired model keeps its row, in model order among the measured ones: its day in the
+    // Mode cell, nothing measured.
+    for retired in &board.retired {
+        let mut cells = vec![model_cell(&retired.model, picks)];
+        cells.push(format!("{} {}", mark::RETIRED, retired.retired_on));
+        cells.extend((2..COLUMNS.len()).map(|_| mark::NOT_MEASURED.to_string()));
+        let id_of = |row: &Vec<String>| row[0].split_whitespace().next().unwrap_or("").to_owned();
+        let at = table
+            .iter()
+            .skip(1)
+            .position(|row| id_of(row).as_str() > retired.model.as_str())
+            .map_or(table.len(), |i| i + 1);
+        table.insert(at, cells);
+    }
     let widths: Vec<usize> = (0..COLUMNS.len())
         .map(|i| {
             table
@@ -453,7 +469,17 @@ pub fn render_markdown(board: &Scoreboard, picks: &[(&str, Pick)]) -> String {
     for w in warnings {
         let _ = writeln!(out, "- {}", w.replace(['\n', '\r'], " "));
     }
-    let notes = notes(board);
+    let mut notes = notes(board);
+    for retired in &board.retired {
+        let instead = match retired.replacements.as_slice() {
+            [] => String::new(),
+            list => format!("; use {} instead", list.join(" or ")),
+        };
+        notes.push(format!(
+            "{}: retired on {}{instead}.",
+            retired.model, retired.retired_on
+        ));
+    }
     if !notes.is_empty() {
         out.push_str("\n## Notes\n\n");
         for n in notes {

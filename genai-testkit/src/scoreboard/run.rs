@@ -131,8 +131,8 @@ pub struct RunReport {
     pub first_connection_error: Option<String>,
 }
 
-/// The models a run scores when none is named: `baseline` and every chat model of the
-/// catalog, sorted by id, each once.
+/// The models a run scores when none is named: `baseline` and every model of the catalog,
+/// whatever its kind, sorted by id, each once.
 ///
 /// ```
 /// use genai_testkit::scoreboard::{default_models, seed_models};
@@ -142,13 +142,7 @@ pub struct RunReport {
 /// ```
 pub fn default_models(baseline: &[String], catalog: Option<&[ModelInfo]>) -> Vec<String> {
     let mut ids: Vec<String> = baseline.to_vec();
-    ids.extend(
-        catalog
-            .unwrap_or_default()
-            .iter()
-            .filter(|m| m.is_chat())
-            .map(|m| m.id.clone()),
-    );
+    ids.extend(catalog.unwrap_or_default().iter().map(|m| m.id.clone()));
     ids.sort();
     ids.dedup();
     ids

@@ -288,6 +288,16 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         }
         reply
     };
+    let mut reply = reply;
+    if reply.warnings.is_empty() {
+        // A streamed reply carries no warnings of its own: the alias note is added here.
+        reply
+            .warnings
+            .extend(genai_cloudflare::facts::alias_warning(client.model()));
+    }
+    for warning in &reply.warnings {
+        eprintln!("warning: {warning}");
+    }
     let served = served.as_ref().map(|(model, attempts)| ServedFields {
         served_by: model,
         attempts,
@@ -355,6 +365,9 @@ struct ReplyLine<'a> {
     logprobs: Option<Vec<LogprobLine<'a>>>,
     /// A Llama Guard verdict; null for other models.
     verdict: &'a Option<genai_core::GuardVerdict>,
+    /// What the caller should know though the call succeeded (an aliased model id...).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
     /// What the call cost (null when unknown).
     cost: Option<genai_core::Cost>,
     /// The rate-limit headers of the reply (null when it had none).
@@ -428,6 +441,7 @@ fn reply_json_served(
                 .collect()
         }),
         verdict: &r.verdict,
+        warnings: &r.warnings,
         cost: r.cost,
         rate_limit: r.rate_limit,
         served,

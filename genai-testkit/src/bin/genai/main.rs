@@ -195,7 +195,7 @@ async fn run(command: Command) -> (Format, genai_core::Result<()>) {
             Command::Chat(args) => (args.provider.format, chat_cmd::chat(*args).await),
             Command::Models(args) => (
                 args.format,
-                models_cmd::models(args.provider_args(), args.task).await,
+                models_cmd::models(args.provider_args(), args.task, args.all).await,
             ),
             Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
             Command::Image(args) => (args.format(), media_cmd::image(*args).await),

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
+use genai_cloudflare::facts;
 use serde_json::{json, Value};
 
 use crate::options::{positive_secs, provider, Format, ProviderArgs};
@@ -33,6 +34,10 @@ pub(crate) struct ModelsArgs {
     /// Only the models of this kind (embedding, reranking, text_classification, translation...).
     #[arg(long, value_name = "KIND")]
     pub(crate) task: Option<String>,
+    /// Also list the retired models the library knows (with their retirement day and
+    /// replacements), after the catalog's.
+    #[arg(long)]
+    pub(crate) all: bool,
 }
 
 impl ModelsArgs {
@@ -63,12 +68,26 @@ impl ModelsArgs {
     }
 }
 
-pub(crate) async fn models(args: ProviderArgs, task: Option<String>) -> genai_core::Result<()> {
+pub(crate) async fn models(
+    args: ProviderArgs,
+    task: Option<String>,
+    all: bool,
+) -> genai_core::Result<()> {
     let client = provider(&args)?;
     if let Some(task) = &task {
         tasks_cmd::filter_by_task(Vec::new(), task)?; // an unknown kind: refused before any request
     }
-    let mut models = genai_core::Provider::list_models(&client.provider()).await?;
+    let provider = client.provider();
+    let mut models = genai_core::Provider::list_models(&provider).await?;
+    if all {
+        let listed: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
+        models.extend(
+            provider
+                .retired_models()
+                .into_iter()
+                .filter(|m| !listed.contains(&m.id)),
+        );
+    }
     if let Some(task) = &task {
         models = tasks_cmd::filter_by_task(models, task)?;
     }
@@ -84,6 +103,11 @@ pub(crate) async fn models(args: ProviderArgs, task: Option<String>) -> genai_co
                         "kind": m.kind,
                         "chat": m.is_chat(),
                         "batch": m.batch,
+                        "status": m.status.as_str(),
+                        "retired_on": m.retired_on,
+                        "replacements": m.replacements,
+                        "paid_only": m.paid_only,
+                        "price": price_json(&m.id),
                         "description": m.description,
                         "capabilities": m.capabilities,
                     })
@@ -93,17 +117,53 @@ pub(crate) async fn models(args: ProviderArgs, task: Option<String>) -> genai_co
         }
         Format::Text => {
             let mut out = std::io::stdout().lock();
-            crate::output::note_stdout(writeln!(out, "{:<56} {:<30} CONTEXT", "ID", "TASK"));
+            crate::output::note_stdout(writeln!(
+                out,
+                "{:<56} {:<30} {:>8} {:<21} PRICE (USD)",
+                "ID", "TASK", "CONTEXT", "STATUS"
+            ));
             for m in &models {
+                let mut status = match &m.retired_on {
+                    Some(day) => format!("{} {day}", m.status.as_str()),
+                    None => m.status.as_str().to_owned(),
+                };
+                if m.paid_only {
+                    status.push_str(" paid");
+                }
                 crate::output::note_stdout(writeln!(
                     out,
-                    "{:<56} {:<30} {}",
+                    "{:<56} {:<30} {:>8} {:<21} {}",
                     m.id,
                     m.task.as_deref().unwrap_or("-"),
-                    m.context_window.map_or("-".to_owned(), |c| c.to_string())
+                    m.context_window.map_or("-".to_owned(), |c| c.to_string()),
+                    status,
+                    price_text(&m.id)
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// The catalog's price of `model` as `[{"unit","price","currency"}]`, or null.
+fn price_json(model: &str) -> Value {
+    match facts::lookup(model).map(|f| f.price) {
+        Some(price) if !price.is_empty() => price
+            .iter()
+            .map(|(unit, usd)| json!({"unit": unit, "price": usd, "currency": "USD"}))
+            .collect(),
+        _ => Value::Null,
+    }
+}
+
+/// The price in one cell: `0.35 per M input tokens, 0.75 per M output tokens`, or `-`.
+fn price_text(model: &str) -> String {
+    match facts::lookup(model).map(|f| f.price) {
+        Some(price) if !price.is_empty() => price
+            .iter()
+            .map(|(unit, usd)| format!("{usd} {unit}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "-".to_owned(),
+    }
 }

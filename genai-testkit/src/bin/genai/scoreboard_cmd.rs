@@ -111,6 +111,10 @@ pub(crate) struct ServeArgs {
     /// Bearer token the emulator accepts (not empty).
     #[arg(long, default_value = DEFAULT_TOKEN, value_parser = non_blank)]
     token: String,
+    /// Emulate a Workers Free plan account: models that need the Workers Paid plan answer
+    /// 403 with code 5035.
+    #[arg(long)]
+    free_plan: bool,
 }
 
 fn has_credentials() -> bool {
@@ -552,7 +556,7 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     };
     let options = RunOptions {
         models,
-        // The seed list always gets rows, besides the catalog's chat models.
+        // The seed list always gets rows, besides every model of the catalog.
         baseline: seed_models().map(str::to_owned).collect(),
         suite,
         jobs: usize::try_from(jobs).unwrap_or(1),
@@ -590,7 +594,8 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
         }
     };
     observer.bar.finish_and_clear();
-    let report = report?;
+    let mut report = report?;
+    mark_retired(&mut report.board);
     if let Some(e) = lock(&observer.out_error).take() {
         return Err(e);
     }
@@ -617,8 +622,34 @@ async fn score(args: &ScoreboardArgs) -> Result<()> {
     Ok(())
 }
 
+/// Keeps each model the provider retired as a retired row with its day, instead of a `?`.
+fn mark_retired(board: &mut Scoreboard) {
+    let retired: Vec<(&str, &str, &[&str])> = board
+        .unmeasured
+        .iter()
+        .filter_map(|id| {
+            let f = genai_cloudflare::facts::lookup(id)?;
+            let day = f
+                .retired_on
+                .filter(|_| f.status() == genai_core::ModelStatus::Retired)?;
+            Some((f.id, day, f.replacements))
+        })
+        .collect();
+    for (id, day, replacements) in retired {
+        board.mark_retired(id, day, replacements);
+    }
+    let retired_ids: Vec<String> = board
+        .retired
+        .iter()
+        .map(|r| format!("{}:", r.model))
+        .collect();
+    board
+        .warnings
+        .retain(|w| !retired_ids.iter().any(|id| w.starts_with(id.as_str())));
+}
+
 /// Binds the first address `addr` resolves to that accepts a listener.
-fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
+fn start_emulator(addr: &str, token: &str, free_plan: bool) -> Result<Emulator> {
     use std::net::ToSocketAddrs as _;
     let candidates: Vec<std::net::SocketAddr> = addr
         .to_socket_addrs()
@@ -626,7 +657,11 @@ fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
         .collect();
     let mut last = None;
     for candidate in candidates {
-        match Emulator::start(EmulatorConfig::default().token(token).address(candidate)) {
+        let mut config = EmulatorConfig::default().token(token).address(candidate);
+        if free_plan {
+            config = config.free_plan();
+        }
+        match Emulator::start(config) {
             Ok(emulator) => return Ok(emulator),
             Err(e) => last = Some(format!("{candidate}: {e}")),
         }
@@ -638,7 +673,7 @@ fn start_emulator(addr: &str, token: &str) -> Result<Emulator> {
 }
 
 pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
-    let emulator = start_emulator(&args.addr, &args.token)?;
+    let emulator = start_emulator(&args.addr, &args.token, args.free_plan)?;
     // The token is a credential: never on stdout (which scripts capture and log). The
     // default one is not a secret, so stderr names it.
     crate::emit_line(&format!(

@@ -28,7 +28,7 @@ pub(crate) const CLASSIFY_IMAGE_MODEL: &str = "@cf/microsoft/resnet-50";
 /// Default model of `genai translate`.
 pub(crate) const TRANSLATE_MODEL: &str = "@cf/meta/m2m100-1.2b";
 /// Default model of `genai summarize`.
-pub(crate) const SUMMARIZE_MODEL: &str = "@cf/facebook/bart-large-cnn";
+pub(crate) const SUMMARIZE_MODEL: &str = genai_cloudflare::DEFAULT_SUMMARY_MODEL;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum PoolingArg {
@@ -544,13 +544,9 @@ pub(crate) async fn summarize(args: SummarizeArgs) -> Result<()> {
     } else {
         (summarizer.summarize(&req).await?, None)
     };
-    print_text(
-        args.provider.format,
-        summarizer.model(),
-        &out.text,
-        out.cost,
-        &who,
-    );
+    // The reply names the model that wrote the summary.
+    let by = out.model.as_deref().unwrap_or(summarizer.model());
+    print_text(args.provider.format, by, &out.text, out.cost, &who);
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Model families and their wire quirks. Every quirk of a family lives in the match arms of
 //! its variant here; the responder (what is said) knows nothing about the wire.
 
+use genai_cloudflare::facts::{self, ReasoningField, Thinking, Wire};
 use serde_json::{json, Map, Value};
 
 use super::responder::{
@@ -75,10 +76,10 @@ impl Family {
             Family::R1Distill
         } else if has("hermes-2-pro") {
             Family::Hermes
-        } else if has("gpt-oss-") {
-            Family::OpenAi { streams: false }
-        } else if has("glm-4.7-flash") || has("qwen3-") {
-            Family::OpenAi { streams: true }
+        } else if let Some(known) = facts::lookup(model).filter(|f| f.wire == Wire::OpenAiChat) {
+            // GPT-OSS and Kimi answer `stream: true` with the plain JSON reply.
+            let streams = !(known.id.contains("gpt-oss-") || known.id.contains("kimi-"));
+            Family::OpenAi { streams }
         } else {
             Family::Plain
         }
@@ -90,11 +91,6 @@ impl Family {
             self,
             Family::R1Distill | Family::Plain | Family::Guard { .. }
         )
-    }
-
-    /// Whether the family reasons before answering.
-    pub(crate) fn reasons(self) -> bool {
-        matches!(self, Family::R1Distill | Family::OpenAi { .. })
     }
 
     fn accepts_json_schema(self) -> bool {
@@ -174,21 +170,13 @@ impl Dice {
     }
 }
 
-/// Models that take a LoRA: marked `lora` in the catalog and with a `lora` input field.
-const LORA_MODELS: &[&str] = &[
-    "@cf/google/gemma-2b-it-lora",
-    "@cf/google/gemma-7b-it-lora",
-    "@cf/mistral/mistral-7b-instruct-v0.2-lora",
-    "@cf/meta-llama/llama-2-7b-chat-hf-lora",
-    "@cf/meta/llama-3.2-3b-instruct",
-    "@cf/meta/llama-3.2-11b-vision-instruct",
-    "@cf/qwen/qwen2.5-coder-32b-instruct",
-];
-
 /// Answers a run request for a text generation model of `family`.
 pub(crate) fn render(family: Family, model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
     // `lora` exists only in the prompt form; the messages form ignores it.
-    if ask.form == InputForm::Prompt && ask.lora.is_some() && !LORA_MODELS.contains(&model) {
+    if ask.form == InputForm::Prompt
+        && ask.lora.is_some()
+        && !facts::lookup(model).is_some_and(|f| f.lora_field)
+    {
         return Rendered::Refused {
             status: 405,
             code: 5005,
@@ -577,10 +565,21 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
 // OpenAI-compatible family
 // ---------------------------------------------------------------------------------------------
 
-/// The reasoning as the controls shape it: none with `enable_thinking: false`, one sentence
-/// at `low` effort, a second pass at `high`.
-fn controlled_reasoning(reasoning: &str, ask: &Ask) -> String {
-    if ask.enable_thinking == Some(false) {
+/// The reasoning as the controls shape it: none when thinking is switched off (with the
+/// model's own key: `enable_thinking`, or `thinking` for Kimi K2.6; DeepSeek V4 thinks only
+/// when switched on), one sentence at `low` effort, a second pass at `high`.
+fn controlled_reasoning(model: &str, reasoning: &str, ask: &Ask) -> String {
+    let known = facts::lookup(model);
+    if known.is_some_and(|f| f.reasoning.is_none()) {
+        return String::new();
+    }
+    let how = known.and_then(|f| f.reasoning);
+    let thinking = match how.map(|r| r.thinking) {
+        Some(Thinking::Thinking) => ask.thinking.unwrap_or(true),
+        Some(Thinking::EnableThinkingOff) => ask.enable_thinking.unwrap_or(false),
+        _ => ask.enable_thinking.unwrap_or(true),
+    };
+    if !thinking {
         return String::new();
     }
     match ask.reasoning_effort.as_deref() {
@@ -613,7 +612,7 @@ fn logprob_entry(token: &str, top: usize) -> Value {
 /// GPT-OSS's Responses form (`input`, `reasoning.effort`): sync only, `output` items.
 fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
     let reply = respond(ask, true);
-    let reasoning = controlled_reasoning(&reply.reasoning, ask);
+    let reasoning = controlled_reasoning(model, &reply.reasoning, ask);
     let mut output = vec![json!({
         "type": "reasoning",
         "id": format!("rs_{}", dice.hex(32)),
@@ -669,9 +668,14 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
 
 fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rendered {
     let reply = respond(ask, true);
+    // Kimi K2.6 replies in `reasoning`; the others in `reasoning_content`.
+    let reasoning_key = match facts::lookup(model).and_then(|f| f.reasoning) {
+        Some(how) if how.reply_field == ReasoningField::Reasoning => "reasoning",
+        _ => "reasoning_content",
+    };
     let budget = ask.max_tokens.unwrap_or(usize::MAX);
     let (reasoning, reasoning_cut) =
-        cut_words(&controlled_reasoning(&reply.reasoning, ask), budget);
+        cut_words(&controlled_reasoning(model, &reply.reasoning, ask), budget);
     let left = budget.saturating_sub(word_count(&reasoning));
     let mut finish = "stop";
     let mut stop_reason = Value::Null;
@@ -743,7 +747,7 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
                 "message": {
                     "role": "assistant",
                     "content": content,
-                    "reasoning_content": reasoning,
+                    reasoning_key: reasoning,
                     "tool_calls": tool_calls,
                 },
                 "logprobs": logprobs,
@@ -774,7 +778,7 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
         Value::Null,
     )];
     for piece in word_tokens(&reasoning) {
-        events.push(chunk(json!({ "reasoning_content": piece }), Value::Null));
+        events.push(chunk(json!({ reasoning_key: piece }), Value::Null));
     }
     if let Some(text) = &content {
         for piece in word_tokens(text) {

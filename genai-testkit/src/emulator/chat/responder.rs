@@ -69,6 +69,8 @@ pub(crate) struct Ask {
     pub(crate) reasoning_effort: Option<String>,
     /// `chat_template_kwargs.enable_thinking`.
     pub(crate) enable_thinking: Option<bool>,
+    /// `chat_template_kwargs.thinking` (Kimi K2.6's name for the switch).
+    pub(crate) thinking: Option<bool>,
     /// `logprobs: true`, with `top_logprobs` alternatives.
     pub(crate) logprobs: Option<usize>,
     /// What the images attached to the request show (vision models answer with it).
@@ -148,10 +150,13 @@ impl Ask {
             }
             Some(_) => return Err(AskError::BadField("reasoning_effort")),
         };
-        let enable_thinking = body
-            .get("chat_template_kwargs")
-            .and_then(|k| k.get("enable_thinking"))
-            .and_then(Value::as_bool);
+        let kwarg = |key: &str| {
+            body.get("chat_template_kwargs")
+                .and_then(|k| k.get(key))
+                .and_then(Value::as_bool)
+        };
+        let enable_thinking = kwarg("enable_thinking");
+        let thinking = kwarg("thinking");
         let logprobs = match body.get("logprobs") {
             Some(Value::Bool(true)) => Some(
                 body.get("top_logprobs")
@@ -191,6 +196,7 @@ impl Ask {
             lora,
             reasoning_effort,
             enable_thinking,
+            thinking,
             logprobs,
             images: images_of(&body),
         })
@@ -516,6 +522,30 @@ fn text_reply(ask: &Ask) -> (String, String) {
         return (text.clone(), text);
     }
     let prompt = ask.last_user();
+    // Asked (in the system turn) to summarise the user's text: its leading sentences, within
+    // the word limit the instruction gives.
+    let summarise = ask
+        .turns
+        .iter()
+        .find(|t| t.role == "system")
+        .filter(|t| t.content.to_lowercase().starts_with("summarise the text"));
+    if let Some(instruction) = summarise {
+        let limit = number_after(&instruction.content.to_lowercase(), "under ")
+            .map_or(60, |n| n.max(1.0) as usize);
+        let mut summary = String::new();
+        for sentence in prompt.split_inclusive(['.', '!', '?']) {
+            let next = format!("{summary}{sentence}");
+            if word_count(next.trim()) > limit && !summary.is_empty() {
+                break;
+            }
+            summary = next;
+        }
+        let (summary, _) = cut_words(summary.trim(), limit);
+        return (
+            "The first sentences carry the main points.".to_owned(),
+            summary,
+        );
+    }
     let lower = prompt.to_lowercase();
     if let Some(n) = number_after(&lower, "square root of ") {
         let root = format_number(n.sqrt());
