@@ -438,3 +438,29 @@ fn a_document_can_come_from_standard_input() {
     assert_eq!(files[0]["name"], "stdin");
     assert_eq!(files[0]["text"], "Piped figures");
 }
+
+#[tokio::test]
+async fn a_chain_whose_first_model_is_busy_and_second_retired_is_served_by_the_third() {
+    const RETIRED: &str = "@cf/meta/llama-3-8b-instruct";
+    let (server, seen) = per_model(|model| match model {
+        A => json_error(
+            429,
+            3040,
+            "Capacity temporarily exceeded, please try again.",
+        ),
+        _ => reply(200, "application/json", OK_SYNC),
+    })
+    .await;
+    let out = run_chat(&server, &["--fallback", RETIRED, "--fallback", C]).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(j["served_by"], C);
+    let attempts = j["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{j}");
+    assert_eq!(attempts[0]["model"], A);
+    assert_eq!(attempts[0]["error"]["code"], 3040);
+    assert_eq!(attempts[1]["model"], RETIRED);
+    assert_eq!(attempts[1]["error"]["kind"], "retired");
+    // The retired model is refused before any request: the service saw A, then C.
+    assert_eq!(*seen.lock().unwrap(), [A, C]);
+}

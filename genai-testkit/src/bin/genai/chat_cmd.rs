@@ -12,7 +12,7 @@ use genai_core::{
 use serde_json::Value;
 
 use crate::convert_cmd::open_documents;
-use crate::fallback_args::{note_attempts, FallbackArgs, ServedFields};
+use crate::fallback_args::{note_attempts, FallbackArgs, Refused, ServedFields};
 use crate::options::{non_empty_prompt, provider, Format, ProviderArgs};
 use crate::output::emit_line;
 use crate::{input, media_cmd};
@@ -218,7 +218,20 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     let chain = if args.fallback.any() {
         let mut members: Vec<Arc<dyn ProviderGen>> = vec![Arc::new(client.clone())];
         for model in &args.fallback.models {
-            let mut next = workers.chat(model)?;
+            let mut next = match workers.chat(model) {
+                Ok(next) => next,
+                // A retired model (or one the plan lacks) is an attempt of the chain, not the
+                // end of the command.
+                Err(e) if genai_core::falls_over(&e) => {
+                    members.push(Arc::new(Refused::new(
+                        genai_core::Provider::name(&workers),
+                        model,
+                        &e,
+                    )));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(key) = &args.session_affinity {
                 next = next.with_session_affinity(key)?;
             }

@@ -43,3 +43,72 @@ pub(crate) fn note_attempts(served_by: &str, attempts: &[Attempt]) {
         failed.join(", ")
     );
 }
+
+/// A fallback model refused before any request for a reason another model may not share
+/// (retired, plan required): a chain member that fails with that refusal, so the chain moves
+/// on and reports it among the attempts.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    provider: String,
+    model: String,
+    kind: genai_core::ErrorKind,
+    message: String,
+}
+
+impl Refused {
+    pub(crate) fn new(provider: &str, model: &str, e: &genai_core::Error) -> Self {
+        Refused {
+            provider: provider.to_owned(),
+            model: model.to_owned(),
+            kind: e.kind(),
+            message: e.message().to_owned(),
+        }
+    }
+
+    fn error(&self) -> genai_core::Error {
+        genai_core::Error::new(self.kind, self.message.clone()).with_provider(self.provider.clone())
+    }
+}
+
+#[genai_core::async_trait]
+impl genai_core::ProviderGen for Refused {
+    fn name(&self) -> &str {
+        &self.provider
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Everything, so that it never narrows the chain's capabilities: it answers nothing.
+    fn capabilities(&self) -> genai_core::ModelCapabilities {
+        let mut caps = genai_core::Capabilities::uniform(genai_core::Support::Supported);
+        let all = genai_core::Modalities {
+            text: true,
+            image: true,
+            audio: true,
+            video: true,
+            document: true,
+        };
+        caps.input = all;
+        caps.output = all;
+        genai_core::ModelCapabilities {
+            sync: caps,
+            stream: caps,
+        }
+    }
+
+    async fn gen_sync(
+        &self,
+        _req: &genai_core::ChatRequest,
+    ) -> genai_core::Result<genai_core::ChatResponse> {
+        Err(self.error())
+    }
+
+    async fn gen_stream(
+        &self,
+        _req: &genai_core::ChatRequest,
+    ) -> genai_core::Result<genai_core::ChatStream> {
+        Err(self.error())
+    }
+}
