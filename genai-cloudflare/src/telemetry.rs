@@ -41,6 +41,7 @@ pub(crate) fn call_span(operation: &'static str, model: &str, mode: Option<Mode>
         "gen_ai.usage.input_tokens" = Empty,
         "gen_ai.usage.output_tokens" = Empty,
         "gen_ai.response.finish_reasons" = Empty,
+        "gen_ai.response.time_to_first_chunk" = Empty,
         "cloudflare.neurons" = Empty,
         "cloudflare.cost.usd" = Empty,
         "cloudflare.cost.source" = Empty,

@@ -30,6 +30,8 @@ mod media;
 mod media_file;
 mod media_reply;
 mod model;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod provider;
 mod request;
 mod response;

@@ -70,6 +70,28 @@ pub const RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
 pub const TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
 /// The error kind of a failed call.
 pub const ERROR_TYPE: &str = "error.type";
+/// The kind of tokens a token-usage measurement counts (`input`, `output`).
+pub const TOKEN_TYPE: &str = "gen_ai.token.type";
+/// The name of every call span (its OpenTelemetry name is [`OTEL_NAME`]).
+pub const CALL_SPAN: &str = "genai.call";
+
+/// The metric of a call's duration, in seconds.
+pub const OPERATION_DURATION_METRIC: &str = "gen_ai.client.operation.duration";
+/// The metric of the tokens used, per [`TOKEN_TYPE`].
+pub const TOKEN_USAGE_METRIC: &str = "gen_ai.client.token.usage";
+/// The metric of a stream's time to its first chunk, in seconds.
+pub const TIME_TO_FIRST_TOKEN_METRIC: &str = "gen_ai.server.time_to_first_token";
+/// The metric of what calls cost, in US dollars (a counter; calls of unknown cost add nothing).
+pub const COST_METRIC: &str = "genai.client.cost";
+/// The attribute of the cost metric saying where the figure came from
+/// (`provider`/`estimated`).
+pub const COST_SOURCE: &str = "genai.cost.source";
+
+/// A count as the signed integer OpenTelemetry attributes hold (`tracing-opentelemetry`
+/// exports unsigned values as text), saturating.
+fn as_int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
 
 /// Records the request's parameters (never its messages).
 pub fn record_request(span: &Span, req: &ChatRequest) {
@@ -77,7 +99,7 @@ pub fn record_request(span: &Span, req: &ChatRequest) {
         return;
     }
     if let Some(v) = req.max_tokens {
-        span.record(REQUEST_MAX_TOKENS, v);
+        span.record(REQUEST_MAX_TOKENS, i64::from(v));
     }
     if let Some(v) = req.temperature {
         span.record(REQUEST_TEMPERATURE, v);
@@ -86,13 +108,13 @@ pub fn record_request(span: &Span, req: &ChatRequest) {
         span.record(REQUEST_TOP_P, v);
     }
     if let Some(v) = req.top_k {
-        span.record(REQUEST_TOP_K, v);
+        span.record(REQUEST_TOP_K, i64::from(v));
     }
     if let Some(v) = req.seed {
-        span.record(REQUEST_SEED, v);
+        span.record(REQUEST_SEED, as_int(v));
     }
     if !req.stop.is_empty() {
-        span.record(REQUEST_STOP_SEQUENCES, req.stop.len());
+        span.record(REQUEST_STOP_SEQUENCES, as_int(req.stop.len() as u64));
     }
     let json = matches!(
         req.response_format,
@@ -104,10 +126,10 @@ pub fn record_request(span: &Span, req: &ChatRequest) {
 /// Records the usage the service reported.
 pub fn record_usage(span: &Span, usage: &Usage) {
     if let Some(v) = usage.input_tokens {
-        span.record(USAGE_INPUT_TOKENS, v);
+        span.record(USAGE_INPUT_TOKENS, as_int(v));
     }
     if let Some(v) = usage.output_tokens {
-        span.record(USAGE_OUTPUT_TOKENS, v);
+        span.record(USAGE_OUTPUT_TOKENS, as_int(v));
     }
 }
 
@@ -116,6 +138,12 @@ pub fn record_finish(span: &Span, finish: FinishReason) {
     if let Some(reason) = finish.as_str() {
         span.record(RESPONSE_FINISH_REASONS, format!("[\"{reason}\"]"));
     }
+}
+
+/// Records a stream's time to its first chunk (text, reasoning or a tool call), counted from
+/// the moment the request was sent.
+pub fn record_time_to_first_chunk(span: &Span, since: std::time::Instant) {
+    span.record(TIME_TO_FIRST_CHUNK, since.elapsed().as_secs_f64());
 }
 
 /// Where a provider records a cost among its own attributes: the fields for the neurons

@@ -405,6 +405,53 @@ async fn rate_limit_headers_are_on_replies_and_errors() {
     assert_eq!(e.rate_limit().and_then(|rl| rl.remaining), Some(1199));
 }
 
+/// Task replies (not only chat) carry the rate-limit state their headers reported, in either
+/// header style.
+#[tokio::test]
+async fn rate_limit_headers_are_on_task_replies() {
+    let server = ScriptedServer::start(|n, _| async move {
+        let mut r = if n == 0 {
+            reply(
+                200,
+                "application/json",
+                r#"{"result":{"shape":[1,2],"data":[[0.5,0.25]],"pooling":"mean"},"success":true,"errors":[]}"#,
+            )
+        } else {
+            reply(
+                200,
+                "application/json",
+                r#"{"result":[{"label":"POSITIVE","score":0.9},{"label":"NEGATIVE","score":0.1}],"success":true,"errors":[]}"#,
+            )
+        };
+        let h = r.headers_mut();
+        h.insert("x-ratelimit-limit", "3000".parse().unwrap());
+        h.insert("x-ratelimit-remaining", "2998".parse().unwrap());
+        h.insert("x-ratelimit-reset", "42".parse().unwrap());
+        r
+    })
+    .await
+    .unwrap();
+    let p = builder(&server.base_url()).build_provider().unwrap();
+    let e = p
+        .embedder("@cf/baai/bge-small-en-v1.5")
+        .unwrap()
+        .embed(&EmbedRequest::new(["one text"]))
+        .await
+        .unwrap();
+    let rl = e.rate_limit.expect("embeddings carry the rate limit");
+    assert_eq!(
+        (rl.limit, rl.remaining, rl.reset_secs),
+        (Some(3000), Some(2998), Some(42))
+    );
+    let c = p
+        .classifier("@cf/huggingface/distilbert-sst-2-int8")
+        .unwrap()
+        .classify(&ClassifyRequest::text("great"))
+        .await
+        .unwrap();
+    assert_eq!(c.rate_limit.and_then(|rl| rl.remaining), Some(2998));
+}
+
 /// 1,000 embedding calls, many in flight at once, against an emulator that enforces a rate:
 /// without the limiter they are refused; with it not one is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -464,3 +464,39 @@ async fn a_chain_whose_first_model_is_busy_and_second_retired_is_served_by_the_t
     // The retired model is refused before any request: the service saw A, then C.
     assert_eq!(*seen.lock().unwrap(), [A, C]);
 }
+
+#[tokio::test]
+async fn a_retired_first_model_falls_over_to_the_next_before_any_request() {
+    const RETIRED: &str = "@cf/meta/llama-3-8b-instruct";
+    let (server, seen) = per_model(|_| reply(200, "application/json", OK_SYNC)).await;
+    let base = server.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        genai(
+            &base,
+            "test-token",
+            &[
+                "chat",
+                "--model",
+                RETIRED,
+                "--fallback",
+                C,
+                "hi",
+                "--format",
+                "json",
+                "--max-retries",
+                "0",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(j["served_by"], C);
+    let attempts = j["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{j}");
+    assert_eq!(attempts[0]["model"], RETIRED);
+    assert_eq!(attempts[0]["error"]["kind"], "retired");
+    // The retired model never reaches the service.
+    assert_eq!(*seen.lock().unwrap(), [C]);
+}

@@ -168,6 +168,10 @@ impl Cloudflare {
     fn span(&self, mode: Mode, req: &ChatRequest) -> tracing::Span {
         let span = crate::telemetry::call_span("chat", &self.inner.model, Some(mode));
         genai_core::telemetry::record_request(&span, req);
+        if self.inner.transport.log_content {
+            // An event of the call's span: exported with it only when the caller opted in.
+            tracing::trace!(parent: &span, messages = ?req.messages, "request");
+        }
         span
     }
 
@@ -191,9 +195,6 @@ impl Cloudflare {
         checked
             .and_then(|()| crate::chat::wire::check_wire(Traits::of(&self.inner.model), req))
             .map_err(|e| e.with_provider(PROVIDER))?;
-        if self.inner.transport.log_content {
-            tracing::trace!(messages = ?req.messages, "request");
-        }
         Ok(())
     }
 
@@ -293,7 +294,7 @@ impl Cloudflare {
         genai_core::telemetry::record_finish(&span, reply.finish_reason);
         crate::telemetry::record_reply(&span, &meta, reply.cost);
         if self.inner.transport.log_content {
-            tracing::trace!(text = %reply.text, reasoning = %reply.reasoning, "reply");
+            tracing::trace!(parent: &span, text = %reply.text, reasoning = %reply.reasoning, "reply");
         }
         Ok(reply)
     }
@@ -477,6 +478,8 @@ impl Cloudflare {
             .await;
             return self.settle(charge, reply).map(ChatStream::from_response);
         }
+        // A stream's time to its first chunk counts from here.
+        let sent = std::time::Instant::now();
         let resp = match self
             .post(req, true, &deadline)
             .instrument(span.clone())
@@ -510,8 +513,10 @@ impl Cloudflare {
             .metered(self.price(), charge)
             .traced(span.clone());
         let decoder = StreamDecoder::new(shaper);
-        Ok(chat_stream(body, decoder, span, self.token().to_owned())
-            .with_rate_limit(meta.rate_limit))
+        Ok(
+            chat_stream(body, decoder, span, sent, self.token().to_owned())
+                .with_rate_limit(meta.rate_limit),
+        )
     }
 }
 

@@ -117,6 +117,9 @@ struct EventStream {
     reading: Option<Read>,
     decoder: StreamDecoder,
     span: tracing::Span,
+    /// When the request was sent, until the first chunk of content has been recorded on the
+    /// span (its time to first chunk); `None` after, so later events cost one check.
+    first_chunk_from: Option<std::time::Instant>,
     failed: bool,
     /// The API token, scrubbed from errors.
     secret: String,
@@ -164,6 +167,17 @@ impl Stream for EventStream {
         let this = self.get_mut();
         loop {
             if let Some(ev) = this.decoder.pop() {
+                if let Some(sent) = this.first_chunk_from {
+                    if matches!(
+                        ev,
+                        StreamEvent::TextDelta(_)
+                            | StreamEvent::ReasoningDelta(_)
+                            | StreamEvent::ToolCall(_)
+                    ) {
+                        genai_core::telemetry::record_time_to_first_chunk(&this.span, sent);
+                        this.first_chunk_from = None;
+                    }
+                }
                 if let StreamEvent::Usage(u) = &ev {
                     this.span.record("input_tokens", u.input_tokens);
                     this.span.record("output_tokens", u.output_tokens);
@@ -207,11 +221,13 @@ impl Stream for EventStream {
 
 /// The caller's stream over an SSE body. Reading stops at `[DONE]` or a stop sequence, and the
 /// connection is closed then (or when the stream is dropped). `secret` never appears in an
-/// error it yields.
+/// error it yields. `sent` is when the request went out: the span gets the time from then to
+/// the first chunk of content.
 pub(crate) fn chat_stream(
     body: SseBody,
     decoder: StreamDecoder,
     span: tracing::Span,
+    sent: std::time::Instant,
     secret: String,
 ) -> ChatStream {
     ChatStream::new(EventStream {
@@ -219,6 +235,7 @@ pub(crate) fn chat_stream(
         reading: None,
         decoder,
         span,
+        first_chunk_from: Some(sent),
         failed: false,
         secret,
     })

@@ -126,10 +126,12 @@ impl ClassificationModel for CloudflareClassifier {
                 )))
             }
         };
+        let rate_limit = billed.rate_limit();
         let (labels, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
         let mut classification =
             classification_of(labels, req.top_k).map_err(|e| fail(e.with_provider(PROVIDER)))?;
         classification.cost = cost;
+        classification.rate_limit = rate_limit;
         Ok(classification)
     }
 }

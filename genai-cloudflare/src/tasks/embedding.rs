@@ -169,6 +169,7 @@ impl CloudflareEmbedder {
         let bytes = self.transport.read(resp, &deadline).await?;
         let mut out = decode_embeddings(status, &bytes)?;
         out.cost = meta.cost(metering.estimate(&self.model, &Metered::usage(&out.usage)));
+        out.rate_limit = meta.rate_limit;
         metering::settle(charge, out.cost);
         if out.embeddings.len() != texts.len() {
             return Err(Error::protocol(format!(
@@ -211,6 +212,8 @@ pub(crate) struct Chunk {
     pub(crate) usage: Usage,
     /// What the call cost, when known.
     pub(crate) cost: Option<Cost>,
+    /// The rate-limit state the reply reported.
+    pub(crate) rate_limit: Option<genai_core::RateLimit>,
 }
 
 /// The `result` of an embedding reply: `data` (text form) or `response` (bge-m3's contexts
@@ -308,6 +311,7 @@ impl EmbedOut {
             pooling,
             usage,
             cost: None,
+            rate_limit: None,
         })
     }
 }
@@ -411,6 +415,8 @@ impl EmbeddingModel for CloudflareEmbedder {
         let mut pooling = None;
         let mut usage = Some(Usage::default());
         let cost = Cost::sum(chunks.iter().map(|c| c.cost));
+        // The rate-limit state of the last call that reported one.
+        let rate_limit = chunks.iter().rev().find_map(|c| c.rate_limit);
         for chunk in chunks {
             pooling = pooling.or(chunk.pooling);
             usage = match (usage, chunk.usage.is_reported()) {
@@ -426,6 +432,7 @@ impl EmbeddingModel for CloudflareEmbedder {
         out.usage = usage.unwrap_or_default();
         // A cost only when every call's is known: a partial sum would understate it.
         out.cost = cost;
+        out.rate_limit = rate_limit;
         genai_core::telemetry::record_usage(&span, &out.usage);
         genai_core::telemetry::record_cost(&span, crate::telemetry::COST_FIELDS, cost);
         Ok(out)

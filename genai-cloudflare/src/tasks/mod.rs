@@ -84,6 +84,11 @@ pub(crate) struct Billed<T> {
 }
 
 impl<T> Billed<T> {
+    /// The rate-limit state the reply's headers reported.
+    pub(crate) fn rate_limit(&self) -> Option<genai_core::RateLimit> {
+        self.meta.rate_limit
+    }
+
     /// The value and the call's cost (the reported one, else estimated from `used`), the
     /// budget charged with it.
     pub(crate) fn settle(

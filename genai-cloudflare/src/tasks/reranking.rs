@@ -126,10 +126,12 @@ impl RerankingModel for CloudflareReranker {
         let worst = Metered::tokens(token_ceiling(bytes, req.documents.len() + 1), 0);
         let call = Call::new("rerank", &self.model, ModelKind::Reranking, worst);
         let billed = run_json::<RerankOut>(&self.transport, call, &body).await?;
+        let rate_limit = billed.rate_limit();
         let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
         let mut ranking = ranking_of(out, req)
             .map_err(|e| finish_error(&self.transport, e.with_provider(PROVIDER), "rerank"))?;
         ranking.cost = cost;
+        ranking.rate_limit = rate_limit;
         Ok(ranking)
     }
 }

@@ -192,9 +192,11 @@ impl TranslationModel for CloudflareTranslator {
         let call = Call::new("translate", &self.model, ModelKind::Translation, worst);
         let billed = run_json::<TranslateOut>(&self.transport, call, &body).await?;
         // The reply has no usage: the cost is the one the service reports, if any.
+        let rate_limit = billed.rate_limit();
         let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
         let mut t = Translation::new(out.translated_text);
         t.cost = cost;
+        t.rate_limit = rate_limit;
         Ok(t)
     }
 }
@@ -313,9 +315,11 @@ impl SummarizationModel for CloudflareSummarizer {
         let worst = Metered::tokens(input, output);
         let call = Call::new("summarize", &self.model, ModelKind::Summarization, worst);
         let billed = run_json::<SummarizeOut>(&self.transport, call, &body).await?;
+        let rate_limit = billed.rate_limit();
         let (out, cost) = billed.settle(&self.transport, &self.model, &Metered::requests(1));
         let mut s = Summary::new(out.summary).by(self.model.clone());
         s.cost = cost;
+        s.rate_limit = rate_limit;
         Ok(s)
     }
 }

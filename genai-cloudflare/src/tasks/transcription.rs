@@ -165,8 +165,10 @@ impl TranscriptionModel for CloudflareTranscriber {
             .duration
             .or(seconds)
             .map_or_else(|| Metered::requests(1), Metered::audio);
+        let rate_limit = billed.rate_limit();
         let (mut transcript, cost) = billed.settle(&self.transport, &self.model, &used);
         transcript.cost = cost;
+        transcript.rate_limit = rate_limit;
         Ok(transcript)
     }
 }

@@ -70,11 +70,13 @@ impl TurnDetectionModel for CloudflareTurnDetector {
         let used = seconds.map_or_else(|| Metered::requests(1), Metered::audio);
         let call = Call::new("detect_turn", &self.model, ModelKind::TurnDetection, used);
         let billed = run_json::<TurnOut>(&self.transport, call, &body).await?;
+        let rate_limit = billed.rate_limit();
         let (out, cost) = billed.settle(&self.transport, &self.model, &used);
         let mut verdict = out
             .into_verdict()
             .map_err(|e| finish_error(&self.transport, e, "detect_turn"))?;
         verdict.cost = cost;
+        verdict.rate_limit = rate_limit;
         Ok(verdict)
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::media::Media;
 
 /// What to classify.
@@ -112,6 +113,9 @@ pub struct Classification {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Classification {
@@ -127,7 +131,11 @@ impl Classification {
         if let Some(k) = top_k {
             labels.truncate(k);
         }
-        Classification { labels, cost: None }
+        Classification {
+            labels,
+            cost: None,
+            rate_limit: None,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Support;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::response::Usage;
 
 /// How token vectors are pooled into one vector per text. Vectors pooled differently are not
@@ -91,6 +92,9 @@ pub struct Embeddings {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Embeddings {
@@ -117,6 +121,7 @@ impl Embeddings {
             pooling: None,
             usage: Usage::default(),
             cost: None,
+            rate_limit: None,
         })
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Support;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::response::Usage;
 
 /// A query and the documents to score against it.
@@ -89,6 +90,9 @@ pub struct Ranking {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Ranking {
@@ -108,6 +112,7 @@ impl Ranking {
             results,
             usage: Usage::default(),
             cost: None,
+            rate_limit: None,
         }
     }
 }

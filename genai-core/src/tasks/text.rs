@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Support;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::response::Usage;
 
 /// A text to translate.
@@ -86,6 +87,9 @@ pub struct Translation {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Translation {
@@ -95,6 +99,7 @@ impl Translation {
             text: text.into(),
             usage: Usage::default(),
             cost: None,
+            rate_limit: None,
         }
     }
 }
@@ -232,6 +237,9 @@ pub struct Summary {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Summary {
@@ -242,6 +250,7 @@ impl Summary {
             usage: Usage::default(),
             model: None,
             cost: None,
+            rate_limit: None,
         }
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Support;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
+use crate::limits::RateLimit;
 use crate::media::Media;
 use crate::media_file::MediaSource;
 
@@ -154,6 +155,9 @@ pub struct Transcript {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Transcript {
@@ -313,6 +317,9 @@ pub struct TurnDetection {
     /// What the call cost, when known (reported or estimated).
     #[serde(default)]
     pub cost: Option<Cost>,
+    /// The rate-limit state the reply reported, when it carried rate-limit headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl TurnDetection {
@@ -322,6 +329,7 @@ impl TurnDetection {
             is_complete,
             probability,
             cost: None,
+            rate_limit: None,
         }
     }
 }

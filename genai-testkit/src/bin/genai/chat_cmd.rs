@@ -205,37 +205,34 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     let mut req = build_request(&args)?;
     let client = provider(&args.provider)?;
     let workers = client.provider();
-    // A model of another kind (an embedding model...) is refused before any request.
-    let mut client = workers.chat(client.model())?;
-    if let Some(key) = &args.session_affinity {
-        client = client.with_session_affinity(key)?;
-    }
+    let model = client.model().to_owned();
+    // With --fallback, a model refused before any request for a reason another model may not
+    // share (retired, plan required) is an attempt of the chain, the first one included; any
+    // other refusal (a model of another kind...) ends the command before any request.
+    let member = |id: &str| -> genai_core::Result<Arc<dyn ProviderGen>> {
+        match workers.chat(id) {
+            Ok(mut chat) => {
+                if let Some(key) = &args.session_affinity {
+                    chat = chat.with_session_affinity(key)?;
+                }
+                Ok(Arc::new(chat))
+            }
+            Err(e) if args.fallback.any() && genai_core::falls_over(&e) => Ok(Arc::new(
+                Refused::new(genai_core::Provider::name(&workers), id, &e),
+            )),
+            Err(e) => Err(e),
+        }
+    };
+    let primary = member(&model)?;
     if !args.file.is_empty() {
         req.documents = open_documents(&args.file).await?;
-        let reader = DocumentChat::new(Arc::new(client.clone()), Arc::new(workers.converter()));
+        let reader = DocumentChat::new(primary.clone(), Arc::new(workers.converter()));
         req = reader.prepare(&req).await?;
     }
     let chain = if args.fallback.any() {
-        let mut members: Vec<Arc<dyn ProviderGen>> = vec![Arc::new(client.clone())];
-        for model in &args.fallback.models {
-            let mut next = match workers.chat(model) {
-                Ok(next) => next,
-                // A retired model (or one the plan lacks) is an attempt of the chain, not the
-                // end of the command.
-                Err(e) if genai_core::falls_over(&e) => {
-                    members.push(Arc::new(Refused::new(
-                        genai_core::Provider::name(&workers),
-                        model,
-                        &e,
-                    )));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some(key) = &args.session_affinity {
-                next = next.with_session_affinity(key)?;
-            }
-            members.push(Arc::new(next));
+        let mut members = vec![primary.clone()];
+        for id in &args.fallback.models {
+            members.push(member(id)?);
         }
         Some(FallbackChat::new(members)?.check_capabilities(!args.provider.no_capability_check))
     } else {
@@ -250,7 +247,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
                 served = Some((s.served_by, s.attempts));
                 s.stream
             }
-            None => client.gen_stream(&req).await?,
+            None => primary.gen_stream(&req).await?,
         };
         let mut acc = genai_core::ResponseAccumulator::default();
         let mut out = std::io::stdout().lock();
@@ -284,7 +281,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     } else {
         let reply = match &chain {
             Some(chain) => chain.gen_sync(&req).await?,
-            None => client.gen_sync(&req).await?,
+            None => primary.gen_sync(&req).await?,
         };
         if let Some(model) = &reply.served_by {
             served = Some((model.clone(), reply.attempts.clone()));
@@ -306,7 +303,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
         // A streamed reply carries no warnings of its own: the alias note is added here.
         reply
             .warnings
-            .extend(genai_cloudflare::facts::alias_warning(client.model()));
+            .extend(genai_cloudflare::facts::alias_warning(&model));
     }
     for warning in &reply.warnings {
         eprintln!("warning: {warning}");
@@ -317,7 +314,7 @@ pub(crate) async fn chat(args: ChatArgs) -> genai_core::Result<()> {
     });
     match (format, &served) {
         (Format::Json, _) => emit_line(&reply_json_served(
-            served.as_ref().map_or(client.model(), |s| s.served_by),
+            served.as_ref().map_or(model.as_str(), |s| s.served_by),
             &reply,
             req.logprobs.is_some(),
             served.as_ref(),
