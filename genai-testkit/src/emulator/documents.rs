@@ -3,48 +3,15 @@
 //! or Flate content streams); any other file gets its own per-file error, as the service
 //! answers a file it cannot convert.
 
+use genai_core::DocumentFormat;
 use serde_json::{json, Value};
 
-/// The formats `/ai/tomarkdown/supported` lists (the documented ones).
-const SUPPORTED: &[(&str, &str)] = &[
-    ("pdf", "application/pdf"),
-    ("jpeg", "image/jpeg"),
-    ("jpg", "image/jpeg"),
-    ("png", "image/png"),
-    ("webp", "image/webp"),
-    ("svg", "image/svg+xml"),
-    ("gif", "image/gif"),
-    ("bmp", "image/bmp"),
-    ("html", "text/html"),
-    ("htm", "text/html"),
-    ("xml", "application/xml"),
-    (
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    ("xlsm", "application/vnd.ms-excel.sheet.macroenabled.12"),
-    (
-        "xlsb",
-        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
-    ),
-    ("xls", "application/vnd.ms-excel"),
-    ("et", "application/vnd.ms-excel"),
-    (
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    ("ods", "application/vnd.oasis.opendocument.spreadsheet"),
-    ("odt", "application/vnd.oasis.opendocument.text"),
-    ("csv", "text/csv"),
-    ("numbers", "application/vnd.apple.numbers"),
-];
-
-/// The `result` of `GET /ai/tomarkdown/supported`.
+/// The `result` of `GET /ai/tomarkdown/supported`: the documented formats.
 pub(crate) fn supported() -> Value {
     Value::Array(
-        SUPPORTED
-            .iter()
-            .map(|(e, t)| json!({"extension": format!(".{e}"), "mimeType": t}))
+        DocumentFormat::documented()
+            .into_iter()
+            .map(|f| json!({"extension": format!(".{}", f.extension), "mimeType": f.media_type}))
             .collect(),
     )
 }
@@ -150,10 +117,10 @@ pub(crate) fn convert(
                 .content_type
                 .clone()
                 .or_else(|| {
-                    SUPPORTED
-                        .iter()
-                        .find(|(e, _)| *e == ext)
-                        .map(|(_, t)| (*t).to_owned())
+                    DocumentFormat::documented()
+                        .into_iter()
+                        .find(|f| f.extension == ext)
+                        .map(|f| f.media_type)
                 })
                 .unwrap_or_else(|| "application/octet-stream".to_owned());
             let id = format!("{}", i + 1);
@@ -194,7 +161,10 @@ fn read(ext: &str, mime: &str, data: &[u8], text: bool) -> Result<String, String
         "xml" => html_to_markdown(utf8()?, true),
         "csv" => csv_to_markdown(utf8()?, text),
         "pdf" => pdf_text(data)?,
-        _ if SUPPORTED.iter().any(|(e, _)| *e == ext) => {
+        _ if DocumentFormat::documented()
+            .iter()
+            .any(|f| f.extension == ext) =>
+        {
             return Err(format!(
                 "Conversion of {ext} files failed: the file could not be read"
             ))
