@@ -27,16 +27,7 @@ use crate::task_scenarios::{
 /// # }
 /// ```
 pub async fn score_task_model(provider: &dyn Provider, info: &ModelInfo, runs: u32) -> ScoreRow {
-    let task = info
-        .task
-        .clone()
-        .unwrap_or_else(|| info.kind.task_name().to_owned());
-    let mut row = ScoreRow::not_chat(
-        &info.id,
-        task,
-        info.capabilities.sync.input,
-        info.capabilities.sync.output,
-    );
+    let mut row = task_row(info);
     let mut all_runs = Vec::new();
     for _ in 0..runs.max(1) {
         match task_checks(provider, info).await {
@@ -52,6 +43,21 @@ pub async fn score_task_model(provider: &dyn Provider, info: &ModelInfo, runs: u
         row.results.push(result);
     }
     row
+}
+
+/// The row of a non-chat model before any scenario: its task (the catalog's name, else its
+/// kind's) and the modalities it declares.
+pub(crate) fn task_row(info: &ModelInfo) -> ScoreRow {
+    let task = info
+        .task
+        .clone()
+        .unwrap_or_else(|| info.kind.task_name().to_owned());
+    ScoreRow::not_chat(
+        &info.id,
+        task,
+        info.capabilities.sync.input,
+        info.capabilities.sync.output,
+    )
 }
 
 /// The Batch result of `model`: `None` when the provider has no queue for it.

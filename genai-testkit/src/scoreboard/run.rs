@@ -34,7 +34,7 @@ use genai_core::{
 };
 
 use super::{Scenario, ScoreRow, Scoreboard};
-use crate::kind_rows::{batch_result, score_task_model};
+use crate::kind_rows::{batch_result, score_task_model, task_row};
 use crate::scenarios::{run_mode_hooked, ScenarioHook, SuiteConfig};
 
 /// What a run scores and how.
@@ -455,16 +455,7 @@ pub async fn run_scoreboard(
         .map(|(i, info)| async move {
             let row = match observer.skip(&info.id, Mode::Sync, Scenario::Task) {
                 Some(reason) => {
-                    let task = info
-                        .task
-                        .clone()
-                        .unwrap_or_else(|| info.kind.task_name().to_owned());
-                    let mut row = ScoreRow::not_chat(
-                        &info.id,
-                        task,
-                        info.capabilities.sync.input,
-                        info.capabilities.sync.output,
-                    );
+                    let mut row = task_row(info);
                     row.note = format!("not measured: its task ({reason})");
                     row
                 }
