@@ -1,47 +1,26 @@
-//! Conformance scenarios of the audio kinds: text to speech, speech recognition and turn
-//! detection, each a plain async function over the kind's trait, judged on what comes back.
+//! The text-to-speech scenarios: the audio decodes as the type it is stated to be; a voice the
+//! model does not have is refused before any request.
 //!
-//! ```
-//! use genai_cloudflare::Cloudflare;
-//! use genai_testkit::audio_scenarios::{run_round_trip, run_speech_scenarios};
-//! use genai_testkit::emulator::{Emulator, EmulatorConfig};
-//! use genai_testkit::scenarios::Outcome;
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-//! let provider = Cloudflare::builder()
-//!     .account_id("0123456789abcdef0123456789abcdef")
-//!     .api_token("test-token")
-//!     .base_url(emulator.base_url())
-//!     .build_provider()
-//!     .unwrap();
-//! let aura = provider.speech("@cf/deepgram/aura-1").unwrap();
-//! let whisper = provider.transcriber("@cf/openai/whisper-large-v3-turbo").unwrap();
-//! for check in run_speech_scenarios(&aura).await {
-//!     assert!(matches!(check.outcome, Outcome::Pass { .. }), "{}: {:?}", check.name, check.outcome);
-//! }
-//! for check in run_round_trip(&aura, &whisper).await {
+//! ```no_run
+//! use genai_testkit::scenarios::{run_speech_scenarios, Outcome};
+//! # async fn run(model: &dyn genai_core::SpeechModel) {
+//! for check in run_speech_scenarios(model).await {
 //!     assert!(matches!(check.outcome, Outcome::Pass { .. }), "{}: {:?}", check.name, check.outcome);
 //! }
 //! # }
 //! ```
 
-use genai_core::{
-    ErrorKind, Media, SpeechModel, SpeechRequest, TranscribeRequest, Transcript,
-    TranscriptionModel, TurnDetectionModel, TurnRequest,
-};
+use genai_core::{ErrorKind, Media, SpeechModel, SpeechRequest};
 
-use crate::scenarios::Outcome;
-
-pub use crate::task_scenarios::TaskCheck;
-use crate::task_scenarios::{fail, pass};
+use crate::scenarios::check::{fail, pass};
+use crate::scenarios::{Check, Outcome};
 
 /// The sentence the speech scenarios speak.
 pub const SPOKEN: &str = "Hello there. This is a test of the speech models.";
 
 /// Text-to-speech scenarios: the audio decodes as the type it is stated to be; a voice the
 /// model does not have is refused before any request.
-pub async fn run_speech_scenarios(model: &dyn SpeechModel) -> Vec<TaskCheck> {
+pub async fn run_speech_scenarios(model: &dyn SpeechModel) -> Vec<Check> {
     let mut checks = Vec::new();
     let decodes = match speak(model, SPOKEN).await {
         Ok(audio) => match check_audio(&audio) {
@@ -50,7 +29,7 @@ pub async fn run_speech_scenarios(model: &dyn SpeechModel) -> Vec<TaskCheck> {
         },
         Err(outcome) => outcome,
     };
-    checks.push(TaskCheck {
+    checks.push(Check {
         name: "audio decodes as the stated type",
         outcome: decodes,
     });
@@ -66,14 +45,14 @@ pub async fn run_speech_scenarios(model: &dyn SpeechModel) -> Vec<TaskCheck> {
         }
         Err(e) => fail(format!("refused, but not before the request: {e}")),
     };
-    checks.push(TaskCheck {
+    checks.push(Check {
         name: "an unknown voice is refused before any request",
         outcome: refused,
     });
     checks
 }
 
-async fn speak(model: &dyn SpeechModel, text: &str) -> Result<Media, Outcome> {
+pub(super) async fn speak(model: &dyn SpeechModel, text: &str) -> Result<Media, Outcome> {
     let reply = model
         .speak(&SpeechRequest::new(text))
         .await
@@ -182,201 +161,10 @@ fn mpeg_frame_len(h: &[u8]) -> Option<usize> {
     Some((per * kbps * 1000 / rate) as usize + usize::from((h[2] >> 1) & 1))
 }
 
-/// A mono 16-bit WAV at 16 kHz: `tone` seconds of a 220 Hz tone, then `silence` seconds.
-pub fn tone_wav(tone: f64, silence: f64) -> Vec<u8> {
-    let rate = 16_000u32;
-    let n_tone = (tone * f64::from(rate)) as usize;
-    let n_silence = (silence * f64::from(rate)) as usize;
-    let mut data = Vec::with_capacity((n_tone + n_silence) * 2);
-    for i in 0..n_tone {
-        let t = i as f64 / f64::from(rate);
-        let s = (6_000.0 * (std::f64::consts::TAU * 220.0 * t).sin()) as i16;
-        data.extend_from_slice(&s.to_le_bytes());
-    }
-    data.resize(data.len() + n_silence * 2, 0);
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    out
-}
-
-/// Speech recognition scenarios that need no speech model: a WAV file is transcribed (a text
-/// comes back, timings consistent), and bytes that are not audio are refused before any
-/// request.
-pub async fn run_transcription_scenarios(model: &dyn TranscriptionModel) -> Vec<TaskCheck> {
-    let mut checks = Vec::new();
-    let outcome = match Media::from_bytes(tone_wav(1.0, 0.5)) {
-        Err(e) => Outcome::Error(e),
-        Ok(audio) => match model.transcribe(&TranscribeRequest::new(audio)).await {
-            Ok(t) => match check_timings(&t) {
-                Ok(()) => pass(format!("text {:?}", t.text)),
-                Err(reason) => fail(reason),
-            },
-            Err(e) => Outcome::Error(e),
-        },
-    };
-    checks.push(TaskCheck {
-        name: "a WAV file is transcribed",
-        outcome,
-    });
-    let png = Media::with_type("image/png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec());
-    let outcome = match model.transcribe(&TranscribeRequest::new(png)).await {
-        Ok(_) => fail("an image was accepted as audio"),
-        Err(e) if e.kind() == ErrorKind::InvalidRequest && e.status().is_none() => {
-            pass("refused before any request")
-        }
-        Err(e) => fail(format!("refused, but not before the request: {e}")),
-    };
-    checks.push(TaskCheck {
-        name: "bytes that are not audio are refused before any request",
-        outcome,
-    });
-    checks
-}
-
-/// Segments and words are ordered, each ends after it starts, and none ends after the audio.
-fn check_timings(t: &Transcript) -> Result<(), String> {
-    let limit = t.duration.map_or(f64::INFINITY, |d| d + 0.05);
-    let spans = t
-        .segments
-        .iter()
-        .map(|s| (s.start, s.end, s.text.as_str()))
-        .chain(t.words.iter().map(|w| (w.start, w.end, w.word.as_str())));
-    for (start, end, what) in spans {
-        if !(start >= 0.0 && end >= start && end <= limit) {
-            return Err(format!(
-                "`{what}` spans {start}..{end}, outside the audio (duration {:?})",
-                t.duration
-            ));
-        }
-    }
-    for pair in t.segments.windows(2) {
-        if pair[1].start < pair[0].start {
-            return Err("segments out of order".into());
-        }
-    }
-    for pair in t.words.windows(2) {
-        if pair[1].start < pair[0].start {
-            return Err("words out of order".into());
-        }
-    }
-    Ok(())
-}
-
-/// The words of `text`, lower case, without punctuation.
-fn plain_words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect::<String>()
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Speaks [`SPOKEN`] with `speaker` and transcribes it with `listener`: the words come back,
-/// with a timing for them (segments or words) consistent with the audio's length.
-pub async fn run_round_trip(
-    speaker: &dyn SpeechModel,
-    listener: &dyn TranscriptionModel,
-) -> Vec<TaskCheck> {
-    let transcript = match speak(speaker, SPOKEN).await {
-        Err(outcome) => Err(outcome),
-        Ok(audio) => listener
-            .transcribe(&TranscribeRequest::new(audio))
-            .await
-            .map_err(Outcome::Error),
-    };
-    let (words, timed) = match transcript {
-        Err(outcome) => {
-            let why = match &outcome {
-                Outcome::Error(e) => format!("the round trip failed: {e}"),
-                other => format!("the round trip failed: {other:?}"),
-            };
-            (outcome, fail(why))
-        }
-        Ok(t) => {
-            let heard = plain_words(&t.text);
-            let said = plain_words(SPOKEN);
-            let missing: Vec<&String> = said.iter().filter(|w| !heard.contains(w)).collect();
-            let words = if missing.is_empty() {
-                pass(format!("heard {:?}", t.text))
-            } else {
-                fail(format!("heard {:?}; missing {missing:?}", t.text))
-            };
-            let timed = if t.segments.is_empty() && t.words.is_empty() {
-                fail("no segments and no words")
-            } else {
-                match check_timings(&t) {
-                    Ok(()) => pass(format!(
-                        "{} segments, {} words, duration {:?}",
-                        t.segments.len(),
-                        t.words.len(),
-                        t.duration
-                    )),
-                    Err(reason) => fail(reason),
-                }
-            };
-            (words, timed)
-        }
-    };
-    vec![
-        TaskCheck {
-            name: "speak then transcribe returns the words",
-            outcome: words,
-        },
-        TaskCheck {
-            name: "the transcript is timed (segments or words)",
-            outcome: timed,
-        },
-    ]
-}
-
-/// Turn detection scenarios: a turn that ends in silence and one cut mid-sound both get a
-/// probability in `[0, 1]`.
-pub async fn run_turn_detection_scenarios(model: &dyn TurnDetectionModel) -> Vec<TaskCheck> {
-    let mut checks = Vec::new();
-    for (name, wav) in [
-        (
-            "a finished turn gets a probability in [0, 1]",
-            tone_wav(1.0, 0.6),
-        ),
-        (
-            "a cut turn gets a probability in [0, 1]",
-            tone_wav(1.5, 0.0),
-        ),
-    ] {
-        let outcome = match Media::from_bytes(wav) {
-            Err(e) => Outcome::Error(e),
-            Ok(audio) => match model.detect_turn(&TurnRequest::new(audio)).await {
-                Ok(v) if (0.0..=1.0).contains(&v.probability) => pass(format!(
-                    "complete: {}, probability {}",
-                    v.is_complete, v.probability
-                )),
-                Ok(v) => fail(format!("probability {} is outside [0, 1]", v.probability)),
-                Err(e) => Outcome::Error(e),
-            },
-        };
-        checks.push(TaskCheck { name, outcome });
-    }
-    checks
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenarios::tone_wav;
 
     #[test]
     fn audio_checks_catch_broken_files() {

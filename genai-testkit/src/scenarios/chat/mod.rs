@@ -1,43 +1,11 @@
-//! Conformance scenarios, written once and run against any [`ProviderGen`].
-//!
-//! Each scenario is a plain async function over `&dyn ProviderGen` and a [`Mode`] that sends
-//! the shared conformance prompts and judges one capability. [`run_suite`] picks what to expect
-//! from the provider's declared [`capabilities`](genai_core::ProviderGen::capabilities):
-//!
-//! - declared unsupported: one call, which must be refused with [`ErrorKind::Unsupported`]; a
-//!   call that goes through anyway is a [`Verdict::Finding`], never hidden;
-//! - declared supported or flaky: [`SuiteConfig::runs`] runs; all pass → supported, some →
-//!   flaky, none → failed (with the last reason in the note).
-//!
-//! `usage`, `finish_reason` and `rate_limits` are judged on the replies of the other scenarios
-//! of the same mode. In stream mode, events must be well ordered (one `Finish`, last; complete tool calls).
-//! Calls are sequential and each is bounded by [`SuiteConfig::call_timeout`].
-//!
-//! ```
-//! use genai_core::{Mode, ProviderGen};
-//! use genai_testkit::scoreboard::{Scenario, Verdict};
-//! use genai_testkit::fake::ScriptedProvider;
-//! use genai_testkit::scenarios::{run_suite, SuiteConfig};
-//!
-//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let provider: Box<dyn ProviderGen> = Box::new(ScriptedProvider::new("fake/model"));
-//! let rows = run_suite(provider.as_ref(), &SuiteConfig::default()).await;
-//! assert_eq!(rows.len(), 2); // sync and stream
-//! assert_eq!(rows[1].mode, Mode::Stream);
-//! assert_eq!(rows[0].verdict(Scenario::Tools), Some(Verdict::Supported));
-//! # });
-//! ```
-//!
-//! Every scenario shares a [`Ctx`] (provider, mode, per-call limit) and returns a [`Probe`]
-//! (an [`Outcome`] and the replies received); [`run_scenario`] turns probes into a
-//! [`ScenarioResult`](crate::scoreboard::ScenarioResult).
-//!
-//! [`ProviderGen`]: genai_core::ProviderGen
-//! [`Mode`]: genai_core::Mode
-//! [`ErrorKind::Unsupported`]: genai_core::ErrorKind::Unsupported
-//! [`Verdict::Finding`]: crate::scoreboard::Verdict::Finding
+//! Chat's conformance scenarios: each a plain async function over `&dyn ProviderGen` and a
+//! `Mode` that sends the shared conformance prompts and judges one capability; the suite that
+//! runs them as declared; the tool loop's scenarios and the safety classifier's.
+//! The public surface is re-exported by the parent module.
 
+mod agent;
 mod citations;
+mod guard;
 mod json;
 mod judge;
 mod logprobs;
@@ -48,10 +16,12 @@ mod suite;
 mod text;
 mod tools;
 
+pub use agent::{run_agent_scenarios, SquareRoot, WordLength};
 pub use citations::citations;
+pub use guard::run_guard_scenarios;
 pub use json::{json_mode, json_schema};
 pub use logprobs::logprobs;
-pub use probe::{check_order, Ctx, Outcome, Probe};
+pub use probe::{check_order, Ctx, Probe};
 pub use prompts::*;
 pub use reasoning::reasoning;
 pub use suite::{
