@@ -16,7 +16,7 @@ use genai_core::{
     ProviderGen,
 };
 
-use crate::media_check::{decode_png, png};
+use crate::fixtures::{decode_png, png};
 use crate::scenarios::Outcome;
 
 pub use crate::task_scenarios::TaskCheck;
