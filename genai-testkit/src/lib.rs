@@ -6,7 +6,7 @@
 //! ## Features
 //!
 //! All on by default. With `default-features = false` only the conformance scenarios of every
-//! kind ([`scenarios`]), the [`fake`] backend and the [`scoreboard`] are built, without any HTTP
+//! kind ([`scenarios`]), the [`fake`] backend, the media [`fixtures`] and the [`scoreboard`] are built, without any HTTP
 //! server, command line or backend.
 //!
 //! | feature | what it adds |
@@ -84,9 +84,9 @@ pub mod cassette;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod fake;
+pub mod fixtures;
 #[cfg(feature = "loopback")]
 pub mod loopback;
-mod media_check;
 #[cfg(feature = "replay")]
 pub mod replay;
 pub mod scenarios;

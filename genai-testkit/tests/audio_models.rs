@@ -8,10 +8,11 @@ use genai_core::{
     TranscriptionModel,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::scenarios::Outcome;
 use genai_testkit::scenarios::{
     check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
-    run_turn_detection_scenarios, tone_wav, Check,
+    run_turn_detection_scenarios, Check,
 };
 
 const TTS: [&str; 2] = ["@cf/deepgram/aura-1", "@cf/myshell-ai/melotts"];

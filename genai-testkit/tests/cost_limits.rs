@@ -17,9 +17,9 @@ use genai_core::{
 };
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::loopback::{json_error, reply, ScriptedServer};
 use genai_testkit::replay::{MatchMode, ReplayServer};
-use genai_testkit::scenarios::tone_wav;
 use serde_json::Value;
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";

@@ -17,7 +17,7 @@ use genai_core::{
 };
 
 use super::speech::check_audio;
-use super::transcription::tone_wav;
+use crate::fixtures::tone_wav;
 use crate::scenarios::{Check, Outcome};
 
 fn pass(name: &'static str, detail: impl Into<String>) -> Check {

@@ -80,6 +80,6 @@ pub use image::{run_describe_scenarios, run_image_scenarios, solid_png};
 pub use reranking::run_reranking_scenarios;
 pub use speech::{check_audio, run_speech_scenarios, SPOKEN};
 pub use summarization::run_summarization_scenarios;
-pub use transcription::{run_round_trip, run_transcription_scenarios, tone_wav};
+pub use transcription::{run_round_trip, run_transcription_scenarios};
 pub use translation::run_translation_scenarios;
 pub use turn::run_turn_detection_scenarios;

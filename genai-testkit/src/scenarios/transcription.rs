@@ -16,36 +16,9 @@ use genai_core::{
 };
 
 use super::speech::{speak, SPOKEN};
+use crate::fixtures::tone_wav;
 use crate::scenarios::check::{fail, pass};
 use crate::scenarios::{Check, Outcome};
-
-/// A mono 16-bit WAV at 16 kHz: `tone` seconds of a 220 Hz tone, then `silence` seconds.
-pub fn tone_wav(tone: f64, silence: f64) -> Vec<u8> {
-    let rate = 16_000u32;
-    let n_tone = (tone * f64::from(rate)) as usize;
-    let n_silence = (silence * f64::from(rate)) as usize;
-    let mut data = Vec::with_capacity((n_tone + n_silence) * 2);
-    for i in 0..n_tone {
-        let t = i as f64 / f64::from(rate);
-        let s = (6_000.0 * (std::f64::consts::TAU * 220.0 * t).sin()) as i16;
-        data.extend_from_slice(&s.to_le_bytes());
-    }
-    data.resize(data.len() + n_silence * 2, 0);
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    out
-}
 
 /// Speech recognition scenarios that need no speech model: a WAV file is transcribed (a text
 /// comes back, timings consistent), and bytes that are not audio are refused before any

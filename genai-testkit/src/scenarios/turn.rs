@@ -12,7 +12,7 @@
 
 use genai_core::{Media, TurnDetectionModel, TurnRequest};
 
-use super::transcription::tone_wav;
+use crate::fixtures::tone_wav;
 use crate::scenarios::check::{fail, pass};
 use crate::scenarios::{Check, Outcome};
 
