@@ -6,7 +6,7 @@ use std::sync::Arc;
 use genai_cloudflare::Cloudflare;
 use genai_core::ProviderGen;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-use genai_testkit::fake::ScriptedProvider;
+use genai_testkit::fake::ScriptedChat;
 use genai_testkit::scenarios::run_agent_scenarios;
 
 fn assert_all_pass(checks: &[genai_testkit::scenarios::Check]) {
@@ -18,7 +18,7 @@ fn assert_all_pass(checks: &[genai_testkit::scenarios::Check]) {
 
 #[tokio::test]
 async fn the_agent_scenarios_pass_on_the_fake() {
-    let fake = Arc::new(ScriptedProvider::new("fake/model"));
+    let fake = Arc::new(ScriptedChat::new("fake/model"));
     assert_all_pass(&run_agent_scenarios(fake.clone()).await);
     // sync: 2 turns; stream: 2; parallel: 2; tool error: 2.
     assert_eq!(fake.calls(), 8);

@@ -17,11 +17,11 @@
 //! ```
 //! use genai_core::{Mode, ProviderGen};
 //! use genai_testkit::scoreboard::{Scenario, Verdict};
-//! use genai_testkit::fake::ScriptedProvider;
+//! use genai_testkit::fake::ScriptedChat;
 //! use genai_testkit::scenarios::{run_suite, SuiteConfig};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let provider: Box<dyn ProviderGen> = Box::new(ScriptedProvider::new("fake/model"));
+//! let provider: Box<dyn ProviderGen> = Box::new(ScriptedChat::new("fake/model"));
 //! let rows = run_suite(provider.as_ref(), &SuiteConfig::default()).await;
 //! assert_eq!(rows.len(), 2); // sync and stream
 //! assert_eq!(rows[1].mode, Mode::Stream);
