@@ -16,17 +16,17 @@
 //! // The server stops when `emulator` is dropped.
 //! ```
 
-mod audio;
+mod batch;
 mod catalog;
 mod chat;
-mod documents;
+mod document;
+mod embedding;
 mod faults;
-pub(crate) mod images;
+mod image;
 mod models;
-mod queue;
 mod rate;
 mod server;
-mod tasks;
+mod transcription;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -59,7 +59,7 @@ pub struct EmulatorConfig {
     script: Vec<Fault>,
     always: Option<Fault>,
     address: Option<SocketAddr>,
-    queue: queue::QueueConfig,
+    queue: batch::QueueConfig,
     license_agreement: bool,
     free_plan: bool,
     rate: Option<(u32, Duration)>,
@@ -72,7 +72,7 @@ impl Default for EmulatorConfig {
             script: Vec::new(),
             always: None,
             address: None,
-            queue: queue::QueueConfig::default(),
+            queue: batch::QueueConfig::default(),
             license_agreement: false,
             free_plan: false,
             rate: None,
@@ -249,7 +249,7 @@ pub(crate) struct Shared {
     /// The latest requests.
     log: Mutex<RequestLog>,
     counter: AtomicU64,
-    queue: queue::Queue,
+    queue: batch::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
     license: Option<std::sync::atomic::AtomicBool>,
     /// Whether the account is on the Free plan (paid-only models refuse with 5035).
@@ -266,7 +266,7 @@ impl Shared {
             always: config.always,
             log: Mutex::new(RequestLog::default()),
             counter: AtomicU64::new(0),
-            queue: queue::Queue::new(config.queue),
+            queue: batch::Queue::new(config.queue),
             license: config
                 .license_agreement
                 .then(|| std::sync::atomic::AtomicBool::new(false)),

@@ -8,15 +8,15 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::audio::{self, AudioReply};
+use super::transcription::{self as audio, AudioReply};
 use super::catalog;
 use super::chat::families::{self, Dice, Family, Rendered};
 use super::chat::responder::Ask;
-use super::documents;
+use super::document as documents;
 use super::faults::{self, Ending, Fault};
-use super::images::{self, Outcome};
+use super::image::{self as images, Outcome};
 use super::models::{self, Task};
-use super::queue::QueueReply;
+use super::batch::QueueReply;
 use super::{RecordedRequest, Shared};
 use crate::serve::percent_decode;
 
@@ -158,7 +158,7 @@ fn route(
         if let Some(reply) = plan_gate(shared, model) {
             return reply;
         }
-        if super::queue::is_queue_request(query) {
+        if super::batch::is_queue_request(query) {
             return match shared.queue.handle(model, body, dice) {
                 QueueReply::Result(result) => result_reply(&result),
                 QueueReply::Refused {
@@ -290,7 +290,7 @@ fn run(
             } => error_reply(status, code, &message, json!({})),
         };
     }
-    if let Some(answer) = super::tasks::run(info.task, info.id, body) {
+    if let Some(answer) = super::embedding::run(info.task, info.id, body) {
         return match answer {
             Ok(result) => result_reply(&result),
             Err((status, code, message)) => error_reply(status, code, &message, json!({})),

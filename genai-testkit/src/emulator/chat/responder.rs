@@ -222,13 +222,13 @@ impl Ask {
 fn images_of(body: &serde_json::Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     match body.get("image") {
-        Some(Value::String(b64)) => out.extend(super::super::images::describe_encoded(b64)),
+        Some(Value::String(b64)) => out.extend(super::super::image::describe_encoded(b64)),
         Some(Value::Array(items)) => {
             let bytes: Option<Vec<u8>> = items
                 .iter()
                 .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
                 .collect();
-            out.extend(bytes.and_then(|b| super::super::images::describe(&b)));
+            out.extend(bytes.and_then(|b| super::super::image::describe(&b)));
         }
         _ => {}
     }
@@ -241,7 +241,7 @@ fn images_of(body: &serde_json::Map<String, Value>) -> Vec<String> {
         .flatten();
     for part in parts {
         if let Some(url) = part.pointer("/image_url/url").and_then(Value::as_str) {
-            out.extend(super::super::images::describe_encoded(url));
+            out.extend(super::super::image::describe_encoded(url));
         }
     }
     out

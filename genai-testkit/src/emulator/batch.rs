@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::audio::AudioReply;
+use super::transcription::AudioReply;
 use super::chat::families::{self, Dice, Family, Rendered};
 use super::chat::responder::Ask;
 use super::faults::Fault;
@@ -313,13 +313,13 @@ fn answer(model: &str, task: Task, request: &Value, dice: &mut Dice) -> (bool, V
                 m.remove("external_reference");
             }
             let body = input.to_string().into_bytes();
-            if let Some(answer) = super::tasks::run(task, model, &body) {
+            if let Some(answer) = super::embedding::run(task, model, &body) {
                 return match answer {
                     Ok(result) => (true, result),
                     Err((_, code, message)) => fail(code, message),
                 };
             }
-            match super::audio::run(model, "", Some("application/json"), &body) {
+            match super::transcription::run(model, "", Some("application/json"), &body) {
                 Some(AudioReply::Json(result)) => (true, result),
                 Some(AudioReply::Media { bytes, .. }) => (
                     true,
@@ -431,7 +431,7 @@ mod tests {
     fn items_get_the_synchronous_answer_of_their_model() {
         let mut dice = Dice::new(7);
         let body = json!({"text": ["a cat", "a dog"]});
-        let sync = super::super::tasks::run(
+        let sync = super::super::embedding::run(
             Task::TextEmbeddings,
             "@cf/baai/bge-small-en-v1.5",
             body.to_string().as_bytes(),
