@@ -34,7 +34,7 @@ pub(crate) struct Tool {
 
 /// The `tool_choice` field.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ToolChoice {
+pub(crate) enum ToolDemand {
     Auto,
     None,
     Required,
@@ -55,7 +55,7 @@ pub(crate) enum Format {
 pub(crate) struct Ask {
     pub(crate) turns: Vec<Turn>,
     pub(crate) tools: Vec<Tool>,
-    pub(crate) tool_choice: ToolChoice,
+    pub(crate) tool_choice: ToolDemand,
     pub(crate) format: Format,
     pub(crate) max_tokens: Option<usize>,
     pub(crate) stop: Vec<String>,
@@ -284,20 +284,20 @@ fn tool_of(tool: &Value) -> Option<Tool> {
     Some(Tool { name, parameters })
 }
 
-fn tool_choice_of(value: Option<&Value>) -> ToolChoice {
+fn tool_choice_of(value: Option<&Value>) -> ToolDemand {
     match value {
         Some(Value::String(choice)) => match choice.as_str() {
-            "none" => ToolChoice::None,
-            "required" | "any" => ToolChoice::Required,
-            _ => ToolChoice::Auto,
+            "none" => ToolDemand::None,
+            "required" | "any" => ToolDemand::Required,
+            _ => ToolDemand::Auto,
         },
         Some(Value::Object(choice)) => choice
             .get("function")
             .and_then(|f| f.get("name"))
             .or_else(|| choice.get("name"))
             .and_then(Value::as_str)
-            .map_or(ToolChoice::Auto, |name| ToolChoice::Named(name.to_owned())),
-        _ => ToolChoice::Auto,
+            .map_or(ToolDemand::Auto, |name| ToolDemand::Named(name.to_owned())),
+        _ => ToolDemand::Auto,
     }
 }
 
@@ -349,7 +349,7 @@ pub(crate) fn respond(ask: &Ask, calls_tools: bool) -> Reply {
     let last_is_user = ask.turns.last().is_some_and(|t| t.role == "user");
     // A raw prompt has no chat template: no tools can be offered through it.
     let calls_tools = calls_tools && !ask.raw;
-    if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolChoice::None {
+    if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolDemand::None {
         if let Some(call) = choose_call(ask) {
             return Reply {
                 reasoning: format!("The user wants the {} tool, so I will call it.", call.name),
@@ -369,7 +369,7 @@ pub(crate) fn respond(ask: &Ask, calls_tools: bool) -> Reply {
 fn choose_call(ask: &Ask) -> Option<Call> {
     let prompt = ask.last_user();
     let tool = match &ask.tool_choice {
-        ToolChoice::Named(name) => ask.tools.iter().find(|t| &t.name == name),
+        ToolDemand::Named(name) => ask.tools.iter().find(|t| &t.name == name),
         _ => None,
     }
     .or_else(|| ask.tools.iter().find(|t| prompt.contains(t.name.as_str())))
