@@ -5,7 +5,7 @@ use genai_cloudflare::facts::{self, ReasoningField, Thinking, Wire};
 use serde_json::{json, Map, Value};
 
 use super::responder::{
-    cut_words, respond, word_count, word_tokens, Answer, Ask, Call, Format, InputForm,
+    cut_words, respond, word_count, word_tokens, Ask, Call, Format, InputForm, Said,
 };
 
 /// Without `max_tokens`, native models stop at this many output tokens.
@@ -320,18 +320,18 @@ fn render_native(family: Dialect, ask: &Ask, dice: &mut Dice) -> Rendered {
     let reply = respond(ask, family.calls_tools());
     let think = |answer: &str| format!("<think>\n{}\n</think>\n\n{answer}", reply.reasoning);
     let native = match reply.answer {
-        Answer::Text(text) if family == Dialect::R1Distill => Native::Text {
+        Said::Text(text) if family == Dialect::R1Distill => Native::Text {
             text: think(&text),
             structured: false,
             cut: false,
         },
-        Answer::Text(text) => Native::Text {
+        Said::Text(text) => Native::Text {
             text,
             structured: false,
             cut: false,
         },
-        Answer::Json(value) if schema_mode => Native::Object(value),
-        Answer::Json(value) => match family {
+        Said::Json(value) if schema_mode => Native::Object(value),
+        Said::Json(value) => match family {
             Dialect::Llama4Scout if !ask.stream => Native::Object(value),
             Dialect::R1Distill => Native::Text {
                 text: think(&spaced_json(&value)),
@@ -344,7 +344,7 @@ fn render_native(family: Dialect, ask: &Ask, dice: &mut Dice) -> Rendered {
                 cut: false,
             },
         },
-        Answer::Call(call) => match family {
+        Said::Call(call) => match family {
             Dialect::Llama3(Llama3::V33) if ask.stream => {
                 let arguments = spaced_json(&numbers_as_strings(&call.arguments));
                 let text = format!(
@@ -620,7 +620,7 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
     })];
     let mut completion = word_count(&reasoning);
     match reply.answer {
-        Answer::Call(call) => {
+        Said::Call(call) => {
             let arguments = call.arguments.to_string();
             completion += word_count(&call.name) + word_count(&arguments);
             output.push(json!({
@@ -631,7 +631,7 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
                 "arguments": arguments,
             }));
         }
-        Answer::Text(text) => {
+        Said::Text(text) => {
             completion += word_count(&text);
             output.push(json!({
                 "type": "message",
@@ -640,7 +640,7 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
                 "content": [{"type": "output_text", "text": text}],
             }));
         }
-        Answer::Json(value) => {
+        Said::Json(value) => {
             let text = value.to_string();
             completion += word_count(&text);
             output.push(json!({
@@ -682,16 +682,16 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
     let mut content: Option<String> = None;
     let mut call: Option<(String, Call, String)> = None;
     match reply.answer {
-        Answer::Call(c) if !reasoning_cut => {
+        Said::Call(c) if !reasoning_cut => {
             let arguments = c.arguments.to_string();
             call = Some((format!("chatcmpl-tool-{}", dice.hex(32)), c, arguments));
             finish = "tool_calls";
         }
         answer => {
             let text = match answer {
-                Answer::Text(text) => text,
-                Answer::Json(value) => value.to_string(),
-                Answer::Call(_) => String::new(),
+                Said::Text(text) => text,
+                Said::Json(value) => value.to_string(),
+                Said::Call(_) => String::new(),
             };
             let text = match stop_at(&text, &ask.stop) {
                 Some((at, stop)) => {
