@@ -2,14 +2,14 @@
 //! detection, each a plain async function over the kind's trait, judged on what comes back.
 //!
 //! ```
-//! use genai_cloudflare::Cloudflare;
+//! use genai_cloudflare::CloudflareChat;
 //! use genai_testkit::audio_scenarios::{run_round_trip, run_speech_scenarios};
 //! use genai_testkit::emulator::{Emulator, EmulatorConfig};
 //! use genai_testkit::scenarios::Outcome;
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-//! let provider = Cloudflare::builder()
+//! let provider = CloudflareChat::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token("test-token")
 //!     .base_url(emulator.base_url())

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use genai_cloudflare::Cloudflare;
+//! use genai_cloudflare::CloudflareChat;
 //! use genai_core::Provider;
 //! use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 //! use genai_testkit::scenarios::Outcome;
@@ -15,7 +15,7 @@
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-//! let provider = Cloudflare::builder()
+//! let provider = CloudflareChat::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token(DEFAULT_TOKEN)
 //!     .base_url(emulator.base_url())

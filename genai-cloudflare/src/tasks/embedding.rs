@@ -66,9 +66,9 @@ fn profile(model: &str) -> Profile {
 /// A Workers AI text embedding model, e.g. `@cf/baai/bge-base-en-v1.5`.
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::EmbeddingModel;
-/// let provider = Cloudflare::builder()
+/// let provider = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .build_provider()

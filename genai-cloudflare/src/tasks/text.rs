@@ -245,7 +245,7 @@ impl CloudflareSummarizer {
             .user(req.text.clone());
         chat.max_tokens = req.max_length;
         chat.temperature = Some(0.2);
-        let client = crate::chat::Cloudflare::over(self.transport.clone(), self.model.clone());
+        let client = crate::chat::CloudflareChat::over(self.transport.clone(), self.model.clone());
         let reply = client
             .gen_sync(&chat)
             .await
