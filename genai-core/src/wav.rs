@@ -69,7 +69,8 @@ impl<'a> Iterator for WavChunks<'a> {
         let at = self.at;
         let header = self.bytes.get(at..at.checked_add(8)?)?;
         let id = [header[0], header[1], header[2], header[3]];
-        let declared_len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let declared_len =
+            u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
         let start = at + 8;
         let end = self.bytes.len().min(start.saturating_add(declared_len));
         let data = &self.bytes[start..end];
@@ -149,7 +150,8 @@ impl<'a> Wav<'a> {
     /// (one of at least 16 bytes), and that `data` chunk.
     pub fn parse(bytes: &'a [u8]) -> Result<Wav<'a>, WavError> {
         let chunks = wav_chunks(bytes).ok_or(WavError::NotWav)?;
-        let declared_size = u64::from(u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]])) + 8;
+        let declared_size =
+            u64::from(u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]])) + 8;
         let mut fmt: Option<&[u8]> = None;
         for chunk in chunks {
             match &chunk.id {
@@ -157,7 +159,8 @@ impl<'a> Wav<'a> {
                 b"data" => {
                     let f = fmt.ok_or(WavError::NoFormat)?;
                     let u16_at = |i: usize| u16::from_le_bytes([f[i], f[i + 1]]);
-                    let u32_at = |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
+                    let u32_at =
+                        |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
                     return Ok(Wav {
                         format: u16_at(0),
                         channels: u16_at(2),

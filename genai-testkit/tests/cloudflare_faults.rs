@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use genai_cloudflare::{CloudflareChat, CloudflareBuilder};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat};
 use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{ChatRequest, ChatStream, Error, ErrorKind, ProviderGen, StreamEvent};
 use genai_testkit::loopback::{

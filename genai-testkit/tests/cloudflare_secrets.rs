@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use genai_cloudflare::{CloudflareChat, CloudflareBuilder};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat};
 use genai_core::http::RetryPolicy;
 use genai_core::{ChatRequest, Error, ProviderGen, StreamEvent};
 use genai_testkit::loopback::{reply, ScriptedServer as Server};

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use genai_cloudflare::{CloudflareChat, CloudflareBuilder, WorkersAi};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat, WorkersAi};
 use genai_core::{
     ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, ErrorKind, Media, Provider,
     RerankRequest, RerankingModel, SummarizationModel, SummarizeRequest, TranslateRequest,

@@ -132,7 +132,11 @@ pub(crate) fn wav_to_f32(wav: &[u8]) -> Result<Vec<u8>> {
                 i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as f32 / 2_147_483_648.0
             }
             (WAV_FORMAT_FLOAT, 32) => f32::from_le_bytes([s[0], s[1], s[2], s[3]]),
-            _ => return Err(bad(&format!("format {format} with {bits} bits is not read"))),
+            _ => {
+                return Err(bad(&format!(
+                    "format {format} with {bits} bits is not read"
+                )))
+            }
         };
         out.extend_from_slice(&v.to_le_bytes());
     }

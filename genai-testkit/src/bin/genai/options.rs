@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use genai_cloudflare::{CloudflareChat, CloudflareBuilder};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat};
 use genai_core::{Budget, Error};
 use serde_json::Value;
 
