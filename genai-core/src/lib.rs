@@ -83,6 +83,7 @@ pub use tasks::{
     TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,
 };
 pub use tool::{ToolCall, ToolChoice, ToolDef};
+pub use tool_schema::ArgumentCoercion;
 pub use wav::{wav_chunks, Wav, WavChunk, WavChunks, WavError, WAV_FORMAT_FLOAT, WAV_FORMAT_PCM};
 
 /// Re-exported so backends and users share one version.
