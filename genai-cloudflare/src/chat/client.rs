@@ -15,10 +15,10 @@ use tracing::Instrument;
 use crate::chat::family::{Family, Traits};
 use crate::chat::reply::{CallContext, Shaper};
 use crate::chat::stream::{chat_stream, StreamDecoder};
-use crate::chat::wire::{Envelope, RunBody, WireResult};
-use crate::errors::{self, PROVIDER};
+use crate::chat::wire::{RunBody, WireResult};
+use crate::errors::PROVIDER;
 use crate::metering::{self, token_ceiling, ReplyMeta, WORST_CASE_OUTPUT_TOKENS};
-use crate::transport::{Body, Transport};
+use crate::transport::{open_envelope, Body, Transport};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
 ///
@@ -318,19 +318,7 @@ pub(crate) fn decode_priced_reply(
     body: &[u8],
     price: Option<Price>,
 ) -> Result<ChatResponse> {
-    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(format!(
-            "HTTP {status}: the reply is not a Workers AI JSON envelope ({e}): {}",
-            excerpt(&String::from_utf8_lossy(body), 200)
-        ))
-        .with_status(status)
-        .with_provider(PROVIDER)
-    })?;
-    if envelope.success == Some(false) || !envelope.errors.is_empty() {
-        return Err(errors::from_codes(status, &envelope.errors).with_status(status));
-    }
-    let result = envelope
-        .result
+    let result = open_envelope::<WireResult<'_>>(status, body)?
         .filter(WireResult::has_reply)
         .ok_or_else(|| {
             Error::protocol(format!(
