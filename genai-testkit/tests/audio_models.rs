@@ -9,9 +9,10 @@ use genai_core::{
 };
 use genai_testkit::audio_scenarios::{
     check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
-    run_turn_detection_scenarios, tone_wav, TaskCheck,
+    run_turn_detection_scenarios, TaskCheck,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::scenarios::Outcome;
 
 const TTS: [&str; 2] = ["@cf/deepgram/aura-1", "@cf/myshell-ai/melotts"];
