@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::ProviderGen;
-use genai_testkit::agent_scenarios::run_agent_scenarios;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::fake::ScriptedProvider;
+use genai_testkit::scenarios::run_agent_scenarios;
 
-fn assert_all_pass(checks: &[genai_testkit::task_scenarios::TaskCheck]) {
+fn assert_all_pass(checks: &[genai_testkit::scenarios::Check]) {
     assert_eq!(checks.len(), 4);
     for c in checks {
         assert!(c.passed(), "{}: {:?}", c.name, c.outcome);
@@ -32,7 +32,7 @@ async fn the_agent_scenarios_pass_on_the_emulator() {
         "@cf/zai-org/glm-4.7-flash",
     ] {
         let client: Arc<dyn ProviderGen> = Arc::new(
-            Cloudflare::builder()
+            CloudflareChat::builder()
                 .base_url(emulator.base_url())
                 .account_id("0123456789abcdef0123456789abcdef")
                 .api_token(DEFAULT_TOKEN)

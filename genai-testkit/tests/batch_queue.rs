@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     BatchItem, BatchJob, BatchModel, ChatRequest, ErrorKind, PollPolicy, Provider, TranslateRequest,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token(DEFAULT_TOKEN)
         .base_url(emulator.base_url())
@@ -97,7 +97,7 @@ async fn an_unknown_job_and_a_model_without_the_queue_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_queue_model_the_library_batches_passes_the_batch_scenarios() {
-    use genai_testkit::batch_scenarios::run_batch_scenarios;
+    use genai_testkit::scenarios::run_batch_scenarios;
     use genai_testkit::scenarios::Outcome;
     let emulator = Emulator::start(
         EmulatorConfig::default()

@@ -8,16 +8,16 @@ mod recordings;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     Budget, ChatRequest, ClassificationModel, ClassifyRequest, CostSource, EmbedRequest,
     EmbeddingModel, ErrorKind, ImageModel, ImageRequest, Media, Metered, PriceUnit, ProviderGen,
     SpeechModel, SpeechRequest, TranscribeRequest, TranscriptionModel, TurnDetectionModel,
     TurnRequest,
 };
-use genai_testkit::audio_scenarios::tone_wav;
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::loopback::{json_error, reply, ScriptedServer};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::Value;
@@ -26,7 +26,7 @@ const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const LLAMA: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
 fn builder(base: &str) -> genai_cloudflare::CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(base)
@@ -207,7 +207,7 @@ async fn every_priced_task_kind_is_estimated() {
 
     // Per inference request.
     let model = "@cf/microsoft/resnet-50";
-    let png = genai_testkit::media_scenarios::solid_png(8, 8, [200, 30, 30]);
+    let png = genai_testkit::scenarios::solid_png(8, 8, [200, 30, 30]);
     let labels = p
         .classifier(model)
         .unwrap()
@@ -313,7 +313,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     })
     .await
     .unwrap();
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(server.base_url())
@@ -332,7 +332,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     assert_eq!(server.hits(), 1, "busy is not retried");
 
     // Without the option the same reply is a capacity error, retried.
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(server.base_url())

@@ -5,22 +5,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use genai_cloudflare::{Cloudflare, CloudflareBuilder, WorkersAi};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat, WorkersAi};
 use genai_core::{
     ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, ErrorKind, Media, Provider,
     RerankRequest, RerankingModel, SummarizationModel, SummarizeRequest, TranslateRequest,
     TranslationModel,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-use genai_testkit::task_scenarios::{
+use genai_testkit::scenarios::{
     run_classification_scenarios, run_embedding_scenarios, run_reranking_scenarios,
-    run_summarization_scenarios, run_translation_scenarios, TaskCheck,
+    run_summarization_scenarios, run_translation_scenarios, Check,
 };
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
 fn builder(base: &str) -> CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
         .base_url(base)
@@ -31,7 +31,7 @@ fn provider(emulator: &Emulator) -> WorkersAi {
     builder(&emulator.base_url()).build_provider().unwrap()
 }
 
-fn all_pass(model: &str, checks: &[TaskCheck]) {
+fn all_pass(model: &str, checks: &[Check]) {
     assert!(!checks.is_empty(), "{model}: no checks ran");
     for c in checks {
         assert!(c.passed(), "{model} {}: {:?}", c.name, c.outcome);

@@ -6,6 +6,8 @@
 use genai_core::DocumentFormat;
 use serde_json::{json, Value};
 
+use super::answer::Refusal;
+
 /// The `result` of `GET /ai/tomarkdown/supported`: the documented formats.
 pub(crate) fn supported() -> Value {
     Value::Array(
@@ -79,11 +81,8 @@ fn parts<'a>(content_type: &str, body: &'a [u8]) -> Option<Vec<Part<'a>>> {
 }
 
 /// The `result` of `POST /ai/tomarkdown`, or the status, code and message of a refusal.
-pub(crate) fn convert(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Value, (u16, u32, String)> {
-    let bad = |m: &str| (400, 3003, format!("AiError: Bad input: {m}"));
+pub(crate) fn convert(content_type: Option<&str>, body: &[u8]) -> Result<Value, Refusal> {
+    let bad = |m: &str| Refusal::new(400, 3003, format!("AiError: Bad input: {m}"));
     let ct = content_type.unwrap_or("");
     if !ct.starts_with("multipart/form-data") {
         return Err(bad(
@@ -719,24 +718,7 @@ fn literal(s: &[u8], mut i: usize) -> (Vec<u8>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pdf(content: &[u8], flate: bool) -> Vec<u8> {
-        let (data, filter) = if flate {
-            (
-                miniz_oxide::deflate::compress_to_vec_zlib(content, 6),
-                "/Filter/FlateDecode",
-            )
-        } else {
-            (content.to_vec(), "")
-        };
-        let mut out = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n".to_vec();
-        out.extend_from_slice(
-            format!("4 0 obj<</Length {}{filter}>>stream\n", data.len()).as_bytes(),
-        );
-        out.extend_from_slice(&data);
-        out.extend_from_slice(b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
-        out
-    }
+    use crate::fixtures::pdf_with_content as pdf;
 
     #[test]
     fn reads_the_text_layer_of_plain_and_flate_pdfs() {
