@@ -437,43 +437,26 @@ pub fn read_speech(bytes: &[u8]) -> Speech {
     }
 }
 
-/// The transcript in a WAV's `LIST`/`INFO` `ICMT` chunk and the length from its header
+/// The transcript in a WAV's `LIST`/`INFO` `ICMT` entry and the length from its header
 /// (genai-core's one WAV reader).
 fn read_wav(b: &[u8]) -> Speech {
+    let prefix = format!("{TAG}: ");
     let text = genai_core::wav_chunks(b)
         .into_iter()
         .flatten()
         .filter(|c| &c.id == b"LIST" && c.data.starts_with(b"INFO"))
-        .find_map(|c| transcript_in_info(&c.data[4..]));
+        .flat_map(|list| list.sub_chunks())
+        .filter(|entry| &entry.id == b"ICMT")
+        .filter_map(|entry| {
+            let value = String::from_utf8_lossy(entry.data);
+            let t = value.trim_end_matches('\0').strip_prefix(&prefix)?;
+            Some(t.to_owned())
+        })
+        .last();
     Speech {
         text,
         seconds: genai_core::Wav::parse(b).ok().and_then(|w| w.seconds()),
     }
-}
-
-/// The transcript in the `ICMT` entry of a `LIST`/`INFO` chunk's entries.
-fn transcript_in_info(entries: &[u8]) -> Option<String> {
-    let mut text = None;
-    let mut i = 0;
-    while i + 8 <= entries.len() {
-        let id = &entries[i..i + 4];
-        let n = u32::from_le_bytes([
-            entries[i + 4],
-            entries[i + 5],
-            entries[i + 6],
-            entries[i + 7],
-        ]) as usize;
-        let value = &entries[i + 8..entries.len().min(i + 8 + n)];
-        if id == b"ICMT" {
-            let value = String::from_utf8_lossy(value);
-            let value = value.trim_end_matches('\0');
-            if let Some(t) = value.strip_prefix(&format!("{TAG}: ")) {
-                text = Some(t.to_owned());
-            }
-        }
-        i += 8 + n + (n & 1);
-    }
-    text
 }
 
 /// The transcript in an ID3v2 `TXXX` frame and the length from counting MPEG frames.
