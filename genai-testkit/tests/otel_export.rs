@@ -3,6 +3,9 @@
 //! `cloudflare.*` attributes, the duration, token, time-to-first-chunk and cost metrics, and
 //! message content absent unless the caller opts in.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
@@ -18,8 +21,8 @@ use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::layer::SubscriberExt as _;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-const LLAMA: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+use support::{ACCOUNT, CHAT as LLAMA};
+
 const PROMPT: &str = "Say something about the tangerine-colored zeppelin.";
 
 /// What the exporters received from the calls `run` made.

@@ -1,57 +1,18 @@
 //! `genai speak` and `genai transcribe` end to end against the emulator: files and stdout,
 //! stdin, the JSON shapes of docs/cli.md, and bad input refused before any request.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use genai_testkit::audio_scenarios::tone_wav;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
-use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-/// Nothing listens there: a command that reaches the network fails with `connection`.
-const DEAD: &str = "http://127.0.0.1:9/client/v4";
+use crate::support::{command_at, last_json, path_str as path, run, temp_dir as tmp_dir, DEAD};
 
+/// `genai ARGS --format json` against `base`, with `stdin` piped in.
 fn genai(base: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.arg(args[0])
-        .args(["--base-url", base, "--format", "json", "--max-retries", "0"])
-        .args(&args[1..])
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", "test-token")
-        .env_remove("GENAI_MODEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn last_json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or_default()).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {text} / {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn tmp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("genai-cli-audio-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
+    let mut cmd = command_at(base, args);
+    cmd.args(["--format", "json"]);
+    run(cmd, stdin)
 }
 
 #[test]
@@ -219,10 +180,7 @@ fn help_names_the_default_models() {
         ("speak", "@cf/deepgram/aura-1"),
         ("transcribe", "@cf/openai/whisper-large-v3-turbo"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_genai"))
-            .args([cmd, "--help"])
-            .output()
-            .unwrap();
+        let out = crate::support::genai(&[cmd, "--help"]);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains(model),
             "{cmd}"

@@ -6,38 +6,38 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
 use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-const MODEL: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+use crate::support::{chat_jsonl, command, temp_dir, CHAT as MODEL};
 
 fn genai(emulator: &Emulator, dir: &Path, chunk: usize) -> Command {
     genai_on(emulator, dir, chunk, MODEL)
 }
 
 fn genai_on(emulator: &Emulator, dir: &Path, chunk: usize, model: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.args([
+    let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (input, out, state) = (file("in.jsonl"), file("out.jsonl"), file("state.json"));
+    let chunk = chunk.to_string();
+    // The default retries: the queue's polls fail now and then.
+    let mut cmd = command(&[
         "batch",
         "--base-url",
         &emulator.base_url(),
         "--format",
         "json",
-    ])
-    .args(["--model", model, "--chunk-size", &chunk.to_string()])
-    .arg("--input")
-    .arg(dir.join("in.jsonl"))
-    .arg("--out")
-    .arg(dir.join("out.jsonl"))
-    .arg("--state")
-    .arg(dir.join("state.json"))
-    .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-    .env("CLOUDFLARE_API_TOKEN", DEFAULT_TOKEN)
-    .env_remove("CLOUDFLARE_API_KEY")
-    .env_remove("GENAI_MODEL")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+        "--model",
+        model,
+        "--chunk-size",
+        &chunk,
+        "--input",
+        &input,
+        "--out",
+        &out,
+        "--state",
+        &state,
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
     cmd
 }
 
@@ -70,13 +70,8 @@ fn queue_emulator() -> Emulator {
 
 /// A fresh directory holding `n` chat requests as `in.jsonl`.
 fn input_dir(name: &str, n: usize) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("genai-batch-{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let input: String = (0..n)
-        .map(|i| format!("{{\"id\":\"q{i}\",\"prompt\":\"Say the number {i}.\"}}\n"))
-        .collect();
-    std::fs::write(dir.join("in.jsonl"), input).unwrap();
+    let dir = temp_dir(&format!("batch-{name}-{n}"));
+    std::fs::write(dir.join("in.jsonl"), chat_jsonl(n)).unwrap();
     dir
 }
 
@@ -209,9 +204,7 @@ fn ten_thousand_requests_killed_ten_times() {
 #[test]
 fn a_changed_audio_file_makes_the_state_refuse() {
     let emulator = queue_emulator();
-    let dir = std::env::temp_dir().join(format!("genai-batch-audio-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("batch-audio");
     let wav = genai_testkit::audio_scenarios::tone_wav(0.5, 0.3);
     for name in ["a.wav", "b.wav"] {
         std::fs::write(dir.join(name), &wav).unwrap();

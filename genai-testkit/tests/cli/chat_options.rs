@@ -1,35 +1,21 @@
 //! `genai chat` with the options some model families take (`--reasoning-effort`, `--thinking`,
 //! `--lora`, `--raw`, `--logprobs`) and Llama Guard's `verdict`, against the emulator.
 
-use std::process::{Command, Stdio};
-
-use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::{command_at, last_json};
 
 /// Runs `genai chat` (on a blocking thread: the emulator serves meanwhile) and returns the exit
 /// code and stdout's last line as JSON.
 async fn chat(emulator: &Emulator, model: &str, args: &[&str]) -> (Option<i32>, Value) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.arg("chat")
-        .args(args)
-        .args(["--model", model, "--account-id", ACCOUNT, "--base-url"])
-        .arg(emulator.base_url())
-        .args(["--format", "json", "--max-retries", "0"])
-        .env_clear()
-        .env("CLOUDFLARE_API_TOKEN", DEFAULT_TOKEN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = command_at(&emulator.base_url(), &["chat", "--model", model]);
+    cmd.args(args).args(["--format", "json"]);
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    let line = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
-    (out.status.code(), line)
+    (out.status.code(), last_json(&out))
 }
 
 #[tokio::test]

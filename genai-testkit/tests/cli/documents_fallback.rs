@@ -3,16 +3,15 @@
 //! error with that file; `--fallback` falls over on capacity and unavailability, stops at once
 //! on an invalid request, and never falls over once a stream has started.
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::loopback::{json_error, reply, sse_events, ScriptedServer, SseTail};
-use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-const CHAT: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+use crate::support::{command, command_at, last_json, run, temp_dir, CHAT};
+
 const A: &str = "@cf/meta/llama-3.2-1b-instruct";
 const B: &str = "@cf/meta/llama-3.1-8b-instruct";
 const C: &str = "@cf/meta/llama-3.2-3b-instruct";
@@ -70,36 +69,13 @@ fn pdf(lines: &[&str]) -> Vec<u8> {
     out
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("genai-docs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `genai ARGS --account-id … --base-url URL` with the token in the environment.
+/// Runs `genai ARGS --base-url URL` with `token` in the environment.
 fn genai(base_url: &str, token: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.args(args)
-        .args(["--account-id", ACCOUNT, "--base-url", base_url])
-        .env_clear()
+    command(args)
+        .args(["--base-url", base_url])
         .env("CLOUDFLARE_API_TOKEN", token)
-        .stdin(Stdio::null());
-    if let Ok(path) = std::env::var("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.output().expect("the genai binary runs")
-}
-
-fn last_json(out: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| {
-        panic!(
-            "stdout's last line is not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+        .output()
+        .expect("the genai binary runs")
 }
 
 #[test]
@@ -417,22 +393,9 @@ async fn documents_over_the_size_limit_are_refused_before_any_upload() {
 
 #[test]
 fn a_document_can_come_from_standard_input() {
-    use std::io::Write as _;
     let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(["convert", "-", "--format", "json"])
-        .args(["--account-id", ACCOUNT, "--base-url", &emulator.base_url()])
-        .env_clear()
-        .env("CLOUDFLARE_API_TOKEN", DEFAULT_TOKEN)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the genai binary runs");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&pdf(&["Piped figures"])).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let cmd = command_at(&emulator.base_url(), &["convert", "-", "--format", "json"]);
+    let out = run(cmd, Some(&pdf(&["Piped figures"])));
     assert!(out.status.success(), "{out:?}");
     let files = last_json(&out)["files"].as_array().cloned().unwrap();
     assert_eq!(files[0]["name"], "stdin");

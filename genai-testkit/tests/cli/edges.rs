@@ -2,35 +2,17 @@
 //! numbers, help texts, `models` output, reasoning in text output, connection causes.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::{command, genai, text};
+
 const REASONER: &str = "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b";
-
-/// `genai ARGS` with a clean environment (the emulator's token, when a base URL is given).
-fn genai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(args)
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", "test-token")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("CLOUDFLARE_API_BASE_URL")
-        .env_remove("GENAI_MODEL")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("genai runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// Starts `genai serve ARGS` and returns the child and the first line it printed.
 fn serve(args: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .arg("serve")
+    let mut child = command(&["serve"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

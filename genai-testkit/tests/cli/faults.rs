@@ -4,17 +4,15 @@
 
 use genai_testkit::loopback::{reply, ScriptedServer as Server};
 use std::future::Future;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::{command, ok_sync, sse, ACCOUNT, SMALL_CHAT as MODEL};
+
 const TOKEN: &str = "cli-tok-31415926535-do-not-print";
-const MODEL: &str = "@cf/meta/llama-3.2-1b-instruct";
-const OK_SYNC: &str = r#"{"result":{"response":"hello from the loopback","usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}},"success":true,"errors":[],"messages":[]}"#;
 const EV_HEL: &str = "data: {\"response\":\"Hel\"}\n\n";
 const EV_LO: &str = "data: {\"response\":\"lo\"}\n\n";
 /// The longest any CLI run may take before the test kills it.
@@ -31,14 +29,6 @@ where
     Server::start(move |n, req| script(n, req.header("authorization").to_owned()))
         .await
         .unwrap()
-}
-
-fn ok_sync() -> Response {
-    reply(200, "application/json", OK_SYNC)
-}
-
-fn sse(body: &'static str) -> Response {
-    reply(200, "text/event-stream", body)
 }
 
 /// What a CLI run produced.
@@ -64,28 +54,11 @@ impl Run {
 
 /// Runs `genai chat PROMPT` against `base_url` with `extra` flags, killing it past [`BOUND`].
 async fn chat(base_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.args(["chat", "Say hello to the loopback server."])
-        .args([
-            "--model",
-            MODEL,
-            "--account-id",
-            ACCOUNT,
-            "--base-url",
-            base_url,
-        ])
+    let mut cmd = command(&["chat", "Say hello to the loopback server."]);
+    cmd.args(["--model", MODEL, "--base-url", base_url])
         .args(extra)
-        .env_clear()
         .env("CLOUDFLARE_API_TOKEN", TOKEN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Ok(path) = std::env::var("PATH") {
-        cmd.env("PATH", path);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+        .envs(env.iter().copied());
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let mut child = cmd.spawn().expect("the genai binary runs");

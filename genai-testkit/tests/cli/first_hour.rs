@@ -3,47 +3,27 @@
 //! an API root without `/client/v4`, a refused token, a refusal with a way out), binary output
 //! kept off terminals and named by its type, and one spelling per flag.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
-use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-const CHAT: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+use crate::support::{command, last_json, temp_dir, text, ACCOUNT, CHAT, DEAD, TOKEN};
 
 /// `genai ARGS` with a clean environment plus `env`.
 fn genai(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.args(args)
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", "test-token")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("CLOUDFLARE_API_BASE_URL")
-        .env_remove("GENAI_MODEL")
-        .env_remove("RUST_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("genai runs")
+    command(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("genai runs")
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The `--format json` error line's message (or the reply), from stdout's last line.
-fn last_json(out: &Output) -> Value {
-    let stdout = text(&out.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {stdout:?}"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("genai-first-hour-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// The message of the `--format json` error line of a failed run.
+fn error_message(out: &Output) -> String {
+    assert!(!out.status.success());
+    last_json(out)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The help text of `--model`, up to the next flag.
@@ -132,13 +112,7 @@ fn help_shows_each_commands_own_default_and_genai_model_is_for_chat() {
 fn mistakes_get_advice_a_typo_a_short_base_url_a_refused_token() {
     let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
     let base = emulator.base_url();
-    let message = |out: &Output| {
-        assert!(!out.status.success());
-        last_json(out)["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let message = error_message;
     // A mistyped model id: the closest id the library knows.
     let typo = "@cf/meta/llama-3.3-70b-instruct-fp8-fsat";
     let out = genai(
@@ -199,10 +173,7 @@ fn mistakes_get_advice_a_typo_a_short_base_url_a_refused_token() {
         "{}",
         message(&out)
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    let out = cmd
-        .args(["models", "--base-url", &base, "--format", "json"])
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    let out = command(&["models", "--base-url", &base, "--format", "json"])
         .env_remove("CLOUDFLARE_API_TOKEN")
         .env("CLOUDFLARE_API_KEY", "wrong-key")
         .output()
@@ -217,7 +188,7 @@ fn mistakes_get_advice_a_typo_a_short_base_url_a_refused_token() {
 #[test]
 fn refusals_name_models_that_can_and_the_flag_that_sends_anyway() {
     // Nothing listens there: every refusal below happens before any request.
-    let dead = "http://127.0.0.1:9/client/v4";
+    let dead = DEAD;
     let dir = temp_dir("refusals");
     let tools = dir.join("tools.json");
     std::fs::write(
@@ -261,10 +232,7 @@ fn refusals_name_models_that_can_and_the_flag_that_sends_anyway() {
         ],
         &[],
     );
-    let message = last_json(&out)["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let message = error_message(&out);
     assert!(message.contains("does not take width"), "{message}");
     assert!(message.contains("models that do: `@cf/"), "{message}");
     assert!(message.contains("--no-capability-check"), "{message}");
@@ -282,10 +250,7 @@ fn refusals_name_models_that_can_and_the_flag_that_sends_anyway() {
         ],
         &[],
     );
-    let message = last_json(&out)["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let message = error_message(&out);
     assert!(message.contains("embedding models: `@cf/"), "{message}");
     assert!(message.contains("--no-capability-check"), "{message}");
     // With the flag, the request is sent (and here fails to connect, not as a refusal).
@@ -375,13 +340,13 @@ fn binary_output_stays_off_terminals_and_is_named_by_its_type() {
     if script.is_ok_and(|o| o.status.success()) {
         for cmd in ["image", "speak"] {
             let line = format!(
-                "{} {cmd} --base-url http://127.0.0.1:9/client/v4 --out - hello",
+                "{} {cmd} --base-url {DEAD} --out - hello",
                 env!("CARGO_BIN_EXE_genai")
             );
             let out = Command::new("script")
                 .args(["-qec", &line, "/dev/null"])
                 .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-                .env("CLOUDFLARE_API_TOKEN", "test-token")
+                .env("CLOUDFLARE_API_TOKEN", TOKEN)
                 .env_remove("GENAI_MODEL")
                 .output()
                 .unwrap();

@@ -2,9 +2,8 @@
 //! endless inputs, a full disk, signals, replies that are not what they claim, standard
 //! input for every file flag. Servers are the emulator or scripted loopback servers.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -12,61 +11,18 @@ use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::loopback::{reply, ScriptedServer};
 use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "test-token";
-const CHAT: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+use crate::support::{
+    chat_jsonl, command_at as command, last_json, path_str as p, run, temp_dir as tmp_dir, text,
+    ACCOUNT, CHAT, TOKEN,
+};
 
-fn command(base: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-    cmd.arg(args[0])
-        .args(["--base-url", base, "--max-retries", "0"])
-        .args(&args[1..])
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", TOKEN)
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("GENAI_MODEL")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// `genai ARGS` with `stdin` piped in (closed at once when `None`).
+/// `genai ARGS` against `base` with `stdin` piped in (closed at once when `None`).
 fn genai_in(base: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = command(base, args).spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        // A command may refuse before reading it all.
-        let _ = input.write_all(bytes);
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    run(command(base, args), stdin)
 }
 
 fn genai(base: &str, args: &[&str]) -> Output {
     genai_in(base, args, None)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn last_json(out: &Output) -> Value {
-    let t = text(&out.stdout);
-    serde_json::from_str(t.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {t} / {}", text(&out.stderr)))
-}
-
-fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("genai-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -89,10 +45,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 fn chat_input(dir: &Path, n: usize) -> PathBuf {
     let input = dir.join("in.jsonl");
-    let body: String = (0..n)
-        .map(|i| format!("{{\"id\":\"q{i}\",\"prompt\":\"Say the number {i}.\"}}\n"))
-        .collect();
-    std::fs::write(&input, body).unwrap();
+    std::fs::write(&input, chat_jsonl(n)).unwrap();
     input
 }
 
@@ -798,10 +751,7 @@ fn nothing_is_left_or_paid_for_when_an_output_cannot_be_written() {
 #[test]
 fn serve_does_not_print_its_token_on_stdout() {
     let secret = "serve-secret-token-42";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--token", secret])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut child = crate::support::command(&["serve", "--addr", "127.0.0.1:0", "--token", secret])
         .spawn()
         .unwrap();
     let mut line = String::new();

@@ -1,9 +1,11 @@
 //! `genai scoreboard` with no credentials: a complete scoreboard from the built-in emulator.
 
-use std::process::Command;
-
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::scoreboard::seed_models;
+
+use std::process::Command;
+
+use crate::support::{command, path_str, temp_dir, CHAT, TOKEN};
 
 /// The first five seed models.
 const FIVE: [&str; 5] = [
@@ -14,28 +16,32 @@ const FIVE: [&str; 5] = [
     "@cf/meta/llama-4-scout-17b-16e-instruct",
 ];
 
+/// The account of the live runs (not the one of the other tests: a recording must not hold it).
+const LIVE_ACCOUNT: &str = "fedcba9876543210fedcba9876543210";
+
 /// `genai scoreboard ARGS` without credentials in the environment.
 fn offline(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_genai"))
-        .arg("scoreboard")
+    command(&["scoreboard"])
         .args(args)
         .env_remove("CLOUDFLARE_ACCOUNT_ID")
         .env_remove("CLOUDFLARE_API_TOKEN")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("CLOUDFLARE_API_BASE_URL")
         .output()
         .expect("genai runs")
 }
 
 /// `genai scoreboard ARGS` as a live run whose base URL is `base` (an emulator, or nothing).
-fn live(base: &str, token: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_genai"))
-        .arg("scoreboard")
-        .args(args)
-        .env("CLOUDFLARE_ACCOUNT_ID", "fedcba9876543210fedcba9876543210")
+fn live_command(base: &str, token: &str, args: &[&str]) -> Command {
+    let mut cmd = command(&["scoreboard"]);
+    cmd.args(args)
+        .env("CLOUDFLARE_ACCOUNT_ID", LIVE_ACCOUNT)
         .env("CLOUDFLARE_API_TOKEN", token)
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env("CLOUDFLARE_API_BASE_URL", base)
+        .env("CLOUDFLARE_API_BASE_URL", base);
+    cmd
+}
+
+/// [`live_command`], run to its end.
+fn live(base: &str, token: &str, args: &[&str]) -> std::process::Output {
+    live_command(base, token, args)
         .output()
         .expect("genai runs")
 }
@@ -192,17 +198,11 @@ fn an_unwritable_out_fails_before_any_call() {
 
 #[test]
 fn scoreboard_without_credentials_runs_on_the_emulator_and_lists_every_seed_model() {
-    let out_file = std::env::temp_dir().join(format!("genai-scoreboard-{}.md", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(["scoreboard", "--runs", "1", "--out"])
-        .arg(&out_file)
-        .args(FIVE.iter().flat_map(|m| ["--model", m]))
-        .env_remove("CLOUDFLARE_ACCOUNT_ID")
-        .env_remove("CLOUDFLARE_API_TOKEN")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("CLOUDFLARE_API_BASE_URL")
-        .output()
-        .expect("genai runs");
+    let dir = temp_dir("scoreboard");
+    let out_file = dir.join("scoreboard.md");
+    let mut args = vec!["--runs", "1", "--out", path_str(&out_file)];
+    args.extend(FIVE.iter().flat_map(|m| ["--model", m]));
+    let out = offline(&args);
     assert!(
         out.status.success(),
         "{}",
@@ -230,7 +230,7 @@ fn scoreboard_without_credentials_runs_on_the_emulator_and_lists_every_seed_mode
     );
     let written = std::fs::read_to_string(&out_file).expect("--out file");
     assert_eq!(written.trim_end(), table.trim_end());
-    let _ = std::fs::remove_file(out_file);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `--record DIR` on a "live" run (credentials set, the base URL pointing at the emulator)
@@ -240,26 +240,17 @@ fn scoreboard_without_credentials_runs_on_the_emulator_and_lists_every_seed_mode
 fn record_then_replay_gives_the_same_scoreboard() {
     use genai_testkit::emulator::{Emulator, EmulatorConfig};
     let token = "record-secret-token";
-    let account = "fedcba9876543210fedcba9876543210";
+    let account = LIVE_ACCOUNT;
     let emulator = Emulator::start(EmulatorConfig::default().token(token)).expect("emulator");
-    let dir = std::env::temp_dir().join(format!("genai-record-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let model = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
-    let run = |extra: &[&str], live: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-        cmd.args(["scoreboard", "--runs", "1", "--model", model])
-            .args(extra);
-        cmd.env_remove("CLOUDFLARE_API_KEY");
-        if live {
-            cmd.env("CLOUDFLARE_ACCOUNT_ID", account)
-                .env("CLOUDFLARE_API_TOKEN", token)
-                .env("CLOUDFLARE_API_BASE_URL", emulator.base_url());
+    let dir = temp_dir("record").join("cassettes");
+    let model = CHAT;
+    let run = |extra: &[&str], on_emulator: bool| {
+        let args = [&["--runs", "1", "--model", model][..], extra].concat();
+        let out = if on_emulator {
+            live(&emulator.base_url(), token, &args)
         } else {
-            cmd.env_remove("CLOUDFLARE_ACCOUNT_ID")
-                .env_remove("CLOUDFLARE_API_TOKEN")
-                .env_remove("CLOUDFLARE_API_BASE_URL");
-        }
-        let out = cmd.output().expect("genai runs");
+            offline(&args)
+        };
         assert!(
             out.status.success(),
             "{}",
@@ -325,20 +316,15 @@ fn an_interrupted_run_keeps_what_it_finished() {
             }),
     )
     .expect("emulator");
-    let file = std::env::temp_dir().join(format!("genai-interrupted-{}.md", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(["scoreboard", "--runs", "1", "--jobs", "1", "--out"])
-        .arg(&file)
-        .args(["--model", first, "--model", second])
-        .env("CLOUDFLARE_ACCOUNT_ID", "fedcba9876543210fedcba9876543210")
-        .env("CLOUDFLARE_API_TOKEN", "test-token")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env("CLOUDFLARE_API_BASE_URL", emulator.base_url())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("genai starts");
+    let file = temp_dir("interrupted").join("scoreboard.md");
+    let mut child = live_command(
+        &emulator.base_url(),
+        TOKEN,
+        &["--runs", "1", "--jobs", "1", "--out", path_str(&file)],
+    )
+    .args(["--model", first, "--model", second])
+    .spawn()
+    .expect("genai starts");
     let row = format!("| {first} ");
     let start = Instant::now();
     let written = loop {
@@ -381,8 +367,7 @@ fn an_interrupted_run_keeps_what_it_finished() {
 #[test]
 fn a_run_that_fails_before_writing_leaves_no_empty_out_file() {
     let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
-    let file = std::env::temp_dir().join(format!("genai-no-table-{}.md", std::process::id()));
-    let _ = std::fs::remove_file(&file);
+    let file = temp_dir("no-table").join("scoreboard.md");
     let path = file.to_string_lossy().into_owned();
     let out = live(&emulator.base_url(), "wrong-token", &["--out", &path]);
     assert!(!out.status.success());

@@ -3,23 +3,21 @@
 
 use std::sync::Arc;
 
-use genai_cloudflare::Cloudflare;
 use genai_core::ProviderGen;
 use genai_testkit::agent_scenarios::run_agent_scenarios;
-use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::fake::ScriptedProvider;
 
-fn assert_all_pass(checks: &[genai_testkit::task_scenarios::TaskCheck]) {
+/// The four agent scenarios all passed.
+fn assert_all_pass(what: &str, checks: &[genai_testkit::task_scenarios::TaskCheck]) {
     assert_eq!(checks.len(), 4);
-    for c in checks {
-        assert!(c.passed(), "{}: {:?}", c.name, c.outcome);
-    }
+    crate::support::assert_all_pass(what, checks);
 }
 
 #[tokio::test]
 async fn the_agent_scenarios_pass_on_the_fake() {
     let fake = Arc::new(ScriptedProvider::new("fake/model"));
-    assert_all_pass(&run_agent_scenarios(fake.clone()).await);
+    assert_all_pass("the fake", &run_agent_scenarios(fake.clone()).await);
     // sync: 2 turns; stream: 2; parallel: 2; tool error: 2.
     assert_eq!(fake.calls(), 8);
 }
@@ -32,14 +30,11 @@ async fn the_agent_scenarios_pass_on_the_emulator() {
         "@cf/zai-org/glm-4.7-flash",
     ] {
         let client: Arc<dyn ProviderGen> = Arc::new(
-            Cloudflare::builder()
-                .base_url(emulator.base_url())
-                .account_id("0123456789abcdef0123456789abcdef")
-                .api_token(DEFAULT_TOKEN)
+            crate::support::builder(emulator.base_url())
                 .model(model)
                 .build()
                 .expect("client"),
         );
-        assert_all_pass(&run_agent_scenarios(client).await);
+        assert_all_pass(model, &run_agent_scenarios(client).await);
     }
 }

@@ -2,17 +2,18 @@
 //! every model in its wire form, the conformance scenarios, round trips, and bad input refused
 //! before any request.
 
-use genai_cloudflare::{Cloudflare, WorkersAi, MAX_AUDIO_BYTES};
+use genai_cloudflare::{WorkersAi, MAX_AUDIO_BYTES};
 use genai_core::{
     ErrorKind, Media, MediaFile, Provider, SpeechModel, SpeechRequest, TranscribeRequest,
     TranscriptionModel,
 };
 use genai_testkit::audio_scenarios::{
     check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
-    run_turn_detection_scenarios, tone_wav, TaskCheck,
+    run_turn_detection_scenarios, tone_wav,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
-use genai_testkit::scenarios::Outcome;
+
+use crate::support::assert_all_pass;
 
 const TTS: [&str; 2] = ["@cf/deepgram/aura-1", "@cf/myshell-ai/melotts"];
 const ASR: [&str; 4] = [
@@ -23,25 +24,7 @@ const ASR: [&str; 4] = [
 ];
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
-        .account_id("0123456789abcdef0123456789abcdef")
-        .api_token("test-token")
-        .base_url(emulator.base_url())
-        .max_retries(0)
-        .build_provider()
-        .unwrap()
-}
-
-fn assert_all_pass(what: &str, checks: Vec<TaskCheck>) {
-    assert!(!checks.is_empty());
-    for c in checks {
-        assert!(
-            matches!(c.outcome, Outcome::Pass { .. }),
-            "{what}: {}: {:?}",
-            c.name,
-            c.outcome
-        );
-    }
+    crate::support::provider(emulator.base_url())
 }
 
 #[tokio::test]
@@ -50,25 +33,25 @@ async fn every_audio_model_passes_its_scenarios_on_the_emulator() {
     let p = provider(&emulator);
     for tts in TTS {
         let speaker = p.speech_model(tts).unwrap();
-        assert_all_pass(tts, run_speech_scenarios(speaker.as_ref()).await);
+        assert_all_pass(tts, &run_speech_scenarios(speaker.as_ref()).await);
         for asr in ASR {
             let listener = p.transcription_model(asr).unwrap();
             assert_all_pass(
                 &format!("{tts} -> {asr}"),
-                run_round_trip(speaker.as_ref(), listener.as_ref()).await,
+                &run_round_trip(speaker.as_ref(), listener.as_ref()).await,
             );
         }
     }
     for asr in ASR {
         let listener = p.transcription_model(asr).unwrap();
-        assert_all_pass(asr, run_transcription_scenarios(listener.as_ref()).await);
+        assert_all_pass(asr, &run_transcription_scenarios(listener.as_ref()).await);
     }
     let turn = p
         .turn_detection_model("@cf/pipecat-ai/smart-turn-v2")
         .unwrap();
     assert_all_pass(
         "smart-turn",
-        run_turn_detection_scenarios(turn.as_ref()).await,
+        &run_turn_detection_scenarios(turn.as_ref()).await,
     );
 }
 

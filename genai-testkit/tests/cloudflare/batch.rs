@@ -3,20 +3,14 @@
 
 use std::time::Duration;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::WorkersAi;
 use genai_core::{
     BatchItem, BatchJob, BatchModel, ChatRequest, ErrorKind, PollPolicy, Provider, TranslateRequest,
 };
-use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
-        .account_id("0123456789abcdef0123456789abcdef")
-        .api_token(DEFAULT_TOKEN)
-        .base_url(emulator.base_url())
-        .max_retries(0)
-        .build_provider()
-        .unwrap()
+    crate::support::provider(emulator.base_url())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

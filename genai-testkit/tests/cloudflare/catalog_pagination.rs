@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use genai_cloudflare::Cloudflare;
 use genai_testkit::cassette::{Cassette, Interaction, RecordedRequest, RecordedResponse};
-use genai_testkit::replay::{MatchMode, ReplayServer};
+use genai_testkit::replay::MatchMode;
 use serde_json::json;
 
 fn page(n: u32, ids: &[&str], total: u64) -> Interaction {
@@ -34,20 +33,9 @@ fn page(n: u32, ids: &[&str], total: u64) -> Interaction {
 async fn list(pages: Vec<Interaction>) -> (Vec<String>, usize) {
     let mut cassette = Cassette::new("written by the catalog pagination test");
     cassette.interactions = pages;
-    let server = ReplayServer::builder()
-        .cassette(cassette)
-        .match_mode(MatchMode::Strict)
-        .start()
-        .await
-        .expect("replay server");
-    let client = Cloudflare::builder()
-        .account_id("0123456789abcdef0123456789abcdef")
-        .api_token("t")
-        .base_url(server.base_url())
-        .max_retries(0)
-        .build()
-        .expect("client");
-    let models = genai_core::Provider::list_models(&client.provider())
+    let server = crate::support::replay(cassette, MatchMode::Strict).await;
+    let provider = crate::support::provider(server.base_url());
+    let models = genai_core::Provider::list_models(&provider)
         .await
         .expect("listing");
     (

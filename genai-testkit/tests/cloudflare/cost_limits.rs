@@ -3,12 +3,10 @@
 //! emulator, a budget that refuses before sending, the limiter under an enforced rate, and
 //! `busy` not retried.
 
-mod recordings;
-
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::WorkersAi;
 use genai_core::{
     Budget, ChatRequest, ClassificationModel, ClassifyRequest, CostSource, EmbedRequest,
     EmbeddingModel, ErrorKind, ImageModel, ImageRequest, Media, Metered, PriceUnit, ProviderGen,
@@ -22,25 +20,19 @@ use genai_testkit::loopback::{json_error, reply, ScriptedServer};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::Value;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::builder;
+
 const LLAMA: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
-fn builder(base: &str) -> genai_cloudflare::CloudflareBuilder {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(base)
-        .max_retries(0)
-}
-
 fn provider(emulator: &Emulator) -> WorkersAi {
-    builder(&emulator.base_url()).build_provider().unwrap()
+    crate::support::provider(emulator.base_url())
 }
 
 /// Every recorded synchronous `/ai/run` reply that reports neurons and usage.
 #[test]
 fn estimates_match_the_reported_neurons_on_the_real_recordings() {
-    let Some(dir) = recordings::dir_or_skip("estimates_match_the_reported_neurons") else {
+    let Some(dir) = crate::support::recordings_or_skip("estimates_match_the_reported_neurons")
+    else {
         return;
     };
     let mut checked = Vec::new();
@@ -92,17 +84,14 @@ async fn replay(dir: &std::path::Path, file: &str) -> ReplayServer {
     let cassette =
         Cassette::load(dir.join(format!("@cf/meta/llama-3.3-70b-instruct-fp8-fast/{file}")))
             .expect("cassette loads");
-    ReplayServer::builder()
-        .cassette(cassette)
-        .match_mode(MatchMode::Loose)
-        .start()
-        .await
-        .expect("replay server")
+    crate::support::replay(cassette, MatchMode::Loose).await
 }
 
 #[tokio::test]
 async fn a_sync_reply_costs_what_the_service_reports_and_a_stream_is_estimated() {
-    let Some(dir) = recordings::dir_or_skip("a_sync_reply_costs_what_the_service_reports") else {
+    let Some(dir) =
+        crate::support::recordings_or_skip("a_sync_reply_costs_what_the_service_reports")
+    else {
         return;
     };
     let req = ChatRequest::new().user("Say hello. Use only one word.");
@@ -313,10 +302,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     })
     .await
     .unwrap();
-    let client = Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(server.base_url())
+    let client = builder(server.base_url())
         .model(LLAMA)
         .max_retries(3)
         .reject_if_busy(true)
@@ -332,10 +318,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     assert_eq!(server.hits(), 1, "busy is not retried");
 
     // Without the option the same reply is a capacity error, retried.
-    let client = Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(server.base_url())
+    let client = builder(server.base_url())
         .model(LLAMA)
         .max_retries(1)
         .retry_policy(

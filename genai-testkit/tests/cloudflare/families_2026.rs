@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::WorkersAi;
 use genai_core::{
     ChatRequest, EmbedRequest, EmbeddingModel, FinishReason, ImageModel, ImageRequest, Media,
     Message, ProviderGen, SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel,
@@ -12,8 +12,6 @@ use genai_core::{
 use genai_testkit::cassette::{Cassette, Interaction, RecordedRequest, RecordedResponse};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::{json, Value};
-
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
 /// One exchange: `model` asked with `request`, answered with `status` and `body` of
 /// `content_type`.
@@ -59,22 +57,11 @@ fn sse(events: &[Value]) -> String {
 async fn serve(interactions: Vec<Interaction>) -> ReplayServer {
     let mut cassette = Cassette::new("written from the published schemas");
     cassette.interactions = interactions;
-    ReplayServer::builder()
-        .cassette(cassette)
-        .match_mode(MatchMode::Loose)
-        .start()
-        .await
-        .expect("replay server")
+    crate::support::replay(cassette, MatchMode::Loose).await
 }
 
 fn provider(server: &ReplayServer) -> WorkersAi {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("t")
-        .base_url(server.base_url())
-        .max_retries(0)
-        .build_provider()
-        .expect("provider")
+    crate::support::provider(server.base_url())
 }
 
 fn body_of(server: &ReplayServer, n: usize) -> Value {

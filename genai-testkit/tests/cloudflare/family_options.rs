@@ -6,24 +6,19 @@ use genai_core::{
     ChatRequest, ChatResponse, ErrorKind, FinishReason, GuardVerdict, Message, Mode, ProviderGen,
     ReasoningEffort, ToolCall,
 };
-use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::scenarios::{
     square_root_tool, SQUARE_ROOT_OF, SQUARE_ROOT_RESULT, STOP_PROMPT, TEXT_PROMPT, TOOLS_PROMPT,
 };
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const GLM: &str = "@cf/zai-org/glm-4.7-flash";
 const QWEN3: &str = "@cf/qwen/qwen3-30b-a3b-fp8";
 const OSS: &str = "@cf/openai/gpt-oss-20b";
 
 fn client(emulator: &Emulator, model: &str) -> Cloudflare {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token(DEFAULT_TOKEN)
+    crate::support::builder(emulator.base_url())
         .model(model)
-        .base_url(emulator.base_url())
-        .max_retries(0)
         .build()
         .expect("client")
 }

@@ -22,10 +22,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::{ok_sync, ACCOUNT, OK_SYNC, SMALL_CHAT as MODEL};
+
 const TOKEN: &str = "fault-matrix-token-not-a-real-one";
-const MODEL: &str = "@cf/meta/llama-3.2-1b-instruct";
-const OK_SYNC: &str = r#"{"result":{"response":"hello from the loopback","usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}},"success":true,"errors":[],"messages":[]}"#;
 const EV_HEL: &str = "data: {\"response\":\"Hel\",\"p\":\"pad\"}\n\n";
 const EV_LO: &str = "data: {\"response\":\"lo\"}\n\n";
 const EV_USAGE: &str = "data: {\"response\":\"\",\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n";
@@ -65,8 +64,11 @@ where
     .unwrap()
 }
 
-fn ok_sync() -> Response {
-    reply(200, "application/json", OK_SYNC)
+/// `r` with a `Retry-After: value` header.
+fn with_retry_after(mut r: Response, value: &str) -> Response {
+    r.headers_mut()
+        .insert("retry-after", value.parse().expect("a header value"));
+    r
 }
 
 fn sse(events: Vec<String>, gap: Duration, tail: Tail) -> Response {
@@ -232,9 +234,7 @@ fn report(case: &str, hits: usize, elapsed: Duration, outcome: &str) {
 async fn rate_limit_with_retry_after_seconds_is_honoured_then_succeeds() {
     let server = serve(|n| async move {
         if n == 0 {
-            let mut r = json_error(429, 3021, "Too many requests, slow down");
-            r.headers_mut().insert("retry-after", "1".parse().unwrap());
-            r
+            with_retry_after(json_error(429, 3021, "Too many requests, slow down"), "1")
         } else {
             ok_sync()
         }
@@ -258,9 +258,7 @@ async fn rate_limit_with_retry_after_http_date_is_honoured_then_succeeds() {
     let server = serve(|n| async move {
         if n == 0 {
             let when = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
-            let mut r = json_error(429, 3021, "Too many requests");
-            r.headers_mut().insert("retry-after", when.parse().unwrap());
-            r
+            with_retry_after(json_error(429, 3021, "Too many requests"), &when)
         } else {
             ok_sync()
         }
@@ -287,13 +285,9 @@ async fn rate_limit_with_retry_after_http_date_is_honoured_then_succeeds() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_cap_or_the_deadline_ends_the_call_at_once() {
-    let server = serve(|_| async {
-        let mut r = json_error(429, 3021, "Too many requests");
-        r.headers_mut()
-            .insert("retry-after", "120".parse().unwrap());
-        r
-    })
-    .await;
+    let server =
+        serve(|_| async { with_retry_after(json_error(429, 3021, "Too many requests"), "120") })
+            .await;
     // 120 s is past the 60 s cap on Retry-After.
     let client = builder(&server.base_url()).build().unwrap();
     let (r, elapsed) = sync_call(&client).await;
@@ -311,12 +305,9 @@ async fn retry_after_beyond_the_cap_or_the_deadline_ends_the_call_at_once() {
     );
 
     // Within the cap but past the call's deadline: no point waiting.
-    let server = serve(|_| async {
-        let mut r = json_error(429, 3021, "Too many requests");
-        r.headers_mut().insert("retry-after", "5".parse().unwrap());
-        r
-    })
-    .await;
+    let server =
+        serve(|_| async { with_retry_after(json_error(429, 3021, "Too many requests"), "5") })
+            .await;
     let client = builder(&server.base_url())
         .timeout(Duration::from_millis(800))
         .build()

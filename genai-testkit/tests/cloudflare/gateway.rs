@@ -10,7 +10,7 @@ use genai_cloudflare::Cloudflare;
 use genai_core::{BatchItem, ChatRequest, ErrorKind, Provider, ProviderGen, TranslateRequest};
 use genai_testkit::loopback::{reply, ScriptedRequest, ScriptedServer};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
 
 type Seen = Arc<Mutex<Vec<ScriptedRequest>>>;
 

@@ -23,7 +23,7 @@ async fn chat_goes_through_the_gateway_path() {
     .await
     .unwrap();
     let client = Cloudflare::builder()
-        .account_id("0123456789abcdef0123456789abcdef")
+        .account_id(crate::support::ACCOUNT)
         .api_token("gw-token")
         .model("@cf/meta/llama-3.2-1b-instruct")
         .ai_gateway_at(format!("http://{}/v1", server.addr()), "my-gateway")
@@ -65,7 +65,7 @@ async fn batch_calls_bypass_the_gateway_cache() {
     .await
     .unwrap();
     let provider = Cloudflare::builder()
-        .account_id("0123456789abcdef0123456789abcdef")
+        .account_id(crate::support::ACCOUNT)
         .api_token("gw-token")
         .ai_gateway_at(format!("http://{}/v1", server.addr()), "my-gateway")
         .gateway_cache_ttl(std::time::Duration::from_secs(600))

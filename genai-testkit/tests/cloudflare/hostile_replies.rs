@@ -11,15 +11,13 @@ use genai_core::{
 };
 use genai_testkit::loopback::{reply, ScriptedServer};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
+
 const TOKEN: &str = "hostile-replies-token-not-a-real-one";
 
 fn provider(server: &ScriptedServer) -> WorkersAi {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
+    crate::support::builder(server.base_url())
         .api_token(TOKEN)
-        .base_url(server.base_url())
-        .max_retries(0)
         .build_provider()
         .unwrap()
 }

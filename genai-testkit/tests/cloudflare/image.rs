@@ -1,16 +1,13 @@
 //! Image models end to end against the emulator: every text-to-image model of the seed, image
 //! to text and vision chat, a truncated binary reply, and the `genai image` command.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::WorkersAi;
 use genai_core::{ErrorKind, ImageModel, ImageRequest, Provider};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
 use genai_testkit::media_scenarios::{run_describe_scenarios, run_image_scenarios, solid_png};
 use genai_testkit::scenarios::Outcome;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::{assert_all_pass, temp_dir};
 
 const IMAGE_MODELS: &[&str] = &[
     "@cf/black-forest-labs/flux-1-schnell",
@@ -35,43 +32,12 @@ const DESCRIBING_MODELS: &[&str] = &[
 ];
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(emulator.base_url())
-        .max_retries(0)
-        .build_provider()
-        .unwrap()
+    crate::support::provider(emulator.base_url())
 }
 
 /// Runs the `genai` binary with the emulator's credentials.
-fn genai(args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(args)
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", "test-token")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("GENAI_MODEL")
-        .output()
-        .unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("genai-media-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn assert_all_pass(model: &str, checks: &[genai_testkit::media_scenarios::TaskCheck]) {
-    assert!(!checks.is_empty(), "{model}: no scenario ran");
-    for c in checks {
-        assert!(
-            matches!(c.outcome, Outcome::Pass { .. }),
-            "{model}: {}: {:?}",
-            c.name,
-            c.outcome
-        );
-    }
+fn genai(args: &[&str]) -> std::process::Output {
+    crate::support::genai(args)
 }
 
 #[tokio::test]
@@ -199,7 +165,7 @@ fn the_image_command_writes_the_file_and_reports_its_type() {
     let o = run(&[
         "chat",
         "--base-url",
-        "http://127.0.0.1:9/client/v4",
+        crate::support::DEAD,
         "--format",
         "json",
         "--model",
@@ -236,19 +202,21 @@ async fn llama_vision_asks_for_the_licence_until_it_is_accepted() {
     let dir = temp_dir("licence");
     let image = dir.join("red.png");
     std::fs::write(&image, solid_png(16, 16, [200, 30, 30]).data()).unwrap();
+    let base = fresh.base_url();
+    let image = image.display().to_string();
     let chat = |agree: bool| {
         let mut args = vec![
-            "chat".to_owned(),
-            "--base-url".to_owned(),
-            fresh.base_url(),
-            "--model".to_owned(),
-            "@cf/meta/llama-3.2-11b-vision-instruct".to_owned(),
-            "--image".to_owned(),
-            image.display().to_string(),
-            "What is this?".to_owned(),
+            "chat",
+            "--base-url",
+            &base,
+            "--model",
+            "@cf/meta/llama-3.2-11b-vision-instruct",
+            "--image",
+            &image,
+            "What is this?",
         ];
         if agree {
-            args.push("--agree".to_owned());
+            args.push("--agree");
         }
         genai(&args)
     };

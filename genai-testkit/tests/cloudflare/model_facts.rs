@@ -3,8 +3,6 @@
 //! three cannot drift apart silently; and what the table's retired, alias and paid-only rows
 //! do to a call.
 
-mod recordings;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use genai_cloudflare::facts::{self, ModelFacts};
@@ -13,7 +11,7 @@ use genai_core::{ChatRequest, ErrorKind, ModelStatus, Provider, ProviderGen};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
 
 /// The seed ids the service retired, with their day (34 of the 75 seed ids).
 const RETIRED_SEEDS: &[(&str, &str)] = &[
@@ -173,7 +171,7 @@ fn differences(entries: &[Value], source: &str) -> Vec<String> {
 }
 
 fn recorded_catalog() -> Option<Vec<Value>> {
-    let dir = recordings::dir_or_skip("model_facts")?;
+    let dir = crate::support::recordings_or_skip("model_facts")?;
     let text = std::fs::read_to_string(dir.join("Warmup.json")).expect("Warmup.json is readable");
     let cassette: Value = serde_json::from_str(&text).expect("Warmup.json is JSON");
     let mut entries = Vec::new();
@@ -247,11 +245,7 @@ fn the_emulator_serves_the_table() {
 }
 
 fn client(base_url: &str, check: bool) -> Cloudflare {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token(DEFAULT_TOKEN)
-        .base_url(base_url)
-        .max_retries(0)
+    crate::support::builder(base_url)
         .check_capabilities(check)
         .build()
         .unwrap()

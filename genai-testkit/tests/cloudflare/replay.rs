@@ -8,8 +8,6 @@
 //! (concatenate stream text, split `<think>`, read tool calls and usage), independently of the
 //! library's decoders.
 
-mod recordings;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,11 +19,12 @@ use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
+
 const TOKEN: &str = "replay-token";
 
 fn shared_dir() -> Option<PathBuf> {
-    recordings::dir_or_skip("cloudflare_replay")
+    crate::support::recordings_or_skip("cloudflare_replay")
 }
 
 /// A recorded chat exchange, rebuilt as our own request.
@@ -270,12 +269,9 @@ async fn server(c: &Cassette) -> ReplayServer {
 }
 
 fn client(base: &str, model: &str, check: bool) -> Cloudflare {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
+    crate::support::builder(base)
         .api_token(TOKEN)
         .model(model)
-        .base_url(base)
-        .max_retries(0)
         .check_capabilities(check)
         .build()
         .expect("client")

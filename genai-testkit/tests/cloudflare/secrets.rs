@@ -25,10 +25,12 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
+
 /// Distinctive enough that any occurrence in any output is a leak.
 const TOKEN: &str = "tok-9f8e7d6c5b4a-never-print-me";
-const MODEL: &str = "@cf/meta/llama-3.2-1b-instruct";
+use crate::support::SMALL_CHAT as MODEL;
+
 const PROMPT: &str = "prompt-marker-4242 please say hello";
 const ANSWER: &str = "answer-marker-1717 hello";
 
@@ -109,6 +111,12 @@ fn assert_clean(what: &str, text: &str) {
         !text.contains(TOKEN),
         "the token leaked through {what}:\n{text}"
     );
+}
+
+/// The error of a sync call to `server`.
+async fn sync_error(server: &Server) -> Error {
+    let client = builder(server.addr()).build().expect("a client");
+    client.gen_sync(&request()).await.unwrap_err()
 }
 
 async fn stream_error(client: &Cloudflare) -> Option<Error> {
@@ -288,12 +296,7 @@ async fn errors_and_traces_never_show_the_token() {
         r
     })
     .await;
-    let e = builder(server.addr())
-        .build()
-        .unwrap()
-        .gen_sync(&request())
-        .await
-        .unwrap_err();
+    let e = sync_error(&server).await;
     assert_eq!(e.status(), Some(401));
     errors.push(("401 echoing the token (JSON)", e));
 
@@ -306,12 +309,7 @@ async fn errors_and_traces_never_show_the_token() {
         )
     })
     .await;
-    let e = builder(server.addr())
-        .build()
-        .unwrap()
-        .gen_sync(&request())
-        .await
-        .unwrap_err();
+    let e = sync_error(&server).await;
     errors.push(("401 echoing the token (text)", e));
 
     // 500 forever with an echo: retried, so the retry logs run too.
@@ -323,12 +321,7 @@ async fn errors_and_traces_never_show_the_token() {
         )
     })
     .await;
-    let e = builder(server.addr())
-        .build()
-        .unwrap()
-        .gen_sync(&request())
-        .await
-        .unwrap_err();
+    let e = sync_error(&server).await;
     assert_eq!(e.status(), Some(500));
     errors.push(("500 echoing the token", e));
 

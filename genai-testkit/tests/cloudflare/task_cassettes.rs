@@ -3,27 +3,19 @@
 
 use std::path::PathBuf;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::WorkersAi;
 use genai_core::{
     ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Media, RerankRequest,
     RerankingModel, SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel,
 };
 use genai_testkit::cassette::Cassette;
-use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
+use genai_testkit::emulator::{Emulator, EmulatorConfig};
+use genai_testkit::replay::{MatchMode, RecordingProxy};
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
 
-fn provider(base: &str) -> WorkersAi {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token(DEFAULT_TOKEN)
-        .base_url(base)
-        .max_retries(0)
-        .build_provider()
-        .unwrap()
-}
+use crate::support::provider;
 
 /// A GIF of one pixel, made here.
 const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
@@ -134,7 +126,7 @@ fn run_cli(task: &str, base: &str) -> Value {
         .args(&args)
         .args(["--base-url", base, "--format", "json"])
         .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", DEFAULT_TOKEN)
+        .env("CLOUDFLARE_API_TOKEN", crate::support::TOKEN)
         .env_remove("CLOUDFLARE_API_KEY")
         .env_remove("GENAI_MODEL")
         .output()
@@ -161,7 +153,7 @@ fn scratch_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cassette_per_task_replays_to_the_same_result() {
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-    let proxy = RecordingProxy::start(&emulator.base_url(), ACCOUNT, DEFAULT_TOKEN)
+    let proxy = RecordingProxy::start(&emulator.base_url(), ACCOUNT, crate::support::TOKEN)
         .await
         .unwrap();
     let recorded = provider(&proxy.base_url());
@@ -190,15 +182,10 @@ async fn a_cassette_per_task_replays_to_the_same_result() {
     for (task, path, result) in expected {
         let cassette = Cassette::load(&path).unwrap();
         assert!(
-            !cassette.contains_secret(DEFAULT_TOKEN),
+            !cassette.contains_secret(crate::support::TOKEN),
             "{task}: token in the cassette"
         );
-        let server = ReplayServer::builder()
-            .cassette(cassette.clone())
-            .match_mode(MatchMode::Strict)
-            .start()
-            .await
-            .unwrap();
+        let server = crate::support::replay(cassette.clone(), MatchMode::Strict).await;
         let replayed = run_task(&provider(&server.base_url()), task).await;
         assert_eq!(
             replayed, result,
@@ -212,12 +199,7 @@ async fn a_cassette_per_task_replays_to_the_same_result() {
         assert!(server.unused().is_empty(), "{task}: the recording was used");
 
         // Each recorded exchange is served once: the CLI gets a server of its own.
-        let cli_server = ReplayServer::builder()
-            .cassette(cassette)
-            .match_mode(MatchMode::Strict)
-            .start()
-            .await
-            .unwrap();
+        let cli_server = crate::support::replay(cassette, MatchMode::Strict).await;
         let base = cli_server.base_url();
         let cli = tokio::task::spawn_blocking({
             let task = task.to_owned();

@@ -5,30 +5,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use genai_cloudflare::{Cloudflare, CloudflareBuilder, WorkersAi};
+use genai_cloudflare::WorkersAi;
 use genai_core::{
     ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, ErrorKind, Media, Provider,
     RerankRequest, RerankingModel, SummarizationModel, SummarizeRequest, TranslateRequest,
     TranslationModel,
 };
-use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::task_scenarios::{
     run_classification_scenarios, run_embedding_scenarios, run_reranking_scenarios,
     run_summarization_scenarios, run_translation_scenarios, TaskCheck,
 };
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-
-fn builder(base: &str) -> CloudflareBuilder {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token(DEFAULT_TOKEN)
-        .base_url(base)
-        .max_retries(0)
-}
-
 fn provider(emulator: &Emulator) -> WorkersAi {
-    builder(&emulator.base_url()).build_provider().unwrap()
+    crate::support::provider(emulator.base_url())
 }
 
 fn all_pass(model: &str, checks: &[TaskCheck]) {
@@ -180,7 +170,7 @@ async fn bad_input_is_refused_before_any_request() {
 #[tokio::test]
 async fn the_services_400_is_invalid_request_with_its_message() {
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-    let p = builder(&emulator.base_url())
+    let p = crate::support::builder(emulator.base_url())
         .check_capabilities(false)
         .build_provider()
         .unwrap();
@@ -314,7 +304,7 @@ async fn ten_thousand_texts_keep_at_most_the_configured_calls_in_flight_in_order
         let in_flight = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         let (base, task) = counting_server(in_flight.clone(), peak.clone()).await;
-        let provider = builder(&base)
+        let provider = crate::support::builder(&base)
             .embedding_concurrency(limit)
             .build_provider()
             .unwrap();

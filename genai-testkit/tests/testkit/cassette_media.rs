@@ -7,9 +7,10 @@ use genai_core::{ChatRequest, ImageModel, ImageRequest, Message, ProviderGen};
 use genai_testkit::cassette::Cassette;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::media_scenarios::solid_png;
-use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
+use genai_testkit::replay::{MatchMode, RecordingProxy};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
+
 const SDXL: &str = "@cf/stabilityai/stable-diffusion-xl-base-1.0";
 const LLAVA: &str = "@cf/llava-hf/llava-1.5-7b-hf";
 
@@ -74,12 +75,7 @@ async fn binary_exchanges_are_recorded_and_replayed_byte_for_byte() {
     let loaded = Cassette::load(&path).unwrap();
     assert_eq!(loaded, cassette);
 
-    let server = ReplayServer::builder()
-        .cassette(loaded)
-        .match_mode(MatchMode::Strict)
-        .start()
-        .await
-        .unwrap();
+    let server = crate::support::replay(loaded, MatchMode::Strict).await;
     let replayed = draw(&server.base_url()).await;
     assert_eq!(replayed, live, "the image is replayed byte for byte");
     assert_eq!(describe(&server.base_url()).await, live_text);

@@ -5,8 +5,6 @@
 //!
 //! The second half checks the emulator's routes and every fault over real loopback HTTP.
 
-mod recordings;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -247,7 +245,9 @@ async fn send(
 
 #[tokio::test]
 async fn emulator_matches_the_shape_of_every_cassette() {
-    let Some(dir) = recordings::dir_or_skip("emulator_matches_the_shape_of_every_cassette") else {
+    let Some(dir) =
+        crate::support::recordings_or_skip("emulator_matches_the_shape_of_every_cassette")
+    else {
         return;
     };
     let mut files = Vec::new();
@@ -352,7 +352,8 @@ async fn emulator_matches_the_shape_of_every_cassette() {
 // Routes and faults over loopback HTTP
 // ---------------------------------------------------------------------------------------------
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
+
 const L33: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
 fn run_url(emulator: &Emulator, model: &str) -> String {

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::ACCOUNT;
+
 const MODEL: &str = "@cf/meta/m2m100-1.2b";
 
 /// The resident memory of this process in KiB (Linux), if known.

@@ -1,8 +1,6 @@
 //! Cassette record/replay: loading the shared recordings, replay matching rules, ordering,
 //! error reporting, chunked delivery, and recording through the proxy. Loopback only.
 
-mod recordings;
-
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -93,9 +91,9 @@ async fn post(url: &str, body: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn every_shared_cloudflare_cassette_loads_and_replays_exactly() {
-    let Some(dir) =
-        recordings::dir_or_skip("every_shared_cloudflare_cassette_loads_and_replays_exactly")
-    else {
+    let Some(dir) = crate::support::recordings_or_skip(
+        "every_shared_cloudflare_cassette_loads_and_replays_exactly",
+    ) else {
         return;
     };
     let files = find_cassettes(&dir);

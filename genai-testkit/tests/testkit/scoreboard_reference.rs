@@ -7,8 +7,6 @@
 //! the tests that need them print why and pass without checking when it is absent (and fail
 //! on CI).
 
-mod recordings;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -240,7 +238,7 @@ fn the_json_form_carries_the_same_cells() {
 
 /// The recordings directory and the reference's table beside it.
 fn reference() -> Option<(PathBuf, PathBuf)> {
-    let dir = recordings::dir_or_skip("scoreboard_reference")?;
+    let dir = crate::support::recordings_or_skip("scoreboard_reference")?;
     let table = dir.join("../../docs/seed-scoreboard.md");
     assert!(table.is_file(), "{} is missing", table.display());
     Some((dir, table))
