@@ -281,7 +281,7 @@ async fn emulator_matches_the_shape_of_every_cassette() {
             let url = request["url"].as_str().unwrap();
             let path = &url[url.find("/client/v4").unwrap()..];
             // Recordings of models retired since are kept as history; the emulator, like the
-            // service today, answers those ids as unknown (checked in tests/model_facts.rs).
+            // service today, answers those ids as unknown (checked in tests/cloudflare/model_facts.rs).
             let model = path.split("/ai/run/").nth(1).unwrap_or("");
             let model = model.split('?').next().unwrap_or(model);
             if genai_cloudflare::facts::lookup(model).is_some_and(|f| !f.in_catalog()) {

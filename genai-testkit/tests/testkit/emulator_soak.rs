@@ -3,7 +3,7 @@
 //! many jobs as it keeps. Ignored by default (it runs for minutes):
 //!
 //! ```sh
-//! cargo test --release -p genai-testkit --test emulator_soak -- --ignored --nocapture
+//! cargo test --release -p genai-testkit --test testkit -- --ignored --nocapture emulator_soak
 //! ```
 //!
 //! `SOAK_REQUESTS` (default 1,000,000) and `SOAK_PER_SUBMISSION` (default 100) change the run.
