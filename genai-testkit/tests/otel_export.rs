@@ -9,7 +9,6 @@ mod support;
 use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
-use genai_cloudflare::Cloudflare;
 use genai_core::otel::{self, opentelemetry};
 use genai_core::{ChatRequest, ProviderGen, StreamEvent};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
@@ -21,7 +20,7 @@ use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::layer::SubscriberExt as _;
 
-use support::{ACCOUNT, CHAT as LLAMA};
+use support::CHAT as LLAMA;
 
 const PROMPT: &str = "Say something about the tangerine-colored zeppelin.";
 
@@ -50,11 +49,7 @@ async fn run(log_content: bool) -> Exported {
         .with(otel::MetricsLayer::new(&meter));
     let guard = tracing::subscriber::set_default(subscriber);
 
-    let client = Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(emulator.base_url())
-        .max_retries(0)
+    let client = support::builder(emulator.base_url())
         .model(LLAMA)
         .log_content(log_content)
         .build()

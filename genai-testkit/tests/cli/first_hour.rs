@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 
-use crate::support::{command, last_json, temp_dir, text, ACCOUNT, CHAT, DEAD, TOKEN};
+use crate::support::{
+    command, command_at, last_json, path_str, temp_dir, text, ACCOUNT, CHAT, DEAD, TOKEN,
+};
 
 /// `genai ARGS` with a clean environment plus `env`.
 fn genai(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -188,7 +190,11 @@ fn mistakes_get_advice_a_typo_a_short_base_url_a_refused_token() {
 #[test]
 fn refusals_name_models_that_can_and_the_flag_that_sends_anyway() {
     // Nothing listens there: every refusal below happens before any request.
-    let dead = DEAD;
+    let at_dead = |args: &[&str]| {
+        let mut cmd = command_at(DEAD, args);
+        cmd.args(["--format", "json"]);
+        cmd.output().expect("genai runs")
+    };
     let dir = temp_dir("refusals");
     let tools = dir.join("tools.json");
     std::fs::write(
@@ -196,80 +202,32 @@ fn refusals_name_models_that_can_and_the_flag_that_sends_anyway() {
         r#"[{"name":"square_root","description":"Square root","parameters":{"type":"object","properties":{"number":{"type":"number"}}}}]"#,
     )
     .unwrap();
-    let out = genai(
-        &[
-            "chat",
-            "--base-url",
-            dead,
-            "--model",
-            "@cf/qwen/qwq-32b",
-            "--tools",
-            tools.to_str().unwrap(),
-            "--format",
-            "json",
-            "hi",
-        ],
-        &[],
-    );
+    let qwq = "@cf/qwen/qwq-32b";
+    let out = at_dead(&["chat", "--model", qwq, "--tools", path_str(&tools), "hi"]);
     let err = &last_json(&out)["error"];
     assert_eq!(err["kind"], "unsupported");
     let message = err["message"].as_str().unwrap_or_default();
     assert!(message.contains("models that do: `@cf/"), "{message}");
     assert!(message.contains("--no-capability-check"), "{message}");
     // An image option the model does not take: image models that take it.
-    let out = genai(
-        &[
-            "image",
-            "--base-url",
-            dead,
-            "--width",
-            "512",
-            "--out",
-            dir.join("x").to_str().unwrap(),
-            "--format",
-            "json",
-            "a fox",
-        ],
-        &[],
-    );
-    let message = error_message(&out);
+    let x = dir.join("x");
+    let message = error_message(&at_dead(&[
+        "image",
+        "--width",
+        "512",
+        "--out",
+        path_str(&x),
+        "a fox",
+    ]));
     assert!(message.contains("does not take width"), "{message}");
     assert!(message.contains("models that do: `@cf/"), "{message}");
     assert!(message.contains("--no-capability-check"), "{message}");
     // A model of another kind: models of the kind wanted.
-    let out = genai(
-        &[
-            "embed",
-            "--base-url",
-            dead,
-            "--model",
-            CHAT,
-            "--format",
-            "json",
-            "a",
-        ],
-        &[],
-    );
-    let message = error_message(&out);
+    let message = error_message(&at_dead(&["embed", "--model", CHAT, "a"]));
     assert!(message.contains("embedding models: `@cf/"), "{message}");
     assert!(message.contains("--no-capability-check"), "{message}");
     // With the flag, the request is sent (and here fails to connect, not as a refusal).
-    let out = genai(
-        &[
-            "embed",
-            "--base-url",
-            dead,
-            "--model",
-            CHAT,
-            "--no-capability-check",
-            "--max-retries",
-            "0",
-            "--format",
-            "json",
-            "a",
-        ],
-        &[],
-    );
+    let out = at_dead(&["embed", "--model", CHAT, "--no-capability-check", "a"]);
     assert_eq!(last_json(&out)["error"]["kind"], "connection");
     std::fs::remove_dir_all(&dir).unwrap();
 }

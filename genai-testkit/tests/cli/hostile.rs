@@ -25,6 +25,11 @@ fn genai(base: &str, args: &[&str]) -> Output {
     genai_in(base, args, None)
 }
 
+/// `batch --input INPUT --out OUT REST...`
+fn batch<'a>(input: &'a Path, out: &'a Path, rest: &[&'a str]) -> Vec<&'a str> {
+    [&["batch", "--input", p(input), "--out", p(out)][..], rest].concat()
+}
+
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -215,15 +220,7 @@ fn a_second_batch_run_on_the_same_output_is_refused_naming_the_first() {
     let dir = tmp_dir("two-runs");
     let input = chat_input(&dir, 40);
     let out = dir.join("out.jsonl");
-    let args = [
-        "batch",
-        "--input",
-        p(&input),
-        "--out",
-        p(&out),
-        "--chunk-size",
-        "10",
-    ];
+    let args = batch(&input, &out, &["--chunk-size", "10"]);
     let first: Child = command(&base, &args).spawn().unwrap();
     let first_pid = first.id();
     // The first run has submitted (its state records an id) before the second starts.
@@ -239,18 +236,7 @@ fn a_second_batch_run_on_the_same_output_is_refused_naming_the_first() {
     assert!(err.contains(&format!("pid {first_pid}")), "{err}");
     // Another state file for the same output is refused too.
     let other_state = dir.join("other.state");
-    let third = genai(
-        &base,
-        &[
-            "batch",
-            "--input",
-            p(&input),
-            "--out",
-            p(&out),
-            "--state",
-            p(&other_state),
-        ],
-    );
+    let third = genai(&base, &batch(&input, &out, &["--state", p(&other_state)]));
     assert_ne!(third.status.code(), Some(0), "{}", text(&third.stderr));
     assert!(!other_state.exists());
     let first = first.wait_with_output().unwrap();
@@ -286,26 +272,10 @@ fn path_collisions_are_refused_before_any_work() {
     let out = dir.join("out.jsonl");
     let same_input = dir.join(".").join("in.jsonl");
     for args in [
-        vec!["batch", "--input", p(&input), "--out", p(&input)],
-        vec!["batch", "--input", p(&input), "--out", p(&same_input)],
-        vec![
-            "batch",
-            "--input",
-            p(&input),
-            "--out",
-            p(&out),
-            "--state",
-            p(&out),
-        ],
-        vec![
-            "batch",
-            "--input",
-            p(&input),
-            "--out",
-            p(&out),
-            "--state",
-            p(&input),
-        ],
+        batch(&input, &input, &[]),
+        batch(&input, &same_input, &[]),
+        batch(&input, &out, &["--state", p(&out)]),
+        batch(&input, &out, &["--state", p(&input)]),
     ] {
         let o = genai(&base, &args);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
@@ -723,15 +693,7 @@ fn nothing_is_left_or_paid_for_when_an_output_cannot_be_written() {
     let out = dir.join("out.jsonl");
     let o = genai(
         &base,
-        &[
-            "batch",
-            "--input",
-            p(&input),
-            "--out",
-            p(&out),
-            "--state",
-            "/nonexistent-dir/x.state",
-        ],
+        &batch(&input, &out, &["--state", "/nonexistent-dir/x.state"]),
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(!out.exists(), "an unwritable state leaves no output");

@@ -96,7 +96,7 @@ async fn a_sync_reply_costs_what_the_service_reports_and_a_stream_is_estimated()
     };
     let req = ChatRequest::new().user("Say hello. Use only one word.");
     let server = replay(&dir, "GenSync-Text.json").await;
-    let client = builder(&server.base_url()).model(LLAMA).build().unwrap();
+    let client = builder(server.base_url()).model(LLAMA).build().unwrap();
     let reply = client.gen_sync(&req).await.unwrap();
     let cost = reply.cost.expect("a cost");
     assert_eq!(cost.source, CostSource::Provider);
@@ -105,7 +105,7 @@ async fn a_sync_reply_costs_what_the_service_reports_and_a_stream_is_estimated()
 
     // The stream twin: same usage, header "0": estimated at its end from the final usage.
     let server = replay(&dir, "GenStream-Text.json").await;
-    let client = builder(&server.base_url()).model(LLAMA).build().unwrap();
+    let client = builder(server.base_url()).model(LLAMA).build().unwrap();
     let mut stream = client.gen_stream(&req).await.unwrap();
     let mut events = Vec::new();
     while let Some(e) = stream.next().await {
@@ -132,7 +132,7 @@ async fn every_priced_task_kind_is_estimated() {
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
     let p = provider(&emulator);
     let price_of = |model: &str, unit: PriceUnit| {
-        builder(&emulator.base_url())
+        builder(emulator.base_url())
             .model(model)
             .build()
             .unwrap()
@@ -245,7 +245,7 @@ async fn every_priced_task_kind_is_estimated() {
 async fn a_budget_refuses_before_sending_and_counts_what_was_spent() {
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
     let budget = Budget::usd(0.001);
-    let client = builder(&emulator.base_url())
+    let client = builder(emulator.base_url())
         .model(LLAMA)
         .budget(budget.clone())
         .build()
@@ -277,7 +277,7 @@ async fn a_budget_refuses_before_sending_and_counts_what_was_spent() {
     );
 
     // Other kinds share the client's budget.
-    let p = builder(&emulator.base_url())
+    let p = builder(emulator.base_url())
         .budget(Budget::neurons(0.0))
         .build_provider()
         .unwrap();
@@ -337,7 +337,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
 
     // The body carries `options.rejectIfBusy` beside the input.
     let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-    let client = builder(&emulator.base_url())
+    let client = builder(emulator.base_url())
         .model(LLAMA)
         .reject_if_busy(true)
         .build()
@@ -370,7 +370,7 @@ async fn rate_limit_headers_are_on_replies_and_errors() {
     })
     .await
     .unwrap();
-    let client = builder(&server.base_url()).model(LLAMA).build().unwrap();
+    let client = builder(server.base_url()).model(LLAMA).build().unwrap();
     let reply = client
         .gen_sync(&ChatRequest::new().user("hi"))
         .await
@@ -414,7 +414,7 @@ async fn rate_limit_headers_are_on_task_replies() {
     })
     .await
     .unwrap();
-    let p = builder(&server.base_url()).build_provider().unwrap();
+    let p = builder(server.base_url()).build_provider().unwrap();
     let e = p
         .embedder("@cf/baai/bge-small-en-v1.5")
         .unwrap()
@@ -460,14 +460,14 @@ async fn the_limiter_keeps_a_thousand_calls_under_an_enforced_rate() {
     };
 
     let emulator = Emulator::start(enforced()).unwrap();
-    let failed = run(builder(&emulator.base_url()).build_provider().unwrap(), 64).await;
+    let failed = run(builder(emulator.base_url()).build_provider().unwrap(), 64).await;
     assert!(
         failed > 0 && emulator.rate_limited() > 0,
         "without the limiter the enforced rate must bite (else this test proves nothing)"
     );
 
     let emulator = Emulator::start(enforced()).unwrap();
-    let paced = builder(&emulator.base_url())
+    let paced = builder(emulator.base_url())
         .rate_limit_rpm(12_000)
         .build_provider()
         .unwrap();

@@ -9,7 +9,6 @@
 //! library's decoders.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use genai_cloudflare::{Cloudflare, Family};
 use genai_core::{
@@ -456,28 +455,14 @@ async fn every_chat_cassette_replays_through_the_cli() {
             serde_json::to_string(&case.req.messages).unwrap(),
         )
         .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_genai"));
-        cmd.args([
-            "chat",
-            "--format",
-            "json",
-            "--no-capability-check",
-            "--max-retries",
-            "0",
-        ])
-        .args([
-            "--base-url",
+        let mut cmd = crate::support::command_at(
             &srv.base_url(),
-            "--account-id",
-            ACCOUNT,
-            "--model",
-            &case.model,
-        ])
-        .arg("--messages")
-        .arg(&messages)
-        .env("CLOUDFLARE_API_TOKEN", TOKEN)
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("GENAI_MODEL");
+            &["chat", "--format", "json", "--no-capability-check"],
+        );
+        cmd.args(["--model", &case.model])
+            .arg("--messages")
+            .arg(&messages)
+            .env("CLOUDFLARE_API_TOKEN", TOKEN);
         if case.stream {
             cmd.arg("--stream");
         }

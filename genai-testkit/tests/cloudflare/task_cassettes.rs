@@ -122,13 +122,8 @@ fn run_cli(task: &str, base: &str) -> Value {
         ],
         _ => return Value::Null,
     };
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(&args)
+    let out = crate::support::command(&args)
         .args(["--base-url", base, "--format", "json"])
-        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-        .env("CLOUDFLARE_API_TOKEN", crate::support::TOKEN)
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("GENAI_MODEL")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -156,7 +151,7 @@ async fn a_cassette_per_task_replays_to_the_same_result() {
     let proxy = RecordingProxy::start(&emulator.base_url(), ACCOUNT, crate::support::TOKEN)
         .await
         .unwrap();
-    let recorded = provider(&proxy.base_url());
+    let recorded = provider(proxy.base_url());
     let dir = scratch_dir();
     let tasks = [
         "embed",
@@ -186,7 +181,7 @@ async fn a_cassette_per_task_replays_to_the_same_result() {
             "{task}: token in the cassette"
         );
         let server = crate::support::replay(cassette.clone(), MatchMode::Strict).await;
-        let replayed = run_task(&provider(&server.base_url()), task).await;
+        let replayed = run_task(&provider(server.base_url()), task).await;
         assert_eq!(
             replayed, result,
             "{task}: the library replays the recorded result"

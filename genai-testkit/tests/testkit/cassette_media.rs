@@ -2,7 +2,6 @@
 //! through the recording proxy is stored as `body_base64`, survives a save and load, and is
 //! replayed exactly.
 
-use genai_cloudflare::Cloudflare;
 use genai_core::{ChatRequest, ImageModel, ImageRequest, Message, ProviderGen};
 use genai_testkit::cassette::Cassette;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
@@ -14,18 +13,10 @@ use crate::support::ACCOUNT;
 const SDXL: &str = "@cf/stabilityai/stable-diffusion-xl-base-1.0";
 const LLAVA: &str = "@cf/llava-hf/llava-1.5-7b-hf";
 
-fn client(base: &str) -> Cloudflare {
-    Cloudflare::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(base)
-        .max_retries(0)
-        .build()
-        .unwrap()
-}
-
 async fn draw(base: &str) -> Vec<u8> {
-    let model = client(base).provider().image_generator(SDXL).unwrap();
+    let model = crate::support::provider(base)
+        .image_generator(SDXL)
+        .unwrap();
     let made = model
         .generate(&ImageRequest::new("a green field").size(256, 256))
         .await
@@ -34,7 +25,7 @@ async fn draw(base: &str) -> Vec<u8> {
 }
 
 async fn describe(base: &str) -> String {
-    let llava = client(base).with_model(LLAVA).unwrap();
+    let llava = crate::support::builder(base).model(LLAVA).build().unwrap();
     // No text: the image goes as the raw request body.
     let req = ChatRequest::new().message(Message::user_with_media(
         "",

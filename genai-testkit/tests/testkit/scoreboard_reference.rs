@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::{command, temp_dir};
+
 /// The chat models of the reference's recordings.
 const RECORDED: [&str; 3] = [
     "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
@@ -17,18 +19,18 @@ const RECORDED: [&str; 3] = [
     "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
 ];
 
-/// `genai scoreboard ARGS` offline: no credentials, no default model from the environment.
-fn scoreboard(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .arg("scoreboard")
-        .args(args)
+/// `genai scoreboard ARGS` without credentials in the environment.
+fn offline(args: &[&str]) -> Command {
+    let mut cmd = command(&["scoreboard"]);
+    cmd.args(args)
         .env_remove("CLOUDFLARE_ACCOUNT_ID")
-        .env_remove("CLOUDFLARE_API_TOKEN")
-        .env_remove("CLOUDFLARE_API_KEY")
-        .env_remove("CLOUDFLARE_API_BASE_URL")
-        .env_remove("GENAI_MODEL")
-        .output()
-        .expect("genai runs");
+        .env_remove("CLOUDFLARE_API_TOKEN");
+    cmd
+}
+
+/// `genai scoreboard ARGS` offline, which must succeed.
+fn scoreboard(args: &[&str]) -> Output {
+    let out = offline(args).output().expect("genai runs");
     assert!(
         out.status.success(),
         "genai scoreboard {args:?}: {}",
@@ -340,13 +342,9 @@ fn a_live_run_names_its_base_url_and_prints_only_the_models_asked_for() {
     let token = "header-test-token";
     let emulator = Emulator::start(EmulatorConfig::default().token(token)).expect("emulator");
     let model = "@cf/meta/llama-3.2-3b-instruct";
-    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args(["scoreboard", "--runs", "1", "--model", model])
-        .env("CLOUDFLARE_ACCOUNT_ID", "fedcba9876543210fedcba9876543210")
+    let out = command(&["scoreboard", "--runs", "1", "--model", model])
         .env("CLOUDFLARE_API_TOKEN", token)
-        .env_remove("CLOUDFLARE_API_KEY")
         .env("CLOUDFLARE_API_BASE_URL", emulator.base_url())
-        .env_remove("GENAI_MODEL")
         .output()
         .expect("genai runs");
     assert!(
@@ -367,24 +365,14 @@ fn a_live_run_names_its_base_url_and_prints_only_the_models_asked_for() {
 
 #[test]
 fn comparing_with_a_file_that_has_no_table_is_an_error() {
-    let file = std::env::temp_dir().join(format!("genai-no-table-{}.md", std::process::id()));
+    let dir = temp_dir("no-table");
+    let file = dir.join("not-a-scoreboard.md");
     std::fs::write(&file, "# Not a scoreboard\n\nJust words.\n").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_genai"))
-        .args([
-            "scoreboard",
-            "--runs",
-            "1",
-            "--model",
-            RECORDED[1],
-            "--compare",
-        ])
+    let out = offline(&["--runs", "1", "--model", RECORDED[1], "--compare"])
         .arg(&file)
-        .env_remove("CLOUDFLARE_ACCOUNT_ID")
-        .env_remove("CLOUDFLARE_API_TOKEN")
-        .env_remove("CLOUDFLARE_API_KEY")
         .output()
         .expect("genai runs");
-    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no scoreboard table"), "{err}");
