@@ -31,6 +31,7 @@ use genai_core::{
     TranscriptionModel, TurnDetectionModel, TurnRequest,
 };
 
+use crate::fixtures::{self, tone_wav};
 use crate::scenarios::Outcome;
 
 pub use crate::task_scenarios::TaskCheck;
@@ -85,129 +86,12 @@ async fn speak(model: &dyn SpeechModel, text: &str) -> Result<Media, Outcome> {
 /// `data` chunks are consistent; MP3: an optional ID3 tag then a chain of valid MPEG audio
 /// frames to the end); returns what was seen.
 pub fn check_audio(audio: &Media) -> Result<String, String> {
-    let b = audio.data();
     match audio.media_type() {
-        "audio/wav" => {
-            if b.len() < 12 || &b[..4] != b"RIFF" || &b[8..12] != b"WAVE" {
-                return Err("not a RIFF/WAVE file".into());
-            }
-            let riff = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
-            if riff + 8 != b.len() {
-                return Err(format!(
-                    "the RIFF size says {} bytes, the file has {}",
-                    riff + 8,
-                    b.len()
-                ));
-            }
-            let (mut at, mut block, mut rate, mut samples) = (12, 0usize, 0u32, None);
-            while at + 8 <= b.len() {
-                let len = u32::from_le_bytes([b[at + 4], b[at + 5], b[at + 6], b[at + 7]]) as usize;
-                if at + 8 + len > b.len() {
-                    return Err(format!("a chunk runs past the end at byte {at}"));
-                }
-                let data = &b[at + 8..at + 8 + len];
-                match &b[at..at + 4] {
-                    b"fmt " if len >= 16 => {
-                        rate = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
-                        block = usize::from(u16::from_le_bytes([data[12], data[13]]));
-                    }
-                    b"data" if block > 0 => {
-                        if len % block != 0 {
-                            return Err("the data is not a whole number of frames".into());
-                        }
-                        samples = Some(len / block);
-                    }
-                    _ => {}
-                }
-                at += 8 + len + (len & 1);
-            }
-            match samples {
-                Some(n) if n > 0 && rate > 0 => Ok(format!(
-                    "WAV, {n} frames at {rate} Hz ({:.2} s)",
-                    n as f64 / f64::from(rate)
-                )),
-                _ => Err("no `fmt ` and non-empty `data` chunk".into()),
-            }
-        }
-        "audio/mpeg" => {
-            let mut at = 0;
-            if b.starts_with(b"ID3") && b.len() >= 10 {
-                let size = b[6..10]
-                    .iter()
-                    .fold(0usize, |acc, x| (acc << 7) | usize::from(*x & 0x7f));
-                at = 10 + size;
-            }
-            let mut frames = 0;
-            while at + 4 <= b.len() {
-                let h = &b[at..at + 4];
-                let Some(len) = mpeg_frame_len(h) else {
-                    return Err(format!("no valid MPEG frame header at byte {at}"));
-                };
-                at += len;
-                frames += 1;
-            }
-            if frames == 0 || at != b.len() {
-                return Err(format!("{frames} frames, ending at {at} of {}", b.len()));
-            }
-            Ok(format!("MP3, {frames} frames"))
-        }
-        other if other.starts_with("audio/") => Ok(format!("{other}, {} bytes", b.len())),
+        "audio/wav" => fixtures::check_wav(audio.data()),
+        "audio/mpeg" => fixtures::check_mp3(audio.data()),
+        other if other.starts_with("audio/") => Ok(format!("{other}, {} bytes", audio.len())),
         other => Err(format!("the reply is {other}, not audio")),
     }
-}
-
-/// The length of an MPEG audio layer III frame from its header (MPEG 1, 2 and 2.5).
-fn mpeg_frame_len(h: &[u8]) -> Option<usize> {
-    if h[0] != 0xff || h[1] & 0xe0 != 0xe0 || (h[1] >> 1) & 3 != 1 {
-        return None;
-    }
-    let version = (h[1] >> 3) & 3; // 3 = MPEG 1, 2 = MPEG 2, 0 = MPEG 2.5
-    let index = usize::from(h[2] >> 4);
-    let v1: [u32; 15] = [
-        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-    ];
-    let v2: [u32; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
-    let kbps = *if version == 3 { &v1 } else { &v2 }.get(index)?;
-    let base = [44_100u32, 48_000, 32_000].get(usize::from((h[2] >> 2) & 3))?;
-    let rate = match version {
-        3 => *base,
-        2 => base / 2,
-        0 => base / 4,
-        _ => return None,
-    };
-    if kbps == 0 {
-        return None;
-    }
-    let per = if version == 3 { 144 } else { 72 };
-    Some((per * kbps * 1000 / rate) as usize + usize::from((h[2] >> 1) & 1))
-}
-
-/// A mono 16-bit WAV at 16 kHz: `tone` seconds of a 220 Hz tone, then `silence` seconds.
-pub fn tone_wav(tone: f64, silence: f64) -> Vec<u8> {
-    let rate = 16_000u32;
-    let n_tone = (tone * f64::from(rate)) as usize;
-    let n_silence = (silence * f64::from(rate)) as usize;
-    let mut data = Vec::with_capacity((n_tone + n_silence) * 2);
-    for i in 0..n_tone {
-        let t = i as f64 / f64::from(rate);
-        let s = (6_000.0 * (std::f64::consts::TAU * 220.0 * t).sin()) as i16;
-        data.extend_from_slice(&s.to_le_bytes());
-    }
-    data.resize(data.len() + n_silence * 2, 0);
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    out
 }
 
 /// Speech recognition scenarios that need no speech model: a WAV file is transcribed (a text

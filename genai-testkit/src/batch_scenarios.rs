@@ -28,7 +28,8 @@ use genai_core::{
     ModelKind, Provider, SpeechRequest, TranslateRequest, TurnRequest,
 };
 
-use crate::audio_scenarios::{check_audio, tone_wav};
+use crate::audio_scenarios::check_audio;
+use crate::fixtures::tone_wav;
 
 use crate::scenarios::Outcome;
 

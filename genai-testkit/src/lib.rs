@@ -7,7 +7,7 @@
 //!
 //! All on by default. With `default-features = false` only the scenarios ([`scenarios`] for
 //! chat, [`task_scenarios`], [`media_scenarios`], [`audio_scenarios`], [`batch_scenarios`]),
-//! [`kind_rows`], [`fake`] and [`scoreboard`] are built, without any HTTP server, command line
+//! [`kind_rows`], [`fake`], [`fixtures`] and [`scoreboard`] are built, without any HTTP server, command line
 //! or backend.
 //!
 //! | feature | what it adds |
@@ -88,10 +88,10 @@ pub mod cassette;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod fake;
+pub mod fixtures;
 pub mod kind_rows;
 #[cfg(feature = "loopback")]
 pub mod loopback;
-mod media_check;
 pub mod media_scenarios;
 #[cfg(feature = "replay")]
 pub mod replay;

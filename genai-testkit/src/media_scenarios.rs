@@ -16,7 +16,7 @@ use genai_core::{
     ProviderGen,
 };
 
-use crate::media_check::{decode_png, png};
+use crate::fixtures::{self, decode_png};
 use crate::scenarios::Outcome;
 
 pub use crate::task_scenarios::TaskCheck;
@@ -24,10 +24,7 @@ use crate::task_scenarios::{fail, pass};
 
 /// A plain PNG of one colour, made here (no fixture files).
 pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Media {
-    let pixels: Vec<u8> = (0..width as usize * height as usize)
-        .flat_map(|_| rgb)
-        .collect();
-    Media::with_type("image/png", png(width, height, &pixels))
+    Media::with_type("image/png", fixtures::solid_png(width, height, rgb))
 }
 
 /// Whether `media` is a whole image of its stated type: the type sniffed from the bytes

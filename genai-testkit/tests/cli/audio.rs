@@ -3,8 +3,8 @@
 
 use std::process::Output;
 
-use genai_testkit::audio_scenarios::tone_wav;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
 
 use crate::support::{command_at, last_json, path_str as path, run, temp_dir as tmp_dir, DEAD};
 

@@ -205,7 +205,7 @@ fn ten_thousand_requests_killed_ten_times() {
 fn a_changed_audio_file_makes_the_state_refuse() {
     let emulator = queue_emulator();
     let dir = temp_dir("batch-audio");
-    let wav = genai_testkit::audio_scenarios::tone_wav(0.5, 0.3);
+    let wav = genai_testkit::fixtures::tone_wav(0.5, 0.3);
     for name in ["a.wav", "b.wav"] {
         std::fs::write(dir.join(name), &wav).unwrap();
     }

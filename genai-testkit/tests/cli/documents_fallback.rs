@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::fixtures::pdf_with_text;
 use genai_testkit::loopback::{json_error, reply, sse_events, ScriptedServer, SseTail};
 
 use crate::support::{command, command_at, last_json, run, temp_dir, CHAT};
@@ -16,58 +17,6 @@ const A: &str = "@cf/meta/llama-3.2-1b-instruct";
 const B: &str = "@cf/meta/llama-3.1-8b-instruct";
 const C: &str = "@cf/meta/llama-3.2-3b-instruct";
 const OK_SYNC: &str = r#"{"result":{"response":"hello from C","usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}},"success":true,"errors":[],"messages":[]}"#;
-
-/// A one-page PDF whose text layer is `lines`, in a Flate-compressed content stream, with its
-/// cross-reference table.
-fn pdf(lines: &[&str]) -> Vec<u8> {
-    let mut content = String::from("BT /F1 12 Tf 72 720 Td\n");
-    for (i, line) in lines.iter().enumerate() {
-        if i > 0 {
-            content.push_str("0 -16 Td\n");
-        }
-        let escaped = line
-            .replace('\\', "\\\\")
-            .replace('(', "\\(")
-            .replace(')', "\\)");
-        content.push_str(&format!("({escaped}) Tj\n"));
-    }
-    content.push_str("ET\n");
-    let stream = miniz_oxide::deflate::compress_to_vec_zlib(content.as_bytes(), 6);
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<</Type/Catalog/Pages 2 0 R>>".to_vec(),
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>".to_vec(),
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>".to_vec(),
-    ];
-    let mut contents =
-        format!("<</Length {}/Filter/FlateDecode>>stream\n", stream.len()).into_bytes();
-    contents.extend_from_slice(&stream);
-    contents.extend_from_slice(b"\nendstream");
-    objects.push(contents);
-    objects.push(b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>".to_vec());
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
 
 /// Runs `genai ARGS --base-url URL` with `token` in the environment.
 fn genai(base_url: &str, token: &str, args: &[&str]) -> Output {
@@ -85,7 +34,7 @@ fn chat_file_puts_a_pdf_text_layer_before_the_model() {
     let memo = dir.join("memo.pdf");
     std::fs::write(
         &memo,
-        pdf(&["Internal memo (draft)", "The code word is Quackiland."]),
+        pdf_with_text(&["Internal memo (draft)", "The code word is Quackiland."]),
     )
     .unwrap();
     let memo = memo.to_string_lossy().into_owned();
@@ -136,7 +85,7 @@ fn convert_keeps_a_failed_file_error_with_that_file() {
     let csv = dir.join("t.csv");
     std::fs::write(&csv, "city,population\nParis,2100000\n").unwrap();
     let memo = dir.join("memo.pdf");
-    std::fs::write(&memo, pdf(&["Quarterly figures"])).unwrap();
+    std::fs::write(&memo, pdf_with_text(&["Quarterly figures"])).unwrap();
     let paths: Vec<String> = [&html, &docx, &csv, &memo]
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
@@ -395,7 +344,7 @@ async fn documents_over_the_size_limit_are_refused_before_any_upload() {
 fn a_document_can_come_from_standard_input() {
     let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
     let cmd = command_at(&emulator.base_url(), &["convert", "-", "--format", "json"]);
-    let out = run(cmd, Some(&pdf(&["Piped figures"])));
+    let out = run(cmd, Some(&pdf_with_text(&["Piped figures"])));
     assert!(out.status.success(), "{out:?}");
     let files = last_json(&out)["files"].as_array().cloned().unwrap();
     assert_eq!(files[0]["name"], "stdin");

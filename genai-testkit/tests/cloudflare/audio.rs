@@ -9,9 +9,10 @@ use genai_core::{
 };
 use genai_testkit::audio_scenarios::{
     check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
-    run_turn_detection_scenarios, tone_wav,
+    run_turn_detection_scenarios,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
 
 use crate::support::assert_all_pass;
 

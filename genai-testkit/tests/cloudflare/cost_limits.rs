@@ -13,9 +13,9 @@ use genai_core::{
     SpeechModel, SpeechRequest, TranscribeRequest, TranscriptionModel, TurnDetectionModel,
     TurnRequest,
 };
-use genai_testkit::audio_scenarios::tone_wav;
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::loopback::{json_error, reply, ScriptedServer};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::Value;

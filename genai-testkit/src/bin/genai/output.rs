@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use genai_core::{Error, MediaReply};
+use genai_core::{Cost, Error, MediaReply};
 
+use crate::fallback::{ServedFields, Who};
 use crate::options::Format;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (off by default). The library never logs the
@@ -259,6 +260,42 @@ pub(crate) fn media_path(out: &Path, media_type: &str) -> PathBuf {
             }
             out.to_path_buf()
         }
+    }
+}
+
+/// Prints one JSON value as a line.
+pub(crate) fn json_line(value: &impl serde::Serialize) {
+    // Plain data with string keys: serialising it cannot fail.
+    emit_line(&serde_json::to_string(value).unwrap_or_default());
+}
+
+#[derive(serde::Serialize)]
+struct TextLine<'a> {
+    model: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<ServedFields<'a>>,
+    text: &'a str,
+    cost: Option<Cost>,
+}
+
+/// The reply of a text-to-text kind: its text, or in JSON the model, text and cost.
+pub(crate) fn print_text(
+    format: Format,
+    model: &str,
+    text: &str,
+    cost: Option<Cost>,
+    who: &Option<Who>,
+) {
+    let served = Who::fields(who, format);
+    let model = served.as_ref().map_or(model, |s| s.served_by);
+    match format {
+        Format::Json => json_line(&TextLine {
+            model,
+            served,
+            text,
+            cost,
+        }),
+        Format::Text => emit_line(text),
     }
 }
 

@@ -1,8 +1,12 @@
 //! `--fallback MODEL`, shared by chat and the task commands, and the fields it adds to their
 //! `--format json` object.
 
+use std::sync::Arc;
+
 use clap::Args;
-use genai_core::Attempt;
+use genai_core::{Attempt, Result, Served};
+
+use crate::Format;
 
 /// The models to fall over to.
 #[derive(Args, Debug, Clone, Default)]
@@ -110,5 +114,46 @@ impl genai_core::ProviderGen for Refused {
         _req: &genai_core::ChatRequest,
     ) -> genai_core::Result<genai_core::ChatStream> {
         Err(self.error())
+    }
+}
+
+/// The first model followed by the `--fallback` models, each made by `make`.
+pub(crate) fn members<M: ?Sized>(
+    first: Arc<M>,
+    fallback: &FallbackArgs,
+    make: impl Fn(&str) -> Result<Arc<M>>,
+) -> Result<Vec<Arc<M>>> {
+    let mut all = vec![first];
+    for model in &fallback.models {
+        all.push(make(model)?);
+    }
+    Ok(all)
+}
+
+/// Who served a call through a chain: the model and the ones that failed first.
+pub(crate) struct Who {
+    model: String,
+    attempts: Vec<Attempt>,
+}
+
+impl Who {
+    pub(crate) fn of<T>(served: Served<T>) -> (T, Option<Who>) {
+        let who = Who {
+            model: served.served_by,
+            attempts: served.attempts,
+        };
+        (served.value, Some(who))
+    }
+
+    /// The JSON fields, and in text output the note on stderr.
+    pub(crate) fn fields(who: &Option<Who>, format: Format) -> Option<ServedFields<'_>> {
+        let who = who.as_ref()?;
+        if format == Format::Text {
+            note_attempts(&who.model, &who.attempts);
+        }
+        Some(ServedFields {
+            served_by: &who.model,
+            attempts: &who.attempts,
+        })
     }
 }

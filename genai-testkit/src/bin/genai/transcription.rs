@@ -1,51 +1,15 @@
-//! `genai speak` (text to speech, streamed to a file or stdout) and `genai transcribe`
-//! (speech to text from a file or stdin).
+//! `genai transcribe`: speech to text from a file or stdin, and the audio reader `batch` uses too.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use genai_core::{
-    Error, Media, MediaFile, MediaSource, SpeechModel, SpeechRequest, TranscribeRequest,
-    TranscriptionModel,
-};
+use genai_core::{Error, Media, MediaFile, MediaSource, TranscribeRequest, TranscriptionModel};
 use serde_json::json;
 
 use crate::{emit_line, Format, ProviderArgs};
 
-/// The model `genai speak` uses when none is given.
-pub(crate) const DEFAULT_SPEECH_MODEL: &str = "@cf/deepgram/aura-1";
 /// The model `genai transcribe` uses when none is given.
 pub(crate) const DEFAULT_TRANSCRIPTION_MODEL: &str = "@cf/openai/whisper-large-v3-turbo";
-
-#[derive(Args, Debug)]
-pub(crate) struct SpeakArgs {
-    /// The text to read aloud (`-` reads it from standard input).
-    text: String,
-    #[command(flatten)]
-    pub(crate) provider: ProviderArgs,
-    /// Where to write the audio (`-` for standard output). Written through a temporary file:
-    /// a failed reply leaves nothing behind.
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-    /// Voice (speaker) name, e.g. `luna` for aura-1.
-    #[arg(long, value_name = "NAME")]
-    voice: Option<String>,
-    /// Language of the text, e.g. `fr` for melotts (`--lang` is the older spelling).
-    #[arg(long, alias = "lang", value_name = "CODE")]
-    language: Option<String>,
-    /// Audio encoding, e.g. `mp3` or `linear16` (aura-1).
-    #[arg(long)]
-    encoding: Option<String>,
-    /// Container, e.g. `wav` or `none` (aura-1).
-    #[arg(long)]
-    container: Option<String>,
-    /// Sample rate in Hz (aura-1).
-    #[arg(long)]
-    sample_rate: Option<u32>,
-    /// Bit rate in bits per second (aura-1).
-    #[arg(long)]
-    bit_rate: Option<u32>,
-}
 
 #[derive(Args, Debug)]
 pub(crate) struct TranscribeArgs {
@@ -61,48 +25,11 @@ pub(crate) struct TranscribeArgs {
     prompt: Option<String>,
 }
 
-impl SpeakArgs {
-    /// The output format.
-    pub(crate) fn provider_format(&self) -> Format {
-        self.provider.format
-    }
-}
-
 impl TranscribeArgs {
     /// The output format.
     pub(crate) fn provider_format(&self) -> Format {
         self.provider.format
     }
-}
-
-fn model_of(args: &ProviderArgs, default: &str) -> String {
-    args.model.clone().unwrap_or_else(|| default.to_owned())
-}
-
-/// `genai speak`.
-pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
-    crate::output::check_binary_out(&args.out, "audio")?;
-    let provider = crate::provider(&args.provider)?.provider();
-    let model = provider.speech(&model_of(&args.provider, DEFAULT_SPEECH_MODEL))?;
-    // Where the audio goes is checked before the paid request.
-    crate::output::check_out(&args.out)?;
-    // A character is at most 4 bytes of UTF-8: more bytes than that cannot be a text the
-    // model takes.
-    let limit = model
-        .capabilities()
-        .max_text_chars
-        .map_or(crate::input::MAX_TEXT_BYTES, |c| c as u64 * 4);
-    let text = crate::input::text_arg(&args.text, "text", limit)?;
-    let mut req = SpeechRequest::new(text.trim());
-    req.voice = args.voice;
-    req.language = args.language;
-    req.encoding = args.encoding;
-    req.container = args.container;
-    req.sample_rate = args.sample_rate;
-    req.bit_rate = args.bit_rate;
-    let mut reply = model.speak(&req).await?;
-    let out = crate::output::media_path(&args.out, &reply.media_type().await?);
-    crate::output::deliver_media(reply, &out, model.model(), args.provider.format).await
 }
 
 /// The audio to send: refuses an empty file, one over `limit` bytes, and bytes that are not
@@ -158,7 +85,7 @@ pub(crate) async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::R
 /// `genai transcribe`.
 pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
     let provider = crate::provider(&args.provider)?.provider();
-    let model = provider.transcriber(&model_of(&args.provider, DEFAULT_TRANSCRIPTION_MODEL))?;
+    let model = provider.transcriber(&args.provider.model_or(DEFAULT_TRANSCRIPTION_MODEL))?;
     let audio = read_audio(&args.file, model.capabilities().max_audio_bytes).await?;
     let mut req = TranscribeRequest::new(audio);
     req.language = args.language;
