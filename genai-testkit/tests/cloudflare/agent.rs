@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use genai_core::ProviderGen;
-use genai_testkit::agent_scenarios::run_agent_scenarios;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 use genai_testkit::fake::ScriptedProvider;
+use genai_testkit::scenarios::run_agent_scenarios;
 
 /// The four agent scenarios all passed.
-fn assert_all_pass(what: &str, checks: &[genai_testkit::task_scenarios::TaskCheck]) {
+fn assert_all_pass(what: &str, checks: &[genai_testkit::scenarios::Check]) {
     assert_eq!(checks.len(), 4);
     crate::support::assert_all_pass(what, checks);
 }

@@ -7,12 +7,12 @@ use genai_core::{
     ErrorKind, Media, MediaFile, Provider, SpeechModel, SpeechRequest, TranscribeRequest,
     TranscriptionModel,
 };
-use genai_testkit::audio_scenarios::{
+use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
+use genai_testkit::scenarios::{
     check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
     run_turn_detection_scenarios,
 };
-use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
-use genai_testkit::fixtures::tone_wav;
 
 use crate::support::assert_all_pass;
 

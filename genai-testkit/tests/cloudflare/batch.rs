@@ -91,8 +91,7 @@ async fn an_unknown_job_and_a_model_without_the_queue_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_queue_model_the_library_batches_passes_the_batch_scenarios() {
-    use genai_testkit::batch_scenarios::run_batch_scenarios;
-    use genai_testkit::scenarios::Outcome;
+    use genai_testkit::scenarios::run_batch_scenarios;
     let emulator = Emulator::start(
         EmulatorConfig::default()
             .queue_timing(Duration::from_millis(10), Duration::from_millis(30)),
@@ -110,14 +109,7 @@ async fn every_queue_model_the_library_batches_passes_the_batch_scenarios() {
     ] {
         let checks = run_batch_scenarios(&p, model).await;
         assert_eq!(checks.len(), 2, "{model}");
-        for c in checks {
-            assert!(
-                matches!(c.outcome, Outcome::Pass { .. }),
-                "{model}: {}: {:?}",
-                c.name,
-                c.outcome
-            );
-        }
+        crate::support::assert_all_pass(model, &checks);
     }
     // Nova 3 has the queue, but its input is a byte stream the queue's JSON cannot carry:
     // refused before any request, so its Batch cell does not apply.

@@ -196,7 +196,7 @@ async fn every_priced_task_kind_is_estimated() {
 
     // Per inference request.
     let model = "@cf/microsoft/resnet-50";
-    let png = genai_testkit::media_scenarios::solid_png(8, 8, [200, 30, 30]);
+    let png = genai_testkit::scenarios::solid_png(8, 8, [200, 30, 30]);
     let labels = p
         .classifier(model)
         .unwrap()

@@ -4,8 +4,7 @@
 use genai_cloudflare::WorkersAi;
 use genai_core::{ErrorKind, ImageModel, ImageRequest, Provider};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
-use genai_testkit::media_scenarios::{run_describe_scenarios, run_image_scenarios, solid_png};
-use genai_testkit::scenarios::Outcome;
+use genai_testkit::scenarios::{run_describe_scenarios, run_image_scenarios, solid_png, Outcome};
 
 use crate::support::{assert_all_pass, temp_dir};
 

@@ -12,20 +12,15 @@ use genai_core::{
     TranslationModel,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
-use genai_testkit::task_scenarios::{
+use genai_testkit::scenarios::{
     run_classification_scenarios, run_embedding_scenarios, run_reranking_scenarios,
-    run_summarization_scenarios, run_translation_scenarios, TaskCheck,
+    run_summarization_scenarios, run_translation_scenarios,
 };
+
+use crate::support::assert_all_pass as all_pass;
 
 fn provider(emulator: &Emulator) -> WorkersAi {
     crate::support::provider(emulator.base_url())
-}
-
-fn all_pass(model: &str, checks: &[TaskCheck]) {
-    assert!(!checks.is_empty(), "{model}: no checks ran");
-    for c in checks {
-        assert!(c.passed(), "{model} {}: {:?}", c.name, c.outcome);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

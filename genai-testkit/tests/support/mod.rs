@@ -45,7 +45,7 @@ pub fn provider(base_url: impl Into<String>) -> WorkersAi {
 }
 
 /// Every check passed, and at least one ran; a failure names `what` and the check.
-pub fn assert_all_pass(what: &str, checks: &[genai_testkit::task_scenarios::TaskCheck]) {
+pub fn assert_all_pass(what: &str, checks: &[genai_testkit::scenarios::Check]) {
     assert!(!checks.is_empty(), "{what}: no scenario ran");
     for c in checks {
         assert!(c.passed(), "{what}: {}: {:?}", c.name, c.outcome);

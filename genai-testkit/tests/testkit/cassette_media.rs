@@ -5,8 +5,8 @@
 use genai_core::{ChatRequest, ImageModel, ImageRequest, Message, ProviderGen};
 use genai_testkit::cassette::Cassette;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
-use genai_testkit::media_scenarios::solid_png;
 use genai_testkit::replay::{MatchMode, RecordingProxy};
+use genai_testkit::scenarios::solid_png;
 
 use crate::support::ACCOUNT;
 
