@@ -1,7 +1,7 @@
 //! Per-family options and reply fields, end to end: the Cloudflare client against the
 //! emulator, in both modes. Each test checks what went on the wire and what came back.
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{
     ChatRequest, ChatResponse, ErrorKind, FinishReason, GuardVerdict, Message, Mode, ProviderGen,
     ReasoningEffort, ToolCall,
@@ -16,7 +16,7 @@ const GLM: &str = "@cf/zai-org/glm-4.7-flash";
 const QWEN3: &str = "@cf/qwen/qwen3-30b-a3b-fp8";
 const OSS: &str = "@cf/openai/gpt-oss-20b";
 
-fn client(emulator: &Emulator, model: &str) -> Cloudflare {
+fn client(emulator: &Emulator, model: &str) -> CloudflareChat {
     crate::support::builder(emulator.base_url())
         .model(model)
         .build()
@@ -24,7 +24,7 @@ fn client(emulator: &Emulator, model: &str) -> Cloudflare {
 }
 
 async fn call(
-    client: &Cloudflare,
+    client: &CloudflareChat,
     mode: Mode,
     req: &ChatRequest,
 ) -> genai_core::Result<ChatResponse> {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use genai_cloudflare::{Cloudflare, CloudflareBuilder};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat};
 use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{ChatRequest, ChatStream, Error, ErrorKind, ProviderGen, StreamEvent};
 use genai_testkit::loopback::{
@@ -88,7 +88,7 @@ struct RawServer {
 
 impl RawServer {
     /// A client of the test model at this server.
-    fn client(&self) -> Cloudflare {
+    fn client(&self) -> CloudflareChat {
         builder(&format!("http://{}/client/v4", self.addr))
             .build()
             .unwrap()
@@ -172,7 +172,7 @@ fn raw_ok_sync() -> Vec<u8> {
 // Client side
 
 fn builder(base_url: &str) -> CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(MODEL)
@@ -193,7 +193,7 @@ async fn closed_addr() -> SocketAddr {
 
 /// The test client at `addr`, retrying `max_retries` times with backoffs from `backoff_ms.0`
 /// to `backoff_ms.1` milliseconds.
-fn retrying_client(addr: SocketAddr, max_retries: u32, backoff_ms: (u64, u64)) -> Cloudflare {
+fn retrying_client(addr: SocketAddr, max_retries: u32, backoff_ms: (u64, u64)) -> CloudflareChat {
     builder(&format!("http://{addr}/client/v4"))
         .retry_policy(
             RetryPolicy::default()
@@ -209,7 +209,7 @@ fn request() -> ChatRequest {
     ChatRequest::new().user("Say hello to the loopback server.")
 }
 
-async fn sync_call(client: &Cloudflare) -> (genai_core::Result<String>, Duration) {
+async fn sync_call(client: &CloudflareChat) -> (genai_core::Result<String>, Duration) {
     let t = Instant::now();
     let r = tokio::time::timeout(BOUND, client.gen_sync(&request()))
         .await
@@ -224,7 +224,7 @@ struct Seen {
     elapsed: Duration,
 }
 
-async fn stream_call(client: &Cloudflare) -> Seen {
+async fn stream_call(client: &CloudflareChat) -> Seen {
     let t = Instant::now();
     let mut deltas = Vec::new();
     let run = async {

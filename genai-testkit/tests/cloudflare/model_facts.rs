@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use genai_cloudflare::facts::{self, ModelFacts};
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{ChatRequest, ErrorKind, ModelStatus, Provider, ProviderGen};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use serde_json::{json, Value};
@@ -244,7 +244,7 @@ fn the_emulator_serves_the_table() {
     }
 }
 
-fn client(base_url: &str, check: bool) -> Cloudflare {
+fn client(base_url: &str, check: bool) -> CloudflareChat {
     crate::support::builder(base_url)
         .check_capabilities(check)
         .build()
