@@ -8,9 +8,10 @@ use genai_core::{Mode, ModelKind, Provider};
 use super::*;
 use crate::scenarios::{
     run_agent_scenarios, run_batch_scenarios, run_classification_scenarios, run_describe_scenarios,
-    run_embedding_scenarios, run_image_scenarios, run_reranking_scenarios, run_round_trip,
-    run_speech_scenarios, run_suite, run_summarization_scenarios, run_transcription_scenarios,
-    run_translation_scenarios, run_turn_detection_scenarios, Check, SuiteConfig,
+    run_document_scenarios, run_embedding_scenarios, run_image_scenarios, run_reranking_scenarios,
+    run_round_trip, run_speech_scenarios, run_suite, run_summarization_scenarios,
+    run_transcription_scenarios, run_translation_scenarios, run_turn_detection_scenarios, Check,
+    SuiteConfig,
 };
 use crate::scoreboard::{score_task_model, Scenario, Verdict};
 
@@ -188,6 +189,10 @@ fn the_fake_converter_converts_text_documents() {
         let converter = ScriptedCatalog::every_kind("fake")
             .document_converter()
             .unwrap();
+        assert_all_pass(
+            "document",
+            &run_document_scenarios(converter.as_ref()).await,
+        );
         let page = Document::from_bytes("a.html", "<p>Hello <b>there</b></p>").unwrap();
         let notes = Document::from_bytes("b.txt", "plain words").unwrap();
         let out = converter

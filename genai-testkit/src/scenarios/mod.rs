@@ -52,6 +52,7 @@
 //! | speech | [`run_speech_scenarios`] |
 //! | transcription | [`run_transcription_scenarios`], [`run_round_trip`] (speech then transcription) |
 //! | turn | [`run_turn_detection_scenarios`] |
+//! | document | [`run_document_scenarios`] (conversion) |
 //! | batch | [`run_batch_scenarios`] |
 //!
 //! [`Mode`]: genai_core::Mode
@@ -62,6 +63,7 @@ mod batch;
 mod chat;
 pub(crate) mod check;
 mod classification;
+mod document;
 mod embedding;
 mod image;
 mod judge;
@@ -76,6 +78,8 @@ pub use batch::run_batch_scenarios;
 pub use chat::*;
 pub use check::{Check, Outcome};
 pub use classification::run_classification_scenarios;
+pub(crate) use document::page_converts;
+pub use document::run_document_scenarios;
 pub use embedding::run_embedding_scenarios;
 pub use image::{run_describe_scenarios, run_image_scenarios, solid_png};
 pub use judge::judge;

@@ -28,14 +28,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt as _;
 use genai_core::{
-    async_trait, ChatRequest, ChatResponse, ChatStream, ConvertRequest, Document, DocumentChat,
-    DocumentConverter, Error, ErrorKind, Mode, ModelCapabilities, ModelInfo, Provider, ProviderGen,
-    Result,
+    async_trait, ChatRequest, ChatResponse, ChatStream, DocumentChat, DocumentConverter, Error,
+    ErrorKind, Mode, ModelCapabilities, ModelInfo, Provider, ProviderGen, Result,
 };
 
 use super::kind_rows::{batch_result, score_task_model, task_row};
 use super::{Scenario, ScoreRow, Scoreboard};
-use crate::scenarios::{run_mode_hooked, ScenarioHook, SuiteConfig};
+use crate::scenarios::{page_converts, run_mode_hooked, Outcome, ScenarioHook, SuiteConfig};
 
 /// What a run scores and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,19 +299,12 @@ fn is_guard(model: &str) -> bool {
 /// The provider's document converter when it really converts: one small web page, whose text
 /// must come back. `None` when the provider has none or the conversion fails.
 async fn documents_work(provider: &dyn Provider) -> Option<Arc<dyn DocumentConverter>> {
-    const PROBE: &str = "genai scoreboard probe";
     let converter = provider.document_converter().ok()?;
-    let page = Document::from_bytes("probe.html", format!("<h1>Probe</h1><p>{PROBE}</p>")).ok()?;
-    let texts = converter
-        .convert(&ConvertRequest::new([page]))
-        .await
-        .ok()?
-        .into_texts()
-        .ok()?;
-    texts
-        .iter()
-        .any(|t| t.text.contains(PROBE))
-        .then_some(converter)
+    matches!(
+        page_converts(converter.as_ref()).await,
+        Outcome::Pass { .. }
+    )
+    .then_some(converter)
 }
 
 /// Sorts every model to score into a [`Plan`]. A named model the catalog lacks is an error.
