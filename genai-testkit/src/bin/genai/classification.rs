@@ -2,14 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{ClassificationModel, ClassifyRequest, Cost, FallbackClassifier, Result};
+use genai_core::{ClassifyRequest, Cost, Result};
 
-use crate::fallback::{members, FallbackArgs, ServedFields, Who};
+use crate::fallback::{call, Classification, FallbackArgs, ServedFields};
 use crate::input::one_text;
-use crate::options::workers_ai;
 use crate::output::json_line;
 use crate::{Format, ProviderArgs};
 
@@ -56,37 +54,25 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
     } else {
         CLASSIFY_MODEL
     };
-    let (workers, model) = workers_ai(&args.provider, default)?;
-    let classifier = workers.classifier(&model)?;
-    let mut req = match &args.image {
-        Some(path) => ClassifyRequest::image(crate::image::read_image(path)?),
-        None => ClassifyRequest::text(one_text(
-            args.text.as_deref(),
-            None,
-            "classify",
-            " or --image FILE",
-        )?),
-    };
-    req.top_k = args.top_k;
-    let (out, who) = if args.fallback.any() {
-        let all = members(
-            Arc::new(classifier.clone()) as Arc<dyn ClassificationModel>,
-            &args.fallback,
-            |m| Ok(Arc::new(workers.classifier(m)?) as Arc<dyn ClassificationModel>),
-        )?;
-        Who::of(
-            FallbackClassifier::new(all)?
-                .check_capabilities(!args.provider.no_capability_check)
-                .classify_served(&req)
-                .await?,
-        )
-    } else {
-        (classifier.classify(&req).await?, None)
-    };
-    let served = Who::fields(&who, args.provider.format);
+    let (answer, _) = call::<Classification>(&args.provider, &args.fallback, default, || {
+        let mut req = match &args.image {
+            Some(path) => ClassifyRequest::image(crate::image::read_image(path)?),
+            None => ClassifyRequest::text(one_text(
+                args.text.as_deref(),
+                None,
+                "classify",
+                " or --image FILE",
+            )?),
+        };
+        req.top_k = args.top_k;
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
+    let (model, served) = answer.served(answer.model(), args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&ClassifyLine {
-            model: served.as_ref().map_or(classifier.model(), |s| s.served_by),
+            model,
             served,
             labels: out
                 .labels

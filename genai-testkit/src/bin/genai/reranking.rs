@@ -2,14 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{Cost, FallbackReranker, RerankRequest, RerankingModel, Result};
+use genai_core::{Cost, RerankRequest, Result};
 
-use crate::fallback::{members, FallbackArgs, ServedFields, Who};
+use crate::fallback::{call, FallbackArgs, Reranking, ServedFields};
 use crate::input::{gather, stdin_text};
-use crate::options::workers_ai;
 use crate::output::json_line;
 use crate::{Format, ProviderArgs};
 
@@ -52,35 +50,23 @@ struct ScoreLine {
 }
 
 pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
-    let (workers, model) = workers_ai(&args.provider, RERANK_MODEL)?;
-    let reranker = workers.reranker(&model)?;
-    let query = if args.query == "-" {
-        stdin_text()?
-    } else {
-        args.query.clone()
-    };
-    let documents = gather(&args.documents, args.input.as_deref())?;
-    let mut req = RerankRequest::new(query, documents);
-    req.top_k = args.top_k;
-    let (out, who) = if args.fallback.any() {
-        let all = members(
-            Arc::new(reranker.clone()) as Arc<dyn RerankingModel>,
-            &args.fallback,
-            |m| Ok(Arc::new(workers.reranker(m)?) as Arc<dyn RerankingModel>),
-        )?;
-        Who::of(
-            FallbackReranker::new(all)?
-                .check_capabilities(!args.provider.no_capability_check)
-                .rerank_served(&req)
-                .await?,
-        )
-    } else {
-        (reranker.rerank(&req).await?, None)
-    };
-    let served = Who::fields(&who, args.provider.format);
+    let (answer, req) = call::<Reranking>(&args.provider, &args.fallback, RERANK_MODEL, || {
+        let query = if args.query == "-" {
+            stdin_text()?
+        } else {
+            args.query.clone()
+        };
+        let documents = gather(&args.documents, args.input.as_deref())?;
+        let mut req = RerankRequest::new(query, documents);
+        req.top_k = args.top_k;
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
+    let (model, served) = answer.served(answer.model(), args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&RerankLine {
-            model: served.as_ref().map_or(reranker.model(), |s| s.served_by),
+            model,
             served,
             results: out
                 .results

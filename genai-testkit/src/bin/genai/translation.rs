@@ -1,14 +1,12 @@
 //! `genai translate`: a text in another language.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{FallbackTranslator, Result, TranslateRequest, TranslationModel};
+use genai_core::{Result, TranslateRequest};
 
-use crate::fallback::{members, FallbackArgs, Who};
+use crate::fallback::{call, FallbackArgs, Translation};
 use crate::input::one_text;
-use crate::options::workers_ai;
 use crate::output::print_text;
 use crate::ProviderArgs;
 
@@ -36,39 +34,27 @@ pub(crate) struct TranslateArgs {
 }
 
 pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
-    let (workers, model) = workers_ai(&args.provider, TRANSLATE_MODEL)?;
-    let translator = workers.translator(&model)?;
-    let text = one_text(
-        args.text.as_deref(),
-        args.file.as_deref(),
-        "translate",
-        " or --file FILE",
-    )?;
-    let mut req = TranslateRequest::new(text, args.to.trim());
-    if let Some(from) = &args.from {
-        req = req.from(from.trim());
-    }
-    let (out, who) = if args.fallback.any() {
-        let all = members(
-            Arc::new(translator.clone()) as Arc<dyn TranslationModel>,
-            &args.fallback,
-            |m| Ok(Arc::new(workers.translator(m)?) as Arc<dyn TranslationModel>),
+    let (answer, _) = call::<Translation>(&args.provider, &args.fallback, TRANSLATE_MODEL, || {
+        let text = one_text(
+            args.text.as_deref(),
+            args.file.as_deref(),
+            "translate",
+            " or --file FILE",
         )?;
-        Who::of(
-            FallbackTranslator::new(all)?
-                .check_capabilities(!args.provider.no_capability_check)
-                .translate_served(&req)
-                .await?,
-        )
-    } else {
-        (translator.translate(&req).await?, None)
-    };
+        let mut req = TranslateRequest::new(text, args.to.trim());
+        if let Some(from) = &args.from {
+            req = req.from(from.trim());
+        }
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
     print_text(
-        args.provider.format,
-        translator.model(),
+        &answer,
+        answer.model(),
         &out.text,
         out.cost,
-        &who,
+        args.provider.format,
     );
     Ok(())
 }
