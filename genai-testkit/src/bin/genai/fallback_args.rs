@@ -1,6 +1,8 @@
 //! `--fallback MODEL`, shared by chat and the task commands, and the fields it adds to their
 //! `--format json` object.
 
+use std::sync::Arc;
+
 use clap::Args;
 use genai_core::Attempt;
 
@@ -46,13 +48,16 @@ pub(crate) fn note_attempts(served_by: &str, attempts: &[Attempt]) {
 
 /// A fallback model refused before any request for a reason another model may not share
 /// (retired, plan required): a chain member that fails with that refusal, so the chain moves
-/// on and reports it among the attempts.
+/// on and reports it among the attempts. `C` is what it claims to take: for chat everything,
+/// for the other kinds the capabilities of a member that could be made, so that it narrows
+/// nothing.
 #[derive(Debug)]
-pub(crate) struct Refused {
+pub(crate) struct Refused<C = ()> {
     provider: String,
     model: String,
     kind: genai_core::ErrorKind,
     message: String,
+    caps: C,
 }
 
 impl Refused {
@@ -62,6 +67,20 @@ impl Refused {
             model: model.to_owned(),
             kind: e.kind(),
             message: e.message().to_owned(),
+            caps: (),
+        }
+    }
+}
+
+impl<C> Refused<C> {
+    /// The same refusal, claiming to take `caps`.
+    fn taking<D>(self, caps: D) -> Refused<D> {
+        Refused {
+            provider: self.provider,
+            model: self.model,
+            kind: self.kind,
+            message: self.message,
+            caps,
         }
     }
 
@@ -110,5 +129,102 @@ impl genai_core::ProviderGen for Refused {
         _req: &genai_core::ChatRequest,
     ) -> genai_core::Result<genai_core::ChatStream> {
         Err(self.error())
+    }
+}
+
+/// A kind of model a task command chains: what its capabilities are and how a [`Refused`]
+/// stands in for one of its models.
+pub(crate) trait Member {
+    /// The kind's capabilities.
+    type Caps: Copy + Default + std::fmt::Debug + Send + Sync + 'static;
+    /// What `model` takes.
+    fn caps(model: &Self) -> Self::Caps;
+    /// `refused`, as a member of this kind.
+    fn stand_in(refused: Refused<Self::Caps>) -> Arc<Self>;
+}
+
+/// Implements a task kind's trait for [`Refused`] (every call fails with the refusal) and
+/// [`Member`] for the kind.
+macro_rules! refused_member {
+    ($($trait:ident, $caps:ident, $req:ident, $out:ty, $call:ident;)*) => {$(
+        #[genai_core::async_trait]
+        impl genai_core::$trait for Refused<genai_core::$caps> {
+            fn name(&self) -> &str {
+                &self.provider
+            }
+
+            fn model(&self) -> &str {
+                &self.model
+            }
+
+            fn capabilities(&self) -> genai_core::$caps {
+                self.caps
+            }
+
+            async fn $call(&self, _req: &genai_core::$req) -> genai_core::Result<$out> {
+                Err(self.error())
+            }
+        }
+
+        impl Member for dyn genai_core::$trait {
+            type Caps = genai_core::$caps;
+
+            fn caps(model: &Self) -> Self::Caps {
+                model.capabilities()
+            }
+
+            fn stand_in(refused: Refused<Self::Caps>) -> Arc<Self> {
+                Arc::new(refused)
+            }
+        }
+    )*};
+}
+
+refused_member! {
+    EmbeddingModel, EmbeddingCapabilities, EmbedRequest, genai_core::Embeddings, embed;
+    RerankingModel, RerankingCapabilities, RerankRequest, genai_core::Ranking, rerank;
+    ClassificationModel, ClassificationCapabilities, ClassifyRequest, genai_core::Classification, classify;
+    TranslationModel, TranslationCapabilities, TranslateRequest, genai_core::Translation, translate;
+    SummarizationModel, SummarizationCapabilities, SummarizeRequest, genai_core::Summary, summarize;
+    ImageModel, ImageCapabilities, ImageRequest, genai_core::GeneratedImage, generate;
+    SpeechModel, SpeechCapabilities, SpeechRequest, genai_core::MediaReply, speak;
+    TranscriptionModel, TranscriptionCapabilities, TranscribeRequest, genai_core::Transcript, transcribe;
+}
+
+/// The members of a task command's chain: `first`, then the `--fallback` models, each made
+/// by `make`. A model refused before any request for a reason another model may not share
+/// (retired, plan required: [`genai_core::falls_over`]) becomes a [`Refused`] member, taking
+/// what the first model that could be made takes; any other refusal stops here.
+pub(crate) struct Members<M: ?Sized> {
+    /// In the order they are tried.
+    pub(crate) list: Vec<Arc<M>>,
+    /// Whether any of them could be made: when none could, the chain's capabilities say
+    /// nothing and the request goes down the chain unchecked, to fail with each refusal.
+    pub(crate) usable: bool,
+}
+
+impl<M: Member + ?Sized> Members<M> {
+    pub(crate) fn make(
+        provider: &str,
+        first: &str,
+        fallback: &FallbackArgs,
+        make: impl Fn(&str) -> genai_core::Result<Arc<M>>,
+    ) -> genai_core::Result<Self> {
+        let mut made: Vec<Result<Arc<M>, Refused>> = Vec::new();
+        for id in std::iter::once(first).chain(fallback.models.iter().map(String::as_str)) {
+            made.push(match make(id) {
+                Ok(m) => Ok(m),
+                Err(e) if genai_core::falls_over(&e) => Err(Refused::new(provider, id, &e)),
+                Err(e) => return Err(e),
+            });
+        }
+        let caps = made.iter().find_map(|m| m.as_ref().ok().map(|m| M::caps(m)));
+        let usable = caps.is_some();
+        let caps = caps.unwrap_or_default();
+        let list = made
+            .into_iter()
+            .map(|m| m.unwrap_or_else(|r| M::stand_in(r.taking(caps))))
+            .collect();
+        Ok(Members { list, usable })
     }
 }
