@@ -2,14 +2,16 @@
 //! (speech to text from a file or stdin).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use genai_core::{
-    Error, Media, MediaFile, MediaSource, SpeechModel, SpeechRequest, TranscribeRequest,
-    TranscriptionModel,
+    Error, FallbackSpeech, FallbackTranscriber, Media, MediaFile, MediaSource, SpeechModel,
+    SpeechRequest, TranscribeRequest, TranscriptionModel,
 };
 use serde_json::json;
 
+use crate::fallback_args::{note_attempts, FallbackArgs, Members};
 use crate::{emit_line, Format, ProviderArgs};
 
 /// The model `genai speak` uses when none is given.
@@ -23,6 +25,8 @@ pub(crate) struct SpeakArgs {
     text: String,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// Where to write the audio (`-` for standard output). Written through a temporary file:
     /// a failed reply leaves nothing behind.
     #[arg(long, value_name = "FILE")]
@@ -53,6 +57,8 @@ pub(crate) struct TranscribeArgs {
     file: PathBuf,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// The spoken language, e.g. `en`.
     #[arg(long, value_name = "CODE")]
     language: Option<String>,
@@ -83,7 +89,24 @@ fn model_of(args: &ProviderArgs, default: &str) -> String {
 pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     crate::output::check_binary_out(&args.out, "audio")?;
     let provider = crate::provider(&args.provider)?.provider();
-    let model = provider.speech(&model_of(&args.provider, DEFAULT_SPEECH_MODEL))?;
+    let first = model_of(&args.provider, DEFAULT_SPEECH_MODEL);
+    // With --fallback, the chain: the model whose limits apply, and the call that says who
+    // served it.
+    let (model, chain): (Arc<dyn SpeechModel>, _) = if args.fallback.any() {
+        let members = Members::make(
+            genai_core::Provider::name(&provider),
+            &first,
+            &args.fallback,
+            |id| Ok(Arc::new(provider.speech(id)?) as Arc<dyn SpeechModel>),
+        )?;
+        let chain = Arc::new(
+            FallbackSpeech::new(members.list)?
+                .check_capabilities(!args.provider.no_capability_check && members.usable),
+        );
+        (chain.clone(), Some(chain))
+    } else {
+        (Arc::new(provider.speech(&first)?), None)
+    };
     // Where the audio goes is checked before the paid request.
     crate::output::check_out(&args.out)?;
     // A character is at most 4 bytes of UTF-8: more bytes than that cannot be a text the
@@ -100,9 +123,21 @@ pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     req.container = args.container;
     req.sample_rate = args.sample_rate;
     req.bit_rate = args.bit_rate;
-    let mut reply = model.speak(&req).await?;
+    let (mut reply, served_by, attempts) = match &chain {
+        Some(chain) => {
+            let served = chain.speak_served(&req).await?;
+            (served.value, served.served_by, Some(served.attempts))
+        }
+        None => (model.speak(&req).await?, model.model().to_owned(), None),
+    };
     let out = crate::output::media_path(&args.out, &reply.media_type().await?);
-    crate::output::deliver_media(reply, &out, model.model(), args.provider.format).await
+    let served = attempts
+        .as_deref()
+        .map(|attempts| crate::fallback_args::ServedFields {
+            served_by: &served_by,
+            attempts,
+        });
+    crate::output::deliver_media(reply, &out, &served_by, served, args.provider.format).await
 }
 
 /// The audio to send: refuses an empty file, one over `limit` bytes, and bytes that are not
@@ -158,12 +193,37 @@ pub(crate) async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::R
 /// `genai transcribe`.
 pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
     let provider = crate::provider(&args.provider)?.provider();
-    let model = provider.transcriber(&model_of(&args.provider, DEFAULT_TRANSCRIPTION_MODEL))?;
+    let first = model_of(&args.provider, DEFAULT_TRANSCRIPTION_MODEL);
+    let (model, chain): (Arc<dyn TranscriptionModel>, _) = if args.fallback.any() {
+        let members = Members::make(
+            genai_core::Provider::name(&provider),
+            &first,
+            &args.fallback,
+            |id| Ok(Arc::new(provider.transcriber(id)?) as Arc<dyn TranscriptionModel>),
+        )?;
+        let chain = Arc::new(
+            FallbackTranscriber::new(members.list)?
+                .check_capabilities(!args.provider.no_capability_check && members.usable),
+        );
+        (chain.clone(), Some(chain))
+    } else {
+        (Arc::new(provider.transcriber(&first)?), None)
+    };
     let audio = read_audio(&args.file, model.capabilities().max_audio_bytes).await?;
     let mut req = TranscribeRequest::new(audio);
     req.language = args.language;
     req.prompt = args.prompt;
-    let t = model.transcribe(&req).await?;
+    let (t, served_by, attempts) = match &chain {
+        Some(chain) => {
+            let served = chain.transcribe_served(&req).await?;
+            (served.value, served.served_by, Some(served.attempts))
+        }
+        None => (
+            model.transcribe(&req).await?,
+            model.model().to_owned(),
+            None,
+        ),
+    };
     match args.provider.format {
         Format::Json => {
             let segments: Vec<_> = t
@@ -176,20 +236,30 @@ pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
                 .iter()
                 .map(|w| json!({"word": w.word, "start": w.start, "end": w.end}))
                 .collect();
-            emit_line(
-                &json!({
-                    "model": model.model(),
-                    "text": t.text,
-                    "language": t.language,
-                    "duration": t.duration,
-                    "segments": segments,
-                    "words": words,
-                    "cost": t.cost,
-                })
-                .to_string(),
-            );
+            let mut line = json!({
+                "model": served_by,
+                "text": t.text,
+                "language": t.language,
+                "duration": t.duration,
+                "segments": segments,
+                "words": words,
+                "cost": t.cost,
+            });
+            if let (Some(attempts), Some(fields)) = (&attempts, line.as_object_mut()) {
+                fields.insert("served_by".into(), served_by.clone().into());
+                fields.insert(
+                    "attempts".into(),
+                    serde_json::to_value(attempts).unwrap_or_default(),
+                );
+            }
+            emit_line(&line.to_string());
         }
-        Format::Text => emit_line(&t.text),
+        Format::Text => {
+            if let Some(attempts) = &attempts {
+                note_attempts(&served_by, attempts);
+            }
+            emit_line(&t.text);
+        }
     }
     Ok(())
 }

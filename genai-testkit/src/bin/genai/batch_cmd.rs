@@ -950,7 +950,9 @@ impl Chain {
 
     /// Whether a model that could be made is left to fall over to.
     fn can_fall_over(&self) -> bool {
-        self.members[self.next..].iter().any(|(_, made)| made.is_ok())
+        self.members[self.next..]
+            .iter()
+            .any(|(_, made)| made.is_ok())
     }
 
     /// `model` failed with `e` before anything was queued: the next model that could be made
@@ -992,7 +994,11 @@ impl Chain {
     }
 
     /// Checks one request against the run's model and every model after it.
-    fn check_line(&self, batch: &genai_cloudflare::CloudflareBatch, item: &BatchItem) -> Result<()> {
+    fn check_line(
+        &self,
+        batch: &genai_cloudflare::CloudflareBatch,
+        item: &BatchItem,
+    ) -> Result<()> {
         let item = std::slice::from_ref(item);
         batch.plan(item)?;
         for (_, made) in &self.members[self.next..] {
@@ -1454,6 +1460,7 @@ fn push_line(
                 .unwrap_or_default();
             let line = crate::output::MediaLine {
                 model,
+                served: None,
                 path: &path,
                 media_type: audio.media_type(),
                 bytes: audio.len() as u64,

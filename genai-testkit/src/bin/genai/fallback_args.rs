@@ -218,7 +218,9 @@ impl<M: Member + ?Sized> Members<M> {
                 Err(e) => return Err(e),
             });
         }
-        let caps = made.iter().find_map(|m| m.as_ref().ok().map(|m| M::caps(m)));
+        let caps = made
+            .iter()
+            .find_map(|m| m.as_ref().ok().map(|m| M::caps(m)));
         let usable = caps.is_some();
         let caps = caps.unwrap_or_default();
         let list = made
