@@ -5,10 +5,9 @@
 //!
 //! ## Features
 //!
-//! All on by default. With `default-features = false` only the scenarios ([`scenarios`] for
-//! chat, [`task_scenarios`], [`media_scenarios`], [`audio_scenarios`], [`batch_scenarios`]),
-//! [`kind_rows`], [`fake`] and [`scoreboard`] are built, without any HTTP server, command line
-//! or backend.
+//! All on by default. With `default-features = false` only the conformance scenarios of every
+//! kind ([`scenarios`]), the [`fake`] backend, the media [`fixtures`] and the [`scoreboard`] are built, without any HTTP
+//! server, command line or backend.
 //!
 //! | feature | what it adds |
 //! |---|---|
@@ -80,19 +79,14 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
-pub mod agent_scenarios;
-pub mod audio_scenarios;
-pub mod batch_scenarios;
 #[cfg(feature = "replay")]
 pub mod cassette;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod fake;
-pub mod kind_rows;
+pub mod fixtures;
 #[cfg(feature = "loopback")]
 pub mod loopback;
-mod media_check;
-pub mod media_scenarios;
 #[cfg(feature = "replay")]
 pub mod replay;
 pub mod scenarios;
@@ -104,7 +98,6 @@ pub mod scoreboard;
     allow(dead_code)
 )]
 mod serve;
-pub mod task_scenarios;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

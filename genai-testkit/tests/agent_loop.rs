@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use genai_cloudflare::Cloudflare;
 use genai_core::ProviderGen;
-use genai_testkit::agent_scenarios::run_agent_scenarios;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::fake::ScriptedProvider;
+use genai_testkit::scenarios::run_agent_scenarios;
 
-fn assert_all_pass(checks: &[genai_testkit::task_scenarios::TaskCheck]) {
+fn assert_all_pass(checks: &[genai_testkit::scenarios::Check]) {
     assert_eq!(checks.len(), 4);
     for c in checks {
         assert!(c.passed(), "{}: {:?}", c.name, c.outcome);

@@ -7,12 +7,13 @@ use genai_core::{
     ErrorKind, Media, MediaFile, Provider, SpeechModel, SpeechRequest, TranscribeRequest,
     TranscriptionModel,
 };
-use genai_testkit::audio_scenarios::{
-    check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
-    run_turn_detection_scenarios, tone_wav, TaskCheck,
-};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::scenarios::Outcome;
+use genai_testkit::scenarios::{
+    check_audio, run_round_trip, run_speech_scenarios, run_transcription_scenarios,
+    run_turn_detection_scenarios, Check,
+};
 
 const TTS: [&str; 2] = ["@cf/deepgram/aura-1", "@cf/myshell-ai/melotts"];
 const ASR: [&str; 4] = [
@@ -32,7 +33,7 @@ fn provider(emulator: &Emulator) -> WorkersAi {
         .unwrap()
 }
 
-fn assert_all_pass(what: &str, checks: Vec<TaskCheck>) {
+fn assert_all_pass(what: &str, checks: Vec<Check>) {
     assert!(!checks.is_empty());
     for c in checks {
         assert!(

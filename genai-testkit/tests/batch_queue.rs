@@ -97,7 +97,7 @@ async fn an_unknown_job_and_a_model_without_the_queue_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_queue_model_the_library_batches_passes_the_batch_scenarios() {
-    use genai_testkit::batch_scenarios::run_batch_scenarios;
+    use genai_testkit::scenarios::run_batch_scenarios;
     use genai_testkit::scenarios::Outcome;
     let emulator = Emulator::start(
         EmulatorConfig::default()

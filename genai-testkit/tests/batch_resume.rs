@@ -212,7 +212,7 @@ fn a_changed_audio_file_makes_the_state_refuse() {
     let dir = std::env::temp_dir().join(format!("genai-batch-audio-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let wav = genai_testkit::audio_scenarios::tone_wav(0.5, 0.3);
+    let wav = genai_testkit::fixtures::tone_wav(0.5, 0.3);
     for name in ["a.wav", "b.wav"] {
         std::fs::write(dir.join(name), &wav).unwrap();
     }

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use genai_testkit::audio_scenarios::tone_wav;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
+use genai_testkit::fixtures::tone_wav;
 use serde_json::Value;
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";

@@ -15,9 +15,9 @@ use genai_core::{
     SpeechModel, SpeechRequest, TranscribeRequest, TranscriptionModel, TurnDetectionModel,
     TurnRequest,
 };
-use genai_testkit::audio_scenarios::tone_wav;
 use genai_testkit::cassette::{find_cassettes, Cassette};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
+use genai_testkit::fixtures::tone_wav;
 use genai_testkit::loopback::{json_error, reply, ScriptedServer};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::Value;
@@ -207,7 +207,7 @@ async fn every_priced_task_kind_is_estimated() {
 
     // Per inference request.
     let model = "@cf/microsoft/resnet-50";
-    let png = genai_testkit::media_scenarios::solid_png(8, 8, [200, 30, 30]);
+    let png = genai_testkit::scenarios::solid_png(8, 8, [200, 30, 30]);
     let labels = p
         .classifier(model)
         .unwrap()

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
+use genai_testkit::fixtures::pdf_with_text;
 use genai_testkit::loopback::{json_error, reply, sse_events, ScriptedServer, SseTail};
 use serde_json::Value;
 
@@ -17,58 +18,6 @@ const A: &str = "@cf/meta/llama-3.2-1b-instruct";
 const B: &str = "@cf/meta/llama-3.1-8b-instruct";
 const C: &str = "@cf/meta/llama-3.2-3b-instruct";
 const OK_SYNC: &str = r#"{"result":{"response":"hello from C","usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}},"success":true,"errors":[],"messages":[]}"#;
-
-/// A one-page PDF whose text layer is `lines`, in a Flate-compressed content stream, with its
-/// cross-reference table.
-fn pdf(lines: &[&str]) -> Vec<u8> {
-    let mut content = String::from("BT /F1 12 Tf 72 720 Td\n");
-    for (i, line) in lines.iter().enumerate() {
-        if i > 0 {
-            content.push_str("0 -16 Td\n");
-        }
-        let escaped = line
-            .replace('\\', "\\\\")
-            .replace('(', "\\(")
-            .replace(')', "\\)");
-        content.push_str(&format!("({escaped}) Tj\n"));
-    }
-    content.push_str("ET\n");
-    let stream = miniz_oxide::deflate::compress_to_vec_zlib(content.as_bytes(), 6);
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<</Type/Catalog/Pages 2 0 R>>".to_vec(),
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>".to_vec(),
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>".to_vec(),
-    ];
-    let mut contents =
-        format!("<</Length {}/Filter/FlateDecode>>stream\n", stream.len()).into_bytes();
-    contents.extend_from_slice(&stream);
-    contents.extend_from_slice(b"\nendstream");
-    objects.push(contents);
-    objects.push(b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>".to_vec());
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("genai-docs-{}-{name}", std::process::id()));
@@ -109,7 +58,7 @@ fn chat_file_puts_a_pdf_text_layer_before_the_model() {
     let memo = dir.join("memo.pdf");
     std::fs::write(
         &memo,
-        pdf(&["Internal memo (draft)", "The code word is Quackiland."]),
+        pdf_with_text(&["Internal memo (draft)", "The code word is Quackiland."]),
     )
     .unwrap();
     let memo = memo.to_string_lossy().into_owned();
@@ -160,7 +109,7 @@ fn convert_keeps_a_failed_file_error_with_that_file() {
     let csv = dir.join("t.csv");
     std::fs::write(&csv, "city,population\nParis,2100000\n").unwrap();
     let memo = dir.join("memo.pdf");
-    std::fs::write(&memo, pdf(&["Quarterly figures"])).unwrap();
+    std::fs::write(&memo, pdf_with_text(&["Quarterly figures"])).unwrap();
     let paths: Vec<String> = [&html, &docx, &csv, &memo]
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
@@ -430,7 +379,7 @@ fn a_document_can_come_from_standard_input() {
         .spawn()
         .expect("the genai binary runs");
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&pdf(&["Piped figures"])).unwrap();
+    stdin.write_all(&pdf_with_text(&["Piped figures"])).unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -652,9 +601,7 @@ async fn image_speak_and_transcribe_stop_at_once_on_an_invalid_request() {
     const FIRST_EARS: &str = "@cf/openai/whisper-large-v3-turbo";
     let dir = temp_dir("media-stop");
     let wav = dir.join("a.wav");
-    let mut bytes = b"RIFF\x24\x08\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0data\0\x08\0\0".to_vec();
-    bytes.resize(bytes.len() + 2048, 0);
-    std::fs::write(&wav, bytes).unwrap();
+    std::fs::write(&wav, genai_testkit::fixtures::tone_wav(0.2, 0.0)).unwrap();
     let wav = wav.to_string_lossy().into_owned();
     let out_file = dir.join("out").to_string_lossy().into_owned();
     let cases: [(&str, &str, Vec<&str>); 3] = [
@@ -771,4 +718,60 @@ async fn batch_takes_the_next_model_when_its_first_submission_is_refused() {
     assert_eq!(last_json(&out)["error"]["kind"], "invalid_request");
     assert_eq!(emulator.request_count(), before);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn text_task_commands_count_a_retired_model_as_an_attempt() {
+    const FIRST: &str = "@cf/meta/llama-3.1-8b-instruct-fp8";
+    const THIRD: &str = "@cf/meta/llama-3.2-3b-instruct";
+    let emulator = busy_first();
+    let args = [
+        "summarize",
+        "The quarterly report shows revenue grew twelve percent while costs stayed flat.",
+        "--model",
+        FIRST,
+        "--fallback",
+        RETIRED_SUMMARIZER,
+        "--fallback",
+        THIRD,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(
+        chain_of(&j),
+        (
+            THIRD.to_owned(),
+            vec![
+                (
+                    FIRST.to_owned(),
+                    "unavailable".to_owned(),
+                    Value::from(3040)
+                ),
+                (
+                    RETIRED_SUMMARIZER.to_owned(),
+                    "retired".to_owned(),
+                    Value::Null
+                ),
+            ]
+        )
+    );
+    assert_eq!(j["model"], THIRD);
+    assert_eq!(emulator.request_count(), 2);
+    // A retired first model gives way before any request.
+    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
+    let args = [
+        "summarize",
+        "Costs stayed flat.",
+        "--model",
+        RETIRED_SUMMARIZER,
+        "--fallback",
+        FIRST,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(j["served_by"], FIRST);
+    assert_eq!(j["attempts"][0]["error"]["kind"], "retired");
+    assert_eq!(emulator.request_count(), 1);
 }

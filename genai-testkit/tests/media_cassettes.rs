@@ -6,8 +6,8 @@ use genai_cloudflare::Cloudflare;
 use genai_core::{ChatRequest, ImageModel, ImageRequest, Message, ProviderGen};
 use genai_testkit::cassette::Cassette;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
-use genai_testkit::media_scenarios::solid_png;
 use genai_testkit::replay::{MatchMode, RecordingProxy, ReplayServer};
+use genai_testkit::scenarios::solid_png;
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const SDXL: &str = "@cf/stabilityai/stable-diffusion-xl-base-1.0";

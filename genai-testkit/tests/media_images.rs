@@ -7,8 +7,8 @@ use std::process::Command;
 use genai_cloudflare::{Cloudflare, WorkersAi};
 use genai_core::{ErrorKind, ImageModel, ImageRequest, Provider};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
-use genai_testkit::media_scenarios::{run_describe_scenarios, run_image_scenarios, solid_png};
 use genai_testkit::scenarios::Outcome;
+use genai_testkit::scenarios::{run_describe_scenarios, run_image_scenarios, solid_png};
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
@@ -62,7 +62,7 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn assert_all_pass(model: &str, checks: &[genai_testkit::media_scenarios::TaskCheck]) {
+fn assert_all_pass(model: &str, checks: &[genai_testkit::scenarios::Check]) {
     assert!(!checks.is_empty(), "{model}: no scenario ran");
     for c in checks {
         assert!(

@@ -12,9 +12,9 @@ use genai_core::{
     TranslationModel,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-use genai_testkit::task_scenarios::{
+use genai_testkit::scenarios::{
     run_classification_scenarios, run_embedding_scenarios, run_reranking_scenarios,
-    run_summarization_scenarios, run_translation_scenarios, TaskCheck,
+    run_summarization_scenarios, run_translation_scenarios, Check,
 };
 
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
@@ -31,7 +31,7 @@ fn provider(emulator: &Emulator) -> WorkersAi {
     builder(&emulator.base_url()).build_provider().unwrap()
 }
 
-fn all_pass(model: &str, checks: &[TaskCheck]) {
+fn all_pass(model: &str, checks: &[Check]) {
     assert!(!checks.is_empty(), "{model}: no checks ran");
     for c in checks {
         assert!(c.passed(), "{model} {}: {:?}", c.name, c.outcome);

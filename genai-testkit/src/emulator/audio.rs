@@ -13,11 +13,10 @@ use serde_json::{json, Map, Value};
 
 use genai_core::{decode_base64, sniff_media_type, Media};
 
+use crate::fixtures::{read_speech, speech_mp3, speech_wav, WavEncoding, WORD_SECONDS};
+
 /// The largest audio the speech models take (25 MiB).
 pub(crate) const MAX_AUDIO: usize = 25 * 1024 * 1024;
-
-/// The tag that marks the emulator's transcript inside a file.
-const TAG: &str = "genai-transcript";
 
 /// What an audio model answers.
 pub(crate) enum AudioReply {
@@ -119,15 +118,15 @@ fn aura(model: &str, body: &[u8]) -> AudioReply {
         let rate = opt_number(&map, "sample_rate")?;
         opt_number(&map, "bit_rate")?;
         let (content_type, bytes) = match (encoding, container) {
-            ("mp3", None | Some("none")) => ("audio/mpeg", mp3(text)),
+            ("mp3", None | Some("none")) => ("audio/mpeg", speech_mp3(text)),
             ("linear16" | "mulaw" | "alaw", None | Some("wav")) => {
                 let format = match encoding {
-                    "mulaw" => WavFormat::MuLaw,
-                    "alaw" => WavFormat::ALaw,
-                    _ => WavFormat::Pcm16,
+                    "mulaw" => WavEncoding::MuLaw,
+                    "alaw" => WavEncoding::ALaw,
+                    _ => WavEncoding::Pcm16,
                 };
                 let rate = rate.map_or(24_000, |r| r as u32).clamp(8_000, 48_000);
-                ("audio/wav", wav(text, rate, format))
+                ("audio/wav", speech_wav(text, rate, format))
             }
             (encoding, container) => {
                 return Err(bad(format!(
@@ -153,7 +152,7 @@ fn melotts(body: &[u8]) -> AudioReply {
             return Err(bad("'/prompt' must NOT have fewer than 1 characters"));
         }
         opt_str(&map, "lang", None)?;
-        let audio = Media::with_type("audio/wav", wav(prompt, 44_100, WavFormat::Pcm16));
+        let audio = Media::with_type("audio/wav", speech_wav(prompt, 44_100, WavEncoding::Pcm16));
         Ok(AudioReply::Json(json!({ "audio": audio.to_base64() })))
     };
     run().unwrap_or_else(|refused| refused)
@@ -203,16 +202,10 @@ struct Heard {
 
 impl Heard {
     fn of(audio: &[u8]) -> Heard {
-        let (text, duration) = if audio.starts_with(b"RIFF") {
-            read_wav(audio)
-        } else if sniff_media_type(audio) == Some("audio/mpeg") {
-            read_mp3(audio)
-        } else {
-            (None, None)
-        };
+        let speech = read_speech(audio);
         Heard {
-            text: text.unwrap_or_default(),
-            duration,
+            text: speech.text.unwrap_or_default(),
+            duration: speech.seconds,
         }
     }
 
@@ -474,294 +467,19 @@ fn smart_turn(body: &[u8]) -> AudioReply {
     run().unwrap_or_else(|refused| refused)
 }
 
-// ---------- making audio ----------
-
-/// Seconds per spoken word: a 0.3 s tone then 0.1 s of silence.
-const WORD_SECONDS: f64 = 0.4;
-
-#[derive(Clone, Copy)]
-enum WavFormat {
-    Pcm16,
-    MuLaw,
-    ALaw,
-}
-
-/// The samples of `text` spoken: one 0.3 s tone per word (its pitch from the word), then
-/// 0.1 s of silence, plus 0.2 s of silence at the end.
-fn samples(text: &str, rate: u32) -> Vec<i16> {
-    let rate_f = f64::from(rate);
-    let mut out = Vec::new();
-    for word in text.split_whitespace() {
-        let pitch = 180.0 + (word.bytes().map(u32::from).sum::<u32>() % 200) as f64;
-        let tone = (rate_f * 0.3) as usize;
-        for i in 0..tone {
-            let t = i as f64 / rate_f;
-            let fade = (i.min(tone - i) as f64 / (rate_f * 0.01)).min(1.0);
-            out.push((8_000.0 * fade * (std::f64::consts::TAU * pitch * t).sin()) as i16);
-        }
-        out.extend(std::iter::repeat_n(0, (rate_f * 0.1) as usize));
-    }
-    out.extend(std::iter::repeat_n(0, (rate_f * 0.2) as usize));
-    out
-}
-
-fn wav(text: &str, rate: u32, format: WavFormat) -> Vec<u8> {
-    let pcm = samples(text, rate);
-    let (tag, bits, data): (u16, u16, Vec<u8>) = match format {
-        WavFormat::Pcm16 => (1, 16, pcm.iter().flat_map(|s| s.to_le_bytes()).collect()),
-        WavFormat::MuLaw => (7, 8, pcm.iter().map(|s| mulaw(*s)).collect()),
-        WavFormat::ALaw => (6, 8, pcm.iter().map(|s| alaw(*s)).collect()),
-    };
-    let block = bits / 8;
-    let mut fmt = Vec::new();
-    fmt.extend_from_slice(&tag.to_le_bytes());
-    fmt.extend_from_slice(&1u16.to_le_bytes());
-    fmt.extend_from_slice(&rate.to_le_bytes());
-    fmt.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
-    fmt.extend_from_slice(&block.to_le_bytes());
-    fmt.extend_from_slice(&bits.to_le_bytes());
-    let mut comment = format!("{TAG}: {text}").into_bytes();
-    comment.push(0);
-    let mut info = b"INFO".to_vec();
-    push_chunk(&mut info, b"ICMT", &comment);
-    let mut body = b"WAVE".to_vec();
-    push_chunk(&mut body, b"fmt ", &fmt);
-    push_chunk(&mut body, b"LIST", &info);
-    push_chunk(&mut body, b"data", &data);
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&body);
-    out
-}
-
-fn push_chunk(out: &mut Vec<u8>, id: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(id);
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        out.push(0);
-    }
-}
-
-/// G.711 mu-law.
-fn mulaw(sample: i16) -> u8 {
-    const BIAS: i32 = 0x84;
-    let mut s = i32::from(sample);
-    let sign = if s < 0 {
-        s = -s;
-        0x80
-    } else {
-        0
-    };
-    s = (s + BIAS).min(32_635 + BIAS);
-    let exponent = (7 - (s >> 7).leading_zeros().saturating_sub(24).min(7)) as i32;
-    let exponent = exponent.clamp(0, 7);
-    let mantissa = (s >> (exponent + 3)) & 0x0f;
-    !(sign | (exponent << 4) as u8 | mantissa as u8)
-}
-
-/// G.711 A-law.
-fn alaw(sample: i16) -> u8 {
-    let mut s = i32::from(sample) >> 3;
-    let sign = if s >= 0 {
-        0x80
-    } else {
-        s = -s - 1;
-        0
-    };
-    let mut segment = 0;
-    while segment < 8 && s > (0x20 << segment) - 1 {
-        segment += 1;
-    }
-    let value = if segment >= 8 {
-        0x7f
-    } else if segment < 2 {
-        ((s >> 1) & 0x0f) as u8
-    } else {
-        ((segment << 4) as u8) | ((s >> segment) & 0x0f) as u8
-    };
-    (sign | value) ^ 0x55
-}
-
-/// MPEG-1 layer III, 32 kb/s, 32 kHz, mono: 144-byte frames of 1152 samples (36 ms).
-const MP3_HEADER: [u8; 4] = [0xff, 0xfb, 0x18, 0xc4];
-const MP3_FRAME: usize = 144;
-const MP3_FRAME_SECONDS: f64 = 1152.0 / 32_000.0;
-
-/// An MP3 of `text`: an ID3v2.4 tag with the text in a `TXXX` frame, then silent frames (all
-/// side information zero: no bits, silence when decoded) as long as the speech.
-fn mp3(text: &str) -> Vec<u8> {
-    let seconds = text.split_whitespace().count() as f64 * WORD_SECONDS + 0.2;
-    let frames = (seconds / MP3_FRAME_SECONDS).ceil() as usize;
-    let mut frame = vec![0u8; MP3_FRAME];
-    frame[..4].copy_from_slice(&MP3_HEADER);
-    let mut txxx = vec![3u8]; // UTF-8
-    txxx.extend_from_slice(TAG.as_bytes());
-    txxx.push(0);
-    txxx.extend_from_slice(text.as_bytes());
-    let mut tag_body = b"TXXX".to_vec();
-    tag_body.extend_from_slice(&synchsafe(txxx.len()));
-    tag_body.extend_from_slice(&[0, 0]);
-    tag_body.extend_from_slice(&txxx);
-    let mut out = b"ID3\x04\x00\x00".to_vec();
-    out.extend_from_slice(&synchsafe(tag_body.len()));
-    out.extend_from_slice(&tag_body);
-    for _ in 0..frames {
-        out.extend_from_slice(&frame);
-    }
-    out
-}
-
-fn synchsafe(n: usize) -> [u8; 4] {
-    [
-        ((n >> 21) & 0x7f) as u8,
-        ((n >> 14) & 0x7f) as u8,
-        ((n >> 7) & 0x7f) as u8,
-        (n & 0x7f) as u8,
-    ]
-}
-
-// ---------- hearing audio ----------
-
-/// The transcript in a WAV's `ICMT` chunk and the length from `fmt ` and `data`.
-fn read_wav(b: &[u8]) -> (Option<String>, Option<f64>) {
-    let mut text = None;
-    let mut byte_rate = None;
-    let mut duration = None;
-    let mut at = 12;
-    while at + 8 <= b.len() {
-        let id = &b[at..at + 4];
-        let len = u32::from_le_bytes([b[at + 4], b[at + 5], b[at + 6], b[at + 7]]) as usize;
-        let data = &b[at + 8..b.len().min(at + 8 + len)];
-        match id {
-            b"fmt " if data.len() >= 16 => {
-                byte_rate = Some(u32::from_le_bytes([data[8], data[9], data[10], data[11]]));
-            }
-            b"LIST" if data.starts_with(b"INFO") => {
-                let mut i = 4;
-                while i + 8 <= data.len() {
-                    let sub = &data[i..i + 4];
-                    let n = u32::from_le_bytes([data[i + 4], data[i + 5], data[i + 6], data[i + 7]])
-                        as usize;
-                    let value = &data[i + 8..data.len().min(i + 8 + n)];
-                    if sub == b"ICMT" {
-                        let value = String::from_utf8_lossy(value);
-                        let value = value.trim_end_matches('\0');
-                        if let Some(t) = value.strip_prefix(&format!("{TAG}: ")) {
-                            text = Some(t.to_owned());
-                        }
-                    }
-                    i += 8 + n + (n & 1);
-                }
-            }
-            b"data" => {
-                duration = byte_rate
-                    .filter(|r| *r > 0)
-                    .map(|r| data.len() as f64 / f64::from(r));
-            }
-            _ => {}
-        }
-        at += 8 + len + (len & 1);
-    }
-    (text, duration)
-}
-
-/// The transcript in an ID3v2 `TXXX` frame and the length from counting MPEG frames.
-fn read_mp3(b: &[u8]) -> (Option<String>, Option<f64>) {
-    let mut text = None;
-    let mut at = 0;
-    if b.starts_with(b"ID3") && b.len() >= 10 {
-        let size = |s: &[u8]| {
-            s.iter()
-                .fold(0usize, |acc, x| (acc << 7) | usize::from(*x & 0x7f))
-        };
-        let tag_len = size(&b[6..10]);
-        let end = b.len().min(10 + tag_len);
-        let mut i = 10;
-        while i + 10 <= end {
-            let id = &b[i..i + 4];
-            let n = size(&b[i + 4..i + 8]);
-            let value = &b[i + 10..end.min(i + 10 + n)];
-            if id == b"TXXX" && value.len() > 1 {
-                let mut parts = value[1..].splitn(2, |c| *c == 0);
-                if parts.next() == Some(TAG.as_bytes()) {
-                    text = parts
-                        .next()
-                        .map(|t| String::from_utf8_lossy(t).into_owned());
-                }
-            }
-            if n == 0 {
-                break;
-            }
-            i += 10 + n;
-        }
-        at = end;
-    }
-    let mut seconds = 0.0;
-    let mut frames = 0;
-    while at + 4 <= b.len() && b[at] == 0xff && (b[at + 1] & 0xe0) == 0xe0 {
-        let Some((len, secs)) = mp3_frame(&b[at..at + 4]) else {
-            break;
-        };
-        seconds += secs;
-        frames += 1;
-        at += len;
-    }
-    (text, (frames > 0).then_some(seconds))
-}
-
-/// The length in bytes and seconds of an MPEG-1 layer III frame from its header.
-fn mp3_frame(h: &[u8]) -> Option<(usize, f64)> {
-    const KBPS: [u32; 15] = [
-        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-    ];
-    const RATES: [u32; 3] = [44_100, 48_000, 32_000];
-    if h[1] & 0xfe != 0xfa {
-        return None; // not MPEG-1 layer III
-    }
-    let kbps = *KBPS.get(usize::from(h[2] >> 4))?;
-    let rate = *RATES.get(usize::from((h[2] >> 2) & 3))?;
-    if kbps == 0 {
-        return None;
-    }
-    let padding = usize::from((h[2] >> 1) & 1);
-    let len = (144 * kbps * 1000 / rate) as usize + padding;
-    Some((len, 1152.0 / f64::from(rate)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn speech_carries_its_text_and_length() {
+    fn speech_is_heard_in_sentences_within_its_length() {
         let text = "Hello there. This is a test.";
-        let w = wav(text, 16_000, WavFormat::Pcm16);
-        assert_eq!(sniff_media_type(&w), Some("audio/wav"));
-        let (heard, duration) = read_wav(&w);
-        assert_eq!(heard.as_deref(), Some(text));
-        assert!((duration.unwrap() - (6.0 * 0.4 + 0.2)).abs() < 0.01);
-        let m = mp3(text);
-        assert_eq!(sniff_media_type(&m), Some("audio/mpeg"));
-        let (heard, duration) = read_mp3(&m);
-        assert_eq!(heard.as_deref(), Some(text));
-        assert!((duration.unwrap() - 2.6).abs() < 0.04);
-        let h = Heard {
-            text: text.to_owned(),
-            duration,
-        };
-        let segments = h.segments();
+        let heard = Heard::of(&speech_mp3(text));
+        assert_eq!(heard.text, text);
+        let duration = heard.duration.unwrap();
+        let segments = heard.segments();
         assert_eq!(segments.len(), 2);
         assert_eq!(segments[0].0, "Hello there.");
-        assert!(segments[1].2 <= duration.unwrap());
-    }
-
-    #[test]
-    fn g711_encoders_match_known_values() {
-        assert_eq!(mulaw(0), 0xff);
-        assert_eq!(mulaw(-1), 0x7f);
-        assert_eq!(mulaw(i16::MAX), 0x80);
-        assert_eq!(alaw(0), 0xd5);
-        assert_eq!(alaw(i16::MAX), 0xaa);
+        assert!(segments[1].2 <= duration);
     }
 }

@@ -1,6 +1,8 @@
 //! The model catalog served on `/ai/models/search`, in the real shape, with the service's
 //! broken pagination (`total_count` larger than what the pages hold).
 
+use std::hash::Hasher;
+
 use genai_cloudflare::facts::ModelFacts;
 use serde_json::{json, Value};
 
@@ -146,10 +148,11 @@ fn uuid_of(text: &str) -> String {
     )
 }
 
+/// FNV-1a of `bytes`, starting from `seed` instead of the offset basis.
 fn fnv(bytes: &[u8], seed: u64) -> u64 {
-    bytes.iter().fold(seed, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3)
-    })
+    let mut hasher = fnv::FnvHasher::with_key(seed);
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 /// A stable `"YYYY-MM-DD HH:MM:SS.mmm"` date derived from the id.

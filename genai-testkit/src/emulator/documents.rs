@@ -719,24 +719,7 @@ fn literal(s: &[u8], mut i: usize) -> (Vec<u8>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pdf(content: &[u8], flate: bool) -> Vec<u8> {
-        let (data, filter) = if flate {
-            (
-                miniz_oxide::deflate::compress_to_vec_zlib(content, 6),
-                "/Filter/FlateDecode",
-            )
-        } else {
-            (content.to_vec(), "")
-        };
-        let mut out = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n".to_vec();
-        out.extend_from_slice(
-            format!("4 0 obj<</Length {}{filter}>>stream\n", data.len()).as_bytes(),
-        );
-        out.extend_from_slice(&data);
-        out.extend_from_slice(b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
-        out
-    }
+    use crate::fixtures::pdf_with_content as pdf;
 
     #[test]
     fn reads_the_text_layer_of_plain_and_flate_pdfs() {

@@ -2,11 +2,13 @@
 //! wire form) and image to text (a description of the picture by its size and main colour),
 //! plus the description vision chat models give of the images in their messages.
 
+use std::hash::Hasher;
+
 use genai_core::{decode_base64, image_size, sniff_media_type};
 use serde_json::{json, Map, Value};
 
 use super::models::Task;
-use crate::media_check::{decode_png, png};
+use crate::fixtures::{decode_png, jpeg, png};
 
 /// What an image model answers.
 pub(crate) enum Outcome {
@@ -533,10 +535,9 @@ fn prompt_colour(prompt: &str, seed: u64) -> Rgb {
     if let Some((_, c)) = named {
         return c;
     }
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in lower.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
+    let mut hasher = fnv::FnvHasher::with_key(0xcbf2_9ce4_8422_2325 ^ seed);
+    hasher.write(lower.as_bytes());
+    let h = hasher.finish();
     [(h >> 8) as u8, (h >> 24) as u8, (h >> 40) as u8]
 }
 
@@ -561,37 +562,9 @@ fn paint(w: u32, h: u32, colour: Rgb, seed: u64) -> Vec<u8> {
     out
 }
 
-fn jpeg(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>, String> {
-    let (w16, h16) = (
-        u16::try_from(w).map_err(|_| "too wide for JPEG")?,
-        u16::try_from(h).map_err(|_| "too tall for JPEG")?,
-    );
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 85)
-        .encode(rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| format!("JPEG encoding failed: {e}"))?;
-    Ok(out)
-}
-
 /// The mean colour of an 8-bit, non-interlaced PNG (grey, RGB, grey+alpha or RGBA).
-pub(crate) fn average_colour(bytes: &[u8]) -> Option<Rgb> {
-    let (w, h, pixels, channels) = decode_png(bytes)?;
-    if w == 0 || h == 0 {
-        return None;
-    }
-    let mut sum = [0u64; 3];
-    for px in pixels.chunks(channels) {
-        let rgb = if channels >= 3 {
-            [px[0], px[1], px[2]]
-        } else {
-            [px[0]; 3]
-        };
-        for i in 0..3 {
-            sum[i] += u64::from(rgb[i]);
-        }
-    }
-    let n = u64::from(w) * u64::from(h);
-    Some(sum.map(|s| (s / n) as u8))
+fn average_colour(bytes: &[u8]) -> Option<Rgb> {
+    decode_png(bytes)?.mean_rgb()
 }
 
 #[cfg(test)]
@@ -602,9 +575,9 @@ mod tests {
     fn pngs_round_trip_and_are_described_by_colour() {
         let pixels = paint(40, 30, [200, 30, 30], 3);
         let bytes = png(40, 30, &pixels);
-        let (w, h, back, channels) = decode_png(&bytes).unwrap();
-        assert_eq!((w, h, channels), (40, 30, 3));
-        assert_eq!(back, pixels);
+        let back = decode_png(&bytes).unwrap();
+        assert_eq!((back.width, back.height, back.channels), (40, 30, 3));
+        assert_eq!(back.data, pixels);
         let text = describe(&bytes).unwrap();
         assert!(text.contains("red") && text.contains("40 by 30"), "{text}");
     }

@@ -8,6 +8,8 @@
 //! lexical overlap, the sentiment model counts words from two lists, the translator uses a
 //! small word table, and summaries keep the leading sentences within `max_length`.
 
+use std::hash::Hasher;
+
 use serde_json::{json, Map, Value};
 
 use super::chat::responder::cut_words;
@@ -104,13 +106,11 @@ fn concept(word: &str) -> &str {
     }
 }
 
+/// FNV-1a of `bytes`, its offset basis XORed with `seed`.
 fn fnv(seed: u64, bytes: &[u8]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    let mut hasher = fnv::FnvHasher::with_key(0xcbf2_9ce4_8422_2325 ^ seed);
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 /// A unit vector of hashed word and character-trigram features. `seed` differs per pooling,

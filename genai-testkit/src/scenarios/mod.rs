@@ -1,8 +1,9 @@
-//! Conformance scenarios, written once and run against any [`ProviderGen`].
+//! Conformance scenarios, written once and run against any backend: one file per kind.
 //!
-//! Each scenario is a plain async function over `&dyn ProviderGen` and a [`Mode`] that sends
-//! the shared conformance prompts and judges one capability. [`run_suite`] picks what to expect
-//! from the provider's declared [`capabilities`](genai_core::ProviderGen::capabilities):
+//! **Chat.** Each scenario is a plain async function over `&dyn ProviderGen` and a [`Mode`]
+//! that sends the shared conformance prompts and judges one capability. [`run_suite`] picks
+//! what to expect from the provider's declared
+//! [`capabilities`](genai_core::ProviderGen::capabilities):
 //!
 //! - declared unsupported: one call, which must be refused with [`ErrorKind::Unsupported`]; a
 //!   call that goes through anyway is a [`Verdict::Finding`], never hidden;
@@ -10,8 +11,8 @@
 //!   flaky, none → failed (with the last reason in the note).
 //!
 //! `usage`, `finish_reason` and `rate_limits` are judged on the replies of the other scenarios
-//! of the same mode. In stream mode, events must be well ordered (one `Finish`, last; complete tool calls).
-//! Calls are sequential and each is bounded by [`SuiteConfig::call_timeout`].
+//! of the same mode. In stream mode, events must be well ordered (one `Finish`, last; complete
+//! tool calls). Calls are sequential and each is bounded by [`SuiteConfig::call_timeout`].
 //!
 //! ```
 //! use genai_core::{Mode, ProviderGen};
@@ -28,35 +29,57 @@
 //! # });
 //! ```
 //!
-//! Every scenario shares a [`Ctx`] (provider, mode, per-call limit) and returns a [`Probe`]
-//! (an [`Outcome`] and the replies received); [`run_scenario`] turns probes into a
+//! Every chat scenario shares a [`Ctx`] (provider, mode, per-call limit) and returns a
+//! [`Probe`] (an [`Outcome`] and the replies received); [`run_scenario`] turns probes into a
 //! [`ScenarioResult`](crate::scoreboard::ScenarioResult).
 //!
-//! [`ProviderGen`]: genai_core::ProviderGen
+//! **Every other kind.** `run_<kind>_scenarios` takes the kind's trait object (an
+//! [`EmbeddingModel`](genai_core::EmbeddingModel), a [`SpeechModel`](genai_core::SpeechModel)...),
+//! makes a few calls and judges what comes back by its meaning (similar texts closer than
+//! unrelated ones, the relevant document first, audio that decodes...): each returns its
+//! [`Check`]s, so a scoreboard row can say that the task works, is flaky, or fails, and why.
+//! [`run_batch_scenarios`] runs a model's kind through the provider's asynchronous queue.
+//!
+//! | kind | scenarios |
+//! |---|---|
+//! | chat | [`run_suite`], [`run_agent_scenarios`] (the tool loop), [`run_guard_scenarios`] (a safety classifier) |
+//! | embedding | [`run_embedding_scenarios`] |
+//! | reranking | [`run_reranking_scenarios`] |
+//! | classification | [`run_classification_scenarios`] (text and image) |
+//! | translation | [`run_translation_scenarios`] |
+//! | summarization | [`run_summarization_scenarios`] |
+//! | image | [`run_image_scenarios`] (text to image), [`run_describe_scenarios`] (image to text) |
+//! | speech | [`run_speech_scenarios`] |
+//! | transcription | [`run_transcription_scenarios`], [`run_round_trip`] (speech then transcription) |
+//! | turn | [`run_turn_detection_scenarios`] |
+//! | batch | [`run_batch_scenarios`] |
+//!
 //! [`Mode`]: genai_core::Mode
 //! [`ErrorKind::Unsupported`]: genai_core::ErrorKind::Unsupported
 //! [`Verdict::Finding`]: crate::scoreboard::Verdict::Finding
 
-mod citations;
-mod json;
-mod judge;
-mod logprobs;
-mod probe;
-mod prompts;
-mod reasoning;
-mod suite;
-mod text;
-mod tools;
+mod batch;
+mod chat;
+pub(crate) mod check;
+mod classification;
+mod embedding;
+mod image;
+mod reranking;
+mod speech;
+mod summarization;
+mod transcription;
+mod translation;
+mod turn;
 
-pub use citations::citations;
-pub use json::{json_mode, json_schema};
-pub use logprobs::logprobs;
-pub use probe::{check_order, Ctx, Outcome, Probe};
-pub use prompts::*;
-pub use reasoning::reasoning;
-pub use suite::{
-    reports_rate_limits, run_mode, run_mode_hooked, run_mode_with, run_scenario, run_suite,
-    ScenarioHook, SuiteConfig,
-};
-pub use text::{max_tokens, seed, stop, text};
-pub use tools::{tool_bias, tool_choice_forced, tool_result, tools};
+pub use batch::run_batch_scenarios;
+pub use chat::*;
+pub use check::{Check, Outcome};
+pub use classification::run_classification_scenarios;
+pub use embedding::run_embedding_scenarios;
+pub use image::{run_describe_scenarios, run_image_scenarios, solid_png};
+pub use reranking::run_reranking_scenarios;
+pub use speech::{check_audio, run_speech_scenarios, SPOKEN};
+pub use summarization::run_summarization_scenarios;
+pub use transcription::{run_round_trip, run_transcription_scenarios};
+pub use translation::run_translation_scenarios;
+pub use turn::run_turn_detection_scenarios;

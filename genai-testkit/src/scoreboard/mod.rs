@@ -13,10 +13,12 @@
 
 mod compare;
 mod data;
+mod kind_rows;
 mod render;
 mod run;
 
 pub use compare::*;
 pub use data::*;
+pub use kind_rows::*;
 pub use render::*;
 pub use run::*;

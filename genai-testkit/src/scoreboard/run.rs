@@ -33,8 +33,8 @@ use genai_core::{
     Result,
 };
 
+use super::kind_rows::{batch_result, score_task_model, task_row};
 use super::{Scenario, ScoreRow, Scoreboard};
-use crate::kind_rows::{batch_result, score_task_model, task_row};
 use crate::scenarios::{run_mode_hooked, ScenarioHook, SuiteConfig};
 
 /// What a run scores and how.

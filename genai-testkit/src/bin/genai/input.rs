@@ -133,6 +133,65 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str)
     })
 }
 
+/// Standard input, read once, as UTF-8 text.
+pub(crate) fn stdin_text() -> Result<String> {
+    text_arg("-", "text", MAX_TEXT_BYTES)
+}
+
+pub(crate) fn file_text(path: &Path) -> Result<String> {
+    read_text(path, "input", MAX_TEXT_BYTES)
+}
+
+/// The argument texts (`-` = standard input, read once) followed by the file's lines. A blank
+/// line inside the file is refused (dropping it would shift every index after it).
+pub(crate) fn gather(args: &[String], input: Option<&Path>) -> Result<Vec<String>> {
+    let mut stdin: Option<String> = None;
+    let mut texts = Vec::with_capacity(args.len());
+    for a in args {
+        if a == "-" {
+            if stdin.is_none() {
+                stdin = Some(stdin_text()?);
+            }
+            texts.push(stdin.clone().unwrap_or_default());
+        } else {
+            texts.push(a.clone());
+        }
+    }
+    if let Some(path) = input {
+        let text = file_text(path)?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() {
+                return Err(Error::invalid_request(format!(
+                    "line {} of {} is blank (one text per line)",
+                    i + 1,
+                    path.display()
+                )));
+            }
+            texts.push(line.to_owned());
+        }
+    }
+    Ok(texts)
+}
+
+/// One text from an argument (`-` = standard input) or a file (`-` too); `alternative`
+/// names the command's other way to give it, for the error when none is given.
+pub(crate) fn one_text(
+    arg: Option<&str>,
+    input: Option<&Path>,
+    what: &str,
+    alternative: &str,
+) -> Result<String> {
+    match (arg, input) {
+        (Some("-"), _) => stdin_text(),
+        (Some(text), _) => Ok(text.to_owned()),
+        (None, Some(path)) => file_text(path),
+        (None, None) => Err(Error::invalid_request(format!(
+            "nothing to {what}: give a TEXT (or `-` for standard input){alternative}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

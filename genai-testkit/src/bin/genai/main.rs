@@ -8,22 +8,28 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use genai_core::Error;
 
-mod audio_cmd;
-mod batch_cmd;
-mod chat_cmd;
-mod convert_cmd;
-mod fallback_args;
+mod batch;
+mod chat;
+mod classification;
+mod document;
+mod embedding;
+mod fallback;
+mod image;
 mod input;
-mod media_cmd;
-mod models_cmd;
+mod models;
 mod options;
 mod output;
-mod scoreboard_cmd;
-mod tasks_cmd;
+mod reranking;
+mod scoreboard;
+mod serve;
+mod speech;
+mod summarization;
+mod transcription;
+mod translation;
 
 // The helpers every command shares, in scope here so that each command module reaches them
 // as `crate::…` (or `super::…`).
-use chat_cmd::reply_json;
+use chat::reply_json;
 use options::{provider, Format, ProviderArgs};
 use output::{emit_line, init_tracing, print_error_json};
 
@@ -54,35 +60,35 @@ enum Command {
              stderr prefixed with [reasoning], the answer to stdout, in sync and stream mode alike."
         )
     )]
-    Chat(Box<chat_cmd::ChatArgs>),
+    Chat(Box<chat::ChatArgs>),
     /// Make an image from a prompt and write it to a file.
-    Image(Box<media_cmd::ImageArgs>),
+    Image(Box<image::ImageArgs>),
     /// List the provider's models.
     #[command(after_help = CREDENTIALS_HELP)]
-    Models(models_cmd::ModelsArgs),
+    Models(models::ModelsArgs),
     /// Run the conformance scenarios and print the capability scoreboard.
-    Scoreboard(scoreboard_cmd::ScoreboardArgs),
+    Scoreboard(scoreboard::ScoreboardArgs),
     /// Run many requests of one model through the async batch queue (resumable).
-    Batch(Box<batch_cmd::BatchArgs>),
+    Batch(Box<batch::BatchArgs>),
     /// Serve the offline Workers AI emulator on a local address.
-    Serve(scoreboard_cmd::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Read a text aloud and write the audio to a file.
-    Speak(Box<audio_cmd::SpeakArgs>),
+    Speak(Box<speech::SpeakArgs>),
     /// Write down what is said in an audio file.
-    Transcribe(Box<audio_cmd::TranscribeArgs>),
+    Transcribe(Box<transcription::TranscribeArgs>),
     /// Embed texts: one vector per input, in input order.
-    Embed(tasks_cmd::EmbedArgs),
+    Embed(embedding::EmbedArgs),
     /// Score documents against a query, best first.
-    Rerank(tasks_cmd::RerankArgs),
+    Rerank(reranking::RerankArgs),
     /// Label a text or an image, best first.
-    Classify(tasks_cmd::ClassifyArgs),
+    Classify(classification::ClassifyArgs),
     /// Translate a text.
-    Translate(tasks_cmd::TranslateArgs),
+    Translate(translation::TranslateArgs),
     /// Summarise a text.
-    Summarize(tasks_cmd::SummarizeArgs),
+    Summarize(summarization::SummarizeArgs),
     /// Convert documents (PDF, images, HTML, office files, CSV...) to Markdown.
     #[command(after_help = CREDENTIALS_HELP)]
-    Convert(Box<convert_cmd::ConvertArgs>),
+    Convert(Box<document::ConvertArgs>),
 }
 
 fn main() -> ExitCode {
@@ -192,25 +198,28 @@ async fn stop_signal() -> (&'static str, i32) {
 async fn run(command: Command) -> (Format, genai_core::Result<()>) {
     {
         match command {
-            Command::Chat(args) => (args.provider.format, chat_cmd::chat(*args).await),
+            Command::Chat(args) => (args.provider.format, chat::chat(*args).await),
             Command::Models(args) => (
                 args.format,
-                models_cmd::models(args.provider_args(), args.task, args.all).await,
+                models::models(args.provider_args(), args.task, args.all).await,
             ),
-            Command::Batch(args) => (args.provider.format, batch_cmd::run(*args).await),
-            Command::Image(args) => (args.format(), media_cmd::image(*args).await),
-            Command::Scoreboard(args) => (args.output_format(), scoreboard_cmd::run(args).await),
-            Command::Serve(args) => (Format::Text, scoreboard_cmd::serve(args).await),
-            Command::Speak(args) => (args.provider_format(), audio_cmd::speak(*args).await),
-            Command::Transcribe(args) => {
-                (args.provider_format(), audio_cmd::transcribe(*args).await)
+            Command::Batch(args) => (args.provider.format, batch::run(*args).await),
+            Command::Image(args) => (args.format(), image::image(*args).await),
+            Command::Scoreboard(args) => (args.output_format(), scoreboard::run(args).await),
+            Command::Serve(args) => (Format::Text, serve::serve(args).await),
+            Command::Speak(args) => (args.provider_format(), speech::speak(*args).await),
+            Command::Transcribe(args) => (
+                args.provider_format(),
+                transcription::transcribe(*args).await,
+            ),
+            Command::Embed(args) => (args.provider.format, embedding::embed(args).await),
+            Command::Rerank(args) => (args.provider.format, reranking::rerank(args).await),
+            Command::Classify(args) => (args.provider.format, classification::classify(args).await),
+            Command::Translate(args) => (args.provider.format, translation::translate(args).await),
+            Command::Summarize(args) => {
+                (args.provider.format, summarization::summarize(args).await)
             }
-            Command::Embed(args) => (args.format(), tasks_cmd::embed(args).await),
-            Command::Rerank(args) => (args.format(), tasks_cmd::rerank(args).await),
-            Command::Classify(args) => (args.format(), tasks_cmd::classify(args).await),
-            Command::Translate(args) => (args.format(), tasks_cmd::translate(args).await),
-            Command::Summarize(args) => (args.format(), tasks_cmd::summarize(args).await),
-            Command::Convert(args) => (args.format(), convert_cmd::convert(*args).await),
+            Command::Convert(args) => (args.format(), document::convert(*args).await),
         }
     }
 }

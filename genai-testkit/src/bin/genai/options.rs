@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use genai_cloudflare::{Cloudflare, CloudflareBuilder};
+use genai_cloudflare::{Cloudflare, CloudflareBuilder, WorkersAi};
 use genai_core::{Budget, Error};
 use serde_json::Value;
 
@@ -99,6 +99,12 @@ fn run_budget(max_cost_usd: f64) -> Budget {
 pub(crate) const MODEL_VAR: &str = "GENAI_MODEL";
 
 impl ProviderArgs {
+    /// The model id: `--model` (or `GENAI_MODEL` where it applies), else the command's
+    /// `default`.
+    pub(crate) fn model_or(&self, default: &str) -> String {
+        self.model.clone().unwrap_or_else(|| default.to_owned())
+    }
+
     /// Takes the model from `GENAI_MODEL` when `--model` was not given. Only the commands
     /// whose default is the chat model (`chat`, `batch`) call it: a chat model set for every
     /// shell would otherwise break `genai embed` and the other kinds.
@@ -141,7 +147,6 @@ impl ProviderArgs {
 /// The `--model` help of a command: its own default, and for chat and batch the variable that
 /// replaces it. `None` for commands without `--model`.
 pub(crate) fn model_help(command: &str) -> Option<String> {
-    use crate::{audio_cmd as a, media_cmd as m, tasks_cmd as t};
     let chat = genai_cloudflare::DEFAULT_MODEL;
     let default = match command {
         "chat" | "batch" => {
@@ -150,18 +155,18 @@ pub(crate) fn model_help(command: &str) -> Option<String> {
                  batch only)"
             ))
         }
-        "embed" => t::EMBED_MODEL.to_owned(),
-        "rerank" => t::RERANK_MODEL.to_owned(),
+        "embed" => crate::embedding::EMBED_MODEL.to_owned(),
+        "rerank" => crate::reranking::RERANK_MODEL.to_owned(),
         "classify" => format!(
             "{} (with --image: {})",
-            t::CLASSIFY_MODEL,
-            t::CLASSIFY_IMAGE_MODEL
+            crate::classification::CLASSIFY_MODEL,
+            crate::classification::CLASSIFY_IMAGE_MODEL
         ),
-        "translate" => t::TRANSLATE_MODEL.to_owned(),
-        "summarize" => t::SUMMARIZE_MODEL.to_owned(),
-        "image" => m::DEFAULT_IMAGE_MODEL.to_owned(),
-        "speak" => a::DEFAULT_SPEECH_MODEL.to_owned(),
-        "transcribe" => a::DEFAULT_TRANSCRIPTION_MODEL.to_owned(),
+        "translate" => crate::translation::TRANSLATE_MODEL.to_owned(),
+        "summarize" => crate::summarization::SUMMARIZE_MODEL.to_owned(),
+        "image" => crate::image::DEFAULT_IMAGE_MODEL.to_owned(),
+        "speak" => crate::speech::DEFAULT_SPEECH_MODEL.to_owned(),
+        "transcribe" => crate::transcription::DEFAULT_TRANSCRIPTION_MODEL.to_owned(),
         _ => return None,
     };
     Some(format!("Model id [default: {default}]"))
@@ -252,4 +257,13 @@ pub(crate) fn provider(args: &ProviderArgs) -> genai_core::Result<Cloudflare> {
         b = b.rate_limit_published(true);
     }
     b.build()
+}
+
+/// The provider and the model id: `--model` (or `GENAI_MODEL`), else the command's default.
+pub(crate) fn workers_ai(
+    args: &ProviderArgs,
+    default: &str,
+) -> genai_core::Result<(WorkersAi, String)> {
+    let model = args.model.clone().unwrap_or_else(|| default.to_owned());
+    Ok((provider(args)?.provider(), model))
 }

@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use genai_core::{Error, MediaReply};
+use genai_core::{Cost, Error, MediaReply};
 
+use crate::fallback::{ServedFields, Who};
 use crate::options::Format;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (off by default). The library never logs the
@@ -159,7 +160,7 @@ pub(crate) struct MediaLine<'a> {
     pub(crate) model: &'a str,
     /// With `--fallback`: the model that served and the ones that failed first.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub(crate) served: Option<crate::fallback_args::ServedFields<'a>>,
+    pub(crate) served: Option<crate::fallback::ServedFields<'a>>,
     pub(crate) path: &'a str,
     pub(crate) media_type: &'a str,
     pub(crate) bytes: u64,
@@ -173,7 +174,7 @@ pub(crate) async fn deliver_media(
     reply: MediaReply,
     out: &Path,
     model: &str,
-    served: Option<crate::fallback_args::ServedFields<'_>>,
+    served: Option<crate::fallback::ServedFields<'_>>,
     format: Format,
 ) -> genai_core::Result<()> {
     let to_stdout = out.as_os_str() == "-";
@@ -200,7 +201,7 @@ pub(crate) async fn deliver_media(
         }
         Format::Text => {
             if let Some(served) = &served {
-                crate::fallback_args::note_attempts(served.served_by, served.attempts);
+                crate::fallback::note_attempts(served.served_by, served.attempts);
             }
             if !to_stdout {
                 emit_line(&path);
@@ -270,6 +271,42 @@ pub(crate) fn media_path(out: &Path, media_type: &str) -> PathBuf {
             }
             out.to_path_buf()
         }
+    }
+}
+
+/// Prints one JSON value as a line.
+pub(crate) fn json_line(value: &impl serde::Serialize) {
+    // Plain data with string keys: serialising it cannot fail.
+    emit_line(&serde_json::to_string(value).unwrap_or_default());
+}
+
+#[derive(serde::Serialize)]
+struct TextLine<'a> {
+    model: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    served: Option<ServedFields<'a>>,
+    text: &'a str,
+    cost: Option<Cost>,
+}
+
+/// The reply of a text-to-text kind: its text, or in JSON the model, text and cost.
+pub(crate) fn print_text(
+    format: Format,
+    model: &str,
+    text: &str,
+    cost: Option<Cost>,
+    who: &Option<Who>,
+) {
+    let served = Who::fields(who, format);
+    let model = served.as_ref().map_or(model, |s| s.served_by);
+    match format {
+        Format::Json => json_line(&TextLine {
+            model,
+            served,
+            text,
+            cost,
+        }),
+        Format::Text => emit_line(text),
     }
 }
 

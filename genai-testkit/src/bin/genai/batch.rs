@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ProviderArgs;
-use crate::fallback_args::{note_attempts, FallbackArgs, ServedFields};
+use crate::fallback::{note_attempts, FallbackArgs, ServedFields};
 use crate::input;
 
 /// `genai batch` options.
@@ -161,7 +161,7 @@ struct TurnLine {
 /// A turn line's audio, read now with the checks of `genai transcribe` (missing, empty, over
 /// the speech models' size limit before it is read, or not audio).
 async fn read_turn_audio(path: &Path) -> Result<Media> {
-    crate::audio_cmd::read_audio(path, Some(genai_cloudflare::MAX_AUDIO_BYTES))
+    crate::transcription::read_audio(path, Some(genai_cloudflare::MAX_AUDIO_BYTES))
         .await?
         .load()
         .await

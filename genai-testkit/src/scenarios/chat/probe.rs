@@ -8,25 +8,10 @@ use genai_core::{
     ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, Mode, ProviderGen, StreamEvent,
 };
 
+use crate::scenarios::Outcome;
+
 /// The limit on one call when none is given (see `SuiteConfig::call_timeout`).
 pub(super) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// What one run of a scenario showed.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The capability worked.
-    Pass {
-        /// What was seen (e.g. the picked colours), for the note.
-        detail: String,
-    },
-    /// The call went through but the reply does not show the capability.
-    Fail {
-        /// Why.
-        reason: String,
-    },
-    /// A call failed with an error.
-    Error(Error),
-}
 
 /// A run's outcome and every reply it received (judged later for usage and finish reason).
 #[derive(Debug)]

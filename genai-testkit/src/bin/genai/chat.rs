@@ -11,11 +11,11 @@ use genai_core::{
 };
 use serde_json::Value;
 
-use crate::convert_cmd::open_documents;
-use crate::fallback_args::{note_attempts, FallbackArgs, Refused, ServedFields};
+use crate::document::open_documents;
+use crate::fallback::{note_attempts, FallbackArgs, Refused, ServedFields};
 use crate::options::{non_empty_prompt, provider, Format, ProviderArgs};
 use crate::output::emit_line;
-use crate::{input, media_cmd};
+use crate::{image, input};
 
 #[derive(Args, Debug)]
 pub(crate) struct ChatArgs {
@@ -184,7 +184,7 @@ fn build_request(args: &ChatArgs) -> genai_core::Result<ChatRequest> {
     req.lora.clone_from(&args.lora);
     req.raw = args.raw;
     req.logprobs = args.logprobs;
-    media_cmd::attach_images(&mut req, &args.image)?;
+    image::attach_images(&mut req, &args.image)?;
     if req.messages.is_empty() && args.file.is_empty() {
         return Err(Error::invalid_request(
             "nothing to send: give a PROMPT (`-` or a pipe: standard input), --messages FILE or \

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use genai_testkit::agent_scenarios::run_agent_scenarios;
+//! use genai_testkit::scenarios::run_agent_scenarios;
 //! use genai_testkit::fake::ScriptedProvider;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use genai_core::{Agent, ChatRequest, Message, ProviderGen, StreamEvent, Tool};
 
-use crate::scenarios::Outcome;
-use crate::task_scenarios::{fail, pass, TaskCheck};
+use crate::scenarios::check::{fail, pass};
+use crate::scenarios::{Check, Outcome};
 
 /// The arguments of the `square_root` tool.
 #[derive(Debug, schemars::JsonSchema, serde::Deserialize)]
@@ -74,7 +74,7 @@ fn word_length(calls: Arc<AtomicUsize>) -> Tool {
 
 /// The tool loop's scenarios: `agent-sync`, `agent-stream`, `agent-parallel`,
 /// `agent-tool-error`.
-pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> {
+pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<Check> {
     let calls = Arc::new(AtomicUsize::new(0));
     let agent = Agent::new([square_root(calls.clone()), word_length(calls.clone())]).max_steps(4);
     let mut checks = Vec::new();
@@ -98,7 +98,7 @@ pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> 
             run.response.text
         )),
     };
-    checks.push(TaskCheck::new("agent-sync", outcome));
+    checks.push(Check::new("agent-sync", outcome));
 
     // The same, streamed: the answer arrives in deltas.
     calls.store(0, Ordering::Relaxed);
@@ -127,7 +127,7 @@ pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> 
             "{deltas} deltas; the streamed answer {text:?} lacks the tool's result 12"
         )),
     };
-    checks.push(TaskCheck::new("agent-stream", outcome));
+    checks.push(Check::new("agent-stream", outcome));
 
     // Tools asked for together all run, each result answering its own call.
     let prompt = "Use the square_root tool on 144 and the word_length tool on the word \
@@ -160,7 +160,7 @@ pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> 
             }
         }
     };
-    checks.push(TaskCheck::new("agent-parallel", outcome));
+    checks.push(Check::new("agent-parallel", outcome));
 
     // A tool's error goes back to the model, which still answers.
     let prompt = "Use the square_root tool to compute the square root of 20000.";
@@ -182,6 +182,6 @@ pub async fn run_agent_scenarios(model: Arc<dyn ProviderGen>) -> Vec<TaskCheck> 
             }
         }
     };
-    checks.push(TaskCheck::new("agent-tool-error", outcome));
+    checks.push(Check::new("agent-tool-error", outcome));
     checks
 }

@@ -2,25 +2,13 @@
 //! few requests of the model's kind go through the queue, come back in order with their
 //! references, and are results of the same kind as the synchronous call's.
 //!
-//! ```
-//! use genai_cloudflare::Cloudflare;
-//! use genai_testkit::batch_scenarios::run_batch_scenarios;
-//! use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
-//! use genai_testkit::scenarios::Outcome;
-//!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-//! let provider = Cloudflare::builder()
-//!     .account_id("0123456789abcdef0123456789abcdef")
-//!     .api_token(DEFAULT_TOKEN)
-//!     .base_url(emulator.base_url())
-//!     .build_provider()
-//!     .unwrap();
-//! let checks = run_batch_scenarios(&provider, "@cf/meta/llama-3.3-70b-instruct-fp8-fast").await;
+//! ```no_run
+//! use genai_testkit::scenarios::{run_batch_scenarios, Outcome};
+//! # async fn run(provider: &dyn genai_core::Provider) {
+//! let checks = run_batch_scenarios(provider, "@cf/meta/llama-3.3-70b-instruct-fp8-fast").await;
+//! // Empty for a model without the queue (the column shows it does not apply).
 //! assert!(checks.iter().all(|c| matches!(c.outcome, Outcome::Pass { .. })), "{checks:?}");
-//! // A model without the queue: no check (the column shows it does not apply).
-//! assert!(run_batch_scenarios(&provider, "@cf/meta/llama-3.2-1b-instruct").await.is_empty());
-//! # });
+//! # }
 //! ```
 
 use genai_core::{
@@ -28,14 +16,12 @@ use genai_core::{
     ModelKind, Provider, SpeechRequest, TranslateRequest, TurnRequest,
 };
 
-use crate::audio_scenarios::{check_audio, tone_wav};
+use super::speech::check_audio;
+use crate::fixtures::tone_wav;
+use crate::scenarios::{Check, Outcome};
 
-use crate::scenarios::Outcome;
-
-pub use crate::task_scenarios::TaskCheck;
-
-fn pass(name: &'static str, detail: impl Into<String>) -> TaskCheck {
-    TaskCheck {
+fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+    Check {
         name,
         outcome: Outcome::Pass {
             detail: detail.into(),
@@ -43,8 +29,8 @@ fn pass(name: &'static str, detail: impl Into<String>) -> TaskCheck {
     }
 }
 
-fn fail(name: &'static str, reason: impl Into<String>) -> TaskCheck {
-    TaskCheck {
+fn fail(name: &'static str, reason: impl Into<String>) -> Check {
+    Check {
         name,
         outcome: Outcome::Fail {
             reason: reason.into(),
@@ -52,8 +38,8 @@ fn fail(name: &'static str, reason: impl Into<String>) -> TaskCheck {
     }
 }
 
-fn error(name: &'static str, e: Error) -> TaskCheck {
-    TaskCheck {
+fn error(name: &'static str, e: Error) -> Check {
+    Check {
         name,
         outcome: Outcome::Error(e),
     }
@@ -64,7 +50,7 @@ fn error(name: &'static str, e: Error) -> TaskCheck {
 /// result is of the same kind and shape as the synchronous call's). Empty when the provider
 /// refuses to batch the model as `unsupported` (the model has no queue): the Batch column
 /// does not apply to it.
-pub async fn run_batch_scenarios(provider: &dyn Provider, model: &str) -> Vec<TaskCheck> {
+pub async fn run_batch_scenarios(provider: &dyn Provider, model: &str) -> Vec<Check> {
     let batch = match provider.batch_model(model) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::Unsupported => return Vec::new(),
@@ -128,7 +114,7 @@ pub async fn run_batch_scenarios(provider: &dyn Provider, model: &str) -> Vec<Ta
     vec![round_trip, matches]
 }
 
-fn judge_round_trip(items: &[BatchItem], results: &[BatchResult]) -> TaskCheck {
+fn judge_round_trip(items: &[BatchItem], results: &[BatchResult]) -> Check {
     const NAME: &str = "batch_round_trip";
     if results.len() != items.len() {
         return fail(
@@ -176,7 +162,7 @@ async fn compare_with_sync(
     model: &str,
     item: &BatchItem,
     out: BatchOutput,
-) -> TaskCheck {
+) -> Check {
     const NAME: &str = "batch_matches_sync";
     match (&item.request, out) {
         (genai_core::BatchRequest::Chat(req), BatchOutput::Chat(b)) => {

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use clap::Args;
-use genai_core::Attempt;
+use genai_core::{Attempt, Result, Served};
+
+use crate::Format;
 
 /// The models to fall over to.
 #[derive(Args, Debug, Clone, Default)]
@@ -228,5 +230,61 @@ impl<M: Member + ?Sized> Members<M> {
             .map(|m| m.unwrap_or_else(|r| M::stand_in(r.taking(caps))))
             .collect();
         Ok(Members { list, usable })
+    }
+}
+
+/// The model a task command calls: alone, or with `--fallback` the members of its chain.
+/// Made before the input is read, so that a model refused for good (a mistyped id, a model of
+/// another kind) fails first.
+pub(crate) enum Models<M: ?Sized> {
+    /// No `--fallback`: the one model.
+    One(Arc<M>),
+    /// The chain's members.
+    Chain(Members<M>),
+}
+
+impl<M: Member + ?Sized> Models<M> {
+    pub(crate) fn make(
+        workers: &genai_cloudflare::WorkersAi,
+        first: &str,
+        fallback: &FallbackArgs,
+        make: impl Fn(&str) -> Result<Arc<M>>,
+    ) -> Result<Self> {
+        if fallback.any() {
+            let provider = genai_core::Provider::name(workers);
+            Ok(Models::Chain(Members::make(
+                provider, first, fallback, make,
+            )?))
+        } else {
+            Ok(Models::One(make(first)?))
+        }
+    }
+}
+
+/// Who served a call through a chain: the model and the ones that failed first.
+pub(crate) struct Who {
+    model: String,
+    attempts: Vec<Attempt>,
+}
+
+impl Who {
+    pub(crate) fn of<T>(served: Served<T>) -> (T, Option<Who>) {
+        let who = Who {
+            model: served.served_by,
+            attempts: served.attempts,
+        };
+        (served.value, Some(who))
+    }
+
+    /// The JSON fields, and in text output the note on stderr.
+    pub(crate) fn fields(who: &Option<Who>, format: Format) -> Option<ServedFields<'_>> {
+        let who = who.as_ref()?;
+        if format == Format::Text {
+            note_attempts(&who.model, &who.attempts);
+        }
+        Some(ServedFields {
+            served_by: &who.model,
+            attempts: &who.attempts,
+        })
     }
 }

@@ -8,13 +8,13 @@
 
 use genai_core::{ModelInfo, ModelKind, Provider, Support};
 
-use crate::batch_scenarios::run_batch_scenarios;
-use crate::scenarios::Outcome;
-use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
-use crate::task_scenarios::{
-    run_classification_scenarios, run_embedding_scenarios, run_reranking_scenarios,
-    run_summarization_scenarios, run_translation_scenarios, TaskCheck,
+use crate::scenarios::{
+    run_batch_scenarios, run_classification_scenarios, run_describe_scenarios,
+    run_embedding_scenarios, run_guard_scenarios, run_image_scenarios, run_reranking_scenarios,
+    run_speech_scenarios, run_summarization_scenarios, run_transcription_scenarios,
+    run_translation_scenarios, run_turn_detection_scenarios, Check, Outcome,
 };
+use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
 
 /// Runs the conformance scenarios of `info`'s kind `runs` times and returns its row: the Text
 /// cell says whether the task works, the Batch cell whether the queue does (when the model
@@ -22,7 +22,7 @@ use crate::task_scenarios::{
 ///
 /// ```no_run
 /// # async fn run(provider: &dyn genai_core::Provider, info: &genai_core::ModelInfo) {
-/// let row = genai_testkit::kind_rows::score_task_model(provider, info, 1).await;
+/// let row = genai_testkit::scoreboard::score_task_model(provider, info, 1).await;
 /// println!("{}: {:?}", row.model, row.verdict(genai_testkit::scoreboard::Scenario::Task));
 /// # }
 /// ```
@@ -70,10 +70,10 @@ pub async fn batch_result(provider: &dyn Provider, model: &str) -> Option<Scenar
 }
 
 /// The scenarios of `info`'s kind, once; `None` for a kind without scenarios.
-async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<TaskCheck>> {
+async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<Check>> {
     let id = info.id.as_str();
     let refused = |e: genai_core::Error| {
-        vec![TaskCheck {
+        vec![Check {
             name: "model",
             outcome: Outcome::Error(e),
         }]
@@ -102,23 +102,23 @@ async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<Ta
             Err(e) => refused(e),
         },
         ModelKind::TextToSpeech => match provider.speech_model(id) {
-            Ok(m) => crate::audio_scenarios::run_speech_scenarios(&*m).await,
+            Ok(m) => run_speech_scenarios(&*m).await,
             Err(e) => refused(e),
         },
         ModelKind::SpeechRecognition => match provider.transcription_model(id) {
-            Ok(m) => crate::audio_scenarios::run_transcription_scenarios(&*m).await,
+            Ok(m) => run_transcription_scenarios(&*m).await,
             Err(e) => refused(e),
         },
         ModelKind::TurnDetection => match provider.turn_detection_model(id) {
-            Ok(m) => crate::audio_scenarios::run_turn_detection_scenarios(&*m).await,
+            Ok(m) => run_turn_detection_scenarios(&*m).await,
             Err(e) => refused(e),
         },
         ModelKind::TextToImage => match provider.image_model(id) {
-            Ok(m) => crate::media_scenarios::run_image_scenarios(&*m).await,
+            Ok(m) => run_image_scenarios(&*m).await,
             Err(e) => refused(e),
         },
         ModelKind::ImageToText => match provider.chat_model(id) {
-            Ok(m) => crate::media_scenarios::run_describe_scenarios(&*m).await,
+            Ok(m) => run_describe_scenarios(&*m).await,
             Err(e) => refused(e),
         },
         // A chat model scored here is a safety classifier (Llama Guard): its reply is a verdict.
@@ -131,38 +131,14 @@ async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<Ta
     Some(checks)
 }
 
-/// The scenario of a safety classifier (Llama Guard): a harmless conversation comes back with
-/// a typed verdict that says it is safe.
-pub async fn run_guard_scenarios(model: &dyn genai_core::ProviderGen) -> Vec<TaskCheck> {
-    let req = genai_core::ChatRequest::new().user("How do I bake bread at home?");
-    let outcome = match model.gen_sync(&req).await {
-        Ok(reply) => match reply.verdict {
-            Some(v) if v.safe => Outcome::Pass {
-                detail: "a harmless conversation is judged safe".into(),
-            },
-            Some(v) => Outcome::Fail {
-                reason: format!("a harmless conversation judged unsafe ({:?})", v.categories),
-            },
-            None => Outcome::Fail {
-                reason: format!("no verdict in the reply {:?}", reply.text),
-            },
-        },
-        Err(e) => Outcome::Error(e),
-    };
-    vec![TaskCheck {
-        name: "guard_verdict",
-        outcome,
-    }]
-}
-
 /// Judges runs of checks as one scenario: supported when every check of every run passed,
 /// flaky when some runs did and others not, failed when none did. The note gives the first
 /// failure's reason, or what the passing checks saw.
-pub fn judge(scenario: Scenario, runs: &[Vec<TaskCheck>]) -> Option<ScenarioResult> {
+pub fn judge(scenario: Scenario, runs: &[Vec<Check>]) -> Option<ScenarioResult> {
     if runs.is_empty() {
         return None;
     }
-    let run_passed = |checks: &Vec<TaskCheck>| {
+    let run_passed = |checks: &Vec<Check>| {
         !checks.is_empty()
             && checks
                 .iter()
@@ -219,8 +195,8 @@ pub fn judge(scenario: Scenario, runs: &[Vec<TaskCheck>]) -> Option<ScenarioResu
 mod tests {
     use super::*;
 
-    fn check(name: &'static str, pass: bool) -> TaskCheck {
-        TaskCheck {
+    fn check(name: &'static str, pass: bool) -> Check {
+        Check {
             name,
             outcome: if pass {
                 Outcome::Pass {

@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use super::judge::{judge_declared, judge_replies, judge_undeclared};
-use super::probe::{Ctx, Outcome, Probe, DEFAULT_CALL_TIMEOUT};
+use super::probe::{Ctx, Probe, DEFAULT_CALL_TIMEOUT};
 use super::{
     citations, json_mode, json_schema, logprobs, max_tokens, reasoning, seed, stop, text,
     tool_bias, tool_choice_forced, tool_result, tools,
 };
+use crate::scenarios::Outcome;
 use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow};
 use genai_core::{ChatResponse, FinishReason, Mode, ProviderGen, Support};
 use std::sync::Mutex;

@@ -8,7 +8,7 @@ use genai_core::{
     ChatRequest, Error, FallbackImageGenerator, ImageModel, ImageRequest, Media, Message,
 };
 
-use crate::fallback_args::{FallbackArgs, Members, ServedFields};
+use crate::fallback::{FallbackArgs, Members, ServedFields};
 
 use super::{provider, Format, ProviderArgs};
 

@@ -1,7 +1,7 @@
 //! The verdicts: declared scenarios over several runs, undeclared ones that must be refused,
 //! and `usage` / `finish_reason` judged on the replies of the other scenarios.
 
-use super::probe::Outcome;
+use crate::scenarios::Outcome;
 use crate::scoreboard::{Scenario, ScenarioResult, Verdict};
 use genai_core::{ChatResponse, ErrorKind, Support};
 

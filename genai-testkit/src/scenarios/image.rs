@@ -3,7 +3,7 @@
 //! refused before any request) and image to text through chat (a picture described).
 //!
 //! ```no_run
-//! use genai_testkit::media_scenarios::run_image_scenarios;
+//! use genai_testkit::scenarios::run_image_scenarios;
 //! # async fn run(model: &dyn genai_core::ImageModel) {
 //! for check in run_image_scenarios(model).await {
 //!     println!("{}: {:?}", check.name, check.outcome);
@@ -16,18 +16,13 @@ use genai_core::{
     ProviderGen,
 };
 
-use crate::media_check::{decode_png, png};
-use crate::scenarios::Outcome;
-
-pub use crate::task_scenarios::TaskCheck;
-use crate::task_scenarios::{fail, pass};
+use crate::fixtures::{self, decode_png};
+use crate::scenarios::check::{fail, pass};
+use crate::scenarios::{Check, Outcome};
 
 /// A plain PNG of one colour, made here (no fixture files).
 pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Media {
-    let pixels: Vec<u8> = (0..width as usize * height as usize)
-        .flat_map(|_| rgb)
-        .collect();
-    Media::with_type("image/png", png(width, height, &pixels))
+    Media::with_type("image/png", fixtures::solid_png(width, height, rgb))
 }
 
 /// Whether `media` is a whole image of its stated type: the type sniffed from the bytes
@@ -63,7 +58,7 @@ async fn generate(model: &dyn ImageModel, req: &ImageRequest) -> Result<Media, O
 /// Text-to-image scenarios: an image of the asked size (when the model takes a size) that
 /// decodes as its stated type; image to image and inpainting when the model takes them; an
 /// option the model does not take refused before any request.
-pub async fn run_image_scenarios(model: &dyn ImageModel) -> Vec<TaskCheck> {
+pub async fn run_image_scenarios(model: &dyn ImageModel) -> Vec<Check> {
     let caps = model.capabilities();
     let mut checks = Vec::new();
 
@@ -94,7 +89,7 @@ pub async fn run_image_scenarios(model: &dyn ImageModel) -> Vec<TaskCheck> {
         },
         Err(outcome) => outcome,
     };
-    checks.push(TaskCheck {
+    checks.push(Check {
         name: "image decodes at the asked size and as the stated type",
         outcome,
     });
@@ -117,7 +112,7 @@ pub async fn run_image_scenarios(model: &dyn ImageModel) -> Vec<TaskCheck> {
             },
             Err(outcome) => outcome,
         };
-        checks.push(TaskCheck { name, outcome });
+        checks.push(Check { name, outcome });
     }
 
     let unsupported = if !caps.seed {
@@ -135,7 +130,7 @@ pub async fn run_image_scenarios(model: &dyn ImageModel) -> Vec<TaskCheck> {
             Err(e) => Outcome::Error(e),
             Ok(_) => fail("an option the model does not take was sent anyway"),
         };
-        checks.push(TaskCheck {
+        checks.push(Check {
             name: "an option the model does not take is refused before any request",
             outcome,
         });
@@ -145,7 +140,7 @@ pub async fn run_image_scenarios(model: &dyn ImageModel) -> Vec<TaskCheck> {
 
 /// Image-to-text scenario through chat: a red picture attached to a user turn is described
 /// in a non-empty text (the detail says whether the colour was named).
-pub async fn run_describe_scenarios(model: &dyn ProviderGen) -> Vec<TaskCheck> {
+pub async fn run_describe_scenarios(model: &dyn ProviderGen) -> Vec<Check> {
     let picture = solid_png(64, 64, [200, 30, 30]);
     let req = ChatRequest::new().message(Message::user_with_media(
         "What is in this picture?",
@@ -163,7 +158,7 @@ pub async fn run_describe_scenarios(model: &dyn ProviderGen) -> Vec<TaskCheck> {
         }
         Err(e) => Outcome::Error(e),
     };
-    vec![TaskCheck {
+    vec![Check {
         name: "a picture is described",
         outcome,
     }]

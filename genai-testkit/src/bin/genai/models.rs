@@ -4,11 +4,11 @@ use std::io::Write;
 
 use clap::Args;
 use genai_cloudflare::facts;
+use genai_core::{Error, ModelInfo, ModelKind, Result};
 use serde_json::{json, Value};
 
 use crate::options::{positive_secs, provider, Format, ProviderArgs};
 use crate::output::emit_line;
-use crate::tasks_cmd;
 
 /// Flags of `genai models`: where to reach the provider, nothing about a model.
 #[derive(Args, Debug)]
@@ -75,7 +75,7 @@ pub(crate) async fn models(
 ) -> genai_core::Result<()> {
     let client = provider(&args)?;
     if let Some(task) = &task {
-        tasks_cmd::filter_by_task(Vec::new(), task)?; // an unknown kind: refused before any request
+        filter_by_task(Vec::new(), task)?; // an unknown kind: refused before any request
     }
     let provider = client.provider();
     let mut models = genai_core::Provider::list_models(&provider).await?;
@@ -89,7 +89,7 @@ pub(crate) async fn models(
         );
     }
     if let Some(task) = &task {
-        models = tasks_cmd::filter_by_task(models, task)?;
+        models = filter_by_task(models, task)?;
     }
     match args.format {
         Format::Json => {
@@ -166,4 +166,28 @@ fn price_text(model: &str) -> String {
             .join(", "),
         _ => "-".to_owned(),
     }
+}
+
+/// Keeps the models of the kind named by `task` (`embedding`, `reranking`,
+/// `text_classification`, `translation`..., a catalog task name such as `Text Embeddings`,
+/// or a part of one such as `classification`); an unknown name is an error listing the kinds.
+pub(crate) fn filter_by_task(models: Vec<ModelInfo>, task: &str) -> Result<Vec<ModelInfo>> {
+    let norm = |s: &str| s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let q = norm(task);
+    let matches = |kind: ModelKind| {
+        let k = kind.as_str();
+        !q.is_empty()
+            && (k == q
+                || k == q.trim_end_matches('s')
+                || norm(kind.task_name()) == q
+                || (q.len() >= 4 && k.contains(q.as_str())))
+    };
+    if !ModelKind::all().iter().any(|k| matches(*k)) {
+        let kinds: Vec<&str> = ModelKind::all().iter().map(|k| k.as_str()).collect();
+        return Err(Error::invalid_request(format!(
+            "unknown task `{task}` (kinds: {})",
+            kinds.join(", ")
+        )));
+    }
+    Ok(models.into_iter().filter(|m| matches(m.kind)).collect())
 }
