@@ -251,7 +251,7 @@ fn shape_of(base: &str) -> Shape {
         .unwrap_or(Shape::Native)
 }
 
-fn genai_client(base: &str) -> genai_cloudflare::Cloudflare {
+fn genai_client(base: &str) -> genai_cloudflare::CloudflareChat {
     CloudflareBuilder::new()
         .account_id(ACCOUNT)
         .api_token("loopback-token")
@@ -307,7 +307,7 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
-async fn run_genai(client: &genai_cloudflare::Cloudflare) -> Seen {
+async fn run_genai(client: &genai_cloudflare::CloudflareChat) -> Seen {
     let req = ChatRequest::new().user("Explain the tides.");
     let mut seen = Seen::default();
     let mut stream = client.gen_stream(&req).await.expect("stream");

@@ -8,7 +8,7 @@ use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{Budget, Error, Price, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::chat::client::Cloudflare;
+use crate::chat::client::CloudflareChat;
 use crate::hints::Hints;
 use crate::metering::{Limiters, Metering};
 use crate::provider::WorkersAi;
@@ -39,18 +39,18 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl Cloudflare {
+impl CloudflareChat {
     /// A builder; see [`CloudflareBuilder`].
     pub fn builder() -> CloudflareBuilder {
         CloudflareBuilder::new()
     }
 }
 
-/// Builds a [`Cloudflare`] client; every check happens in [`build`](CloudflareBuilder::build).
+/// Builds a [`CloudflareChat`] client; every check happens in [`build`](CloudflareBuilder::build).
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
-/// let client = Cloudflare::builder()
+/// use genai_cloudflare::CloudflareChat;
+/// let client = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
@@ -258,8 +258,8 @@ impl CloudflareBuilder {
     /// `http://127.0.0.1:8787/client/v4` and takes the token `test-token`:
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
-    /// let client = Cloudflare::builder()
+    /// use genai_cloudflare::CloudflareChat;
+    /// let client = CloudflareChat::builder()
     ///     .base_url("http://127.0.0.1:8787/client/v4")
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("test-token")
@@ -283,8 +283,8 @@ impl CloudflareBuilder {
     /// list still comes from the API root.
     ///
     /// ```
-    /// # use genai_cloudflare::Cloudflare;
-    /// let client = Cloudflare::builder()
+    /// # use genai_cloudflare::CloudflareChat;
+    /// let client = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("t")
     ///     .ai_gateway("my-gateway")
@@ -306,9 +306,9 @@ impl CloudflareBuilder {
     /// [`ai_gateway`](Self::ai_gateway).
     ///
     /// ```
-    /// # use genai_cloudflare::Cloudflare;
+    /// # use genai_cloudflare::CloudflareChat;
     /// use std::time::Duration;
-    /// let client = Cloudflare::builder()
+    /// let client = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("t")
     ///     .ai_gateway("my-gateway")
@@ -372,7 +372,7 @@ impl CloudflareBuilder {
 
     /// Routes the chat requests of the built client to the same model instance
     /// (`x-session-affinity`), so a conversation's prompt prefix is reused from the cache.
-    /// See also [`Cloudflare::with_session_affinity`].
+    /// See also [`CloudflareChat::with_session_affinity`].
     pub fn session_affinity(mut self, key: impl Into<String>) -> Self {
         self.session_affinity = Some(key.into());
         self
@@ -433,10 +433,10 @@ impl CloudflareBuilder {
     /// while anything is left.
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
+    /// use genai_cloudflare::CloudflareChat;
     /// use genai_core::Budget;
     /// let budget = Budget::usd(0.50);
-    /// let client = Cloudflare::builder()
+    /// let client = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("t")
     ///     .budget(budget.clone())
@@ -492,7 +492,7 @@ impl CloudflareBuilder {
     /// Fails with [`ErrorKind::Config`](genai_core::ErrorKind::Config) when the account id or
     /// token is missing or malformed, the model is empty, or the base URL is not an http(s)
     /// URL. The token is never quoted.
-    pub fn build(self) -> Result<Cloudflare> {
+    pub fn build(self) -> Result<CloudflareChat> {
         let model = normalize_model(self.model.as_deref().unwrap_or(DEFAULT_MODEL))?;
         let affinity = self.session_affinity.clone();
         let mut transport = self.transport()?;
@@ -501,7 +501,7 @@ impl CloudflareBuilder {
                 .headers
                 .insert("x-session-affinity", affinity_header(&key)?);
         }
-        Ok(Cloudflare::over(Arc::new(transport), model))
+        Ok(CloudflareChat::over(Arc::new(transport), model))
     }
 
     /// Checks the configuration and builds the provider, which hands out models of every kind
@@ -509,9 +509,9 @@ impl CloudflareBuilder {
     /// configured [`model`](Self::model) is not used.
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
+    /// use genai_cloudflare::CloudflareChat;
     /// use genai_core::{ErrorKind, Provider};
-    /// let provider = Cloudflare::builder()
+    /// let provider = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("my-token")
     ///     .build_provider()

@@ -1,6 +1,6 @@
 //! # genai-cloudflare
 //!
-//! The Cloudflare Workers AI backend of [`genai_core`]: one [`Cloudflare`] client that
+//! The Cloudflare Workers AI backend of [`genai_core`]: one [`CloudflareChat`] client that
 //! implements [`genai_core::ProviderGen`] for every chat model of the service, whatever its
 //! wire family. Every quirk (two tool-call shapes, `response` as text, object or null, inline
 //! `<think>` reasoning, usage only in the last chunk, padding, missing finish reasons and stop
@@ -51,7 +51,7 @@ mod tasks;
 mod telemetry;
 mod transport;
 
-pub use chat::{Cloudflare, Family};
+pub use chat::{CloudflareChat, Family};
 pub use config::{CloudflareBuilder, DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, DEFAULT_MODEL};
 pub use provider::WorkersAi;
 pub use tasks::{

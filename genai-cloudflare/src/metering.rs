@@ -153,13 +153,9 @@ pub(crate) fn token_ceiling(bytes: usize, pieces: usize) -> u64 {
     bytes as u64 + 16 * pieces as u64 + 64
 }
 
-/// The length in seconds of a PCM WAV file, from its header (`None` for anything else).
+/// The length in seconds of a WAV file, from its header (`None` for anything else).
 pub(crate) fn wav_seconds(wav: &[u8]) -> Option<f64> {
-    if wav.len() < 44 || &wav[..4] != b"RIFF" || &wav[8..12] != b"WAVE" {
-        return None;
-    }
-    let byte_rate = u32::from_le_bytes(wav.get(28..32)?.try_into().ok()?);
-    (byte_rate > 0).then(|| (wav.len() - 44) as f64 / f64::from(byte_rate))
+    genai_core::Wav::parse(wav).ok()?.seconds()
 }
 
 /// A ceiling on the seconds of audio in `bytes` bytes of a compressed file of unknown

@@ -11,7 +11,7 @@ use genai_core::{
 };
 
 use crate::catalog;
-use crate::chat::client::Cloudflare;
+use crate::chat::client::CloudflareChat;
 use crate::errors::PROVIDER;
 use crate::tasks::{
     CloudflareBatch, CloudflareClassifier, CloudflareConverter, CloudflareEmbedder,
@@ -30,9 +30,9 @@ use crate::transport::{normalize_model, Transport};
 /// before any request. An id neither knows is handed out as asked (the service judges).
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::{ErrorKind, ModelKind, Provider};
-/// let provider = Cloudflare::builder()
+/// let provider = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .build_provider()
@@ -85,9 +85,9 @@ impl WorkersAi {
     /// --all` shows them after the catalog.
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
+    /// use genai_cloudflare::CloudflareChat;
     /// use genai_core::ModelStatus;
-    /// let provider = Cloudflare::builder()
+    /// let provider = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("my-token")
     ///     .build_provider()
@@ -104,9 +104,9 @@ impl WorkersAi {
     }
 
     /// The chat client of `model`, as the concrete type (with its [`Family`](crate::Family)).
-    pub fn chat(&self, model: &str) -> Result<Cloudflare> {
+    pub fn chat(&self, model: &str) -> Result<CloudflareChat> {
         let model = self.checked(model, ModelKind::Chat)?;
-        Ok(Cloudflare::over(self.transport.clone(), model))
+        Ok(CloudflareChat::over(self.transport.clone(), model))
     }
 
     /// Normalises `model` and refuses it when its known kind is not `wanted` (unless
@@ -155,7 +155,7 @@ impl WorkersAi {
     }
 }
 
-impl Cloudflare {
+impl CloudflareChat {
     /// The provider this client's account and settings belong to, to get models of other
     /// kinds (embeddings, reranking...) or list the catalog.
     pub fn provider(&self) -> WorkersAi {
@@ -202,9 +202,9 @@ impl WorkersAi {
     /// A text-to-speech model, as the concrete type.
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
+    /// use genai_cloudflare::CloudflareChat;
     /// use genai_core::{ErrorKind, SpeechModel};
-    /// let provider = Cloudflare::builder()
+    /// let provider = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("my-token")
     ///     .build_provider()
@@ -221,9 +221,9 @@ impl WorkersAi {
     /// A speech recognition model, as the concrete type.
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
+    /// use genai_cloudflare::CloudflareChat;
     /// use genai_core::{Support, TranscriptionModel};
-    /// let provider = Cloudflare::builder()
+    /// let provider = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("my-token")
     ///     .build_provider()

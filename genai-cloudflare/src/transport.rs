@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, StreamExt as _};
 use genai_core::http::{self, BinaryBody, Deadline, HttpOptions, RetryPolicy};
 use genai_core::text::excerpt;
-use genai_core::{Error, Media, MediaClass, MediaFile, MediaReply, Result};
+use genai_core::{Error, Media, MediaClass, MediaFile, MediaReply, Result, Usage};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -321,13 +321,63 @@ fn model_path(model: &str) -> String {
         .join("/")
 }
 
-/// The `{result, success, errors}` envelope of every JSON reply.
-#[derive(Deserialize)]
-struct Envelope<T> {
-    result: Option<T>,
-    success: Option<bool>,
+/// The `{result, success, errors}` envelope of every JSON reply: the one type chat, the tasks
+/// and the embeddings' typed fast path read replies with (`T` may borrow from the body).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Envelope<T> {
+    pub(crate) result: Option<T>,
     #[serde(default)]
-    errors: Vec<WireError>,
+    pub(crate) success: Option<bool>,
+    #[serde(default)]
+    pub(crate) errors: Vec<WireError>,
+}
+
+impl<T> Envelope<T> {
+    /// Whether the envelope reports failure (`success: false` or any error).
+    pub(crate) fn failed(&self) -> bool {
+        self.success == Some(false) || !self.errors.is_empty()
+    }
+}
+
+/// The token counts a JSON reply reports (chat replies and chunks, embeddings); the
+/// Responses form names the first two `input_tokens` and `output_tokens`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default, alias = "input_tokens")]
+    pub(crate) prompt_tokens: Option<u64>,
+    #[serde(default, alias = "output_tokens")]
+    pub(crate) completion_tokens: Option<u64>,
+    #[serde(default)]
+    pub(crate) total_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Our usage; all zeros means "not measured" (Hermes in JSON-schema mode), never a count.
+    pub(crate) fn normalise(self) -> Usage {
+        let all = [
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.total_tokens,
+        ];
+        if all.iter().all(|v| v.unwrap_or(0) == 0) {
+            return Usage::default();
+        }
+        Usage::new(
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.total_tokens,
+        )
+    }
+
+    /// The usage of a call that reads only (embeddings): input tokens, the total the input
+    /// when not given.
+    pub(crate) fn input_only(self) -> Usage {
+        Usage::new(
+            self.prompt_tokens,
+            None,
+            self.total_tokens.or(self.prompt_tokens),
+        )
+    }
 }
 
 impl Transport {
@@ -576,29 +626,41 @@ impl Transport {
     }
 }
 
+/// Reads the JSON envelope of `body`: the service's error when it reports failure, a protocol
+/// error when it is not an envelope (or its `result` is not a `T`), else its `result`.
+pub(crate) fn open_envelope<'a, T: Deserialize<'a>>(
+    status: u16,
+    body: &'a [u8],
+) -> Result<Option<T>> {
+    let envelope: Envelope<T> = serde_json::from_slice(body).map_err(|e| {
+        Error::protocol(format!(
+            "HTTP {status}: the reply is not a Workers AI JSON envelope ({e}): {}",
+            excerpt(&String::from_utf8_lossy(body), 200)
+        ))
+        .with_status(status)
+        .with_provider(PROVIDER)
+    })?;
+    if envelope.failed() {
+        return Err(errors::from_codes(status, &envelope.errors).with_status(status));
+    }
+    Ok(envelope.result)
+}
+
 /// Decodes a JSON envelope whose `result` is a `T`: an envelope that reports failure is the
 /// service's error; one that does not decode, or has no `result`, is a protocol error.
 pub(crate) fn decode_envelope<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
     let quote = || excerpt(&String::from_utf8_lossy(body), 200);
-    let envelope: Envelope<serde_json::Value> = serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(format!(
-            "HTTP {status}: the reply is not a Workers AI JSON envelope ({e}): {}",
-            quote()
-        ))
-        .with_status(status)
-        .with_provider(PROVIDER)
-    })?;
-    if envelope.success == Some(false) || !envelope.errors.is_empty() {
-        return Err(errors::from_codes(status, &envelope.errors).with_status(status));
-    }
-    let result = envelope.result.filter(|r| !r.is_null()).ok_or_else(|| {
-        Error::protocol(format!(
-            "HTTP {status}: the reply has no `result`: {}",
-            quote()
-        ))
-        .with_status(status)
-        .with_provider(PROVIDER)
-    })?;
+    // Read as a tree first, so that a failure is reported whatever shape its `result` has.
+    let result = open_envelope::<serde_json::Value>(status, body)?
+        .filter(|r| !r.is_null())
+        .ok_or_else(|| {
+            Error::protocol(format!(
+                "HTTP {status}: the reply has no `result`: {}",
+                quote()
+            ))
+            .with_status(status)
+            .with_provider(PROVIDER)
+        })?;
     serde_json::from_value(result).map_err(|e| {
         Error::protocol(format!(
             "HTTP {status}: the reply's `result` does not have the expected shape ({e}): {}",

@@ -41,6 +41,7 @@ pub mod telemetry;
 pub mod text;
 mod tool;
 mod tool_schema;
+mod wav;
 
 pub use agent::{Agent, AgentRun, Tool, DEFAULT_MAX_STEPS};
 pub use capability::{Capabilities, Modalities, Mode, ModelCapabilities, Support};
@@ -83,6 +84,8 @@ pub use tasks::{
     TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,
 };
 pub use tool::{ToolCall, ToolChoice, ToolDef};
+pub use tool_schema::ArgumentCoercion;
+pub use wav::{wav_chunks, Wav, WavChunk, WavChunks, WavError, WAV_FORMAT_FLOAT, WAV_FORMAT_PCM};
 
 /// Re-exported so backends and users share one version.
 pub use async_trait::async_trait;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::tool_schema::ArgumentCoercion;
 
 /// A call the model made to one of the declared tools.
 ///
@@ -122,13 +123,35 @@ impl ToolDef {
         ToolDef::new(name, description, schema)
     }
 
+    /// Bends a call's `arguments` into this tool's schema, forgiving the slips `how` names
+    /// (numbers and booleans written as strings, an enum value in another case, `null` for an
+    /// optional field). Backends call it on the tool calls they return, with the same
+    /// coercion [`decode_arguments`](Self::decode_arguments) applies, so a returned
+    /// [`ToolCall::arguments`] and the decoded value agree.
+    ///
+    /// ```
+    /// use genai_core::{ArgumentCoercion, ToolDef};
+    /// use serde_json::json;
+    /// let tool = ToolDef::new(
+    ///     "sqrt",
+    ///     "Square root",
+    ///     json!({"type": "object", "properties": {"number": {"type": "number"}}}),
+    /// );
+    /// let mut args = json!({"number": "144"});
+    /// tool.coerce_arguments(&mut args, ArgumentCoercion::default());
+    /// assert_eq!(args, json!({"number": 144}));
+    /// ```
+    pub fn coerce_arguments(&self, arguments: &mut Value, how: ArgumentCoercion) {
+        crate::tool_schema::coerce(arguments, &self.parameters, how);
+    }
+
     /// Decodes the arguments of `call` into `T`, leniently: numbers and booleans written as
     /// strings, an enum value in another case and `null` for an optional field are first
-    /// bent into this tool's schema. Fails with
+    /// bent into this tool's schema ([`ArgumentCoercion::default`]). Fails with
     /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) when they still do not fit.
     pub fn decode_arguments<T: serde::de::DeserializeOwned>(&self, call: &ToolCall) -> Result<T> {
         let mut arguments = call.arguments.clone();
-        crate::tool_schema::coerce(&mut arguments, &self.parameters);
+        self.coerce_arguments(&mut arguments, ArgumentCoercion::default());
         T::deserialize(&arguments).map_err(|e| {
             Error::protocol(format!(
                 "arguments of tool call `{}` do not match the expected type: {e}",

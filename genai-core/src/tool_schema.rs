@@ -210,14 +210,80 @@ fn constants(options: &[Value]) -> Option<(Vec<Value>, Value)> {
     same.then(|| (values, Value::String(kind.into())))
 }
 
-/// Bends `value` towards `schema` the way models get it wrong: numbers and booleans written as
-/// strings, an enum value in another case, `null` for an optional field (dropped). Anything
-/// else is left for the decoder to judge.
-pub(crate) fn coerce(value: &mut Value, schema: &Value) {
-    coerce_at(value, schema, 0);
+/// Which slips [`ToolDef::coerce_arguments`](crate::ToolDef::coerce_arguments) forgives when
+/// it bends a tool call's arguments into the tool's schema: the one coercion every backend
+/// and [`ToolDef::decode_arguments`](crate::ToolDef::decode_arguments) use. The default
+/// forgives all of them; a backend whose service already guarantees one (a schema-constrained
+/// decoder, say) can turn that one off.
+///
+/// ```
+/// use genai_core::ArgumentCoercion;
+/// let strict_enums = ArgumentCoercion::default().enum_case(false);
+/// assert!(strict_enums.scalars && !strict_enums.enum_case);
+/// assert!(!ArgumentCoercion::NONE.null_optionals);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ArgumentCoercion {
+    /// Numbers and booleans written as strings (`"3"`, `"True"`) become numbers and booleans
+    /// where the schema wants them.
+    pub scalars: bool,
+    /// A string that matches an `enum` value but for case or surrounding spaces becomes that
+    /// value.
+    pub enum_case: bool,
+    /// `null` for a property the schema does not require is dropped.
+    pub null_optionals: bool,
 }
 
-fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
+impl ArgumentCoercion {
+    /// Forgives every slip (the default).
+    pub const LENIENT: ArgumentCoercion = ArgumentCoercion {
+        scalars: true,
+        enum_case: true,
+        null_optionals: true,
+    };
+
+    /// Forgives nothing: the arguments are left as the model wrote them.
+    pub const NONE: ArgumentCoercion = ArgumentCoercion {
+        scalars: false,
+        enum_case: false,
+        null_optionals: false,
+    };
+
+    /// Sets [`scalars`](Self::scalars).
+    pub fn scalars(mut self, on: bool) -> Self {
+        self.scalars = on;
+        self
+    }
+
+    /// Sets [`enum_case`](Self::enum_case).
+    pub fn enum_case(mut self, on: bool) -> Self {
+        self.enum_case = on;
+        self
+    }
+
+    /// Sets [`null_optionals`](Self::null_optionals).
+    pub fn null_optionals(mut self, on: bool) -> Self {
+        self.null_optionals = on;
+        self
+    }
+}
+
+impl Default for ArgumentCoercion {
+    fn default() -> Self {
+        ArgumentCoercion::LENIENT
+    }
+}
+
+/// Bends `value` towards `schema` the way models get it wrong, as far as `how` allows: numbers
+/// and booleans written as strings, an enum value in another case, `null` for an optional
+/// field (dropped). Anything else is left for the decoder to judge. Applying it twice changes
+/// nothing more.
+pub(crate) fn coerce(value: &mut Value, schema: &Value, how: ArgumentCoercion) {
+    coerce_at(value, schema, how, 0);
+}
+
+fn coerce_at(v: &mut Value, schema: &Value, how: ArgumentCoercion, depth: u32) {
     if depth > 32 {
         return;
     }
@@ -226,7 +292,9 @@ fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
-    if let (Value::String(s), Some(Value::Array(choices))) = (&*v, schema.get("enum")) {
+    if let (true, Value::String(s), Some(Value::Array(choices))) =
+        (how.enum_case, &*v, schema.get("enum"))
+    {
         if !choices.iter().any(|c| c.as_str() == Some(s.as_str())) {
             let found = choices
                 .iter()
@@ -239,7 +307,7 @@ fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
         }
     }
     match v {
-        Value::String(s) if !types.is_empty() && !types.contains(&"string") => {
+        Value::String(s) if how.scalars && !types.is_empty() && !types.contains(&"string") => {
             let t = s.trim();
             if types.contains(&"integer") {
                 if let Ok(n) = t.parse::<i64>() {
@@ -249,6 +317,7 @@ fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
             }
             if types.contains(&"number") {
                 if let Some(n) = t.parse::<f64>().ok().and_then(Number::from_f64) {
+                    // Keep integers integral: "132413" becomes 132413, not 132413.0.
                     *v = t
                         .parse::<i64>()
                         .map(Value::from)
@@ -265,16 +334,18 @@ fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
             }
         }
         Value::Object(map) => {
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            map.retain(|k, field| !field.is_null() || required.contains(&k.as_str()));
+            if how.null_optionals {
+                let required: Vec<&str> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                map.retain(|k, field| !field.is_null() || required.contains(&k.as_str()));
+            }
             if let Some(Value::Object(props)) = schema.get("properties") {
                 for (k, field) in map.iter_mut() {
                     if let Some(s) = props.get(k) {
-                        coerce_at(field, s, depth + 1);
+                        coerce_at(field, s, how, depth + 1);
                     }
                 }
             }
@@ -282,7 +353,7 @@ fn coerce_at(v: &mut Value, schema: &Value, depth: u32) {
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for item in items {
-                    coerce_at(item, item_schema, depth + 1);
+                    coerce_at(item, item_schema, how, depth + 1);
                 }
             }
         }
@@ -395,7 +466,7 @@ mod tests {
             "ratio": "0.5",
             "tags": null,
         });
-        coerce(&mut args, &schema);
+        coerce(&mut args, &schema, ArgumentCoercion::default());
         let decoded: Args = serde_json::from_value(args).unwrap();
         assert_eq!(decoded.color, Some(Color::Blue));
         assert_eq!(decoded.place.population, Some(513_275));
@@ -411,5 +482,49 @@ mod tests {
         }
         let schema = model_subset(schemars::schema_for!(Tree).to_value());
         assert_eq!(schema["properties"]["children"]["type"], "array");
+    }
+
+    #[test]
+    fn scalars_follow_the_schema_and_nothing_else_is_touched() {
+        let schema = json!({"type":"object","properties":{
+            "n":{"type":"number"},"i":{"type":"integer"},"b":{"type":"boolean"},
+            "s":{"type":"string"},"f":{"type":"number"},
+            "list":{"type":"array","items":{"type":"integer"}},
+            "maybe":{"type":["number","null"]}
+        }});
+        let mut args = json!({"n":"132413","i":"7","b":"TRUE","s":"42","f":"1.5","list":["1","2"],"maybe":"3","extra":"9"});
+        coerce(&mut args, &schema, ArgumentCoercion::default());
+        assert_eq!(
+            args,
+            json!({"n":132413,"i":7,"b":true,"s":"42","f":1.5,"list":[1,2],"maybe":3,"extra":"9"})
+        );
+        let mut bad = json!({"n":"many"});
+        coerce(&mut bad, &schema, ArgumentCoercion::default());
+        assert_eq!(bad, json!({"n":"many"}));
+    }
+
+    #[test]
+    fn each_knob_turns_one_slip_off_and_twice_is_once() {
+        let schema = json!({"type":"object","required":["color"],"properties":{
+            "color":{"type":"string","enum":["red","blue"]},
+            "n":{"type":"integer"},
+            "note":{"type":"string"}
+        }});
+        let reply = json!({"color":" Blue","n":"3","note":null});
+        let run = |how: ArgumentCoercion| {
+            let mut v = reply.clone();
+            coerce(&mut v, &schema, how);
+            v
+        };
+        let all = run(ArgumentCoercion::default());
+        assert_eq!(all, json!({"color":"blue","n":3}));
+        let mut again = all.clone();
+        coerce(&mut again, &schema, ArgumentCoercion::default());
+        assert_eq!(again, all);
+        assert_eq!(run(ArgumentCoercion::NONE), reply);
+        let d = ArgumentCoercion::default();
+        assert_eq!(run(d.enum_case(false))["color"], " Blue");
+        assert_eq!(run(d.scalars(false))["n"], "3");
+        assert_eq!(run(d.null_optionals(false))["note"], Value::Null);
     }
 }

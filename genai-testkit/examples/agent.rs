@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{Agent, ChatRequest, ProviderGen, StreamEvent, Tool};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 
@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let emulator = Emulator::start(EmulatorConfig::default())?;
     let model: Arc<dyn ProviderGen> = Arc::new(
-        Cloudflare::builder()
+        CloudflareChat::builder()
             .base_url(emulator.base_url())
             .account_id("0123456789abcdef0123456789abcdef")
             .api_token(DEFAULT_TOKEN)

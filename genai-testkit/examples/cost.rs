@@ -7,7 +7,7 @@
 //!
 //! Against the real service, build the client with `CloudflareBuilder::from_env()` instead.
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{Budget, ChatRequest, ErrorKind, ProviderGen, StreamEvent};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
 
@@ -18,7 +18,7 @@ async fn main() -> genai_core::Result<()> {
 
     // One budget of a tenth of a cent for everything this client does.
     let budget = Budget::usd(0.001);
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("test-token")
         .base_url(emulator.base_url())

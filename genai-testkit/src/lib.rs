@@ -22,7 +22,7 @@
 //! ```
 //! # #[cfg(feature = "emulator")]
 //! # mod example {
-//! use genai_cloudflare::Cloudflare;
+//! use genai_cloudflare::CloudflareChat;
 //! use genai_core::{ChatRequest, FinishReason, Message, ProviderGen, StreamEvent, ToolDef};
 //! use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 //!
@@ -34,7 +34,7 @@
 //! # pub fn run() {
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
-//! let client = Cloudflare::builder()
+//! let client = CloudflareChat::builder()
 //!     .account_id("0123456789abcdef0123456789abcdef")
 //!     .api_token(DEFAULT_TOKEN)
 //!     .base_url(emulator.base_url())

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::ProviderGen;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use genai_testkit::fake::ScriptedProvider;
@@ -32,7 +32,7 @@ async fn the_agent_scenarios_pass_on_the_emulator() {
         "@cf/zai-org/glm-4.7-flash",
     ] {
         let client: Arc<dyn ProviderGen> = Arc::new(
-            Cloudflare::builder()
+            CloudflareChat::builder()
                 .base_url(emulator.base_url())
                 .account_id("0123456789abcdef0123456789abcdef")
                 .api_token(DEFAULT_TOKEN)

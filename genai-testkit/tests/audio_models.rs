@@ -2,7 +2,7 @@
 //! every model in its wire form, the conformance scenarios, round trips, and bad input refused
 //! before any request.
 
-use genai_cloudflare::{Cloudflare, WorkersAi, MAX_AUDIO_BYTES};
+use genai_cloudflare::{CloudflareChat, WorkersAi, MAX_AUDIO_BYTES};
 use genai_core::{
     ErrorKind, Media, MediaFile, Provider, SpeechModel, SpeechRequest, TranscribeRequest,
     TranscriptionModel,
@@ -24,7 +24,7 @@ const ASR: [&str; 4] = [
 ];
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("test-token")
         .base_url(emulator.base_url())

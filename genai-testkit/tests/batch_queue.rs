@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     BatchItem, BatchJob, BatchModel, ChatRequest, ErrorKind, PollPolicy, Provider, TranslateRequest,
 };
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token(DEFAULT_TOKEN)
         .base_url(emulator.base_url())

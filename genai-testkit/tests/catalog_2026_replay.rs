@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     ChatRequest, EmbedRequest, EmbeddingModel, FinishReason, ImageModel, ImageRequest, Media,
     Message, ProviderGen, SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel,
@@ -68,7 +68,7 @@ async fn serve(interactions: Vec<Interaction>) -> ReplayServer {
 }
 
 fn provider(server: &ReplayServer) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("t")
         .base_url(server.base_url())

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_testkit::cassette::{Cassette, Interaction, RecordedRequest, RecordedResponse};
 use genai_testkit::replay::{MatchMode, ReplayServer};
 use serde_json::json;
@@ -40,7 +40,7 @@ async fn list(pages: Vec<Interaction>) -> (Vec<String>, usize) {
         .start()
         .await
         .expect("replay server");
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("t")
         .base_url(server.base_url())

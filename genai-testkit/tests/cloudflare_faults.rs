@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use genai_cloudflare::{Cloudflare, CloudflareBuilder};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat};
 use genai_core::http::{HttpOptions, RetryPolicy};
 use genai_core::{ChatRequest, ChatStream, Error, ErrorKind, ProviderGen, StreamEvent};
 use genai_testkit::loopback::{
@@ -155,7 +155,7 @@ fn raw_ok_sync() -> Vec<u8> {
 // Client side
 
 fn builder(base_url: &str) -> CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(MODEL)
@@ -172,7 +172,7 @@ fn request() -> ChatRequest {
     ChatRequest::new().user("Say hello to the loopback server.")
 }
 
-async fn sync_call(client: &Cloudflare) -> (genai_core::Result<String>, Duration) {
+async fn sync_call(client: &CloudflareChat) -> (genai_core::Result<String>, Duration) {
     let t = Instant::now();
     let r = tokio::time::timeout(BOUND, client.gen_sync(&request()))
         .await
@@ -187,7 +187,7 @@ struct Seen {
     elapsed: Duration,
 }
 
-async fn stream_call(client: &Cloudflare) -> Seen {
+async fn stream_call(client: &CloudflareChat) -> Seen {
     let t = Instant::now();
     let mut deltas = Vec::new();
     let run = async {

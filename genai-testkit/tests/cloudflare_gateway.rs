@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{ChatRequest, ProviderGen};
 use genai_testkit::loopback::{reply, ScriptedServer};
 
@@ -22,7 +22,7 @@ async fn chat_goes_through_the_gateway_path() {
     })
     .await
     .unwrap();
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("gw-token")
         .model("@cf/meta/llama-3.2-1b-instruct")
@@ -64,7 +64,7 @@ async fn batch_calls_bypass_the_gateway_cache() {
     })
     .await
     .unwrap();
-    let provider = Cloudflare::builder()
+    let provider = CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("gw-token")
         .ai_gateway_at(format!("http://{}/v1", server.addr()), "my-gateway")

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::response::Response;
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{BatchItem, ChatRequest, ErrorKind, Provider, ProviderGen, TranslateRequest};
 use genai_testkit::loopback::{reply, ScriptedRequest, ScriptedServer};
 
@@ -32,7 +32,7 @@ fn recorder(
 }
 
 fn builder(server: &ScriptedServer) -> genai_cloudflare::CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("api-token")
         .ai_gateway_at(format!("http://{}/v1", server.addr()), "gw")
@@ -160,7 +160,7 @@ async fn gateway_errors_are_mapped() {
 
 #[test]
 fn gateway_options_are_checked_at_build() {
-    let b = || Cloudflare::builder().account_id(ACCOUNT).api_token("t");
+    let b = || CloudflareChat::builder().account_id(ACCOUNT).api_token("t");
     let e = b().gateway_skip_cache(true).build().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
     let six: serde_json::Map<_, _> = (0..6).map(|i| (format!("k{i}"), i.into())).collect();

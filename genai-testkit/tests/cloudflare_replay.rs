@@ -13,7 +13,7 @@ mod recordings;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use genai_cloudflare::{Cloudflare, Family};
+use genai_cloudflare::{CloudflareChat, Family};
 use genai_core::{
     ChatRequest, ChatResponse, ErrorKind, Message, ProviderGen, ResponseFormat, ToolDef,
 };
@@ -269,8 +269,8 @@ async fn server(c: &Cassette) -> ReplayServer {
         .expect("replay server")
 }
 
-fn client(base: &str, model: &str, check: bool) -> Cloudflare {
-    Cloudflare::builder()
+fn client(base: &str, model: &str, check: bool) -> CloudflareChat {
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(model)
@@ -330,7 +330,7 @@ async fn every_chat_cassette_replays_through_the_library() {
         // is decoded.
         let srv = server(&case.cassette).await;
         if model_refused(&case.model) {
-            let e = Cloudflare::builder()
+            let e = CloudflareChat::builder()
                 .account_id(ACCOUNT)
                 .api_token(TOKEN)
                 .model(&case.model)

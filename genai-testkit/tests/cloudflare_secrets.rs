@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use genai_cloudflare::{Cloudflare, CloudflareBuilder};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat};
 use genai_core::http::RetryPolicy;
 use genai_core::{ChatRequest, Error, ProviderGen, StreamEvent};
 use genai_testkit::loopback::{reply, ScriptedServer as Server};
@@ -72,7 +72,7 @@ fn ok_stream() -> Response {
 }
 
 fn builder(addr: SocketAddr) -> CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .model(MODEL)
@@ -111,7 +111,7 @@ fn assert_clean(what: &str, text: &str) {
     );
 }
 
-async fn stream_error(client: &Cloudflare) -> Option<Error> {
+async fn stream_error(client: &CloudflareChat) -> Option<Error> {
     let mut stream = match client.gen_stream(&request()).await {
         Ok(s) => s,
         Err(e) => return Some(e),
@@ -232,19 +232,19 @@ fn debug_output_never_shows_the_token() {
     assert_clean("a derived client's Debug", &format!("{other:?}"));
     // A trailing newline is trimmed; a token that cannot go in a header is an error that
     // does not quote it.
-    assert!(Cloudflare::builder()
+    assert!(CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(format!("{TOKEN}\n"))
         .build()
         .is_ok());
-    let e = Cloudflare::builder()
+    let e = CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(format!("{TOKEN}\u{7f}x"))
         .build()
         .unwrap_err();
     assert_clean("a build error", &renderings(&e));
     // The token pasted where the account id goes.
-    let e = Cloudflare::builder()
+    let e = CloudflareChat::builder()
         .account_id(TOKEN)
         .api_token(TOKEN)
         .build()

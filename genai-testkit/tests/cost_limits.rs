@@ -8,7 +8,7 @@ mod recordings;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     Budget, ChatRequest, ClassificationModel, ClassifyRequest, CostSource, EmbedRequest,
     EmbeddingModel, ErrorKind, ImageModel, ImageRequest, Media, Metered, PriceUnit, ProviderGen,
@@ -26,7 +26,7 @@ const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const LLAMA: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 
 fn builder(base: &str) -> genai_cloudflare::CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(base)
@@ -313,7 +313,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     })
     .await
     .unwrap();
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(server.base_url())
@@ -332,7 +332,7 @@ async fn busy_is_not_retried_and_the_option_is_sent() {
     assert_eq!(server.hits(), 1, "busy is not retried");
 
     // Without the option the same reply is a capacity error, retried.
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(server.base_url())

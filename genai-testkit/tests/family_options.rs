@@ -1,7 +1,7 @@
 //! Per-family options and reply fields, end to end: the Cloudflare client against the
 //! emulator, in both modes. Each test checks what went on the wire and what came back.
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{
     ChatRequest, ChatResponse, ErrorKind, FinishReason, GuardVerdict, Message, Mode, ProviderGen,
     ReasoningEffort, ToolCall,
@@ -17,8 +17,8 @@ const GLM: &str = "@cf/zai-org/glm-4.7-flash";
 const QWEN3: &str = "@cf/qwen/qwen3-30b-a3b-fp8";
 const OSS: &str = "@cf/openai/gpt-oss-20b";
 
-fn client(emulator: &Emulator, model: &str) -> Cloudflare {
-    Cloudflare::builder()
+fn client(emulator: &Emulator, model: &str) -> CloudflareChat {
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
         .model(model)
@@ -29,7 +29,7 @@ fn client(emulator: &Emulator, model: &str) -> Cloudflare {
 }
 
 async fn call(
-    client: &Cloudflare,
+    client: &CloudflareChat,
     mode: Mode,
     req: &ChatRequest,
 ) -> genai_core::Result<ChatResponse> {

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::response::Response;
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     EmbedRequest, EmbeddingModel, ErrorKind, ImageModel, ImageRequest, SpeechModel, SpeechRequest,
 };
@@ -15,7 +15,7 @@ const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "hostile-replies-token-not-a-real-one";
 
 fn provider(server: &ScriptedServer) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(TOKEN)
         .base_url(server.base_url())
@@ -66,7 +66,7 @@ async fn model_ids_that_would_leave_ai_run_are_refused_before_any_request() {
             p.image_generator(id).map(|_| ()).err(),
             p.speech(id).map(|_| ()).err(),
             p.batch(id).map(|_| ()).err(),
-            Cloudflare::builder()
+            CloudflareChat::builder()
                 .account_id(ACCOUNT)
                 .api_token(TOKEN)
                 .base_url(server.base_url())

@@ -2,7 +2,7 @@
 //! through the recording proxy is stored as `body_base64`, survives a save and load, and is
 //! replayed exactly.
 
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{ChatRequest, ImageModel, ImageRequest, Message, ProviderGen};
 use genai_testkit::cassette::Cassette;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
@@ -13,8 +13,8 @@ const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const SDXL: &str = "@cf/stabilityai/stable-diffusion-xl-base-1.0";
 const LLAVA: &str = "@cf/llava-hf/llava-1.5-7b-hf";
 
-fn client(base: &str) -> Cloudflare {
-    Cloudflare::builder()
+fn client(base: &str) -> CloudflareChat {
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(base)

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{ErrorKind, ImageModel, ImageRequest, Provider};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault};
 use genai_testkit::scenarios::Outcome;
@@ -35,7 +35,7 @@ const DESCRIBING_MODELS: &[&str] = &[
 ];
 
 fn provider(emulator: &Emulator) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(emulator.base_url())

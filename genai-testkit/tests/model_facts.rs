@@ -8,7 +8,7 @@ mod recordings;
 use std::collections::{BTreeMap, BTreeSet};
 
 use genai_cloudflare::facts::{self, ModelFacts};
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::{ChatRequest, ErrorKind, ModelStatus, Provider, ProviderGen};
 use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
 use serde_json::{json, Value};
@@ -246,8 +246,8 @@ fn the_emulator_serves_the_table() {
     }
 }
 
-fn client(base_url: &str, check: bool) -> Cloudflare {
-    Cloudflare::builder()
+fn client(base_url: &str, check: bool) -> CloudflareChat {
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
         .base_url(base_url)

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
-use genai_cloudflare::Cloudflare;
+use genai_cloudflare::CloudflareChat;
 use genai_core::otel::{self, opentelemetry};
 use genai_core::{ChatRequest, ProviderGen, StreamEvent};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
@@ -47,7 +47,7 @@ async fn run(log_content: bool) -> Exported {
         .with(otel::MetricsLayer::new(&meter));
     let guard = tracing::subscriber::set_default(subscriber);
 
-    let client = Cloudflare::builder()
+    let client = CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token("test-token")
         .base_url(emulator.base_url())

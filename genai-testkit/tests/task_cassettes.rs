@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use genai_cloudflare::{Cloudflare, WorkersAi};
+use genai_cloudflare::{CloudflareChat, WorkersAi};
 use genai_core::{
     ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, Media, RerankRequest,
     RerankingModel, SummarizationModel, SummarizeRequest, TranslateRequest, TranslationModel,
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
 fn provider(base: &str) -> WorkersAi {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
         .base_url(base)

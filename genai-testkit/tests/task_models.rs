@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use genai_cloudflare::{Cloudflare, CloudflareBuilder, WorkersAi};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat, WorkersAi};
 use genai_core::{
     ClassificationModel, ClassifyRequest, EmbedRequest, EmbeddingModel, ErrorKind, Media, Provider,
     RerankRequest, RerankingModel, SummarizationModel, SummarizeRequest, TranslateRequest,
@@ -20,7 +20,7 @@ use genai_testkit::scenarios::{
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 
 fn builder(base: &str) -> CloudflareBuilder {
-    Cloudflare::builder()
+    CloudflareChat::builder()
         .account_id(ACCOUNT)
         .api_token(DEFAULT_TOKEN)
         .base_url(base)

@@ -24,7 +24,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::chat::wire::{WireFunction, WireToolCall, WireUsage};
+use crate::chat::wire::{WireFunction, WireToolCall};
+use crate::transport::WireUsage;
 
 /// What a stream chunk says, in the terms the shaper applies (see `Shaper::apply_chunk`):
 /// the native keys and `choices[0]` of an OpenAI-shaped chunk with its `delta` flattened in.

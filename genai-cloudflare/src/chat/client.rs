@@ -1,4 +1,4 @@
-//! The [`Cloudflare`] client: the `ProviderGen` implementation.
+//! The [`CloudflareChat`] client: the `ProviderGen` implementation.
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,10 +15,10 @@ use tracing::Instrument;
 use crate::chat::family::{Family, Traits};
 use crate::chat::reply::{CallContext, Shaper};
 use crate::chat::stream::{chat_stream, StreamDecoder};
-use crate::chat::wire::{Envelope, RunBody, WireResult};
-use crate::errors::{self, PROVIDER};
+use crate::chat::wire::{RunBody, WireResult};
+use crate::errors::PROVIDER;
 use crate::metering::{self, token_ceiling, ReplyMeta, WORST_CASE_OUTPUT_TOKENS};
-use crate::transport::{Body, Transport};
+use crate::transport::{open_envelope, Body, Transport};
 
 /// A Cloudflare Workers AI model, ready to chat. Cheap to clone (an `Arc` inside).
 ///
@@ -36,7 +36,7 @@ use crate::transport::{Body, Transport};
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct Cloudflare {
+pub struct CloudflareChat {
     pub(crate) inner: Arc<Inner>,
 }
 
@@ -48,9 +48,9 @@ pub(crate) struct Inner {
     pub(crate) capabilities: ModelCapabilities,
 }
 
-impl fmt::Debug for Cloudflare {
+impl fmt::Debug for CloudflareChat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cloudflare")
+        f.debug_struct("CloudflareChat")
             .field("model", &self.inner.model)
             .field("family", &self.inner.family)
             .field("run_url", &self.inner.run_url)
@@ -60,11 +60,11 @@ impl fmt::Debug for Cloudflare {
     }
 }
 
-impl Cloudflare {
+impl CloudflareChat {
     /// The chat client of `model` over `transport` (the model id already normalised).
-    pub(crate) fn over(transport: Arc<Transport>, model: String) -> Cloudflare {
+    pub(crate) fn over(transport: Arc<Transport>, model: String) -> CloudflareChat {
         let family = Family::of(&model);
-        Cloudflare {
+        CloudflareChat {
             inner: Arc::new(Inner {
                 run_url: transport.run_url(&model),
                 capabilities: family.capabilities(&model),
@@ -80,9 +80,9 @@ impl Cloudflare {
     /// (once the provider has listed it), else the built-in one; `None` when unknown.
     ///
     /// ```
-    /// use genai_cloudflare::Cloudflare;
+    /// use genai_cloudflare::CloudflareChat;
     /// use genai_core::{Metered, PriceUnit};
-    /// let client = Cloudflare::builder()
+    /// let client = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("t")
     ///     .model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
@@ -104,9 +104,9 @@ impl Cloudflare {
 
     /// The same account and settings with another model (checked like
     /// [`CloudflareBuilder::model`]).
-    pub fn with_model(&self, model: impl AsRef<str>) -> Result<Cloudflare> {
+    pub fn with_model(&self, model: impl AsRef<str>) -> Result<CloudflareChat> {
         let model = crate::transport::normalize_model(model.as_ref())?;
-        Ok(Cloudflare::over(self.inner.transport.clone(), model))
+        Ok(CloudflareChat::over(self.inner.transport.clone(), model))
     }
 
     /// The same model and settings, with its chat requests routed to one model instance
@@ -114,8 +114,8 @@ impl Cloudflare {
     /// (`usage` then reports cached input tokens where the service does).
     ///
     /// ```
-    /// # use genai_cloudflare::Cloudflare;
-    /// let client = Cloudflare::builder()
+    /// # use genai_cloudflare::CloudflareChat;
+    /// let client = CloudflareChat::builder()
     ///     .account_id("0123456789abcdef0123456789abcdef")
     ///     .api_token("t")
     ///     .build()
@@ -124,13 +124,13 @@ impl Cloudflare {
     /// assert!(client.with_session_affinity("bad\nkey").is_err());
     /// # let _ = conversation;
     /// ```
-    pub fn with_session_affinity(&self, key: &str) -> Result<Cloudflare> {
+    pub fn with_session_affinity(&self, key: &str) -> Result<CloudflareChat> {
         let mut transport = (*self.inner.transport).clone();
         transport.headers.insert(
             "x-session-affinity",
             crate::transport::affinity_header(key)?,
         );
-        Ok(Cloudflare::over(
+        Ok(CloudflareChat::over(
             Arc::new(transport),
             self.inner.model.clone(),
         ))
@@ -318,19 +318,7 @@ pub(crate) fn decode_priced_reply(
     body: &[u8],
     price: Option<Price>,
 ) -> Result<ChatResponse> {
-    let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(format!(
-            "HTTP {status}: the reply is not a Workers AI JSON envelope ({e}): {}",
-            excerpt(&String::from_utf8_lossy(body), 200)
-        ))
-        .with_status(status)
-        .with_provider(PROVIDER)
-    })?;
-    if envelope.success == Some(false) || !envelope.errors.is_empty() {
-        return Err(errors::from_codes(status, &envelope.errors).with_status(status));
-    }
-    let result = envelope
-        .result
+    let result = open_envelope::<WireResult<'_>>(status, body)?
         .filter(WireResult::has_reply)
         .ok_or_else(|| {
             Error::protocol(format!(
@@ -374,7 +362,7 @@ pub(crate) fn worst_case(traits: Traits, req: &ChatRequest) -> Metered {
 }
 
 #[async_trait]
-impl ProviderGen for Cloudflare {
+impl ProviderGen for CloudflareChat {
     fn name(&self) -> &str {
         PROVIDER
     }
@@ -400,7 +388,7 @@ impl ProviderGen for Cloudflare {
     }
 }
 
-impl Cloudflare {
+impl CloudflareChat {
     async fn sync_call(&self, req: &ChatRequest) -> Result<ChatResponse> {
         self.preflight(Mode::Sync, req)?;
         let charge = self.begin(req).await?;
@@ -527,8 +515,8 @@ mod tests {
     #[test]
     fn client_is_send_sync_and_object_safe() {
         fn assert_traits<T: Send + Sync + Clone + 'static>() {}
-        assert_traits::<Cloudflare>();
-        let client = Cloudflare::builder()
+        assert_traits::<CloudflareChat>();
+        let client = CloudflareChat::builder()
             .account_id("0123456789abcdef0123456789abcdef")
             .api_token("t")
             .build()

@@ -5,7 +5,7 @@
 //! reasoning is inline `<think>` text, what JSON modes it accepts. The rest of the crate asks
 //! [`Family`] instead of testing model ids.
 
-use genai_core::{Capabilities, Modalities, ModelCapabilities, Support};
+use genai_core::{ArgumentCoercion, Capabilities, Modalities, ModelCapabilities, Support};
 
 use crate::facts::{self, Thinking, Wire};
 
@@ -151,6 +151,11 @@ fn is_guard(m: &str) -> bool {
 fn is_llama3_0(m: &str) -> bool {
     m.contains("llama-3-8b")
 }
+
+/// How the tool calls of every family are bent into the declared schema: every slip forgiven,
+/// the coercion `ToolDef::decode_arguments` applies (no Workers AI model constrains its tool
+/// arguments to the schema), so a returned call and its decoded value agree.
+pub(crate) const ARGUMENT_COERCION: ArgumentCoercion = ArgumentCoercion::LENIENT;
 
 /// Native models have no finish reason; without `max_tokens` many stop at this many tokens.
 pub(crate) const NATIVE_DEFAULT_MAX_TOKENS: u64 = 256;

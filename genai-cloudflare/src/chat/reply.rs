@@ -15,7 +15,7 @@ use genai_core::{
 use serde_json::Value;
 
 use crate::chat::chunk::Chunk;
-use crate::chat::family::{Family, TextCalls, Traits};
+use crate::chat::family::{Family, TextCalls, Traits, ARGUMENT_COERCION};
 use crate::chat::text_calls;
 use crate::chat::wire::{ResponseValue, WireChoice, WireOutputItem, WireResult, WireToolCall};
 
@@ -573,7 +573,7 @@ impl Shaper {
         }
         for call in &mut self.calls {
             if let Some(tool) = self.ctx.tools.iter().find(|t| t.name == call.name) {
-                text_calls::coerce_arguments(&mut call.arguments, &tool.parameters);
+                tool.coerce_arguments(&mut call.arguments, ARGUMENT_COERCION);
             }
         }
         let finish = self.finish_reason();
@@ -1367,5 +1367,65 @@ mod tests {
         assert_eq!((r.reasoning.as_str(), r.text.as_str()), ("hmm", "Hi"));
         assert_eq!(r.finish_reason, FinishReason::Length);
         assert_eq!(r.usage, usage(3, 2));
+    }
+
+    /// The arguments a reply's tool call carries are exactly what
+    /// `ToolDef::decode_arguments` makes of them: one coercion, in genai-core, for both, on
+    /// the sync path, the stream path and a call written as text.
+    #[test]
+    fn returned_arguments_agree_with_decode_arguments() {
+        #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(rename_all = "lowercase")]
+        enum Unit {
+            Celsius,
+            Fahrenheit,
+        }
+        #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+        struct Weather {
+            city: String,
+            unit: Option<Unit>,
+            days: u32,
+            hourly: bool,
+            note: Option<String>,
+        }
+        let tool = ToolDef::for_type::<Weather>("weather", "The forecast");
+        let req = ChatRequest::new().user("weather?").tool(tool.clone());
+        // Every slip at once: enum case, a number and a boolean as strings, a null optional.
+        let raw = json!({"city":"Oslo","unit":" Celsius","days":"3","hourly":"TRUE","note":null});
+        let expected = json!({"city":"Oslo","unit":"celsius","days":3,"hourly":true});
+        let raw_text = raw.to_string();
+        let sync_native = sync(
+            Family::Llama3,
+            &req,
+            json!({"result":{"response":null,"tool_calls":[{"name":"weather","arguments":raw}]},"success":true,"errors":[],"messages":[]}),
+        );
+        let sync_openai = sync(
+            Family::OpenAiChat,
+            &req,
+            json!({"result":{"choices":[{"message":{"tool_calls":[
+                {"id":"a","type":"function","function":{"name":"weather","arguments":raw_text}}
+            ]},"finish_reason":"tool_calls"}]},"success":true}),
+        );
+        let delta = json!({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"weather","arguments":raw_text}}]}}]}).to_string();
+        let (streamed, _) = stream(Family::OpenAiChat, &req, &[&delta, "[DONE]"]).unwrap();
+        let as_text = json!({"name":"weather","parameters":raw}).to_string();
+        let text_call = sync(
+            Family::Llama3,
+            &req,
+            json!({"result":{"response":as_text},"success":true,"errors":[],"messages":[]}),
+        );
+        for reply in [sync_native, sync_openai, streamed, text_call] {
+            assert_eq!(reply.tool_calls.len(), 1, "{reply:?}");
+            let call = &reply.tool_calls[0];
+            assert_eq!(call.arguments, expected);
+            let decoded: serde_json::Value = tool.decode_arguments(call).unwrap();
+            assert_eq!(decoded, call.arguments);
+            let typed: Weather = tool.decode_arguments(call).unwrap();
+            assert_eq!(
+                typed,
+                serde_json::from_value(call.arguments.clone()).unwrap()
+            );
+            assert_eq!(typed.unit, Some(Unit::Celsius));
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Tool calls that models write as text, and argument clean-up against the declared schema.
+//! Tool calls that models write as text.
 
 use genai_core::{ToolCall, ToolDef};
 use serde_json::{Map, Number, Value};
@@ -236,70 +236,6 @@ impl PyParser<'_> {
     }
 }
 
-/// Coerces arguments to the declared schema where the model wrote a scalar as a string
-/// (`"132413"` for a `number`, `"true"` for a `boolean`). Nothing else is touched.
-pub(crate) fn coerce_arguments(args: &mut Value, schema: &Value) {
-    coerce(args, schema, 0);
-}
-
-fn coerce(v: &mut Value, schema: &Value, depth: u32) {
-    if depth > 32 {
-        return;
-    }
-    let types: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    match v {
-        Value::String(s) if !types.contains(&"string") => {
-            let t = s.trim();
-            if types.contains(&"integer") {
-                if let Ok(n) = t.parse::<i64>() {
-                    *v = Value::from(n);
-                    return;
-                }
-            }
-            if types.contains(&"number") {
-                if let Ok(n) = t.parse::<f64>() {
-                    if let Some(n) = Number::from_f64(n) {
-                        // Keep integers integral: "132413" becomes 132413, not 132413.0.
-                        *v = t
-                            .parse::<i64>()
-                            .map(Value::from)
-                            .unwrap_or(Value::Number(n));
-                        return;
-                    }
-                }
-            }
-            if types.contains(&"boolean") {
-                match t {
-                    "true" | "True" => *v = Value::Bool(true),
-                    "false" | "False" => *v = Value::Bool(false),
-                    _ => {}
-                }
-            }
-        }
-        Value::Object(map) => {
-            if let Some(Value::Object(props)) = schema.get("properties") {
-                for (k, field) in map.iter_mut() {
-                    if let Some(s) = props.get(k) {
-                        coerce(field, s, depth + 1);
-                    }
-                }
-            }
-        }
-        Value::Array(items) => {
-            if let Some(item_schema) = schema.get("items") {
-                for item in items {
-                    coerce(item, item_schema, depth + 1);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,24 +354,5 @@ mod tests {
         );
         assert!(python_literal("{'a': }").is_none());
         assert!(python_literal(&"[".repeat(1000)).is_none());
-    }
-
-    #[test]
-    fn arguments_follow_the_schema() {
-        let schema = json!({"type":"object","properties":{
-            "n":{"type":"number"},"i":{"type":"integer"},"b":{"type":"boolean"},
-            "s":{"type":"string"},"f":{"type":"number"},
-            "list":{"type":"array","items":{"type":"integer"}},
-            "maybe":{"type":["number","null"]}
-        }});
-        let mut args = json!({"n":"132413","i":"7","b":"true","s":"42","f":"1.5","list":["1","2"],"maybe":"3","extra":"9"});
-        coerce_arguments(&mut args, &schema);
-        assert_eq!(
-            args,
-            json!({"n":132413,"i":7,"b":true,"s":"42","f":1.5,"list":[1,2],"maybe":3,"extra":"9"})
-        );
-        let mut bad = json!({"n":"many"});
-        coerce_arguments(&mut bad, &schema);
-        assert_eq!(bad, json!({"n":"many"}));
     }
 }

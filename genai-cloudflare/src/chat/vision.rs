@@ -260,7 +260,7 @@ pub(crate) fn explain_license(model: &str, e: Error) -> Error {
         ErrorKind::PermissionDenied,
         format!(
             "{model} needs its licence accepted once per account ({}). Accept it with \
-             `Cloudflare::agree_to_license()` or `genai chat --model {model} --agree`",
+             `CloudflareChat::agree_to_license()` or `genai chat --model {model} --agree`",
             e.message()
         ),
     )

@@ -4,8 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use genai_core::{
-    ChatRequest, Error, GuardVerdict, Message, ResponseFormat, TokenLogprob, ToolChoice,
-    TopLogprob, Usage,
+    ChatRequest, Error, GuardVerdict, Message, ResponseFormat, TokenLogprob, ToolChoice, TopLogprob,
 };
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::chat::family::{Family, Traits};
 use crate::errors::WireError;
+use crate::transport::WireUsage;
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -358,17 +358,6 @@ fn openai_messages(messages: &[Message]) -> Vec<WireMessage<'_>> {
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-/// `{"result":…,"success":…,"errors":[…]}`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Envelope<'a> {
-    #[serde(default, borrow)]
-    pub(crate) result: Option<WireResult<'a>>,
-    #[serde(default)]
-    pub(crate) success: Option<bool>,
-    #[serde(default)]
-    pub(crate) errors: Vec<WireError>,
-}
-
 /// A sync `result` or a stream chunk: native keys and OpenAI keys, all optional. A chunk may
 /// also carry an error (`errors`, `success: false`, `error`).
 ///
@@ -559,38 +548,6 @@ pub(crate) struct WireFunction {
     pub(crate) name: Option<String>,
     #[serde(default)]
     pub(crate) arguments: Option<Value>,
-}
-
-/// Token counts as the service reports them.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub(crate) struct WireUsage {
-    /// `input_tokens` in the Responses form.
-    #[serde(default, alias = "input_tokens")]
-    pub(crate) prompt_tokens: Option<u64>,
-    /// `output_tokens` in the Responses form.
-    #[serde(default, alias = "output_tokens")]
-    pub(crate) completion_tokens: Option<u64>,
-    #[serde(default)]
-    pub(crate) total_tokens: Option<u64>,
-}
-
-impl WireUsage {
-    /// Our usage; all zeros means "not measured" (Hermes in JSON-schema mode), never a count.
-    pub(crate) fn normalise(self) -> Usage {
-        let all = [
-            self.prompt_tokens,
-            self.completion_tokens,
-            self.total_tokens,
-        ];
-        if all.iter().all(|v| v.unwrap_or(0) == 0) {
-            return Usage::default();
-        }
-        Usage::new(
-            self.prompt_tokens,
-            self.completion_tokens,
-            self.total_tokens,
-        )
-    }
 }
 
 /// One OpenAI choice: `message` in a reply, `delta` in a chunk.

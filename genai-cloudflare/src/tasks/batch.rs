@@ -43,9 +43,9 @@ pub(crate) fn builtin_queue(model: &str) -> bool {
 /// A Workers AI model run through the asynchronous batch queue; see [`BatchModel`].
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::{BatchItem, BatchModel, ChatRequest, ErrorKind, Provider};
-/// let provider = Cloudflare::builder()
+/// let provider = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .build_provider()

@@ -20,9 +20,9 @@ use crate::transport::{Body, Transport};
 /// image (`@cf/microsoft/resnet-50`).
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::{ClassificationModel, ClassifyRequest, ErrorKind, Media};
-/// let provider = Cloudflare::builder()
+/// let provider = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .build_provider()

@@ -15,13 +15,13 @@ use genai_core::{
     async_trait, Cost, EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Error,
     Metered, ModelKind, Pooling, Result, Support, Usage,
 };
-use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{finish_error, within_token_limit};
 use crate::errors::PROVIDER;
 use crate::metering::{self, token_ceiling, ReplyMeta};
-use crate::transport::{decode_envelope, Body, Transport};
+use crate::transport::{decode_envelope, Body, Envelope, Transport, WireUsage};
 
 /// The most texts one Workers AI embedding call takes, unless the model's schema says fewer.
 const MAX_INPUTS_PER_CALL: usize = 100;
@@ -66,9 +66,9 @@ fn profile(model: &str) -> Profile {
 /// A Workers AI text embedding model, e.g. `@cf/baai/bge-base-en-v1.5`.
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::EmbeddingModel;
-/// let provider = Cloudflare::builder()
+/// let provider = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .build_provider()
@@ -230,29 +230,13 @@ pub(crate) struct EmbedOut {
     usage: Option<WireUsage>,
 }
 
-#[derive(Deserialize)]
-struct WireUsage {
-    #[serde(default)]
-    prompt_tokens: Option<u64>,
-    #[serde(default)]
-    total_tokens: Option<u64>,
-}
-
-/// The envelope on the happy path, typed all the way down.
-#[derive(Deserialize)]
-struct FastEnvelope {
-    result: Option<EmbedOut>,
-    success: Option<bool>,
-    #[serde(default)]
-    errors: Vec<IgnoredAny>,
-}
-
 /// Decodes one embedding reply (the JSON envelope): the vectors, the pooling and the usage
 /// when reported. A reply that reports failure is the service's error; one without vectors,
 /// or with vectors of different lengths, is a protocol error.
 pub(crate) fn decode_embeddings(status: u16, body: &[u8]) -> Result<Chunk> {
-    let out = match serde_json::from_slice::<FastEnvelope>(body) {
-        Ok(FastEnvelope {
+    // The happy path, typed all the way down.
+    let out = match serde_json::from_slice::<Envelope<EmbedOut>>(body) {
+        Ok(Envelope {
             result: Some(out),
             success: Some(true) | None,
             errors,
@@ -303,9 +287,7 @@ impl EmbedOut {
             Some("cls") => Some(Pooling::Cls),
             _ => None,
         };
-        let usage = out.usage.map_or_else(Usage::default, |u| {
-            Usage::new(u.prompt_tokens, None, u.total_tokens.or(u.prompt_tokens))
-        });
+        let usage = out.usage.map_or_else(Usage::default, WireUsage::input_only);
         Ok(Chunk {
             embeddings,
             pooling,

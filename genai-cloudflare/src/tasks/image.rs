@@ -20,10 +20,10 @@ use crate::transport::{Body, Transport, MAX_INPUT_IMAGE_BYTES};
 /// A Workers AI text-to-image model, e.g. `@cf/black-forest-labs/flux-1-schnell`.
 ///
 /// ```no_run
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::{ImageModel, ImageRequest};
 /// # async fn run() -> genai_core::Result<()> {
-/// let provider = Cloudflare::builder().build_provider()?;
+/// let provider = CloudflareChat::builder().build_provider()?;
 /// let flux = provider.image_generator("@cf/black-forest-labs/flux-1-schnell")?;
 /// let image = flux.generate(&ImageRequest::new("a red fox in the snow").steps(4)).await?;
 /// let written = image.reply.save(std::path::Path::new("fox.jpg")).await?;

@@ -3,20 +3,21 @@
 
 mod batch;
 mod classification;
-mod documents;
+mod document;
 mod embedding;
 mod image;
 mod reranking;
 mod speech;
-mod text;
+mod summarization;
 mod transcription;
+mod translation;
 mod turn;
 
 pub(crate) use batch::{builtin_queue, decode_poll};
 pub use batch::{CloudflareBatch, MAX_QUEUE_PAYLOAD};
 pub(crate) use classification::decode_classification;
 pub use classification::CloudflareClassifier;
-pub use documents::{CloudflareConverter, MAX_DOCUMENT_BYTES};
+pub use document::{CloudflareConverter, MAX_DOCUMENT_BYTES};
 pub(crate) use embedding::decode_embeddings;
 pub use embedding::CloudflareEmbedder;
 pub(crate) use image::wrapped_image;
@@ -25,10 +26,12 @@ pub(crate) use reranking::decode_ranking;
 pub use reranking::CloudflareReranker;
 pub(crate) use speech::audio_from_json;
 pub use speech::CloudflareSpeech;
-pub(crate) use text::{decode_summary, decode_translation};
-pub use text::{CloudflareSummarizer, CloudflareTranslator, DEFAULT_SUMMARY_MODEL};
+pub(crate) use summarization::decode_summary;
+pub use summarization::{CloudflareSummarizer, DEFAULT_SUMMARY_MODEL};
 pub(crate) use transcription::decode_transcription;
 pub use transcription::{CloudflareTranscriber, MAX_AUDIO_BYTES};
+pub(crate) use translation::decode_translation;
+pub use translation::CloudflareTranslator;
 pub(crate) use turn::decode_turn;
 pub use turn::CloudflareTurnDetector;
 

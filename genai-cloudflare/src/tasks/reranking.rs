@@ -17,9 +17,9 @@ use crate::transport::{decode_envelope, Transport};
 /// embedding model that also scores contexts against a query).
 ///
 /// ```
-/// use genai_cloudflare::Cloudflare;
+/// use genai_cloudflare::CloudflareChat;
 /// use genai_core::{ErrorKind, RerankingModel};
-/// let provider = Cloudflare::builder()
+/// let provider = CloudflareChat::builder()
 ///     .account_id("0123456789abcdef0123456789abcdef")
 ///     .api_token("my-token")
 ///     .build_provider()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use genai_core::{
     async_trait, Error, Metered, ModelKind, Result, TurnDetection, TurnDetectionCapabilities,
-    TurnDetectionModel, TurnRequest,
+    TurnDetectionModel, TurnRequest, Wav, WAV_FORMAT_FLOAT, WAV_FORMAT_PCM,
 };
 use serde::{Deserialize, Serialize};
 
@@ -115,49 +115,32 @@ pub(crate) fn decode_turn(status: u16, body: &[u8]) -> Result<TurnDetection> {
 pub(crate) fn wav_to_f32(wav: &[u8]) -> Result<Vec<u8>> {
     let bad =
         |why: &str| Error::invalid_request(format!("turn detection needs PCM WAV audio: {why}"));
-    if wav.len() < 12 || &wav[..4] != b"RIFF" || &wav[8..12] != b"WAVE" {
-        return Err(bad("the audio is not a WAV file"));
+    let header = Wav::parse(wav).map_err(|e| bad(&e.to_string()))?;
+    let (format, bits) = (header.format, header.bits_per_sample);
+    let width = usize::from(bits / 8);
+    let frame = width * usize::from(header.channels.max(1));
+    if width == 0 || header.data.len() < frame {
+        return Err(bad("no samples"));
     }
-    let mut at = 12;
-    let mut fmt: Option<(u16, u16, u16)> = None;
-    while at + 8 <= wav.len() {
-        let id = &wav[at..at + 4];
-        let len = u32::from_le_bytes([wav[at + 4], wav[at + 5], wav[at + 6], wav[at + 7]]) as usize;
-        let data = &wav[at + 8..wav.len().min(at + 8 + len)];
-        if id == b"fmt " && data.len() >= 16 {
-            let u16_at = |i: usize| u16::from_le_bytes([data[i], data[i + 1]]);
-            fmt = Some((u16_at(0), u16_at(2), u16_at(14)));
-        } else if id == b"data" {
-            let (format, channels, bits) =
-                fmt.ok_or_else(|| bad("no `fmt ` chunk before `data`"))?;
-            let width = usize::from(bits / 8);
-            let frame = width * usize::from(channels.max(1));
-            if width == 0 || data.len() < frame {
-                return Err(bad("no samples"));
+    let mut out = Vec::with_capacity(header.data.len() / frame * 4);
+    for f in header.data.chunks_exact(frame) {
+        let s = &f[..width];
+        let v = match (format, bits) {
+            (WAV_FORMAT_PCM, 8) => (f32::from(s[0]) - 128.0) / 128.0,
+            (WAV_FORMAT_PCM, 16) => f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0,
+            (WAV_FORMAT_PCM, 32) => {
+                i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as f32 / 2_147_483_648.0
             }
-            let mut out = Vec::with_capacity(data.len() / frame * 4);
-            for f in data.chunks_exact(frame) {
-                let s = &f[..width];
-                let v = match (format, bits) {
-                    (1, 8) => (f32::from(s[0]) - 128.0) / 128.0,
-                    (1, 16) => f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0,
-                    (1, 32) => {
-                        i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as f32 / 2_147_483_648.0
-                    }
-                    (3, 32) => f32::from_le_bytes([s[0], s[1], s[2], s[3]]),
-                    _ => {
-                        return Err(bad(&format!(
-                            "format {format} with {bits} bits is not read"
-                        )))
-                    }
-                };
-                out.extend_from_slice(&v.to_le_bytes());
+            (WAV_FORMAT_FLOAT, 32) => f32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+            _ => {
+                return Err(bad(&format!(
+                    "format {format} with {bits} bits is not read"
+                )))
             }
-            return Ok(out);
-        }
-        at += 8 + len + (len & 1);
+        };
+        out.extend_from_slice(&v.to_le_bytes());
     }
-    Err(bad("no `data` chunk"))
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -13,8 +13,10 @@ mod embedding;
 mod image;
 mod reranking;
 mod speech;
-mod text;
+mod summarization;
 mod transcription;
+mod translation;
+mod turn;
 
 pub use batch::{
     plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput, BatchRequest,
@@ -37,14 +39,12 @@ pub use reranking::{
     RankedDocument, Ranking, RerankRequest, RerankingCapabilities, RerankingModel,
 };
 pub use speech::{SpeechCapabilities, SpeechModel, SpeechRequest};
-pub use text::{
-    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranslateRequest,
-    Translation, TranslationCapabilities, TranslationModel,
-};
+pub use summarization::{SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary};
 pub use transcription::{
-    Segment, TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel,
-    TurnDetection, TurnDetectionCapabilities, TurnDetectionModel, TurnRequest, Word,
+    Segment, TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel, Word,
 };
+pub use translation::{TranslateRequest, Translation, TranslationCapabilities, TranslationModel};
+pub use turn::{TurnDetection, TurnDetectionCapabilities, TurnDetectionModel, TurnRequest};
 
 use crate::error::{Error, Result};
 

@@ -16,7 +16,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// A Workers AI provider talking to the bench's loopback server at `base`.
 pub fn provider(base: &str) -> genai_cloudflare::WorkersAi {
-    genai_cloudflare::Cloudflare::builder()
+    genai_cloudflare::CloudflareChat::builder()
         .account_id("0123456789abcdef0123456789abcdef")
         .api_token("bench-token")
         .base_url(base)

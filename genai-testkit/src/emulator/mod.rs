@@ -16,17 +16,27 @@
 //! // The server stops when `emulator` is dropped.
 //! ```
 
-mod audio;
+mod answer;
+mod batch;
 mod catalog;
 mod chat;
-mod documents;
+mod classification;
+mod document;
+mod embedding;
 mod faults;
-pub(crate) mod images;
+mod image;
+mod input;
+mod kinds;
+mod lexicon;
 mod models;
-mod queue;
 mod rate;
+mod reranking;
 mod server;
-mod tasks;
+mod speech;
+mod summarization;
+mod transcription;
+mod translation;
+mod turn;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -59,7 +69,7 @@ pub struct EmulatorConfig {
     script: Vec<Fault>,
     always: Option<Fault>,
     address: Option<SocketAddr>,
-    queue: queue::QueueConfig,
+    queue: batch::QueueConfig,
     license_agreement: bool,
     free_plan: bool,
     rate: Option<(u32, Duration)>,
@@ -72,7 +82,7 @@ impl Default for EmulatorConfig {
             script: Vec::new(),
             always: None,
             address: None,
-            queue: queue::QueueConfig::default(),
+            queue: batch::QueueConfig::default(),
             license_agreement: false,
             free_plan: false,
             rate: None,
@@ -201,7 +211,7 @@ impl EmulatorConfig {
 /// One request the emulator received, for assertions in tests.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct RecordedRequest {
+pub struct LoggedRequest {
     /// HTTP method, e.g. `POST`.
     pub method: String,
     /// Percent-decoded path without the query, e.g.
@@ -214,7 +224,7 @@ pub struct RecordedRequest {
     headers: Vec<(String, String)>,
 }
 
-impl RecordedRequest {
+impl LoggedRequest {
     /// The value of a request header (name matched case-insensitively; several values joined
     /// by `", "`).
     pub fn header(&self, name: &str) -> Option<String> {
@@ -237,7 +247,7 @@ const MAX_LOGGED_BYTES: usize = 64 * 1024 * 1024;
 /// The latest requests, each with its body's bytes (its `body` field left `Null`).
 #[derive(Default)]
 struct RequestLog {
-    entries: VecDeque<(Box<[u8]>, RecordedRequest)>,
+    entries: VecDeque<(Box<[u8]>, LoggedRequest)>,
     bytes: usize,
 }
 
@@ -249,7 +259,7 @@ pub(crate) struct Shared {
     /// The latest requests.
     log: Mutex<RequestLog>,
     counter: AtomicU64,
-    queue: queue::Queue,
+    queue: batch::Queue,
     /// Whether licensed models wait for `agree`, and whether it has come.
     license: Option<std::sync::atomic::AtomicBool>,
     /// Whether the account is on the Free plan (paid-only models refuse with 5035).
@@ -266,7 +276,7 @@ impl Shared {
             always: config.always,
             log: Mutex::new(RequestLog::default()),
             counter: AtomicU64::new(0),
-            queue: queue::Queue::new(config.queue),
+            queue: batch::Queue::new(config.queue),
             license: config
                 .license_agreement
                 .then(|| std::sync::atomic::AtomicBool::new(false)),
@@ -277,7 +287,7 @@ impl Shared {
 
     /// Records a request and returns its sequence number and the fault to apply to it.
     /// The body is kept as the bytes that came (parsed only when the log is read).
-    fn admit(&self, request: RecordedRequest, body: &[u8]) -> (u64, Fault) {
+    fn admit(&self, request: LoggedRequest, body: &[u8]) -> (u64, Fault) {
         let mut log = lock(&self.log);
         log.bytes += body.len();
         log.entries.push_back((body.into(), request));
@@ -402,11 +412,11 @@ impl Emulator {
 
     /// The requests received so far, in arrival order (the latest 10,000, within 64 MiB of
     /// bodies).
-    pub fn requests(&self) -> Vec<RecordedRequest> {
+    pub fn requests(&self) -> Vec<LoggedRequest> {
         lock(&self.shared.log)
             .entries
             .iter()
-            .map(|(body, r)| RecordedRequest {
+            .map(|(body, r)| LoggedRequest {
                 body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
                 ..r.clone()
             })

@@ -80,7 +80,7 @@ impl Task {
 
 /// What the catalog says about one model.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ModelInfo {
+pub(crate) struct ServedModel {
     pub(crate) id: &'static str,
     pub(crate) task: Task,
     /// The model's row of the facts table.
@@ -94,13 +94,13 @@ pub(crate) fn served() -> impl Iterator<Item = &'static ModelFacts> {
 
 /// Looks a served model up by id (exactly as the service spells it). An alias (Kimi K2.5)
 /// is served by the model it names, as the service does.
-pub(crate) fn find(id: &str) -> Option<ModelInfo> {
+pub(crate) fn find(id: &str) -> Option<ServedModel> {
     let target = facts::all()
         .iter()
         .find(|m| m.id == id)
         .and_then(|m| m.alias_of)
         .unwrap_or(id);
-    served().find(|m| m.id == target).map(|facts| ModelInfo {
+    served().find(|m| m.id == target).map(|facts| ServedModel {
         id: facts.id,
         task: Task::named(facts.task),
         facts,

@@ -8,16 +8,15 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::audio::{self, AudioReply};
+use super::answer::{Answer, Refusal};
 use super::catalog;
-use super::chat::families::{self, Dice, Family, Rendered};
+use super::chat::families::{self, reads_images, Dialect, Dice, Rendered};
 use super::chat::responder::Ask;
-use super::documents;
+use super::document;
 use super::faults::{self, Ending, Fault};
-use super::images::{self, Outcome};
+use super::kinds;
 use super::models::{self, Task};
-use super::queue::QueueReply;
-use super::{RecordedRequest, Shared};
+use super::{LoggedRequest, Shared};
 use crate::serve::percent_decode;
 
 /// Request bodies above this size get 413 code 3006 (room for 25 MiB of audio in base64).
@@ -79,7 +78,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|token| token.trim() == shared.token);
     let (number, fault) = shared.admit(
-        RecordedRequest {
+        LoggedRequest {
             method: parts.method.to_string(),
             path: path.clone(),
             query: query.clone(),
@@ -158,14 +157,10 @@ fn route(
         if let Some(reply) = plan_gate(shared, model) {
             return reply;
         }
-        if super::queue::is_queue_request(query) {
+        if super::batch::is_queue_request(query) {
             return match shared.queue.handle(model, body, dice) {
-                QueueReply::Result(result) => result_reply(&result),
-                QueueReply::Refused {
-                    status,
-                    code,
-                    message,
-                } => error_reply(status, code, &message, json!({})),
+                Ok(result) => result_reply(&result),
+                Err(refusal) => refused(&refusal),
             };
         }
         if let Some(reply) = license_gate(shared, model, body) {
@@ -178,10 +173,10 @@ fn route(
             return error_reply(401, 10000, "Authentication error", Value::Null);
         }
         return match (rest, method) {
-            ("ai/tomarkdown/supported", &Method::GET) => result_reply(&documents::supported()),
-            ("ai/tomarkdown", &Method::POST) => match documents::convert(content_type, body) {
+            ("ai/tomarkdown/supported", &Method::GET) => result_reply(&document::supported()),
+            ("ai/tomarkdown", &Method::POST) => match document::convert(content_type, body) {
                 Ok(result) => result_reply(&result),
-                Err((status, code, message)) => error_reply(status, code, &message, json!({})),
+                Err(refusal) => refused(&refusal),
             },
             _ => no_route(),
         };
@@ -273,40 +268,20 @@ fn run(
             json!({}),
         );
     }
-    if let Some(reply) = audio::run(info.id, query, content_type, body) {
-        return match reply {
-            AudioReply::Json(result) => result_reply(&result),
-            AudioReply::Media {
-                content_type,
-                bytes,
-            } => Reply::Media {
-                content_type,
-                bytes,
-            },
-            AudioReply::Refused {
-                status,
-                code,
-                message,
-            } => error_reply(status, code, &message, json!({})),
-        };
-    }
-    if let Some(answer) = super::tasks::run(info.task, info.id, body) {
+    if let Some(answer) = kinds::answer(info.id, info.task, query, content_type, body) {
         return match answer {
-            Ok(result) => result_reply(&result),
-            Err((status, code, message)) => error_reply(status, code, &message, json!({})),
-        };
-    }
-    if let Some(outcome) = images::run(info.id, info.task, content_type.unwrap_or(""), body) {
-        return match outcome {
-            Outcome::Json(result) => result_reply(&result),
-            Outcome::Binary(content_type, body) => Reply::Media {
+            Ok(Answer::Json(result)) => result_reply(&result),
+            Ok(Answer::Media {
                 content_type,
-                bytes: body,
+                bytes,
+            }) => Reply::Media {
+                content_type,
+                bytes,
             },
-            Outcome::Error(status, code, message) => error_reply(status, code, &message, json!({})),
+            Err(refusal) => refused(&refusal),
         };
     }
-    if info.task == Task::TextGeneration && !images::reads_images(info.id) && has_images(body) {
+    if info.task == Task::TextGeneration && !reads_images(info.id) && has_images(body) {
         let message = format!("AiError: Bad input: {} does not take images", info.id);
         return error_reply(400, 5006, &message, json!({}));
     }
@@ -321,7 +296,7 @@ fn run(
         Ok(ask) => ask,
         Err(error) => return error_reply(400, 5006, &error.message(), json!({})),
     };
-    match families::render(Family::of(info.id), info.id, &ask, dice) {
+    match families::render(Dialect::of(info.id), info.id, &ask, dice) {
         Rendered::Result(result) => result_reply(&result),
         Rendered::Events(events) => Reply::Sse(events.iter().map(Value::to_string).collect()),
         Rendered::Refused {
@@ -330,6 +305,11 @@ fn run(
             message,
         } => error_reply(status, code, &message, json!({})),
     }
+}
+
+/// The error envelope of a responder's refusal (with `result: {}`).
+fn refused(refusal: &Refusal) -> Reply {
+    error_reply(refusal.status, refusal.code, &refusal.message, json!({}))
 }
 
 /// Whether a chat body carries images (a top-level `image`, or `image_url` parts).

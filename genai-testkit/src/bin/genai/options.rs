@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use genai_cloudflare::{Cloudflare, CloudflareBuilder, WorkersAi};
+use genai_cloudflare::{CloudflareBuilder, CloudflareChat, WorkersAi};
 use genai_core::{Budget, Error};
 use serde_json::Value;
 
@@ -190,7 +190,7 @@ pub(crate) fn non_empty_prompt(s: &str) -> Result<String, String> {
 }
 
 /// Builds the configured provider from flags and the environment.
-pub(crate) fn provider(args: &ProviderArgs) -> genai_core::Result<Cloudflare> {
+pub(crate) fn provider(args: &ProviderArgs) -> genai_core::Result<CloudflareChat> {
     if args.provider != "cloudflare" {
         return Err(Error::config(format!(
             "unknown provider `{}` (available: cloudflare)",

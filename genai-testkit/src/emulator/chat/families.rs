@@ -5,7 +5,7 @@ use genai_cloudflare::facts::{self, ReasoningField, Thinking, Wire};
 use serde_json::{json, Map, Value};
 
 use super::responder::{
-    cut_words, respond, word_count, word_tokens, Answer, Ask, Call, Format, InputForm,
+    cut_words, respond, word_count, word_tokens, Ask, Call, Format, InputForm, Said,
 };
 
 /// Without `max_tokens`, native models stop at this many output tokens.
@@ -23,9 +23,9 @@ pub(crate) enum Llama3 {
     V31,
 }
 
-/// A wire family: how a model dresses its replies.
+/// A chat dialect (a family of models and its wire quirks): how a model dresses its replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
+pub(crate) enum Dialect {
     /// Llama 3.x native models.
     Llama3(Llama3),
     /// Llama 4 Scout: OpenAI-style tool calls inside the native envelope.
@@ -52,36 +52,36 @@ pub(crate) enum Family {
     Plain,
 }
 
-impl Family {
+impl Dialect {
     /// The family of a text generation model.
-    pub(crate) fn of(model: &str) -> Family {
+    pub(crate) fn of(model: &str) -> Dialect {
         let has = |part: &str| model.contains(part);
         if has("llama-3.3-") {
-            Family::Llama3(Llama3::V33)
+            Dialect::Llama3(Llama3::V33)
         } else if has("llama-3.2-1b-instruct") || has("llama-3.2-3b-instruct") {
-            Family::Llama3(Llama3::V32)
+            Dialect::Llama3(Llama3::V32)
         } else if has("llama-3.1-8b-instruct") || has("llama-3.2-11b-vision") {
             // The 11B vision model writes tool calls like the other Llama 3.2 models and
             // accepts JSON schema, like Llama 3.1.
-            Family::Llama3(Llama3::V31)
+            Dialect::Llama3(Llama3::V31)
         } else if has("llama-guard-3") {
-            Family::Guard { v3: true }
+            Dialect::Guard { v3: true }
         } else if has("llamaguard") {
-            Family::Guard { v3: false }
+            Dialect::Guard { v3: false }
         } else if has("mistral-small-3") {
-            Family::Mistral3
+            Dialect::Mistral3
         } else if has("llama-4-scout") {
-            Family::Llama4Scout
+            Dialect::Llama4Scout
         } else if has("deepseek-r1-distill") || has("qwq-32b") {
-            Family::R1Distill
+            Dialect::R1Distill
         } else if has("hermes-2-pro") {
-            Family::Hermes
+            Dialect::Hermes
         } else if let Some(known) = facts::lookup(model).filter(|f| f.wire == Wire::OpenAiChat) {
             // GPT-OSS and Kimi answer `stream: true` with the plain JSON reply.
             let streams = !(known.id.contains("gpt-oss-") || known.id.contains("kimi-"));
-            Family::OpenAi { streams }
+            Dialect::OpenAi { streams }
         } else {
-            Family::Plain
+            Dialect::Plain
         }
     }
 
@@ -89,12 +89,12 @@ impl Family {
     pub(crate) fn calls_tools(self) -> bool {
         !matches!(
             self,
-            Family::R1Distill | Family::Plain | Family::Guard { .. }
+            Dialect::R1Distill | Dialect::Plain | Dialect::Guard { .. }
         )
     }
 
     fn accepts_json_schema(self) -> bool {
-        self != Family::Llama3(Llama3::V32)
+        self != Dialect::Llama3(Llama3::V32)
     }
 }
 
@@ -171,7 +171,7 @@ impl Dice {
 }
 
 /// Answers a run request for a text generation model of `family`.
-pub(crate) fn render(family: Family, model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
+pub(crate) fn render(family: Dialect, model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
     // `lora` exists only in the prompt form; the messages form ignores it.
     if ask.form == InputForm::Prompt
         && ask.lora.is_some()
@@ -187,13 +187,13 @@ pub(crate) fn render(family: Family, model: &str, ask: &Ask, dice: &mut Dice) ->
         };
     }
     match family {
-        Family::OpenAi { streams } if ask.form == InputForm::Responses => {
+        Dialect::OpenAi { streams } if ask.form == InputForm::Responses => {
             let _ = streams;
             render_responses(model, ask, dice)
         }
-        Family::OpenAi { streams } => render_openai(model, ask, streams, dice),
-        Family::Guard { v3 } => render_guard(v3, ask, dice),
-        Family::Mistral3 => match ask
+        Dialect::OpenAi { streams } => render_openai(model, ask, streams, dice),
+        Dialect::Guard { v3 } => render_guard(v3, ask, dice),
+        Dialect::Mistral3 => match ask
             .turns
             .iter()
             .position(|t| t.role == "tool" && !mistral3_id(t.tool_call_id.as_deref()))
@@ -267,9 +267,9 @@ fn render_guard(v3: bool, ask: &Ask, dice: &mut Dice) -> Rendered {
         cut: false,
     };
     if ask.stream {
-        Rendered::Events(native_events(Family::Guard { v3 }, native, usage, dice))
+        Rendered::Events(native_events(Dialect::Guard { v3 }, native, usage, dice))
     } else {
-        Rendered::Result(native_result(Family::Guard { v3 }, ask, native, usage))
+        Rendered::Result(native_result(Dialect::Guard { v3 }, ask, native, usage))
     }
 }
 
@@ -304,7 +304,7 @@ fn ai_refusal(code: u32, what: &str, dice: &mut Dice) -> Rendered {
     }
 }
 
-fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
+fn render_native(family: Dialect, ask: &Ask, dice: &mut Dice) -> Rendered {
     let schema_mode = matches!(ask.format, Format::JsonSchema(_));
     if schema_mode && ask.stream {
         return ai_refusal(
@@ -320,20 +320,20 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
     let reply = respond(ask, family.calls_tools());
     let think = |answer: &str| format!("<think>\n{}\n</think>\n\n{answer}", reply.reasoning);
     let native = match reply.answer {
-        Answer::Text(text) if family == Family::R1Distill => Native::Text {
+        Said::Text(text) if family == Dialect::R1Distill => Native::Text {
             text: think(&text),
             structured: false,
             cut: false,
         },
-        Answer::Text(text) => Native::Text {
+        Said::Text(text) => Native::Text {
             text,
             structured: false,
             cut: false,
         },
-        Answer::Json(value) if schema_mode => Native::Object(value),
-        Answer::Json(value) => match family {
-            Family::Llama4Scout if !ask.stream => Native::Object(value),
-            Family::R1Distill => Native::Text {
+        Said::Json(value) if schema_mode => Native::Object(value),
+        Said::Json(value) => match family {
+            Dialect::Llama4Scout if !ask.stream => Native::Object(value),
+            Dialect::R1Distill => Native::Text {
                 text: think(&spaced_json(&value)),
                 structured: false,
                 cut: false,
@@ -344,8 +344,8 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
                 cut: false,
             },
         },
-        Answer::Call(call) => match family {
-            Family::Llama3(Llama3::V33) if ask.stream => {
+        Said::Call(call) => match family {
+            Dialect::Llama3(Llama3::V33) if ask.stream => {
                 let arguments = spaced_json(&numbers_as_strings(&call.arguments));
                 let text = format!(
                     "{{\"type\": \"function\", \"name\": {}, \"parameters\": {arguments}}}",
@@ -357,11 +357,11 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
                     cut: false,
                 }
             }
-            Family::Llama3(Llama3::V33) => Native::FlatCall(Call {
+            Dialect::Llama3(Llama3::V33) => Native::FlatCall(Call {
                 arguments: numbers_as_strings(&call.arguments),
                 ..call
             }),
-            Family::Llama3(_) if ask.stream => {
+            Dialect::Llama3(_) if ask.stream => {
                 let text = json!({"name": call.name, "parameters": call.arguments}).to_string();
                 Native::Text {
                     text,
@@ -369,12 +369,12 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
                     cut: false,
                 }
             }
-            Family::Llama4Scout => Native::ScoutCall {
+            Dialect::Llama4Scout => Native::ScoutCall {
                 id: format!("chatcmpl-tool-{}", dice.hex(32)),
                 call,
             },
-            Family::Mistral3 => Native::MistralCall(call),
-            Family::Hermes => {
+            Dialect::Mistral3 => Native::MistralCall(call),
+            Dialect::Hermes => {
                 let text = format!(
                     "<tool_call>\n{{'arguments': {}, 'name': {}}}\n</tool_call>",
                     python_repr(&call.arguments),
@@ -418,7 +418,7 @@ fn render_native(family: Family, ask: &Ask, dice: &mut Dice) -> Rendered {
     }
 }
 
-fn native_result(family: Family, ask: &Ask, native: Native, usage: Value) -> Value {
+fn native_result(family: Dialect, ask: &Ask, native: Native, usage: Value) -> Value {
     match native {
         Native::Text {
             text, structured, ..
@@ -427,8 +427,8 @@ fn native_result(family: Family, ask: &Ask, native: Native, usage: Value) -> Val
             // Llama 3.3 (when no tools were declared) and Scout add an empty tool call list to
             // plain text replies.
             let empty_calls = match family {
-                Family::Llama3(Llama3::V33) => !structured && ask.tools.is_empty(),
-                Family::Llama4Scout => true,
+                Dialect::Llama3(Llama3::V33) => !structured && ask.tools.is_empty(),
+                Dialect::Llama4Scout => true,
                 _ => false,
             };
             if empty_calls {
@@ -456,14 +456,14 @@ fn native_result(family: Family, ask: &Ask, native: Native, usage: Value) -> Val
         }),
         Native::Object(value) => match family {
             // JSON schema replies: no usage on Llama 3.3 and R1, zeros on Hermes.
-            Family::Llama3(Llama3::V33) | Family::R1Distill => json!({ "response": value }),
-            Family::Hermes => json!({ "response": value, "usage": usage_json(0, 0) }),
+            Dialect::Llama3(Llama3::V33) | Dialect::R1Distill => json!({ "response": value }),
+            Dialect::Hermes => json!({ "response": value, "usage": usage_json(0, 0) }),
             _ => json!({ "response": value, "usage": usage }),
         },
     }
 }
 
-fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) -> Vec<Value> {
+fn native_events(family: Dialect, native: Native, usage: Value, dice: &mut Dice) -> Vec<Value> {
     let mut events = Vec::new();
     let last = json!({ "response": "", "usage": usage });
     match native {
@@ -478,12 +478,12 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
                 word_tokens(&text)
             };
             match family {
-                Family::R1Distill => {
+                Dialect::R1Distill => {
                     // No padding; an empty object just before the usage chunk.
                     events.extend(pieces.iter().map(|piece| json!({ "response": piece })));
                     events.push(json!({}));
                 }
-                Family::Llama3(Llama3::V33) if !structured => {
+                Dialect::Llama3(Llama3::V33) if !structured => {
                     let chunk = |response: Option<&str>, dice: &mut Dice| {
                         let mut chunk = json!({"tool_calls": [], "p": dice.padding()});
                         if let Some(response) = response {
@@ -497,7 +497,7 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
                     }
                     events.push(chunk(None, dice));
                 }
-                Family::Llama4Scout if structured => {
+                Dialect::Llama4Scout if structured => {
                     // JSON mode: the JSON token `true` goes out as a bare boolean.
                     for piece in &pieces {
                         let response = if piece.trim() == "true" {
@@ -515,7 +515,7 @@ fn native_events(family: Family, native: Native, usage: Value, dice: &mut Dice) 
                     }
                     // Llama 3.2 cut by max_tokens: the last piece has no padding, and no
                     // empty closing chunk follows.
-                    let cut_short = cut && family == Family::Llama3(Llama3::V32);
+                    let cut_short = cut && family == Dialect::Llama3(Llama3::V32);
                     match (cut_short, events.last_mut()) {
                         (true, Some(Value::Object(last))) => {
                             last.remove("p");
@@ -620,7 +620,7 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
     })];
     let mut completion = word_count(&reasoning);
     match reply.answer {
-        Answer::Call(call) => {
+        Said::Call(call) => {
             let arguments = call.arguments.to_string();
             completion += word_count(&call.name) + word_count(&arguments);
             output.push(json!({
@@ -631,7 +631,7 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
                 "arguments": arguments,
             }));
         }
-        Answer::Text(text) => {
+        Said::Text(text) => {
             completion += word_count(&text);
             output.push(json!({
                 "type": "message",
@@ -640,7 +640,7 @@ fn render_responses(model: &str, ask: &Ask, dice: &mut Dice) -> Rendered {
                 "content": [{"type": "output_text", "text": text}],
             }));
         }
-        Answer::Json(value) => {
+        Said::Json(value) => {
             let text = value.to_string();
             completion += word_count(&text);
             output.push(json!({
@@ -682,16 +682,16 @@ fn render_openai(model: &str, ask: &Ask, streams: bool, dice: &mut Dice) -> Rend
     let mut content: Option<String> = None;
     let mut call: Option<(String, Call, String)> = None;
     match reply.answer {
-        Answer::Call(c) if !reasoning_cut => {
+        Said::Call(c) if !reasoning_cut => {
             let arguments = c.arguments.to_string();
             call = Some((format!("chatcmpl-tool-{}", dice.hex(32)), c, arguments));
             finish = "tool_calls";
         }
         answer => {
             let text = match answer {
-                Answer::Text(text) => text,
-                Answer::Json(value) => value.to_string(),
-                Answer::Call(_) => String::new(),
+                Said::Text(text) => text,
+                Said::Json(value) => value.to_string(),
+                Said::Call(_) => String::new(),
             };
             let text = match stop_at(&text, &ask.stop) {
                 Some((at, stop)) => {
@@ -946,3 +946,18 @@ fn char_chunks(text: &str, size: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+/// Whether a text generation model reads images in its messages.
+pub(crate) fn reads_images(model: &str) -> bool {
+    [
+        "llama-4-scout",
+        "gemma-3-12b",
+        "mistral-small-3.1",
+        "llama-3.2-11b-vision",
+        "glm-4.7-flash",
+    ]
+    .iter()
+    .any(|m| model.contains(m))
+        || genai_cloudflare::facts::lookup(model).is_some_and(|f| {
+            f.vision == Some(true) && f.wire == genai_cloudflare::facts::Wire::OpenAiChat
+        })
+}

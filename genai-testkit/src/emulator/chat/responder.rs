@@ -27,14 +27,14 @@ pub(crate) enum InputForm {
 
 /// A declared tool.
 #[derive(Debug, Clone)]
-pub(crate) struct Tool {
+pub(crate) struct OfferedTool {
     pub(crate) name: String,
     pub(crate) parameters: Value,
 }
 
 /// The `tool_choice` field.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ToolChoice {
+pub(crate) enum ToolDemand {
     Auto,
     None,
     Required,
@@ -54,8 +54,8 @@ pub(crate) enum Format {
 #[derive(Debug, Clone)]
 pub(crate) struct Ask {
     pub(crate) turns: Vec<Turn>,
-    pub(crate) tools: Vec<Tool>,
-    pub(crate) tool_choice: ToolChoice,
+    pub(crate) tools: Vec<OfferedTool>,
+    pub(crate) tool_choice: ToolDemand,
     pub(crate) format: Format,
     pub(crate) max_tokens: Option<usize>,
     pub(crate) stop: Vec<String>,
@@ -222,13 +222,13 @@ impl Ask {
 fn images_of(body: &serde_json::Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     match body.get("image") {
-        Some(Value::String(b64)) => out.extend(super::super::images::describe_encoded(b64)),
+        Some(Value::String(b64)) => out.extend(super::super::image::describe_encoded(b64)),
         Some(Value::Array(items)) => {
             let bytes: Option<Vec<u8>> = items
                 .iter()
                 .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
                 .collect();
-            out.extend(bytes.and_then(|b| super::super::images::describe(&b)));
+            out.extend(bytes.and_then(|b| super::super::image::describe(&b)));
         }
         _ => {}
     }
@@ -241,7 +241,7 @@ fn images_of(body: &serde_json::Map<String, Value>) -> Vec<String> {
         .flatten();
     for part in parts {
         if let Some(url) = part.pointer("/image_url/url").and_then(Value::as_str) {
-            out.extend(super::super::images::describe_encoded(url));
+            out.extend(super::super::image::describe_encoded(url));
         }
     }
     out
@@ -273,7 +273,7 @@ fn turn_of(message: &Value) -> Turn {
     }
 }
 
-fn tool_of(tool: &Value) -> Option<Tool> {
+fn tool_of(tool: &Value) -> Option<OfferedTool> {
     // `{"type":"function","function":{...}}`, or the bare function object.
     let function = tool.get("function").unwrap_or(tool);
     let name = function.get("name")?.as_str()?.to_owned();
@@ -281,23 +281,23 @@ fn tool_of(tool: &Value) -> Option<Tool> {
         .get("parameters")
         .cloned()
         .unwrap_or_else(|| json!({}));
-    Some(Tool { name, parameters })
+    Some(OfferedTool { name, parameters })
 }
 
-fn tool_choice_of(value: Option<&Value>) -> ToolChoice {
+fn tool_choice_of(value: Option<&Value>) -> ToolDemand {
     match value {
         Some(Value::String(choice)) => match choice.as_str() {
-            "none" => ToolChoice::None,
-            "required" | "any" => ToolChoice::Required,
-            _ => ToolChoice::Auto,
+            "none" => ToolDemand::None,
+            "required" | "any" => ToolDemand::Required,
+            _ => ToolDemand::Auto,
         },
         Some(Value::Object(choice)) => choice
             .get("function")
             .and_then(|f| f.get("name"))
             .or_else(|| choice.get("name"))
             .and_then(Value::as_str)
-            .map_or(ToolChoice::Auto, |name| ToolChoice::Named(name.to_owned())),
-        _ => ToolChoice::Auto,
+            .map_or(ToolDemand::Auto, |name| ToolDemand::Named(name.to_owned())),
+        _ => ToolDemand::Auto,
     }
 }
 
@@ -329,9 +329,9 @@ pub(crate) struct Call {
     pub(crate) arguments: Value,
 }
 
-/// What the model answers, before any family dresses it up.
+/// What the model says, before any dialect dresses it up.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Answer {
+pub(crate) enum Said {
     Text(String),
     Call(Call),
     Json(Value),
@@ -341,7 +341,7 @@ pub(crate) enum Answer {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Reply {
     pub(crate) reasoning: String,
-    pub(crate) answer: Answer,
+    pub(crate) answer: Said,
 }
 
 /// Decides the reply. `calls_tools` says whether the family makes tool calls at all.
@@ -349,19 +349,19 @@ pub(crate) fn respond(ask: &Ask, calls_tools: bool) -> Reply {
     let last_is_user = ask.turns.last().is_some_and(|t| t.role == "user");
     // A raw prompt has no chat template: no tools can be offered through it.
     let calls_tools = calls_tools && !ask.raw;
-    if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolChoice::None {
+    if calls_tools && last_is_user && !ask.tools.is_empty() && ask.tool_choice != ToolDemand::None {
         if let Some(call) = choose_call(ask) {
             return Reply {
                 reasoning: format!("The user wants the {} tool, so I will call it.", call.name),
-                answer: Answer::Call(call),
+                answer: Said::Call(call),
             };
         }
     }
     let (reasoning, text) = text_reply(ask);
     let answer = match &ask.format {
-        Format::Text => Answer::Text(text),
-        Format::JsonObject => Answer::Json(json_without_schema(ask.last_user(), &text)),
-        Format::JsonSchema(schema) => Answer::Json(value_for(schema, ask.last_user(), "value")),
+        Format::Text => Said::Text(text),
+        Format::JsonObject => Said::Json(json_without_schema(ask.last_user(), &text)),
+        Format::JsonSchema(schema) => Said::Json(value_for(schema, ask.last_user(), "value")),
     };
     Reply { reasoning, answer }
 }
@@ -369,7 +369,7 @@ pub(crate) fn respond(ask: &Ask, calls_tools: bool) -> Reply {
 fn choose_call(ask: &Ask) -> Option<Call> {
     let prompt = ask.last_user();
     let tool = match &ask.tool_choice {
-        ToolChoice::Named(name) => ask.tools.iter().find(|t| &t.name == name),
+        ToolDemand::Named(name) => ask.tools.iter().find(|t| &t.name == name),
         _ => None,
     }
     .or_else(|| ask.tools.iter().find(|t| prompt.contains(t.name.as_str())))
@@ -783,7 +783,7 @@ mod tests {
 
     fn text_of(reply: &Reply) -> &str {
         match &reply.answer {
-            Answer::Text(text) => text,
+            Said::Text(text) => text,
             other => panic!("not text: {other:?}"),
         }
     }
@@ -832,14 +832,14 @@ mod tests {
         body["response_format"] = json!({"type": "json_object"});
         assert_eq!(
             respond(&ask(body), true).answer,
-            Answer::Json(json!({"is_fruit": true}))
+            Said::Json(json!({"is_fruit": true}))
         );
         let mut body = user("Is an apple a fruit? Answer with the field is_fruit.");
         body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "answer", "strict": true,
             "schema": {"type":"object","properties":{"is_fruit":{"type":"boolean"}},"required":["is_fruit"]}}});
         assert_eq!(
             respond(&ask(body), true).answer,
-            Answer::Json(json!({"is_fruit": true}))
+            Said::Json(json!({"is_fruit": true}))
         );
     }
 
@@ -853,7 +853,7 @@ mod tests {
         let reply = respond(&ask(body.clone()), true);
         assert_eq!(
             reply.answer,
-            Answer::Call(Call {
+            Said::Call(Call {
                 name: "square_root".into(),
                 arguments: json!({"number": 144})
             })
@@ -883,7 +883,7 @@ mod tests {
             let mut body = user(prompt);
             body["tools"] = json!([{"type": "function", "function": {"name": "pick_color",
                 "parameters": {"type":"object","properties":{"color":{"type":"string","enum":["blue","red"]}}}}}]);
-            let Answer::Call(call) = respond(&ask(body), true).answer else {
+            let Said::Call(call) = respond(&ask(body), true).answer else {
                 panic!("no call")
             };
             assert_eq!(call.arguments, json!({"color": expected}));
@@ -896,12 +896,12 @@ mod tests {
         body["tools"] = json!([{"type":"function","function":{"name":"first_tool","parameters":{}}},
                                {"type":"function","function":{"name":"second_tool","parameters":{}}}]);
         body["tool_choice"] = json!({"type":"function","function":{"name":"second_tool"}});
-        let Answer::Call(call) = respond(&ask(body.clone()), true).answer else {
+        let Said::Call(call) = respond(&ask(body.clone()), true).answer else {
             panic!("no call")
         };
         assert_eq!(call.name, "second_tool");
         body["tool_choice"] = json!("none");
-        assert!(matches!(respond(&ask(body), true).answer, Answer::Text(_)));
+        assert!(matches!(respond(&ask(body), true).answer, Said::Text(_)));
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn tools_body(stream: bool) -> Value {
 }
 
 fn run(model: &str, body: Value) -> Rendered {
-    render(Family::of(model), model, &ask(body), &mut Dice::new(1))
+    render(Dialect::of(model), model, &ask(body), &mut Dice::new(1))
 }
 
 fn result(rendered: Rendered) -> Value {
@@ -66,26 +66,26 @@ fn json_object_body(stream: bool) -> Value {
 
 #[test]
 fn families_by_model_id() {
-    assert_eq!(Family::of(L33), Family::Llama3(Llama3::V33));
+    assert_eq!(Dialect::of(L33), Dialect::Llama3(Llama3::V33));
     assert_eq!(
-        Family::of("@cf/meta/llama-3.2-1b-instruct"),
-        Family::Llama3(Llama3::V32)
+        Dialect::of("@cf/meta/llama-3.2-1b-instruct"),
+        Dialect::Llama3(Llama3::V32)
     );
     assert_eq!(
-        Family::of("@cf/meta/llama-3.1-8b-instruct-fp8"),
-        Family::Llama3(Llama3::V31)
+        Dialect::of("@cf/meta/llama-3.1-8b-instruct-fp8"),
+        Dialect::Llama3(Llama3::V31)
     );
-    assert_eq!(Family::of(SCOUT), Family::Llama4Scout);
-    assert_eq!(Family::of("@cf/qwen/qwq-32b"), Family::R1Distill);
-    assert_eq!(Family::of(HERMES), Family::Hermes);
-    assert_eq!(Family::of(OSS), Family::OpenAi { streams: false });
+    assert_eq!(Dialect::of(SCOUT), Dialect::Llama4Scout);
+    assert_eq!(Dialect::of("@cf/qwen/qwq-32b"), Dialect::R1Distill);
+    assert_eq!(Dialect::of(HERMES), Dialect::Hermes);
+    assert_eq!(Dialect::of(OSS), Dialect::OpenAi { streams: false });
     assert_eq!(
-        Family::of("@cf/qwen/qwen3-30b-a3b-fp8"),
-        Family::OpenAi { streams: true }
+        Dialect::of("@cf/qwen/qwen3-30b-a3b-fp8"),
+        Dialect::OpenAi { streams: true }
     );
     assert_eq!(
-        Family::of("@cf/mistral/mistral-7b-instruct-v0.1"),
-        Family::Plain
+        Dialect::of("@cf/mistral/mistral-7b-instruct-v0.1"),
+        Dialect::Plain
     );
 }
 

@@ -2,23 +2,13 @@
 //! wire form) and image to text (a description of the picture by its size and main colour),
 //! plus the description vision chat models give of the images in their messages.
 
-use std::hash::Hasher;
-
 use genai_core::{decode_base64, image_size, sniff_media_type};
 use serde_json::{json, Map, Value};
 
+use super::answer::{Answer, Refusal};
+use super::lexicon::fnv;
 use super::models::Task;
 use crate::fixtures::{decode_png, jpeg, png};
-
-/// What an image model answers.
-pub(crate) enum Outcome {
-    /// A JSON envelope with this `result`.
-    Json(Value),
-    /// Raw bytes with this `Content-Type`.
-    Binary(&'static str, Vec<u8>),
-    /// An error envelope: status, code, message.
-    Error(u16, u32, String),
-}
 
 /// How a text-to-image model answers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -152,28 +142,17 @@ fn spec(model: &str) -> Option<Spec> {
     })
 }
 
-/// Whether a text generation model reads images in its messages.
-pub(crate) fn reads_images(model: &str) -> bool {
-    [
-        "llama-4-scout",
-        "gemma-3-12b",
-        "mistral-small-3.1",
-        "llama-3.2-11b-vision",
-        "glm-4.7-flash",
-    ]
-    .iter()
-    .any(|m| model.contains(m))
-        || genai_cloudflare::facts::lookup(model).is_some_and(|f| {
-            f.vision == Some(true) && f.wire == genai_cloudflare::facts::Wire::OpenAiChat
-        })
-}
-
 /// Answers `model` if it is an image model the emulator runs.
-pub(crate) fn run(model: &str, task: Task, content_type: &str, body: &[u8]) -> Option<Outcome> {
+pub(crate) fn run(
+    model: &str,
+    task: Task,
+    content_type: &str,
+    body: &[u8],
+) -> Option<Result<Answer, Refusal>> {
     match task {
         Task::TextToImage if is_multipart_model(model) => {
             Some(match (spec(model), multipart_fields(content_type, body)) {
-                (Some(s), Ok(input)) => draw_checked(&s, &input).unwrap_or_else(bad_input),
+                (Some(s), Ok(input)) => draw_checked(&s, &input).or_else(bad_input),
                 (_, Err(message)) => bad_input(message),
                 (None, _) => bad_input(format!("the emulator does not run {model}")),
             })
@@ -254,21 +233,21 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Result<Map<String, Value
     Ok(fields)
 }
 
-fn bad_input(message: String) -> Outcome {
-    Outcome::Error(400, 5006, format!("AiError: Bad input: {message}"))
+fn bad_input(message: String) -> Result<Answer, Refusal> {
+    Err(Refusal::bad_input(message))
 }
 
-fn draw(spec: &Spec, body: &[u8]) -> Outcome {
+fn draw(spec: &Spec, body: &[u8]) -> Result<Answer, Refusal> {
     let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
         return bad_input("the body is not a JSON object".to_owned());
     };
     match draw_checked(spec, &input) {
-        Ok(outcome) => outcome,
+        Ok(answer) => Ok(answer),
         Err(message) => bad_input(message),
     }
 }
 
-fn draw_checked(spec: &Spec, input: &Map<String, Value>) -> Result<Outcome, String> {
+fn draw_checked(spec: &Spec, input: &Map<String, Value>) -> Result<Answer, String> {
     if spec.strict {
         if let Some(extra) = input.keys().find(|k| !spec.fields.contains(&k.as_str())) {
             return Err(format!(
@@ -367,10 +346,16 @@ fn draw_checked(spec: &Spec, input: &Map<String, Value>) -> Result<Outcome, Stri
     };
     let pixels = paint(w, h, colour, seed);
     Ok(match spec.wire {
-        Wire::JsonJpeg => Outcome::Json(json!({"image": b64(&jpeg(w, h, &pixels)?)})),
-        Wire::JsonPng => Outcome::Json(json!({"image": b64(&png(w, h, &pixels))})),
-        Wire::RawJpeg => Outcome::Binary("image/jpeg", jpeg(w, h, &pixels)?),
-        Wire::RawPng => Outcome::Binary("image/png", png(w, h, &pixels)),
+        Wire::JsonJpeg => Answer::Json(json!({"image": b64(&jpeg(w, h, &pixels)?)})),
+        Wire::JsonPng => Answer::Json(json!({"image": b64(&png(w, h, &pixels))})),
+        Wire::RawJpeg => Answer::Media {
+            content_type: "image/jpeg",
+            bytes: jpeg(w, h, &pixels)?,
+        },
+        Wire::RawPng => Answer::Media {
+            content_type: "image/png",
+            bytes: png(w, h, &pixels),
+        },
     })
 }
 
@@ -393,7 +378,7 @@ fn int_array(value: &Value, key: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Image to text: the raw image as the body, or JSON with `image` (int array or base64).
-fn describe_request(content_type: &str, body: &[u8]) -> Outcome {
+fn describe_request(content_type: &str, body: &[u8]) -> Result<Answer, Refusal> {
     let (image, prompt) = if content_type.contains("json") {
         let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
             return bad_input("the body is not a JSON object".to_owned());
@@ -425,7 +410,7 @@ fn describe_request(content_type: &str, body: &[u8]) -> Outcome {
             } else {
                 format!(" Looking at the picture: {text}")
             };
-            Outcome::Json(json!({"description": text}))
+            Ok(Answer::Json(json!({"description": text})))
         }
         None => bad_input("the image could not be read".to_owned()),
     }
@@ -434,7 +419,7 @@ fn describe_request(content_type: &str, body: &[u8]) -> Outcome {
 /// Moondream: `{task, image (data: URI or https URL), question, ...}`; `query` answers in
 /// `answer`, `caption` in `caption`, with the `metrics` the schema requires. A streaming
 /// request (`stream` defaults to true) is refused: the emulator answers in one piece.
-fn moondream(body: &[u8]) -> Outcome {
+fn moondream(body: &[u8]) -> Result<Answer, Refusal> {
     let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
         return bad_input("the body is not a JSON object".to_owned());
     };
@@ -454,17 +439,17 @@ fn moondream(body: &[u8]) -> Outcome {
     let metrics = json!({"input_tokens": 729, "output_tokens": tokens, "prefill_time_ms": 40.0,
         "decode_time_ms": 12.5, "ttft_ms": 45.0});
     match task {
-        "caption" => {
-            Outcome::Json(json!({"caption": text, "finish_reason": "stop", "metrics": metrics}))
-        }
+        "caption" => Ok(Answer::Json(
+            json!({"caption": text, "finish_reason": "stop", "metrics": metrics}),
+        )),
         "query" => {
             let question = input.get("question").and_then(Value::as_str).unwrap_or("");
             if question.trim().is_empty() {
                 return bad_input("'question' is required for the query task".to_owned());
             }
-            Outcome::Json(
+            Ok(Answer::Json(
                 json!({"answer": format!("It is {}", text.trim_start_matches("a ")), "finish_reason": "stop", "metrics": metrics}),
-            )
+            ))
         }
         other => bad_input(format!("the emulator does not run the `{other}` task")),
     }
@@ -535,9 +520,7 @@ fn prompt_colour(prompt: &str, seed: u64) -> Rgb {
     if let Some((_, c)) = named {
         return c;
     }
-    let mut hasher = fnv::FnvHasher::with_key(0xcbf2_9ce4_8422_2325 ^ seed);
-    hasher.write(lower.as_bytes());
-    let h = hasher.finish();
+    let h = fnv(seed, lower.as_bytes());
     [(h >> 8) as u8, (h >> 24) as u8, (h >> 40) as u8]
 }
 
@@ -585,11 +568,16 @@ mod tests {
     #[test]
     fn flux_refuses_unknown_fields_and_answers_base64_jpeg() {
         let flux = spec("@cf/black-forest-labs/flux-1-schnell").unwrap();
-        let Outcome::Error(400, 5006, m) = draw(&flux, br#"{"prompt":"a fox","width":512}"#) else {
+        let Err(Refusal {
+            status: 400,
+            code: 5006,
+            message: m,
+        }) = draw(&flux, br#"{"prompt":"a fox","width":512}"#)
+        else {
             panic!("flux took a width");
         };
         assert!(m.contains("width"), "{m}");
-        let Outcome::Json(v) = draw(&flux, br#"{"prompt":"a red fox","steps":4}"#) else {
+        let Ok(Answer::Json(v)) = draw(&flux, br#"{"prompt":"a red fox","steps":4}"#) else {
             panic!("no JSON");
         };
         let bytes = decode_base64(v["image"].as_str().unwrap()).unwrap();
@@ -600,8 +588,10 @@ mod tests {
     #[test]
     fn stable_diffusion_draws_the_asked_size_and_checks_masks() {
         let sd = spec("@cf/stabilityai/stable-diffusion-xl-base-1.0").unwrap();
-        let Outcome::Binary("image/png", bytes) =
-            draw(&sd, br#"{"prompt":"a fox","width":512,"height":384}"#)
+        let Ok(Answer::Media {
+            content_type: "image/png",
+            bytes,
+        }) = draw(&sd, br#"{"prompt":"a fox","width":512,"height":384}"#)
         else {
             panic!("no PNG");
         };
@@ -612,11 +602,11 @@ mod tests {
         let body = json!({"prompt":"x","image_b64": b64(&src), "mask": small});
         assert!(matches!(
             draw(&inpaint, body.to_string().as_bytes()),
-            Outcome::Error(400, ..)
+            Err(Refusal { status: 400, .. })
         ));
         let mask = png(64, 64, &paint(64, 64, [255, 255, 255], 0));
         let body = json!({"prompt":"x","image_b64": b64(&src), "mask": mask});
-        let Outcome::Binary(_, bytes) = draw(&inpaint, body.to_string().as_bytes()) else {
+        let Ok(Answer::Media { bytes, .. }) = draw(&inpaint, body.to_string().as_bytes()) else {
             panic!("inpainting failed");
         };
         assert_eq!(image_size(&bytes), Some((64, 64)));

@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::audio::AudioReply;
-use super::chat::families::{self, Dice, Family, Rendered};
+use super::answer::{Answer, Refusal};
+use super::chat::families::{self, Dialect, Dice, Rendered};
 use super::chat::responder::Ask;
 use super::faults::Fault;
+use super::kinds;
 use super::models::{self, takes_queue, Task};
 use genai_core::Media;
 
@@ -106,22 +107,8 @@ impl Jobs {
     }
 }
 
-/// What the queue answers: a JSON `result`, or an error envelope.
-pub(crate) enum QueueReply {
-    Result(Value),
-    Refused {
-        status: u16,
-        code: u32,
-        message: String,
-    },
-}
-
-fn refused(status: u16, code: u32, message: impl Into<String>) -> QueueReply {
-    QueueReply::Refused {
-        status,
-        code,
-        message: message.into(),
-    }
+fn refused(status: u16, code: u32, message: impl Into<String>) -> Result<Value, Refusal> {
+    Err(Refusal::new(status, code, message))
 }
 
 /// Whether the query string asks for the queue.
@@ -152,7 +139,12 @@ impl Queue {
     }
 
     /// Answers a queue request (a submission or a poll) for `model`.
-    pub(crate) fn handle(&self, model: &str, raw: &[u8], dice: &mut Dice) -> QueueReply {
+    pub(crate) fn handle(
+        &self,
+        model: &str,
+        raw: &[u8],
+        dice: &mut Dice,
+    ) -> Result<Value, Refusal> {
         let body = raw;
         let Some(info) = models::find(model) else {
             return refused(400, 7000, "No route for that URI");
@@ -193,7 +185,13 @@ impl Queue {
     }
 
     /// Takes the job and answers `queued` at once; the requests are run when it is done.
-    fn submit(&self, model: &str, task: Task, body: &[u8], dice: &mut Dice) -> QueueReply {
+    fn submit(
+        &self,
+        model: &str,
+        task: Task,
+        body: &[u8],
+        dice: &mut Dice,
+    ) -> Result<Value, Refusal> {
         let request_id = dice.uuid();
         let job = Job {
             model: model.to_owned(),
@@ -208,10 +206,10 @@ impl Queue {
         jobs.order.push_back((Instant::now(), request_id.clone()));
         jobs.expire(&self.config, Instant::now());
         drop(jobs);
-        QueueReply::Result(json!({"status": "queued", "request_id": request_id, "model": model}))
+        Ok(json!({"status": "queued", "request_id": request_id, "model": model}))
     }
 
-    fn poll(&self, model: &str, request_id: &str) -> QueueReply {
+    fn poll(&self, model: &str, request_id: &str) -> Result<Value, Refusal> {
         let mut jobs = super::lock(&self.jobs);
         jobs.expire(&self.config, Instant::now());
         let Some(job) = jobs.by_id.get(request_id).filter(|j| j.model == model) else {
@@ -223,10 +221,10 @@ impl Queue {
         };
         let age = job.submitted.elapsed();
         if age < self.config.running_after {
-            return QueueReply::Result(json!({"status": "queued", "request_id": request_id}));
+            return Ok(json!({"status": "queued", "request_id": request_id}));
         }
         if age < self.config.done_after {
-            return QueueReply::Result(json!({"status": "running", "request_id": request_id}));
+            return Ok(json!({"status": "running", "request_id": request_id}));
         }
         let (task, model, seed) = (job.task, job.model.clone(), job.seed);
         let requests = serde_json::from_slice::<Value>(&job.body)
@@ -237,7 +235,7 @@ impl Queue {
             return refused(500, 5000, "the job lost its requests");
         };
         let (responses, usage) = run_job(task, &model, &requests, seed);
-        QueueReply::Result(json!({"responses": responses, "usage": usage}))
+        Ok(json!({"responses": responses, "usage": usage}))
     }
 }
 
@@ -298,7 +296,7 @@ fn answer(model: &str, task: Task, request: &Value, dice: &mut Dice) -> (bool, V
                     "AiError: Bad input: a queued request cannot stream".into(),
                 );
             }
-            match families::render(Family::of(model), model, &ask, dice) {
+            match families::render(Dialect::of(model), model, &ask, dice) {
                 // Nested twice, as the service does.
                 Rendered::Result(result) => (true, json!({ "result": result })),
                 Rendered::Events(_) => fail(5006, "AiError: Bad input: streaming".into()),
@@ -313,19 +311,15 @@ fn answer(model: &str, task: Task, request: &Value, dice: &mut Dice) -> (bool, V
                 m.remove("external_reference");
             }
             let body = input.to_string().into_bytes();
-            if let Some(answer) = super::tasks::run(task, model, &body) {
-                return match answer {
-                    Ok(result) => (true, result),
-                    Err((_, code, message)) => fail(code, message),
-                };
-            }
-            match super::audio::run(model, "", Some("application/json"), &body) {
-                Some(AudioReply::Json(result)) => (true, result),
-                Some(AudioReply::Media { bytes, .. }) => (
+            // The image kinds are not served through the queue.
+            let runs = !matches!(task, Task::TextToImage | Task::ImageToText);
+            match kinds::answer(model, task, "", Some("application/json"), &body).filter(|_| runs) {
+                Some(Ok(Answer::Json(result))) => (true, result),
+                Some(Ok(Answer::Media { bytes, .. })) => (
                     true,
                     Value::from(Media::with_type("audio/mpeg", bytes).to_base64()),
                 ),
-                Some(AudioReply::Refused { code, message, .. }) => fail(code, message),
+                Some(Err(Refusal { code, message, .. })) => fail(code, message),
                 None => fail(
                     5006,
                     format!("AiError: the genai-rs emulator does not run {model} in the queue"),
@@ -347,10 +341,10 @@ mod tests {
         })
     }
 
-    fn result(reply: QueueReply) -> Value {
+    fn result(reply: Result<Value, Refusal>) -> Value {
         match reply {
-            QueueReply::Result(v) => v,
-            QueueReply::Refused { message, .. } => panic!("refused: {message}"),
+            Ok(v) => v,
+            Err(Refusal { message, .. }) => panic!("refused: {message}"),
         }
     }
 
@@ -405,13 +399,13 @@ mod tests {
             br#"{"requests":[{"prompt":"hi"}]}"#,
             &mut dice,
         );
-        assert!(matches!(no_queue, QueueReply::Refused { status: 400, .. }));
+        assert!(matches!(no_queue, Err(Refusal { status: 400, .. })));
         let unknown = q.handle(
             "@cf/baai/bge-base-en-v1.5",
             br#"{"request_id":"nope"}"#,
             &mut dice,
         );
-        assert!(matches!(unknown, QueueReply::Refused { status: 404, .. }));
+        assert!(matches!(unknown, Err(Refusal { status: 404, .. })));
         let big = format!(
             r#"{{"requests":[{{"text":"{}"}}]}}"#,
             "x".repeat(MAX_QUEUE_BODY)
@@ -419,11 +413,11 @@ mod tests {
         let too_big = q.handle("@cf/baai/bge-base-en-v1.5", big.as_bytes(), &mut dice);
         assert!(matches!(
             too_big,
-            QueueReply::Refused {
+            Err(Refusal {
                 status: 413,
                 code: 3006,
                 ..
-            }
+            })
         ));
     }
 
@@ -431,13 +425,8 @@ mod tests {
     fn items_get_the_synchronous_answer_of_their_model() {
         let mut dice = Dice::new(7);
         let body = json!({"text": ["a cat", "a dog"]});
-        let sync = super::super::tasks::run(
-            Task::TextEmbeddings,
-            "@cf/baai/bge-small-en-v1.5",
-            body.to_string().as_bytes(),
-        )
-        .unwrap()
-        .unwrap();
+        let sync =
+            super::super::embedding::run("bge-small-en-v1.5", body.to_string().as_bytes()).unwrap();
         let mut item = body.clone();
         item["external_reference"] = json!("r1");
         let (ok, queued) = answer(
@@ -499,11 +488,11 @@ mod tests {
         assert_eq!(super::super::lock(&q.jobs).len(), 5, "the cap holds");
         assert!(matches!(
             poll(&first, &mut dice),
-            QueueReply::Refused {
+            Err(Refusal {
                 status: 404,
                 code: 5007,
                 ..
-            }
+            })
         ));
         std::thread::sleep(Duration::from_millis(80));
         let last = submit(&mut dice);

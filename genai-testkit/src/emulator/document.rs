@@ -6,6 +6,8 @@
 use genai_core::DocumentFormat;
 use serde_json::{json, Value};
 
+use super::answer::Refusal;
+
 /// The `result` of `GET /ai/tomarkdown/supported`: the documented formats.
 pub(crate) fn supported() -> Value {
     Value::Array(
@@ -79,11 +81,8 @@ fn parts<'a>(content_type: &str, body: &'a [u8]) -> Option<Vec<Part<'a>>> {
 }
 
 /// The `result` of `POST /ai/tomarkdown`, or the status, code and message of a refusal.
-pub(crate) fn convert(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Value, (u16, u32, String)> {
-    let bad = |m: &str| (400, 3003, format!("AiError: Bad input: {m}"));
+pub(crate) fn convert(content_type: Option<&str>, body: &[u8]) -> Result<Value, Refusal> {
+    let bad = |m: &str| Refusal::new(400, 3003, format!("AiError: Bad input: {m}"));
     let ct = content_type.unwrap_or("");
     if !ct.starts_with("multipart/form-data") {
         return Err(bad(
