@@ -48,10 +48,19 @@ pub struct WavChunk<'a> {
     pub data: &'a [u8],
 }
 
-impl WavChunk<'_> {
+impl<'a> WavChunk<'a> {
     /// Whether the chunk runs past the end of the file (its data is shorter than declared).
     pub fn is_truncated(&self) -> bool {
         self.data.len() < self.declared_len
+    }
+
+    /// The chunks inside a `LIST` chunk, after its four-byte list type (`INFO`...); their
+    /// offsets count from the start of this chunk's data.
+    pub fn sub_chunks(&self) -> WavChunks<'a> {
+        WavChunks {
+            bytes: self.data,
+            at: self.data.len().min(4),
+        }
     }
 }
 
@@ -240,6 +249,14 @@ mod tests {
         assert_eq!(wav.declared_size, file.len() as u64);
         let ids: Vec<[u8; 4]> = wav_chunks(&file).unwrap().map(|c| c.id).collect();
         assert_eq!(ids, [*b"LIST", *b"fmt ", *b"data"]);
+        let list = wav_chunks(&file).unwrap().next().unwrap();
+        assert_eq!(list.sub_chunks().count(), 0);
+        let mut info = b"INFO".to_vec();
+        info.extend(chunk(b"ICMT", b"said: hi"));
+        let file = riff(&chunk(b"LIST", &info));
+        let list = wav_chunks(&file).unwrap().next().unwrap();
+        let comment = list.sub_chunks().next().unwrap();
+        assert_eq!((&comment.id, comment.data), (b"ICMT", &b"said: hi"[..]));
     }
 
     #[test]

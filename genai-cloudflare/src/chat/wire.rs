@@ -782,20 +782,4 @@ mod tests {
             assert_eq!(r.response, expected, "{text}");
         }
     }
-
-    #[test]
-    fn zero_usage_is_unreported() {
-        let u = WireUsage {
-            prompt_tokens: Some(0),
-            completion_tokens: Some(0),
-            total_tokens: Some(0),
-        };
-        assert!(!u.normalise().is_reported());
-        let u = WireUsage {
-            prompt_tokens: Some(3),
-            completion_tokens: Some(4),
-            total_tokens: None,
-        };
-        assert_eq!(u.normalise().total_tokens, Some(7));
-    }
 }
