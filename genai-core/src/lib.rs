@@ -70,14 +70,15 @@ pub use response::{
 };
 pub use stream::{ChatStream, ResponseAccumulator, StreamEvent};
 pub use tasks::{
-    cosine, document_type, image_size, plan_chunks, BatchCapabilities, BatchItem, BatchJob,
-    BatchModel, BatchOutput, BatchRequest, BatchResult, BatchStatus, Classification,
+    cosine, document_type, image_size, plan_chunks, replace_file, BatchCapabilities, BatchChunk,
+    BatchEvent, BatchFingerprint, BatchItem, BatchJob, BatchLine, BatchModel, BatchOutput,
+    BatchRequest, BatchResult, BatchState, BatchStatus, BatchTally, ChunkState, Classification,
     ClassificationCapabilities, ClassificationModel, ClassifyInput, ClassifyRequest, Conversion,
     ConversionOptions, ConvertRequest, ConvertedFile, ConvertedText, Document,
     DocumentCapabilities, DocumentConverter, DocumentFormat, EmbedRequest, EmbeddingCapabilities,
     EmbeddingModel, Embeddings, GeneratedImage, ImageCapabilities, ImageModel, ImageRequest, Label,
     PollPolicy, Pooling, Range, RankedDocument, Ranking, RerankRequest, RerankingCapabilities,
-    RerankingModel, Segment, SpeechCapabilities, SpeechModel, SpeechRequest,
+    RerankingModel, ResumableBatch, Segment, SpeechCapabilities, SpeechModel, SpeechRequest,
     SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TextFormat,
     TranscribeRequest, Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest,
     Translation, TranslationCapabilities, TranslationModel, TurnDetection,

@@ -276,7 +276,7 @@ impl MediaReply {
         let media_type = self.media_type().await?;
         // Removes the temporary file unless the rename happened: on an error, and when the
         // caller drops the future half way.
-        let (tmp, mut file) = create_temp_beside(path).map_err(write_error)?;
+        let (tmp, mut file) = create_temp_beside(path, "part").map_err(write_error)?;
         let mut partial = Partial(Some(tmp.clone()));
         let mut bytes = 0u64;
         while let Some(chunk) = self.next_chunk().await? {
@@ -326,10 +326,13 @@ async fn blocking<T: Send + 'static>(
         .map_err(write_error)
 }
 
-/// Creates a new temporary file beside `path`, `.{name}.{random}.part`: a name no one can
+/// Creates a new temporary file beside `path`, `.{name}.{random}.{ext}`: a name no one can
 /// predict, created with `O_EXCL` (`create_new`), so a file or symlink planted in advance is
 /// never opened, let alone followed.
-fn create_temp_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+pub(crate) fn create_temp_beside(
+    path: &Path,
+    ext: &str,
+) -> std::io::Result<(PathBuf, std::fs::File)> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -339,7 +342,7 @@ fn create_temp_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> 
         let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
             .take(12)
             .collect();
-        let tmp = path.with_file_name(format!(".{name}.{suffix}.part"));
+        let tmp = path.with_file_name(format!(".{name}.{suffix}.{ext}"));
         let mut open = std::fs::OpenOptions::new();
         open.write(true).create_new(true);
         match open.open(&tmp) {

@@ -437,46 +437,26 @@ pub fn read_speech(bytes: &[u8]) -> Speech {
     }
 }
 
-/// The transcript in a WAV's `ICMT` chunk and the length from `fmt ` and `data`.
+/// The transcript in a WAV's `LIST`/`INFO` `ICMT` entry and the length from its header
+/// (genai-core's one WAV reader).
 fn read_wav(b: &[u8]) -> Speech {
-    let mut speech = Speech::default();
-    let mut byte_rate = None;
-    let mut at = 12;
-    while at + 8 <= b.len() {
-        let id = &b[at..at + 4];
-        let len = u32::from_le_bytes([b[at + 4], b[at + 5], b[at + 6], b[at + 7]]) as usize;
-        let data = &b[at + 8..b.len().min(at + 8 + len)];
-        match id {
-            b"fmt " if data.len() >= 16 => {
-                byte_rate = Some(u32::from_le_bytes([data[8], data[9], data[10], data[11]]));
-            }
-            b"LIST" if data.starts_with(b"INFO") => {
-                let mut i = 4;
-                while i + 8 <= data.len() {
-                    let sub = &data[i..i + 4];
-                    let n = u32::from_le_bytes([data[i + 4], data[i + 5], data[i + 6], data[i + 7]])
-                        as usize;
-                    let value = &data[i + 8..data.len().min(i + 8 + n)];
-                    if sub == b"ICMT" {
-                        let value = String::from_utf8_lossy(value);
-                        let value = value.trim_end_matches('\0');
-                        if let Some(t) = value.strip_prefix(&format!("{TAG}: ")) {
-                            speech.text = Some(t.to_owned());
-                        }
-                    }
-                    i += 8 + n + (n & 1);
-                }
-            }
-            b"data" => {
-                speech.seconds = byte_rate
-                    .filter(|r| *r > 0)
-                    .map(|r| data.len() as f64 / f64::from(r));
-            }
-            _ => {}
-        }
-        at += 8 + len + (len & 1);
+    let prefix = format!("{TAG}: ");
+    let text = genai_core::wav_chunks(b)
+        .into_iter()
+        .flatten()
+        .filter(|c| &c.id == b"LIST" && c.data.starts_with(b"INFO"))
+        .flat_map(|list| list.sub_chunks())
+        .filter(|entry| &entry.id == b"ICMT")
+        .filter_map(|entry| {
+            let value = String::from_utf8_lossy(entry.data);
+            let t = value.trim_end_matches('\0').strip_prefix(&prefix)?;
+            Some(t.to_owned())
+        })
+        .last();
+    Speech {
+        text,
+        seconds: genai_core::Wav::parse(b).ok().and_then(|w| w.seconds()),
     }
-    speech
 }
 
 /// The transcript in an ID3v2 `TXXX` frame and the length from counting MPEG frames.
@@ -574,9 +554,7 @@ pub fn mp3_frame(header: &[u8]) -> Option<Mp3Frame> {
 /// whose chunks stay inside it, and whose `fmt ` and non-empty `data` agree (whole frames).
 /// Returns what was seen.
 pub fn check_wav(b: &[u8]) -> Result<String, String> {
-    if b.len() < 12 || &b[..4] != b"RIFF" || &b[8..12] != b"WAVE" {
-        return Err("not a RIFF/WAVE file".into());
-    }
+    let mut chunks = genai_core::wav_chunks(b).ok_or("not a RIFF/WAVE file")?;
     let riff = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
     if riff + 8 != b.len() {
         return Err(format!(
@@ -585,34 +563,22 @@ pub fn check_wav(b: &[u8]) -> Result<String, String> {
             b.len()
         ));
     }
-    let (mut at, mut block, mut rate, mut samples) = (12, 0usize, 0u32, None);
-    while at + 8 <= b.len() {
-        let len = u32::from_le_bytes([b[at + 4], b[at + 5], b[at + 6], b[at + 7]]) as usize;
-        if at + 8 + len > b.len() {
-            return Err(format!("a chunk runs past the end at byte {at}"));
-        }
-        let data = &b[at + 8..at + 8 + len];
-        match &b[at..at + 4] {
-            b"fmt " if len >= 16 => {
-                rate = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
-                block = usize::from(u16::from_le_bytes([data[12], data[13]]));
-            }
-            b"data" if block > 0 => {
-                if len % block != 0 {
-                    return Err("the data is not a whole number of frames".into());
-                }
-                samples = Some(len / block);
-            }
-            _ => {}
-        }
-        at += 8 + len + (len & 1);
+    if let Some(cut) = chunks.find(genai_core::WavChunk::is_truncated) {
+        return Err(format!("a chunk runs past the end at byte {}", cut.offset));
     }
-    match samples {
-        Some(n) if n > 0 && rate > 0 => Ok(format!(
-            "WAV, {n} frames at {rate} Hz ({:.2} s)",
-            n as f64 / f64::from(rate)
+    let empty = || "no `fmt ` and non-empty `data` chunk".to_owned();
+    let wav = genai_core::Wav::parse(b).map_err(|_| empty())?;
+    let block = usize::from(wav.block_align);
+    if block > 0 && wav.data.len() % block != 0 {
+        return Err("the data is not a whole number of frames".into());
+    }
+    match wav.frames() {
+        n if n > 0 && wav.sample_rate > 0 => Ok(format!(
+            "WAV, {n} frames at {} Hz ({:.2} s)",
+            wav.sample_rate,
+            n as f64 / f64::from(wav.sample_rate)
         )),
-        _ => Err("no `fmt ` and non-empty `data` chunk".into()),
+        _ => Err(empty()),
     }
 }
 

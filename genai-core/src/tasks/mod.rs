@@ -19,8 +19,9 @@ mod translation;
 mod turn;
 
 pub use batch::{
-    plan_chunks, BatchCapabilities, BatchItem, BatchJob, BatchModel, BatchOutput, BatchRequest,
-    BatchResult, BatchStatus, PollPolicy,
+    plan_chunks, replace_file, BatchCapabilities, BatchChunk, BatchEvent, BatchFingerprint,
+    BatchItem, BatchJob, BatchLine, BatchModel, BatchOutput, BatchRequest, BatchResult, BatchState,
+    BatchStatus, BatchTally, ChunkState, PollPolicy, ResumableBatch,
 };
 pub use classification::{
     Classification, ClassificationCapabilities, ClassificationModel, ClassifyInput,

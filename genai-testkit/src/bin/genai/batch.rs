@@ -1,48 +1,28 @@
 //! `genai batch`: many requests of one model through the async batch queue, resumable.
 //!
-//! How a run survives being killed at any moment (`kill -9` included) without submitting a
-//! chunk twice or writing a result twice:
-//!
-//! - The input is planned once into chunks (consecutive ranges of requests, each one
-//!   submission under the payload limit); the plan goes into the state file with a
-//!   fingerprint of the input and the model, so a rerun uses the same plan or refuses.
-//! - The state file is only ever replaced whole: written to a temporary file, flushed to disk
-//!   (`fsync`), renamed over the old one, and the directory synced. A reader sees the old state
-//!   or the new one, never a mix.
-//! - Before a chunk is sent, the state marks it `submitting`; once the queue answers, the state
-//!   records its `request_id` (`submitted`). A chunk recorded `submitted` is never sent again:
-//!   a rerun only polls it.
-//! - The queue has no idempotency key and no way to list jobs, so one window cannot be closed
-//!   by any client: the process dying after the request left and before the reply was
-//!   recorded. A rerun finds that chunk still `submitting`, says so on stderr, and submits it
-//!   again; the earlier job, if the service received it, is never read. Results come only from
-//!   the job whose id is recorded, so the output still holds each result exactly once.
-//!   (A definite refusal, like a 4xx or a 429, puts the chunk back to `planned`.)
-//! - Output lines are appended in input order, chunk after chunk. After a chunk's lines are
-//!   written and flushed to disk, the state records the output's length and marks the chunk
-//!   `written`. A rerun first cuts the output back to the recorded length (dropping the lines
-//!   of a chunk whose write was interrupted) and polls that chunk again: the queue keeps the
-//!   results of a finished job.
-//! - Results are held one chunk at a time (`--chunk-size` requests at most), never the whole
-//!   run.
+//! The lines (the JSONL input and output) and the resumable state machine (a state file
+//! replaced whole before and after every step, so a run killed at any moment, `kill -9`
+//! included, resumes without submitting a chunk twice or writing a result twice) are
+//! genai-core's [`BatchLine`] and [`ResumableBatch`]. This command adds the flags, the files
+//! (checked not to collide, the output cut back to what the state records and appended chunk
+//! by chunk, flushed to disk), the locks that keep two runs apart, and the progress lines.
+//! Results are held one chunk at a time (`--chunk-size` requests at most), never the whole
+//! run.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-use clap::Args;
-use genai_core::{
-    BatchItem, BatchJob, BatchModel, BatchOutput, BatchStatus, ChatRequest, Cost, CostTotal,
-    EmbedRequest, Error, ErrorKind, Media, Message, ModelKind, PollPolicy, Pooling, Result,
-    SpeechRequest, TranslateRequest, TurnRequest,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::ProviderArgs;
 use crate::fallback::{note_attempts, FallbackArgs, ServedFields};
 use crate::input;
+use clap::Args;
+use genai_core::{
+    replace_file, BatchEvent, BatchFingerprint, BatchItem, BatchJob, BatchLine, BatchModel,
+    BatchOutput, BatchStatus, BatchTally, ChunkState, Cost, CostTotal, Error, ErrorKind, Media,
+    PollPolicy, Result, ResumableBatch,
+};
 
 /// `genai batch` options.
 #[derive(Args, Debug)]
@@ -71,240 +51,13 @@ pub(crate) struct BatchArgs {
     restart: bool,
 }
 
-/// One input line, read.
-struct Entry {
-    id: Value,
-    item: std::result::Result<BatchItem, Error>,
-    /// Where a text-to-speech line's audio goes (its `out`).
-    out: Option<PathBuf>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChatLine {
-    #[serde(default)]
-    #[allow(dead_code)] // read apart, whatever the line's shape
-    id: Value,
-    prompt: Option<String>,
-    system: Option<String>,
-    messages: Option<Vec<Message>>,
-    max_tokens: Option<u32>,
-    temperature: Option<f64>,
-    top_p: Option<f64>,
-    top_k: Option<u32>,
-    seed: Option<u64>,
-    #[serde(default)]
-    stop: Stops,
-    #[serde(default)]
-    json: bool,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(untagged)]
-enum Stops {
-    #[default]
-    None,
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Texts {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EmbedLine {
-    #[serde(default)]
-    #[allow(dead_code)] // read apart, whatever the line's shape
-    id: Value,
-    text: Texts,
-    pooling: Option<Pooling>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TranslateLine {
-    #[serde(default)]
-    #[allow(dead_code)] // read apart, whatever the line's shape
-    id: Value,
-    text: String,
-    to: String,
-    from: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SpeakLine {
-    #[serde(default)]
-    #[allow(dead_code)] // read apart, whatever the line's shape
-    id: Value,
-    text: String,
-    out: PathBuf,
-    voice: Option<String>,
-    lang: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TurnLine {
-    #[serde(default)]
-    #[allow(dead_code)] // read apart, whatever the line's shape
-    id: Value,
-    /// The WAV file to judge.
-    audio: PathBuf,
-}
-
 /// A turn line's audio, read now with the checks of `genai transcribe` (missing, empty, over
 /// the speech models' size limit before it is read, or not audio).
-async fn read_turn_audio(path: &Path) -> Result<Media> {
-    crate::transcription::read_audio(path, Some(genai_cloudflare::MAX_AUDIO_BYTES))
+async fn read_turn_audio(path: PathBuf) -> Result<Media> {
+    crate::transcription::read_audio(&path, Some(genai_cloudflare::MAX_AUDIO_BYTES))
         .await?
         .load()
         .await
-}
-
-/// The caller's id as the queue's `external_reference` (a string).
-fn reference(id: &Value) -> Option<String> {
-    match id {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-async fn parse_line(kind: ModelKind, line: &str) -> Entry {
-    let id = serde_json::from_str::<Value>(line)
-        .ok()
-        .and_then(|v| v.get("id").cloned())
-        .unwrap_or(Value::Null);
-    let bad = |e: serde_json::Error| Error::invalid_request(format!("not a valid request: {e}"));
-    let mut out = None;
-    let item = match kind {
-        ModelKind::Chat => serde_json::from_str::<ChatLine>(line)
-            .map_err(bad)
-            .and_then(|l| {
-                // Refused here as `genai chat` refuses them, not sent to be paid for.
-                match (&l.prompt, &l.messages) {
-                    (Some(p), _) if p.trim().is_empty() => {
-                        Err(Error::invalid_request("the prompt is empty"))
-                    }
-                    (None, None) => Err(Error::invalid_request(
-                        "nothing to send: give \"prompt\" or \"messages\"",
-                    )),
-                    _ => Ok(l),
-                }
-            })
-            .map(|l| {
-                let mut req = ChatRequest::new();
-                if let Some(s) = l.system {
-                    req = req.system(s);
-                }
-                req.messages.extend(l.messages.unwrap_or_default());
-                if let Some(p) = l.prompt {
-                    req = req.user(p);
-                }
-                if l.json {
-                    req = req.json();
-                }
-                req.max_tokens = l.max_tokens;
-                req.temperature = l.temperature;
-                req.top_p = l.top_p;
-                req.top_k = l.top_k;
-                req.seed = l.seed;
-                req.stop = match l.stop {
-                    Stops::None => Vec::new(),
-                    Stops::One(s) => vec![s],
-                    Stops::Many(v) => v,
-                };
-                BatchItem::chat(req)
-            }),
-        ModelKind::Embedding => serde_json::from_str::<EmbedLine>(line)
-            .map_err(bad)
-            .map(|l| {
-                let texts = match l.text {
-                    Texts::One(t) => vec![t],
-                    Texts::Many(v) => v,
-                };
-                let mut req = EmbedRequest::new(texts);
-                req.pooling = l.pooling;
-                BatchItem::embed(req)
-            }),
-        ModelKind::Translation => serde_json::from_str::<TranslateLine>(line)
-            .map_err(bad)
-            .map(|l| {
-                let mut req = TranslateRequest::new(l.text, l.to);
-                req.source_lang = l.from;
-                BatchItem::translate(req)
-            }),
-        ModelKind::TextToSpeech => serde_json::from_str::<SpeakLine>(line)
-            .map_err(bad)
-            .map(|l| {
-                let mut req = SpeechRequest::new(l.text);
-                req.voice = l.voice;
-                req.language = l.lang;
-                out = Some(l.out);
-                BatchItem::speak(req)
-            }),
-        ModelKind::TurnDetection => match serde_json::from_str::<TurnLine>(line) {
-            Ok(l) => read_turn_audio(&l.audio)
-                .await
-                .map(|audio| BatchItem::detect_turn(TurnRequest::new(audio))),
-            Err(e) => Err(bad(e)),
-        },
-        other => Err(Error::unsupported(format!(
-            "batches of {} models are not supported",
-            other.as_str()
-        ))),
-    };
-    let item = item.map(|item| match reference(&id) {
-        Some(r) => item.reference(r),
-        None => item,
-    });
-    Entry { id, item, out }
-}
-
-/// Where a chunk is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum ChunkState {
-    Planned,
-    Submitting,
-    Submitted,
-    Written,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Chunk {
-    /// Positions in the list of valid requests.
-    start: usize,
-    end: usize,
-    state: ChunkState,
-    #[serde(default)]
-    request_id: Option<String>,
-    #[serde(default)]
-    attempts: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
-    version: u32,
-    model: String,
-    input_len: u64,
-    input_hash: String,
-    inputs: usize,
-    /// A fingerprint of the valid requests and their lines: what the chunks' positions
-    /// refer to (it changes when a line's audio file changes, even if the input does not).
-    #[serde(default)]
-    requests_hash: String,
-    chunks: Vec<Chunk>,
-    /// Output lines written (a prefix of the inputs).
-    written: usize,
-    /// The output file's length after them.
-    out_bytes: u64,
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
@@ -314,123 +67,33 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     )
 }
 
-/// Replaces the state file atomically: temp file, fsync, rename, directory fsync.
-fn save(path: &Path, state: &State) -> Result<()> {
-    let text = serde_json::to_vec_pretty(state)
-        .map_err(|e| Error::config(format!("cannot encode the state: {e}")))?;
-    let mut tmp = TempFile::beside(path).map_err(|e| io_error("write the state", path, e))?;
-    tmp.file
-        .write_all(&text)
-        .map_err(|e| io_error("write", &tmp.path, e))?;
-    tmp.persist(path)
-}
-
-/// A new file beside its destination with a name no one can predict, created exclusively
-/// (`O_EXCL`: a file or symlink planted at that name is never opened, let alone followed),
-/// removed when dropped unless [`persist`](Self::persist)ed.
-struct TempFile {
-    path: PathBuf,
-    file: File,
-    kept: bool,
-}
-
-impl TempFile {
-    fn beside(dest: &Path) -> std::io::Result<TempFile> {
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "genai".to_owned());
-        let mut last = None;
-        for _ in 0..16 {
-            let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
-                .take(12)
-                .collect();
-            let path = dest.with_file_name(format!(".{name}.{suffix}.tmp"));
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    return Ok(TempFile {
-                        path,
-                        file,
-                        kept: false,
-                    })
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
-    }
-
-    /// Flushes the file to disk and renames it over `dest`, then syncs the folder.
-    fn persist(mut self, dest: &Path) -> Result<()> {
-        self.file
-            .sync_all()
-            .map_err(|e| io_error("sync", &self.path, e))?;
-        std::fs::rename(&self.path, dest).map_err(|e| io_error("replace", dest, e))?;
-        self.kept = true;
-        let _ = sync_dir(dest);
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.kept {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Flushes the directory holding `path` (so a rename in it survives a power cut).
-fn sync_dir(path: &Path) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    File::open(dir)?.sync_all()
-}
-
-fn fnv(bytes: &[u8]) -> String {
-    let mut hash = Fnv::default();
-    hash.update(bytes);
-    hash.hex()
-}
-
-/// A 64-bit FNV-1a hash fed piece by piece (also as an `io::Write`).
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn update(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-        }
-    }
-
-    fn hex(&self) -> String {
-        format!("{:016x}", self.0)
-    }
-}
-
-impl Write for Fnv {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn progress(msg: impl AsRef<str>) {
     eprintln!("batch: {}", msg.as_ref());
+}
+
+/// The progress line of a step of the submissions.
+fn report(event: BatchEvent) {
+    match event {
+        BatchEvent::Resubmitting { chunk, of } => progress(format!(
+            "submission {}/{of} was interrupted before its id was recorded; submitting \
+                 it again (the earlier one, if it reached the service, is not read)",
+            chunk + 1
+        )),
+        BatchEvent::Submitted {
+            chunk,
+            of,
+            requests,
+            request_id,
+        } => progress(format!(
+            "submitted {}/{of} ({requests} requests, id {request_id})",
+            chunk + 1
+        )),
+        BatchEvent::BudgetSpent { chunk, of } => progress(format!(
+            "budget spent: submission {}/{of} and those after it were not sent",
+            chunk + 1
+        )),
+        _ => {}
+    }
 }
 
 /// Runs `genai batch`.
@@ -486,16 +149,12 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         }
         // One line that is not text is that line's error, not the run's.
         let mut entry = match std::str::from_utf8(line) {
-            Ok(line) => parse_line(kind, line).await,
-            Err(e) => Entry {
-                id: Value::Null,
-                item: Err(Error::invalid_request(format!(
-                    "{shown_input} line {} is not UTF-8 text (invalid byte at offset {})",
-                    n + 1,
-                    e.valid_up_to()
-                ))),
-                out: None,
-            },
+            Ok(line) => BatchLine::parse(kind, line, read_turn_audio).await,
+            Err(e) => BatchLine::invalid(Error::invalid_request(format!(
+                "{shown_input} line {} is not UTF-8 text (invalid byte at offset {})",
+                n + 1,
+                e.valid_up_to()
+            ))),
         };
         if let (Ok(_), Some(out)) = (&entry.item, &entry.out) {
             match outs.claim(out) {
@@ -521,45 +180,30 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             index_of.push(i);
         }
     }
-    let input_hash = fnv(&raw);
-    let input_len = raw.len() as u64;
-    drop(raw);
-    let requests_hash = {
-        // Streamed into the hash: the requests (audio included) are never encoded whole.
-        let mut hash = Fnv::default();
-        serde_json::to_writer(&mut hash, &items)
-            .map_err(|e| Error::config(format!("cannot fingerprint the requests: {e}")))?;
-        for i in &index_of {
-            hash.update(&(*i as u64).to_le_bytes());
-        }
-        hash.hex()
-    };
     let start_over = format!(
         "run again with --restart (or remove {}) to start over",
         state_path.display()
     );
-    let (mut state, _out_lock) = match std::fs::read(&state_path) {
-        Ok(bytes) => {
-            let state: State = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::config(format!(
-                    "the state file {} is not readable ({e}); {start_over}",
-                    state_path.display()
-                ))
-            })?;
-            // A run stays with the model that took its first submission.
-            if let Some(taken) = chain.resume_with(&state.model) {
-                (model, batch) = taken;
-            }
-            if state.model != model
-                || state.input_hash != input_hash
-                || state.input_len != input_len
-                || state.inputs != entries.len()
-                || state.requests_hash != requests_hash
-                || state
-                    .chunks
-                    .iter()
-                    .any(|c| c.start > c.end || c.end > items.len())
-            {
+    let with_start_over = |e: Error| {
+        if e.kind() == ErrorKind::Config {
+            Error::config(format!("{}; {start_over}", e.message()))
+        } else {
+            e
+        }
+    };
+    let loaded = ResumableBatch::load(&state_path).map_err(with_start_over)?;
+    // A run stays with the model that took it, when that is one of this run's models.
+    if let Some(taken) = loaded
+        .as_ref()
+        .and_then(|r| chain.resume_with(&r.state().model))
+    {
+        (model, batch) = taken;
+    }
+    let fingerprint = BatchFingerprint::new(&model, &raw, entries.len(), &items, &index_of)?;
+    drop(raw);
+    let (mut run, _out_lock) = match loaded {
+        Some(run) => {
+            if !run.state().resumes(&fingerprint, items.len()) {
                 return Err(Error::config(format!(
                     "the state file {} belongs to another input or model (or a file the input \
                      names changed since); {start_over}",
@@ -569,36 +213,15 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             progress(format!(
                 "resuming from {}: {}/{} results already written",
                 state_path.display(),
-                state.written,
-                state.inputs
+                run.state().written,
+                run.state().inputs
             ));
             let out_lock = lock_output(&args.out, false)?;
-            (state, out_lock)
+            (run, out_lock)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let plan = batch.plan(&items)?;
-            let state = State {
-                version: 1,
-                model: model.clone(),
-                input_len,
-                input_hash,
-                inputs: entries.len(),
-                requests_hash,
-                chunks: plan
-                    .into_iter()
-                    .map(|r| Chunk {
-                        start: r.start,
-                        end: r.end,
-                        state: ChunkState::Planned,
-                        request_id: None,
-                        attempts: 0,
-                    })
-                    .collect(),
-                written: 0,
-                out_bytes: 0,
-            };
+        None => {
             // The state first: a state file that cannot be written leaves no output behind.
-            save(&state_path, &state)?;
+            let run = ResumableBatch::create(&state_path, &fingerprint, batch.plan(&items)?)?;
             let out_lock = match lock_output(&args.out, true) {
                 Ok(l) => l,
                 Err(e) => {
@@ -610,11 +233,10 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 "{} requests ({} valid) in {} submissions",
                 entries.len(),
                 items.len(),
-                state.chunks.len()
+                run.state().chunks.len()
             ));
-            (state, out_lock)
+            (run, out_lock)
         }
-        Err(e) => return Err(io_error("read", &state_path, e)),
     };
 
     // The output: cut back to what the state says was written.
@@ -626,109 +248,40 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         .metadata()
         .map_err(|e| io_error("read", &args.out, e))?
         .len();
-    if len < state.out_bytes {
+    if len < run.state().out_bytes {
         return Err(Error::config(format!(
             "{} is shorter than {} records; {start_over}",
             args.out.display(),
             state_path.display()
         )));
     }
-    out.set_len(state.out_bytes)
+    out.set_len(run.state().out_bytes)
         .map_err(|e| io_error("truncate", &args.out, e))?;
     drop(out);
 
-    // Submit every chunk not yet submitted, until the run's budget (if any) is spent.
-    let mut over_budget = None;
-    let mut pos = 0;
-    while pos < state.chunks.len() {
-        let (k, total) = (pos, state.chunks.len());
-        pos += 1;
-        let chunk = state.chunks[k].clone();
-        if !matches!(chunk.state, ChunkState::Planned | ChunkState::Submitting) {
-            continue;
-        }
-        if chunk.state == ChunkState::Submitting {
-            progress(format!(
-                "submission {}/{total} was interrupted before its id was recorded; submitting \
-                 it again (the earlier one, if it reached the service, is not read)",
-                k + 1
-            ));
-        }
-        state.chunks[k].state = ChunkState::Submitting;
-        state.chunks[k].attempts += 1;
-        save(&state_path, &state)?;
-        match batch
-            .submit(&items[chunk.start..chunk.end], chunk.start)
-            .await
-        {
-            Ok(job) => {
-                state.chunks[k].state = ChunkState::Submitted;
-                state.chunks[k].request_id = Some(job.request_id.clone());
-                save(&state_path, &state)?;
-                progress(format!(
-                    "submitted {}/{total} ({} requests, id {})",
-                    k + 1,
-                    chunk.end - chunk.start,
-                    job.request_id
-                ));
-            }
-            Err(e) if e.kind() == ErrorKind::Budget => {
-                // Nothing was sent: stop submitting, keep what was done; a later run with a
-                // larger budget resumes here.
-                state.chunks[k].state = ChunkState::Planned;
-                save(&state_path, &state)?;
-                progress(format!(
-                    "budget spent: submission {}/{total} and those after it were not sent",
-                    k + 1
-                ));
-                over_budget = Some(e);
-                break;
-            }
-            // Before anything is queued, a model that may not serve gives way to the next
-            // (the plan is made again for it); once a submission is queued, the run keeps its
-            // model.
+    // Submit every chunk not yet submitted, until the run's budget (if any) is spent. Before
+    // anything is queued, a model that may not serve gives way to the next (the plan is made
+    // again for it); once a submission is queued, the run keeps its model.
+    let over_budget = loop {
+        match run.submit(&batch, &items, report).await {
+            Ok(over_budget) => break over_budget,
             Err(e)
-                if genai_core::falls_over(&e)
-                    && chain.can_fall_over()
-                    && state.chunks.iter().all(|c| c.request_id.is_none()) =>
+                if genai_core::falls_over(&e) && run.nothing_queued() && chain.can_fall_over() =>
             {
-                let (next, next_batch) = chain.fall_over(&model, e)?;
-                let plan = next_batch.plan(&items)?;
+                let failed = model.clone();
+                (model, batch) = chain.fall_over(&failed, e)?;
                 progress(format!(
-                    "{model} could not take the run ({}); trying {next}",
+                    "{failed} could not take the run ({}); trying {model}",
                     chain.last_failure()
                 ));
-                (model, batch) = (next, next_batch);
-                state.model = model.clone();
-                state.chunks = plan
-                    .into_iter()
-                    .map(|r| Chunk {
-                        start: r.start,
-                        end: r.end,
-                        state: ChunkState::Planned,
-                        request_id: None,
-                        attempts: 0,
-                    })
-                    .collect();
-                save(&state_path, &state)?;
-                pos = 0;
+                run.replan(&model, batch.plan(&items)?)?;
             }
-            Err(e) => {
-                // A refusal means nothing was queued; anything else may have been.
-                let refused = e.status().is_some_and(|s| (400..500).contains(&s))
-                    || e.kind() == ErrorKind::InvalidRequest
-                    || e.kind() == ErrorKind::Unsupported;
-                if refused {
-                    state.chunks[k].state = ChunkState::Planned;
-                    save(&state_path, &state)?;
-                }
-                return Err(e);
-            }
+            Err(e) => return Err(e),
         }
-    }
+    };
+    let total = run.state().chunks.len();
 
     // Collect in order and append (up to the first submission the budget stopped).
-    let total = state.chunks.len();
     let waiting = Waiting {
         policy,
         deadline: Instant::now() + policy.timeout,
@@ -736,23 +289,18 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         start_over: &start_over,
     };
     for k in 0..total {
-        let chunk = state.chunks[k].clone();
-        if chunk.state == ChunkState::Written {
+        if run.state().chunks[k].state == ChunkState::Written {
             continue;
         }
-        if over_budget.is_some() && chunk.state == ChunkState::Planned {
+        // Only the chunks the budget stopped are still planned.
+        let Some(job) = run.job(k).map_err(with_start_over)? else {
             break;
-        }
-        let Some(request_id) = chunk.request_id.clone() else {
-            return Err(Error::config(format!(
-                "the state file has a submitted chunk without an id; {start_over}"
-            )));
         };
-        let job = BatchJob::new(request_id, &model, chunk.start, chunk.end - chunk.start);
+        let range = job.range();
         let results = waiting
-            .results(&batch, &job, &items[chunk.start..chunk.end], k)
+            .results(&batch, &job, &items[range.clone()], k)
             .await?;
-        let last = index_of[chunk.end - 1];
+        let last = index_of[range.end - 1];
         let mut by_index = results
             .into_iter()
             .map(|r| (index_of[r.index], (r.outcome, r.cost)));
@@ -762,7 +310,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             .iter()
             .enumerate()
             .take(last + 1)
-            .skip(state.written)
+            .skip(run.state().written)
         {
             let outcome = match &next {
                 Some((at, _)) if *at == i => next.take().map(|(_, o)| o),
@@ -778,14 +326,12 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             };
             push_line(&mut lines, i, entry, &model, outcome, cost);
         }
-        state.out_bytes = append(&args.out, &lines)?;
-        state.written = last + 1;
-        state.chunks[k].state = ChunkState::Written;
-        save(&state_path, &state)?;
+        let out_bytes = append(&args.out, &lines)?;
+        run.chunk_written(k, last + 1, out_bytes)?;
         progress(format!(
             "{}/{} results written ({}/{total} submissions done)",
-            state.written,
-            state.inputs,
+            run.state().written,
+            run.state().inputs,
             k + 1
         ));
     }
@@ -793,7 +339,7 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         let (failed, cost) = tally(&args.out)?;
         progress(format!(
             "stopped by the budget: {} of {} lines in {} ({failed} errors, {})",
-            state.written,
+            run.state().written,
             entries.len(),
             args.out.display(),
             describe_cost(&cost)
@@ -801,23 +347,22 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         return Err(e);
     }
     // Invalid lines after the last request.
-    if state.written < entries.len() {
+    if run.state().written < entries.len() {
         let mut lines = String::new();
-        for (i, entry) in entries.iter().enumerate().skip(state.written) {
+        for (i, entry) in entries.iter().enumerate().skip(run.state().written) {
             let e = match &entry.item {
                 Err(e) => clone_error(e),
                 Ok(_) => Error::protocol("no result for this request"),
             };
             push_line(&mut lines, i, entry, &model, Err(e), None);
         }
-        state.out_bytes = append(&args.out, &lines)?;
-        state.written = entries.len();
-        save(&state_path, &state)?;
+        let out_bytes = append(&args.out, &lines)?;
+        run.lines_written(entries.len(), out_bytes)?;
     }
     let (failed, cost) = tally(&args.out)?;
     progress(format!(
         "done: {} lines in {} ({failed} errors, {})",
-        state.written,
+        run.state().written,
         args.out.display(),
         describe_cost(&cost)
     ));
@@ -830,9 +375,9 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         let mut summary = serde_json::json!({
             "model": model,
             "out": args.out.display().to_string(),
-            "lines": state.written,
+            "lines": run.state().written,
             "errors": failed,
-            "submissions": state.chunks.len(),
+            "submissions": run.state().chunks.len(),
             "cost": cost.known,
             "cost_unknown": cost.unknown,
         });
@@ -849,7 +394,6 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     }
     Ok(())
 }
-
 /// The models a run may go to: `--model`, then the `--fallback` models, in order. Each is
 /// made before anything is read or sent; one refused then for a reason another model may not
 /// share (retired, plan required) is an attempt of the chain, met when the chain reaches it.
@@ -976,7 +520,7 @@ impl Chain {
     }
 
     /// Refuses a `--fallback` model of another kind than the run's lines.
-    fn check_kinds(&self, kind: ModelKind) -> Result<()> {
+    fn check_kinds(&self, kind: genai_core::ModelKind) -> Result<()> {
         for (id, made) in &self.members {
             if let Ok(b) = made {
                 let other = b.capabilities().kind;
@@ -1352,27 +896,11 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
-/// The error lines of the output, and the total cost of its results (read back from the
-/// output, so a resumed run counts the lines written before it too).
+/// The error lines of the output, and the total cost of its results.
 fn tally(path: &Path) -> Result<(usize, CostTotal)> {
     let f = File::open(path).map_err(|e| io_error("read", path, e))?;
-    let mut errors = 0;
-    let mut cost = CostTotal::default();
-    for line in BufReader::new(f).lines() {
-        let line = line.map_err(|e| io_error("read", path, e))?;
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        if v.get("error").is_some() {
-            errors += 1;
-        } else if let Some(result) = v.get("result") {
-            let c = result
-                .get("cost")
-                .and_then(|c| serde_json::from_value::<Cost>(c.clone()).ok());
-            cost.add(c);
-        }
-    }
-    Ok((errors, cost))
+    let tally = BatchTally::read(BufReader::new(f)).map_err(|e| io_error("read", path, e))?;
+    Ok((tally.errors, tally.cost))
 }
 
 /// "0.1234 neurons ($0.00000136)", with how many results had no known cost.
@@ -1418,12 +946,11 @@ fn append(path: &Path, lines: &str) -> Result<u64> {
 fn push_line(
     out: &mut String,
     index: usize,
-    entry: &Entry,
+    entry: &BatchLine,
     model: &str,
     outcome: Result<BatchOutput>,
     cost: Option<Cost>,
 ) {
-    let id = &entry.id;
     // Speech is written to the line's own file first; the line then says where.
     let outcome = match (outcome, &entry.out) {
         (Ok(BatchOutput::Speech(audio)), Some(path)) => {
@@ -1434,25 +961,20 @@ fn push_line(
         )),
         (other, _) => other,
     };
-    let body = match outcome {
-        Ok(BatchOutput::Chat(reply)) => {
-            format!(r#""result":{}"#, super::reply_json(model, &reply, false))
+    let result = outcome.and_then(|output| match output {
+        BatchOutput::Chat(reply) => Ok(super::reply_json(model, &reply, false)),
+        BatchOutput::Embeddings(e) => Ok(serde_json::json!({
+            "model": model,
+            "dimensions": e.dimensions,
+            "embeddings": e.embeddings,
+            "usage": e.usage,
+            "cost": cost,
+        })
+        .to_string()),
+        BatchOutput::Translation(t) => {
+            Ok(serde_json::json!({"model": model, "text": t.text, "cost": cost}).to_string())
         }
-        Ok(BatchOutput::Embeddings(e)) => format!(
-            r#""result":{}"#,
-            serde_json::json!({
-                "model": model,
-                "dimensions": e.dimensions,
-                "embeddings": e.embeddings,
-                "usage": e.usage,
-                "cost": cost,
-            })
-        ),
-        Ok(BatchOutput::Translation(t)) => format!(
-            r#""result":{}"#,
-            serde_json::json!({"model": model, "text": t.text, "cost": cost})
-        ),
-        Ok(BatchOutput::Speech(audio)) => {
+        BatchOutput::Speech(audio) => {
             let path = entry
                 .out
                 .as_deref()
@@ -1466,96 +988,45 @@ fn push_line(
                 bytes: audio.len() as u64,
                 cost,
             };
-            match serde_json::to_string(&line) {
-                Ok(text) => format!(r#""result":{text}"#),
-                Err(e) => format!(
-                    r#""error":{}"#,
-                    error_json(&Error::protocol(format!("cannot print the result: {e}")))
-                ),
-            }
+            serde_json::to_string(&line)
+                .map_err(|e| Error::protocol(format!("cannot print the result: {e}")))
         }
-        Ok(BatchOutput::Turn(t)) => format!(
-            r#""result":{}"#,
-            serde_json::json!({
-                "model": model,
-                "is_complete": t.is_complete,
-                "probability": t.probability,
-                "cost": cost,
-            })
-        ),
-        Ok(_) => format!(
-            r#""error":{}"#,
-            error_json(&Error::unsupported(
-                "a result of a kind this command cannot print"
-            ))
-        ),
-        Err(e) => format!(r#""error":{}"#, error_json(&e)),
-    };
-    out.push_str(&format!(r#"{{"index":{index},"id":{id},{body}}}"#));
-    out.push('\n');
+        BatchOutput::Turn(t) => Ok(serde_json::json!({
+            "model": model,
+            "is_complete": t.is_complete,
+            "probability": t.probability,
+            "cost": cost,
+        })
+        .to_string()),
+        _ => Err(Error::unsupported(
+            "a result of a kind this command cannot print",
+        )),
+    });
+    match result {
+        Ok(result) => BatchLine::write_result(out, index, &entry.id, &result),
+        Err(e) => BatchLine::write_error(out, index, &entry.id, &e),
+    }
 }
 
 /// Writes a speech result to its file through a temporary file renamed when complete (so a
 /// rerun after a crash rewrites it whole).
 fn write_audio(path: &Path, audio: &Media) -> Result<()> {
-    let mut tmp = TempFile::beside(path).map_err(|e| io_error("write", path, e))?;
-    tmp.file
-        .write_all(audio.data())
-        .map_err(|e| io_error("write", path, e))?;
-    tmp.persist(path)
-}
-
-fn error_json(e: &Error) -> Value {
-    serde_json::json!({
-        "kind": e.kind().as_str(),
-        "status": e.status(),
-        "code": e.code(),
-        "message": e.message(),
-    })
+    replace_file(path, audio.data())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use serde_json::Value;
 
-    #[tokio::test]
-    async fn lines_become_items_of_the_model_kind() {
-        let e = parse_line(
-            ModelKind::Chat,
-            r#"{"id":"q1","prompt":"hi","max_tokens":5}"#,
-        )
-        .await;
-        let item = e.item.unwrap();
-        assert_eq!(e.id, Value::from("q1"));
-        assert_eq!(item.external_reference.as_deref(), Some("q1"));
-        let e = parse_line(ModelKind::Embedding, r#"{"id":7,"text":"a cat"}"#).await;
-        assert_eq!(e.item.unwrap().external_reference.as_deref(), Some("7"));
-        let e = parse_line(ModelKind::Translation, r#"{"text":"Hello","to":"fr"}"#).await;
-        assert!(e.item.is_ok());
-        let e = parse_line(ModelKind::Chat, r#"{"promt":"typo"}"#).await;
-        assert_eq!(e.item.unwrap_err().kind(), ErrorKind::InvalidRequest);
-        let e = parse_line(ModelKind::Chat, "not json").await;
-        assert!(e.item.is_err());
-        let e = parse_line(
-            ModelKind::TextToSpeech,
-            r#"{"text":"Hi","voice":"luna","out":"hi.mp3"}"#,
-        )
-        .await;
-        assert_eq!(e.out.as_deref(), Some(Path::new("hi.mp3")));
-        assert!(e.item.is_ok());
-        let e = parse_line(ModelKind::TextToSpeech, r#"{"text":"Hi"}"#).await;
-        assert!(e.item.is_err(), "`out` is required");
-        let e = parse_line(ModelKind::TurnDetection, r#"{"audio":"/nonexistent.wav"}"#).await;
-        assert_eq!(e.item.unwrap_err().kind(), ErrorKind::InvalidRequest);
-    }
+    use super::*;
 
     #[test]
     fn output_lines_have_the_documented_shape() {
         let mut s = String::new();
-        let entry = |id: Value| Entry {
-            id,
-            item: Err(Error::invalid_request("unused")),
-            out: None,
+        let entry = |id: Value| {
+            let mut line = BatchLine::invalid(Error::invalid_request("unused"));
+            line.id = id;
+            line
         };
         push_line(
             &mut s,
@@ -1579,10 +1050,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("genai-batch-speech-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("hello.mp3");
-        let speak = Entry {
-            out: Some(path.clone()),
-            ..entry(Value::from("s"))
-        };
+        let mut speak = entry(Value::from("s"));
+        speak.out = Some(path.clone());
         let mp3 = Media::with_type("audio/mpeg", b"ID3\x04\0\0\0\0\0\0".to_vec());
         push_line(
             &mut s,

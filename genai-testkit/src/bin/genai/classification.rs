@@ -2,14 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{ClassificationModel, ClassifyRequest, Cost, FallbackClassifier, Result};
+use genai_core::{ClassifyRequest, Cost, Result};
 
-use crate::fallback::{FallbackArgs, Models, ServedFields, Who};
+use crate::fallback::{call, Classification, FallbackArgs, ServedFields};
 use crate::input::one_text;
-use crate::options::workers_ai;
 use crate::output::json_line;
 use crate::{Format, ProviderArgs};
 
@@ -56,40 +54,25 @@ pub(crate) async fn classify(args: ClassifyArgs) -> Result<()> {
     } else {
         CLASSIFY_MODEL
     };
-    let (workers, model) = workers_ai(&args.provider, default)?;
-    let models = Models::make(&workers, &model, &args.fallback, |m| {
-        Ok(Arc::new(workers.classifier(m)?) as Arc<dyn ClassificationModel>)
-    })?;
-    let mut req = match &args.image {
-        Some(path) => ClassifyRequest::image(crate::image::read_image(path)?),
-        None => ClassifyRequest::text(one_text(
-            args.text.as_deref(),
-            None,
-            "classify",
-            " or --image FILE",
-        )?),
-    };
-    req.top_k = args.top_k;
-    let (out, who, classifier) = match models {
-        Models::Chain(all) => {
-            let served = FallbackClassifier::new(all.list)?
-                .check_capabilities(!args.provider.no_capability_check && all.usable)
-                .classify_served(&req)
-                .await?;
-            let by = served.served_by.clone();
-            let (out, who) = Who::of(served);
-            (out, who, by)
-        }
-        Models::One(classifier) => (
-            classifier.classify(&req).await?,
-            None,
-            classifier.model().to_owned(),
-        ),
-    };
-    let served = Who::fields(&who, args.provider.format);
+    let (answer, _) = call::<Classification>(&args.provider, &args.fallback, default, || {
+        let mut req = match &args.image {
+            Some(path) => ClassifyRequest::image(crate::image::read_image(path)?),
+            None => ClassifyRequest::text(one_text(
+                args.text.as_deref(),
+                None,
+                "classify",
+                " or --image FILE",
+            )?),
+        };
+        req.top_k = args.top_k;
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
+    let (model, served) = answer.served(answer.model(), args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&ClassifyLine {
-            model: served.as_ref().map_or(classifier.as_str(), |s| s.served_by),
+            model,
             served,
             labels: out
                 .labels

@@ -1,14 +1,12 @@
 //! `genai embed`: one vector per input text, in input order (docs/cli.md, "Tasks beyond chat").
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{Cost, EmbedRequest, EmbeddingModel, FallbackEmbedder, Pooling, Result, Usage};
+use genai_core::{Cost, EmbedRequest, Pooling, Result, Usage};
 
-use crate::fallback::{FallbackArgs, Models, ServedFields, Who};
+use crate::fallback::{call, Embedding, FallbackArgs, ServedFields};
 use crate::input::gather;
-use crate::options::workers_ai;
 use crate::output::json_line;
 use crate::{Format, ProviderArgs};
 
@@ -51,38 +49,23 @@ struct EmbedLine<'a> {
 }
 
 pub(crate) async fn embed(args: EmbedArgs) -> Result<()> {
-    let (workers, model) = workers_ai(&args.provider, EMBED_MODEL)?;
-    let models = Models::make(&workers, &model, &args.fallback, |m| {
-        Ok(Arc::new(workers.embedder(m)?) as Arc<dyn EmbeddingModel>)
-    })?;
-    let texts = gather(&args.texts, args.input.as_deref())?;
-    let mut req = EmbedRequest::new(texts);
-    if let Some(p) = args.pooling {
-        req = req.pooling(match p {
-            PoolingArg::Mean => Pooling::Mean,
-            PoolingArg::Cls => Pooling::Cls,
-        });
-    }
-    let (out, who, embedder) = match models {
-        Models::Chain(all) => {
-            let served = FallbackEmbedder::new(all.list)?
-                .check_capabilities(!args.provider.no_capability_check && all.usable)
-                .embed_served(&req)
-                .await?;
-            let by = served.served_by.clone();
-            let (out, who) = Who::of(served);
-            (out, who, by)
+    let (answer, _) = call::<Embedding>(&args.provider, &args.fallback, EMBED_MODEL, || {
+        let texts = gather(&args.texts, args.input.as_deref())?;
+        let mut req = EmbedRequest::new(texts);
+        if let Some(p) = args.pooling {
+            req = req.pooling(match p {
+                PoolingArg::Mean => Pooling::Mean,
+                PoolingArg::Cls => Pooling::Cls,
+            });
         }
-        Models::One(embedder) => (
-            embedder.embed(&req).await?,
-            None,
-            embedder.model().to_owned(),
-        ),
-    };
-    let served = Who::fields(&who, args.provider.format);
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
+    let (model, served) = answer.served(answer.model(), args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&EmbedLine {
-            model: served.as_ref().map_or(embedder.as_str(), |s| s.served_by),
+            model,
             served,
             dimensions: out.dimensions,
             embeddings: &out.embeddings,

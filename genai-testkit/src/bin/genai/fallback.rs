@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use clap::Args;
+use genai_cloudflare::WorkersAi;
 use genai_core::{Attempt, Result, Served};
 
-use crate::Format;
+use crate::{Format, ProviderArgs};
 
 /// The models to fall over to.
 #[derive(Args, Debug, Clone, Default)]
@@ -245,7 +246,7 @@ pub(crate) enum Models<M: ?Sized> {
 
 impl<M: Member + ?Sized> Models<M> {
     pub(crate) fn make(
-        workers: &genai_cloudflare::WorkersAi,
+        workers: &WorkersAi,
         first: &str,
         fallback: &FallbackArgs,
         make: impl Fn(&str) -> Result<Arc<M>>,
@@ -261,23 +262,143 @@ impl<M: Member + ?Sized> Models<M> {
     }
 }
 
+/// A kind the task commands call the same way: a model made from its id, called alone, or
+/// with `--fallback` through the kind's chain.
+pub(crate) trait TaskKind {
+    /// The kind's model trait.
+    type Model: ?Sized + Member;
+    /// Its request.
+    type Request;
+    /// Its result.
+    type Output;
+    /// The provider's model of this kind with this id.
+    fn make(workers: &WorkersAi, id: &str) -> Result<Arc<Self::Model>>;
+    /// The model's id.
+    fn id(model: &Self::Model) -> &str;
+    /// One call to one model.
+    async fn call(model: &Self::Model, req: &Self::Request) -> Result<Self::Output>;
+    /// One call through the chain of `members`, in order.
+    async fn chain(
+        members: Vec<Arc<Self::Model>>,
+        check: bool,
+        req: &Self::Request,
+    ) -> Result<Served<Self::Output>>;
+}
+
+/// Implements [`TaskKind`] for each kind: its marker type, model trait, request, result, the
+/// provider's constructor, the call, and the chain with its served call.
+macro_rules! task_kinds {
+    ($($kind:ident: $model:ident, $req:ident, $out:ident, $make:ident, $call:ident,
+       $chain:ident, $served:ident;)*) => {$(
+        #[doc = concat!("The `", stringify!($model), "` kind, as the task commands call it.")]
+        pub(crate) struct $kind;
+
+        impl TaskKind for $kind {
+            type Model = dyn genai_core::$model;
+            type Request = genai_core::$req;
+            type Output = genai_core::$out;
+
+            fn make(workers: &WorkersAi, id: &str) -> Result<Arc<Self::Model>> {
+                Ok(Arc::new(workers.$make(id)?))
+            }
+
+            fn id(model: &Self::Model) -> &str {
+                model.model()
+            }
+
+            async fn call(model: &Self::Model, req: &Self::Request) -> Result<Self::Output> {
+                model.$call(req).await
+            }
+
+            async fn chain(
+                members: Vec<Arc<Self::Model>>,
+                check: bool,
+                req: &Self::Request,
+            ) -> Result<Served<Self::Output>> {
+                genai_core::$chain::new(members)?
+                    .check_capabilities(check)
+                    .$served(req)
+                    .await
+            }
+        }
+    )*};
+}
+
+task_kinds! {
+    Embedding: EmbeddingModel, EmbedRequest, Embeddings, embedder, embed,
+        FallbackEmbedder, embed_served;
+    Reranking: RerankingModel, RerankRequest, Ranking, reranker, rerank,
+        FallbackReranker, rerank_served;
+    Classification: ClassificationModel, ClassifyRequest, Classification, classifier, classify,
+        FallbackClassifier, classify_served;
+    Translation: TranslationModel, TranslateRequest, Translation, translator, translate,
+        FallbackTranslator, translate_served;
+    Summarization: SummarizationModel, SummarizeRequest, Summary, summarizer, summarize,
+        FallbackSummarizer, summarize_served;
+}
+
+/// What a task command's call gave: the result, the model asked first, and with
+/// `--fallback` who served it.
+pub(crate) struct Answer<T> {
+    pub(crate) value: T,
+    model: String,
+    who: Option<Who>,
+}
+
+impl<T> Answer<T> {
+    /// The model the output names (the one that served, with `--fallback`), `model` unless
+    /// a chain served; and the fields `--fallback` adds (in text output, its note on stderr).
+    pub(crate) fn served<'a>(
+        &'a self,
+        model: &'a str,
+        format: Format,
+    ) -> (&'a str, Option<ServedFields<'a>>) {
+        let served = Who::fields(&self.who, format);
+        (served.as_ref().map_or(model, |s| s.served_by), served)
+    }
+
+    /// The id of the model asked first.
+    pub(crate) fn model(&self) -> &str {
+        &self.model
+    }
+}
+
+/// The one shape of the task commands: the provider and the first model (`--model`, else
+/// `default`) made before the request is read (`request`), then one call to that model or,
+/// with `--fallback`, through the chain. Returns the answer and the request.
+pub(crate) async fn call<K: TaskKind>(
+    provider: &ProviderArgs,
+    fallback: &FallbackArgs,
+    default: &str,
+    request: impl FnOnce() -> Result<K::Request>,
+) -> Result<(Answer<K::Output>, K::Request)> {
+    let (workers, model) = crate::options::workers_ai(provider, default)?;
+    let models = Models::make(&workers, &model, fallback, |m| K::make(&workers, m))?;
+    let req = request()?;
+    let (value, who, model) = match models {
+        Models::Chain(all) => {
+            let check = !provider.no_capability_check && all.usable;
+            let served = K::chain(all.list, check, &req).await?;
+            let who = Who {
+                model: served.served_by,
+                attempts: served.attempts,
+            };
+            (served.value, Some(who), model)
+        }
+        Models::One(first) => (K::call(&first, &req).await?, None, K::id(&first).to_owned()),
+    };
+    Ok((Answer { value, model, who }, req))
+}
+
 /// Who served a call through a chain: the model and the ones that failed first.
-pub(crate) struct Who {
+struct Who {
     model: String,
     attempts: Vec<Attempt>,
 }
 
 impl Who {
-    pub(crate) fn of<T>(served: Served<T>) -> (T, Option<Who>) {
-        let who = Who {
-            model: served.served_by,
-            attempts: served.attempts,
-        };
-        (served.value, Some(who))
-    }
-
     /// The JSON fields, and in text output the note on stderr.
-    pub(crate) fn fields(who: &Option<Who>, format: Format) -> Option<ServedFields<'_>> {
+    fn fields(who: &Option<Who>, format: Format) -> Option<ServedFields<'_>> {
         let who = who.as_ref()?;
         if format == Format::Text {
             note_attempts(&who.model, &who.attempts);

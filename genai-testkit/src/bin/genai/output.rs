@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use genai_core::{Cost, Error, MediaReply};
 
-use crate::fallback::{ServedFields, Who};
+use crate::fallback::{Answer, ServedFields};
 use crate::options::Format;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (off by default). The library never logs the
@@ -290,15 +290,14 @@ struct TextLine<'a> {
 }
 
 /// The reply of a text-to-text kind: its text, or in JSON the model, text and cost.
-pub(crate) fn print_text(
-    format: Format,
+pub(crate) fn print_text<T>(
+    answer: &Answer<T>,
     model: &str,
     text: &str,
     cost: Option<Cost>,
-    who: &Option<Who>,
+    format: Format,
 ) {
-    let served = Who::fields(who, format);
-    let model = served.as_ref().map_or(model, |s| s.served_by);
+    let (model, served) = answer.served(model, format);
     match format {
         Format::Json => json_line(&TextLine {
             model,

@@ -2,14 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{Cost, FallbackReranker, RerankRequest, RerankingModel, Result};
+use genai_core::{Cost, RerankRequest, Result};
 
-use crate::fallback::{FallbackArgs, Models, ServedFields, Who};
+use crate::fallback::{call, FallbackArgs, Reranking, ServedFields};
 use crate::input::{gather, stdin_text};
-use crate::options::workers_ai;
 use crate::output::json_line;
 use crate::{Format, ProviderArgs};
 
@@ -52,38 +50,23 @@ struct ScoreLine {
 }
 
 pub(crate) async fn rerank(args: RerankArgs) -> Result<()> {
-    let (workers, model) = workers_ai(&args.provider, RERANK_MODEL)?;
-    let models = Models::make(&workers, &model, &args.fallback, |m| {
-        Ok(Arc::new(workers.reranker(m)?) as Arc<dyn RerankingModel>)
-    })?;
-    let query = if args.query == "-" {
-        stdin_text()?
-    } else {
-        args.query.clone()
-    };
-    let documents = gather(&args.documents, args.input.as_deref())?;
-    let mut req = RerankRequest::new(query, documents);
-    req.top_k = args.top_k;
-    let (out, who, reranker) = match models {
-        Models::Chain(all) => {
-            let served = FallbackReranker::new(all.list)?
-                .check_capabilities(!args.provider.no_capability_check && all.usable)
-                .rerank_served(&req)
-                .await?;
-            let by = served.served_by.clone();
-            let (out, who) = Who::of(served);
-            (out, who, by)
-        }
-        Models::One(reranker) => (
-            reranker.rerank(&req).await?,
-            None,
-            reranker.model().to_owned(),
-        ),
-    };
-    let served = Who::fields(&who, args.provider.format);
+    let (answer, req) = call::<Reranking>(&args.provider, &args.fallback, RERANK_MODEL, || {
+        let query = if args.query == "-" {
+            stdin_text()?
+        } else {
+            args.query.clone()
+        };
+        let documents = gather(&args.documents, args.input.as_deref())?;
+        let mut req = RerankRequest::new(query, documents);
+        req.top_k = args.top_k;
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
+    let (model, served) = answer.served(answer.model(), args.provider.format);
     match args.provider.format {
         Format::Json => json_line(&RerankLine {
-            model: served.as_ref().map_or(reranker.as_str(), |s| s.served_by),
+            model,
             served,
             results: out
                 .results

@@ -1,14 +1,12 @@
 //! `genai translate`: a text in another language.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{FallbackTranslator, Result, TranslateRequest, TranslationModel};
+use genai_core::{Result, TranslateRequest};
 
-use crate::fallback::{FallbackArgs, Models, Who};
+use crate::fallback::{call, FallbackArgs, Translation};
 use crate::input::one_text;
-use crate::options::workers_ai;
 use crate::output::print_text;
 use crate::ProviderArgs;
 
@@ -36,36 +34,27 @@ pub(crate) struct TranslateArgs {
 }
 
 pub(crate) async fn translate(args: TranslateArgs) -> Result<()> {
-    let (workers, model) = workers_ai(&args.provider, TRANSLATE_MODEL)?;
-    let models = Models::make(&workers, &model, &args.fallback, |m| {
-        Ok(Arc::new(workers.translator(m)?) as Arc<dyn TranslationModel>)
-    })?;
-    let text = one_text(
-        args.text.as_deref(),
-        args.file.as_deref(),
-        "translate",
-        " or --file FILE",
-    )?;
-    let mut req = TranslateRequest::new(text, args.to.trim());
-    if let Some(from) = &args.from {
-        req = req.from(from.trim());
-    }
-    let (out, who, translator) = match models {
-        Models::Chain(all) => {
-            let served = FallbackTranslator::new(all.list)?
-                .check_capabilities(!args.provider.no_capability_check && all.usable)
-                .translate_served(&req)
-                .await?;
-            let by = served.served_by.clone();
-            let (out, who) = Who::of(served);
-            (out, who, by)
+    let (answer, _) = call::<Translation>(&args.provider, &args.fallback, TRANSLATE_MODEL, || {
+        let text = one_text(
+            args.text.as_deref(),
+            args.file.as_deref(),
+            "translate",
+            " or --file FILE",
+        )?;
+        let mut req = TranslateRequest::new(text, args.to.trim());
+        if let Some(from) = &args.from {
+            req = req.from(from.trim());
         }
-        Models::One(translator) => (
-            translator.translate(&req).await?,
-            None,
-            translator.model().to_owned(),
-        ),
-    };
-    print_text(args.provider.format, &translator, &out.text, out.cost, &who);
+        Ok(req)
+    })
+    .await?;
+    let out = &answer.value;
+    print_text(
+        &answer,
+        answer.model(),
+        &out.text,
+        out.cost,
+        args.provider.format,
+    );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Model families and their wire quirks. Every quirk of a family lives in the match arms of
 //! its variant here; the responder (what is said) knows nothing about the wire.
 
-use genai_cloudflare::facts::{self, ReasoningField, Thinking, Wire};
+use genai_cloudflare::facts::{self, ChatImages, ReasoningField, Thinking, Wire};
 use serde_json::{json, Map, Value};
 
 use super::responder::{
@@ -53,9 +53,17 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// The family of a text generation model.
+    /// The dialect of a text generation model. What the facts table says decides the
+    /// reasoning models (inline `<think>` on the native wire) and the OpenAI-shaped ones
+    /// (and whether they stream); the quirks only the emulator models (the Llama 3.x
+    /// generations, the Guard classifiers, Mistral 3, Llama 4 Scout, Hermes) go by id.
     pub(crate) fn of(model: &str) -> Dialect {
         let has = |part: &str| model.contains(part);
+        let known = facts::lookup(model);
+        let inline_think = known.is_some_and(|f| {
+            f.wire == Wire::Native
+                && f.reasoning.map(|r| r.reply_field) == Some(ReasoningField::InlineThink)
+        });
         if has("llama-3.3-") {
             Dialect::Llama3(Llama3::V33)
         } else if has("llama-3.2-1b-instruct") || has("llama-3.2-3b-instruct") {
@@ -72,14 +80,14 @@ impl Dialect {
             Dialect::Mistral3
         } else if has("llama-4-scout") {
             Dialect::Llama4Scout
-        } else if has("deepseek-r1-distill") || has("qwq-32b") {
+        } else if inline_think {
             Dialect::R1Distill
         } else if has("hermes-2-pro") {
             Dialect::Hermes
-        } else if let Some(known) = facts::lookup(model).filter(|f| f.wire == Wire::OpenAiChat) {
-            // GPT-OSS and Kimi answer `stream: true` with the plain JSON reply.
-            let streams = !(known.id.contains("gpt-oss-") || known.id.contains("kimi-"));
-            Dialect::OpenAi { streams }
+        } else if let Some(known) = known.filter(|f| f.wire == Wire::OpenAiChat) {
+            Dialect::OpenAi {
+                streams: !known.no_streaming,
+            }
         } else {
             Dialect::Plain
         }
@@ -946,18 +954,11 @@ fn char_chunks(text: &str, size: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
-/// Whether a text generation model reads images in its messages.
+/// Whether a text generation model reads images in its messages: the facts table's chat
+/// images (parts or Llama 3.2 Vision's field), or an OpenAI-shaped model the catalog marks
+/// `vision`.
 pub(crate) fn reads_images(model: &str) -> bool {
-    [
-        "llama-4-scout",
-        "gemma-3-12b",
-        "mistral-small-3.1",
-        "llama-3.2-11b-vision",
-        "glm-4.7-flash",
-    ]
-    .iter()
-    .any(|m| model.contains(m))
-        || genai_cloudflare::facts::lookup(model).is_some_and(|f| {
-            f.vision == Some(true) && f.wire == genai_cloudflare::facts::Wire::OpenAiChat
-        })
+    facts::lookup(model).is_some_and(|f| {
+        f.chat_images != ChatImages::None || (f.vision == Some(true) && f.wire == Wire::OpenAiChat)
+    })
 }

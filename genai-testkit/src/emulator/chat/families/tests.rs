@@ -293,3 +293,30 @@ fn helpers() {
     assert_eq!(uuid.len(), 36);
     assert_eq!(Dice::new(3).uuid(), uuid);
 }
+
+#[test]
+fn reasoning_streaming_and_images_follow_the_facts_table() {
+    assert_eq!(
+        Dialect::of("@cf/deepseek-ai/deepseek-r1-distill-qwen-32b"),
+        Dialect::R1Distill
+    );
+    assert_eq!(Dialect::of("@cf/qwen/qwq-32b"), Dialect::R1Distill);
+    assert_eq!(
+        Dialect::of("@cf/openai/gpt-oss-20b"),
+        Dialect::OpenAi { streams: false }
+    );
+    assert_eq!(
+        Dialect::of("@cf/zai-org/glm-4.7-flash"),
+        Dialect::OpenAi { streams: true }
+    );
+    for reads in [
+        "@cf/meta/llama-4-scout-17b-16e-instruct",
+        "@cf/google/gemma-3-12b-it",
+        "@cf/mistralai/mistral-small-3.1-24b-instruct",
+        "@cf/meta/llama-3.2-11b-vision-instruct",
+        "@cf/zai-org/glm-4.7-flash",
+    ] {
+        assert!(reads_images(reads), "{reads}");
+    }
+    assert!(!reads_images("@cf/meta/llama-3.3-70b-instruct-fp8-fast"));
+}

@@ -6,6 +6,19 @@
 //! where a job is, and [`BatchModel::results`] waits (polling with backoff) until it is done.
 //! A failed item is a per-item error in its [`BatchResult`]; the batch itself fails only when
 //! the provider refuses it or answers something unreadable.
+//!
+//! Above the trait, for programs that run batches from files: [`BatchLine`] reads the JSONL
+//! input lines and writes the output lines (`lines`), and [`ResumableBatch`] keeps a run's
+//! progress in a state file so that a killed run resumes without sending a chunk twice or
+//! writing a result twice (`state`).
+
+mod lines;
+mod state;
+
+pub use lines::{BatchLine, BatchTally};
+pub use state::{
+    replace_file, BatchChunk, BatchEvent, BatchFingerprint, BatchState, ChunkState, ResumableBatch,
+};
 
 use std::fmt::Debug;
 use std::ops::Range;
