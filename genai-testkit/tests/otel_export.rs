@@ -3,10 +3,12 @@
 //! `cloudflare.*` attributes, the duration, token, time-to-first-chunk and cost metrics, and
 //! message content absent unless the caller opts in.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
-use genai_cloudflare::CloudflareChat;
 use genai_core::otel::{self, opentelemetry};
 use genai_core::{ChatRequest, ProviderGen, StreamEvent};
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
@@ -18,8 +20,8 @@ use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::layer::SubscriberExt as _;
 
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
-const LLAMA: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+use support::CHAT as LLAMA;
+
 const PROMPT: &str = "Say something about the tangerine-colored zeppelin.";
 
 /// What the exporters received from the calls `run` made.
@@ -47,11 +49,7 @@ async fn run(log_content: bool) -> Exported {
         .with(otel::MetricsLayer::new(&meter));
     let guard = tracing::subscriber::set_default(subscriber);
 
-    let client = CloudflareChat::builder()
-        .account_id(ACCOUNT)
-        .api_token("test-token")
-        .base_url(emulator.base_url())
-        .max_retries(0)
+    let client = support::builder(emulator.base_url())
         .model(LLAMA)
         .log_content(log_content)
         .build()
