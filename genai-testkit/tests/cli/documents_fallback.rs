@@ -10,6 +10,7 @@ use std::time::Duration;
 use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
 use genai_testkit::fixtures::pdf_with_text;
 use genai_testkit::loopback::{json_error, reply, sse_events, ScriptedServer, SseTail};
+use serde_json::Value;
 
 use crate::support::{command, command_at, last_json, run, temp_dir, CHAT};
 
