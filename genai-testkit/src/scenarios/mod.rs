@@ -17,11 +17,11 @@
 //! ```
 //! use genai_core::{Mode, ProviderGen};
 //! use genai_testkit::scoreboard::{Scenario, Verdict};
-//! use genai_testkit::fake::ScriptedProvider;
+//! use genai_testkit::fake::ScriptedChat;
 //! use genai_testkit::scenarios::{run_suite, SuiteConfig};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let provider: Box<dyn ProviderGen> = Box::new(ScriptedProvider::new("fake/model"));
+//! let provider: Box<dyn ProviderGen> = Box::new(ScriptedChat::new("fake/model"));
 //! let rows = run_suite(provider.as_ref(), &SuiteConfig::default()).await;
 //! assert_eq!(rows.len(), 2); // sync and stream
 //! assert_eq!(rows[1].mode, Mode::Stream);
@@ -64,6 +64,7 @@ pub(crate) mod check;
 mod classification;
 mod embedding;
 mod image;
+mod judge;
 mod reranking;
 mod speech;
 mod summarization;
@@ -77,6 +78,8 @@ pub use check::{Check, Outcome};
 pub use classification::run_classification_scenarios;
 pub use embedding::run_embedding_scenarios;
 pub use image::{run_describe_scenarios, run_image_scenarios, solid_png};
+pub use judge::judge;
+pub(crate) use judge::MODEL_CHECK;
 pub use reranking::run_reranking_scenarios;
 pub use speech::{check_audio, run_speech_scenarios, SPOKEN};
 pub use summarization::run_summarization_scenarios;

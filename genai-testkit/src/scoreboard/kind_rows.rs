@@ -8,13 +8,14 @@
 
 use genai_core::{ModelInfo, ModelKind, Provider, Support};
 
+use crate::scenarios::{judge, MODEL_CHECK};
 use crate::scenarios::{
     run_batch_scenarios, run_classification_scenarios, run_describe_scenarios,
     run_embedding_scenarios, run_guard_scenarios, run_image_scenarios, run_reranking_scenarios,
     run_speech_scenarios, run_summarization_scenarios, run_transcription_scenarios,
     run_translation_scenarios, run_turn_detection_scenarios, Check, Outcome,
 };
-use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow, Verdict};
+use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow};
 
 /// Runs the conformance scenarios of `info`'s kind `runs` times and returns its row: the Text
 /// cell says whether the task works, the Batch cell whether the queue does (when the model
@@ -35,7 +36,7 @@ pub async fn score_task_model(provider: &dyn Provider, info: &ModelInfo, runs: u
             None => break,
         }
     }
-    if let Some(result) = judge(Scenario::Task, &all_runs) {
+    if let Some(result) = judged(Scenario::Task, &all_runs) {
         row.note.clear();
         row.results.push(result);
     }
@@ -66,18 +67,13 @@ pub async fn batch_result(provider: &dyn Provider, model: &str) -> Option<Scenar
     if checks.is_empty() {
         return None;
     }
-    judge(Scenario::AsyncQueue, &[checks])
+    judged(Scenario::AsyncQueue, &[checks])
 }
 
 /// The scenarios of `info`'s kind, once; `None` for a kind without scenarios.
 async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<Check>> {
     let id = info.id.as_str();
-    let refused = |e: genai_core::Error| {
-        vec![Check {
-            name: "model",
-            outcome: Outcome::Error(e),
-        }]
-    };
+    let refused = |e: genai_core::Error| vec![Check::new(MODEL_CHECK, Outcome::Error(e))];
     let checks = match info.kind {
         ModelKind::Embedding => match provider.embedding_model(id) {
             Ok(m) => run_embedding_scenarios(&*m).await,
@@ -131,106 +127,8 @@ async fn task_checks(provider: &dyn Provider, info: &ModelInfo) -> Option<Vec<Ch
     Some(checks)
 }
 
-/// Judges runs of checks as one scenario: supported when every check of every run passed,
-/// flaky when some runs did and others not, failed when none did. The note gives the first
-/// failure's reason, or what the passing checks saw.
-pub fn judge(scenario: Scenario, runs: &[Vec<Check>]) -> Option<ScenarioResult> {
-    if runs.is_empty() {
-        return None;
-    }
-    let run_passed = |checks: &Vec<Check>| {
-        !checks.is_empty()
-            && checks
-                .iter()
-                .all(|c| matches!(c.outcome, Outcome::Pass { .. }))
-    };
-    // A model the provider refuses before any request as `unsupported` (one reached over a
-    // WebSocket only, say) is measured: the task is unsupported, as the refusal declares.
-    let refused_as_unsupported = runs.iter().flatten().all(|c| {
-        matches!(&c.outcome, Outcome::Error(e) if e.kind() == genai_core::ErrorKind::Unsupported)
-    }) && runs.iter().all(|r| r.len() == 1 && r[0].name == "model");
-    if refused_as_unsupported {
-        let note = runs[0]
-            .first()
-            .map(|c| match &c.outcome {
-                Outcome::Error(e) => format!("refused: {}", e.message()),
-                _ => String::new(),
-            })
-            .unwrap_or_default();
-        return Some(ScenarioResult {
-            scenario,
-            declared: Support::Unsupported,
-            verdict: Verdict::Unsupported,
-            runs: u32::try_from(runs.len()).unwrap_or(u32::MAX),
-            passed: 0,
-            note,
-        });
-    }
-    let passed = runs.iter().filter(|r| run_passed(r)).count();
-    let verdict = match passed {
-        p if p == runs.len() => Verdict::Supported,
-        0 => Verdict::Failed,
-        _ => Verdict::Flaky,
-    };
-    let failure = runs.iter().flatten().find_map(|c| match &c.outcome {
-        Outcome::Pass { .. } => None,
-        Outcome::Fail { reason } => Some(format!("{}: {reason}", c.name)),
-        Outcome::Error(e) => Some(format!("{}: {e}", c.name)),
-    });
-    let note = failure.unwrap_or_else(|| {
-        let names: Vec<&str> = runs[0].iter().map(|c| c.name).collect();
-        format!("passed: {}", names.join(", "))
-    });
-    Some(ScenarioResult {
-        scenario,
-        declared: Support::Supported,
-        verdict,
-        runs: u32::try_from(runs.len()).unwrap_or(u32::MAX),
-        passed: u32::try_from(passed).unwrap_or(u32::MAX),
-        note,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(name: &'static str, pass: bool) -> Check {
-        Check {
-            name,
-            outcome: if pass {
-                Outcome::Pass {
-                    detail: String::new(),
-                }
-            } else {
-                Outcome::Fail {
-                    reason: "wrong".into(),
-                }
-            },
-        }
-    }
-
-    #[test]
-    fn runs_are_judged_supported_flaky_or_failed() {
-        let ok = || vec![check("a", true), check("b", true)];
-        let bad = || vec![check("a", true), check("b", false)];
-        let all = judge(Scenario::Task, &[ok(), ok()]).unwrap();
-        assert_eq!(all.verdict, Verdict::Supported);
-        assert!(all.note.contains("a, b"));
-        let some = judge(Scenario::Task, &[ok(), bad()]).unwrap();
-        assert_eq!(
-            (some.verdict, some.passed, some.runs),
-            (Verdict::Flaky, 1, 2)
-        );
-        assert!(some.note.contains("b: wrong"));
-        assert_eq!(
-            judge(Scenario::Task, &[bad()]).unwrap().verdict,
-            Verdict::Failed
-        );
-        assert_eq!(
-            judge(Scenario::Task, &[vec![]]).unwrap().verdict,
-            Verdict::Failed
-        );
-        assert!(judge(Scenario::Task, &[]).is_none());
-    }
+/// Judges the runs of a kind's scenarios as `scenario`, declared supported: `None` when there
+/// is no run.
+fn judged(scenario: Scenario, runs: &[Vec<Check>]) -> Option<ScenarioResult> {
+    (!runs.is_empty()).then(|| judge(scenario, Support::Supported, runs))
 }

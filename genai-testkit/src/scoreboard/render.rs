@@ -3,12 +3,12 @@
 //!
 //! ```
 //! use genai_testkit::scoreboard::Scoreboard;
-//! use genai_testkit::fake::ScriptedProvider;
+//! use genai_testkit::fake::ScriptedChat;
 //! use genai_testkit::scenarios::{run_suite, SuiteConfig};
 //! use genai_testkit::scoreboard::{render_markdown, Pick};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let fake = ScriptedProvider::new("fake/model");
+//! let fake = ScriptedChat::new("fake/model");
 //! let rows = run_suite(&fake, &SuiteConfig { runs: 1, ..SuiteConfig::default() }).await;
 //! let mut board = Scoreboard::new("fake", "emulator", rows);
 //! board.mark_unmeasured(["fake/model", "fake/other"]);

@@ -7,12 +7,12 @@
 //! about each step (to draw progress, record or replay exchanges, or save the table so far).
 //!
 //! ```
-//! use genai_testkit::fake::{ScriptedCatalog, ScriptedProvider};
+//! use genai_testkit::fake::{ScriptedCatalog, ScriptedChat};
 //! use genai_testkit::scenarios::SuiteConfig;
 //! use genai_testkit::scoreboard::{render_markdown, run_scoreboard, NoObserver, RunOptions};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let provider = ScriptedCatalog::new("fake").with_model(ScriptedProvider::new("fake/model"));
+//! let provider = ScriptedCatalog::new("fake").with_model(ScriptedChat::new("fake/model"));
 //! let options = RunOptions {
 //!     suite: SuiteConfig { runs: 1, ..SuiteConfig::default() },
 //!     ..RunOptions::new("the fake")

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use genai_core::ProviderGen;
 use genai_testkit::emulator::{Emulator, EmulatorConfig};
-use genai_testkit::fake::ScriptedProvider;
+use genai_testkit::fake::ScriptedChat;
 use genai_testkit::scenarios::run_agent_scenarios;
 
 /// The four agent scenarios all passed.
@@ -16,7 +16,7 @@ fn assert_all_pass(what: &str, checks: &[genai_testkit::scenarios::Check]) {
 
 #[tokio::test]
 async fn the_agent_scenarios_pass_on_the_fake() {
-    let fake = Arc::new(ScriptedProvider::new("fake/model"));
+    let fake = Arc::new(ScriptedChat::new("fake/model"));
     assert_all_pass("the fake", &run_agent_scenarios(fake.clone()).await);
     // sync: 2 turns; stream: 2; parallel: 2; tool error: 2.
     assert_eq!(fake.calls(), 8);

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use genai_core::{Mode, ModelCapabilities, ProviderGen, Support};
-use genai_testkit::fake::{Misbehaviour, ScriptedProvider};
+use genai_testkit::fake::{Misbehaviour, ScriptedChat};
 use genai_testkit::scenarios::{run_scenario, run_suite, SuiteConfig};
 use genai_testkit::scoreboard::{display_width, render_json, render_markdown, seed_models, Pick};
 use genai_testkit::scoreboard::{Scenario, ScoreRow, Scoreboard, Verdict};
@@ -52,7 +52,7 @@ fn assert_all_supported(rows: &[ScoreRow]) {
 
 #[tokio::test]
 async fn the_honest_fake_passes_through_a_reference() {
-    let fake = ScriptedProvider::new("fake/honest");
+    let fake = ScriptedChat::new("fake/honest");
     let provider: &dyn ProviderGen = &fake;
     let rows = run_suite(provider, &config()).await;
     assert_all_supported(&rows);
@@ -63,13 +63,13 @@ async fn the_honest_fake_passes_through_a_reference() {
 
 #[tokio::test]
 async fn the_honest_fake_passes_through_a_box() {
-    let provider: Box<dyn ProviderGen> = Box::new(ScriptedProvider::new("fake/boxed"));
+    let provider: Box<dyn ProviderGen> = Box::new(ScriptedChat::new("fake/boxed"));
     assert_all_supported(&run_suite(provider.as_ref(), &config()).await);
 }
 
 #[tokio::test]
 async fn the_honest_fake_passes_through_an_arc() {
-    let provider: Arc<dyn ProviderGen> = Arc::new(ScriptedProvider::new("fake/shared"));
+    let provider: Arc<dyn ProviderGen> = Arc::new(ScriptedChat::new("fake/shared"));
     let clone = Arc::clone(&provider);
     let rows = tokio::spawn(async move { run_suite(clone.as_ref(), &config()).await })
         .await
@@ -79,12 +79,12 @@ async fn the_honest_fake_passes_through_an_arc() {
 
 #[tokio::test]
 async fn declared_unsupported_and_refused_is_unsupported() {
-    let mut caps = ScriptedProvider::all_capabilities();
+    let mut caps = ScriptedChat::all_capabilities();
     caps.json_schema = Support::Unsupported;
     caps.seed = Support::Unsupported;
     caps.reasoning = Support::Unsupported;
     caps.usage = Support::Unsupported;
-    let fake = ScriptedProvider::new("fake/limited").with_mode_capabilities(Mode::Stream, caps);
+    let fake = ScriptedChat::new("fake/limited").with_mode_capabilities(Mode::Stream, caps);
     let rows = run_suite(&fake, &config()).await;
     for s in [
         Scenario::JsonSchema,
@@ -109,11 +109,11 @@ async fn declared_unsupported_and_refused_is_unsupported() {
 
 #[tokio::test]
 async fn answering_anyway_is_a_finding() {
-    let mut caps = ScriptedProvider::all_capabilities();
+    let mut caps = ScriptedChat::all_capabilities();
     caps.json_schema = Support::Unsupported;
     caps.stop = Support::Unsupported;
     caps.usage = Support::Unsupported;
-    let fake = ScriptedProvider::new("fake/liar")
+    let fake = ScriptedChat::new("fake/liar")
         .with_capabilities(ModelCapabilities {
             sync: caps,
             stream: caps,
@@ -136,7 +136,7 @@ async fn answering_anyway_is_a_finding() {
 
 #[tokio::test]
 async fn intermittent_failures_are_flaky() {
-    let fake = ScriptedProvider::new("fake/unreliable").with_misbehaviour(Misbehaviour {
+    let fake = ScriptedChat::new("fake/unreliable").with_misbehaviour(Misbehaviour {
         fail_every: Some(2),
         ..Misbehaviour::default()
     });
@@ -160,7 +160,7 @@ async fn intermittent_failures_are_flaky() {
 
 #[tokio::test]
 async fn ignored_limits_fail_and_a_misordered_stream_is_caught() {
-    let fake = ScriptedProvider::new("fake/unbounded").with_misbehaviour(Misbehaviour {
+    let fake = ScriptedChat::new("fake/unbounded").with_misbehaviour(Misbehaviour {
         ignore_limits: true,
         ..Misbehaviour::default()
     });
@@ -174,7 +174,7 @@ async fn ignored_limits_fail_and_a_misordered_stream_is_caught() {
         assert_eq!(r.verdict(Scenario::Text), Some(Verdict::Supported));
     }
 
-    let fake = ScriptedProvider::new("fake/disorder").with_misbehaviour(Misbehaviour {
+    let fake = ScriptedChat::new("fake/disorder").with_misbehaviour(Misbehaviour {
         finish_first: true,
         ..Misbehaviour::default()
     });
@@ -190,7 +190,7 @@ async fn ignored_limits_fail_and_a_misordered_stream_is_caught() {
 
 #[tokio::test]
 async fn the_scoreboard_renders_every_seed_model() {
-    let fake = ScriptedProvider::new("@cf/meta/llama-3.2-3b-instruct");
+    let fake = ScriptedChat::new("@cf/meta/llama-3.2-3b-instruct");
     let rows = run_suite(
         &fake,
         &SuiteConfig {

@@ -3,7 +3,7 @@
 //! third-party backend (the example of `docs/backends.md`).
 
 use genai_core::{ErrorKind, Mode, Support};
-use genai_testkit::fake::{ScriptedCatalog, ScriptedProvider};
+use genai_testkit::fake::{ScriptedCatalog, ScriptedChat};
 use genai_testkit::scenarios::SuiteConfig;
 use genai_testkit::scoreboard::{
     medals, render_markdown, row_cells, run_scoreboard, NoObserver, RunObserver, RunOptions,
@@ -12,14 +12,12 @@ use genai_testkit::scoreboard::{
 
 /// An "acme" backend with two models; the small one cannot call tools when streaming.
 fn acme() -> ScriptedCatalog {
-    let mut no_tools = ScriptedProvider::all_capabilities();
+    let mut no_tools = ScriptedChat::all_capabilities();
     no_tools.tools = Support::Unsupported;
     no_tools.tool_choice_forced = Support::Unsupported;
     ScriptedCatalog::new("acme")
-        .with_model(ScriptedProvider::new("acme/large"))
-        .with_model(
-            ScriptedProvider::new("acme/small").with_mode_capabilities(Mode::Stream, no_tools),
-        )
+        .with_model(ScriptedChat::new("acme/large"))
+        .with_model(ScriptedChat::new("acme/small").with_mode_capabilities(Mode::Stream, no_tools))
 }
 
 fn options() -> RunOptions {

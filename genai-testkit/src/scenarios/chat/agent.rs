@@ -5,10 +5,10 @@
 //! ```
 //! use std::sync::Arc;
 //! use genai_testkit::scenarios::run_agent_scenarios;
-//! use genai_testkit::fake::ScriptedProvider;
+//! use genai_testkit::fake::ScriptedChat;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let checks = run_agent_scenarios(Arc::new(ScriptedProvider::new("fake/model"))).await;
+//! let checks = run_agent_scenarios(Arc::new(ScriptedChat::new("fake/model"))).await;
 //! assert!(checks.iter().all(|c| c.passed()), "{checks:?}");
 //! # });
 //! ```

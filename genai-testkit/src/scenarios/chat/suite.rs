@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use super::judge::{judge_declared, judge_replies, judge_undeclared};
 use super::probe::{Ctx, Probe, DEFAULT_CALL_TIMEOUT};
+use super::replies::judge_replies;
 use super::{
     citations, json_mode, json_schema, logprobs, max_tokens, reasoning, seed, stop, text,
     tool_bias, tool_choice_forced, tool_result, tools,
 };
-use crate::scenarios::Outcome;
+use crate::scenarios::{judge, Check, Outcome};
 use crate::scoreboard::{Scenario, ScenarioResult, ScoreRow};
 use genai_core::{ChatResponse, FinishReason, Mode, ProviderGen, Support};
 use std::sync::Mutex;
@@ -211,15 +211,14 @@ async fn run_scenario_hooked(
         let result = judge_on_replies(scenario, declared, &replies);
         return (result, replies.into_iter().map(|(_, r)| r).collect());
     }
-    if declared.is_usable() {
-        let (probes, replies) =
-            run_scenario_probes(provider, mode, scenario, config, config.runs.max(1), hook).await;
-        (judge_declared(scenario, declared, &probes), replies)
+    // Declared unsupported: one run, which must be refused.
+    let runs = if declared.is_usable() {
+        config.runs.max(1)
     } else {
-        let (probes, replies) =
-            run_scenario_probes(provider, mode, scenario, config, 1, hook).await;
-        (judge_undeclared(scenario, &probes), replies)
-    }
+        1
+    };
+    let (checks, replies) = run_scenario_probes(provider, mode, scenario, config, runs, hook).await;
+    (judge(scenario, declared, &checks), replies)
 }
 
 async fn run_scenario_probes(
@@ -229,8 +228,8 @@ async fn run_scenario_probes(
     config: &SuiteConfig,
     runs: u32,
     hook: &dyn ScenarioHook,
-) -> (Vec<Outcome>, Vec<ChatResponse>) {
-    let mut outcomes = Vec::new();
+) -> (Vec<Vec<Check>>, Vec<ChatResponse>) {
+    let mut checks = Vec::new();
     let mut replies = Vec::new();
     let ctx = Ctx {
         provider,
@@ -263,7 +262,8 @@ async fn run_scenario_probes(
             Scenario::Logprobs => logprobs(ctx).await,
         };
         replies.extend(probe.replies);
-        outcomes.push(probe.outcome);
+        // A probe is one check, named after its scenario.
+        checks.push(vec![Check::new(scenario.as_str(), probe.outcome)]);
     }
-    (outcomes, replies)
+    (checks, replies)
 }

@@ -1,6 +1,6 @@
 //! A scripted fake [`ProviderGen`] that honestly interprets requests, with knobs to misbehave.
 //!
-//! [`ScriptedProvider`] needs no network. By default it declares every capability in both
+//! [`ScriptedChat`] needs no network. By default it declares every capability in both
 //! modes and passes the whole conformance suite: it honours `max_tokens` (one word = one token,
 //! finish `length`), stop sequences (finish `stop_sequence`), JSON and JSON schema replies (a
 //! value generated from the schema), tools (a call to the declared tool with arguments taken
@@ -12,10 +12,10 @@
 //!
 //! ```
 //! use genai_core::{ChatRequest, FinishReason, ProviderGen};
-//! use genai_testkit::fake::ScriptedProvider;
+//! use genai_testkit::fake::ScriptedChat;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let fake = ScriptedProvider::new("fake/model");
+//! let fake = ScriptedChat::new("fake/model");
 //! let req = ChatRequest::new()
 //!     .user("Count from one to ten in words, separated by spaces.")
 //!     .stop("five");
@@ -26,13 +26,12 @@
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use genai_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ErrorKind, FinishReason, Message,
-    Mode, ModelCapabilities, ModelInfo, ModelKind, Provider, ProviderGen, ResponseFormat,
-    StreamEvent, Support, TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
+    Mode, ModelCapabilities, ModelInfo, ProviderGen, ResponseFormat, StreamEvent, Support,
+    TokenLogprob, ToolCall, ToolChoice, ToolDef, TopLogprob, Usage,
 };
 use serde_json::{json, Map, Value};
 
@@ -53,18 +52,18 @@ pub struct Misbehaviour {
 
 /// A fake provider that follows a script instead of a model. See the [module docs](self).
 #[derive(Debug)]
-pub struct ScriptedProvider {
+pub struct ScriptedChat {
     model: String,
     capabilities: ModelCapabilities,
     misbehaviour: Misbehaviour,
     calls: AtomicU64,
 }
 
-impl ScriptedProvider {
+impl ScriptedChat {
     /// A fake model that declares (and honours) every capability in both modes, text in and
     /// out.
     pub fn new(model: impl Into<String>) -> Self {
-        ScriptedProvider {
+        ScriptedChat {
             model: model.into(),
             capabilities: ModelCapabilities {
                 sync: Self::all_capabilities(),
@@ -146,88 +145,8 @@ impl ScriptedProvider {
     }
 }
 
-/// A fake [`Provider`]: a catalog of [`ScriptedProvider`] chat models, so anything that
-/// takes a whole provider (the scoreboard run, for one) can run without a network.
-///
-/// ```
-/// use genai_core::Provider;
-/// use genai_testkit::fake::{ScriptedCatalog, ScriptedProvider};
-///
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let catalog = ScriptedCatalog::new("my-backend")
-///     .with_model(ScriptedProvider::new("my/model"));
-/// assert_eq!(catalog.list_models().await.unwrap()[0].id, "my/model");
-/// assert_eq!(catalog.chat_model("my/model").unwrap().model(), "my/model");
-/// assert!(catalog.chat_model("other").is_err());
-/// # });
-/// ```
-#[derive(Debug, Clone)]
-pub struct ScriptedCatalog {
-    name: String,
-    models: Vec<Arc<ScriptedProvider>>,
-}
-
-impl ScriptedCatalog {
-    /// A provider called `name`, with no model yet.
-    pub fn new(name: impl Into<String>) -> Self {
-        ScriptedCatalog {
-            name: name.into(),
-            models: Vec::new(),
-        }
-    }
-
-    /// Adds a chat model to the catalog.
-    pub fn with_model(mut self, model: ScriptedProvider) -> Self {
-        self.models.push(Arc::new(model));
-        self
-    }
-
-    fn find(&self, model: &str) -> Option<&Arc<ScriptedProvider>> {
-        self.models.iter().find(|m| m.model == model)
-    }
-}
-
 #[async_trait]
-impl Provider for ScriptedCatalog {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
-        Ok(self
-            .models
-            .iter()
-            .map(|m| {
-                let mut info = ModelInfo::new(&m.model);
-                info.task = Some(ModelKind::Chat.task_name().to_owned());
-                info.kind = ModelKind::Chat;
-                info.capabilities = m.capabilities;
-                info
-            })
-            .collect())
-    }
-
-    fn kind_of(&self, model: &str) -> ModelKind {
-        if self.find(model).is_some() {
-            ModelKind::Chat
-        } else {
-            ModelKind::Unknown
-        }
-    }
-
-    fn chat_model(&self, model: &str) -> Result<Arc<dyn ProviderGen>, Error> {
-        match self.find(model) {
-            Some(m) => Ok(Arc::clone(m) as Arc<dyn ProviderGen>),
-            None => Err(Error::new(
-                ErrorKind::NotFound,
-                format!("`{model}` is not a model of {}", self.name),
-            )),
-        }
-    }
-}
-
-#[async_trait]
-impl ProviderGen for ScriptedProvider {
+impl ProviderGen for ScriptedChat {
     fn name(&self) -> &str {
         "fake"
     }
@@ -270,7 +189,7 @@ impl ProviderGen for ScriptedProvider {
     }
 }
 
-impl ScriptedProvider {
+impl ScriptedChat {
     /// What a catalog would say about the fake model.
     pub fn model_info(&self) -> ModelInfo {
         let mut info = ModelInfo::new(self.model.clone());
@@ -362,11 +281,41 @@ fn answer(req: &ChatRequest, reasons: bool) -> ChatResponse {
         return reply;
     }
     reply.text = match &req.response_format {
-        ResponseFormat::Text => text_for(prompt),
+        ResponseFormat::Text => describe(req).unwrap_or_else(|| text_for(prompt)),
         ResponseFormat::Json => json_for(prompt).to_string(),
         ResponseFormat::JsonSchema { schema, .. } => value_for(schema, prompt, "").to_string(),
     };
     reply
+}
+
+/// A description of the picture attached to the last user turn: its size and the colour its
+/// pixels lean to (`None` without a picture).
+fn describe(req: &ChatRequest) -> Option<String> {
+    let picture = req.messages.iter().rev().find_map(|m| match m {
+        Message::User { media, .. } => media.iter().find(|m| m.is_image()),
+        _ => None,
+    })?;
+    let Some(pixels) = crate::fixtures::decode_png(picture.data()) else {
+        return Some(format!("A {} picture.", picture.media_type()));
+    };
+    let mut sums = [0u64; 3];
+    if pixels.channels >= 3 {
+        for px in pixels.data.chunks(pixels.channels) {
+            for (sum, value) in sums.iter_mut().zip(px) {
+                *sum += u64::from(*value);
+            }
+        }
+    }
+    let colour = match sums {
+        [r, g, b] if r > g && r > b => "red",
+        [r, g, b] if g > r && g > b => "green",
+        [r, g, b] if b > r && b > g => "blue",
+        _ => "grey",
+    };
+    Some(format!(
+        "A {}x{} picture, mostly {colour}.",
+        pixels.width, pixels.height
+    ))
 }
 
 /// The declared tools to call at once: the forced one, else every one the prompt names (a
