@@ -9,16 +9,20 @@ use futures_util::StreamExt as _;
 
 use crate::capability::{Capabilities, Modalities, Mode, ModelCapabilities};
 use crate::error::{Error, ErrorKind, Result};
+use crate::media_reply::MediaReply;
 use crate::provider::ProviderGen;
 use crate::request::ChatRequest;
 use crate::response::{Attempt, ChatResponse};
 use crate::stream::ChatStream;
 use crate::tasks::{
     rewrap, Classification, ClassificationCapabilities, ClassificationModel, ClassifyRequest,
-    EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, Ranking, RerankRequest,
-    RerankingCapabilities, RerankingModel, SummarizationCapabilities, SummarizationModel,
-    SummarizeRequest, Summary, TranslateRequest, Translation, TranslationCapabilities,
-    TranslationModel,
+    EmbedRequest, EmbeddingCapabilities, EmbeddingModel, Embeddings, GeneratedImage,
+    ImageCapabilities, ImageModel, ImageRequest, Range, Ranking, RerankRequest,
+    RerankingCapabilities, RerankingModel, SpeechCapabilities, SpeechModel, SpeechRequest,
+    SummarizationCapabilities, SummarizationModel, SummarizeRequest, Summary, TranscribeRequest,
+    Transcript, TranscriptionCapabilities, TranscriptionModel, TranslateRequest, Translation,
+    TranslationCapabilities, TranslationModel, TurnDetection, TurnDetectionCapabilities,
+    TurnDetectionModel, TurnRequest,
 };
 
 /// Whether another model may serve a call that failed with `e`: the model is busy or out of
@@ -543,6 +547,204 @@ impl FallbackClassifier {
     }
 }
 
+/// The smaller of two known limits, or the one that is known.
+fn least<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// The values both ranges accept: `None` when either takes no such option or they do not
+/// overlap.
+fn overlap(a: Option<Range>, b: Option<Range>) -> Option<Range> {
+    let (a, b) = (a?, b?);
+    let r = Range::new(a.min.max(b.min), a.max.min(b.max));
+    (r.min <= r.max).then_some(r)
+}
+
+/// The entries of a list every member has, as far as a `'static` list can say it: the list
+/// when both are the same, the shorter when it is contained in the other, else empty (the
+/// members' own lists still decide each request, see the chains' `check`).
+fn common(a: &'static [&'static str], b: &'static [&'static str]) -> &'static [&'static str] {
+    let within = |x: &[&str], y: &[&str]| x.iter().all(|v| y.contains(v));
+    if within(a, b) {
+        a
+    } else if within(b, a) {
+        b
+    } else {
+        &[]
+    }
+}
+
+/// The smallest multiple of both, when either rounds sizes.
+fn lcm(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    let gcd = |mut x: u32, mut y: u32| {
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        x
+    };
+    match (a, b) {
+        (Some(x), Some(y)) if x > 0 && y > 0 => Some(x / gcd(x, y) * y),
+        (x, y) => x.or(y),
+    }
+}
+
+task_chain!(
+    /// An image model made of an ordered list of models, tried in order like
+    /// [`FallbackChat`]. A request any member would refuse is refused before any call; the
+    /// image comes back as the serving model made it, with that model's warnings (a size it
+    /// rounds). [`Served::served_by`] says which model drew it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use genai_core::{FallbackImageGenerator, ImageModel, ImageRequest};
+    ///
+    /// async fn draw(a: Arc<dyn ImageModel>, b: Arc<dyn ImageModel>) -> genai_core::Result<()> {
+    ///     let chain = FallbackImageGenerator::new([a, b])?;
+    ///     let served = chain.generate_served(&ImageRequest::new("a lighthouse")).await?;
+    ///     let image = served.value.reply.collect().await?;
+    ///     println!("{} bytes from {}", image.len(), served.served_by);
+    ///     Ok(())
+    /// }
+    /// ```
+    FallbackImageGenerator, ImageModel, ImageCapabilities, ImageRequest, GeneratedImage,
+    generate, generate_served,
+    |a, b| {
+        let mut c = a;
+        c.max_prompt_chars = least(a.max_prompt_chars, b.max_prompt_chars);
+        c.negative_prompt = a.negative_prompt && b.negative_prompt;
+        c.size = overlap(a.size, b.size);
+        c.size_multiple = if c.size.is_some() { lcm(a.size_multiple, b.size_multiple) } else { None };
+        c.steps = overlap(a.steps, b.steps);
+        c.guidance = overlap(a.guidance, b.guidance);
+        c.seed = a.seed && b.seed;
+        c.image = a.image && b.image;
+        c.mask = a.mask && b.mask;
+        c.max_image_bytes = least(a.max_image_bytes, b.max_image_bytes);
+        c.image_required = a.image_required || b.image_required;
+        c.mask_required = a.mask_required || b.mask_required;
+        c
+    }
+);
+
+impl FallbackImageGenerator {
+    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
+    pub fn new(members: impl IntoIterator<Item = Arc<dyn ImageModel>>) -> Result<Self> {
+        FallbackImageGenerator::from_members(members.into_iter().collect())
+    }
+}
+
+task_chain!(
+    /// A text-to-speech model made of an ordered list of models, tried in order like
+    /// [`FallbackChat`]. The call falls over only before the audio starts: once a model has
+    /// answered, its [`MediaReply`] is the result, and a reply cut later fails as it would
+    /// without a chain. A voice, language, encoding or option any member lacks is refused
+    /// before any call; the chain's lists are its members' when one list holds the others,
+    /// else empty.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use genai_core::{FallbackSpeech, SpeechModel, SpeechRequest};
+    ///
+    /// async fn say(a: Arc<dyn SpeechModel>, b: Arc<dyn SpeechModel>) -> genai_core::Result<()> {
+    ///     let chain = FallbackSpeech::new([a, b])?;
+    ///     let served = chain.speak_served(&SpeechRequest::new("Good morning")).await?;
+    ///     let audio = served.value.collect().await?;
+    ///     println!("{} of {} from {}", audio.len(), audio.media_type(), served.served_by);
+    ///     Ok(())
+    /// }
+    /// ```
+    FallbackSpeech, SpeechModel, SpeechCapabilities, SpeechRequest, MediaReply,
+    speak, speak_served,
+    |a, b| {
+        let mut c = a;
+        c.voices = common(a.voices, b.voices);
+        c.languages = common(a.languages, b.languages);
+        c.encodings = common(a.encodings, b.encodings);
+        c.containers = common(a.containers, b.containers);
+        c.sample_rate = a.sample_rate.min(b.sample_rate);
+        c.bit_rate = a.bit_rate.min(b.bit_rate);
+        c.max_text_chars = least(a.max_text_chars, b.max_text_chars);
+        c
+    }
+);
+
+impl FallbackSpeech {
+    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
+    pub fn new(members: impl IntoIterator<Item = Arc<dyn SpeechModel>>) -> Result<Self> {
+        FallbackSpeech::from_members(members.into_iter().collect())
+    }
+}
+
+task_chain!(
+    /// A speech recognition model made of an ordered list of models, tried in order like
+    /// [`FallbackChat`]. Audio streamed from a file is read again from the file for each
+    /// model tried. A language hint or a prompt any member refuses is refused before any
+    /// call.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use genai_core::{FallbackTranscriber, Media, TranscribeRequest, TranscriptionModel};
+    ///
+    /// async fn write_down(
+    ///     a: Arc<dyn TranscriptionModel>,
+    ///     b: Arc<dyn TranscriptionModel>,
+    ///     wav: Vec<u8>,
+    /// ) -> genai_core::Result<()> {
+    ///     let chain = FallbackTranscriber::new([a, b])?;
+    ///     let served = chain.transcribe_served(&TranscribeRequest::new(Media::from_bytes(wav)?)).await?;
+    ///     println!("{} (by {})", served.value.text, served.served_by);
+    ///     Ok(())
+    /// }
+    /// ```
+    FallbackTranscriber, TranscriptionModel, TranscriptionCapabilities, TranscribeRequest,
+    Transcript, transcribe, transcribe_served,
+    |a, b| {
+        let mut c = a;
+        c.language = a.language.min(b.language);
+        c.prompt = a.prompt.min(b.prompt);
+        c.max_audio_bytes = least(a.max_audio_bytes, b.max_audio_bytes);
+        c.only_language = match (a.only_language, b.only_language) {
+            (Some(x), Some(y)) if x != y => {
+                // No language both know: no hint is taken.
+                c.language = crate::capability::Support::Unsupported;
+                None
+            }
+            (x, y) => x.or(y),
+        };
+        c
+    }
+);
+
+impl FallbackTranscriber {
+    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
+    pub fn new(members: impl IntoIterator<Item = Arc<dyn TranscriptionModel>>) -> Result<Self> {
+        FallbackTranscriber::from_members(members.into_iter().collect())
+    }
+}
+
+task_chain!(
+    /// A turn detection model made of an ordered list of models, tried in order like
+    /// [`FallbackChat`]. Probabilities of different models are not on one scale:
+    /// [`Served::served_by`] says whose verdict came back.
+    FallbackTurnDetector, TurnDetectionModel, TurnDetectionCapabilities, TurnRequest,
+    TurnDetection, detect_turn, detect_turn_served,
+    |a, b| {
+        let mut c = a;
+        c.max_audio_bytes = least(a.max_audio_bytes, b.max_audio_bytes);
+        c
+    }
+);
+
+impl FallbackTurnDetector {
+    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
+    pub fn new(members: impl IntoIterator<Item = Arc<dyn TurnDetectionModel>>) -> Result<Self> {
+        FallbackTurnDetector::from_members(members.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,5 +988,348 @@ mod tests {
         let other: Arc<dyn EmbeddingModel> = Arc::new(Vectors("c", Some(4), None));
         let err = FallbackEmbedder::new([busy, other]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
+    }
+
+    /// A model of every media kind that fails with its script's next error, or answers once
+    /// the script is out, counting its calls.
+    #[derive(Debug)]
+    struct Media {
+        model: &'static str,
+        fail: Option<ErrorKind>,
+        calls: AtomicUsize,
+    }
+
+    impl Media {
+        fn answer(&self) -> Result<()> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            match self.fail {
+                Some(kind) => Err(Error::new(kind, format!("{} failed", self.model))),
+                None => Ok(()),
+            }
+        }
+    }
+
+    fn media(model: &'static str, fail: Option<ErrorKind>) -> Arc<Media> {
+        Arc::new(Media {
+            model,
+            fail,
+            calls: AtomicUsize::new(0),
+        })
+    }
+
+    fn wav() -> crate::media::Media {
+        crate::media::Media::with_type("audio/wav", vec![1u8; 64])
+    }
+
+    #[async_trait]
+    impl ImageModel for Media {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn model(&self) -> &str {
+            self.model
+        }
+        fn capabilities(&self) -> ImageCapabilities {
+            ImageCapabilities::new(Some(100)).seed()
+        }
+        async fn generate(&self, _req: &ImageRequest) -> Result<GeneratedImage> {
+            self.answer()?;
+            let png = crate::media::Media::with_type("image/png", self.model.as_bytes().to_vec());
+            Ok(GeneratedImage::new(MediaReply::from_media(png)))
+        }
+    }
+
+    #[async_trait]
+    impl SpeechModel for Media {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn model(&self) -> &str {
+            self.model
+        }
+        fn capabilities(&self) -> SpeechCapabilities {
+            SpeechCapabilities::new(&["luna", "angus"], &["en"])
+        }
+        async fn speak(&self, _req: &SpeechRequest) -> Result<MediaReply> {
+            self.answer()?;
+            let audio =
+                crate::media::Media::with_type("audio/mpeg", self.model.as_bytes().to_vec());
+            Ok(MediaReply::from_media(audio))
+        }
+    }
+
+    #[async_trait]
+    impl TranscriptionModel for Media {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn model(&self) -> &str {
+            self.model
+        }
+        fn capabilities(&self) -> TranscriptionCapabilities {
+            TranscriptionCapabilities::default()
+        }
+        async fn transcribe(&self, _req: &TranscribeRequest) -> Result<Transcript> {
+            self.answer()?;
+            Ok(Transcript::new(format!("heard by {}", self.model)))
+        }
+    }
+
+    #[async_trait]
+    impl TurnDetectionModel for Media {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn model(&self) -> &str {
+            self.model
+        }
+        fn capabilities(&self) -> TurnDetectionCapabilities {
+            TurnDetectionCapabilities::default()
+        }
+        async fn detect_turn(&self, _req: &TurnRequest) -> Result<TurnDetection> {
+            self.answer()?;
+            Ok(TurnDetection::new(true, 0.9))
+        }
+    }
+
+    /// What a media chain reports: who served, who failed before (model, kind).
+    fn who<T>(served: &Served<T>) -> (String, Vec<(String, ErrorKind)>) {
+        let before = served
+            .attempts
+            .iter()
+            .map(|a| (a.model.clone(), a.error.kind))
+            .collect();
+        (served.served_by.clone(), before)
+    }
+
+    fn busy_retired_up() -> [Arc<Media>; 3] {
+        [
+            media("busy", Some(ErrorKind::Busy)),
+            media("retired", Some(ErrorKind::Retired)),
+            media("up", None),
+        ]
+    }
+
+    fn expected() -> (String, Vec<(String, ErrorKind)>) {
+        (
+            "up".to_owned(),
+            vec![
+                ("busy".to_owned(), ErrorKind::Busy),
+                ("retired".to_owned(), ErrorKind::Retired),
+            ],
+        )
+    }
+
+    #[tokio::test]
+    async fn media_chains_go_from_busy_to_retired_to_an_answer() {
+        let ms = busy_retired_up();
+        let image =
+            FallbackImageGenerator::new(ms.iter().map(|m| m.clone() as Arc<dyn ImageModel>))
+                .unwrap();
+        let served = image
+            .generate_served(&ImageRequest::new("a fox").seed(1))
+            .await
+            .unwrap();
+        assert_eq!(who(&served), expected());
+        assert_eq!(
+            &served.value.reply.collect().await.unwrap().data()[..],
+            b"up"
+        );
+
+        let speech =
+            FallbackSpeech::new(ms.iter().map(|m| m.clone() as Arc<dyn SpeechModel>)).unwrap();
+        let served = speech
+            .speak_served(&SpeechRequest::new("hello").voice("luna"))
+            .await
+            .unwrap();
+        assert_eq!(who(&served), expected());
+        assert_eq!(&served.value.collect().await.unwrap().data()[..], b"up");
+
+        let transcriber =
+            FallbackTranscriber::new(ms.iter().map(|m| m.clone() as Arc<dyn TranscriptionModel>))
+                .unwrap();
+        let served = transcriber
+            .transcribe_served(&TranscribeRequest::new(wav()))
+            .await
+            .unwrap();
+        assert_eq!(who(&served), expected());
+        assert_eq!(served.value.text, "heard by up");
+
+        let turn =
+            FallbackTurnDetector::new(ms.iter().map(|m| m.clone() as Arc<dyn TurnDetectionModel>))
+                .unwrap();
+        let served = turn
+            .detect_turn_served(&TurnRequest::new(wav()))
+            .await
+            .unwrap();
+        assert_eq!(who(&served), expected());
+        assert!(served.value.is_complete);
+        // Through the kind's trait, the chain is one model: the first one's id, the answer.
+        assert_eq!(ImageModel::model(&image), "busy");
+        assert!(turn.detect_turn(&TurnRequest::new(wav())).await.is_ok());
+        for m in &ms {
+            assert_eq!(m.calls.load(Ordering::SeqCst), 5, "{}", m.model);
+        }
+    }
+
+    #[tokio::test]
+    async fn media_chains_stop_at_once_on_an_invalid_request() {
+        let fresh = || {
+            [
+                media("bad", Some(ErrorKind::InvalidRequest)),
+                media("up", None),
+            ]
+        };
+        let check = |ms: &[Arc<Media>; 2], e: Error| {
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+            assert_eq!(ms[1].calls.load(Ordering::SeqCst), 0);
+        };
+        let ms = fresh();
+        let chain =
+            FallbackImageGenerator::new(ms.iter().map(|m| m.clone() as Arc<dyn ImageModel>))
+                .unwrap();
+        check(
+            &ms,
+            chain
+                .generate(&ImageRequest::new("a fox"))
+                .await
+                .unwrap_err(),
+        );
+        let ms = fresh();
+        let chain =
+            FallbackSpeech::new(ms.iter().map(|m| m.clone() as Arc<dyn SpeechModel>)).unwrap();
+        check(
+            &ms,
+            chain.speak(&SpeechRequest::new("hello")).await.unwrap_err(),
+        );
+        let ms = fresh();
+        let chain =
+            FallbackTranscriber::new(ms.iter().map(|m| m.clone() as Arc<dyn TranscriptionModel>))
+                .unwrap();
+        check(
+            &ms,
+            chain
+                .transcribe(&TranscribeRequest::new(wav()))
+                .await
+                .unwrap_err(),
+        );
+        let ms = fresh();
+        let chain =
+            FallbackTurnDetector::new(ms.iter().map(|m| m.clone() as Arc<dyn TurnDetectionModel>))
+                .unwrap();
+        check(
+            &ms,
+            chain
+                .detect_turn(&TurnRequest::new(wav()))
+                .await
+                .unwrap_err(),
+        );
+        // After a fall-over, the stopping error names the model that failed first.
+        let ms = [
+            media("busy", Some(ErrorKind::Busy)),
+            media("bad", Some(ErrorKind::InvalidRequest)),
+            media("up", None),
+        ];
+        let chain =
+            FallbackSpeech::new(ms.iter().map(|m| m.clone() as Arc<dyn SpeechModel>)).unwrap();
+        let e = chain.speak(&SpeechRequest::new("hello")).await.unwrap_err();
+        assert!(e.message().contains("after busy: busy"), "{e}");
+        assert_eq!(ms[2].calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_a_member_refuses_is_refused_before_any_call() {
+        let ms = [media("a", Some(ErrorKind::Busy)), media("b", None)];
+        let chain =
+            FallbackSpeech::new(ms.iter().map(|m| m.clone() as Arc<dyn SpeechModel>)).unwrap();
+        let e = chain
+            .speak(&SpeechRequest::new("hello").voice("nova"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+        let chain =
+            FallbackImageGenerator::new(ms.iter().map(|m| m.clone() as Arc<dyn ImageModel>))
+                .unwrap();
+        let e = chain
+            .generate(&ImageRequest::new("a fox").steps(4))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(ms.iter().all(|m| m.calls.load(Ordering::SeqCst) == 0));
+        assert!(FallbackTurnDetector::new(Vec::<Arc<dyn TurnDetectionModel>>::new()).is_err());
+    }
+
+    #[test]
+    fn media_capabilities_are_what_every_member_takes() {
+        let a = ImageCapabilities::new(Some(2048))
+            .size(Range::new(256.0, 2048.0), 8)
+            .steps(Range::new(1.0, 8.0))
+            .seed()
+            .negative_prompt();
+        let b = ImageCapabilities::new(Some(1000))
+            .size(Range::new(512.0, 1024.0), 64)
+            .steps(Range::new(10.0, 50.0))
+            .seed();
+        #[derive(Debug)]
+        struct Draws(ImageCapabilities);
+        #[async_trait]
+        impl ImageModel for Draws {
+            fn name(&self) -> &str {
+                "scripted"
+            }
+            fn model(&self) -> &str {
+                "draws"
+            }
+            fn capabilities(&self) -> ImageCapabilities {
+                self.0
+            }
+            async fn generate(&self, _req: &ImageRequest) -> Result<GeneratedImage> {
+                Err(Error::new(ErrorKind::Busy, "busy"))
+            }
+        }
+        let chain = FallbackImageGenerator::new([
+            Arc::new(Draws(a)) as Arc<dyn ImageModel>,
+            Arc::new(Draws(b)),
+        ])
+        .unwrap();
+        let c = chain.capabilities();
+        assert_eq!(c.max_prompt_chars, Some(1000));
+        assert_eq!(c.size, Some(Range::new(512.0, 1024.0)));
+        assert_eq!(c.size_multiple, Some(64));
+        assert_eq!(c.steps, None, "the step ranges do not overlap");
+        assert!(!c.negative_prompt && c.seed);
+        assert_eq!(lcm(Some(8), Some(12)), Some(24));
+        assert_eq!(lcm(None, Some(8)), Some(8));
+        assert_eq!(common(&["a", "b"], &["b", "a", "c"]), &["a", "b"]);
+        assert_eq!(common(&["a", "b"], &["b", "c"]), &[] as &[&str]);
+        assert_eq!(least(Some(3u64), None), Some(3));
+        // Through a chain: the speech lists and limits of two members meet.
+        #[derive(Debug)]
+        struct Voices(&'static [&'static str], Option<usize>);
+        #[async_trait]
+        impl SpeechModel for Voices {
+            fn name(&self) -> &str {
+                "scripted"
+            }
+            fn model(&self) -> &str {
+                "voices"
+            }
+            fn capabilities(&self) -> SpeechCapabilities {
+                let mut c = SpeechCapabilities::new(self.0, &[]);
+                c.max_text_chars = self.1;
+                c
+            }
+            async fn speak(&self, _req: &SpeechRequest) -> Result<MediaReply> {
+                Err(Error::new(ErrorKind::Busy, "busy"))
+            }
+        }
+        let chain = FallbackSpeech::new([
+            Arc::new(Voices(&["luna", "angus", "orion"], None)) as Arc<dyn SpeechModel>,
+            Arc::new(Voices(&["luna", "angus"], Some(2000))),
+        ])
+        .unwrap();
+        let caps = chain.capabilities();
+        assert_eq!(caps.voices, &["luna", "angus"]);
+        assert_eq!(caps.max_text_chars, Some(2000));
     }
 }

@@ -52,8 +52,9 @@ pub use cost::{
 pub use document_chat::DocumentChat;
 pub use error::{Error, ErrorKind, Result};
 pub use fallback::{
-    falls_over, FallbackChat, FallbackClassifier, FallbackEmbedder, FallbackReranker,
-    FallbackStream, FallbackSummarizer, FallbackTranslator, Served,
+    falls_over, FallbackChat, FallbackClassifier, FallbackEmbedder, FallbackImageGenerator,
+    FallbackReranker, FallbackSpeech, FallbackStream, FallbackSummarizer, FallbackTranscriber,
+    FallbackTranslator, FallbackTurnDetector, Served,
 };
 pub use kind::ModelKind;
 pub use limits::{RateLimit, RateLimiter};

@@ -39,18 +39,6 @@ fn judge_labels(c: genai_core::Classification) -> Outcome {
     ))
 }
 
-/// A small PNG (a red square), made here.
-fn red_png() -> Vec<u8> {
-    // 1x1 RGB PNG, with valid checksums.
-    vec![
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90,
-        0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x38,
-        0x21, 0x27, 0x07, 0x00, 0x02, 0xb6, 0x01, 0x05, 0x34, 0xa6, 0x75, 0xaa, 0x00, 0x00, 0x00,
-        0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-    ]
-}
-
 /// Classification: scores in `[0, 1]`, best first; for a text model, a clearly positive and
 /// a clearly negative sentence get different top labels.
 pub async fn run_classification_scenarios(model: &dyn ClassificationModel) -> Vec<Check> {
@@ -86,7 +74,7 @@ pub async fn run_classification_scenarios(model: &dyn ClassificationModel) -> Ve
         checks.push(Check::new("classify-tells-apart", tell));
     }
     if caps.image {
-        let image = Media::with_type("image/png", red_png());
+        let image = Media::with_type("image/png", crate::fixtures::solid_png(1, 1, [200, 30, 30]));
         let out = model.classify(&ClassifyRequest::image(image)).await;
         checks.push(Check::new("classify-image", judged(out, judge_labels)));
     }

@@ -7,9 +7,10 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use genai_testkit::emulator::{Emulator, EmulatorConfig, DEFAULT_TOKEN};
+use genai_testkit::emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_TOKEN};
 use genai_testkit::fixtures::pdf_with_text;
 use genai_testkit::loopback::{json_error, reply, sse_events, ScriptedServer, SseTail};
+use serde_json::Value;
 
 use crate::support::{command, command_at, last_json, run, temp_dir, CHAT};
 
@@ -411,4 +412,330 @@ async fn a_retired_first_model_falls_over_to_the_next_before_any_request() {
     assert_eq!(attempts[0]["error"]["kind"], "retired");
     // The retired model never reaches the service.
     assert_eq!(*seen.lock().unwrap(), [C]);
+}
+
+/// A model id retired on 2026-05-30: refused before any request, whatever the kind asked for.
+const RETIRED_IMAGE_TO_TEXT: &str = "@cf/unum/uform-gen2-qwen-500m";
+const RETIRED_SUMMARIZER: &str = "@cf/facebook/bart-large-cnn";
+
+/// Runs `genai ARGS --format json --max-retries 0` against `base` off the async runtime.
+async fn run_json(base: String, args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--format", "json", "--max-retries", "0"]);
+        genai(&base, DEFAULT_TOKEN, &args)
+    })
+    .await
+    .unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// `served_by` and each attempt's model and error kind (with the code when there is one).
+fn chain_of(j: &Value) -> (String, Vec<(String, String, Value)>) {
+    let attempts = j["attempts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no attempts in {j}"))
+        .iter()
+        .map(|a| {
+            (
+                a["model"].as_str().unwrap_or_default().to_owned(),
+                a["error"]["kind"].as_str().unwrap_or_default().to_owned(),
+                a["error"]["code"].clone(),
+            )
+        })
+        .collect();
+    (
+        j["served_by"].as_str().unwrap_or_default().to_owned(),
+        attempts,
+    )
+}
+
+/// The emulator, whose first request is refused for capacity (3040).
+fn busy_first() -> Emulator {
+    Emulator::start(EmulatorConfig::default().faults([Fault::Capacity])).expect("emulator")
+}
+
+#[tokio::test]
+async fn image_speak_and_transcribe_fall_over_from_busy_past_retired_to_an_answer() {
+    const FLUX: &str = "@cf/black-forest-labs/flux-1-schnell";
+    const SDXL: &str = "@cf/bytedance/stable-diffusion-xl-lightning";
+    const AURA: &str = "@cf/deepgram/aura-1";
+    const MELO: &str = "@cf/myshell-ai/melotts";
+    const TURBO: &str = "@cf/openai/whisper-large-v3-turbo";
+    const WHISPER: &str = "@cf/openai/whisper";
+    let dir = temp_dir("media-fallback");
+    let busy = |m: &str| (m.to_owned(), "unavailable".to_owned(), Value::from(3040));
+    let retired = |m: &str| (m.to_owned(), "retired".to_owned(), Value::Null);
+
+    let emulator = busy_first();
+    let pic = dir.join("pic").to_string_lossy().into_owned();
+    let args = [
+        "image",
+        "a red fox",
+        "--out",
+        &pic,
+        "--model",
+        FLUX,
+        "--fallback",
+        RETIRED_IMAGE_TO_TEXT,
+        "--fallback",
+        SDXL,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(
+        chain_of(&j),
+        (
+            SDXL.to_owned(),
+            vec![busy(FLUX), retired(RETIRED_IMAGE_TO_TEXT)]
+        )
+    );
+    assert_eq!(j["model"], SDXL);
+    let written = std::fs::read(j["path"].as_str().unwrap()).unwrap();
+    assert_eq!(j["bytes"], written.len());
+    // The retired model was refused before any request: the service saw two.
+    assert_eq!(emulator.request_count(), 2);
+
+    let emulator = busy_first();
+    let audio = dir.join("hello").to_string_lossy().into_owned();
+    let args = [
+        "speak",
+        "Hello there",
+        "--out",
+        &audio,
+        "--model",
+        AURA,
+        "--fallback",
+        RETIRED_SUMMARIZER,
+        "--fallback",
+        MELO,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(
+        chain_of(&j),
+        (
+            MELO.to_owned(),
+            vec![busy(AURA), retired(RETIRED_SUMMARIZER)]
+        )
+    );
+    let spoken = j["path"].as_str().unwrap().to_owned();
+    assert_eq!(emulator.request_count(), 2);
+
+    // The emulator's transcription reads back its own speech.
+    let emulator = busy_first();
+    let args = [
+        "transcribe",
+        &spoken,
+        "--model",
+        TURBO,
+        "--fallback",
+        RETIRED_SUMMARIZER,
+        "--fallback",
+        WHISPER,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(
+        chain_of(&j),
+        (
+            WHISPER.to_owned(),
+            vec![busy(TURBO), retired(RETIRED_SUMMARIZER)]
+        )
+    );
+    assert_eq!(j["model"], WHISPER);
+    assert!(
+        j["text"].as_str().unwrap().to_lowercase().contains("hello"),
+        "{j}"
+    );
+    assert_eq!(emulator.request_count(), 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn image_speak_and_transcribe_stop_at_once_on_an_invalid_request() {
+    const FIRST_IMAGE: &str = "@cf/black-forest-labs/flux-1-schnell";
+    const FIRST_SPEECH: &str = "@cf/deepgram/aura-1";
+    const FIRST_EARS: &str = "@cf/openai/whisper-large-v3-turbo";
+    let dir = temp_dir("media-stop");
+    let wav = dir.join("a.wav");
+    std::fs::write(&wav, genai_testkit::fixtures::tone_wav(0.2, 0.0)).unwrap();
+    let wav = wav.to_string_lossy().into_owned();
+    let out_file = dir.join("out").to_string_lossy().into_owned();
+    let cases: [(&str, &str, Vec<&str>); 3] = [
+        (
+            FIRST_IMAGE,
+            "@cf/bytedance/stable-diffusion-xl-lightning",
+            vec!["image", "a fox", "--out", &out_file],
+        ),
+        (
+            FIRST_SPEECH,
+            "@cf/myshell-ai/melotts",
+            vec!["speak", "Hello", "--out", &out_file],
+        ),
+        (FIRST_EARS, "@cf/openai/whisper", vec!["transcribe", &wav]),
+    ];
+    for (first, second, mut args) in cases {
+        let (server, seen) =
+            per_model(|_| json_error(400, 5006, "Type mismatch of '/prompt'")).await;
+        args.extend(["--model", first, "--fallback", second]);
+        let out = run_json(server.base_url(), strings(&args)).await;
+        assert!(!out.status.success(), "{out:?}");
+        assert_eq!(
+            last_json(&out)["error"]["kind"],
+            "invalid_request",
+            "{args:?}"
+        );
+        assert_eq!(*seen.lock().unwrap(), [first], "{args:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn batch_takes_the_next_model_when_its_first_submission_is_refused() {
+    const FIRST: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+    const RETIRED: &str = "@cf/meta/llama-3-8b-instruct";
+    const SCOUT: &str = "@cf/meta/llama-4-scout-17b-16e-instruct";
+    let emulator = Emulator::start(
+        EmulatorConfig::default()
+            .faults([Fault::Capacity])
+            .queue_timing(Duration::from_millis(10), Duration::from_millis(20)),
+    )
+    .expect("emulator");
+    let dir = temp_dir("batch-fallback");
+    let input = dir.join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"prompt\":\"Say hello.\"}\n{\"id\":\"b\",\"prompt\":\"Say bye.\"}\n",
+    )
+    .unwrap();
+    let (input, output) = (
+        input.to_string_lossy().into_owned(),
+        dir.join("out.jsonl").to_string_lossy().into_owned(),
+    );
+    let args = [
+        "batch",
+        "--model",
+        FIRST,
+        "--input",
+        &input,
+        "--out",
+        &output,
+        "--fallback",
+        RETIRED,
+        "--fallback",
+        SCOUT,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(
+        chain_of(&j),
+        (
+            SCOUT.to_owned(),
+            vec![
+                (
+                    FIRST.to_owned(),
+                    "unavailable".to_owned(),
+                    Value::from(3040)
+                ),
+                (RETIRED.to_owned(), "retired".to_owned(), Value::Null),
+            ]
+        )
+    );
+    assert_eq!(
+        (j["model"].as_str(), j["lines"].as_u64()),
+        (Some(SCOUT), Some(2))
+    );
+    let lines = std::fs::read_to_string(&output).unwrap();
+    for line in lines.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["result"]["model"], SCOUT, "{line}");
+    }
+    // Run again: the state names the model that took the run, and nothing is submitted.
+    let before = emulator.request_count();
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(last_json(&out)["model"], SCOUT);
+    assert_eq!(emulator.request_count(), before);
+    // A fallback model of another kind than the lines is refused before any request.
+    let args = [
+        "batch",
+        "--model",
+        FIRST,
+        "--input",
+        &input,
+        "--out",
+        &output,
+        "--restart",
+        "--fallback",
+        "@cf/baai/bge-base-en-v1.5",
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(!out.status.success(), "{out:?}");
+    assert_eq!(last_json(&out)["error"]["kind"], "invalid_request");
+    assert_eq!(emulator.request_count(), before);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn text_task_commands_count_a_retired_model_as_an_attempt() {
+    const FIRST: &str = "@cf/meta/llama-3.1-8b-instruct-fp8";
+    const THIRD: &str = "@cf/meta/llama-3.2-3b-instruct";
+    let emulator = busy_first();
+    let args = [
+        "summarize",
+        "The quarterly report shows revenue grew twelve percent while costs stayed flat.",
+        "--model",
+        FIRST,
+        "--fallback",
+        RETIRED_SUMMARIZER,
+        "--fallback",
+        THIRD,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(
+        chain_of(&j),
+        (
+            THIRD.to_owned(),
+            vec![
+                (
+                    FIRST.to_owned(),
+                    "unavailable".to_owned(),
+                    Value::from(3040)
+                ),
+                (
+                    RETIRED_SUMMARIZER.to_owned(),
+                    "retired".to_owned(),
+                    Value::Null
+                ),
+            ]
+        )
+    );
+    assert_eq!(j["model"], THIRD);
+    assert_eq!(emulator.request_count(), 2);
+    // A retired first model gives way before any request.
+    let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
+    let args = [
+        "summarize",
+        "Costs stayed flat.",
+        "--model",
+        RETIRED_SUMMARIZER,
+        "--fallback",
+        FIRST,
+    ];
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    assert_eq!(j["served_by"], FIRST);
+    assert_eq!(j["attempts"][0]["error"]["kind"], "retired");
+    assert_eq!(emulator.request_count(), 1);
 }

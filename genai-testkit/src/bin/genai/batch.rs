@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::ProviderArgs;
+use crate::fallback::{note_attempts, FallbackArgs, ServedFields};
 use crate::input;
 use clap::Args;
 use genai_core::{
@@ -28,6 +29,8 @@ use genai_core::{
 pub(crate) struct BatchArgs {
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// Requests, one JSON object per line, in the shape of the matching command's options
     /// (chat: {"prompt"} or {"messages","max_tokens",...}; embed: {"text"}; translate:
     /// {"text","to","from"}), each optionally with "id"; `-` reads standard input.
@@ -68,22 +71,51 @@ fn progress(msg: impl AsRef<str>) {
     eprintln!("batch: {}", msg.as_ref());
 }
 
+/// The progress line of a step of the submissions.
+fn report(event: BatchEvent) {
+    match event {
+        BatchEvent::Resubmitting { chunk, of } => progress(format!(
+            "submission {}/{of} was interrupted before its id was recorded; submitting \
+                 it again (the earlier one, if it reached the service, is not read)",
+            chunk + 1
+        )),
+        BatchEvent::Submitted {
+            chunk,
+            of,
+            requests,
+            request_id,
+        } => progress(format!(
+            "submitted {}/{of} ({requests} requests, id {request_id})",
+            chunk + 1
+        )),
+        BatchEvent::BudgetSpent { chunk, of } => progress(format!(
+            "budget spent: submission {}/{of} and those after it were not sent",
+            chunk + 1
+        )),
+        _ => {}
+    }
+}
+
 /// Runs `genai batch`.
 pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     let client = super::provider(&args.provider)?;
-    let model = genai_core::ProviderGen::model(&client).to_owned();
+    let first = genai_core::ProviderGen::model(&client).to_owned();
     let mut policy = PollPolicy::default()
         .initial(Duration::from_millis(250))
         .max(Duration::from_secs(5));
     if let Some(t) = args.provider.timeout {
         policy = policy.timeout(Duration::from_secs_f64(t));
     }
-    let batch = client
-        .provider()
-        .batch(&model)?
-        .max_items(args.chunk_size.max(1))
-        .poll_policy(policy);
+    let mut chain = Chain::make(
+        &client.provider(),
+        &first,
+        &args.fallback,
+        !args.provider.no_capability_check,
+        |b| b.max_items(args.chunk_size.max(1)).poll_policy(policy),
+    )?;
+    let (mut model, mut batch) = chain.next_usable()?;
     let kind = batch.capabilities().kind;
+    chain.check_kinds(kind)?;
     let state_path = args.state.clone().unwrap_or_else(|| {
         let mut p = args.out.as_os_str().to_owned();
         p.push(".state");
@@ -130,9 +162,10 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
                 Err(e) => entry.item = Err(e),
             }
         }
-        // Each request is checked alone, so one bad line is one error line, not a failed run.
+        // Each request is checked alone, so one bad line is one error line, not a failed run;
+        // with --fallback, by every model that may take the run.
         if let Ok(item) = &entry.item {
-            if let Err(e) = batch.plan(std::slice::from_ref(item)) {
+            if let Err(e) = chain.check_line(&batch, item) {
                 entry.item = Err(e);
             }
         }
@@ -147,8 +180,6 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             index_of.push(i);
         }
     }
-    let fingerprint = BatchFingerprint::new(&model, &raw, entries.len(), &items, &index_of)?;
-    drop(raw);
     let start_over = format!(
         "run again with --restart (or remove {}) to start over",
         state_path.display()
@@ -160,7 +191,17 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
             e
         }
     };
-    let (mut run, _out_lock) = match ResumableBatch::load(&state_path).map_err(with_start_over)? {
+    let loaded = ResumableBatch::load(&state_path).map_err(with_start_over)?;
+    // A run stays with the model that took it, when that is one of this run's models.
+    if let Some(taken) = loaded
+        .as_ref()
+        .and_then(|r| chain.resume_with(&r.state().model))
+    {
+        (model, batch) = taken;
+    }
+    let fingerprint = BatchFingerprint::new(&model, &raw, entries.len(), &items, &index_of)?;
+    drop(raw);
+    let (mut run, _out_lock) = match loaded {
         Some(run) => {
             if !run.state().resumes(&fingerprint, items.len()) {
                 return Err(Error::config(format!(
@@ -218,31 +259,27 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         .map_err(|e| io_error("truncate", &args.out, e))?;
     drop(out);
 
-    // Submit every chunk not yet submitted, until the run's budget (if any) is spent.
+    // Submit every chunk not yet submitted, until the run's budget (if any) is spent. Before
+    // anything is queued, a model that may not serve gives way to the next (the plan is made
+    // again for it); once a submission is queued, the run keeps its model.
+    let over_budget = loop {
+        match run.submit(&batch, &items, report).await {
+            Ok(over_budget) => break over_budget,
+            Err(e)
+                if genai_core::falls_over(&e) && run.nothing_queued() && chain.can_fall_over() =>
+            {
+                let failed = model.clone();
+                (model, batch) = chain.fall_over(&failed, e)?;
+                progress(format!(
+                    "{failed} could not take the run ({}); trying {model}",
+                    chain.last_failure()
+                ));
+                run.replan(&model, batch.plan(&items)?)?;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let total = run.state().chunks.len();
-    let over_budget = run
-        .submit(&batch, &items, |event| match event {
-            BatchEvent::Resubmitting { chunk, of } => progress(format!(
-                "submission {}/{of} was interrupted before its id was recorded; submitting \
-                 it again (the earlier one, if it reached the service, is not read)",
-                chunk + 1
-            )),
-            BatchEvent::Submitted {
-                chunk,
-                of,
-                requests,
-                request_id,
-            } => progress(format!(
-                "submitted {}/{of} ({requests} requests, id {request_id})",
-                chunk + 1
-            )),
-            BatchEvent::BudgetSpent { chunk, of } => progress(format!(
-                "budget spent: submission {}/{of} and those after it were not sent",
-                chunk + 1
-            )),
-            _ => {}
-        })
-        .await?;
 
     // Collect in order and append (up to the first submission the budget stopped).
     let waiting = Waiting {
@@ -330,21 +367,203 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
         describe_cost(&cost)
     ));
     lock.release();
+    let served = args.fallback.any().then(|| ServedFields {
+        served_by: &model,
+        attempts: &chain.attempts,
+    });
     if args.provider.format == super::Format::Json {
-        super::emit_line(
-            &serde_json::json!({
-                "model": model,
-                "out": args.out.display().to_string(),
-                "lines": run.state().written,
-                "errors": failed,
-                "submissions": run.state().chunks.len(),
-                "cost": cost.known,
-                "cost_unknown": cost.unknown,
-            })
-            .to_string(),
-        );
+        let mut summary = serde_json::json!({
+            "model": model,
+            "out": args.out.display().to_string(),
+            "lines": run.state().written,
+            "errors": failed,
+            "submissions": run.state().chunks.len(),
+            "cost": cost.known,
+            "cost_unknown": cost.unknown,
+        });
+        if let (Some(served), Some(fields)) = (&served, summary.as_object_mut()) {
+            fields.insert("served_by".into(), served.served_by.into());
+            fields.insert(
+                "attempts".into(),
+                serde_json::to_value(served.attempts).unwrap_or_default(),
+            );
+        }
+        super::emit_line(&summary.to_string());
+    } else {
+        note_attempts(&model, &chain.attempts);
     }
     Ok(())
+}
+/// The models a run may go to: `--model`, then the `--fallback` models, in order. Each is
+/// made before anything is read or sent; one refused then for a reason another model may not
+/// share (retired, plan required) is an attempt of the chain, met when the chain reaches it.
+struct Chain {
+    provider: String,
+    members: Vec<(String, Result<genai_cloudflare::CloudflareBatch>)>,
+    /// The next member to try.
+    next: usize,
+    /// The models that failed, in order, with their errors.
+    attempts: Vec<genai_core::Attempt>,
+}
+
+impl Chain {
+    fn make(
+        workers: &genai_cloudflare::WorkersAi,
+        first: &str,
+        fallback: &FallbackArgs,
+        check: bool,
+        setup: impl Fn(genai_cloudflare::CloudflareBatch) -> genai_cloudflare::CloudflareBatch,
+    ) -> Result<Chain> {
+        let provider = genai_core::Provider::name(workers).to_owned();
+        let mut members = Vec::new();
+        for id in std::iter::once(first).chain(fallback.models.iter().map(String::as_str)) {
+            // A retired model is named so before the queue is asked about it.
+            let retired = check
+                .then(|| genai_cloudflare::facts::retired_error(id))
+                .flatten();
+            let made = match retired {
+                Some(e) => Err(e.with_provider(provider.clone())),
+                None => workers.batch(id).map(&setup),
+            };
+            match made {
+                Err(e) if !(fallback.any() && genai_core::falls_over(&e)) => return Err(e),
+                made => members.push((id.to_owned(), made)),
+            }
+        }
+        Ok(Chain {
+            provider,
+            members,
+            next: 0,
+            attempts: Vec::new(),
+        })
+    }
+
+    /// The next model that could be made, passing (as attempts) those that could not; when
+    /// none is left, the last refusal, naming the models tried before.
+    fn next_usable(&mut self) -> Result<(String, genai_cloudflare::CloudflareBatch)> {
+        let mut last = None;
+        while let Some((id, made)) = self.members.get(self.next) {
+            self.next += 1;
+            match made {
+                Ok(b) => return Ok((id.clone(), b.clone())),
+                Err(e) => {
+                    let e = clone_error(e);
+                    if self.next < self.members.len() {
+                        self.attempts
+                            .push(genai_core::Attempt::new(&self.provider, id, &e));
+                    }
+                    last = Some((id.clone(), e));
+                }
+            }
+        }
+        let (id, e) = last.unwrap_or_else(|| {
+            (
+                String::new(),
+                Error::config("a batch needs a model (--model or GENAI_MODEL)"),
+            )
+        });
+        Err(self.after(&id, e))
+    }
+
+    /// `e` of `model`, its message naming the models that failed before.
+    fn after(&self, model: &str, e: Error) -> Error {
+        if self.attempts.is_empty() {
+            return e;
+        }
+        let before: Vec<String> = self
+            .attempts
+            .iter()
+            .map(|a| format!("{}: {}", a.model, a.error.kind))
+            .collect();
+        let mut out = Error::new(
+            e.kind(),
+            format!(
+                "{} (model {model}, after {})",
+                e.message(),
+                before.join(", ")
+            ),
+        );
+        if let Some(s) = e.status() {
+            out = out.with_status(s);
+        }
+        if let Some(c) = e.code() {
+            out = out.with_code(c);
+        }
+        out.with_provider(self.provider.clone())
+    }
+
+    /// Whether a model that could be made is left to fall over to.
+    fn can_fall_over(&self) -> bool {
+        self.members[self.next..]
+            .iter()
+            .any(|(_, made)| made.is_ok())
+    }
+
+    /// `model` failed with `e` before anything was queued: the next model that could be made
+    /// (see [`Chain::can_fall_over`]).
+    fn fall_over(
+        &mut self,
+        model: &str,
+        e: Error,
+    ) -> Result<(String, genai_cloudflare::CloudflareBatch)> {
+        self.attempts
+            .push(genai_core::Attempt::new(&self.provider, model, &e));
+        self.next_usable()
+    }
+
+    /// How the last attempt failed, for the progress line.
+    fn last_failure(&self) -> String {
+        self.attempts
+            .last()
+            .map(|a| a.error.kind.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Refuses a `--fallback` model of another kind than the run's lines.
+    fn check_kinds(&self, kind: genai_core::ModelKind) -> Result<()> {
+        for (id, made) in &self.members {
+            if let Ok(b) = made {
+                let other = b.capabilities().kind;
+                if other != kind {
+                    return Err(Error::invalid_request(format!(
+                        "`{id}` is a {} model and this batch's lines are {} requests: every \
+                         --fallback model must be of the --model's kind",
+                        other.as_str(),
+                        kind.as_str()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks one request against the run's model and every model after it.
+    fn check_line(
+        &self,
+        batch: &genai_cloudflare::CloudflareBatch,
+        item: &BatchItem,
+    ) -> Result<()> {
+        let item = std::slice::from_ref(item);
+        batch.plan(item)?;
+        for (_, made) in &self.members[self.next..] {
+            if let Ok(b) = made {
+                b.plan(item)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// For a resumed run: the model its state names, when it is one of the chain's, with the
+    /// models after it left to fall over to.
+    fn resume_with(&mut self, model: &str) -> Option<(String, genai_cloudflare::CloudflareBatch)> {
+        let at = self
+            .members
+            .iter()
+            .position(|(id, made)| id == model && made.is_ok())?;
+        self.next = at + 1;
+        let (id, made) = &self.members[at];
+        made.as_ref().ok().map(|b| (id.clone(), b.clone()))
+    }
 }
 
 /// How the results of each submission are waited for: polls with growing waits, each wait
@@ -763,6 +982,7 @@ fn push_line(
                 .unwrap_or_default();
             let line = crate::output::MediaLine {
                 model,
+                served: None,
                 path: &path,
                 media_type: audio.media_type(),
                 bytes: audio.len() as u64,

@@ -51,13 +51,16 @@ pub(crate) fn note_attempts(served_by: &str, attempts: &[Attempt]) {
 
 /// A fallback model refused before any request for a reason another model may not share
 /// (retired, plan required): a chain member that fails with that refusal, so the chain moves
-/// on and reports it among the attempts.
+/// on and reports it among the attempts. `C` is what it claims to take: for chat everything,
+/// for the other kinds the capabilities of a member that could be made, so that it narrows
+/// nothing.
 #[derive(Debug)]
-pub(crate) struct Refused {
+pub(crate) struct Refused<C = ()> {
     provider: String,
     model: String,
     kind: genai_core::ErrorKind,
     message: String,
+    caps: C,
 }
 
 impl Refused {
@@ -67,6 +70,20 @@ impl Refused {
             model: model.to_owned(),
             kind: e.kind(),
             message: e.message().to_owned(),
+            caps: (),
+        }
+    }
+}
+
+impl<C> Refused<C> {
+    /// The same refusal, claiming to take `caps`.
+    fn taking<D>(self, caps: D) -> Refused<D> {
+        Refused {
+            provider: self.provider,
+            model: self.model,
+            kind: self.kind,
+            message: self.message,
+            caps,
         }
     }
 
@@ -118,24 +135,138 @@ impl genai_core::ProviderGen for Refused {
     }
 }
 
-/// The first model followed by the `--fallback` models, each made by `make`.
-fn members<M: ?Sized>(
-    first: Arc<M>,
-    fallback: &FallbackArgs,
-    make: impl Fn(&str) -> Result<Arc<M>>,
-) -> Result<Vec<Arc<M>>> {
-    let mut all = vec![first];
-    for model in &fallback.models {
-        all.push(make(model)?);
+/// A kind of model a task command chains: what its capabilities are and how a [`Refused`]
+/// stands in for one of its models.
+pub(crate) trait Member {
+    /// The kind's capabilities.
+    type Caps: Copy + Default + std::fmt::Debug + Send + Sync + 'static;
+    /// What `model` takes.
+    fn caps(model: &Self) -> Self::Caps;
+    /// `refused`, as a member of this kind.
+    fn stand_in(refused: Refused<Self::Caps>) -> Arc<Self>;
+}
+
+/// Implements a task kind's trait for [`Refused`] (every call fails with the refusal) and
+/// [`Member`] for the kind.
+macro_rules! refused_member {
+    ($($trait:ident, $caps:ident, $req:ident, $out:ty, $call:ident;)*) => {$(
+        #[genai_core::async_trait]
+        impl genai_core::$trait for Refused<genai_core::$caps> {
+            fn name(&self) -> &str {
+                &self.provider
+            }
+
+            fn model(&self) -> &str {
+                &self.model
+            }
+
+            fn capabilities(&self) -> genai_core::$caps {
+                self.caps
+            }
+
+            async fn $call(&self, _req: &genai_core::$req) -> genai_core::Result<$out> {
+                Err(self.error())
+            }
+        }
+
+        impl Member for dyn genai_core::$trait {
+            type Caps = genai_core::$caps;
+
+            fn caps(model: &Self) -> Self::Caps {
+                model.capabilities()
+            }
+
+            fn stand_in(refused: Refused<Self::Caps>) -> Arc<Self> {
+                Arc::new(refused)
+            }
+        }
+    )*};
+}
+
+refused_member! {
+    EmbeddingModel, EmbeddingCapabilities, EmbedRequest, genai_core::Embeddings, embed;
+    RerankingModel, RerankingCapabilities, RerankRequest, genai_core::Ranking, rerank;
+    ClassificationModel, ClassificationCapabilities, ClassifyRequest, genai_core::Classification, classify;
+    TranslationModel, TranslationCapabilities, TranslateRequest, genai_core::Translation, translate;
+    SummarizationModel, SummarizationCapabilities, SummarizeRequest, genai_core::Summary, summarize;
+    ImageModel, ImageCapabilities, ImageRequest, genai_core::GeneratedImage, generate;
+    SpeechModel, SpeechCapabilities, SpeechRequest, genai_core::MediaReply, speak;
+    TranscriptionModel, TranscriptionCapabilities, TranscribeRequest, genai_core::Transcript, transcribe;
+}
+
+/// The members of a task command's chain: `first`, then the `--fallback` models, each made
+/// by `make`. A model refused before any request for a reason another model may not share
+/// (retired, plan required: [`genai_core::falls_over`]) becomes a [`Refused`] member, taking
+/// what the first model that could be made takes; any other refusal stops here.
+pub(crate) struct Members<M: ?Sized> {
+    /// In the order they are tried.
+    pub(crate) list: Vec<Arc<M>>,
+    /// Whether any of them could be made: when none could, the chain's capabilities say
+    /// nothing and the request goes down the chain unchecked, to fail with each refusal.
+    pub(crate) usable: bool,
+}
+
+impl<M: Member + ?Sized> Members<M> {
+    pub(crate) fn make(
+        provider: &str,
+        first: &str,
+        fallback: &FallbackArgs,
+        make: impl Fn(&str) -> genai_core::Result<Arc<M>>,
+    ) -> genai_core::Result<Self> {
+        let mut made: Vec<Result<Arc<M>, Refused>> = Vec::new();
+        for id in std::iter::once(first).chain(fallback.models.iter().map(String::as_str)) {
+            made.push(match make(id) {
+                Ok(m) => Ok(m),
+                Err(e) if genai_core::falls_over(&e) => Err(Refused::new(provider, id, &e)),
+                Err(e) => return Err(e),
+            });
+        }
+        let caps = made
+            .iter()
+            .find_map(|m| m.as_ref().ok().map(|m| M::caps(m)));
+        let usable = caps.is_some();
+        let caps = caps.unwrap_or_default();
+        let list = made
+            .into_iter()
+            .map(|m| m.unwrap_or_else(|r| M::stand_in(r.taking(caps))))
+            .collect();
+        Ok(Members { list, usable })
     }
-    Ok(all)
+}
+
+/// The model a task command calls: alone, or with `--fallback` the members of its chain.
+/// Made before the input is read, so that a model refused for good (a mistyped id, a model of
+/// another kind) fails first.
+pub(crate) enum Models<M: ?Sized> {
+    /// No `--fallback`: the one model.
+    One(Arc<M>),
+    /// The chain's members.
+    Chain(Members<M>),
+}
+
+impl<M: Member + ?Sized> Models<M> {
+    pub(crate) fn make(
+        workers: &WorkersAi,
+        first: &str,
+        fallback: &FallbackArgs,
+        make: impl Fn(&str) -> Result<Arc<M>>,
+    ) -> Result<Self> {
+        if fallback.any() {
+            let provider = genai_core::Provider::name(workers);
+            Ok(Models::Chain(Members::make(
+                provider, first, fallback, make,
+            )?))
+        } else {
+            Ok(Models::One(make(first)?))
+        }
+    }
 }
 
 /// A kind the task commands call the same way: a model made from its id, called alone, or
 /// with `--fallback` through the kind's chain.
 pub(crate) trait TaskKind {
     /// The kind's model trait.
-    type Model: ?Sized;
+    type Model: ?Sized + Member;
     /// Its request.
     type Request;
     /// Its result.
@@ -242,20 +373,20 @@ pub(crate) async fn call<K: TaskKind>(
     request: impl FnOnce() -> Result<K::Request>,
 ) -> Result<(Answer<K::Output>, K::Request)> {
     let (workers, model) = crate::options::workers_ai(provider, default)?;
-    let first = K::make(&workers, &model)?;
+    let models = Models::make(&workers, &model, fallback, |m| K::make(&workers, m))?;
     let req = request()?;
-    let (value, who) = if fallback.any() {
-        let all = members(first.clone(), fallback, |m| K::make(&workers, m))?;
-        let served = K::chain(all, !provider.no_capability_check, &req).await?;
-        let who = Who {
-            model: served.served_by,
-            attempts: served.attempts,
-        };
-        (served.value, Some(who))
-    } else {
-        (K::call(&first, &req).await?, None)
+    let (value, who, model) = match models {
+        Models::Chain(all) => {
+            let check = !provider.no_capability_check && all.usable;
+            let served = K::chain(all.list, check, &req).await?;
+            let who = Who {
+                model: served.served_by,
+                attempts: served.attempts,
+            };
+            (served.value, Some(who), model)
+        }
+        Models::One(first) => (K::call(&first, &req).await?, None, K::id(&first).to_owned()),
     };
-    let model = K::id(&first).to_owned();
     Ok((Answer { value, model, who }, req))
 }
 

@@ -1,9 +1,14 @@
 //! `genai image` and the image files of `genai chat --image`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{ChatRequest, Error, ImageModel, ImageRequest, Media, Message};
+use genai_core::{
+    ChatRequest, Error, FallbackImageGenerator, ImageModel, ImageRequest, Media, Message,
+};
+
+use crate::fallback::{FallbackArgs, Members, ServedFields};
 
 use super::{provider, Format, ProviderArgs};
 
@@ -16,6 +21,8 @@ pub(crate) struct ImageArgs {
     prompt: String,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// Where to write the image (`-` = standard output, refused on a terminal). Without an
     /// extension, the one of the image's type is added.
     #[arg(long, value_name = "FILE")]
@@ -124,13 +131,31 @@ pub(crate) async fn image(args: ImageArgs) -> genai_core::Result<()> {
         .model
         .get_or_insert_with(|| DEFAULT_IMAGE_MODEL.to_owned());
     let client = provider(&where_to)?;
-    let model = client
-        .provider()
-        .image_generator(genai_core::ProviderGen::model(&client))?;
-    let mut made = model.generate(&req).await?;
+    let workers = client.provider();
+    let first = genai_core::ProviderGen::model(&client);
+    let (mut made, model, attempts) = if args.fallback.any() {
+        let members = Members::make(
+            genai_core::Provider::name(&workers),
+            first,
+            &args.fallback,
+            |id| Ok(Arc::new(workers.image_generator(id)?) as Arc<dyn ImageModel>),
+        )?;
+        let served = FallbackImageGenerator::new(members.list)?
+            .check_capabilities(!args.provider.no_capability_check && members.usable)
+            .generate_served(&req)
+            .await?;
+        (served.value, served.served_by, Some(served.attempts))
+    } else {
+        let model = workers.image_generator(first)?;
+        (model.generate(&req).await?, model.model().to_owned(), None)
+    };
     for w in &made.warnings {
         eprintln!("warning: {w}");
     }
     let out = crate::output::media_path(&args.out, &made.reply.media_type().await?);
-    crate::output::deliver_media(made.reply, &out, model.model(), args.provider.format).await
+    let served = attempts.as_deref().map(|attempts| ServedFields {
+        served_by: &model,
+        attempts,
+    });
+    crate::output::deliver_media(made.reply, &out, &model, served, args.provider.format).await
 }

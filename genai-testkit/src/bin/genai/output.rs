@@ -158,6 +158,9 @@ pub(crate) fn check_out(out: &Path) -> genai_core::Result<()> {
 #[derive(serde::Serialize)]
 pub(crate) struct MediaLine<'a> {
     pub(crate) model: &'a str,
+    /// With `--fallback`: the model that served and the ones that failed first.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub(crate) served: Option<crate::fallback::ServedFields<'a>>,
     pub(crate) path: &'a str,
     pub(crate) media_type: &'a str,
     pub(crate) bytes: u64,
@@ -171,6 +174,7 @@ pub(crate) async fn deliver_media(
     reply: MediaReply,
     out: &Path,
     model: &str,
+    served: Option<crate::fallback::ServedFields<'_>>,
     format: Format,
 ) -> genai_core::Result<()> {
     let to_stdout = out.as_os_str() == "-";
@@ -185,6 +189,7 @@ pub(crate) async fn deliver_media(
         Format::Json => {
             let line = MediaLine {
                 model,
+                served,
                 path: &path,
                 media_type: &summary.media_type,
                 bytes: summary.bytes,
@@ -194,8 +199,14 @@ pub(crate) async fn deliver_media(
                 .map_err(|e| Error::protocol(format!("cannot print the result: {e}")))?;
             emit_line(&text);
         }
-        Format::Text if !to_stdout => emit_line(&path),
-        Format::Text => {}
+        Format::Text => {
+            if let Some(served) = &served {
+                crate::fallback::note_attempts(served.served_by, served.attempts);
+            }
+            if !to_stdout {
+                emit_line(&path);
+            }
+        }
     }
     Ok(())
 }

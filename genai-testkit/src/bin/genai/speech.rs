@@ -1,10 +1,12 @@
 //! `genai speak`: text to speech, streamed to a file or stdout.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{SpeechModel, SpeechRequest};
+use genai_core::{FallbackSpeech, SpeechModel, SpeechRequest};
 
+use crate::fallback::{FallbackArgs, Members, ServedFields};
 use crate::{Format, ProviderArgs};
 
 /// The model `genai speak` uses when none is given.
@@ -16,6 +18,8 @@ pub(crate) struct SpeakArgs {
     text: String,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// Where to write the audio (`-` for standard output). Written through a temporary file:
     /// a failed reply leaves nothing behind.
     #[arg(long, value_name = "FILE")]
@@ -51,7 +55,24 @@ impl SpeakArgs {
 pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     crate::output::check_binary_out(&args.out, "audio")?;
     let provider = crate::provider(&args.provider)?.provider();
-    let model = provider.speech(&args.provider.model_or(DEFAULT_SPEECH_MODEL))?;
+    let first = args.provider.model_or(DEFAULT_SPEECH_MODEL);
+    // With --fallback, the chain: the model whose limits apply, and the call that says who
+    // served it.
+    let (model, chain): (Arc<dyn SpeechModel>, _) = if args.fallback.any() {
+        let members = Members::make(
+            genai_core::Provider::name(&provider),
+            &first,
+            &args.fallback,
+            |id| Ok(Arc::new(provider.speech(id)?) as Arc<dyn SpeechModel>),
+        )?;
+        let chain = Arc::new(
+            FallbackSpeech::new(members.list)?
+                .check_capabilities(!args.provider.no_capability_check && members.usable),
+        );
+        (chain.clone(), Some(chain))
+    } else {
+        (Arc::new(provider.speech(&first)?), None)
+    };
     // Where the audio goes is checked before the paid request.
     crate::output::check_out(&args.out)?;
     // A character is at most 4 bytes of UTF-8: more bytes than that cannot be a text the
@@ -68,7 +89,17 @@ pub(crate) async fn speak(args: SpeakArgs) -> genai_core::Result<()> {
     req.container = args.container;
     req.sample_rate = args.sample_rate;
     req.bit_rate = args.bit_rate;
-    let mut reply = model.speak(&req).await?;
+    let (mut reply, served_by, attempts) = match &chain {
+        Some(chain) => {
+            let served = chain.speak_served(&req).await?;
+            (served.value, served.served_by, Some(served.attempts))
+        }
+        None => (model.speak(&req).await?, model.model().to_owned(), None),
+    };
     let out = crate::output::media_path(&args.out, &reply.media_type().await?);
-    crate::output::deliver_media(reply, &out, model.model(), args.provider.format).await
+    let served = attempts.as_deref().map(|attempts| ServedFields {
+        served_by: &served_by,
+        attempts,
+    });
+    crate::output::deliver_media(reply, &out, &served_by, served, args.provider.format).await
 }

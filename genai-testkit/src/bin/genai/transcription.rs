@@ -1,11 +1,16 @@
 //! `genai transcribe`: speech to text from a file or stdin, and the audio reader `batch` uses too.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
-use genai_core::{Error, Media, MediaFile, MediaSource, TranscribeRequest, TranscriptionModel};
+use genai_core::{
+    Error, FallbackTranscriber, Media, MediaFile, MediaSource, TranscribeRequest,
+    TranscriptionModel,
+};
 use serde_json::json;
 
+use crate::fallback::{note_attempts, FallbackArgs, Members};
 use crate::{emit_line, Format, ProviderArgs};
 
 /// The model `genai transcribe` uses when none is given.
@@ -17,6 +22,8 @@ pub(crate) struct TranscribeArgs {
     file: PathBuf,
     #[command(flatten)]
     pub(crate) provider: ProviderArgs,
+    #[command(flatten)]
+    fallback: FallbackArgs,
     /// The spoken language, e.g. `en`.
     #[arg(long, value_name = "CODE")]
     language: Option<String>,
@@ -85,12 +92,37 @@ pub(crate) async fn read_audio(path: &Path, limit: Option<u64>) -> genai_core::R
 /// `genai transcribe`.
 pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
     let provider = crate::provider(&args.provider)?.provider();
-    let model = provider.transcriber(&args.provider.model_or(DEFAULT_TRANSCRIPTION_MODEL))?;
+    let first = args.provider.model_or(DEFAULT_TRANSCRIPTION_MODEL);
+    let (model, chain): (Arc<dyn TranscriptionModel>, _) = if args.fallback.any() {
+        let members = Members::make(
+            genai_core::Provider::name(&provider),
+            &first,
+            &args.fallback,
+            |id| Ok(Arc::new(provider.transcriber(id)?) as Arc<dyn TranscriptionModel>),
+        )?;
+        let chain = Arc::new(
+            FallbackTranscriber::new(members.list)?
+                .check_capabilities(!args.provider.no_capability_check && members.usable),
+        );
+        (chain.clone(), Some(chain))
+    } else {
+        (Arc::new(provider.transcriber(&first)?), None)
+    };
     let audio = read_audio(&args.file, model.capabilities().max_audio_bytes).await?;
     let mut req = TranscribeRequest::new(audio);
     req.language = args.language;
     req.prompt = args.prompt;
-    let t = model.transcribe(&req).await?;
+    let (t, served_by, attempts) = match &chain {
+        Some(chain) => {
+            let served = chain.transcribe_served(&req).await?;
+            (served.value, served.served_by, Some(served.attempts))
+        }
+        None => (
+            model.transcribe(&req).await?,
+            model.model().to_owned(),
+            None,
+        ),
+    };
     match args.provider.format {
         Format::Json => {
             let segments: Vec<_> = t
@@ -103,20 +135,30 @@ pub(crate) async fn transcribe(args: TranscribeArgs) -> genai_core::Result<()> {
                 .iter()
                 .map(|w| json!({"word": w.word, "start": w.start, "end": w.end}))
                 .collect();
-            emit_line(
-                &json!({
-                    "model": model.model(),
-                    "text": t.text,
-                    "language": t.language,
-                    "duration": t.duration,
-                    "segments": segments,
-                    "words": words,
-                    "cost": t.cost,
-                })
-                .to_string(),
-            );
+            let mut line = json!({
+                "model": served_by,
+                "text": t.text,
+                "language": t.language,
+                "duration": t.duration,
+                "segments": segments,
+                "words": words,
+                "cost": t.cost,
+            });
+            if let (Some(attempts), Some(fields)) = (&attempts, line.as_object_mut()) {
+                fields.insert("served_by".into(), served_by.clone().into());
+                fields.insert(
+                    "attempts".into(),
+                    serde_json::to_value(attempts).unwrap_or_default(),
+                );
+            }
+            emit_line(&line.to_string());
         }
-        Format::Text => emit_line(&t.text),
+        Format::Text => {
+            if let Some(attempts) = &attempts {
+                note_attempts(&served_by, attempts);
+            }
+            emit_line(&t.text);
+        }
     }
     Ok(())
 }
