@@ -439,9 +439,11 @@ async fn rate_limit_headers_are_on_task_replies() {
 /// without the limiter they are refused; with it not one is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_limiter_keeps_a_thousand_calls_under_an_enforced_rate() {
-    // 250 calls a second enforced over any 100 ms; the client paces at 200 a second. The
-    // unpaced run sends 64 at once, which no enforced window of 25 can take.
-    let enforced = || EmulatorConfig::default().enforce_rate(25, Duration::from_millis(100));
+    // 250 calls enforced over any second; the client paces at 200 a second. The window is a
+    // whole second so that a stalled server thread (requests paced apart but read together)
+    // would need a stall of a quarter second to crowd 250 into it. The unpaced run sends 64
+    // at once and far more than 250 a second, which the window cannot take.
+    let enforced = || EmulatorConfig::default().enforce_rate(250, Duration::from_secs(1));
     let run = |p: WorkersAi, in_flight: usize| async move {
         let embedder = p.embedder("@cf/baai/bge-small-en-v1.5").unwrap();
         futures_util::stream::iter(0..1000)
