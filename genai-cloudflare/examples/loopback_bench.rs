@@ -297,14 +297,14 @@ impl Seen {
     }
 }
 
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    if h == 0 {
-        h = 0xcbf2_9ce4_8422_2325;
-    }
-    for b in bytes {
-        h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-    }
-    h
+/// `h` folded with `bytes` (the standard library's hasher: the runs being compared share one
+/// process, so its per-process stability is all that is needed).
+fn fold_hash(h: u64, bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write_u64(h);
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 async fn run_genai(client: &genai_cloudflare::CloudflareChat) -> Seen {
@@ -316,7 +316,7 @@ async fn run_genai(client: &genai_cloudflare::CloudflareChat) -> Seen {
             StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => {
                 seen.text_events += 1;
                 seen.text_bytes += t.len() as u64;
-                seen.text_hash = fnv(seen.text_hash, t.as_bytes());
+                seen.text_hash = fold_hash(seen.text_hash, t.as_bytes());
             }
             StreamEvent::ToolCall(c) => {
                 seen.calls += 1;

@@ -1,11 +1,10 @@
 //! The model catalog served on `/ai/models/search`, in the real shape, with the service's
 //! broken pagination (`total_count` larger than what the pages hold).
 
-use std::hash::Hasher;
-
 use genai_cloudflare::facts::ModelFacts;
 use serde_json::{json, Value};
 
+use super::lexicon::fnv;
 use super::models::{self, Task};
 
 /// How many models `result_info.total_count` claims beyond the real list (the real service
@@ -136,8 +135,8 @@ pub(crate) fn properties(facts: &ModelFacts) -> Vec<Value> {
 
 /// A stable uuid-looking id derived from `text`.
 fn uuid_of(text: &str) -> String {
-    let a = fnv(text.as_bytes(), 0xcbf2_9ce4_8422_2325);
-    let b = fnv(text.as_bytes(), a);
+    let a = fnv(0, text.as_bytes());
+    let b = fnv(a, text.as_bytes());
     format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
         a >> 32,
@@ -148,16 +147,9 @@ fn uuid_of(text: &str) -> String {
     )
 }
 
-/// FNV-1a of `bytes`, starting from `seed` instead of the offset basis.
-fn fnv(bytes: &[u8], seed: u64) -> u64 {
-    let mut hasher = fnv::FnvHasher::with_key(seed);
-    hasher.write(bytes);
-    hasher.finish()
-}
-
 /// A stable `"YYYY-MM-DD HH:MM:SS.mmm"` date derived from the id.
 fn created_at(id: &str) -> String {
-    let h = fnv(id.as_bytes(), 7);
+    let h = fnv(7, id.as_bytes());
     format!(
         "{}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
         2023 + h % 3,
