@@ -458,103 +458,76 @@ fn busy_first() -> Emulator {
     Emulator::start(EmulatorConfig::default().faults([Fault::Capacity])).expect("emulator")
 }
 
+/// Runs `command` with `--model first --fallback retired --fallback answer` against an
+/// emulator whose first request is refused for capacity, and checks the chain: `answer`
+/// served it after `first` was busy and `retired` was refused, and the service saw only two
+/// requests (the retired model is refused before any). Returns the command's JSON line.
+async fn falls_over_to(command: &[&str], first: &str, retired: &str, answer: &str) -> Value {
+    let emulator = busy_first();
+    let mut args = command.to_vec();
+    args.extend([
+        "--model",
+        first,
+        "--fallback",
+        retired,
+        "--fallback",
+        answer,
+    ]);
+    let out = run_json(emulator.base_url(), strings(&args)).await;
+    assert!(out.status.success(), "{out:?}");
+    let j = last_json(&out);
+    let busy = (
+        first.to_owned(),
+        "unavailable".to_owned(),
+        Value::from(3040),
+    );
+    let refused = (retired.to_owned(), "retired".to_owned(), Value::Null);
+    assert_eq!(
+        chain_of(&j),
+        (answer.to_owned(), vec![busy, refused]),
+        "{args:?}"
+    );
+    assert_eq!(j["model"], answer);
+    assert_eq!(emulator.request_count(), 2, "{args:?}");
+    j
+}
+
 #[tokio::test]
 async fn image_speak_and_transcribe_fall_over_from_busy_past_retired_to_an_answer() {
-    const FLUX: &str = "@cf/black-forest-labs/flux-1-schnell";
-    const SDXL: &str = "@cf/bytedance/stable-diffusion-xl-lightning";
-    const AURA: &str = "@cf/deepgram/aura-1";
-    const MELO: &str = "@cf/myshell-ai/melotts";
-    const TURBO: &str = "@cf/openai/whisper-large-v3-turbo";
-    const WHISPER: &str = "@cf/openai/whisper";
     let dir = temp_dir("media-fallback");
-    let busy = |m: &str| (m.to_owned(), "unavailable".to_owned(), Value::from(3040));
-    let retired = |m: &str| (m.to_owned(), "retired".to_owned(), Value::Null);
-
-    let emulator = busy_first();
     let pic = dir.join("pic").to_string_lossy().into_owned();
-    let args = [
-        "image",
-        "a red fox",
-        "--out",
-        &pic,
-        "--model",
-        FLUX,
-        "--fallback",
+    let j = falls_over_to(
+        &["image", "a red fox", "--out", &pic],
+        "@cf/black-forest-labs/flux-1-schnell",
         RETIRED_IMAGE_TO_TEXT,
-        "--fallback",
-        SDXL,
-    ];
-    let out = run_json(emulator.base_url(), strings(&args)).await;
-    assert!(out.status.success(), "{out:?}");
-    let j = last_json(&out);
-    assert_eq!(
-        chain_of(&j),
-        (
-            SDXL.to_owned(),
-            vec![busy(FLUX), retired(RETIRED_IMAGE_TO_TEXT)]
-        )
-    );
-    assert_eq!(j["model"], SDXL);
+        "@cf/bytedance/stable-diffusion-xl-lightning",
+    )
+    .await;
     let written = std::fs::read(j["path"].as_str().unwrap()).unwrap();
     assert_eq!(j["bytes"], written.len());
-    // The retired model was refused before any request: the service saw two.
-    assert_eq!(emulator.request_count(), 2);
 
-    let emulator = busy_first();
     let audio = dir.join("hello").to_string_lossy().into_owned();
-    let args = [
-        "speak",
-        "Hello there",
-        "--out",
-        &audio,
-        "--model",
-        AURA,
-        "--fallback",
+    let j = falls_over_to(
+        &["speak", "Hello there", "--out", &audio],
+        "@cf/deepgram/aura-1",
         RETIRED_SUMMARIZER,
-        "--fallback",
-        MELO,
-    ];
-    let out = run_json(emulator.base_url(), strings(&args)).await;
-    assert!(out.status.success(), "{out:?}");
-    let j = last_json(&out);
-    assert_eq!(
-        chain_of(&j),
-        (
-            MELO.to_owned(),
-            vec![busy(AURA), retired(RETIRED_SUMMARIZER)]
-        )
-    );
+        "@cf/myshell-ai/melotts",
+    )
+    .await;
     let spoken = j["path"].as_str().unwrap().to_owned();
-    assert_eq!(emulator.request_count(), 2);
 
     // The emulator's transcription reads back its own speech.
-    let emulator = busy_first();
-    let args = [
-        "transcribe",
-        &spoken,
-        "--model",
-        TURBO,
-        "--fallback",
+    let j = falls_over_to(
+        &["transcribe", &spoken],
+        "@cf/openai/whisper-large-v3-turbo",
         RETIRED_SUMMARIZER,
-        "--fallback",
-        WHISPER,
-    ];
-    let out = run_json(emulator.base_url(), strings(&args)).await;
-    assert!(out.status.success(), "{out:?}");
-    let j = last_json(&out);
-    assert_eq!(
-        chain_of(&j),
-        (
-            WHISPER.to_owned(),
-            vec![busy(TURBO), retired(RETIRED_SUMMARIZER)]
-        )
-    );
-    assert_eq!(j["model"], WHISPER);
+        "@cf/openai/whisper",
+    )
+    .await;
     assert!(
         j["text"].as_str().unwrap().to_lowercase().contains("hello"),
         "{j}"
     );
-    assert_eq!(emulator.request_count(), 2);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
