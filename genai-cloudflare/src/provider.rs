@@ -263,6 +263,11 @@ impl WorkersAi {
     pub fn batch(&self, model: &str) -> Result<CloudflareBatch> {
         let model = normalize_model(model).map_err(|e| e.with_provider(PROVIDER))?;
         let refuse = |msg: String| Error::unsupported(msg).with_provider(PROVIDER);
+        if self.transport.check_capabilities {
+            if let Some(retired) = crate::facts::retired_error(&model) {
+                return Err(retired);
+            }
+        }
         if !self.takes_queue(&model) {
             return Err(refuse(format!(
                 "`{model}` does not take the async batch queue (its catalog entry has no \

@@ -278,6 +278,9 @@ async fn retired_models_fail_before_any_request_naming_the_day_and_replacements(
         };
         assert_eq!(err.kind(), ErrorKind::Retired, "{id}: {err}");
         assert!(err.message().contains(day), "{id}: {err}");
+        // The queue says so too, rather than that the model does not take it.
+        let queued = provider.batch(id).map(|_| ()).unwrap_err();
+        assert_eq!(queued.kind(), ErrorKind::Retired, "{id}: {queued}");
         assert!(err.message().contains(f.replacements[0]), "{id}: {err}");
     }
     assert_eq!(
