@@ -324,6 +324,7 @@ macro_rules! task_chain {
         $(#[$doc:meta])*
         $chain:ident, $trait:ident, $caps:ident, $req:ty, $out:ty,
         $call:ident, $served:ident, $meet:expr
+        $(, admit = $admit:expr)?
     ) => {
         $(#[$doc])*
         pub struct $chain {
@@ -372,10 +373,18 @@ macro_rules! task_chain {
                 Err(no_members())
             }
 
-            fn from_members(members: Vec<Arc<dyn $trait>>) -> Result<Self> {
+            /// A chain of these models, tried in order. Fails with
+            /// [`Config`](ErrorKind::Config) when there is none, or when the chain's own
+            /// documentation says its members cannot stand in for each other.
+            pub fn new(members: impl IntoIterator<Item = Arc<dyn $trait>>) -> Result<Self> {
+                let members: Vec<Arc<dyn $trait>> = members.into_iter().collect();
                 if members.is_empty() {
                     return Err(no_members());
                 }
+                $(
+                    let admit: fn(&[Arc<dyn $trait>]) -> Result<()> = $admit;
+                    admit(&members)?;
+                )?
                 let name = chain_name(members.iter().map(|m| m.name()));
                 Ok($chain {
                     members,
@@ -443,28 +452,26 @@ task_chain!(
         c.pooling = a.pooling.min(b.pooling);
         c.usage = a.usage.min(b.usage);
         c
-    }
+    },
+    admit = same_dimensions
 );
 
-impl FallbackEmbedder {
-    /// A chain of these models, tried in order. Fails with [`Config`](ErrorKind::Config) when
-    /// there is none, or when two of them are known to make vectors of different lengths.
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn EmbeddingModel>>) -> Result<Self> {
-        let members: Vec<_> = members.into_iter().collect();
-        let mut known = members.iter().filter_map(|m| {
-            m.capabilities()
-                .dimensions
-                .map(|d| (m.model().to_owned(), d))
-        });
-        if let Some((first, dims)) = known.next() {
-            if let Some((other, d)) = known.find(|(_, d)| *d != dims) {
-                return Err(Error::config(format!(
-                    "{first} makes vectors of {dims} dimensions and {other} of {d}: they cannot stand in for each other"
-                )));
-            }
+/// Refuses embedding models known to make vectors of different lengths: they cannot stand
+/// in for each other.
+fn same_dimensions(members: &[Arc<dyn EmbeddingModel>]) -> Result<()> {
+    let mut known = members.iter().filter_map(|m| {
+        m.capabilities()
+            .dimensions
+            .map(|d| (m.model().to_owned(), d))
+    });
+    if let Some((first, dims)) = known.next() {
+        if let Some((other, d)) = known.find(|(_, d)| *d != dims) {
+            return Err(Error::config(format!(
+                "{first} makes vectors of {dims} dimensions and {other} of {d}: they cannot stand in for each other"
+            )));
         }
-        FallbackEmbedder::from_members(members)
     }
+    Ok(())
 }
 
 task_chain!(
@@ -475,13 +482,6 @@ task_chain!(
     translate, translate_served,
     |a, b| if a == b { a } else { TranslationCapabilities::default() }
 );
-
-impl FallbackTranslator {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn TranslationModel>>) -> Result<Self> {
-        FallbackTranslator::from_members(members.into_iter().collect())
-    }
-}
 
 task_chain!(
     /// A summarisation model made of an ordered list of models, tried in order like
@@ -494,13 +494,6 @@ task_chain!(
         c
     }
 );
-
-impl FallbackSummarizer {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn SummarizationModel>>) -> Result<Self> {
-        FallbackSummarizer::from_members(members.into_iter().collect())
-    }
-}
 
 task_chain!(
     /// A reranking model made of an ordered list of models, tried in order like
@@ -519,13 +512,6 @@ task_chain!(
     }
 );
 
-impl FallbackReranker {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn RerankingModel>>) -> Result<Self> {
-        FallbackReranker::from_members(members.into_iter().collect())
-    }
-}
-
 task_chain!(
     /// A classification model made of an ordered list of models, tried in order like
     /// [`FallbackChat`]. Label sets differ between models: [`Served::served_by`] says whose
@@ -539,13 +525,6 @@ task_chain!(
         c
     }
 );
-
-impl FallbackClassifier {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn ClassificationModel>>) -> Result<Self> {
-        FallbackClassifier::from_members(members.into_iter().collect())
-    }
-}
 
 /// The smaller of two known limits, or the one that is known.
 fn least<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
@@ -629,13 +608,6 @@ task_chain!(
     }
 );
 
-impl FallbackImageGenerator {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn ImageModel>>) -> Result<Self> {
-        FallbackImageGenerator::from_members(members.into_iter().collect())
-    }
-}
-
 task_chain!(
     /// A text-to-speech model made of an ordered list of models, tried in order like
     /// [`FallbackChat`]. The call falls over only before the audio starts: once a model has
@@ -670,13 +642,6 @@ task_chain!(
         c
     }
 );
-
-impl FallbackSpeech {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn SpeechModel>>) -> Result<Self> {
-        FallbackSpeech::from_members(members.into_iter().collect())
-    }
-}
 
 task_chain!(
     /// A speech recognition model made of an ordered list of models, tried in order like
@@ -718,13 +683,6 @@ task_chain!(
     }
 );
 
-impl FallbackTranscriber {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn TranscriptionModel>>) -> Result<Self> {
-        FallbackTranscriber::from_members(members.into_iter().collect())
-    }
-}
-
 task_chain!(
     /// A turn detection model made of an ordered list of models, tried in order like
     /// [`FallbackChat`]. Probabilities of different models are not on one scale:
@@ -737,13 +695,6 @@ task_chain!(
         c
     }
 );
-
-impl FallbackTurnDetector {
-    /// A chain of these models, tried in order ([`Config`](ErrorKind::Config) when empty).
-    pub fn new(members: impl IntoIterator<Item = Arc<dyn TurnDetectionModel>>) -> Result<Self> {
-        FallbackTurnDetector::from_members(members.into_iter().collect())
-    }
-}
 
 #[cfg(test)]
 mod tests {
