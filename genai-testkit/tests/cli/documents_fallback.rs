@@ -458,6 +458,22 @@ fn busy_first() -> Emulator {
     Emulator::start(EmulatorConfig::default().faults([Fault::Capacity])).expect("emulator")
 }
 
+/// The chain [`chain_of`] reads when `answer` served a call after `first` was busy (3040)
+/// and `retired` was refused.
+fn busy_then_retired(
+    first: &str,
+    retired: &str,
+    answer: &str,
+) -> (String, Vec<(String, String, Value)>) {
+    let busy = (
+        first.to_owned(),
+        "unavailable".to_owned(),
+        Value::from(3040),
+    );
+    let refused = (retired.to_owned(), "retired".to_owned(), Value::Null);
+    (answer.to_owned(), vec![busy, refused])
+}
+
 /// Runs `command` with `--model first --fallback retired --fallback answer` against an
 /// emulator whose first request is refused for capacity, and checks the chain: `answer`
 /// served it after `first` was busy and `retired` was refused, and the service saw only two
@@ -476,15 +492,9 @@ async fn falls_over_to(command: &[&str], first: &str, retired: &str, answer: &st
     let out = run_json(emulator.base_url(), strings(&args)).await;
     assert!(out.status.success(), "{out:?}");
     let j = last_json(&out);
-    let busy = (
-        first.to_owned(),
-        "unavailable".to_owned(),
-        Value::from(3040),
-    );
-    let refused = (retired.to_owned(), "retired".to_owned(), Value::Null);
     assert_eq!(
         chain_of(&j),
-        (answer.to_owned(), vec![busy, refused]),
+        busy_then_retired(first, retired, answer),
         "{args:?}"
     );
     assert_eq!(j["model"], answer);
@@ -608,20 +618,7 @@ async fn batch_takes_the_next_model_when_its_first_submission_is_refused() {
     let out = run_json(emulator.base_url(), strings(&args)).await;
     assert!(out.status.success(), "{out:?}");
     let j = last_json(&out);
-    assert_eq!(
-        chain_of(&j),
-        (
-            SCOUT.to_owned(),
-            vec![
-                (
-                    FIRST.to_owned(),
-                    "unavailable".to_owned(),
-                    Value::from(3040)
-                ),
-                (RETIRED.to_owned(), "retired".to_owned(), Value::Null),
-            ]
-        )
-    );
+    assert_eq!(chain_of(&j), busy_then_retired(FIRST, RETIRED, SCOUT));
     assert_eq!(
         (j["model"].as_str(), j["lines"].as_u64()),
         (Some(SCOUT), Some(2))
@@ -661,40 +658,8 @@ async fn batch_takes_the_next_model_when_its_first_submission_is_refused() {
 async fn text_task_commands_count_a_retired_model_as_an_attempt() {
     const FIRST: &str = "@cf/meta/llama-3.1-8b-instruct-fp8";
     const THIRD: &str = "@cf/meta/llama-3.2-3b-instruct";
-    let emulator = busy_first();
-    let args = [
-        "summarize",
-        "The quarterly report shows revenue grew twelve percent while costs stayed flat.",
-        "--model",
-        FIRST,
-        "--fallback",
-        RETIRED_SUMMARIZER,
-        "--fallback",
-        THIRD,
-    ];
-    let out = run_json(emulator.base_url(), strings(&args)).await;
-    assert!(out.status.success(), "{out:?}");
-    let j = last_json(&out);
-    assert_eq!(
-        chain_of(&j),
-        (
-            THIRD.to_owned(),
-            vec![
-                (
-                    FIRST.to_owned(),
-                    "unavailable".to_owned(),
-                    Value::from(3040)
-                ),
-                (
-                    RETIRED_SUMMARIZER.to_owned(),
-                    "retired".to_owned(),
-                    Value::Null
-                ),
-            ]
-        )
-    );
-    assert_eq!(j["model"], THIRD);
-    assert_eq!(emulator.request_count(), 2);
+    let text = "The quarterly report shows revenue grew twelve percent while costs stayed flat.";
+    falls_over_to(&["summarize", text], FIRST, RETIRED_SUMMARIZER, THIRD).await;
     // A retired first model gives way before any request.
     let emulator = Emulator::start(EmulatorConfig::default()).expect("emulator");
     let args = [
