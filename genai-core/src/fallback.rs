@@ -444,10 +444,7 @@ task_chain!(
     embed, embed_served,
     |a, b| {
         let mut c = a;
-        c.max_inputs_per_call = match (a.max_inputs_per_call, b.max_inputs_per_call) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
+        c.max_inputs_per_call = least(a.max_inputs_per_call, b.max_inputs_per_call);
         c.dimensions = a.dimensions.or(b.dimensions);
         c.pooling = a.pooling.min(b.pooling);
         c.usage = a.usage.min(b.usage);
@@ -504,10 +501,7 @@ task_chain!(
     |a, b| {
         let mut c = a;
         c.top_k = a.top_k.min(b.top_k);
-        c.max_documents = match (a.max_documents, b.max_documents) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
+        c.max_documents = least(a.max_documents, b.max_documents);
         c
     }
 );
