@@ -106,13 +106,9 @@ pub(crate) async fn run(args: BatchArgs) -> Result<()> {
     if let Some(t) = args.provider.timeout {
         policy = policy.timeout(Duration::from_secs_f64(t));
     }
-    let mut chain = Chain::make(
-        &client.provider(),
-        &first,
-        &args.fallback,
-        !args.provider.no_capability_check,
-        |b| b.max_items(args.chunk_size.max(1)).poll_policy(policy),
-    )?;
+    let mut chain = Chain::make(&client.provider(), &first, &args.fallback, |b| {
+        b.max_items(args.chunk_size.max(1)).poll_policy(policy)
+    })?;
     let (mut model, mut batch) = chain.next_usable()?;
     let kind = batch.capabilities().kind;
     chain.check_kinds(kind)?;
@@ -411,21 +407,14 @@ impl Chain {
         workers: &genai_cloudflare::WorkersAi,
         first: &str,
         fallback: &FallbackArgs,
-        check: bool,
         setup: impl Fn(genai_cloudflare::CloudflareBatch) -> genai_cloudflare::CloudflareBatch,
     ) -> Result<Chain> {
         let provider = genai_core::Provider::name(workers).to_owned();
         let mut members = Vec::new();
         for id in std::iter::once(first).chain(fallback.models.iter().map(String::as_str)) {
-            // A retired model is named so before the queue is asked about it.
-            let retired = check
-                .then(|| genai_cloudflare::facts::retired_error(id))
-                .flatten();
-            let made = match retired {
-                Some(e) => Err(e.with_provider(provider.clone())),
-                None => workers.batch(id).map(&setup),
-            };
-            match made {
+            // A retired model is refused as retired by the provider (unless capability
+            // checks are off), an attempt the chain may pass.
+            match workers.batch(id).map(&setup) {
                 Err(e) if !(fallback.any() && genai_core::falls_over(&e)) => return Err(e),
                 made => members.push((id.to_owned(), made)),
             }
